@@ -1,0 +1,24 @@
+import { app } from '@azure/functions';
+import { appServices } from '../shared/appServices';
+import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { commandResponse } from '../shared/http/placeResponses';
+import { originOf, placeIdParam, readJsonBody } from '../shared/http/request';
+
+/** POST /api/places/{id}/approve: an admin approves a place whose location was validated. */
+export function approvePlaceHandler(deps: PlaceCommandDeps): HttpHandler {
+  return withProblemDetails(async (request, context) => {
+    const placeId = placeIdParam(request);
+    await readJsonBody(request, { allowEmpty: true });
+    const now = deps.clock().toISOString();
+    const outcome = await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now } }, originOf(request, context));
+    return commandResponse(outcome, 200);
+  });
+}
+
+app.http('approvePlace', {
+  methods: ['POST'],
+  route: 'places/{id}/approve',
+  authLevel: 'admin',
+  handler: (request, context) => approvePlaceHandler(appServices())(request, context),
+});

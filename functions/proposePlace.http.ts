@@ -1,0 +1,24 @@
+import { app } from '@azure/functions';
+import { appServices } from '../shared/appServices';
+import { proposePlace, type PlaceCommandDeps } from '../shared/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { commandResponse } from '../shared/http/placeResponses';
+import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/http/request';
+import { parseProposal } from '../shared/places/placeInput';
+
+/** POST /api/places: an editor proposes a place; 202 with where to find it. Honours Idempotency-Key. */
+export function proposePlaceHandler(deps: PlaceCommandDeps): HttpHandler {
+  return withProblemDetails(async (request, context) => {
+    const idempotencyKey = idempotencyKeyHeader(request);
+    const proposal = parseProposal(await readJsonBody(request));
+    const outcome = await proposePlace(deps, proposal, originOf(request, context), idempotencyKey);
+    return commandResponse(outcome, 202);
+  });
+}
+
+app.http('proposePlace', {
+  methods: ['POST'],
+  route: 'places',
+  authLevel: 'function',
+  handler: (request, context) => proposePlaceHandler(appServices())(request, context),
+});

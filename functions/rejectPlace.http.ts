@@ -1,0 +1,25 @@
+import { app } from '@azure/functions';
+import { appServices } from '../shared/appServices';
+import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { commandResponse } from '../shared/http/placeResponses';
+import { originOf, placeIdParam, readJsonBody } from '../shared/http/request';
+import { parseReason } from '../shared/places/placeInput';
+
+/** POST /api/places/{id}/reject: an admin rejects a place whose location was validated, with a reason. */
+export function rejectPlaceHandler(deps: PlaceCommandDeps): HttpHandler {
+  return withProblemDetails(async (request, context) => {
+    const placeId = placeIdParam(request);
+    const reason = parseReason(await readJsonBody(request));
+    const now = deps.clock().toISOString();
+    const outcome = await executePlaceCommand(deps, { type: 'RejectPlace', data: { placeId, reason, now } }, originOf(request, context));
+    return commandResponse(outcome, 200);
+  });
+}
+
+app.http('rejectPlace', {
+  methods: ['POST'],
+  route: 'places/{id}/reject',
+  authLevel: 'admin',
+  handler: (request, context) => rejectPlaceHandler(appServices())(request, context),
+});

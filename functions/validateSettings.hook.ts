@@ -1,0 +1,7 @@
+import { app } from '@azure/functions';
+import { loadConfig } from '../shared/config';
+
+// Fail at start, naming every bad setting, rather than at the first request that needs one.
+app.hook.appStart(() => {
+  loadConfig(process.env);
+});

@@ -1,0 +1,9 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The Functions worker supplies '@azure/functions-core'; tests supply a stand-in that records registrations.
+  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/devhost/functionsCore.ts' },
+  testTimeout: 30000,
+};

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads (names are the contract in architecture.md), read once and validated
+ * together so that a deployment with several mistakes learns all of them at start.
+ */
+export interface AppConfig {
+  readonly storage: { readonly connectionString?: string; readonly accountName?: string };
+  readonly cosmos: { readonly connectionString?: string; readonly accountEndpoint?: string; readonly database: string };
+  readonly eventGrid: { readonly topicEndpoint: string; readonly topicKey?: string };
+  readonly weather: { readonly provider: 'open-meteo' | 'met-office'; readonly baseUrl: string; readonly metOfficeApiKey?: string };
+  readonly forecast: { readonly refreshMinutes: number; readonly dailyCallBudget: number };
+  readonly regionPrecision: number;
+  readonly geocoderBaseUrl: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid settings:\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_WEATHER_BASE_URL = { 'open-meteo': 'https://api.open-meteo.com', 'met-office': 'https://data.hub.api.metoffice.gov.uk/sitespecific/v0' };
+
+const optionalText = z.string().trim().min(1).optional();
+const url = z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an http(s) URL') });
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+    .optional()
+    .transform((value) => value ?? fallback);
+
+const settingsSchema = z
+  .object({
+    AzureWebJobsStorage: optionalText,
+    AzureWebJobsStorage__accountName: optionalText,
+    COSMOS_CONNECTION: optionalText,
+    COSMOS__accountEndpoint: url.optional(),
+    COSMOS_DATABASE: z.string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') }).trim().regex(/^[\w-]{1,255}$/, { error: 'must be a database name' }),
+    EVENTGRID_TOPIC_ENDPOINT: url,
+    EVENTGRID_TOPIC_KEY: optionalText,
+    WEATHER_PROVIDER: z.enum(['open-meteo', 'met-office'], { error: 'must be open-meteo or met-office' }).default('open-meteo'),
+    WEATHER_BASE_URL: url.optional(),
+    MET_OFFICE_API_KEY: optionalText,
+    FORECAST_REFRESH_MINUTES: wholeNumber(5, 24 * 60, 60),
+    FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
+    REGION_PRECISION: wholeNumber(3, 7, 5),
+    GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
+  })
+  .superRefine((settings, issues) => {
+    if (!settings.AzureWebJobsStorage && !settings.AzureWebJobsStorage__accountName) {
+      issues.addIssue({ code: 'custom', path: ['AzureWebJobsStorage'], message: 'is missing (or set AzureWebJobsStorage__accountName)' });
+    }
+    if (!settings.COSMOS_CONNECTION && !settings.COSMOS__accountEndpoint) {
+      issues.addIssue({ code: 'custom', path: ['COSMOS_CONNECTION'], message: 'is missing (or set COSMOS__accountEndpoint)' });
+    }
+    if (settings.COSMOS_CONNECTION && !/AccountEndpoint=[^;]+;AccountKey=[^;]+/i.test(settings.COSMOS_CONNECTION)) {
+      issues.addIssue({ code: 'custom', path: ['COSMOS_CONNECTION'], message: 'must look like AccountEndpoint=…;AccountKey=…;' });
+    }
+    if (settings.WEATHER_PROVIDER === 'met-office' && !settings.MET_OFFICE_API_KEY) {
+      issues.addIssue({ code: 'custom', path: ['MET_OFFICE_API_KEY'], message: 'is required when WEATHER_PROVIDER is met-office' });
+    }
+  });
+
+/** Reads and validates the settings; throws a {@link ConfigError} naming every missing or malformed one. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const result = settingsSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'settings'} ${issue.message}`));
+  }
+  const s = result.data;
+  return {
+    storage: { ...(s.AzureWebJobsStorage && { connectionString: s.AzureWebJobsStorage }), ...(s.AzureWebJobsStorage__accountName && { accountName: s.AzureWebJobsStorage__accountName }) },
+    cosmos: {
+      database: s.COSMOS_DATABASE,
+      ...(s.COSMOS_CONNECTION && { connectionString: s.COSMOS_CONNECTION }),
+      ...(s.COSMOS__accountEndpoint && { accountEndpoint: s.COSMOS__accountEndpoint }),
+    },
+    eventGrid: { topicEndpoint: s.EVENTGRID_TOPIC_ENDPOINT, ...(s.EVENTGRID_TOPIC_KEY && { topicKey: s.EVENTGRID_TOPIC_KEY }) },
+    weather: {
+      provider: s.WEATHER_PROVIDER,
+      baseUrl: s.WEATHER_BASE_URL ?? DEFAULT_WEATHER_BASE_URL[s.WEATHER_PROVIDER],
+      ...(s.MET_OFFICE_API_KEY && { metOfficeApiKey: s.MET_OFFICE_API_KEY }),
+    },
+    forecast: { refreshMinutes: s.FORECAST_REFRESH_MINUTES, dailyCallBudget: s.FORECAST_DAILY_CALL_BUDGET },
+    regionPrecision: s.REGION_PRECISION,
+    geocoderBaseUrl: s.GEOCODER_BASE_URL,
+  };
+}

@@ -1,0 +1,56 @@
+import { CosmosClient, type CosmosClientOptions, type Database } from '@azure/cosmos';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AppConfig } from '../config';
+
+/** Container names; the Bicep template and the local endpoint create the same ones. */
+export const CONTAINERS = { events: 'events', views: 'views', leases: 'leases' } as const;
+
+/**
+ * A Cosmos client from the settings: a connection string, or the account endpoint with the app's
+ * managed identity. Endpoint discovery (multi-region routing) is off only for a loopback endpoint,
+ * which has no regions to discover.
+ */
+export function createCosmosClient(cosmos: AppConfig['cosmos']): CosmosClient {
+  const endpoint = cosmos.accountEndpoint ?? /AccountEndpoint=([^;]+)/i.exec(cosmos.connectionString ?? '')?.[1] ?? '';
+  const local = isLoopback(endpoint);
+  const options: CosmosClientOptions = cosmos.connectionString
+    ? { ...parseConnectionString(cosmos.connectionString) }
+    : { endpoint, aadCredentials: new DefaultAzureCredential() };
+  return new CosmosClient({ ...options, ...(local && { connectionPolicy: { enableEndpointDiscovery: false } }) });
+}
+
+export function cosmosDatabase(client: CosmosClient, cosmos: AppConfig['cosmos']): Database {
+  return client.database(cosmos.database);
+}
+
+/**
+ * Creates the database and containers when missing. In Azure the template owns them; this is for the
+ * local endpoint and tests. `events` allows per-event TTL (defaultTtl -1: on, but no default expiry).
+ */
+export async function ensureCosmosContainers(client: CosmosClient, databaseName: string): Promise<Database> {
+  const { database } = await client.databases.createIfNotExists({ id: databaseName });
+  await database.containers.createIfNotExists({ id: CONTAINERS.events, partitionKey: { paths: ['/streamId'] }, defaultTtl: -1 });
+  await database.containers.createIfNotExists({ id: CONTAINERS.views, partitionKey: { paths: ['/partitionKey'] } });
+  await database.containers.createIfNotExists({ id: CONTAINERS.leases, partitionKey: { paths: ['/id'] } });
+  return database;
+}
+
+function parseConnectionString(connectionString: string): { endpoint: string; key: string } {
+  const parts = new Map(
+    connectionString
+      .split(';')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const at = part.indexOf('=');
+        return [part.slice(0, at).toLowerCase(), part.slice(at + 1)] as const;
+      }),
+  );
+  return { endpoint: parts.get('accountendpoint') ?? '', key: parts.get('accountkey') ?? '' };
+}
+
+function isLoopback(endpoint: string): boolean {
+  if (!URL.canParse(endpoint)) return false;
+  const { hostname } = new URL(endpoint);
+  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+}

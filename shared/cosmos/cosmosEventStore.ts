@@ -1,0 +1,99 @@
+import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
+import { z } from 'zod';
+import type { NewEvent, RecordedEvent } from '../eventSourcing/event';
+import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from '../eventStore/eventStore';
+
+/** Cosmos allows at most 100 operations in one transactional batch. */
+const MAX_EVENTS_PER_APPEND = 100;
+
+/**
+ * The event store on Cosmos DB (NoSQL): one document per event, id `${streamId}:${version}`, partition
+ * key `/streamId`. Appends are one transactional batch of creates, so a multi-event append is all or
+ * nothing, and a create at an existing id (409) is how a concurrent writer is detected.
+ */
+export class CosmosEventStore implements EventStore {
+  constructor(private readonly container: Container) {}
+
+  async append(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult> {
+    if (events.length === 0) return { nextExpectedVersion: expectedVersion };
+    if (events.length > MAX_EVENTS_PER_APPEND) {
+      throw new RangeError(`At most ${MAX_EVENTS_PER_APPEND} events can be appended at once (got ${events.length}).`);
+    }
+    const operations: OperationInput[] = events.map((event, i) => ({
+      operationType: 'Create',
+      // Event data is JSON by construction (it arrived as JSON or was built from it).
+      resourceBody: toDocument(streamId, expectedVersion + i + 1, event) as unknown as JSONObject,
+    }));
+    const response = await this.container.items.batch(operations, streamId);
+    const statuses = (response.result ?? []).map((result) => result.statusCode);
+    if (statuses.length === events.length && statuses.every((status) => status >= 200 && status < 300)) {
+      return { nextExpectedVersion: expectedVersion + events.length };
+    }
+    if (statuses.includes(409)) return this.resolveConflict(streamId, events, expectedVersion);
+    throw new Error(`Appending to ${streamId} failed: operation statuses ${statuses.join(', ') || `none (HTTP ${response.code ?? '?'})`}.`);
+  }
+
+  async read(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
+    const { resources } = await this.container.items
+      .query<unknown>(
+        {
+          query: 'SELECT * FROM c WHERE c.streamId = @streamId AND c.version >= @fromVersion ORDER BY c.version',
+          parameters: [
+            { name: '@streamId', value: streamId },
+            { name: '@fromVersion', value: fromVersion },
+          ],
+        },
+        { partitionKey: streamId },
+      )
+      .fetchAll();
+    return resources.map(fromDocument);
+  }
+
+  /** A create met an existing event: either this very append was already stored, or another writer won. */
+  private async resolveConflict(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult> {
+    const stored = await this.read(streamId, expectedVersion + 1);
+    if (isSameAppend(stored.slice(0, events.length), events)) {
+      return { nextExpectedVersion: expectedVersion + events.length };
+    }
+    throw new StreamVersionConflictError(streamId, expectedVersion, stored.at(-1)?.version ?? expectedVersion);
+  }
+}
+
+/** The stored shape of one event. */
+export const eventDocumentSchema = z.object({
+  id: z.string(),
+  streamId: z.string(),
+  version: z.number().int().positive(),
+  type: z.string(),
+  data: z.unknown(),
+  metadata: z.object({
+    eventId: z.string(),
+    correlationId: z.string(),
+    causationId: z.string(),
+    occurredAt: z.string(),
+  }),
+  ttl: z.number().int().positive().optional(),
+});
+export type EventDocument = z.infer<typeof eventDocumentSchema>;
+
+export function toEventDocumentId(streamId: string, version: number): string {
+  return `${streamId}:${version}`;
+}
+
+function toDocument(streamId: string, version: number, event: NewEvent): EventDocument {
+  return {
+    id: toEventDocumentId(streamId, version),
+    streamId,
+    version,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    ...(event.ttlSeconds !== undefined && { ttl: event.ttlSeconds }),
+  };
+}
+
+/** Reads an event document, as stored by this adapter, back into a recorded event. */
+export function fromDocument(document: unknown): RecordedEvent {
+  const { streamId, version, type, data, metadata, ttl } = eventDocumentSchema.parse(document);
+  return { streamId, version, type, data, metadata, ...(ttl !== undefined && { ttlSeconds: ttl }) };
+}

@@ -1,0 +1,34 @@
+/**
+ * An event as the domain sees it: a past-tense type name and its data. Streams, versions and
+ * metadata belong to storage, not to the domain.
+ */
+export interface Event<Type extends string = string, Data = unknown> {
+  readonly type: Type;
+  readonly data: Data;
+}
+
+/** Who caused an event, when and why: carried on every stored event so flows can be traced end to end. */
+export interface EventMetadata {
+  /** Unique per event; the key for idempotent re-appends and duplicate detection downstream. */
+  readonly eventId: string;
+  /** Shared by everything that one outside request set in motion. */
+  readonly correlationId: string;
+  /** The id of the request or event that directly caused this one. */
+  readonly causationId: string;
+  /** ISO 8601 UTC instant at which the event happened. */
+  readonly occurredAt: string;
+}
+
+/** An event ready to append. (An intersection, so that a union of events stays a union.) */
+export type NewEvent<E extends Event = Event> = E & {
+  readonly metadata: EventMetadata;
+  /** Seconds before storage may drop the event (bounded storage for high-volume streams such as forecasts). */
+  readonly ttlSeconds?: number;
+};
+
+/** An event as read back from a stream. */
+export type RecordedEvent<E extends Event = Event> = NewEvent<E> & {
+  readonly streamId: string;
+  /** 1-based position in its stream; gapless. */
+  readonly version: number;
+};

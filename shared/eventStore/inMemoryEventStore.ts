@@ -1,0 +1,38 @@
+import type { NewEvent, RecordedEvent } from '../eventSourcing/event';
+import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from './eventStore';
+
+/**
+ * An event store in process memory: for tests, benchmarks and the pure in-process runs. Each append
+ * runs without an await between its check and its write, which makes it atomic in one process.
+ */
+export class InMemoryEventStore implements EventStore {
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  /** Every event in append order across streams, as a change feed would see them. */
+  private readonly log: RecordedEvent[] = [];
+
+  append(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult> {
+    const stream = this.streams.get(streamId) ?? [];
+    if (stream.length !== expectedVersion) {
+      const atThosePositions = stream.slice(expectedVersion, expectedVersion + events.length);
+      if (expectedVersion < stream.length && isSameAppend(atThosePositions, events)) {
+        return Promise.resolve({ nextExpectedVersion: expectedVersion + events.length });
+      }
+      return Promise.reject(new StreamVersionConflictError(streamId, expectedVersion, stream.length));
+    }
+    const recorded = events.map((event, i) => structuredClone({ ...event, streamId, version: expectedVersion + i + 1 }));
+    stream.push(...recorded);
+    this.streams.set(streamId, stream);
+    this.log.push(...recorded);
+    return Promise.resolve({ nextExpectedVersion: stream.length });
+  }
+
+  read(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
+    const stream = this.streams.get(streamId) ?? [];
+    return Promise.resolve(stream.slice(Math.max(0, fromVersion - 1)).map((event) => structuredClone(event)));
+  }
+
+  /** All events across streams in append order. */
+  allEvents(): readonly RecordedEvent[] {
+    return this.log;
+  }
+}

@@ -1,0 +1,55 @@
+import type { HttpResponseInit } from '@azure/functions';
+import type { FieldError } from '../eventSourcing/errors';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An RFC 9457 problem document, with the field errors of a rejected input. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly errors?: readonly FieldError[];
+}
+
+const TITLES: Record<number, string> = {
+  400: 'The request is not valid',
+  401: 'A key is required',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'The current state does not allow this',
+  412: 'The resource has changed',
+  413: 'The request body is too large',
+  415: 'Unsupported media type',
+  422: 'Idempotency-Key reused',
+  428: 'A precondition is required',
+  500: 'Something went wrong on our side',
+};
+
+/** An HTTP answer with a problem document. `type` is a stable, documented slug per kind of problem. */
+export function problemResponse(
+  status: number,
+  detail: string,
+  options: { errors?: readonly FieldError[]; type?: string; headers?: Record<string, string> } = {},
+): HttpResponseInit {
+  const problem: Problem = {
+    type: `https://visitplannr.example/problems/${options.type ?? String(status)}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    ...(options.errors && { errors: options.errors }),
+  };
+  return { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...options.headers }, body: JSON.stringify(problem) };
+}
+
+/** A problem found while reading the request: thrown by parsing helpers, answered by the error mapper. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+    readonly errors?: readonly FieldError[],
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}

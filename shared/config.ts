@@ -35,8 +35,7 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
     .optional()
     .transform((value) => value ?? fallback);
 
-const settingsSchema = z
-  .object({
+const settingsSchema = z.object({
     AzureWebJobsStorage: optionalText,
     AzureWebJobsStorage__accountName: optionalText,
     COSMOS_CONNECTION: optionalText,
@@ -51,29 +50,17 @@ const settingsSchema = z
     FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
     REGION_PRECISION: wholeNumber(3, 7, 5),
     GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
-  })
-  .superRefine((settings, issues) => {
-    if (!settings.AzureWebJobsStorage && !settings.AzureWebJobsStorage__accountName) {
-      issues.addIssue({ code: 'custom', path: ['AzureWebJobsStorage'], message: 'is missing (or set AzureWebJobsStorage__accountName)' });
-    }
-    if (!settings.COSMOS_CONNECTION && !settings.COSMOS__accountEndpoint) {
-      issues.addIssue({ code: 'custom', path: ['COSMOS_CONNECTION'], message: 'is missing (or set COSMOS__accountEndpoint)' });
-    }
-    if (settings.COSMOS_CONNECTION && !/AccountEndpoint=[^;]+;AccountKey=[^;]+/i.test(settings.COSMOS_CONNECTION)) {
-      issues.addIssue({ code: 'custom', path: ['COSMOS_CONNECTION'], message: 'must look like AccountEndpoint=…;AccountKey=…;' });
-    }
-    if (settings.WEATHER_PROVIDER === 'met-office' && !settings.MET_OFFICE_API_KEY) {
-      issues.addIssue({ code: 'custom', path: ['MET_OFFICE_API_KEY'], message: 'is required when WEATHER_PROVIDER is met-office' });
-    }
-  });
+});
 
 /** Reads and validates the settings; throws a {@link ConfigError} naming every missing or malformed one. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const result = settingsSchema.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'settings'} ${issue.message}`));
-  }
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'settings'} ${issue.message}`)),
+    ...crossSettingProblems(present),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const s = result.data;
   return {
     storage: { ...(s.AzureWebJobsStorage && { connectionString: s.AzureWebJobsStorage }), ...(s.AzureWebJobsStorage__accountName && { accountName: s.AzureWebJobsStorage__accountName }) },
@@ -92,4 +79,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     regionPrecision: s.REGION_PRECISION,
     geocoderBaseUrl: s.GEOCODER_BASE_URL,
   };
+}
+
+/** Rules that involve more than one setting; checked even when single settings are wrong too. */
+function crossSettingProblems(settings: Readonly<Record<string, string | undefined>>): string[] {
+  const problems: string[] = [];
+  if (!settings.AzureWebJobsStorage && !settings.AzureWebJobsStorage__accountName) {
+    problems.push('AzureWebJobsStorage is missing (or set AzureWebJobsStorage__accountName)');
+  }
+  if (!settings.COSMOS_CONNECTION && !settings.COSMOS__accountEndpoint) {
+    problems.push('COSMOS_CONNECTION is missing (or set COSMOS__accountEndpoint)');
+  }
+  if (settings.COSMOS_CONNECTION && !/AccountEndpoint=[^;]+;AccountKey=[^;]+/i.test(settings.COSMOS_CONNECTION)) {
+    problems.push('COSMOS_CONNECTION must look like AccountEndpoint=…;AccountKey=…;');
+  }
+  if (settings.WEATHER_PROVIDER === 'met-office' && !settings.MET_OFFICE_API_KEY) {
+    problems.push('MET_OFFICE_API_KEY is required when WEATHER_PROVIDER is met-office');
+  }
+  return problems;
 }

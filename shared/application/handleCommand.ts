@@ -1,7 +1,7 @@
 import type { Decider } from '../eventSourcing/decider';
 import { PreconditionFailedError } from '../eventSourcing/errors';
 import type { Event, NewEvent } from '../eventSourcing/event';
-import { readTyped, StreamVersionConflictError, type EventStore } from '../eventStore/eventStore';
+import { NO_STREAM, readTyped, StreamVersionConflictError, type EventStore } from '../eventStore/eventStore';
 
 /** Where a command came from and when it is handled: becomes every new event's metadata. */
 export interface CommandContext {
@@ -41,7 +41,8 @@ export async function handleCommand<Command, State, E extends Event>(
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     const { events, version } = await readTyped(store, streamId, isEvent);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+    // An empty stream has no version to be stale against: let the decider say it does not exist.
+    if (options.expectedVersion !== undefined && options.expectedVersion !== version && version !== NO_STREAM) {
       throw new PreconditionFailedError(`The place is at version ${version}, not ${options.expectedVersion}.`, version);
     }
     let state = events.reduce<State>(decider.evolve, decider.initialState());

@@ -19,17 +19,23 @@ export class CosmosEventStore implements EventStore {
     if (events.length > MAX_EVENTS_PER_APPEND) {
       throw new RangeError(`At most ${MAX_EVENTS_PER_APPEND} events can be appended at once (got ${events.length}).`);
     }
-    const operations: OperationInput[] = events.map((event, i) => ({
+    const creates: OperationInput[] = events.map((event, i) => ({
       operationType: 'Create',
       // Event data is JSON by construction (it arrived as JSON or was built from it).
       resourceBody: toDocument(streamId, expectedVersion + i + 1, event) as unknown as JSONObject,
     }));
+    // Reading the previous event in the same batch makes an expected version ahead of the stream
+    // fail (404) instead of leaving a gap.
+    const operations: OperationInput[] =
+      expectedVersion > 0 ? [{ operationType: 'Read', id: toEventDocumentId(streamId, expectedVersion) }, ...creates] : creates;
     const response = await this.container.items.batch(operations, streamId);
     const statuses = (response.result ?? []).map((result) => result.statusCode);
-    if (statuses.length === events.length && statuses.every((status) => status >= 200 && status < 300)) {
+    if (statuses.length === operations.length && statuses.every((status) => status >= 200 && status < 300)) {
       return { nextExpectedVersion: expectedVersion + events.length };
     }
-    if (statuses.includes(409)) return this.resolveConflict(streamId, events, expectedVersion);
+    if (statuses.includes(409) || (expectedVersion > 0 && statuses[0] === 404)) {
+      return this.resolveConflict(streamId, events, expectedVersion);
+    }
     throw new Error(`Appending to ${streamId} failed: operation statuses ${statuses.join(', ') || `none (HTTP ${response.code ?? '?'})`}.`);
   }
 
@@ -55,7 +61,17 @@ export class CosmosEventStore implements EventStore {
     if (isSameAppend(stored.slice(0, events.length), events)) {
       return { nextExpectedVersion: expectedVersion + events.length };
     }
-    throw new StreamVersionConflictError(streamId, expectedVersion, stored.at(-1)?.version ?? expectedVersion);
+    throw new StreamVersionConflictError(streamId, expectedVersion, stored.at(-1)?.version ?? (await this.lastVersion(streamId)));
+  }
+
+  private async lastVersion(streamId: string): Promise<number> {
+    const { resources } = await this.container.items
+      .query<number>(
+        { query: 'SELECT TOP 1 VALUE c.version FROM c WHERE c.streamId = @streamId ORDER BY c.version DESC', parameters: [{ name: '@streamId', value: streamId }] },
+        { partitionKey: streamId },
+      )
+      .fetchAll();
+    return resources[0] ?? 0;
   }
 }
 

@@ -11,24 +11,33 @@ export class InMemoryEventStore implements EventStore {
   private readonly log: RecordedEvent[] = [];
 
   append(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult> {
-    const stream = this.streams.get(streamId) ?? [];
-    if (stream.length !== expectedVersion) {
-      const atThosePositions = stream.slice(expectedVersion, expectedVersion + events.length);
-      if (expectedVersion < stream.length && isSameAppend(atThosePositions, events)) {
-        return Promise.resolve({ nextExpectedVersion: expectedVersion + events.length });
-      }
-      return Promise.reject(new StreamVersionConflictError(streamId, expectedVersion, stream.length));
+    try {
+      return Promise.resolve(this.appendNow(streamId, events, expectedVersion));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const recorded = events.map((event, i) => structuredClone({ ...event, streamId, version: expectedVersion + i + 1 }));
-    stream.push(...recorded);
-    this.streams.set(streamId, stream);
-    this.log.push(...recorded);
-    return Promise.resolve({ nextExpectedVersion: stream.length });
   }
 
   read(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
     const stream = this.streams.get(streamId) ?? [];
     return Promise.resolve(stream.slice(Math.max(0, fromVersion - 1)).map((event) => structuredClone(event)));
+  }
+
+  private appendNow(streamId: string, events: readonly NewEvent[], expectedVersion: number): AppendResult {
+    const stream = this.streams.get(streamId) ?? [];
+    if (stream.length !== expectedVersion) {
+      const atThosePositions = stream.slice(expectedVersion, expectedVersion + events.length);
+      if (expectedVersion < stream.length && isSameAppend(atThosePositions, events)) {
+        return { nextExpectedVersion: expectedVersion + events.length };
+      }
+      throw new StreamVersionConflictError(streamId, expectedVersion, stream.length);
+    }
+    // Copy every event before storing any, so an event that cannot be stored stores none.
+    const recorded = events.map((event, i) => structuredClone({ ...event, streamId, version: expectedVersion + i + 1 }));
+    stream.push(...recorded);
+    this.streams.set(streamId, stream);
+    this.log.push(...recorded);
+    return { nextExpectedVersion: stream.length };
   }
 
   /** All events across streams in append order. */

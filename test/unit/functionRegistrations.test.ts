@@ -1,0 +1,39 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { minimatch } from 'minimatch';
+import { registeredFunctions, registeredHooks } from '../../devhost/functionsCore';
+import packageJson from '../../package.json';
+
+const root = join(__dirname, '..', '..');
+const functionSources = readdirSync(join(root, 'functions'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+
+describe('what the Functions host will find', () => {
+  it('package.json main matches the compiled file of every function module, and nothing else', () => {
+    expect(functionSources.length).toBeGreaterThan(0);
+    for (const source of functionSources) {
+      const compiled = `dist/functions/${source.replace(/\.ts$/, '.js').split('\\').join('/')}`;
+      expect({ compiled, matched: minimatch(compiled, packageJson.main) }).toEqual({ compiled, matched: true });
+    }
+    expect(minimatch('dist/shared/appServices.js', packageJson.main)).toBe(false);
+    expect(minimatch('dist/devhost/functionsCore.js', packageJson.main)).toBe(false);
+  });
+
+  it('registers every function with its route, methods and auth level', async () => {
+    for (const source of functionSources) await import(join(root, 'functions', source));
+    const http = Object.fromEntries(
+      registeredFunctions().map(({ metadata }) => {
+        const trigger = Object.values(metadata.bindings).find((binding) => binding.direction === 'in' && binding.type.endsWith('Trigger'));
+        return [metadata.name, { type: trigger?.type, route: trigger?.route, methods: trigger?.methods, authLevel: trigger?.authLevel }];
+      }),
+    );
+    expect(http).toEqual({
+      proposePlace: { type: 'httpTrigger', route: 'places', methods: ['POST'], authLevel: 'function' },
+      getPlace: { type: 'httpTrigger', route: 'places/{id}', methods: ['GET'], authLevel: 'function' },
+      updatePlaceDetails: { type: 'httpTrigger', route: 'places/{id}', methods: ['PATCH'], authLevel: 'function' },
+      approvePlace: { type: 'httpTrigger', route: 'places/{id}/approve', methods: ['POST'], authLevel: 'admin' },
+      rejectPlace: { type: 'httpTrigger', route: 'places/{id}/reject', methods: ['POST'], authLevel: 'admin' },
+      withdrawPlace: { type: 'httpTrigger', route: 'places/{id}/withdraw', methods: ['POST'], authLevel: 'admin' },
+    });
+    expect(registeredHooks('appStart')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * A local Cosmos DB (NoSQL) endpoint for development and tests that the real @azure/cosmos SDK can
+ * use: @vercel/cosmosdb-server's in-process, in-memory emulator over plain HTTP, with a request
+ * layer in front of it that adds what the emulator lacks and the app relies on:
+ *   - atomic transactional batches (all or nothing, 207 + 424s on failure): transactionalBatch.ts
+ *   - an LSN-based latest-version change feed and `_lsn` on documents: changeLog.ts, changeFeed.ts
+ * Every other request goes to the emulator's own request listener unchanged.
+ *
+ * Data lives in memory only. Persistence would snapshot the emulator's containers plus the
+ * ChangeLog (see the note in changeLog.ts) on close() and restore them in startLocalCosmosEndpoint().
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { CosmosClientOptions } from '@azure/cosmos';
+import { createHttpServer } from '@vercel/cosmosdb-server';
+import { ChangeLog, type ChangeRecord } from './changeLog';
+import { isChangeFeedRequest, parseChangeFeedRequest, readChangeFeedPage } from './changeFeed';
+import { captureEmulatorAccount, findContainer, type EmulatorAccount, type EmulatorContainer } from './emulatorInternals';
+import { executeAtomicBatch, isPartitionKeyJson, parseBatchOperations } from './transactionalBatch';
+
+/** The documented key of the Azure Cosmos DB emulator; the local endpoint does not check it. */
+export const EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XyHQ==';
+
+export interface LocalCosmosEndpoint {
+  /** e.g. http://127.0.0.1:PORT/ */
+  readonly endpoint: string;
+  readonly key: string;
+  /** `AccountEndpoint=${endpoint};AccountKey=${key};` */
+  readonly connectionString: string;
+  /** Stops listening and closes every connection, keep-alive ones included. Idempotent. */
+  close(): Promise<void>;
+  /** The endpoint-wide sequence number of the latest document write (0 before the first). */
+  currentLsn(): number;
+  /**
+   * The container's change feed as data: the latest version of each document written after
+   * `afterLsn` (default 0 = all), in LSN order, at most `limit`. Returns copies. Unknown container → [].
+   */
+  changesSince(databaseId: string, containerId: string, afterLsn?: number, limit?: number): DocumentChange[];
+}
+
+export interface LocalCosmosOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+/** A document as stored, with the system properties the endpoint guarantees. */
+export interface ChangedDocument {
+  readonly id: string;
+  readonly _lsn: number;
+  readonly _ts: number;
+  readonly _etag: string;
+  readonly _rid: string;
+  readonly [property: string]: unknown;
+}
+
+export interface DocumentChange {
+  readonly lsn: number;
+  readonly id: string;
+  readonly partitionKey: unknown;
+  readonly document: ChangedDocument;
+}
+
+/** CosmosClient options that work against the local endpoint. */
+export function localCosmosClientOptions(endpoint: LocalCosmosEndpoint): CosmosClientOptions {
+  return {
+    endpoint: endpoint.endpoint,
+    key: endpoint.key,
+    // The emulator advertises https:// locations built from its own host name; discovery would
+    // send the SDK there, and its TLS certificate has expired. Stay on the given endpoint.
+    connectionPolicy: { enableEndpointDiscovery: false },
+  };
+}
+
+export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {}): Promise<LocalCosmosEndpoint> {
+  const host = options.host ?? '127.0.0.1';
+  // keepAlive: the emulator answers `connection: keep-alive` so the SDK reuses its sockets; close()
+  // must then end those sockets itself.
+  const server = createHttpServer({ keepAlive: true });
+  const accountCreated = captureEmulatorAccount(server);
+  const changeLog = new ChangeLog();
+
+  // Take over the emulator's request listener: we answer some requests and delegate the rest.
+  const emulatorListener = server.listeners('request')[0] as RequestListener | undefined;
+  if (!emulatorListener) throw new Error('@vercel/cosmosdb-server created no request listener');
+  server.removeAllListeners('request');
+  const layer = new RequestLayer(changeLog, emulatorListener);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    layer.handle(request, response);
+  });
+
+  const port = await listen(server, options.port ?? 0, host);
+  // Captured synchronously in the 'listening' event, so before any request can arrive.
+  const account = await accountCreated;
+  layer.account = account;
+
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    key: EMULATOR_KEY,
+    connectionString: `AccountEndpoint=${endpoint};AccountKey=${EMULATOR_KEY};`,
+    close: () => (closing ??= closeServer(server)),
+    currentLsn: () => changeLog.currentLsn,
+    changesSince: (databaseId, containerId, afterLsn = 0, limit = Number.POSITIVE_INFINITY) => {
+      const container = findContainer(account, databaseId, containerId);
+      if (!container) return [];
+      return changeLog.track(container).since(afterLsn, limit).map(toDocumentChange);
+    },
+  };
+}
+
+/** Routes the requests the emulator gets wrong to our handlers; passes everything else through. */
+class RequestLayer {
+  /** The emulator's store; set once the server listens. */
+  account: EmulatorAccount | undefined;
+
+  constructor(
+    private readonly changeLog: ChangeLog,
+    private readonly emulator: RequestListener,
+  ) {}
+
+  handle(request: IncomingMessage, response: ServerResponse): void {
+    if (!this.account) {
+      send(response, 503, { code: 'ServiceUnavailable', message: 'The local Cosmos endpoint is starting.' });
+      return;
+    }
+    const target = containerTarget(request.url);
+    const container = target && findContainer(this.account, target.databaseId, target.containerId);
+    // Hook the container's writes before anything (including the emulator) can write to it.
+    if (container) this.changeLog.track(container);
+
+    const onDocuments = target?.rest === 'docs';
+    if (onDocuments && request.method === 'POST' && isTrue(request.headers['x-ms-cosmos-is-batch-request']) && isTrue(request.headers['x-ms-cosmos-batch-atomic'])) {
+      this.serveAtomicBatch(request, response, target).catch((error: unknown) => {
+        failed(response, error);
+      });
+    } else if (onDocuments && request.method === 'GET' && isChangeFeedRequest(request.headers)) {
+      this.serveChangeFeed(request, response, container);
+    } else {
+      this.emulator(request, response);
+    }
+  }
+
+  private async serveAtomicBatch(request: IncomingMessage, response: ServerResponse, target: ContainerTarget): Promise<void> {
+    const body = await readJsonBody(request);
+    // Everything below is synchronous until the response is written: see transactionalBatch.ts.
+    // Look the container up only now: it may have been deleted or recreated while the body arrived.
+    const container = this.account && findContainer(this.account, target.databaseId, target.containerId);
+    if (!container) {
+      notFound(response);
+      return;
+    }
+    if (body === undefined) {
+      send(response, 400, { code: 'BadRequest', message: 'The batch body is not valid JSON.' });
+      return;
+    }
+    const partitionKey = firstHeader(request.headers['x-ms-documentdb-partitionkey']);
+    if (partitionKey === undefined || !isPartitionKeyJson(partitionKey)) {
+      send(response, 400, { code: 'BadRequest', message: 'A batch needs a valid x-ms-documentdb-partitionkey header.' });
+      return;
+    }
+    const operations = parseBatchOperations(body);
+    if ('error' in operations) {
+      send(response, 400, { code: 'BadRequest', message: operations.error });
+      return;
+    }
+
+    const returnContent = firstHeader(request.headers.prefer)?.toLowerCase() !== 'return=minimal';
+    const outcome = executeAtomicBatch(container, this.changeLog, partitionKey, operations, returnContent);
+    const charge = outcome.results.reduce((sum, result) => sum + result.requestCharge, 0);
+    send(response, outcome.httpStatus, outcome.results, { 'x-ms-request-charge': String(charge) });
+  }
+
+  private serveChangeFeed(request: IncomingMessage, response: ServerResponse, container: EmulatorContainer | undefined): void {
+    // A GET has no body; drain it anyway so the keep-alive connection stays usable.
+    request.resume();
+    if (!container) {
+      notFound(response);
+      return;
+    }
+    const feedRequest = parseChangeFeedRequest(request.headers);
+    if ('error' in feedRequest) {
+      send(response, 400, { code: 'BadRequest', message: feedRequest.error });
+      return;
+    }
+
+    const page = readChangeFeedPage(this.changeLog.track(container), this.changeLog.currentLsn, feedRequest);
+    if (page.status === 304) {
+      send(response, 304, undefined, { etag: page.etag, 'x-ms-item-count': '0' });
+      return;
+    }
+    send(response, 200, { _rid: container.read()._rid, Documents: page.documents, _count: page.documents.length }, {
+      etag: page.etag,
+      'x-ms-item-count': String(page.documents.length),
+    });
+  }
+}
+
+/** `/dbs/{db}/colls/{coll}[/rest]` → its parts; the emulator's router also tolerates `//` and trailing `/`. */
+interface ContainerTarget {
+  readonly databaseId: string;
+  readonly containerId: string;
+  /** The path below the container, e.g. 'docs' or 'docs/{id}'. */
+  readonly rest: string;
+}
+
+function containerTarget(url: string | undefined): ContainerTarget | undefined {
+  if (url === undefined) return undefined;
+  const segments = new URL(url, 'http://local').pathname.split('/').filter((segment) => segment !== '');
+  const [dbs, databaseId, colls, containerId, ...rest] = segments;
+  if (dbs !== 'dbs' || colls !== 'colls' || databaseId === undefined || containerId === undefined) return undefined;
+  try {
+    return { databaseId: decodeURIComponent(databaseId), containerId: decodeURIComponent(containerId), rest: rest.join('/') };
+  } catch {
+    return undefined; // malformed escapes: let the emulator answer
+  }
+}
+
+function toDocumentChange(record: ChangeRecord): DocumentChange {
+  return {
+    lsn: record.lsn,
+    id: record.id,
+    partitionKey: structuredClone(record.partitionKey),
+    // The change log stamped _lsn (and _ts) on every stored document; the emulator's type predates them.
+    document: structuredClone(record.document) as unknown as ChangedDocument,
+  };
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a response with the headers the emulator puts on its own. */
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.statusCode = status;
+  response.setHeader('content-type', 'application/json');
+  response.setHeader('x-ms-activity-id', randomUUID());
+  response.setHeader('x-ms-request-charge', '1');
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  // 304 carries no body.
+  response.end(body === undefined || status === 304 ? undefined : JSON.stringify(body));
+}
+
+function notFound(response: ServerResponse): void {
+  send(response, 404, { code: 'NotFound', message: 'Resource Not Found' });
+}
+
+function failed(response: ServerResponse, error: unknown): void {
+  console.error('local Cosmos endpoint:', error);
+  if (response.headersSent) response.destroy();
+  else send(response, 500, { code: 'InternalServerError', message: error instanceof Error ? error.message : String(error) });
+}
+
+function isTrue(header: string | string[] | undefined): boolean {
+  return firstHeader(header)?.toLowerCase() === 'true';
+}
+
+function firstHeader(header: string | string[] | undefined): string | undefined {
+  return Array.isArray(header) ? header[0] : header;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (address && typeof address === 'object') resolve(address.port);
+      else reject(new Error('The local Cosmos endpoint has no TCP address'));
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => {
+      if (error) reject(error);
+      else resolve();
+    });
+    // close() only stops accepting; idle keep-alive and in-flight connections must be ended too.
+    server.closeAllConnections();
+  });
+}

@@ -33,6 +33,7 @@ describe('what the Functions host will find', () => {
       approvePlace: { type: 'httpTrigger', route: 'places/{id}/approve', methods: ['POST'], authLevel: 'admin' },
       rejectPlace: { type: 'httpTrigger', route: 'places/{id}/reject', methods: ['POST'], authLevel: 'admin' },
       withdrawPlace: { type: 'httpTrigger', route: 'places/{id}/withdraw', methods: ['POST'], authLevel: 'admin' },
+      health: { type: 'httpTrigger', route: 'health', methods: ['GET'], authLevel: 'anonymous' },
     });
     expect(registeredHooks('appStart')).toHaveLength(1);
   });

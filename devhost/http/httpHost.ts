@@ -1,0 +1,190 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ProgrammingModel, Registration } from '../functionsCore';
+import { invokeFunction, triggerOf, type RpcTypedData } from '../invoke';
+import type { Logger } from '../logger';
+import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
+import { compileRouteTemplate, type RouteTemplate } from './routeTemplate';
+
+export interface HttpHostOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly routePrefix: string;
+  readonly keys: HostKeys;
+  /** Origins allowed by CORS (local.settings.json Host.CORS); `*` allows any. */
+  readonly corsOrigins: readonly string[];
+  /** Larger bodies are refused with 413 (the host's default is 100 MB). */
+  readonly maxBodyBytes?: number;
+}
+
+/** A route the devhost itself serves (webhooks, the static page), tried before the app's routes. */
+export type ExtraRoute = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean> | boolean;
+
+interface HttpFunction {
+  readonly registration: Registration;
+  readonly bindingName: string;
+  readonly route: RouteTemplate;
+  readonly methods: readonly string[];
+  readonly authLevel: AuthLevel;
+}
+
+export interface HttpHost {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 100 * 1024 * 1024;
+
+/** Serves the app's HTTP-triggered functions as the Functions host does. */
+export async function startHttpHost(
+  model: ProgrammingModel,
+  registrations: readonly Registration[],
+  options: HttpHostOptions,
+  logger: Logger,
+  extraRoutes: readonly ExtraRoute[] = [],
+): Promise<HttpHost> {
+  const functions = registrations.filter((registration) => triggerOf(registration).binding.type === 'httpTrigger').map(toHttpFunction);
+  const prefix = options.routePrefix.replace(/^\/+|\/+$/g, '');
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error('The devhost failed to serve a request', error);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+    const origin = request.headers.origin;
+    const corsAllowed = origin !== undefined && (options.corsOrigins.includes('*') || options.corsOrigins.includes(origin));
+    if (corsAllowed) {
+      response.setHeader('access-control-allow-origin', origin);
+      response.setHeader('vary', 'Origin');
+    }
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      if (corsAllowed) {
+        response.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+        response.setHeader('access-control-allow-headers', request.headers['access-control-request-headers'] ?? '*');
+        response.setHeader('access-control-max-age', '600');
+      }
+      response.writeHead(corsAllowed ? 204 : 403).end();
+      return;
+    }
+    for (const route of extraRoutes) if (await route(request, response, url)) return;
+
+    const path = url.pathname.replace(/\/+$/, '');
+    const relative = prefix === '' ? path : path.toLowerCase().startsWith(`/${prefix.toLowerCase()}/`) || path.toLowerCase() === `/${prefix.toLowerCase()}` ? path.slice(prefix.length + 1) : undefined;
+    const method = (request.method ?? 'GET').toUpperCase();
+    const candidates =
+      relative === undefined
+        ? []
+        : functions
+            .map((fn) => ({ fn, params: fn.route.match(relative) }))
+            .filter((candidate): candidate is { fn: HttpFunction; params: Record<string, string> } => candidate.params !== undefined && candidate.fn.methods.includes(method))
+            .sort((a, b) => b.fn.route.precedence - a.fn.route.precedence);
+    const chosen = candidates[0];
+    if (!chosen) {
+      response.writeHead(404).end();
+      return;
+    }
+    const presentedKey = headerValue(request.headers['x-functions-key']) ?? url.searchParams.get('code') ?? undefined;
+    if (!isAuthorised(chosen.fn.authLevel, presentedKey, options.keys)) {
+      response.writeHead(401).end();
+      return;
+    }
+    const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+    if (body === 'tooLarge') {
+      response.writeHead(413).end();
+      return;
+    }
+    await invokeHttp(chosen.fn, request, response, url, chosen.params, body);
+  }
+
+  async function invokeHttp(fn: HttpFunction, request: IncomingMessage, response: ServerResponse, url: URL, params: Record<string, string>, body: Buffer): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const query = Object.fromEntries(url.searchParams.entries());
+    let result;
+    try {
+      result = await invokeFunction(
+        model,
+        fn.registration,
+        {
+          inputData: [{ name: fn.bindingName, data: { http: { method: request.method ?? 'GET', url: url.toString(), headers, query, params, body: { bytes: body } } } }],
+          triggerMetadata: {},
+        },
+        logger,
+        `This function was programmatically called via the host APIs.`,
+      );
+    } catch {
+      response.writeHead(500).end();
+      return;
+    }
+    const http = result.returnValue?.http;
+    const status = Number(http?.statusCode ?? 200);
+    for (const [name, value] of Object.entries(http?.headers ?? {})) response.setHeader(name, value);
+    response.writeHead(Number.isInteger(status) ? status : 200);
+    response.end(bodyBytes(http?.body));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function toHttpFunction(registration: Registration): HttpFunction {
+  const { name, binding } = triggerOf(registration);
+  const methods = Array.isArray(binding.methods) ? (binding.methods as string[]).map((m) => m.toUpperCase()) : ['GET', 'POST'];
+  const authLevel = (typeof binding.authLevel === 'string' ? binding.authLevel.toLowerCase() : 'function') as AuthLevel;
+  if (!['anonymous', 'function', 'admin'].includes(authLevel)) {
+    throw new Error(`Function ${registration.metadata.name}: auth level "${authLevel}" is not one the devhost serves.`);
+  }
+  const route = typeof binding.route === 'string' ? binding.route : registration.metadata.name;
+  return { registration, bindingName: name, route: compileRouteTemplate(route), methods, authLevel };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (declared > limit) {
+    request.resume();
+    return Promise.resolve('tooLarge');
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > limit ? 'tooLarge' : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function bodyBytes(body: RpcTypedData | null | undefined): Buffer {
+  if (!body) return Buffer.alloc(0);
+  if (body.bytes) return Buffer.from(body.bytes);
+  if (body.string !== undefined) return Buffer.from(body.string);
+  if (body.json !== undefined) return Buffer.from(body.json);
+  return Buffer.alloc(0);
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ProgrammingModel, Registration, RpcBindingInfo } from './functionsCore';
+import type { Logger } from './logger';
+
+/** Typed data as the host sends it to the worker (the subset the devhost uses). */
+export interface RpcTypedData {
+  readonly string?: string;
+  readonly json?: string;
+  readonly bytes?: Uint8Array;
+  readonly http?: RpcHttpData;
+}
+
+export interface RpcHttpData {
+  readonly method?: string;
+  readonly url?: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly params?: Record<string, string>;
+  readonly statusCode?: string;
+  readonly body?: RpcTypedData | null;
+}
+
+export interface InvocationRequest {
+  readonly inputData: readonly { name: string; data: RpcTypedData }[];
+  readonly triggerMetadata?: Record<string, RpcTypedData>;
+  readonly retryContext?: { retryCount: number; maxRetryCount: number };
+}
+
+export interface InvocationResult {
+  readonly returnValue?: RpcTypedData | null;
+  readonly outputData: readonly { name: string; data: RpcTypedData }[];
+}
+
+interface InvocationModel {
+  getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
+  invokeFunction(context: unknown, inputs: unknown[], callback: (...args: unknown[]) => unknown): Promise<unknown>;
+  getResponse(context: unknown, result: unknown): Promise<InvocationResult>;
+}
+
+export function triggerOf(registration: Registration): { name: string; binding: RpcBindingInfo } {
+  const entry = Object.entries(registration.metadata.bindings).find(([, binding]) => binding.direction === 'in' && /trigger$/i.test(binding.type));
+  if (!entry) throw new Error(`Function ${registration.metadata.name} has no trigger binding.`);
+  return { name: entry[0], binding: entry[1] };
+}
+
+/**
+ * Invokes one function the way the Functions host does: through @azure/functions' own invocation
+ * model, which turns host-shaped data into handler arguments and the handler's result back.
+ * Logs the invocation like the host ("Executing …" / "Executed … (Succeeded|Failed, Duration=…)").
+ */
+export async function invokeFunction(
+  model: ProgrammingModel,
+  registration: Registration,
+  request: InvocationRequest,
+  logger: Logger,
+  reason: string,
+): Promise<InvocationResult> {
+  const invocationId = randomUUID();
+  const name = registration.metadata.name;
+  const started = performance.now();
+  logger.info(`Executing 'Functions.${name}' (Reason='${reason}', Id=${invocationId})`);
+  const invocation = model.getInvocationModel({
+    invocationId,
+    metadata: registration.metadata,
+    request: { invocationId, ...request },
+    state: 'invocation',
+    log: (level: string, category: string, message: string) => logger.functionLog(name, invocationId, level, category, message),
+  }) as InvocationModel;
+  try {
+    const { context, inputs } = await invocation.getArguments();
+    const result = await invocation.invokeFunction(context, inputs, registration.callback);
+    const response = await invocation.getResponse(context, result);
+    logger.info(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`);
+    return response;
+  } catch (error) {
+    logger.error(`Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`, error);
+    throw error;
+  }
+}

@@ -5,5 +5,7 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The Functions worker supplies '@azure/functions-core'; tests supply a stand-in that records registrations.
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/devhost/functionsCore.ts' },
+  // End-to-end tests drive the compiled app through the devhost: build it once first.
+  globalSetup: '<rootDir>/test/support/globalSetup.ts',
   testTimeout: 30000,
 };

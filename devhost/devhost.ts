@@ -1,4 +1,5 @@
 import { CosmosClient } from '@azure/cosmos';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCosmosContainers } from '../shared/cosmos/cosmosClient';
 import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
@@ -17,12 +18,17 @@ export interface DevhostOptions {
   /** Where local data and keys live (default `<appRoot>/.devhost`). */
   readonly dataDir?: string;
   readonly quiet?: boolean;
+  /** Start with empty local data (keys are kept). */
+  readonly fresh?: boolean;
+  /** More compiled function modules to load beside the app's (test fixtures). */
+  readonly extraModules?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Devhost {
   readonly url: string;
   readonly keys: HostKeys;
+  readonly keysFile: string;
   readonly functions: readonly string[];
   stop(): Promise<void>;
 }
@@ -39,7 +45,9 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? join(options.appRoot, '.devhost');
   const settings = readLocalSettings(options.appRoot);
-  const keys = loadOrCreateKeys(join(dataDir, 'keys.json'), env);
+  const keysFile = join(dataDir, 'keys.json');
+  if (options.fresh) clearLocalData(dataDir, keysFile);
+  const keys = loadOrCreateKeys(keysFile, env);
 
   const cosmos: LocalCosmosEndpoint = await startLocalCosmosEndpoint();
   let http: HttpHost | undefined;
@@ -53,7 +61,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     // the example's endpoints, and anything set in the environment wins over local.settings.json.
     Object.assign(process.env, settings.values, { COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName }, pickDefined(env));
 
-    const app = loadFunctionApp(options.appRoot);
+    const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     for (const registration of app.registrations) {
       const { binding } = triggerOf(registration);
       if (!SERVED_TRIGGERS.has(binding.type)) {
@@ -67,6 +75,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     return {
       url: running.url,
       keys,
+      keysFile,
       functions: app.registrations.map((registration) => registration.metadata.name),
       stop: async () => {
         await running.close();
@@ -77,6 +86,14 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     await http?.close();
     await cosmos.close();
     throw error;
+  }
+}
+
+function clearLocalData(dataDir: string, keep: string): void {
+  if (!existsSync(dataDir)) return;
+  for (const entry of readdirSync(dataDir)) {
+    const path = join(dataDir, entry);
+    if (path !== keep) rmSync(path, { recursive: true, force: true });
   }
 }
 

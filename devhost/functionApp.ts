@@ -33,7 +33,7 @@ export interface LoadedApp {
  * Loads the compiled app exactly as the host does: every file that package.json `main` (a glob)
  * matches, relative to the app root.
  */
-export function loadFunctionApp(appRoot: string): LoadedApp {
+export function loadFunctionApp(appRoot: string, extraModules: readonly string[] = []): LoadedApp {
   installFunctionsCore();
   const { main } = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { main?: string };
   if (!main) throw new Error('package.json has no "main": the Functions host would find no functions.');
@@ -41,7 +41,7 @@ export function loadFunctionApp(appRoot: string): LoadedApp {
   if (files.length === 0) throw new Error(`package.json "main" (${main}) matches no file: run "npm run build" first.`);
   // The host loads each entry with require(); so does the devhost, after the stand-in is in place.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  for (const file of files) require(join(appRoot, file));
+  for (const file of [...files.map((file) => join(appRoot, file)), ...extraModules]) require(file);
   const programmingModel = functionsCore.getProgrammingModel();
   if (!programmingModel) throw new Error('The app registered no functions through @azure/functions.');
   return { files, registrations: functionsCore.registeredFunctions(), programmingModel };

@@ -1,29 +1,37 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDevhost } from './devhost';
+import { startDevhost, type Devhost } from './devhost';
 
-/** `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools. */
+/**
+ * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools.
+ * For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
+ * more compiled function modules beside the app's, `--quiet` logs only warnings and errors.
+ */
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: process.env.PORT ?? '7071' }, offline: { type: 'boolean', default: false }, fresh: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } },
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '7071' },
+      offline: { type: 'boolean', default: false },
+      fresh: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      'extra-module': { type: 'string', multiple: true, default: [] },
+    },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not ${values.port}`);
-  const appRoot = join(__dirname, '..', '..');
-  const devhost = await startDevhost({ appRoot, port, quiet: values.quiet });
 
-  console.log(`\nVisit Plannr is running at ${devhost.url}\n`);
-  console.log(`Functions: ${devhost.functions.join(', ')}`);
-  console.log(`  health     ${devhost.url}/api/health`);
-  console.log(`  propose    POST ${devhost.url}/api/places   (header x-functions-key: ${devhost.keys.functionKey})`);
-  console.log(`Keys (also in .devhost/keys.json): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}\n`);
-
-  let stopping = false;
+  // Listen for signals before anything starts, so a stop during start-up still stops every child.
+  let devhost: Devhost | undefined;
+  let stopSignal: string | undefined;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopSignal && devhost === undefined) return;
+    stopSignal ??= signal;
+    if (!devhost) return;
+    const running = devhost;
+    devhost = undefined;
     console.log(`\n${signal}: stopping the devhost…`);
-    devhost.stop().then(
+    running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
@@ -33,6 +41,32 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const appRoot = join(__dirname, '..', '..');
+  devhost = await startDevhost({
+    appRoot,
+    port,
+    quiet: values.quiet,
+    fresh: values.fresh,
+    extraModules: values['extra-module'].map((file) => resolve(file)),
+    ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
+  });
+  if (stopSignal) {
+    stop(stopSignal);
+    return;
+  }
+  console.log(
+    [
+      '',
+      `Visit Plannr is running at ${devhost.url}`,
+      '',
+      `Functions: ${devhost.functions.join(', ')}`,
+      `  health     ${devhost.url}/api/health`,
+      `  propose    POST ${devhost.url}/api/places   (header x-functions-key: ${devhost.keys.functionKey})`,
+      `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((error: unknown) => {

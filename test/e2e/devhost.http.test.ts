@@ -1,0 +1,73 @@
+import { performance } from 'node:perf_hooks';
+import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+
+const proposal = { name: 'Chester Zoo', geolocation: { latitude: 53.2268, longitude: -2.8846 } };
+
+describe('npm start: the devhost serves the app over HTTP', () => {
+  let devhost: DevhostProcess;
+  let startupMs: number;
+  beforeAll(async () => {
+    const started = performance.now();
+    devhost = await startDevhostProcess();
+    const health = await fetch(`${devhost.url}/api/health`);
+    startupMs = performance.now() - started;
+    expect(health.status).toBe(200);
+  });
+  afterAll(async () => {
+    await devhost.stop();
+  });
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${devhost.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('answers /api/health within 15 s of start, reporting each dependency', async () => {
+    expect(startupMs).toBeLessThan(15_000);
+    await expect((await fetch(`${devhost.url}/api/health`)).json()).resolves.toMatchObject({ status: 'healthy', checks: { cosmos: { status: 'healthy' } } });
+  });
+
+  it('takes a proposal with the function key (header or ?code=) and refuses one without a key (401)', async () => {
+    expect((await post('/api/places', proposal)).status).toBe(401);
+    expect((await post('/api/places', proposal, { 'x-functions-key': 'wrong' })).status).toBe(401);
+    const accepted = await post('/api/places', proposal, { 'x-functions-key': devhost.keys.functionKey });
+    expect(accepted.status).toBe(202);
+    const { placeId } = (await accepted.json()) as { placeId: string };
+    expect(accepted.headers.get('location')).toBe(`/api/places/${placeId}`);
+    expect((await post(`/api/places?code=${encodeURIComponent(devhost.keys.functionKey)}`, proposal)).status).toBe(202);
+
+    const place = await fetch(`${devhost.url}/api/places/${placeId}`, { headers: { 'x-functions-key': devhost.keys.functionKey } });
+    await expect(place.json()).resolves.toMatchObject({ placeId, name: 'Chester Zoo', status: 'proposed' });
+  });
+
+  it('refuses a function key on admin routes; the master key gets through to the domain', async () => {
+    const { placeId } = (await (await post('/api/places', proposal, { 'x-functions-key': devhost.keys.functionKey })).json()) as { placeId: string };
+    expect((await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.functionKey })).status).toBe(401);
+    const answer = await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.masterKey });
+    expect(answer.status).toBe(409);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('answers 404 for unknown routes and methods, and problem+json for bad input', async () => {
+    expect((await fetch(`${devhost.url}/api/nowhere`)).status).toBe(404);
+    expect((await fetch(`${devhost.url}/api/health`, { method: 'DELETE' })).status).toBe(404);
+    const bad = await post('/api/places', { name: '' }, { 'x-functions-key': devhost.keys.functionKey });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('applies CORS from local.settings: allowed origins only', async () => {
+    const allowed = await fetch(`${devhost.url}/api/health`, { headers: { origin: 'http://localhost:7071' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:7071');
+    const other = await fetch(`${devhost.url}/api/health`, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${devhost.url}/api/places`, { method: 'OPTIONS', headers: { origin: 'http://localhost:7071', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+  });
+});
+
+describe('stopping the devhost', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('exits cleanly on %s', async (signal) => {
+    const devhost = await startDevhostProcess();
+    expect(await devhost.stop(signal)).toBe(0);
+    expect(devhost.output()).toContain('stopping the devhost');
+  });
+});

@@ -1,0 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/** End-to-end tests run the compiled app through the devhost, as `npm start` does: build it once. */
+export default function globalSetup(): void {
+  const root = join(__dirname, '..', '..');
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+}

@@ -1,15 +1,17 @@
 import { CosmosClient } from '@azure/cosmos';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCosmosContainers } from '../shared/cosmos/cosmosClient';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
-import { registeredHooks } from './functionsCore';
+import { localCosmosClientOptions, startLocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
+import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
+import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { loadFunctionApp } from './functionApp';
-import { startHttpHost, type HttpHost } from './http/httpHost';
+import { startHttpHost } from './http/httpHost';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
-import { triggerOf } from './invoke';
+import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
+import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
 
 export interface DevhostOptions {
   /** Folder holding package.json, host.json and the compiled app (dist/). */
@@ -33,59 +35,93 @@ export interface Devhost {
   stop(): Promise<void>;
 }
 
-/** Trigger types the devhost can serve so far; any other stops start-up naming the function. */
-const SERVED_TRIGGERS = new Set(['httpTrigger']);
+/** Trigger types the devhost serves; any other stops start-up naming the function. */
+const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger']);
 
 /**
  * Runs the compiled app as the Functions host would: loads its registrations, starts the local
- * dependencies, points the app's settings at them and serves its triggers.
+ * dependencies, points the app's settings at them and serves every trigger. Services start in
+ * dependency order and stop in reverse, so nothing is left running on failure or stop.
  */
 export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const logger: Logger = consoleLogger({ quiet: options.quiet ?? false });
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? join(options.appRoot, '.devhost');
-  const settings = readLocalSettings(options.appRoot);
   const keysFile = join(dataDir, 'keys.json');
   if (options.fresh) clearLocalData(dataDir, keysFile);
   const keys = loadOrCreateKeys(keysFile, env);
+  const settings = readLocalSettings(options.appRoot);
+  const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
+  const running: RunningService[] = [];
+  const stopAll = async () => {
+    for (const service of running.splice(0).reverse()) await service.stop();
+  };
 
-  const cosmos: LocalCosmosEndpoint = await startLocalCosmosEndpoint();
-  let http: HttpHost | undefined;
   try {
+    const cosmos = await startLocalCosmosEndpoint();
+    running.push({ stop: () => cosmos.close() });
     const databaseName = settings.values.COSMOS_DATABASE ?? 'visitplannr';
     const client = new CosmosClient(localCosmosClientOptions(cosmos));
     await ensureCosmosContainers(client, databaseName);
     client.dispose();
 
-    // The app reads its settings from the environment, as in Azure; local dependencies override
-    // the example's endpoints, and anything set in the environment wins over local.settings.json.
+    // The app reads its settings from the environment, as in Azure: local.settings.json, then the
+    // local dependencies' endpoints, then whatever the environment already sets.
     Object.assign(process.env, settings.values, { COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName }, pickDefined(env));
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
-    for (const registration of app.registrations) {
-      const { binding } = triggerOf(registration);
-      if (!SERVED_TRIGGERS.has(binding.type)) {
-        throw new Error(`The devhost cannot serve the ${binding.type} of function "${registration.metadata.name}" yet.`);
-      }
-    }
+    refuseUnservedTriggers(app.registrations);
+    const context = triggerContext(app.programmingModel, logger, hostJson, dataDir);
+
+    const eventGrid = await startEventGrid(app.registrations, context, {
+      topicKey: process.env.EVENTGRID_TOPIC_KEY ?? 'local-event-grid-topic-key',
+      keys,
+      appRoot: options.appRoot,
+    });
+    running.push(eventGrid);
+
+    const http = await startHttpHost(
+      app.programmingModel,
+      app.registrations,
+      { port: options.port, routePrefix: readRoutePrefix(options.appRoot), keys, corsOrigins: settings.corsOrigins },
+      logger,
+      eventGrid.routes,
+    );
+    running.push({ stop: () => http.close() });
+    process.env.EVENTGRID_TOPIC_ENDPOINT = `${http.url}${TOPIC_ENDPOINT_PATH}`;
+    process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
+
     for (const hook of registeredHooks('appStart')) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.appRoot });
 
-    http = await startHttpHost(app.programmingModel, app.registrations, { port: options.port, routePrefix: readRoutePrefix(options.appRoot), keys, corsOrigins: settings.corsOrigins }, logger);
-    const running = http;
     return {
-      url: running.url,
+      url: http.url,
       keys,
       keysFile,
       functions: app.registrations.map((registration) => registration.metadata.name),
-      stop: async () => {
-        await running.close();
-        await cosmos.close();
-      },
+      stop: stopAll,
     };
   } catch (error) {
-    await http?.close();
-    await cosmos.close();
+    await stopAll();
     throw error;
+  }
+}
+
+function triggerContext(model: ProgrammingModel, logger: Logger, hostJson: HostJson, dataDir: string): TriggerHostContext {
+  return {
+    invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason),
+    logger,
+    settings: process.env,
+    hostJson,
+    dataDir,
+  };
+}
+
+function refuseUnservedTriggers(registrations: readonly Registration[]): void {
+  for (const registration of registrations) {
+    const { binding } = triggerOf(registration);
+    if (!SERVED_TRIGGERS.has(binding.type)) {
+      throw new Error(`The devhost cannot serve the ${binding.type} of function "${registration.metadata.name}".`);
+    }
   }
 }
 

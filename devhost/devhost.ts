@@ -11,6 +11,8 @@ import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
+import { startCosmosTriggers } from './triggers/cosmosTrigger';
+import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
 
 export interface DevhostOptions {
@@ -36,7 +38,7 @@ export interface Devhost {
 }
 
 /** Trigger types the devhost serves; any other stops start-up naming the function. */
-const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger']);
+const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger', 'timerTrigger', 'cosmosDBTrigger']);
 
 /**
  * Runs the compiled app as the Functions host would: loads its registrations, starts the local
@@ -92,6 +94,10 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
 
     for (const hook of registeredHooks('appStart')) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.appRoot });
+
+    // Triggers that start work on their own come last, once everything they may call is up.
+    running.push(await startCosmosTriggers(app.registrations, context));
+    running.push(await startTimerTriggers(app.registrations, context));
 
     return {
       url: http.url,

@@ -11,7 +11,9 @@ import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
+import { startAzurite } from './storage/azurite';
 import { startCosmosTriggers } from './triggers/cosmosTrigger';
+import { startQueueTriggers } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
 
@@ -38,7 +40,7 @@ export interface Devhost {
 }
 
 /** Trigger types the devhost serves; any other stops start-up naming the function. */
-const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger', 'timerTrigger', 'cosmosDBTrigger']);
+const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger', 'timerTrigger', 'cosmosDBTrigger', 'queueTrigger']);
 
 /**
  * Runs the compiled app as the Functions host would: loads its registrations, starts the local
@@ -60,6 +62,9 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   };
 
   try {
+    // Azurite is a child process that ends with the devhost, even when the devhost is killed.
+    const azurite = await startAzurite({ location: join(dataDir, 'azurite') });
+    running.push(azurite);
     const cosmos = await startLocalCosmosEndpoint();
     running.push({ stop: () => cosmos.close() });
     const databaseName = settings.values.COSMOS_DATABASE ?? 'visitplannr';
@@ -69,7 +74,12 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
 
     // The app reads its settings from the environment, as in Azure: local.settings.json, then the
     // local dependencies' endpoints, then whatever the environment already sets.
-    Object.assign(process.env, settings.values, { COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName }, pickDefined(env));
+    Object.assign(
+      process.env,
+      settings.values,
+      { AzureWebJobsStorage: azurite.connectionString, COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName },
+      pickDefined(env),
+    );
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     refuseUnservedTriggers(app.registrations);
@@ -96,6 +106,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     for (const hook of registeredHooks('appStart')) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.appRoot });
 
     // Triggers that start work on their own come last, once everything they may call is up.
+    running.push(await startQueueTriggers(app.registrations, context));
     running.push(await startCosmosTriggers(app.registrations, context));
     running.push(await startTimerTriggers(app.registrations, context));
 

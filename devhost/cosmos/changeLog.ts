@@ -29,45 +29,113 @@ export interface ChangeRecord {
   readonly document: StoredDocument;
 }
 
-/** The change feed of one container: latest version per document, iterable in LSN order. */
+/** A record as the log keeps it, with its document key computed once. */
+interface LogEntry {
+  readonly key: string;
+  readonly record: ChangeRecord;
+}
+
+/**
+ * The change feed of one container: latest version per document, iterable in LSN order.
+ *
+ * `log` is append-only in LSN order and may still hold versions that were superseded or deleted
+ * since; an entry is live while `latest` maps its key to its very record. Sparse logs are compacted
+ * (amortised O(1) per write). This keeps LSN order without ever moving an entry, so a transaction
+ * can be undone in O(writes it made): drop the log's tail above the LSN the transaction started at,
+ * and put back the `latest` entries it changed.
+ */
 export class ContainerChanges {
-  // Keyed by partition key + id. A Map iterates in insertion order, and a changed document is
-  // deleted and re-inserted, so iteration order is always ascending LSN.
-  private latest = new Map<string, ChangeRecord>();
+  private log: LogEntry[] = [];
+  private readonly latest = new Map<string, ChangeRecord>();
+  /** While a transaction is open: each touched key's record before it (undefined: none). */
+  private journal: Map<string, ChangeRecord | undefined> | undefined;
 
   put(record: ChangeRecord): void {
     const key = documentKey(record.partitionKey, record.id);
-    this.latest.delete(key);
+    this.remember(key);
     this.latest.set(key, record);
+    this.log.push({ key, record });
+    this.compactIfSparse();
   }
 
   /** A deleted document leaves the latest-version feed (real Cosmos does not surface deletes in it). */
   forget(partitionKey: unknown, id: string): void {
-    this.latest.delete(documentKey(partitionKey, id));
+    const key = documentKey(partitionKey, id);
+    if (!this.latest.has(key)) return;
+    this.remember(key);
+    this.latest.delete(key);
   }
 
   /** Records with lsn > afterLsn that match `where`, in LSN order, at most `limit` of them. */
   since(afterLsn: number, limit = Number.POSITIVE_INFINITY, where: (record: ChangeRecord) => boolean = () => true): ChangeRecord[] {
     const page: ChangeRecord[] = [];
-    // A linear scan is fine for a development emulator; an index by LSN would be the next step.
-    for (const record of this.latest.values()) {
-      if (page.length >= limit) break;
-      if (record.lsn > afterLsn && where(record)) page.push(record);
+    const { log } = this;
+    for (let i = this.firstIndexAfter(afterLsn); i < log.length && page.length < limit; i += 1) {
+      const entry = log[i];
+      if (entry && this.isLive(entry) && where(entry.record)) page.push(entry.record);
     }
     return page;
   }
 
   /** All records, in LSN order. */
   records(): ChangeRecord[] {
-    return [...this.latest.values()];
+    return this.log.filter((entry) => this.isLive(entry)).map((entry) => entry.record);
   }
 
-  /** Snapshot the feed; calling the returned function puts it back (order included). */
-  savepoint(): () => void {
-    const saved = new Map(this.latest);
-    return () => {
-      this.latest = saved;
-    };
+  /** Start remembering what changes, for rollback(). Transactions do not nest. */
+  begin(): void {
+    if (this.journal) throw new Error('ContainerChanges: a transaction is already open');
+    this.journal = new Map();
+  }
+
+  /** Keys touched by the open transaction (0 when none is open). */
+  get journalSize(): number {
+    return this.journal?.size ?? 0;
+  }
+
+  commit(): void {
+    this.journal = undefined;
+    this.compactIfSparse();
+  }
+
+  /** Undo the open transaction. `startLsn`: the change log's LSN when it began. */
+  rollback(startLsn: number): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    if (!journal) return;
+    // LSNs are handed out in order and nothing else writes during a transaction, so everything it
+    // logged is the tail above startLsn (and no compaction ran while it was open).
+    while ((this.log.at(-1)?.record.lsn ?? 0) > startLsn) this.log.pop();
+    for (const [key, previous] of journal) {
+      if (previous) this.latest.set(key, previous);
+      else this.latest.delete(key);
+    }
+  }
+
+  private isLive(entry: LogEntry): boolean {
+    return this.latest.get(entry.key) === entry.record;
+  }
+
+  private remember(key: string): void {
+    const journal = this.journal;
+    if (journal && !journal.has(key)) journal.set(key, this.latest.get(key));
+  }
+
+  /** Index of the first log entry with lsn > afterLsn (binary search: the log is in LSN order). */
+  private firstIndexAfter(afterLsn: number): number {
+    let low = 0;
+    let high = this.log.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.log[middle]?.record.lsn ?? Number.POSITIVE_INFINITY) > afterLsn) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
+  private compactIfSparse(): void {
+    if (this.journal || this.log.length < 1024 || this.log.length < 2 * this.latest.size) return;
+    this.log = this.log.filter((entry) => this.isLive(entry));
   }
 }
 
@@ -120,16 +188,33 @@ export class ChangeLog {
     return changes;
   }
 
-  /** Snapshot the sequence and one container's feed; calling the returned function restores both. */
-  savepoint(container: EmulatorContainer): () => void {
+  /**
+   * Start a transaction on one container's feed and the sequence (see transactionalBatch.ts): until
+   * commit() or rollback(), which must follow without an await in between, the writes it sees can
+   * be undone in O(writes).
+   */
+  begin(container: EmulatorContainer): ChangeLogTransaction {
     const changes = this.track(container);
-    const lastLsn = this.lastLsn;
-    const restoreChanges = changes.savepoint();
-    return () => {
-      this.lastLsn = lastLsn;
-      restoreChanges();
+    const startLsn = this.lastLsn;
+    changes.begin();
+    return {
+      journalSize: () => changes.journalSize,
+      commit: () => {
+        changes.commit();
+      },
+      rollback: () => {
+        changes.rollback(startLsn);
+        this.lastLsn = startLsn;
+      },
     };
   }
+}
+
+export interface ChangeLogTransaction {
+  /** Feed entries remembered for rollback so far. */
+  journalSize(): number;
+  commit(): void;
+  rollback(): void;
 }
 
 function documentKey(partitionKey: unknown, id: string): string {

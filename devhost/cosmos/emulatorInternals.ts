@@ -5,8 +5,10 @@
  * read, check and write that store synchronously after the request body has arrived. To add atomic
  * batches and an LSN-based change feed we need the same store, so this module
  *   - captures the Account object the server creates when it starts listening,
- *   - looks up containers, and
- *   - takes/restores a savepoint of one container's document maps (for batch rollback).
+ *   - looks up containers,
+ *   - switches a container's document store onto the maps of transactionalMaps.ts, which give
+ *     batches an O(operations) rollback and queries a per-partition index, and
+ *   - scopes the emulator's query evaluation to one partition's documents (or to none).
  * Everything here relies on the library's private field names, so keep it small and pinned to
  * the installed version (1.0.x).
  */
@@ -15,7 +17,9 @@ import * as accountModule from '@vercel/cosmosdb-server/lib/account';
 import type Account from '@vercel/cosmosdb-server/lib/account';
 import type Collection from '@vercel/cosmosdb-server/lib/account/collection';
 import type Documents from '@vercel/cosmosdb-server/lib/account/documents';
+import type Document from '@vercel/cosmosdb-server/lib/account/document';
 import type ItemObject from '@vercel/cosmosdb-server/lib/account/item-object';
+import { JournaledMap, PartitionedMap } from './transactionalMaps';
 
 export type EmulatorAccount = Account;
 export type EmulatorContainer = Collection;
@@ -73,24 +77,6 @@ export function partitionKeyOf(container: EmulatorContainer, document: Record<st
 }
 
 /**
- * Snapshot one container's document store; calling the returned function puts it back exactly.
- *
- * Stored documents are never mutated in place by the library (create/replace/patch always store a
- * new object), so copying the two maps (O(documents) per call) is a complete savepoint.
- */
-export function storeSavepoint(container: EmulatorContainer): () => void {
-  const documents = container.documents;
-  const data = new Map(documents._data);
-  const index = new Map(documents._index);
-  const ridCount = documents._ridCount;
-  return () => {
-    documents._data = data;
-    documents._index = index;
-    documents._ridCount = ridCount;
-  };
-}
-
-/**
  * Partition key value from its wire form (the JSON in x-ms-documentdb-partitionkey or a batch
  * operation's partitionKey), normalised the way the emulator compares it with stored documents:
  * `["a"]` → "a"; the "none" key `[{}]` → undefined (a document without the property).
@@ -102,4 +88,137 @@ export function parsePartitionKeyJson(json: string): unknown {
   if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return value;
   if (value === undefined || typeof value === 'object') return undefined;
   throw new Error(`Unsupported partition key: ${json}`);
+}
+
+/**
+ * What the emulator's query evaluation may see while serving one request:
+ *   - 'partition': only the documents whose partition key value is `partitionKey` (as normalised by
+ *     parsePartitionKeyJson: undefined = documents without the property);
+ *   - 'none': no documents at all (for the SDK's query-plan requests, see localCosmosEndpoint.ts).
+ * No scope (undefined) means every document of the container, as the emulator always did.
+ */
+export type QueryScope = { readonly kind: 'partition'; readonly partitionKey: unknown } | { readonly kind: 'none' };
+
+/** Work done, as cost proxies for tests and diagnostics. Mutated in place by the instrumentation. */
+export interface WorkCounters {
+  /** Queries the emulator evaluated (SDK query-plan requests included). */
+  queries: number;
+  /** Documents handed to the emulator's query engine, summed over those queries. */
+  queryDocumentsScanned: number;
+  /** Times something iterated a container's whole document store (queries without a scope, read feeds). */
+  documentStoreScans: number;
+  /** Transactional batches run. */
+  batches: number;
+  /** Store, index and change-feed entries remembered for rollback, summed over those batches. */
+  batchJournalEntries: number;
+}
+
+export function newWorkCounters(): WorkCounters {
+  return { queries: 0, queryDocumentsScanned: 0, documentStoreScans: 0, batches: 0, batchJournalEntries: 0 };
+}
+
+interface InstrumentedStore {
+  readonly data: PartitionedMap<Document>;
+  readonly index: JournaledMap<string, string>;
+}
+
+// Keyed by the Documents object: a container deleted and recreated under the same id is a new one.
+const instrumented = new WeakMap<EmulatorDocuments, InstrumentedStore>();
+
+/**
+ * Prepare a container's document store; idempotent. Call before the emulator can read or write the
+ * container (the request layer does so for every container request), with the endpoint's
+ * `currentScope` (the scope of the request being served, if any) and counters.
+ *
+ *   - Documents._data (rid → Document, in insertion order) becomes a PartitionedMap indexed by each
+ *     document's partition key value, and Documents._index (unique-key entries → rid) a
+ *     JournaledMap. The library only calls get/has/set/delete and values() on them.
+ *   - Documents.query is wrapped: under a scope, the emulator's own query() runs with `_data`
+ *     swapped for a Map of just the scoped documents (in store order), restored in `finally`.
+ *     query() reads `_data` once and evaluates synchronously (the body was awaited before it is
+ *     called), so no other request can run, let alone see the swap, while it is in place; and
+ *     everything else about the query (parameters, ORDER BY, TOP, VALUE, aggregates, paging and
+ *     continuations, errors) is the emulator's unchanged code.
+ */
+export function instrumentContainer(
+  container: EmulatorContainer,
+  currentScope: () => QueryScope | undefined,
+  counters: WorkCounters,
+): void {
+  const documents = container.documents;
+  if (instrumented.has(documents)) return;
+
+  const data = new PartitionedMap<Document>(
+    (item) => (item._data ? documents._getPartition(item._data) : undefined),
+    () => (counters.documentStoreScans += 1),
+  );
+  for (const [rid, item] of documents._data) data.set(rid, item);
+  const index = new JournaledMap<string, string>();
+  for (const [key, rid] of documents._index) index.set(key, rid);
+  documents._data = data;
+  documents._index = index;
+  instrumented.set(documents, { data, index });
+
+  // Without a partition key path (or with the SDK's default '/_partitionKey') the emulator files
+  // documents under their id, which is not what the SDK's partition key header names: keep such
+  // containers' queries unscoped.
+  const [partitionKeyPath] = documents._partitionKeyPath;
+  const partitioned = partitionKeyPath !== undefined && partitionKeyPath !== '/_partitionKey';
+
+  const query = documents.query.bind(documents);
+  documents.query = (...args: Parameters<EmulatorDocuments['query']>): unknown => {
+    counters.queries += 1;
+    const scope = currentScope();
+    const store = documents._data;
+    if (!scope || store !== data || (scope.kind === 'partition' && !partitioned)) {
+      counters.queryDocumentsScanned += store.size;
+      return query(...args);
+    }
+    const view = new Map<string, Document>(scope.kind === 'partition' ? data.partitionEntries(scope.partitionKey) : []);
+    counters.queryDocumentsScanned += view.size;
+    documents._data = view;
+    try {
+      return query(...args);
+    } finally {
+      documents._data = data;
+    }
+  };
+}
+
+/** An open transaction on one container's store: see beginStoreTransaction. */
+export interface StoreTransaction {
+  /** Entries remembered for rollback so far. */
+  journalSize(): number;
+  commit(): void;
+  rollback(): void;
+}
+
+/**
+ * Start a transaction on an instrumented container's store (_data, _index and the _rid counter).
+ * Until commit() or rollback(), which must follow without an await in between, every write is
+ * journaled, and rollback() restores exactly the touched entries, order included: O(entries
+ * touched), independent of how many documents the container holds.
+ */
+export function beginStoreTransaction(container: EmulatorContainer): StoreTransaction {
+  const documents = container.documents;
+  const store = instrumented.get(documents);
+  if (!store || documents._data !== store.data || documents._index !== store.index) {
+    throw new Error('beginStoreTransaction: the container was not instrumented (call instrumentContainer first)');
+  }
+  const { data, index } = store;
+  const ridCount = documents._ridCount;
+  data.begin();
+  index.begin();
+  return {
+    journalSize: () => data.journalSize + index.journalSize,
+    commit: () => {
+      data.commit();
+      index.commit();
+    },
+    rollback: () => {
+      data.rollback();
+      index.rollback();
+      documents._ridCount = ridCount;
+    },
+  };
 }

@@ -4,18 +4,31 @@
  * layer in front of it that adds what the emulator lacks and the app relies on:
  *   - atomic transactional batches (all or nothing, 207 + 424s on failure): transactionalBatch.ts
  *   - an LSN-based latest-version change feed and `_lsn` on documents: changeLog.ts, changeFeed.ts
+ *   - queries that cost O(documents in the partition) rather than O(documents in the container)
+ *     when they name a partition key (see queryScopeOf below and instrumentContainer)
  * Every other request goes to the emulator's own request listener unchanged.
  *
  * Data lives in memory only. Persistence would snapshot the emulator's containers plus the
  * ChangeLog (see the note in changeLog.ts) on close() and restore them in startLocalCosmosEndpoint().
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { CosmosClientOptions } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
 import { ChangeLog, type ChangeRecord } from './changeLog';
 import { isChangeFeedRequest, parseChangeFeedRequest, readChangeFeedPage } from './changeFeed';
-import { captureEmulatorAccount, findContainer, type EmulatorAccount, type EmulatorContainer } from './emulatorInternals';
+import {
+  captureEmulatorAccount,
+  findContainer,
+  instrumentContainer,
+  newWorkCounters,
+  parsePartitionKeyJson,
+  type EmulatorAccount,
+  type EmulatorContainer,
+  type QueryScope,
+  type WorkCounters,
+} from './emulatorInternals';
 import { executeAtomicBatch, isPartitionKeyJson, parseBatchOperations } from './transactionalBatch';
 
 /** The documented key of the Azure Cosmos DB emulator; the local endpoint does not check it. */
@@ -36,7 +49,11 @@ export interface LocalCosmosEndpoint {
    * `afterLsn` (default 0 = all), in LSN order, at most `limit`. Returns copies. Unknown container → [].
    */
   changesSince(databaseId: string, containerId: string, afterLsn?: number, limit?: number): DocumentChange[];
+  /** Cumulative work counters since start: cost proxies (documents scanned, entries journaled) for tests. */
+  counters(): LocalCosmosCounters;
 }
+
+export type LocalCosmosCounters = Readonly<WorkCounters>;
 
 export interface LocalCosmosOptions {
   /** Default 0: a free port. */
@@ -80,12 +97,13 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
   const server = createHttpServer({ keepAlive: true });
   const accountCreated = captureEmulatorAccount(server);
   const changeLog = new ChangeLog();
+  const counters = newWorkCounters();
 
   // Take over the emulator's request listener: we answer some requests and delegate the rest.
   const emulatorListener = server.listeners('request')[0] as RequestListener | undefined;
   if (!emulatorListener) throw new Error('@vercel/cosmosdb-server created no request listener');
   server.removeAllListeners('request');
-  const layer = new RequestLayer(changeLog, emulatorListener);
+  const layer = new RequestLayer(changeLog, emulatorListener, counters);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     layer.handle(request, response);
   });
@@ -108,8 +126,16 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
       if (!container) return [];
       return changeLog.track(container).since(afterLsn, limit).map(toDocumentChange);
     },
+    counters: () => ({ ...counters }),
   };
 }
+
+/**
+ * The query scope of the query request being served, carried across the emulator handler's awaits.
+ * One for the process, shared by all endpoints: each request runs in its own context anyway, and on
+ * Node 20/22 every live AsyncLocalStorage instance adds work to every promise the process creates.
+ */
+const queryScope = new AsyncLocalStorage<QueryScope | undefined>();
 
 /** Routes the requests the emulator gets wrong to our handlers; passes everything else through. */
 class RequestLayer {
@@ -119,6 +145,7 @@ class RequestLayer {
   constructor(
     private readonly changeLog: ChangeLog,
     private readonly emulator: RequestListener,
+    private readonly counters: WorkCounters,
   ) {}
 
   handle(request: IncomingMessage, response: ServerResponse): void {
@@ -128,8 +155,11 @@ class RequestLayer {
     }
     const target = containerTarget(request.url);
     const container = target && findContainer(this.account, target.databaseId, target.containerId);
-    // Hook the container's writes before anything (including the emulator) can write to it.
-    if (container) this.changeLog.track(container);
+    // Hook the container's store and writes before anything (including the emulator) can use it.
+    if (container) {
+      instrumentContainer(container, () => queryScope.getStore(), this.counters);
+      this.changeLog.track(container);
+    }
 
     const onDocuments = target?.rest === 'docs';
     if (onDocuments && request.method === 'POST' && isTrue(request.headers['x-ms-cosmos-is-batch-request']) && isTrue(request.headers['x-ms-cosmos-batch-atomic'])) {
@@ -138,6 +168,12 @@ class RequestLayer {
       });
     } else if (onDocuments && request.method === 'GET' && isChangeFeedRequest(request.headers)) {
       this.serveChangeFeed(request, response, container);
+    } else if (onDocuments && isQueryRequest(request)) {
+      // The emulator's handler awaits the body before it evaluates the query; AsyncLocalStorage
+      // carries this request's scope across that await to instrumentContainer's query wrapper,
+      // with no state that another request could see. No scope is set explicitly too, so a
+      // cross-partition query can never inherit one.
+      queryScope.run(queryScopeOf(request.headers), () => this.emulator(request, response));
     } else {
       this.emulator(request, response);
     }
@@ -168,7 +204,7 @@ class RequestLayer {
     }
 
     const returnContent = firstHeader(request.headers.prefer)?.toLowerCase() !== 'return=minimal';
-    const outcome = executeAtomicBatch(container, this.changeLog, partitionKey, operations, returnContent);
+    const outcome = executeAtomicBatch(container, this.changeLog, partitionKey, operations, returnContent, this.counters);
     const charge = outcome.results.reduce((sum, result) => sum + result.requestCharge, 0);
     send(response, outcome.httpStatus, outcome.results, { 'x-ms-request-charge': String(charge) });
   }
@@ -215,6 +251,39 @@ function containerTarget(url: string | undefined): ContainerTarget | undefined {
     return { databaseId: decodeURIComponent(databaseId), containerId: decodeURIComponent(containerId), rest: rest.join('/') };
   } catch {
     return undefined; // malformed escapes: let the emulator answer
+  }
+}
+
+/** Whether the emulator's router takes the request for a query (POST on …/docs is then a query). */
+function isQueryRequest(request: IncomingMessage): boolean {
+  return request.method === 'POST' && (isTrue(request.headers['x-ms-documentdb-isquery']) || request.headers['content-type'] === 'application/query+json');
+}
+
+/**
+ * Which documents a query request may see (undefined: all, as the emulator has always done).
+ *
+ *   - A query with one partition key value (`x-ms-documentdb-partitionkey: ["v"]`) sees only that
+ *     partition, as in real Cosmos: the SDK sends the header for `{ partitionKey }` queries. The
+ *     emulator ignored it and evaluated over the whole container, so the results only differ for a
+ *     query whose WHERE does not already pin the partition key, and then they are what real Cosmos
+ *     returns. Hierarchical (multi-value) keys keep the old whole-container evaluation.
+ *   - The SDK's query-plan request (`x-ms-cosmos-is-query-plan-request: True`, sent alongside every
+ *     query, without a partition key) sees no documents. The emulator cannot make query plans and
+ *     answered it by running the query over the whole container, which is not a plan either; the
+ *     SDK only reads the answer when the query itself fails with a 400 that asks for a plan (which
+ *     the emulator never sends) or under `forceQueryPlan` (which never worked against it). Run over
+ *     nothing, the request still fails on a syntax error as before, but costs O(1), not O(container).
+ */
+function queryScopeOf(headers: IncomingHttpHeaders): QueryScope | undefined {
+  if (isTrue(headers['x-ms-cosmos-is-query-plan-request'])) return { kind: 'none' };
+  const header = firstHeader(headers['x-ms-documentdb-partitionkey']);
+  if (header === undefined) return undefined;
+  try {
+    const components: unknown = JSON.parse(header);
+    if (Array.isArray(components) && components.length !== 1) return undefined;
+    return { kind: 'partition', partitionKey: parsePartitionKeyJson(header) };
+  } catch {
+    return undefined; // a malformed header: the emulator answers as it always did
   }
 }
 

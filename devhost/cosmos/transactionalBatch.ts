@@ -11,19 +11,23 @@
  * failing status from `response.result[i].statusCode`.
  *
  * Atomicity: the operations are applied with the emulator's own synchronous operation functions
- * after a savepoint of the container and the change log; on the first failure both are restored.
- * Nothing between the savepoint and the commit/rollback awaits, so no other request (the emulator
- * runs in this process, on this thread) can observe a half-applied batch.
+ * inside a transaction on the container's store and on the change log; on the first failure both
+ * are rolled back. Each remembers, on first touch, the previous entry of every key the operations
+ * write (document, unique-key index entry, change-feed record), so commit and rollback cost
+ * O(operations), whatever the container holds. Nothing between begin and commit/rollback awaits, so
+ * no other request (the emulator runs in this process, on this thread) can observe a half-applied
+ * batch.
  */
 import * as documentOperations from '@vercel/cosmosdb-server/lib/handler/_document-operations';
 import { patchOperation } from '@vercel/cosmosdb-server/lib/handler/_patch-operations';
 import type { JSONObject, PatchOperation } from '@vercel/cosmosdb-server/lib/types';
-import type { ChangeLog } from './changeLog';
+import type { ChangeLog, ChangeLogTransaction } from './changeLog';
 import {
+  beginStoreTransaction,
   parsePartitionKeyJson,
   partitionKeyOf,
-  storeSavepoint,
   type EmulatorContainer,
+  type WorkCounters,
 } from './emulatorInternals';
 
 /** Real Cosmos rejects larger batches. */
@@ -73,7 +77,7 @@ export function parseBatchOperations(body: unknown): BatchOperation[] | { readon
 
 /**
  * Apply all operations or none. `batchPartitionKey` is the batch's partition key header (valid JSON,
- * see isPartitionKeyJson).
+ * see isPartitionKeyJson). The container must have been instrumented (see instrumentContainer).
  * `returnContent` false (header `Prefer: return=minimal`) leaves resourceBody out of write results.
  */
 export function executeAtomicBatch(
@@ -82,38 +86,66 @@ export function executeAtomicBatch(
   batchPartitionKey: string,
   operations: readonly BatchOperation[],
   returnContent: boolean,
+  counters?: WorkCounters,
 ): BatchOutcome {
   const batchKey = parsePartitionKeyJson(batchPartitionKey);
-  const restoreStore = storeSavepoint(container);
-  const restoreChangeLog = changeLog.savepoint(container);
-  const rollback = (): void => {
-    restoreStore();
-    restoreChangeLog();
-  };
-
-  const results: BatchOperationResult[] = [];
+  const store = beginStoreTransaction(container);
+  let changes: ChangeLogTransaction;
   try {
-    for (const [index, operation] of operations.entries()) {
-      const { statusCode, body } = applyOperation(container, batchPartitionKey, batchKey, operation);
-      if (statusCode >= 400) {
-        rollback();
-        return {
-          httpStatus: 207,
-          results: operations.map((_, i) => ({ statusCode: i === index ? statusCode : FAILED_DEPENDENCY, requestCharge: 0 })),
-        };
-      }
-      const withBody = body !== undefined && (returnContent || operation.operationType === 'Read');
-      results.push({
-        statusCode,
-        requestCharge: 1,
-        ...(typeof body?._etag === 'string' ? { eTag: body._etag } : {}),
-        ...(withBody ? { resourceBody: body } : {}),
-      });
+    changes = changeLog.begin(container);
+  } catch (error) {
+    store.rollback();
+    throw error;
+  }
+  const end = (outcome: 'commit' | 'rollback'): void => {
+    if (counters) {
+      counters.batches += 1;
+      counters.batchJournalEntries += store.journalSize() + changes.journalSize();
     }
+    if (outcome === 'commit') {
+      store.commit();
+      changes.commit();
+    } else {
+      store.rollback();
+      changes.rollback();
+    }
+  };
+  let outcome: BatchOutcome;
+  try {
+    outcome = applyOperations(container, batchPartitionKey, batchKey, operations, returnContent);
   } catch (error) {
     // An unexpected exception from the emulator must not leave earlier operations applied.
-    rollback();
+    end('rollback');
     throw error;
+  }
+  end(outcome.httpStatus === 200 ? 'commit' : 'rollback');
+  return outcome;
+}
+
+/** Apply the operations in order, stopping at the first failure (which the caller rolls back). */
+function applyOperations(
+  container: EmulatorContainer,
+  batchPartitionKey: string,
+  batchKey: unknown,
+  operations: readonly BatchOperation[],
+  returnContent: boolean,
+): BatchOutcome {
+  const results: BatchOperationResult[] = [];
+  for (const [index, operation] of operations.entries()) {
+    const { statusCode, body } = applyOperation(container, batchPartitionKey, batchKey, operation);
+    if (statusCode >= 400) {
+      return {
+        httpStatus: 207,
+        results: operations.map((_, i) => ({ statusCode: i === index ? statusCode : FAILED_DEPENDENCY, requestCharge: 0 })),
+      };
+    }
+    const withBody = body !== undefined && (returnContent || operation.operationType === 'Read');
+    results.push({
+      statusCode,
+      requestCharge: 1,
+      ...(typeof body?._etag === 'string' ? { eTag: body._etag } : {}),
+      ...(withBody ? { resourceBody: body } : {}),
+    });
   }
   return { httpStatus: 200, results };
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
@@ -64,10 +65,54 @@ describe('npm start: the devhost serves the app over HTTP', () => {
   });
 });
 
-describe('stopping the devhost', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('exits cleanly on %s', async (signal) => {
+/** Every process below `pid` (children, grandchildren…). */
+function descendantsOf(pid: number): number[] {
+  const pairs = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter((pair): pair is [number, number] => pair.length === 2);
+  const below = (parent: number): number[] => pairs.filter(([, ppid]) => ppid === parent).flatMap(([child]) => [child, ...below(child)]);
+  return below(pid);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function allGone(pids: readonly number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = pids.filter(isAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+describe('stopping the devhost leaves nothing running', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('exits cleanly on %s and stops its children', async (signal) => {
     const devhost = await startDevhostProcess();
-    expect(await devhost.stop(signal)).toBe(0);
-    expect(devhost.output()).toContain('stopping the devhost');
+    try {
+      const children = descendantsOf(devhost.child.pid!);
+      expect(children.length).toBeGreaterThan(0);
+      expect(await devhost.stop(signal)).toBe(0);
+      expect(devhost.output()).toContain('stopping the devhost');
+      expect(await allGone(children, 5000)).toEqual([]);
+    } finally {
+      await devhost.stop('SIGKILL');
+    }
+  });
+
+  it('leaves no orphan when the devhost is killed with SIGKILL', async () => {
+    const devhost = await startDevhostProcess();
+    const children = descendantsOf(devhost.child.pid!);
+    expect(children.length).toBeGreaterThan(0);
+    await devhost.stop('SIGKILL');
+    expect(await allGone(children, 8000)).toEqual([]);
   });
 });

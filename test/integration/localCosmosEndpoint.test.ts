@@ -1,6 +1,7 @@
 /**
  * The local Cosmos endpoint, exercised through the real @azure/cosmos SDK: atomic transactional
- * batches, the LSN-based change feed, and the change log API.
+ * batches, the LSN-based change feed, partition-scoped queries, and the change log API; plus the
+ * transactional maps the emulator's store runs on.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -11,14 +12,19 @@ import {
   type ChangeFeedPullModelIterator,
   type Container,
   type Database,
+  type FeedOptions,
+  type NonePartitionKeyType,
   type OperationInput,
   type OperationResponse,
+  type SqlQuerySpec,
 } from '@azure/cosmos';
+import fc from 'fast-check';
 import {
   localCosmosClientOptions,
   startLocalCosmosEndpoint,
   type LocalCosmosEndpoint,
 } from '../../devhost/cosmos/localCosmosEndpoint';
+import { JournaledMap, PartitionedMap } from '../../devhost/cosmos/transactionalMaps';
 
 interface Doc {
   id: string;
@@ -278,6 +284,134 @@ describe('transactional batch', () => {
   });
 });
 
+describe('queries with a partition key', () => {
+  /** Every page of a query, as the SDK pages it. */
+  async function pagesOf<T>(container: Container, query: SqlQuerySpec | string, options: FeedOptions): Promise<T[][]> {
+    const iterator = container.items.query<T>(query, options);
+    const pages: T[][] = [];
+    while (iterator.hasMoreResults()) {
+      const { resources } = await iterator.fetchNext();
+      if (resources.length > 0) pages.push(resources);
+    }
+    return pages;
+  }
+
+  it('see only that partition, even when the query does not filter on the key (as in real Cosmos)', async () => {
+    const container = await newContainer();
+    await seed(container, { id: 'a', pk: 'p1' }, { id: 'b', pk: 'p2' }, { id: 'c', pk: 'p1' });
+
+    const scoped = await container.items.query<Doc>('SELECT * FROM c', { partitionKey: 'p1' }).fetchAll();
+    expect(scoped.resources.map((d) => d.id)).toEqual(['a', 'c']);
+    expect((await container.items.readAll<Doc>({ partitionKey: 'p2' }).fetchAll()).resources.map((d) => d.id)).toEqual(['b']);
+    expect((await container.items.query<number>('SELECT VALUE COUNT(1) FROM c', { partitionKey: 'nowhere' }).fetchAll()).resources).toEqual([0]);
+    // Without a partition key a query still spans the container.
+    expect((await container.items.query<Doc>('SELECT * FROM c').fetchAll()).resources.map((d) => d.id).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('answer exactly like the same query across partitions: ORDER BY, TOP, VALUE, COUNT, parameters, paging', async () => {
+    const container = await newContainer();
+    for (const pk of ['p', 'q']) {
+      await seed(container, ...[5, 3, 9, 1, 7, 3, 8].map((n, i) => ({ id: `${pk}-${i}`, pk, n })));
+    }
+    const param = (query: string, extra: { name: string; value: number }[] = []): SqlQuerySpec => ({
+      query,
+      parameters: [{ name: '@pk', value: 'p' }, ...extra],
+    });
+    const queries: SqlQuerySpec[] = [
+      param('SELECT * FROM c WHERE c.pk = @pk ORDER BY c.n'),
+      param('SELECT * FROM c WHERE c.pk = @pk ORDER BY c.n DESC'),
+      param('SELECT * FROM c WHERE c.pk = @pk AND c.n >= @min ORDER BY c.n', [{ name: '@min', value: 4 }]),
+      param('SELECT TOP 3 c.id, c.n FROM c WHERE c.pk = @pk ORDER BY c.n DESC'),
+      param('SELECT VALUE c.n FROM c WHERE c.pk = @pk'),
+      param('SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk'),
+      param('SELECT * FROM c WHERE c.pk = @pk'),
+    ];
+    for (const query of queries) {
+      for (const maxItemCount of [undefined, 2, 3]) {
+        const page = maxItemCount === undefined ? {} : { maxItemCount };
+        const scoped = await pagesOf<unknown>(container, query, { partitionKey: 'p', ...page });
+        const across = await pagesOf<unknown>(container, query, page);
+        expect({ query: query.query, maxItemCount, results: scoped.flat() }).toEqual({ query: query.query, maxItemCount, results: across.flat() });
+        if (maxItemCount !== undefined) expect(scoped.every((p) => p.length <= maxItemCount)).toBe(true);
+      }
+    }
+    // Paging really happened: 7 documents in pages of 3.
+    expect((await pagesOf<Doc>(container, queries[0]!, { partitionKey: 'p', maxItemCount: 3 })).map((p) => p.length)).toEqual([3, 3, 1]);
+  });
+
+  it('see documents without the partition key property under PartitionKey.None', async () => {
+    const container = await newContainer();
+    await container.items.create({ id: 'keyless' });
+    await seed(container, { id: 'keyed', pk: 'p' });
+    const none: NonePartitionKeyType = {}; // the SDK's PartitionKey.None: sent as [{}]
+    const { resources } = await container.items.query<{ id: string }>('SELECT * FROM c', { partitionKey: none }).fetchAll();
+    expect(resources.map((d) => d.id)).toEqual(['keyless']);
+  });
+
+  it("keep whole-container evaluation in a container created without a partition key (the SDK's /_partitionKey)", async () => {
+    const { container } = await database.containers.create({ id: `c-${randomUUID()}` });
+    await container.items.create({ id: 'a' });
+    await container.items.create({ id: 'b' });
+    const none: NonePartitionKeyType = {};
+    const { resources } = await container.items.query<{ id: string }>('SELECT * FROM c ORDER BY c.id', { partitionKey: none }).fetchAll();
+    expect(resources.map((d) => d.id)).toEqual(['a', 'b']);
+  });
+
+  it('follow creates, replaces, deletes, committed batches and rolled-back batches', async () => {
+    const container = await newContainer();
+    await seed(container, { id: 'a', pk: 'p', n: 1 }, { id: 'b', pk: 'p', n: 2 }, { id: 'x', pk: 'q', n: 3 });
+    const scoped = async (): Promise<[string, number | undefined][]> =>
+      (await container.items.query<Doc>('SELECT * FROM c ORDER BY c.id', { partitionKey: 'p' }).fetchAll()).resources.map((d) => [d.id, d.n]);
+
+    await container.item('a', 'p').replace<Doc>({ id: 'a', pk: 'p', n: 10 });
+    await container.item('b', 'p').delete();
+    await container.items.upsert<Doc>({ id: 'c', pk: 'p', n: 3 });
+    expect(await scoped()).toEqual([['a', 10], ['c', 3]]);
+
+    const failed = await container.items.batch(
+      [
+        { operationType: BulkOperationType.Upsert, resourceBody: { id: 'a', pk: 'p', n: 99 } },
+        { operationType: BulkOperationType.Delete, id: 'c' },
+        { operationType: BulkOperationType.Create, resourceBody: { id: 'ghost', pk: 'p' } },
+        { operationType: BulkOperationType.Create, resourceBody: { id: 'a', pk: 'p' } },
+      ],
+      'p',
+    );
+    expect(failed.code).toBe(207);
+    expect(await scoped()).toEqual([['a', 10], ['c', 3]]);
+
+    const ok = await container.items.batch(
+      [
+        { operationType: BulkOperationType.Delete, id: 'a' },
+        { operationType: BulkOperationType.Create, resourceBody: { id: 'd', pk: 'p', n: 4 } },
+        { operationType: BulkOperationType.Patch, id: 'c', resourceBody: { operations: [{ op: 'incr', path: '/n', value: 1 }] } },
+      ],
+      'p',
+    );
+    expect(ok.code).toBe(200);
+    expect(await scoped()).toEqual([['c', 4], ['d', 4]]);
+    expect((await container.items.query<Doc>('SELECT * FROM c', { partitionKey: 'q' }).fetchAll()).resources.map((d) => d.id)).toEqual(['x']);
+  });
+
+  it('still reject malformed queries with 400', async () => {
+    const container = await newContainer();
+    await seed(container, { id: 'a', pk: 'p' });
+    await expect(container.items.query('SELECT * FROM', { partitionKey: 'p' }).fetchAll()).rejects.toMatchObject({ code: 400 });
+  });
+
+  it('evaluate over that partition only; the SDK query-plan request over nothing', async () => {
+    const container = await newContainer();
+    await seed(container, ...Array.from({ length: 30 }, (_, i) => ({ id: `d${i}`, pk: `p${i % 3}` })));
+    const before = endpoint.counters();
+    const { resources } = await container.items.query<Doc>('SELECT * FROM c', { partitionKey: 'p1' }).fetchAll();
+    const after = endpoint.counters();
+    expect(resources).toHaveLength(10);
+    expect(after.queries - before.queries).toBe(2); // the query-plan request and the query
+    expect(after.queryDocumentsScanned - before.queryDocumentsScanned).toBe(10);
+    expect(after.documentStoreScans - before.documentStoreScans).toBe(0);
+  });
+});
+
 describe('change feed', () => {
   it('from the beginning sees every document, in write order, then reports 304', async () => {
     const container = await newContainer();
@@ -428,6 +562,29 @@ describe('change feed', () => {
   });
 });
 
+describe('changesSince after a rolled-back batch', () => {
+  it('keeps every document at its original LSN, in LSN order', async () => {
+    const container = await newContainer();
+    await seed(container, { id: 'a', pk: 'p', n: 1 }, { id: 'b', pk: 'p' }, { id: 'c', pk: 'p' });
+    const before = endpoint.changesSince(database.id, container.id).map((c) => [c.id, c.lsn, c.document.n]);
+
+    const response = await container.items.batch(
+      [
+        { operationType: BulkOperationType.Upsert, resourceBody: { id: 'a', pk: 'p', n: 2 } },
+        { operationType: BulkOperationType.Delete, id: 'b' },
+        { operationType: BulkOperationType.Create, resourceBody: { id: 'new', pk: 'p' } },
+        { operationType: BulkOperationType.Create, resourceBody: { id: 'c', pk: 'p' } },
+      ],
+      'p',
+    );
+
+    expect(response.code).toBe(207);
+    expect(endpoint.changesSince(database.id, container.id).map((c) => [c.id, c.lsn, c.document.n])).toEqual(before);
+    await container.items.upsert<Doc>({ id: 'b', pk: 'p', n: 5 });
+    expect(endpoint.changesSince(database.id, container.id).map((c) => c.id)).toEqual(['a', 'c', 'b']);
+  });
+});
+
 describe('changesSince', () => {
   it('lists the latest version of changed documents after an LSN, in LSN order, as copies', async () => {
     const container = await newContainer();
@@ -443,5 +600,65 @@ describe('changesSince', () => {
     (all[2]!.document as { n?: number }).n = 99;
     expect(endpoint.changesSince(database.id, container.id).at(-1)?.document).toMatchObject({ n: 1 });
     expect(endpoint.changesSince(database.id, 'no-such-container')).toEqual([]);
+  });
+});
+
+describe('transactional maps', () => {
+  type Value = { readonly p: string; readonly n: number };
+  type Op = { readonly kind: 'set'; readonly key: string; readonly value: Value } | { readonly kind: 'delete'; readonly key: string };
+  // A key keeps its partition, as a document's _rid does (the emulator never moves one between partitions).
+  const partitionOfKey: Record<string, string> = { k0: 'a', k1: 'a', k2: 'b', k3: 'b', k4: 'c', k5: 'c' };
+  const key = fc.constantFrom(...Object.keys(partitionOfKey));
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.tuple(key, fc.nat(99)).map(([k, n]): Op => ({ kind: 'set', key: k, value: { p: partitionOfKey[k] ?? '?', n } })),
+    key.map((k): Op => ({ kind: 'delete', key: k })),
+  );
+  const apply = (map: Map<string, Value>, o: Op): void => {
+    if (o.kind === 'set') map.set(o.key, o.value);
+    else map.delete(o.key);
+  };
+  const byPartition = (entries: [string, Value][], p: string): [string, Value][] => entries.filter(([, v]) => v.p === p);
+
+  it('PartitionedMap: commit gives what a plain Map gives, rollback what it had, order and partition index included', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 20 }), fc.array(op, { maxLength: 20 }), fc.boolean(), (setup, transaction, commit) => {
+        const map = new PartitionedMap<Value>((v) => v.p);
+        const model = new Map<string, Value>();
+        for (const o of setup) {
+          apply(map, o);
+          apply(model, o);
+        }
+        const before = [...model];
+        map.begin();
+        for (const o of transaction) {
+          apply(map, o);
+          apply(model, o);
+          expect(map.get(o.key)).toEqual(model.get(o.key));
+          expect(map.has(o.key)).toBe(model.has(o.key));
+        }
+        expect(map.journalSize).toBeLessThanOrEqual(transaction.length);
+        if (commit) map.commit();
+        else map.rollback();
+        const expected = commit ? [...model] : before;
+        expect([...map]).toEqual(expected);
+        for (const p of ['a', 'b', 'c']) expect(map.partitionEntries(p)).toEqual(byPartition(expected, p));
+        expect(map.partitionCount).toBe(new Set(expected.map(([, v]) => v.p)).size);
+      }),
+    );
+  });
+
+  it('JournaledMap: rollback restores exactly the entries before the transaction', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 20 }), fc.array(op, { maxLength: 20 }), (setup, transaction) => {
+        const map = new JournaledMap<string, Value>();
+        for (const o of setup) apply(map, o);
+        const before = new Map(map);
+        map.begin();
+        for (const o of transaction) apply(map, o);
+        map.rollback();
+        expect(new Map(map)).toEqual(before);
+        expect(map.size).toBe(before.size);
+      }),
+    );
   });
 });

@@ -1,27 +1,20 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/appServices';
-import { loadPlace, type PlaceCommandDeps } from '../shared/application/placeCommands';
+import { placeForParents, type QueryDeps } from '../shared/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { placeRepresentation } from '../shared/http/placeResponses';
-import { problemResponse } from '../shared/http/problem';
 import { etagOf, placeIdParam } from '../shared/http/request';
 
-/**
- * GET /api/places/{id}: a place in any status, for editors and admins (function key). It folds the
- * place's stream; the parents' read model replaces this with the projection.
- */
-export function getPlaceHandler(deps: Pick<PlaceCommandDeps, 'eventStore'>): HttpHandler {
+/** GET /api/places/{id}: an approved place with its forecast for the coming days; anything else is 404. */
+export function getPlaceHandler(deps: QueryDeps): HttpHandler {
   return withProblemDetails(async (request) => {
-    const placeId = placeIdParam(request);
-    const { state, version } = await loadPlace(deps, placeId);
-    if (state.status === 'absent') return problemResponse(404, `There is no place ${placeId}.`);
-    return { status: 200, headers: { etag: etagOf(version) }, jsonBody: placeRepresentation(state, version) };
+    const place = await placeForParents(deps, placeIdParam(request));
+    return { status: 200, headers: { etag: etagOf(Number(place.version)), 'cache-control': 'public, max-age=60' }, jsonBody: place };
   });
 }
 
 app.http('getPlace', {
   methods: ['GET'],
   route: 'places/{id}',
-  authLevel: 'function',
+  authLevel: 'anonymous',
   handler: (request, context) => getPlaceHandler(appServices())(request, context),
 });

@@ -1,14 +1,30 @@
 import { randomUUID } from 'node:crypto';
+import ngeohash from 'ngeohash';
 import type { PlaceCommandDeps } from './application/placeCommands';
+import type { QueryDeps } from './application/placeQueries';
+import type { ProjectionDeps } from './application/projectEvents';
+import { CosmosDeadLetterStore } from './cosmos/cosmosDeadLetterStore';
+import { CosmosViewStore } from './cosmos/cosmosViewStore';
 import { loadConfig, type AppConfig } from './config';
 import type { HealthCheck } from './health';
+import type { Geocoder } from './geocoding/geocoder';
+import { HttpGeocoder } from './geocoding/httpGeocoder';
+import type { EventPublisher } from './publishing/eventPublisher';
+import { createEventGridPublisherClient, EventGridEventPublisher } from './publishing/eventGridPublisher';
+import { FORECAST_REFRESH_QUEUE, type ForecastRefreshQueue } from './queues/forecastRefreshRequests';
+import { StorageForecastRefreshQueue, storageQueueClient } from './queues/storageQueue';
 import { CosmosEventStore } from './cosmos/cosmosEventStore';
 import { CONTAINERS, cosmosDatabase, createCosmosClient } from './cosmos/cosmosClient';
 
 /** Everything the function adapters need, built once per process from the settings. */
-export interface AppServices extends PlaceCommandDeps {
+export interface AppServices extends PlaceCommandDeps, QueryDeps, ProjectionDeps {
   readonly config: AppConfig;
   readonly healthChecks: readonly HealthCheck[];
+  /** The Event Grid topic the change feed is published to. */
+  readonly eventPublisher: EventPublisher;
+  readonly geocoder: Geocoder;
+  /** forecast-refresh-requests on AzureWebJobsStorage. */
+  readonly forecastRefreshQueue: ForecastRefreshQueue;
 }
 
 let services: AppServices | undefined;
@@ -32,7 +48,13 @@ export function createAppServices(config: AppConfig): AppServices {
       },
     ],
     eventStore: new CosmosEventStore(database.container(CONTAINERS.events)),
+    views: new CosmosViewStore(database.container(CONTAINERS.views)),
+    deadLetters: new CosmosDeadLetterStore(database.container(CONTAINERS.deadletters)),
+    geohash: (latitude, longitude, precision) => ngeohash.encode(latitude, longitude, precision),
     clock: () => new Date(),
     newId: randomUUID,
+    eventPublisher: new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid)),
+    geocoder: new HttpGeocoder({ postcodesBaseUrl: config.postcodesBaseUrl, placeNamesBaseUrl: config.geocoderBaseUrl }),
+    forecastRefreshQueue: new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE)),
   };
 }

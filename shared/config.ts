@@ -12,6 +12,8 @@ export interface AppConfig {
   readonly forecast: { readonly refreshMinutes: number; readonly dailyCallBudget: number };
   readonly regionPrecision: number;
   readonly geocoderBaseUrl: string;
+  /** postcodes.io (UK postcodes → coordinates). */
+  readonly postcodesBaseUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -50,6 +52,7 @@ const settingsSchema = z.object({
     FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
     REGION_PRECISION: wholeNumber(3, 7, 5),
     GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
+    POSTCODES_BASE_URL: url.default('https://api.postcodes.io'),
 });
 
 /** Reads and validates the settings; throws a {@link ConfigError} naming every missing or malformed one. */
@@ -78,6 +81,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     forecast: { refreshMinutes: s.FORECAST_REFRESH_MINUTES, dailyCallBudget: s.FORECAST_DAILY_CALL_BUDGET },
     regionPrecision: s.REGION_PRECISION,
     geocoderBaseUrl: s.GEOCODER_BASE_URL,
+    postcodesBaseUrl: s.POSTCODES_BASE_URL,
   };
 }
 

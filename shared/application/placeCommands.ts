@@ -1,8 +1,8 @@
 import { v5 as uuidV5 } from 'uuid';
 import { IllegalStateError } from '../eventSourcing/errors';
-import { readTyped, type EventStore } from '../eventStore/eventStore';
+import type { EventStore } from '../eventStore/eventStore';
 import { placeDecider, sameValue, type PlaceCommand } from '../places/decide';
-import { isPlaceEvent, toPlaceStreamId, type PlaceState, type PlaceStatus } from '../places/place';
+import { isPlaceEvent, toPlaceStreamId, type PlaceStatus } from '../places/place';
 import type { PlaceProposal } from '../places/placeInput';
 import { handleCommand, type CommandContext } from './handleCommand';
 
@@ -16,8 +16,13 @@ export interface PlaceCommandDeps {
 /** Where a request came from: carried into every event it causes. */
 export interface RequestOrigin {
   readonly correlationId: string;
-  /** The id of the request (e.g. the function invocation id). */
+  /** The id of the request (e.g. the function invocation id), or of the event that caused the command. */
   readonly requestId: string;
+  /**
+   * A stable id for the command when its cause can arrive again (an event redelivered): the new
+   * events' ids derive from it, so a repeated append is recognised as the same one. Default: a new id.
+   */
+  readonly commandId?: string;
 }
 
 export interface PlaceCommandOutcome {
@@ -69,13 +74,7 @@ export function executePlaceCommand(
   origin: RequestOrigin,
   expectedVersion?: number,
 ): Promise<PlaceCommandOutcome> {
-  return run(deps, command, origin, deps.newId(), expectedVersion);
-}
-
-/** Reads a place's current state and version by folding its stream. */
-export async function loadPlace(deps: Pick<PlaceCommandDeps, 'eventStore'>, placeId: string): Promise<{ state: PlaceState; version: number }> {
-  const { events, version } = await readTyped(deps.eventStore, toPlaceStreamId(placeId), isPlaceEvent);
-  return { state: events.reduce<PlaceState>(placeDecider.evolve, placeDecider.initialState()), version };
+  return run(deps, command, origin, origin.commandId ?? deps.newId(), expectedVersion);
 }
 
 async function run(

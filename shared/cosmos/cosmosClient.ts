@@ -3,7 +3,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { AppConfig } from '../config';
 
 /** Container names; the Bicep template and the local endpoint create the same ones. */
-export const CONTAINERS = { events: 'events', views: 'views', leases: 'leases' } as const;
+export const CONTAINERS = { events: 'events', views: 'views', leases: 'leases', deadletters: 'deadletters' } as const;
 
 /**
  * A Cosmos client from the settings: a connection string, or the account endpoint with the app's
@@ -32,6 +32,7 @@ export async function ensureCosmosContainers(client: CosmosClient, databaseName:
   await database.containers.createIfNotExists({ id: CONTAINERS.events, partitionKey: { paths: ['/streamId'] }, defaultTtl: -1 });
   await database.containers.createIfNotExists({ id: CONTAINERS.views, partitionKey: { paths: ['/partitionKey'] } });
   await database.containers.createIfNotExists({ id: CONTAINERS.leases, partitionKey: { paths: ['/id'] } });
+  await database.containers.createIfNotExists({ id: CONTAINERS.deadletters, partitionKey: { paths: ['/streamId'] } });
   return database;
 }
 

@@ -1,4 +1,4 @@
-import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
+import { ChangeFeedStartFrom, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
 import type { NewEvent, RecordedEvent } from '../eventSourcing/event';
 import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from '../eventStore/eventStore';
@@ -53,6 +53,17 @@ export class CosmosEventStore implements EventStore {
       )
       .fetchAll();
     return resources.map(fromDocument);
+  }
+
+  /** The container's change feed from the beginning: every event, each stream (partition) in order. */
+  async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {
+    const iterator = this.container.items.getChangeFeedIterator<unknown>({ changeFeedStartFrom: ChangeFeedStartFrom.Beginning(), maxItemCount: pageSize });
+    for (;;) {
+      const response = await iterator.readNext();
+      // 304 Not Modified: the feed has nothing more (hasMoreResults stays true for a live feed).
+      if (response.statusCode === 304 || response.result.length === 0) return;
+      yield response.result.map(fromDocument);
+    }
   }
 
   /** A create met an existing event: either this very append was already stored, or another writer won. */

@@ -23,6 +23,8 @@ export interface EventStore {
   append(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult>;
   /** Reads a stream in order from `fromVersion` (default 1); an unknown stream reads as empty. */
   read(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
+  /** Every stored event, in pages; each stream's events in version order (for rebuilding read models). */
+  readAll(pageSize?: number): AsyncIterable<RecordedEvent[]>;
 }
 
 /** The stream moved on since the caller read it. */

@@ -40,6 +40,10 @@ export class InMemoryEventStore implements EventStore {
     return { nextExpectedVersion: stream.length };
   }
 
+  async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {
+    for (let i = 0; i < this.log.length; i += pageSize) yield await Promise.resolve(this.log.slice(i, i + pageSize).map((event) => structuredClone(event)));
+  }
+
   /** All events across streams in append order. */
   allEvents(): readonly RecordedEvent[] {
     return this.log;

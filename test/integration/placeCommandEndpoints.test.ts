@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { approvePlaceHandler } from '../../functions/approvePlace.http';
-import { getPlaceHandler } from '../../functions/getPlace.http';
+import { getManagedPlaceHandler } from '../../functions/getManagedPlace.http';
 import { proposePlaceHandler } from '../../functions/proposePlace.http';
 import { rejectPlaceHandler } from '../../functions/rejectPlace.http';
 import { updatePlaceDetailsHandler } from '../../functions/updatePlaceDetails.http';
 import { withdrawPlaceHandler } from '../../functions/withdrawPlace.http';
 import { executePlaceCommand, type PlaceCommandDeps } from '../../shared/application/placeCommands';
 import { InMemoryEventStore } from '../../shared/eventStore/inMemoryEventStore';
+import { projectEvents } from '../../shared/application/projectEvents';
+import { InMemoryDeadLetterStore } from '../../shared/views/deadLetters';
+import { InMemoryViewStore } from '../../shared/views/inMemoryViewStore';
+import ngeohash from 'ngeohash';
 import { toPlaceStreamId } from '../../shared/places/place';
 import { call, type Answer } from '../support/http';
 
@@ -20,7 +24,12 @@ beforeEach(() => {
 });
 
 const propose = (json: unknown, headers: Record<string, string> = {}) => call(proposePlaceHandler(deps), { method: 'POST', json, headers });
-const get = (id: string) => call(getPlaceHandler(deps), { params: { id }, path: `/api/places/${id}` });
+/** Reads through the read side: projects everything appended so far (idempotent), then asks the editors' route. */
+const get = async (id: string) => {
+  const views = new InMemoryViewStore();
+  await projectEvents({ views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock: deps.clock }, store.allEvents());
+  return call(getManagedPlaceHandler({ views, clock: deps.clock }), { params: { id }, path: `/api/manage/places/${id}` });
+};
 const patch = (id: string, json: unknown, headers: Record<string, string>) => call(updatePlaceDetailsHandler(deps), { method: 'PATCH', params: { id }, json, headers });
 const approve = (id: string) => call(approvePlaceHandler(deps), { method: 'POST', params: { id } });
 const reject = (id: string, json: unknown) => call(rejectPlaceHandler(deps), { method: 'POST', params: { id }, json });

@@ -120,6 +120,20 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
       await expect(store.read(streamId)).resolves.toEqual([]);
     });
 
+    it('reads every stored event in pages, each stream in version order', async () => {
+      const other = `${streamId}-other`;
+      await store.append(streamId, [newEvent('A'), newEvent('B')], NO_STREAM);
+      await store.append(other, [newEvent('X')], NO_STREAM);
+      await store.append(streamId, [newEvent('C')], 2);
+      const seen: { streamId: string; version: number }[] = [];
+      for await (const page of store.readAll(2)) {
+        expect(page.length).toBeLessThanOrEqual(2);
+        seen.push(...page.filter((event) => event.streamId === streamId || event.streamId === other).map(({ streamId: s, version }) => ({ streamId: s, version })));
+      }
+      expect(seen.filter((event) => event.streamId === streamId).map((event) => event.version)).toEqual([1, 2, 3]);
+      expect(seen.filter((event) => event.streamId === other).map((event) => event.version)).toEqual([1]);
+    });
+
     it('keeps an event time-to-live', async () => {
       await store.append(streamId, [{ ...newEvent('Forecast'), ttlSeconds: 3600 }], NO_STREAM);
       expect((await store.read(streamId))[0]?.ttlSeconds).toBe(3600);

@@ -28,7 +28,13 @@ describe('what the Functions host will find', () => {
     );
     expect(http).toEqual({
       proposePlace: { type: 'httpTrigger', route: 'places', methods: ['POST'], authLevel: 'function' },
-      getPlace: { type: 'httpTrigger', route: 'places/{id}', methods: ['GET'], authLevel: 'function' },
+      getPlace: { type: 'httpTrigger', route: 'places/{id}', methods: ['GET'], authLevel: 'anonymous' },
+      getManagedPlace: { type: 'httpTrigger', route: 'manage/places/{id}', methods: ['GET'], authLevel: 'function' },
+      nearbyPlaces: { type: 'httpTrigger', route: 'places/nearby', methods: ['GET'], authLevel: 'anonymous' },
+      newestPlaces: { type: 'httpTrigger', route: 'places/newest', methods: ['GET'], authLevel: 'anonymous' },
+      regionForecast: { type: 'httpTrigger', route: 'regions/{region}/forecast', methods: ['GET'], authLevel: 'anonymous' },
+      projectEvents: { type: 'cosmosDBTrigger', route: undefined, methods: undefined, authLevel: undefined },
+      rebuildViews: { type: 'httpTrigger', route: 'ops/rebuild-views', methods: ['POST'], authLevel: 'admin' },
       updatePlaceDetails: { type: 'httpTrigger', route: 'places/{id}', methods: ['PATCH'], authLevel: 'function' },
       approvePlace: { type: 'httpTrigger', route: 'places/{id}/approve', methods: ['POST'], authLevel: 'admin' },
       rejectPlace: { type: 'httpTrigger', route: 'places/{id}/reject', methods: ['POST'], authLevel: 'admin' },

@@ -1,0 +1,24 @@
+import { app } from '@azure/functions';
+import { appServices } from '../shared/appServices';
+import { placeForEditors, type QueryDeps } from '../shared/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { etagOf, placeIdParam } from '../shared/http/request';
+
+/**
+ * GET /api/manage/places/{id}: a place in any status, for editors and admins (function key). The
+ * Node.js worker never learns whether the host accepted a key on an anonymous route, so the parents'
+ * route cannot also serve key holders safely: they read here.
+ */
+export function getManagedPlaceHandler(deps: QueryDeps): HttpHandler {
+  return withProblemDetails(async (request) => {
+    const place = await placeForEditors(deps, placeIdParam(request));
+    return { status: 200, headers: { etag: etagOf(Number(place.version)), 'cache-control': 'no-store' }, jsonBody: place };
+  });
+}
+
+app.http('getManagedPlace', {
+  methods: ['GET'],
+  route: 'manage/places/{id}',
+  authLevel: 'function',
+  handler: (request, context) => getManagedPlaceHandler(appServices())(request, context),
+});

@@ -1,0 +1,19 @@
+import { app } from '@azure/functions';
+import { appServices } from '../shared/appServices';
+import { findNearby, parseNearbyQuery, type QueryDeps } from '../shared/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+
+/** GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&limit: approved places by distance, with weather. */
+export function nearbyPlacesHandler(deps: QueryDeps): HttpHandler {
+  return withProblemDetails(async (request) => {
+    const query = parseNearbyQuery(request.query, deps.clock());
+    return { status: 200, headers: { 'cache-control': 'public, max-age=60' }, jsonBody: await findNearby(deps, query) };
+  });
+}
+
+app.http('nearbyPlaces', {
+  methods: ['GET'],
+  route: 'places/nearby',
+  authLevel: 'anonymous',
+  handler: (request, context) => nearbyPlacesHandler(appServices())(request, context),
+});

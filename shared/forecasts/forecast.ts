@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** The small set of weather conditions parents see, mapped from WMO and Met Office codes. */
+export const WEATHER_CONDITIONS = ['clear', 'partlyCloudy', 'cloudy', 'fog', 'drizzle', 'rain', 'snow', 'thunder'] as const;
+export type WeatherCondition = (typeof WEATHER_CONDITIONS)[number];
+
+/** One hour of forecast, normalised across providers (all UTC). */
+export const hourlyForecastSchema = z.object({
+  time: z.iso.datetime({ offset: true }),
+  temperatureC: z.number(),
+  precipitationProbability: z.number().min(0).max(100).nullable(),
+  precipitationMm: z.number().min(0).nullable(),
+  weather: z.enum(WEATHER_CONDITIONS),
+  windKph: z.number().min(0),
+  gustKph: z.number().min(0).nullable(),
+  uvIndex: z.number().min(0).nullable(),
+});
+export type HourlyForecast = z.infer<typeof hourlyForecastSchema>;
+
+const centre = z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) });
+
+/** Events of a region stream (`region-<geohash>`) that the read side uses. */
+export const regionEventSchemas = {
+  RegionActivated: z.object({ region: z.string(), centre }),
+  ForecastUpdated: z.object({
+    region: z.string(),
+    source: z.string(),
+    issuedAt: z.iso.datetime({ offset: true }),
+    cycleId: z.string(),
+    hourly: z.array(hourlyForecastSchema),
+  }),
+  ForecastFetchFailed: z.object({ region: z.string(), cycleId: z.string(), reason: z.string() }),
+};
+
+export const REGION_STREAM_PREFIX = 'region-';
+
+/** The forecast hour nearest to `at`, if the forecast covers it (within half an hour of an entry). */
+export function forecastAt(hourly: readonly HourlyForecast[], at: Date): HourlyForecast | undefined {
+  let best: HourlyForecast | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const hour of hourly) {
+    const distance = Math.abs(Date.parse(hour.time) - at.getTime());
+    if (distance < bestDistance) {
+      best = hour;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= 30 * 60 * 1000 ? best : undefined;
+}

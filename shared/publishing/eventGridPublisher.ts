@@ -1,0 +1,66 @@
+import { AzureKeyCredential, EventGridPublisherClient, type EventGridPublisherClientOptions, type SendCloudEventInput } from '@azure/eventgrid';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AppConfig } from '../config';
+import { cloudEventBytes, type OutgoingCloudEvent } from './cloudEvents';
+import type { EventPublisher } from './eventPublisher';
+
+/** Event Grid takes at most 1 MB per publish request; stay under it with room for the JSON array. */
+const MAX_REQUEST_BYTES = 1_000_000;
+
+/**
+ * The {@link EventPublisher} on an Event Grid custom topic (CloudEvents 1.0 input schema), through
+ * `@azure/eventgrid`. Events go in requests of at most 1 MB, one after another in the order given,
+ * so a failed request leaves only earlier events published. The client's own retries cover a
+ * blip; a longer outage rejects and the caller (the change feed) retries the batch.
+ */
+export class EventGridEventPublisher implements EventPublisher {
+  constructor(private readonly client: EventGridPublisherClient<'CloudEvent'>) {}
+
+  async publish(events: readonly OutgoingCloudEvent[]): Promise<void> {
+    for (const request of requests(events)) await this.client.send(request.map(toSendInput));
+  }
+}
+
+/**
+ * A client for the topic in the settings: the topic key when EVENTGRID_TOPIC_KEY is set, otherwise
+ * the app's managed identity (EventGrid Data Sender role). Plain http is allowed only for an http
+ * endpoint (the devhost's local topic); the client refuses http otherwise.
+ */
+export function createEventGridPublisherClient(
+  eventGrid: AppConfig['eventGrid'],
+  options: EventGridPublisherClientOptions = {},
+): EventGridPublisherClient<'CloudEvent'> {
+  const credential = eventGrid.topicKey === undefined ? new DefaultAzureCredential() : new AzureKeyCredential(eventGrid.topicKey);
+  const insecure = new URL(eventGrid.topicEndpoint).protocol === 'http:';
+  return new EventGridPublisherClient(eventGrid.topicEndpoint, 'CloudEvent', credential, { ...options, ...(insecure && { allowInsecureConnection: true }) });
+}
+
+function toSendInput(event: OutgoingCloudEvent): SendCloudEventInput<unknown> {
+  return {
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    subject: event.subject,
+    time: new Date(event.time),
+    datacontenttype: event.datacontenttype,
+    data: event.data,
+    extensionAttributes: { correlationid: event.correlationid },
+  };
+}
+
+/** Splits events, in order, into requests under the size limit. */
+function* requests(events: readonly OutgoingCloudEvent[]): Generator<OutgoingCloudEvent[]> {
+  let current: OutgoingCloudEvent[] = [];
+  let bytes = 2;
+  for (const event of events) {
+    const size = cloudEventBytes(event) + 1;
+    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      yield current;
+      current = [];
+      bytes = 2;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) yield current;
+}

@@ -1,0 +1,105 @@
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, type NearbyEntry, type NewestEntry, type RegionForecastView, type ViewDocument } from './projections/documents';
+import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
+
+interface Stored {
+  readonly document: ViewDocument;
+  readonly etag: string;
+}
+
+/**
+ * The view store in process memory, with the secondary indexes a database would keep: spatial
+ * entries by cell, so a nearby search touches only the cells of its circle.
+ */
+export class InMemoryViewStore implements ViewStore {
+  private readonly partitions = new Map<string, Map<string, Stored>>();
+  private readonly cellIndex = new Map<string, Map<string, Set<string>>>();
+  private etagCounter = 0;
+
+  read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
+    const stored = this.partitions.get(key.partitionKey)?.get(key.id);
+    return Promise.resolve(stored && { document: structuredClone(stored.document) as T, etag: stored.etag });
+  }
+
+  write(document: ViewDocument, condition: WriteCondition): Promise<void> {
+    const partition = this.partitions.get(document.partitionKey) ?? new Map<string, Stored>();
+    const existing = partition.get(document.id);
+    const holds = condition === 'any' || (condition === 'ifAbsent' ? !existing : existing?.etag === condition.ifMatch);
+    if (!holds) return Promise.reject(new ViewWriteConflictError(document));
+    if (existing) this.unindex(existing.document);
+    partition.set(document.id, { document: structuredClone(document), etag: `"${++this.etagCounter}"` });
+    this.partitions.set(document.partitionKey, partition);
+    this.index(document);
+    return Promise.resolve();
+  }
+
+  remove(key: ViewKey): Promise<void> {
+    const partition = this.partitions.get(key.partitionKey);
+    const existing = partition?.get(key.id);
+    if (existing) {
+      this.unindex(existing.document);
+      partition?.delete(key.id);
+    }
+    return Promise.resolve();
+  }
+
+  nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
+    const partition = this.partitions.get(partitionKey);
+    const index = this.cellIndex.get(`${partitionKey}|${field}`);
+    const found: NearbyEntry[] = [];
+    if (partition && index) {
+      for (const cell of cells) {
+        for (const id of index.get(cell) ?? []) {
+          const document = partition.get(id)?.document;
+          if (document?.type === 'nearby') found.push(document);
+        }
+      }
+    }
+    return Promise.resolve(found);
+  }
+
+  newest(limit: number): Promise<NewestEntry[]> {
+    const entries = [...(this.partitions.get(NEWEST_PARTITION)?.values() ?? [])]
+      .map((stored) => stored.document)
+      .filter((document): document is NewestEntry => document.type === 'newest')
+      .sort((a, b) => b.approvedAt.localeCompare(a.approvedAt) || a.placeId.localeCompare(b.placeId));
+    return Promise.resolve(entries.slice(0, limit));
+  }
+
+  regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]> {
+    const partition = this.partitions.get(REGION_FORECASTS_PARTITION);
+    const found = regions
+      .map((region) => partition?.get(`region-${region}`)?.document)
+      .filter((document): document is RegionForecastView => document?.type === 'regionForecast');
+    return Promise.resolve(found);
+  }
+
+  clear(): Promise<void> {
+    this.partitions.clear();
+    this.cellIndex.clear();
+    return Promise.resolve();
+  }
+
+  /** Every stored document, for comparisons in tests. */
+  all(): ViewDocument[] {
+    return [...this.partitions.values()].flatMap((partition) => [...partition.values()].map((stored) => stored.document));
+  }
+
+  private index(document: ViewDocument): void {
+    if (document.type !== 'nearby') return;
+    for (const field of ['cell4', 'cell5'] as const) {
+      const key = `${document.partitionKey}|${field}`;
+      const byCell = this.cellIndex.get(key) ?? new Map<string, Set<string>>();
+      const ids = byCell.get(document[field]) ?? new Set<string>();
+      ids.add(document.id);
+      byCell.set(document[field], ids);
+      this.cellIndex.set(key, byCell);
+    }
+  }
+
+  private unindex(document: ViewDocument): void {
+    if (document.type !== 'nearby') return;
+    for (const field of ['cell4', 'cell5'] as const) {
+      this.cellIndex.get(`${document.partitionKey}|${field}`)?.get(document[field])?.delete(document.id);
+    }
+  }
+}

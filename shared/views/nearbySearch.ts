@@ -1,0 +1,66 @@
+import ngeohash from 'ngeohash';
+import type { Geolocation } from '../places/placeDetails';
+import type { NearbyEntry } from './projections/documents';
+
+const EARTH_RADIUS_KM = 6371.0088;
+const KM_PER_DEGREE_LATITUDE = 111.32;
+
+/** Great-circle distance (haversine). */
+export function distanceKm(a: Geolocation, b: Geolocation): number {
+  const toRadians = (degrees: number) => (degrees * Math.PI) / 180;
+  const dLat = toRadians(b.latitude - a.latitude);
+  const dLon = toRadians(b.longitude - a.longitude);
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(toRadians(a.latitude)) * Math.cos(toRadians(b.latitude)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+export interface CellCover {
+  readonly field: 'cell4' | 'cell5';
+  /** Covering cells grouped by the spatial partition (precision-3 cell) they live in. */
+  readonly byPartition: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * The geohash cells that cover a circle's bounding box, at a precision that keeps the list short:
+ * precision 5 (about 4.9 × 4.9 km at the equator) for small circles, precision 4 (39 × 20 km) above
+ * 10 km. The cost of a search follows the cells of its circle, never the number of places stored.
+ */
+export function coveringCells(centre: Geolocation, radiusKm: number): CellCover {
+  const precision = radiusKm <= 10 ? 5 : 4;
+  const dLat = radiusKm / KM_PER_DEGREE_LATITUDE;
+  const dLon = radiusKm / (KM_PER_DEGREE_LATITUDE * Math.max(0.01, Math.cos((centre.latitude * Math.PI) / 180)));
+  const minLat = Math.max(-90, centre.latitude - dLat);
+  const maxLat = Math.min(90, centre.latitude + dLat);
+  const cells = new Set<string>();
+  // A box that crosses the antimeridian is covered as two boxes.
+  for (const [minLon, maxLon] of longitudeRanges(centre.longitude - dLon, centre.longitude + dLon)) {
+    for (const cell of ngeohash.bboxes(minLat, minLon, maxLat, maxLon, precision)) cells.add(cell);
+  }
+  const byPartition = new Map<string, string[]>();
+  for (const cell of cells) byPartition.set(cell.slice(0, 3), [...(byPartition.get(cell.slice(0, 3)) ?? []), cell]);
+  return { field: precision === 5 ? 'cell5' : 'cell4', byPartition };
+}
+
+function longitudeRanges(min: number, max: number): [number, number][] {
+  if (max - min >= 360) return [[-180, 180]];
+  if (min < -180) return [[min + 360, 180], [-180, max]];
+  if (max > 180) return [[min, 180], [-180, max - 360]];
+  return [[min, max]];
+}
+
+export interface NearbyFilter {
+  readonly kind?: 'indoor' | 'outdoor' | 'mixed';
+  readonly age?: number;
+  readonly free?: boolean;
+}
+
+/** The entries within the radius that pass the filters, nearest first (ties by name, then id). */
+export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation, radiusKm: number, filter: NearbyFilter): { entry: NearbyEntry; distanceKm: number }[] {
+  return entries
+    .filter((entry) => filter.kind === undefined || entry.kind === filter.kind)
+    .filter((entry) => filter.free === undefined || (entry.free ?? false) === filter.free)
+    .filter((entry) => filter.age === undefined || !entry.ageRange || (entry.ageRange.min <= filter.age && filter.age <= entry.ageRange.max))
+    .map((entry) => ({ entry, distanceKm: distanceKm(centre, entry.geolocation) }))
+    .filter(({ distanceKm: d }) => d <= radiusKm)
+    .sort((a, b) => a.distanceKm - b.distanceKm || a.entry.name.localeCompare(b.entry.name) || a.entry.placeId.localeCompare(b.entry.placeId));
+}

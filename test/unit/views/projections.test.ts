@@ -8,6 +8,7 @@ import { InMemoryDeadLetterStore } from '../../../shared/views/deadLetters';
 import { InMemoryViewStore } from '../../../shared/views/inMemoryViewStore';
 import { evolvePlaceView } from '../../../shared/views/projections/placeView';
 import type { PlaceEvent } from '../../../shared/places/place';
+import type { PlaceView } from '../../../shared/views/projections/documents';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../../support/placeScenario';
 
 const clock = () => new Date('2026-11-27T09:00:00Z');
@@ -51,9 +52,9 @@ describe('projections: given the events, then the views', () => {
 
   it('lists exactly the approved places in nearby and newest, and every place in details', () => {
     const all = reference.all();
-    const places = all.filter((document) => document.type === 'place');
+    const places = all.filter((document): document is PlaceView => document.type === 'place');
     expect(places).toHaveLength(60);
-    const approved = places.filter((document) => document.type === 'place' && document.status === 'approved').map((document) => document.id.replace('place-', ''));
+    const approved = places.filter((document) => document.status === 'approved').map((document) => document.id.replace('place-', ''));
     expect(approved.length).toBeGreaterThan(10);
     const listedNearby = all.filter((document) => document.type === 'nearby').map((document) => document.id.replace('nearby-', ''));
     const listedNewest = all.filter((document) => document.type === 'newest').map((document) => document.id.replace('newest-', ''));

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import ngeohash from 'ngeohash';
+import type { NearbyEntry, NewestEntry, PlaceView } from '../../shared/views/projections/documents';
+import { nearbyEntryKey } from '../../shared/views/projections/documents';
+import { ViewWriteConflictError, type ViewStore } from '../../shared/views/viewStore';
+
+export function nearbyEntry(latitude: number, longitude: number, extra: Partial<NearbyEntry> = {}): NearbyEntry {
+  const placeId = extra.placeId ?? randomUUID();
+  const cell5 = ngeohash.encode(latitude, longitude, 5);
+  return { ...nearbyEntryKey(placeId, cell5.slice(0, 3)), type: 'nearby', placeId, name: `Place ${placeId.slice(0, 6)}`, geolocation: { latitude, longitude }, region: cell5, cell4: cell5.slice(0, 4), cell5, sourceVersion: 3, ...extra };
+}
+
+/** The contract of every ViewStore adapter. */
+export function describeViewStoreConformance(adapterName: string, storeFor: () => ViewStore): void {
+  describe(`ViewStore conformance: ${adapterName}`, () => {
+    let views: ViewStore;
+    beforeEach(() => {
+      views = storeFor();
+    });
+    const placeView = (placeId = randomUUID()): PlaceView => ({ id: `place-${placeId}`, partitionKey: `place-${placeId}`, type: 'place', placeId, name: 'Zoo', status: 'proposed', version: 1, geolocation: null, region: null, proposedAt: '2026-11-27T09:00:00.000Z', updatedAt: '2026-11-27T09:00:00.000Z' });
+
+    it('creates, reads and replaces under optimistic concurrency', async () => {
+      const view = placeView();
+      await expect(views.read(view)).resolves.toBeUndefined();
+      await views.write(view, 'ifAbsent');
+      await expect(views.write(view, 'ifAbsent')).rejects.toBeInstanceOf(ViewWriteConflictError);
+      const stored = await views.read<PlaceView>(view);
+      expect(stored?.document).toEqual(view);
+      await views.write({ ...view, version: 2 }, { ifMatch: stored!.etag });
+      await expect(views.write({ ...view, version: 3 }, { ifMatch: stored!.etag })).rejects.toBeInstanceOf(ViewWriteConflictError);
+      expect((await views.read<PlaceView>(view))?.document.version).toBe(2);
+    });
+
+    it('upserts with "any" and removes idempotently', async () => {
+      const view = placeView();
+      await views.write(view, 'any');
+      await views.write({ ...view, name: 'Zoo 2' }, 'any');
+      expect((await views.read<PlaceView>(view))?.document.name).toBe('Zoo 2');
+      await views.remove(view);
+      await views.remove(view);
+      await expect(views.read(view)).resolves.toBeUndefined();
+    });
+
+    it('finds spatial entries by cell within one partition only', async () => {
+      const inside = nearbyEntry(53.4771, -2.2547);
+      const sameCellOtherPlace = nearbyEntry(53.4772, -2.2546);
+      const elsewhere = nearbyEntry(51.5, -0.12);
+      for (const entry of [inside, sameCellOtherPlace, elsewhere]) await views.write(entry, 'any');
+      const found = await views.nearbyInCells(inside.partitionKey, 'cell5', [inside.cell5]);
+      expect(found.map((entry) => entry.placeId).sort()).toEqual([inside.placeId, sameCellOtherPlace.placeId].sort());
+      expect(await views.nearbyInCells(inside.partitionKey, 'cell4', [inside.cell4])).toHaveLength(2);
+      expect(await views.nearbyInCells(inside.partitionKey, 'cell5', ['zzzzz'])).toEqual([]);
+      await views.remove(inside);
+      expect((await views.nearbyInCells(inside.partitionKey, 'cell5', [inside.cell5])).map((entry) => entry.placeId)).toEqual([sameCellOtherPlace.placeId]);
+    });
+
+    it('lists the newest approved places first, up to the limit', async () => {
+      const entry = (approvedAt: string): NewestEntry => {
+        const placeId = randomUUID();
+        return { id: `newest-${placeId}`, partitionKey: 'newest', type: 'newest', placeId, name: approvedAt, region: 'gcw2h', approvedAt, sourceVersion: 3 };
+      };
+      await views.clear();
+      for (const at of ['2026-11-01T00:00:00Z', '2026-11-03T00:00:00Z', '2026-11-02T00:00:00Z']) await views.write(entry(at), 'any');
+      expect((await views.newest(2)).map((e) => e.approvedAt)).toEqual(['2026-11-03T00:00:00Z', '2026-11-02T00:00:00Z']);
+    });
+
+    it('reads the forecasts of several regions at once and clears everything', async () => {
+      for (const region of ['gcw2h', 'gcw2j']) {
+        await views.write({ id: `region-${region}`, partitionKey: 'regionForecasts', type: 'regionForecast', region, centre: null, version: 2, source: 'open-meteo', issuedAt: null, cycleId: null, hourly: [], lastFailure: null }, 'any');
+      }
+      expect((await views.regionForecasts(['gcw2h', 'gcw2j', 'nowhere'])).map((view) => view.region).sort()).toEqual(['gcw2h', 'gcw2j']);
+      await views.clear();
+      expect(await views.regionForecasts(['gcw2h'])).toEqual([]);
+    });
+  });
+}

@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkDevhostOverhead } from './devhostOverhead.bench';
 import { benchmarkEventStores } from './eventStore.bench';
+import { benchmarkReadSide } from './readSide.bench';
 
 /** `npm run bench`: runs every benchmark, prints a table and writes bench/results/latest.json. */
 async function main(): Promise<void> {
@@ -29,7 +30,15 @@ async function main(): Promise<void> {
     });
   }
 
-  const results = { measuredAt: new Date().toISOString(), machine, eventStore, devhostOverhead: devhost };
+  const readSide = wanted('readSide') ? await benchmarkReadSide() : undefined;
+  if (readSide) {
+    console.log('\nNearby search (10 km, limit 20), in-process over the in-memory view store');
+    console.table(readSide.nearby.map((n) => ({ places: n.places, 'searched in': n.searchArea, queries: n.queries, 'p50 ms': n.latency.p50Ms, 'p99 ms': n.latency.p99Ms, 'mean results': n.meanResults })));
+    console.log('Projection throughput (events of 1,500 place lifecycles, batches of 100)');
+    console.table(readSide.projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond })));
+  }
+
+  const results = { measuredAt: new Date().toISOString(), machine, eventStore, devhostOverhead: devhost, readSide };
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -12,7 +12,7 @@ interface Stored {
  */
 export class InMemoryViewStore implements ViewStore {
   private readonly partitions = new Map<string, Map<string, Stored>>();
-  private readonly cellIndex = new Map<string, Map<string, Set<string>>>();
+  private readonly cellIndex = new Map<string, Map<string, Map<string, NearbyEntry>>>();
   private etagCounter = 0;
 
   read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
@@ -26,9 +26,10 @@ export class InMemoryViewStore implements ViewStore {
     const holds = condition === 'any' || (condition === 'ifAbsent' ? !existing : existing?.etag === condition.ifMatch);
     if (!holds) return Promise.reject(new ViewWriteConflictError(document));
     if (existing) this.unindex(existing.document);
-    partition.set(document.id, { document: structuredClone(document), etag: `"${++this.etagCounter}"` });
+    const copy = structuredClone(document);
+    partition.set(document.id, { document: copy, etag: `"${++this.etagCounter}"` });
     this.partitions.set(document.partitionKey, partition);
-    this.index(document);
+    this.index(copy);
     return Promise.resolve();
   }
 
@@ -42,16 +43,14 @@ export class InMemoryViewStore implements ViewStore {
     return Promise.resolve();
   }
 
+  /** Returns the stored entries themselves (no copies: this runs on every search); treat them as read-only. */
   nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
-    const partition = this.partitions.get(partitionKey);
     const index = this.cellIndex.get(`${partitionKey}|${field}`);
     const found: NearbyEntry[] = [];
-    if (partition && index) {
+    if (index) {
       for (const cell of cells) {
-        for (const id of index.get(cell) ?? []) {
-          const document = partition.get(id)?.document;
-          if (document?.type === 'nearby') found.push(document);
-        }
+        const entries = index.get(cell);
+        if (entries) for (const entry of entries.values()) found.push(entry);
       }
     }
     return Promise.resolve(found);
@@ -88,10 +87,10 @@ export class InMemoryViewStore implements ViewStore {
     if (document.type !== 'nearby') return;
     for (const field of ['cell4', 'cell5'] as const) {
       const key = `${document.partitionKey}|${field}`;
-      const byCell = this.cellIndex.get(key) ?? new Map<string, Set<string>>();
-      const ids = byCell.get(document[field]) ?? new Set<string>();
-      ids.add(document.id);
-      byCell.set(document[field], ids);
+      const byCell = this.cellIndex.get(key) ?? new Map<string, Map<string, NearbyEntry>>();
+      const entries = byCell.get(document[field]) ?? new Map<string, NearbyEntry>();
+      entries.set(document.id, document);
+      byCell.set(document[field], entries);
       this.cellIndex.set(key, byCell);
     }
   }

@@ -3,7 +3,18 @@ import type { Geolocation } from '../places/placeDetails';
 import type { NearbyEntry } from './projections/documents';
 
 const EARTH_RADIUS_KM = 6371.0088;
-const KM_PER_DEGREE_LATITUDE = 111.32;
+
+/**
+ * The latitude and longitude half-widths (degrees) of the smallest box holding a circle on the
+ * sphere: the longitude reach is widest away from the centre's parallel, hence the arcsine.
+ */
+export function boundingDegrees(centre: Geolocation, radiusKm: number): { dLat: number; dLon: number } {
+  const angular = radiusKm / EARTH_RADIUS_KM;
+  const dLat = (angular * 180) / Math.PI;
+  const cosLat = Math.cos((centre.latitude * Math.PI) / 180);
+  const dLon = Math.sin(angular) >= cosLat ? 180 : (Math.asin(Math.sin(angular) / cosLat) * 180) / Math.PI;
+  return { dLat, dLon };
+}
 
 /** Great-circle distance (haversine). */
 export function distanceKm(a: Geolocation, b: Geolocation): number {
@@ -27,8 +38,7 @@ export interface CellCover {
  */
 export function coveringCells(centre: Geolocation, radiusKm: number): CellCover {
   const precision = radiusKm <= 10 ? 5 : 4;
-  const dLat = radiusKm / KM_PER_DEGREE_LATITUDE;
-  const dLon = radiusKm / (KM_PER_DEGREE_LATITUDE * Math.max(0.01, Math.cos((centre.latitude * Math.PI) / 180)));
+  const { dLat, dLon } = boundingDegrees(centre, radiusKm);
   const minLat = Math.max(-90, centre.latitude - dLat);
   const maxLat = Math.min(90, centre.latitude + dLat);
   const cells = new Set<string>();
@@ -54,9 +64,13 @@ function cellsInBox(minLat: number, minLon: number, maxLat: number, maxLon: numb
   const [south, west, north, east] = ngeohash.decode_bbox(ngeohash.encode(minLat, minLon, precision));
   const height = north - south;
   const width = east - west;
+  // Whole steps from the south-west cell's edges, so no row or column is lost to rounding.
+  const rows = Math.floor((maxLat - south) / height);
+  const columns = Math.floor((maxLon - west) / width);
   const cells: string[] = [];
-  for (let lat = south + height / 2; lat - height / 2 <= maxLat; lat += height) {
-    for (let lon = west + width / 2; lon - width / 2 <= maxLon; lon += width) cells.push(ngeohash.encode(Math.min(lat, 90), Math.min(lon, 180), precision));
+  for (let row = 0; row <= rows; row++) {
+    const lat = Math.min(south + (row + 0.5) * height, 90);
+    for (let column = 0; column <= columns; column++) cells.push(ngeohash.encode(lat, Math.min(west + (column + 0.5) * width, 180), precision));
   }
   return cells;
 }
@@ -77,8 +91,9 @@ export interface NearbyFilter {
 /** The entries within the radius that pass the filters, nearest first (ties by name, then id). */
 export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation, radiusKm: number, filter: NearbyFilter): { entry: NearbyEntry; distanceKm: number }[] {
   // A cheap box test first: most candidates from the covering cells lie outside the circle.
-  const dLat = radiusKm / KM_PER_DEGREE_LATITUDE + 1e-9;
-  const dLon = radiusKm / (KM_PER_DEGREE_LATITUDE * Math.max(0.01, Math.cos((centre.latitude * Math.PI) / 180))) + 1e-9;
+  const box = boundingDegrees(centre, radiusKm);
+  const dLat = box.dLat + 1e-9;
+  const dLon = box.dLon + 1e-9;
   const ranked: { entry: NearbyEntry; distanceKm: number }[] = [];
   for (const entry of entries) {
     const { latitude, longitude } = entry.geolocation;

@@ -1,0 +1,63 @@
+import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+
+/** Polls until `accept` holds or the time is up; returns the last value. */
+async function within<T>(ms: number, probe: () => Promise<T>, accept: (value: T) => boolean): Promise<{ value: T; elapsedMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() - started > ms) return { value, elapsedMs: Date.now() - started };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('parents find approved places through the devhost', () => {
+  let devhost: DevhostProcess;
+  beforeAll(async () => {
+    devhost = await startDevhostProcess();
+  });
+  afterAll(async () => {
+    await devhost.stop();
+  });
+
+  const send = (method: string, path: string, key: string | undefined, body?: unknown) =>
+    fetch(`${devhost.url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const statusOf = async (placeId: string) => ((await (await send('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
+  const nearbyIds = async () => ((await (await send('GET', '/api/places/nearby?lat=53.48&lon=-2.24&radiusKm=5', undefined)).json()) as { results: { placeId: string }[] }).results.map((r) => r.placeId);
+  const newestIds = async () => ((await (await send('GET', '/api/places/newest?limit=50', undefined)).json()) as { results: { placeId: string }[] }).results.map((r) => r.placeId);
+
+  it('propose → location validated → approve: the place appears in nearby and newest within 5 s; withdrawn, it disappears', async () => {
+    const proposed = await send('POST', '/api/places', devhost.keys.functionKey, { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } });
+    expect(proposed.status).toBe(202);
+    const { placeId } = (await proposed.json()) as { placeId: string };
+
+    // Not approved yet: parents get a 404, editors see it.
+    expect((await send('GET', `/api/places/${placeId}`, undefined)).status).toBe(404);
+    const validated = await within(10_000, () => statusOf(placeId), (status) => status === 'locationValidated');
+    expect(validated.value).toBe('locationValidated');
+
+    expect((await send('POST', `/api/places/${placeId}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
+    const inNearby = await within(5000, nearbyIds, (ids) => ids.includes(placeId));
+    expect(inNearby.value).toContain(placeId);
+    const inNewest = await within(5000, newestIds, (ids) => ids.includes(placeId));
+    expect(inNewest.value).toContain(placeId);
+    expect(inNearby.elapsedMs).toBeLessThan(5000);
+
+    const forParents = await send('GET', `/api/places/${placeId}`, undefined);
+    expect(forParents.status).toBe(200);
+    await expect(forParents.json()).resolves.toMatchObject({ placeId, status: 'approved', kind: 'indoor', region: expect.stringMatching(/^gcw/) });
+
+    expect((await send('POST', `/api/places/${placeId}/withdraw`, devhost.keys.masterKey, { reason: 'Closed for refurbishment' })).status).toBe(200);
+    const gone = await within(5000, nearbyIds, (ids) => !ids.includes(placeId));
+    expect(gone.value).not.toContain(placeId);
+    expect(await within(5000, newestIds, (ids) => !ids.includes(placeId)).then((r) => r.value)).not.toContain(placeId);
+    expect((await send('GET', `/api/places/${placeId}`, undefined)).status).toBe(404);
+  }, 60_000);
+
+  it('answers a bad search with 400 problem+json naming the fields', async () => {
+    const answer = await send('GET', '/api/places/nearby?lat=95&lon=x&radiusKm=80&colour=red', undefined);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    const problem = (await answer.json()) as { errors: { field: string }[] };
+    expect(problem.errors.map((e) => e.field).sort()).toEqual(['colour', 'lat', 'lon', 'radiusKm']);
+  });
+});

@@ -14,7 +14,7 @@ import { InMemoryDeadLetterStore } from '../shared/views/deadLetters';
 import { InMemoryViewStore } from '../shared/views/inMemoryViewStore';
 import type { ViewStore } from '../shared/views/viewStore';
 import { placeLifecycles, seededRandom } from '../test/support/placeScenario';
-import { nearbyEntry } from '../test/support/viewStoreConformance';
+import { nearbyEntry } from '../test/support/nearbyEntries';
 import { round, summarise, type LatencySummary } from './stats';
 
 export interface NearbyBenchmark {

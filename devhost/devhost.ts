@@ -65,7 +65,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     // Azurite is a child process that ends with the devhost, even when the devhost is killed.
     const azurite = await startAzurite({ location: join(dataDir, 'azurite') });
     running.push(azurite);
-    const cosmos = await startLocalCosmosEndpoint();
+    const cosmos = await startLocalCosmosEndpoint({ persistDir: join(dataDir, 'cosmos') });
     running.push({ stop: () => cosmos.close() });
     const databaseName = settings.values.COSMOS_DATABASE ?? 'visitplannr';
     const client = new CosmosClient(localCosmosClientOptions(cosmos));

@@ -7,13 +7,16 @@
  * than per HTTP route, so single writes, upserts, replaces, patches and batch operations are all
  * recorded the same way, synchronously with the write itself.
  *
- * Persistence (later): a snapshot is, per container, the emulator's stored documents (Documents._data)
- * plus `records()` of its ContainerChanges, plus `currentLsn`. Restoring means recreating the
- * containers, putting documents back through the original (un-hooked) _set so they keep their _lsn,
- * reinserting the records in LSN order and calling `resumeFrom(lsn)`.
+ * Every write appends: the emulator's replace deletes the old version before storing the new one,
+ * so a container's store (Documents._data) is always in LSN order, and its records are exactly its
+ * stored documents. Persistence (persistence.ts) relies on both: it saves the stored documents with
+ * their `recordedAtMs`, and restores them with restoreDocument(), which puts each one back through
+ * the original (un-hooked) _set with its own _lsn and re-adds its record; `currentLsn` is restored
+ * with resumeFrom(). It learns what to save from the `onWrite` callback.
  */
 import {
   partitionKeyOf,
+  storedDocument,
   type EmulatorContainer,
   type EmulatorDocuments,
   type StoredDocument,
@@ -56,6 +59,11 @@ export class ContainerChanges {
     this.latest.set(key, record);
     this.log.push({ key, record });
     this.compactIfSparse();
+  }
+
+  /** The document's current record, if it has one. */
+  latestRecord(partitionKey: unknown, id: string): ChangeRecord | undefined {
+    return this.latest.get(documentKey(partitionKey, id));
   }
 
   /** A deleted document leaves the latest-version feed (real Cosmos does not surface deletes in it). */
@@ -139,11 +147,26 @@ export class ContainerChanges {
   }
 }
 
+/** A tracked container: its feed, and the store's original (un-hooked) write functions. */
+interface TrackedContainer {
+  readonly changes: ContainerChanges;
+  readonly storeDocument: (data: StoredDocument) => StoredDocument;
+  readonly deleteDocument: (idOrRid: string, partition: unknown) => void;
+}
+
+/**
+ * Told about every document write, before it happens: the container and the _rid of the document
+ * the write stores or deletes. The write may still fail or be rolled back afterwards.
+ */
+export type WriteObserver = (container: EmulatorContainer, rid: string) => void;
+
 export class ChangeLog {
   private lastLsn = 0;
   // Keyed by the emulator's Documents object, which is what a container's identity really is in
   // the emulator: deleting and recreating a container with the same id yields a fresh feed.
-  private readonly containers = new WeakMap<EmulatorDocuments, ContainerChanges>();
+  private readonly containers = new WeakMap<EmulatorDocuments, TrackedContainer>();
+
+  constructor(private readonly onWrite?: WriteObserver) {}
 
   /** The highest sequence number handed out so far (0 before the first write). */
   get currentLsn(): number {
@@ -160,17 +183,55 @@ export class ChangeLog {
    * any write can reach the container; the request layer does so for every container request.
    */
   track(container: EmulatorContainer): ContainerChanges {
+    return this.tracked(container).changes;
+  }
+
+  /**
+   * Put a saved document back as it was (same _rid, _etag, _ts, _lsn), replacing the stored
+   * version with the same _rid if any, and re-add its feed record. Writes nobody observes: for
+   * restoring persisted state, in LSN order per container. A no-op when that very version is stored.
+   */
+  restoreDocument(container: EmulatorContainer, document: StoredDocument, recordedAtMs: number): void {
+    const { changes, storeDocument } = this.tracked(container);
+    const lsn = lsnOf(document);
+    const existing = storedDocument(container, document._rid);
+    if (existing && lsnOf(existing) === lsn) return;
+    if (existing) this.restoreRemoval(container, existing._rid);
+    const stored = storeDocument(document);
+    changes.put({ lsn, id: stored.id, partitionKey: partitionKeyOf(container, stored), recordedAtMs, document: stored });
+    this.resumeFrom(lsn);
+  }
+
+  /** Remove a stored document (if present) and its feed record, unobserved: see restoreDocument. */
+  restoreRemoval(container: EmulatorContainer, rid: string): void {
+    const { changes, deleteDocument } = this.tracked(container);
+    const existing = storedDocument(container, rid);
+    if (!existing) return;
+    const partitionKey = partitionKeyOf(container, existing);
+    deleteDocument(existing.id, partitionKey);
+    changes.forget(partitionKey, existing.id);
+  }
+
+  /** When the stored document's current version was written (ms), from its feed record. */
+  recordedAtMs(container: EmulatorContainer, document: StoredDocument): number | undefined {
+    const record = this.track(container).latestRecord(partitionKeyOf(container, document), document.id);
+    return record?.document === document ? record.recordedAtMs : undefined;
+  }
+
+  private tracked(container: EmulatorContainer): TrackedContainer {
     const documents = container.documents;
     const known = this.containers.get(documents);
     if (known) return known;
 
     const changes = new ContainerChanges();
-    this.containers.set(documents, changes);
     const storeDocument = documents._set.bind(documents);
     const deleteDocument = documents.delete.bind(documents);
+    const tracked: TrackedContainer = { changes, storeDocument, deleteDocument };
+    this.containers.set(documents, tracked);
 
     // create() and replace() (and so upsert, patch and the batch operations) all end in _set().
     documents._set = (data: StoredDocument): StoredDocument => {
+      this.onWrite?.(container, data._rid);
       const lsn = this.lastLsn + 1;
       const stamped: StoredDocument = { ...data, _lsn: lsn, _ts: data._ts ?? Math.floor(Date.now() / 1000) };
       const stored = storeDocument(stamped);
@@ -182,10 +243,11 @@ export class ChangeLog {
     // forgotten and immediately re-added with the new LSN; a real delete just forgets it.
     documents.delete = (idOrRid: string, partition: unknown): void => {
       const existing = documents._item('/id', idOrRid, partition)._data;
+      if (existing) this.onWrite?.(container, existing._rid);
       deleteDocument(idOrRid, partition);
       if (existing) changes.forget(partitionKeyOf(container, existing), existing.id);
     };
-    return changes;
+    return tracked;
   }
 
   /**
@@ -215,6 +277,12 @@ export interface ChangeLogTransaction {
   journalSize(): number;
   commit(): void;
   rollback(): void;
+}
+
+/** The _lsn the change log stamped on a stored document (0 if it has none). */
+export function lsnOf(document: StoredDocument): number {
+  const lsn: unknown = document._lsn;
+  return typeof lsn === 'number' ? lsn : 0;
 }
 
 function documentKey(partitionKey: unknown, id: string): string {

@@ -8,7 +8,9 @@
  *   - looks up containers,
  *   - switches a container's document store onto the maps of transactionalMaps.ts, which give
  *     batches an O(operations) rollback and queries a per-partition index, and
- *   - scopes the emulator's query evaluation to one partition's documents (or to none).
+ *   - scopes the emulator's query evaluation to one partition's documents (or to none), and
+ *   - reads and restores the catalog (databases, containers, UDFs) and stored documents for
+ *     persistence.ts.
  * Everything here relies on the library's private field names, so keep it small and pinned to
  * the installed version (1.0.x).
  */
@@ -16,6 +18,7 @@ import type { Server } from 'node:http';
 import * as accountModule from '@vercel/cosmosdb-server/lib/account';
 import type Account from '@vercel/cosmosdb-server/lib/account';
 import type Collection from '@vercel/cosmosdb-server/lib/account/collection';
+import type Database from '@vercel/cosmosdb-server/lib/account/database';
 import type Documents from '@vercel/cosmosdb-server/lib/account/documents';
 import type Document from '@vercel/cosmosdb-server/lib/account/document';
 import type ItemObject from '@vercel/cosmosdb-server/lib/account/item-object';
@@ -26,6 +29,8 @@ export type EmulatorContainer = Collection;
 export type EmulatorDocuments = Documents;
 /** A document as the emulator stores it: user properties plus _rid, _self, _etag, _ts (and our _lsn). */
 export type StoredDocument = ItemObject;
+/** A database or container as the emulator stores it: id, _rid, _self, _etag, _ts, and its definition. */
+export type StoredResource = ItemObject;
 
 type AccountConstructor = typeof accountModule.default;
 
@@ -221,4 +226,173 @@ export function beginStoreTransaction(container: EmulatorContainer): StoreTransa
       documents._ridCount = ridCount;
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalog and stored documents, for persistence.ts.
+//
+// The emulator keeps databases, containers and documents in `Items` stores: `_data` (rid → item,
+// insertion order), `_index` (unique keys → rid) and `_ridCount` (the counter new _rids come from).
+// Restoring a resource through the store's own `_set` rebuilds `_index` and, for a database or a
+// container, constructs its children's stores from the definition (partition key paths, unique keys),
+// exactly as creating it did; the saved `_rid`, `_self`, `_etag` and `_ts` are kept as they were.
+// ---------------------------------------------------------------------------------------------
+
+/** Every database, container and UDF, with the counters their _rids come from. JSON-serialisable. */
+export interface CatalogImage {
+  readonly databaseRidCount: number;
+  readonly databases: readonly DatabaseImage[];
+}
+
+export interface DatabaseImage {
+  readonly resource: StoredResource;
+  readonly containerRidCount: number;
+  readonly containers: readonly ContainerImage[];
+}
+
+export interface ContainerImage {
+  /** id, _rid, partitionKey, defaultTtl, indexingPolicy, uniqueKeyPolicy… as the emulator stores them. */
+  readonly resource: StoredResource;
+  /** Restored by id and body; they get new _rids and _etags (the library compiles them on create). */
+  readonly userDefinedFunctions: readonly { readonly id: string; readonly body: string }[];
+}
+
+/** A container that currently exists, with the _rids that name it in persisted state. */
+export interface LiveContainer {
+  readonly databaseRid: string;
+  readonly containerRid: string;
+  readonly container: EmulatorContainer;
+}
+
+function databasesOf(account: EmulatorAccount): Database[] {
+  return [...account.databases._data.values()].filter((database) => database._data != null);
+}
+
+function containersOf(database: Database): EmulatorContainer[] {
+  return [...database.collections._data.values()].filter((container) => container._data != null);
+}
+
+/** Every existing container, keyed by its document store (a deleted or replaced container has a new one). */
+export function liveContainers(account: EmulatorAccount): Map<EmulatorDocuments, LiveContainer> {
+  const live = new Map<EmulatorDocuments, LiveContainer>();
+  for (const database of databasesOf(account)) {
+    for (const container of containersOf(database)) {
+      live.set(container.documents, { databaseRid: database.read()._rid, containerRid: container.read()._rid, container });
+    }
+  }
+  return live;
+}
+
+/** The container with these _rids, or undefined. */
+export function containerByRid(account: EmulatorAccount, databaseRid: string, containerRid: string): EmulatorContainer | undefined {
+  const container = account.databases._data.get(databaseRid)?.collections._data.get(containerRid);
+  return container?._data == null ? undefined : container;
+}
+
+export function catalogImage(account: EmulatorAccount): CatalogImage {
+  return {
+    databaseRidCount: account.databases._ridCount,
+    databases: databasesOf(account).map((database) => ({
+      resource: database.read(),
+      containerRidCount: database.collections._ridCount,
+      containers: containersOf(database).map((container) => ({
+        resource: container.read(),
+        userDefinedFunctions: [...container.userDefinedFunctions._data.values()].flatMap(({ _data: udf }) => {
+          const body: unknown = udf?.body;
+          return udf && typeof body === 'string' ? [{ id: udf.id, body }] : [];
+        }),
+      })),
+    })),
+  };
+}
+
+/**
+ * A string that changes whenever the catalog does: every create, replace and delete of a database,
+ * container or UDF changes a _rid or an _etag. O(resources), with no document in it.
+ */
+export function catalogSignature(account: EmulatorAccount): string {
+  const parts: string[] = [];
+  for (const database of databasesOf(account)) {
+    parts.push(`d:${database.read()._rid}:${database.read()._etag ?? ''}`);
+    for (const container of containersOf(database)) {
+      parts.push(`c:${container.read()._rid}:${container.read()._etag ?? ''}`);
+      for (const udf of container.userDefinedFunctions._data.values()) parts.push(`u:${udf._data?._rid ?? ''}:${udf._data?._etag ?? ''}`);
+    }
+  }
+  return parts.join('|');
+}
+
+/**
+ * Make the catalog what `image` describes, keeping what already matches. A resource matches by _rid
+ * and _etag; one that is gone or changed is deleted (with everything in it) and restored from the
+ * image, which is what the emulator's own replace does too (a replaced container starts empty).
+ * UDFs match by id and body.
+ */
+export function applyCatalogImage(account: EmulatorAccount, image: CatalogImage): void {
+  const databases = account.databases;
+  const wanted = new Map(image.databases.map((database) => [database.resource._rid, database]));
+  for (const database of databasesOf(account)) {
+    const { id, _rid, _etag } = database.read();
+    if (wanted.get(_rid)?.resource._etag !== _etag) databases.delete(id, id);
+  }
+  for (const databaseImage of image.databases) {
+    if (!databases._data.has(databaseImage.resource._rid)) databases._set(databaseImage.resource);
+    const database = databases._data.get(databaseImage.resource._rid);
+    if (!database) throw new Error(`Could not restore database ${databaseImage.resource.id}`);
+    applyContainers(database, databaseImage);
+  }
+  databases._ridCount = image.databaseRidCount;
+}
+
+function applyContainers(database: Database, image: DatabaseImage): void {
+  const collections = database.collections;
+  const wanted = new Map(image.containers.map((container) => [container.resource._rid, container]));
+  for (const container of containersOf(database)) {
+    const { id, _rid, _etag } = container.read();
+    if (wanted.get(_rid)?.resource._etag !== _etag) collections.delete(id, id);
+  }
+  for (const containerImage of image.containers) {
+    if (!collections._data.has(containerImage.resource._rid)) collections._set(containerImage.resource);
+    const container = collections._data.get(containerImage.resource._rid);
+    if (!container) throw new Error(`Could not restore container ${containerImage.resource.id}`);
+    applyUserDefinedFunctions(container, containerImage);
+  }
+  collections._ridCount = image.containerRidCount;
+}
+
+function applyUserDefinedFunctions(container: EmulatorContainer, image: ContainerImage): void {
+  const functions = container.userDefinedFunctions;
+  const wanted = new Map(image.userDefinedFunctions.map(({ id, body }) => [id, body]));
+  for (const { _data: udf } of [...functions._data.values()]) {
+    const body: unknown = udf?.body;
+    if (udf && wanted.get(udf.id) !== body) functions.delete(udf.id);
+  }
+  for (const [id, body] of wanted) {
+    if (container.userDefinedFunction(id)._data == null) functions.create({ id, body });
+  }
+}
+
+/** The stored document with this _rid, or undefined. */
+export function storedDocument(container: EmulatorContainer, rid: string): StoredDocument | undefined {
+  return container.documents._data.get(rid)?._data ?? undefined;
+}
+
+/** Every stored document, in store order (which is LSN order: every write appends, see changeLog.ts). */
+export function storedDocuments(container: EmulatorContainer): StoredDocument[] {
+  const documents: StoredDocument[] = [];
+  for (const item of container.documents._data.values()) if (item._data) documents.push(item._data);
+  return documents;
+}
+
+export function documentCount(container: EmulatorContainer): number {
+  return container.documents._data.size;
+}
+
+/** The counter the container's next document _rid comes from. */
+export function documentRidCount(container: EmulatorContainer): number {
+  return container.documents._ridCount;
+}
+
+export function setDocumentRidCount(container: EmulatorContainer, count: number): void {
+  container.documents._ridCount = count;
 }

@@ -8,8 +8,10 @@
  *     when they name a partition key (see queryScopeOf below and instrumentContainer)
  * Every other request goes to the emulator's own request listener unchanged.
  *
- * Data lives in memory only. Persistence would snapshot the emulator's containers plus the
- * ChangeLog (see the note in changeLog.ts) on close() and restore them in startLocalCosmosEndpoint().
+ * Data lives in memory, and with `persistDir` also in a snapshot plus a write-ahead journal there
+ * (persistence.ts): every request that may write is journaled before its response is sent, and a
+ * restart on the same directory, after close() or a crash, restores everything, change-feed
+ * continuations included (they name the container's _rid and an LSN, never the port).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
@@ -29,6 +31,7 @@ import {
   type QueryScope,
   type WorkCounters,
 } from './emulatorInternals';
+import { loadPersistedState, Persistence, type RestoreSummary } from './persistence';
 import { executeAtomicBatch, isPartitionKeyJson, parseBatchOperations } from './transactionalBatch';
 
 /** The documented key of the Azure Cosmos DB emulator; the local endpoint does not check it. */
@@ -51,6 +54,8 @@ export interface LocalCosmosEndpoint {
   changesSince(databaseId: string, containerId: string, afterLsn?: number, limit?: number): DocumentChange[];
   /** Cumulative work counters since start: cost proxies (documents scanned, entries journaled) for tests. */
   counters(): LocalCosmosCounters;
+  /** With `persistDir`: what the start restored from it. */
+  readonly restored?: RestoreSummary;
 }
 
 export type LocalCosmosCounters = Readonly<WorkCounters>;
@@ -60,6 +65,13 @@ export interface LocalCosmosOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Keep everything in this directory (created if missing) and restore it on start: see
+   * persistence.ts. Without it, data lives in memory only. One endpoint at a time per directory.
+   */
+  persistDir?: string;
+  /** With persistDir: compact once the journal exceeds this many bytes and the last snapshot. Default 16 MiB. */
+  compactAfterBytes?: number;
 }
 
 /** A document as stored, with the system properties the endpoint guarantees. */
@@ -92,11 +104,14 @@ export function localCosmosClientOptions(endpoint: LocalCosmosEndpoint): CosmosC
 
 export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {}): Promise<LocalCosmosEndpoint> {
   const host = options.host ?? '127.0.0.1';
+  // Read the files before taking a port, so unusable ones fail the start cleanly.
+  const persisted = options.persistDir === undefined ? undefined : loadPersistedState(options.persistDir);
   // keepAlive: the emulator answers `connection: keep-alive` so the SDK reuses its sockets; close()
   // must then end those sockets itself.
   const server = createHttpServer({ keepAlive: true });
   const accountCreated = captureEmulatorAccount(server);
-  const changeLog = new ChangeLog();
+  let persistence: Persistence | undefined;
+  const changeLog = new ChangeLog((container, rid) => persistence?.noteWrite(container, rid));
   const counters = newWorkCounters();
 
   // Take over the emulator's request listener: we answer some requests and delegate the rest.
@@ -109,9 +124,20 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
   });
 
   const port = await listen(server, options.port ?? 0, host);
-  // Captured synchronously in the 'listening' event, so before any request can arrive.
+  // Captured synchronously in the 'listening' event, so before any request can arrive. The restore
+  // below is synchronous too, and the layer answers 503 until it has the account.
   const account = await accountCreated;
+  let restored: RestoreSummary | undefined;
+  if (persisted) {
+    try {
+      ({ persistence, summary: restored } = Persistence.restore(persisted, account, changeLog, { compactAfterBytes: options.compactAfterBytes }));
+    } catch (error) {
+      await closeServer(server);
+      throw error;
+    }
+  }
   layer.account = account;
+  layer.persistence = persistence;
 
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   let closing: Promise<void> | undefined;
@@ -119,7 +145,8 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
     endpoint,
     key: EMULATOR_KEY,
     connectionString: `AccountEndpoint=${endpoint};AccountKey=${EMULATOR_KEY};`,
-    close: () => (closing ??= closeServer(server)),
+    // Stop serving first, so nothing writes after the journal's last flush.
+    close: () => (closing ??= closeServer(server).finally(() => persistence?.close())),
     currentLsn: () => changeLog.currentLsn,
     changesSince: (databaseId, containerId, afterLsn = 0, limit = Number.POSITIVE_INFINITY) => {
       const container = findContainer(account, databaseId, containerId);
@@ -127,6 +154,7 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
       return changeLog.track(container).since(afterLsn, limit).map(toDocumentChange);
     },
     counters: () => ({ ...counters }),
+    ...(restored ? { restored } : {}),
   };
 }
 
@@ -141,6 +169,8 @@ const queryScope = new AsyncLocalStorage<QueryScope | undefined>();
 class RequestLayer {
   /** The emulator's store; set once the server listens. */
   account: EmulatorAccount | undefined;
+  /** Set when the endpoint persists: see journalBeforeResponding. */
+  persistence: Persistence | undefined;
 
   constructor(
     private readonly changeLog: ChangeLog,
@@ -153,6 +183,7 @@ class RequestLayer {
       send(response, 503, { code: 'ServiceUnavailable', message: 'The local Cosmos endpoint is starting.' });
       return;
     }
+    if (request.method !== 'GET' && request.method !== 'HEAD') this.journalBeforeResponding(response);
     const target = containerTarget(request.url);
     const container = target && findContainer(this.account, target.databaseId, target.containerId);
     // Hook the container's store and writes before anything (including the emulator) can use it.
@@ -177,6 +208,28 @@ class RequestLayer {
     } else {
       this.emulator(request, response);
     }
+  }
+
+  /**
+   * Have the writes of a request that may write (any method but GET and HEAD: document and batch
+   * writes, and creates, replaces and deletes of databases, containers and UDFs) journaled before
+   * its response goes out, whoever sends it (the emulator or us): Persistence.flush() runs inside
+   * response.end(). If the journal cannot be written, the response is not sent: the connection is
+   * dropped, so the client does not take the write for durable.
+   */
+  private journalBeforeResponding(response: ServerResponse): void {
+    const persistence = this.persistence;
+    if (!persistence) return;
+    const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+    response.end = ((...args: unknown[]): ServerResponse => {
+      try {
+        persistence.flush();
+      } catch (error) {
+        console.error('local Cosmos endpoint: could not journal a write; dropping its response:', error);
+        return response.destroy();
+      }
+      return end(...args);
+    }) as ServerResponse['end'];
   }
 
   private async serveAtomicBatch(request: IncomingMessage, response: ServerResponse, target: ContainerTarget): Promise<void> {

@@ -12,7 +12,8 @@ import { InMemoryDeadLetterStore } from '../../shared/views/deadLetters';
 import { InMemoryViewStore } from '../../shared/views/inMemoryViewStore';
 import { distanceKm } from '../../shared/views/nearbySearch';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../support/placeScenario';
-import { describeViewStoreConformance, nearbyEntry } from '../support/viewStoreConformance';
+import { nearbyEntry } from '../support/nearbyEntries';
+import { describeViewStoreConformance } from '../support/viewStoreConformance';
 
 let endpoint: LocalCosmosEndpoint;
 let client: CosmosClient;

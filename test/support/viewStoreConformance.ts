@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import ngeohash from 'ngeohash';
-import type { NearbyEntry, NewestEntry, PlaceView } from '../../shared/views/projections/documents';
-import { nearbyEntryKey } from '../../shared/views/projections/documents';
+import type { NewestEntry, PlaceView } from '../../shared/views/projections/documents';
+import { nearbyEntry } from './nearbyEntries';
 import { ViewWriteConflictError, type ViewStore } from '../../shared/views/viewStore';
 
-export function nearbyEntry(latitude: number, longitude: number, extra: Partial<NearbyEntry> = {}): NearbyEntry {
-  const placeId = extra.placeId ?? randomUUID();
-  const cell5 = ngeohash.encode(latitude, longitude, 5);
-  return { ...nearbyEntryKey(placeId, cell5.slice(0, 3)), type: 'nearby', placeId, name: `Place ${placeId.slice(0, 6)}`, geolocation: { latitude, longitude }, region: cell5, cell4: cell5.slice(0, 4), cell5, sourceVersion: 3, ...extra };
-}
 
 /** The contract of every ViewStore adapter. */
 export function describeViewStoreConformance(adapterName: string, storeFor: () => ViewStore): void {

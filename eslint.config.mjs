@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 /** Folders that hold the pure domain: no Azure SDKs, no settings, no clock, no randomness. */
-const domainFolders = ['shared/places/**/*.ts', 'shared/eventSourcing/**/*.ts', 'shared/forecasts/**/*.ts', 'shared/views/projections/**/*.ts'];
+const domainFolders = ['shared/places/**/*.ts', 'shared/eventSourcing/**/*.ts', 'shared/forecasts/**/*.ts', 'shared/views/projections/**/*.ts', 'shared/regions/**/*.ts', 'shared/locations/**/*.ts'];
 
 const impureSyntax = [
   {

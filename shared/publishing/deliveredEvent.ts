@@ -30,7 +30,7 @@ const dataSchema = z.object({
   version: z.number().int().positive(),
   metadata: metadataSchema,
   ref: z.literal(true).optional(),
-  data: z.unknown(),
+  data: z.unknown().optional(),
 });
 /** CloudEvents 1.0 as published (what the subscription delivers by default). */
 const cloudEventSchema = z.object({ specversion: z.literal('1.0'), id: z.string().min(1), type: z.string().min(1), data: dataSchema });

@@ -1,0 +1,284 @@
+/**
+ * Local stand-ins for the two geocoding services, speaking their real formats, with fault injection:
+ *
+ * - postcodes.io: `GET /postcodes/{postcode}` → `{status: 200, result: {postcode, latitude, longitude, …}}`;
+ *   404 `{status: 404, error: "Invalid postcode"}` for something that is not a postcode and
+ *   `{status: 404, error: "Postcode not found"}` for a well-formed one that does not exist.
+ * - Open-Meteo geocoding: `GET /v1/search?name=..&count=..` → `{results: [{id, name, latitude, longitude,
+ *   feature_code, country_code, country, admin1, timezone, …}], generationtime_ms}`, without `results`
+ *   when nothing matched; 400 `{error: true, reason}` without a name.
+ *
+ * Faults (each request, in this order): a 429 burst (the next N requests answer 429 with Retry-After),
+ * hangs (no answer at all, or headers and half a body then nothing), 5xx, and latency. Random
+ * choices come from a seeded generator, so a run is repeatable.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+// A copy of the handbook's data/uk-places.json, so the tests need nothing outside the repository.
+import ukPlaces from '../fixtures/uk-places.json';
+
+export interface Faults {
+  /** Added to every answer: fixed, or uniformly random in [min, max]. */
+  latencyMs?: number | readonly [number, number];
+  /** Share of requests answered 500/502/503 (0–1). */
+  errorRate?: number;
+  /** Share of requests never answered (0–1): half before the headers, half mid-body. */
+  hangRate?: number;
+}
+
+export interface FakeService {
+  readonly url: string;
+  /** Change the faults while running. */
+  faults: Faults;
+  /** The next `count` requests answer 429 with `Retry-After: retryAfterSeconds`. */
+  burst429(count: number, retryAfterSeconds: number): void;
+  readonly stats: { requests: number; served: number; errors: number; hangs: number; tooManyRequests: number };
+  /** Request paths with query, in arrival order. */
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+interface PostcodeRecord {
+  readonly postcode: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly country: string;
+  readonly region: string | null;
+  readonly adminDistrict: string;
+}
+
+/** Real postcodes of places in uk-places.json (coordinates as postcodes.io gives the postcode's centre, roughly). */
+export const POSTCODES: readonly PostcodeRecord[] = [
+  { postcode: 'M3 4FP', latitude: 53.477, longitude: -2.2549, country: 'England', region: 'North West', adminDistrict: 'Manchester' },
+  { postcode: 'SW7 5BD', latitude: 51.4958, longitude: -0.1763, country: 'England', region: 'London', adminDistrict: 'Kensington and Chelsea' },
+  { postcode: 'SW7 2DD', latitude: 51.4977, longitude: -0.1747, country: 'England', region: 'London', adminDistrict: 'Kensington and Chelsea' },
+  { postcode: 'YO26 4XJ', latitude: 53.9602, longitude: -1.0966, country: 'England', region: 'Yorkshire and The Humber', adminDistrict: 'York' },
+  { postcode: 'CH2 1LH', latitude: 53.2268, longitude: -2.8845, country: 'England', region: 'North West', adminDistrict: 'Cheshire West and Chester' },
+  { postcode: 'EH1 1JF', latitude: 55.9468, longitude: -3.19, country: 'Scotland', region: null, adminDistrict: 'City of Edinburgh' },
+  { postcode: 'G3 8RS', latitude: 55.8651, longitude: -4.3063, country: 'Scotland', region: null, adminDistrict: 'Glasgow City' },
+  { postcode: 'PL24 2SG', latitude: 50.3613, longitude: -4.7446, country: 'England', region: 'South West', adminDistrict: 'Cornwall' },
+  { postcode: 'CF10 5BW', latitude: 51.4644, longitude: -3.1646, country: 'Wales', region: null, adminDistrict: 'Cardiff' },
+  { postcode: 'HU1 4DP', latitude: 53.7395, longitude: -0.3307, country: 'England', region: 'Yorkshire and The Humber', adminDistrict: 'Kingston upon Hull, City of' },
+  { postcode: 'HX1 2NE', latitude: 53.7231, longitude: -1.8542, country: 'England', region: 'Yorkshire and The Humber', adminDistrict: 'Calderdale' },
+  { postcode: 'BT3 9EP', latitude: 54.608, longitude: -5.9098, country: 'Northern Ireland', region: null, adminDistrict: 'Belfast' },
+];
+
+interface NamedPlace {
+  readonly name: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly countryCode: string;
+  readonly country: string;
+  readonly admin1: string;
+  readonly featureCode: string;
+  readonly population?: number;
+}
+
+const SCOTTISH = new Set(['Edinburgh', 'Glasgow']);
+const WELSH = new Set(['Cardiff']);
+const GB = (admin1: string) => ({ countryCode: 'GB', country: 'United Kingdom', admin1 });
+const adminOf = (town: string) => (SCOTTISH.has(town) ? 'Scotland' : WELSH.has(town) ? 'Wales' : 'England');
+
+/** Towns and a few places outside the service area; ordered as Open-Meteo orders them (larger first). */
+const TOWNS: readonly NamedPlace[] = [
+  { name: 'London', latitude: 51.50853, longitude: -0.12574, featureCode: 'PPLC', population: 8961989, ...GB('England') },
+  { name: 'Manchester', latitude: 53.48095, longitude: -2.23743, featureCode: 'PPLA2', population: 552858, ...GB('England') },
+  { name: 'Chester', latitude: 53.1905, longitude: -2.89189, featureCode: 'PPL', population: 79645, ...GB('England') },
+  { name: 'York', latitude: 53.95763, longitude: -1.08271, featureCode: 'PPLA2', population: 153717, ...GB('England') },
+  { name: 'Edinburgh', latitude: 55.95206, longitude: -3.19648, featureCode: 'PPLA', population: 464990, ...GB('Scotland') },
+  { name: 'Glasgow', latitude: 55.86515, longitude: -4.25763, featureCode: 'PPLA2', population: 626410, ...GB('Scotland') },
+  { name: 'Cardiff', latitude: 51.48, longitude: -3.18, featureCode: 'PPLA', population: 447287, ...GB('Wales') },
+  { name: 'Lerwick', latitude: 60.15446, longitude: -1.14509, featureCode: 'PPLA2', population: 6958, ...GB('Scotland') },
+  { name: 'Hugh Town', latitude: 49.91447, longitude: -6.31524, featureCode: 'PPLA2', population: 1068, ...GB('England') },
+  { name: 'Richmond', latitude: 37.55376, longitude: -77.46026, featureCode: 'PPLA', population: 226610, countryCode: 'US', country: 'United States', admin1: 'Virginia' },
+  { name: 'Richmond', latitude: 51.46171, longitude: -0.30394, featureCode: 'PPL', population: 21469, ...GB('England') },
+  { name: 'Dublin', latitude: 53.33306, longitude: -6.24889, featureCode: 'PPLC', population: 1024027, countryCode: 'IE', country: 'Ireland', admin1: 'Leinster' },
+  { name: 'Galway', latitude: 53.27194, longitude: -9.04889, featureCode: 'PPLA', population: 79934, countryCode: 'IE', country: 'Ireland', admin1: 'Connaught' },
+  { name: 'Saint Helier', latitude: 49.18804, longitude: -2.10491, featureCode: 'PPLC', population: 28000, countryCode: 'JE', country: 'Jersey', admin1: 'Saint Helier' },
+  { name: 'Paris', latitude: 48.85341, longitude: 2.3488, featureCode: 'PPLC', population: 2138551, countryCode: 'FR', country: 'France', admin1: 'Île-de-France' },
+  { name: 'Calais', latitude: 50.95194, longitude: 1.85635, featureCode: 'PPLA3', population: 75961, countryCode: 'FR', country: 'France', admin1: 'Hauts-de-France' },
+  { name: 'Bergen', latitude: 60.39299, longitude: 5.32415, featureCode: 'PPLA', population: 213585, countryCode: 'NO', country: 'Norway', admin1: 'Vestland' },
+];
+
+/** The places in the handbook's uk-places.json, as GeoNames would hold them (points of interest). */
+export const UK_PLACES: readonly NamedPlace[] = (ukPlaces.places as { name: string; town: string; geolocation: { latitude: number; longitude: number } }[]).map((place) => ({
+  name: place.name,
+  latitude: place.geolocation.latitude,
+  longitude: place.geolocation.longitude,
+  featureCode: 'MUS',
+  ...GB(adminOf(place.town)),
+}));
+
+const NAMED: readonly NamedPlace[] = [...TOWNS, ...UK_PLACES];
+
+/** Deterministic randomness (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+async function startFake(route: (url: URL) => Answer, faults: Faults, seed: number): Promise<FakeService> {
+  const random = seededRandom(seed);
+  const stats = { requests: 0, served: 0, errors: 0, hangs: 0, tooManyRequests: 0 };
+  const log: string[] = [];
+  let pending429: { count: number; retryAfterSeconds: number } = { count: 0, retryAfterSeconds: 1 };
+  const service: { faults: Faults } = { faults };
+
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    stats.requests += 1;
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    log.push(`${url.pathname}${url.search}`);
+    const send = (answer: Answer) => {
+      const text = JSON.stringify(answer.body);
+      response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...answer.headers });
+      response.end(text);
+    };
+    if (pending429.count > 0) {
+      pending429.count -= 1;
+      stats.tooManyRequests += 1;
+      send({ status: 429, body: { status: 429, error: 'Too many requests' }, headers: { 'retry-after': String(pending429.retryAfterSeconds) } });
+      return;
+    }
+    const current = service.faults;
+    if (random() < (current.hangRate ?? 0)) {
+      stats.hangs += 1;
+      if (random() < 0.5) {
+        // Headers and part of the body, then nothing: only an abort signal ends this.
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.write('{"status":200,"result":{"postc');
+      }
+      return;
+    }
+    if (random() < (current.errorRate ?? 0)) {
+      stats.errors += 1;
+      const status = [500, 502, 503][Math.floor(random() * 3)] ?? 500;
+      send({ status, body: { status, error: 'Injected fault' } });
+      return;
+    }
+    const latency = current.latencyMs === undefined ? 0 : typeof current.latencyMs === 'number' ? current.latencyMs : current.latencyMs[0] + random() * (current.latencyMs[1] - current.latencyMs[0]);
+    const answer = route(url);
+    setTimeout(() => {
+      stats.served += 1;
+      send(answer);
+    }, latency);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get faults() {
+      return service.faults;
+    },
+    set faults(value: Faults) {
+      service.faults = value;
+    },
+    burst429: (count, retryAfterSeconds) => {
+      pending429 = { count, retryAfterSeconds };
+    },
+    stats,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const POSTCODE_FORMAT = /^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$/;
+
+/** postcodes.io `GET /postcodes/{postcode}` over {@link POSTCODES}. */
+export function startFakePostcodesIo(faults: Faults = {}, seed = 1): Promise<FakeService> {
+  return startFake(
+    (url) => {
+      const match = /^\/postcodes\/([^/]+)$/.exec(url.pathname);
+      if (!match?.[1]) return { status: 404, body: { status: 404, error: 'Resource not found' } };
+      const compact = decodeURIComponent(match[1]).replace(/\s+/g, '').toUpperCase();
+      if (!POSTCODE_FORMAT.test(compact)) return { status: 404, body: { status: 404, error: 'Invalid postcode' } };
+      const record = POSTCODES.find((candidate) => candidate.postcode.replace(' ', '') === compact);
+      if (!record) return { status: 404, body: { status: 404, error: 'Postcode not found' } };
+      const [outcode = '', incode = ''] = record.postcode.split(' ');
+      return {
+        status: 200,
+        body: {
+          status: 200,
+          result: {
+            postcode: record.postcode,
+            quality: 1,
+            eastings: null,
+            northings: null,
+            country: record.country,
+            nhs_ha: null,
+            longitude: record.longitude,
+            latitude: record.latitude,
+            european_electoral_region: record.region,
+            primary_care_trust: null,
+            region: record.region,
+            lsoa: null,
+            msoa: null,
+            incode,
+            outcode,
+            parliamentary_constituency: null,
+            admin_district: record.adminDistrict,
+            parish: null,
+            admin_county: null,
+            date_of_introduction: '198001',
+            admin_ward: null,
+            ced: null,
+            ccg: null,
+            nuts: null,
+            pfa: null,
+            codes: {},
+          },
+        },
+      };
+    },
+    faults,
+    seed,
+  );
+}
+
+/** Open-Meteo geocoding `GET /v1/search` over the towns and uk-places.json. */
+export function startFakeOpenMeteoGeocoding(faults: Faults = {}, seed = 2): Promise<FakeService> {
+  return startFake(
+    (url) => {
+      if (url.pathname !== '/v1/search') return { status: 404, body: { error: true, reason: 'Not Found' } };
+      const name = (url.searchParams.get('name') ?? '').trim();
+      const count = Math.min(100, Math.max(1, Number(url.searchParams.get('count') ?? '10') || 10));
+      if (url.searchParams.get('name') === null) return { status: 400, body: { error: true, reason: "Parameter 'name' is required" } };
+      const query = name.toLowerCase();
+      // As Open-Meteo: under 2 characters nothing, 2 exact only, 3 or more also by prefix.
+      const matches =
+        query.length < 2
+          ? []
+          : NAMED.filter((place) => place.name.toLowerCase() === query || (query.length >= 3 && place.name.toLowerCase().startsWith(query)));
+      const results = matches.slice(0, count).map((place, index) => ({
+        id: 2600000 + index,
+        name: place.name,
+        latitude: place.latitude,
+        longitude: place.longitude,
+        elevation: 20,
+        feature_code: place.featureCode,
+        country_code: place.countryCode,
+        admin1_id: 6269131,
+        timezone: place.countryCode === 'GB' ? 'Europe/London' : 'Europe/Paris',
+        ...(place.population !== undefined && { population: place.population }),
+        country_id: 2635167,
+        country: place.country,
+        admin1: place.admin1,
+      }));
+      return { status: 200, body: results.length > 0 ? { results, generationtime_ms: 0.7 } : { generationtime_ms: 0.4 } };
+    },
+    faults,
+    seed,
+  );
+}

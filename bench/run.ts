@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkDevhostOverhead } from './devhostOverhead.bench';
+import { benchmarkDurable } from './durable.bench';
 import { benchmarkEventStores } from './eventStore.bench';
 import { benchmarkReadSide } from './readSide.bench';
 
@@ -38,7 +39,16 @@ async function main(): Promise<void> {
     console.table(readSide.projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond })));
   }
 
-  const results = { measuredAt: new Date().toISOString(), machine, eventStore, devhostOverhead: devhost, readSide };
+  const durable = wanted('durable') ? await benchmarkDurable() : undefined;
+  if (durable) {
+    console.log('\nDurable engine in the devhost (Azurite tables)');
+    console.table({
+      'overhead per activity (sequential chain)': { 'p50 ms': durable.chain.overheadP50Ms, 'mean ms': durable.chain.overheadMeanMs, 'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms },
+    });
+    console.log(`Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`);
+  }
+
+  const results = { measuredAt: new Date().toISOString(), machine, eventStore, devhostOverhead: devhost, readSide, durable };
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCosmosContainers } from '../shared/cosmos/cosmosClient';
 import { localCosmosClientOptions, startLocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
+import { DURABLE_TRIGGER_TYPES, readDurableTaskOptions, startDurable, usesDurable, withDurableClientInput, type RunningDurable } from './durable';
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { loadFunctionApp } from './functionApp';
@@ -40,7 +41,7 @@ export interface Devhost {
 }
 
 /** Trigger types the devhost serves; any other stops start-up naming the function. */
-const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger', 'timerTrigger', 'cosmosDBTrigger', 'queueTrigger']);
+const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger', 'timerTrigger', 'cosmosDBTrigger', 'queueTrigger', ...DURABLE_TRIGGER_TYPES]);
 
 /**
  * Runs the compiled app as the Functions host would: loads its registrations, starts the local
@@ -83,7 +84,10 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     refuseUnservedTriggers(app.registrations);
-    const context = triggerContext(app.programmingModel, logger, hostJson, dataDir);
+    // Every invocation of a function with a durableClient input gets the client's binding data.
+    let durable: RunningDurable | undefined;
+    const model = withDurableClientInput(app.programmingModel, () => durable);
+    const context = triggerContext(model, logger, hostJson, dataDir);
 
     const eventGrid = await startEventGrid(app.registrations, context, {
       topicKey: process.env.EVENTGRID_TOPIC_KEY ?? 'local-event-grid-topic-key',
@@ -92,13 +96,28 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     });
     running.push(eventGrid);
 
+    // The engine's client links need the HTTP address, known only once the server listens.
+    const httpAddress: { url?: string } = {};
+    if (usesDurable(app.registrations)) {
+      // Orchestrations resume only once everything they may call is up (see the end of start-up).
+      durable = await startDurable(app.registrations, context, {
+        storageConnectionString: azurite.connectionString,
+        ...readDurableTaskOptions(hostJson, process.env),
+        keys,
+        baseUrl: () => httpAddress.url ?? `http://localhost:${options.port}`,
+        resume: false,
+      });
+      running.push(durable);
+    }
+
     const http = await startHttpHost(
-      app.programmingModel,
+      model,
       app.registrations,
       { port: options.port, routePrefix: readRoutePrefix(options.appRoot), keys, corsOrigins: settings.corsOrigins },
       logger,
-      eventGrid.routes,
+      [...eventGrid.routes, ...(durable?.routes ?? [])],
     );
+    httpAddress.url = http.url;
     running.push({ stop: () => http.close() });
     process.env.EVENTGRID_TOPIC_ENDPOINT = `${http.url}${TOPIC_ENDPOINT_PATH}`;
     process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
@@ -109,6 +128,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     running.push(await startQueueTriggers(app.registrations, context));
     running.push(await startCosmosTriggers(app.registrations, context));
     running.push(await startTimerTriggers(app.registrations, context));
+    await durable?.resume();
 
     return {
       url: http.url,

@@ -1,0 +1,176 @@
+import { performance } from 'node:perf_hooks';
+import { TableClient, type TransactionAction } from '@azure/data-tables';
+import type { OrchestrationContext } from 'durable-functions';
+import { startDurable, type RunningDurable } from '../devhost/durable';
+import { installFunctionsCore } from '../devhost/functionApp';
+import { getProgrammingModel, registeredFunctions } from '../devhost/functionsCore';
+import { invokeFunction, triggerOf } from '../devhost/invoke';
+import { consoleLogger } from '../devhost/logger';
+import { startAzurite } from '../devhost/storage/azurite';
+import type { TriggerHostContext } from '../devhost/triggers/triggerHost';
+import { round, summarise, type LatencySummary } from './stats';
+
+const CHAIN_LENGTH = 200;
+const FAN_OUT = 1000;
+const BARE_INVOCATIONS = 2000;
+
+export interface DurableBenchmark {
+  /** One no-op activity invoked directly through @azure/functions' invocation model, as the engine invokes it. */
+  readonly bareInvocation: LatencySummary;
+  readonly chain: {
+    readonly activities: number;
+    readonly wallMs: number;
+    /** From one activity's start to the next one's, through the engine (result recorded, episode, checkpoint). */
+    readonly stepLatency: LatencySummary;
+    /** stepLatency p50 minus the bare invocation p50: what the engine adds per activity. */
+    readonly overheadP50Ms: number;
+    /** wall time / activities minus the bare invocation p50. */
+    readonly overheadMeanMs: number;
+    /**
+     * p50 of one 5-row entity-group transaction on the same Azurite: the floor of a step, whose checkpoint
+     * is such a transaction (OrchestratorStarted, TaskCompleted, TaskScheduled, OrchestratorCompleted, sentinel).
+     */
+    readonly azuriteCheckpointP50Ms: number;
+    /** overheadP50Ms minus that floor: the engine's own work per activity (replay, bookkeeping). */
+    readonly engineShareP50Ms: number;
+  };
+  readonly fanOut: { readonly activities: number; readonly wallMs: number; readonly activitiesPerSecond: number };
+}
+
+/**
+ * The durable engine's cost per activity, against Azurite in memory: a sequential chain of no-op
+ * activities (each step = result written to the inbox, an orchestrator episode replaying the whole
+ * history, a checkpoint, the next activity), and the time to run a fan-out of 1,000 no-op activities
+ * to completion (maxConcurrentActivityFunctions 10, as host.json).
+ */
+export async function benchmarkDurable(options: { inboxFirst?: boolean } = {}): Promise<DurableBenchmark> {
+  installFunctionsCore();
+  // Loaded after the stand-in is installed, so the registrations are captured as the host would see them.
+  const df = await import('durable-functions');
+  const starts: number[] = [];
+  df.app.activity('benchDurableNoop', {
+    handler: () => {
+      starts.push(performance.now());
+      return null;
+    },
+  });
+  df.app.orchestration('benchDurableChain', function* (context: OrchestrationContext) {
+    const count = context.df.getInput<number>();
+    for (let index = 0; index < count; index++) yield context.df.callActivity('benchDurableNoop');
+    return count;
+  });
+  df.app.orchestration('benchDurableFanOut', function* (context: OrchestrationContext) {
+    const count = context.df.getInput<number>();
+    yield context.df.Task.all(Array.from({ length: count }, () => context.df.callActivity('benchDurableNoop')));
+    return count;
+  });
+  const model = getProgrammingModel();
+  if (!model) throw new Error('No programming model was registered.');
+  const registrations = registeredFunctions().filter((registration) => registration.metadata.name.startsWith('benchDurable'));
+  const logger = consoleLogger({ quiet: true });
+  const context: TriggerHostContext = {
+    invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason),
+    logger,
+    settings: process.env,
+    hostJson: {},
+    dataDir: '/nonexistent',
+  };
+
+  const noop = registrations.find((registration) => registration.metadata.name === 'benchDurableNoop');
+  if (!noop) throw new Error('benchDurableNoop was not registered.');
+  const bare: number[] = [];
+  for (let index = 0; index < BARE_INVOCATIONS + 200; index++) {
+    const t0 = performance.now();
+    await context.invoke(noop, { inputData: [{ name: triggerOf(noop).name, data: {} }], triggerMetadata: {} }, 'bench');
+    if (index >= 200) bare.push(performance.now() - t0);
+  }
+  const bareSummary = summarise(bare);
+
+  const azurite = await startAzurite({ inMemory: true });
+  let durable: RunningDurable | undefined;
+  try {
+    durable = await startDurable(registrations, context, {
+      storageConnectionString: azurite.connectionString,
+      hubName: 'DurableBench',
+      keys: { functionKey: 'bench-function-key', masterKey: 'bench-master-key' },
+      baseUrl: () => 'http://localhost:7071',
+      maxConcurrentActivities: 10,
+      ...(options.inboxFirst ? { inboxFirst: true } : {}),
+    });
+    // Warm-up.
+    await run(durable, 'benchDurableChain', 20);
+    const floor = await checkpointFloor(azurite.connectionString);
+
+    starts.length = 0;
+    const chainWall = await run(durable, 'benchDurableChain', CHAIN_LENGTH);
+    const gaps = starts.slice(1).map((at, index) => at - (starts[index] ?? at));
+    const stepLatency = summarise(gaps);
+
+    const fanOutWall = await run(durable, 'benchDurableFanOut', FAN_OUT);
+    return {
+      bareInvocation: bareSummary,
+      chain: {
+        activities: CHAIN_LENGTH,
+        wallMs: round(chainWall),
+        stepLatency,
+        overheadP50Ms: round(stepLatency.p50Ms - bareSummary.p50Ms),
+        overheadMeanMs: round(chainWall / CHAIN_LENGTH - bareSummary.p50Ms),
+        azuriteCheckpointP50Ms: floor,
+        engineShareP50Ms: round(stepLatency.p50Ms - bareSummary.p50Ms - floor),
+      },
+      fanOut: { activities: FAN_OUT, wallMs: round(fanOutWall), activitiesPerSecond: round((FAN_OUT / fanOutWall) * 1000, 0) },
+    };
+  } finally {
+    await durable?.stop();
+    await azurite.stop();
+  }
+}
+
+/** p50 of a 5-row entity-group transaction (the size of a chain step's checkpoint) on this Azurite. */
+async function checkpointFloor(connectionString: string): Promise<number> {
+  const table = TableClient.fromConnectionString(connectionString, 'DurableBenchFloor', { allowInsecureConnection: true });
+  await table.createTable();
+  const samples: number[] = [];
+  for (let index = 0; index < 220; index++) {
+    const rows = Array.from({ length: 5 }, (_, row): TransactionAction => [
+      'upsert',
+      { partitionKey: 'floor', rowKey: (index * 8 + row).toString(16).padStart(16, '0'), EventType: 'TaskScheduled', EventId: index, _Timestamp: new Date().toISOString(), ExecutionId: 'floor', Name: 'noop' },
+      'Replace',
+    ]);
+    const t0 = performance.now();
+    await table.submitTransaction(rows);
+    if (index >= 20) samples.push(performance.now() - t0);
+  }
+  await table.deleteTable();
+  return summarise(samples).p50Ms;
+}
+
+/** Runs one instance to completion; returns the wall time in ms. */
+async function run(durable: RunningDurable, name: string, count: number): Promise<number> {
+  const t0 = performance.now();
+  const { instanceId } = await durable.engine.startNew({ name, input: JSON.stringify(count) });
+  for (;;) {
+    await durable.idle(instanceId);
+    const status = await durable.engine.status(instanceId);
+    if (status?.runtimeStatus === 'Completed') return performance.now() - t0;
+    if (status && status.runtimeStatus !== 'Running' && status.runtimeStatus !== 'Pending') throw new Error(`${name} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+if (require.main === module) {
+  // `ts-node bench/durable.bench.ts --inbox-first`: every result written to the inbox before its episode.
+  benchmarkDurable({ inboxFirst: process.argv.includes('--inbox-first') })
+    .then((result) => {
+      console.log(`Bare activity invocation: p50 ${result.bareInvocation.p50Ms} ms, p99 ${result.bareInvocation.p99Ms} ms`);
+      console.log(
+        `Chain of ${result.chain.activities} no-op activities: ${result.chain.wallMs} ms; per step p50 ${result.chain.stepLatency.p50Ms} ms, p99 ${result.chain.stepLatency.p99Ms} ms; ` +
+          `engine overhead per activity p50 ${result.chain.overheadP50Ms} ms (mean ${result.chain.overheadMeanMs} ms), of which Azurite's checkpoint transaction p50 ${result.chain.azuriteCheckpointP50Ms} ms`,
+      );
+      console.log(`Fan-out of ${result.fanOut.activities} no-op activities: ${result.fanOut.wallMs} ms (${result.fanOut.activitiesPerSecond} activities/s)`);
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,352 @@
+/**
+ * The out-of-process protocol between the Durable Task extension (the host side, played here by the
+ * devhost) and durable-functions' replay code in the worker, as durable-functions 3.x speaks it:
+ *
+ * - The orchestrator is invoked with `{history, input, instanceId, isReplaying, parentInstanceId,
+ *   upperSchemaVersion, longRunningTimerIntervalDuration, maximumShortTimerDuration, …}`; history
+ *   events are PascalCase with a numeric `EventType`.
+ * - It returns `{isDone, actions, output, error, customStatus, schemaVersion}`, or throws an error whose
+ *   message carries the same state after `$OutOfProcData$:`. With schema V2+ `actions` is `[[…]]`: every
+ *   action of the execution so far, in the order the orchestrator yielded them, compound actions
+ *   (WhenAll/WhenAny) nesting their children.
+ *
+ * Payload values travel as JSON text inside history (`Input`, `Result`), as the extension keeps them.
+ */
+
+/** History event types (DurableTask.Core `EventType`). */
+export const EVENT_TYPE = {
+  ExecutionStarted: 0,
+  ExecutionCompleted: 1,
+  ExecutionFailed: 2,
+  ExecutionTerminated: 3,
+  TaskScheduled: 4,
+  TaskCompleted: 5,
+  TaskFailed: 6,
+  SubOrchestrationInstanceCreated: 7,
+  SubOrchestrationInstanceCompleted: 8,
+  SubOrchestrationInstanceFailed: 9,
+  TimerCreated: 10,
+  TimerFired: 11,
+  OrchestratorStarted: 12,
+  OrchestratorCompleted: 13,
+  EventSent: 14,
+  EventRaised: 15,
+  ContinueAsNew: 16,
+  GenericEvent: 17,
+  HistoryState: 18,
+  ExecutionSuspended: 19,
+  ExecutionResumed: 20,
+} as const;
+
+/** Action types (durable-functions `ActionType`). */
+export const ACTION_TYPE = {
+  CallActivity: 0,
+  CallActivityWithRetry: 1,
+  CallSubOrchestrator: 2,
+  CallSubOrchestratorWithRetry: 3,
+  ContinueAsNew: 4,
+  CreateTimer: 5,
+  WaitForExternalEvent: 6,
+  CallEntity: 7,
+  CallHttp: 8,
+  SignalEntity: 9,
+  WhenAny: 11,
+  WhenAll: 12,
+  LockEntities: 13,
+  ReleaseEntities: 14,
+} as const;
+
+/** Replay schema the devhost announces (durable-functions `ReplaySchema.V4`): long timers, flat actions. */
+export const UPPER_SCHEMA_VERSION = 3;
+/** The Azure Storage provider's timer limits, as the extension hands them to the library. */
+export const MAXIMUM_SHORT_TIMER_DURATION = '6.00:00:00';
+export const LONG_RUNNING_TIMER_INTERVAL_DURATION = '3.00:00:00';
+export const MAXIMUM_SHORT_TIMER_MS = 6 * 86_400_000;
+export const LONG_RUNNING_TIMER_INTERVAL_MS = 3 * 86_400_000;
+export const DEFAULT_HTTP_ASYNC_SLEEP_MS = 30_000;
+
+export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
+export type TerminalStatus = 'Completed' | 'Failed' | 'Terminated' | 'Canceled';
+export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated', 'Canceled'];
+export const RUNTIME_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
+
+export function isTerminal(status: RuntimeStatus): status is TerminalStatus {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** FailureDetails as the extension and the library exchange them. */
+export interface FailureDetails {
+  readonly ErrorType: string;
+  readonly ErrorMessage: string;
+  readonly StackTrace?: string;
+  readonly IsNonRetriable?: boolean;
+  readonly Properties?: Record<string, unknown>;
+  readonly InnerFailure?: FailureDetails;
+}
+
+export interface ParentInstance {
+  readonly Name: string;
+  readonly TaskScheduleId: number;
+  readonly OrchestrationInstance: { readonly InstanceId: string; readonly ExecutionId: string };
+}
+
+interface EventBase {
+  /** The sequence number for scheduling events (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated), else -1. */
+  readonly EventId: number;
+  /** ISO 8601. */
+  readonly Timestamp: string;
+  /** Devhost bookkeeping: the inbox row this event was delivered from (never sent to the worker). */
+  readonly SourceMessage?: string;
+}
+
+/** One history event, as the devhost keeps it (EventType by name; payloads as JSON text). */
+export type HistoryEvent =
+  | (EventBase & { readonly EventType: 'OrchestratorStarted' })
+  | (EventBase & { readonly EventType: 'OrchestratorCompleted' })
+  | (EventBase & {
+      readonly EventType: 'ExecutionStarted';
+      readonly Name: string;
+      readonly Version?: string;
+      readonly Input?: string;
+      readonly ParentInstance?: ParentInstance;
+      readonly OrchestrationInstance: { readonly InstanceId: string; readonly ExecutionId: string };
+    })
+  | (EventBase & {
+      readonly EventType: 'ExecutionCompleted';
+      readonly OrchestrationStatus: 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
+      readonly Result?: string;
+      readonly FailureDetails?: FailureDetails;
+    })
+  | (EventBase & { readonly EventType: 'ExecutionTerminated'; readonly Input?: string })
+  | (EventBase & { readonly EventType: 'TaskScheduled'; readonly Name: string; readonly Version?: string; readonly Input?: string })
+  | (EventBase & { readonly EventType: 'TaskCompleted'; readonly TaskScheduledId: number; readonly Result?: string })
+  | (EventBase & { readonly EventType: 'TaskFailed'; readonly TaskScheduledId: number; readonly Reason?: string; readonly Details?: string; readonly FailureDetails?: FailureDetails })
+  | (EventBase & { readonly EventType: 'SubOrchestrationInstanceCreated'; readonly Name: string; readonly InstanceId: string; readonly Version?: string; readonly Input?: string })
+  | (EventBase & { readonly EventType: 'SubOrchestrationInstanceCompleted'; readonly TaskScheduledId: number; readonly Result?: string })
+  | (EventBase & { readonly EventType: 'SubOrchestrationInstanceFailed'; readonly TaskScheduledId: number; readonly Reason?: string; readonly Details?: string; readonly FailureDetails?: FailureDetails })
+  | (EventBase & { readonly EventType: 'TimerCreated'; readonly FireAt: string })
+  | (EventBase & { readonly EventType: 'TimerFired'; readonly TimerId: number; readonly FireAt: string })
+  | (EventBase & { readonly EventType: 'EventRaised'; readonly Name: string; readonly Input?: string });
+
+export type HistoryEventType = HistoryEvent['EventType'];
+export type EventOf<T extends HistoryEventType> = Extract<HistoryEvent, { EventType: T }>;
+
+const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
+  'OrchestratorStarted',
+  'OrchestratorCompleted',
+  'ExecutionStarted',
+  'ExecutionCompleted',
+  'ExecutionTerminated',
+  'TaskScheduled',
+  'TaskCompleted',
+  'TaskFailed',
+  'SubOrchestrationInstanceCreated',
+  'SubOrchestrationInstanceCompleted',
+  'SubOrchestrationInstanceFailed',
+  'TimerCreated',
+  'TimerFired',
+  'EventRaised',
+];
+
+export function isHistoryEventType(value: unknown): value is HistoryEventType {
+  return typeof value === 'string' && (HISTORY_EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/** The event as the worker receives it: numeric EventType, IsPlayed, no devhost bookkeeping. */
+export function toWireEvent(event: HistoryEvent, isPlayed: boolean): Record<string, unknown> {
+  const { SourceMessage: _source, ...fields } = event;
+  return { ...fields, EventType: EVENT_TYPE[event.EventType], IsPlayed: isPlayed };
+}
+
+/** Retry policy of a *WithRetry action (durable-functions RetryOptions, milliseconds). */
+export interface RetryPolicy {
+  readonly firstRetryIntervalMs: number;
+  readonly maxNumberOfAttempts: number;
+  readonly backoffCoefficient: number;
+  readonly maxRetryIntervalMs: number;
+  readonly retryTimeoutMs: number;
+}
+
+/** An action the orchestrator returned, parsed. Inputs are JSON text (undefined when absent). */
+export type OrchestratorAction =
+  | { readonly kind: 'callActivity'; readonly name: string; readonly input?: string; readonly retry?: RetryPolicy }
+  | { readonly kind: 'callSubOrchestrator'; readonly name: string; readonly instanceId?: string; readonly version?: string; readonly input?: string; readonly retry?: RetryPolicy }
+  | { readonly kind: 'createTimer'; readonly fireAt: number; readonly isCanceled: boolean }
+  | { readonly kind: 'waitForExternalEvent'; readonly name: string }
+  | { readonly kind: 'continueAsNew'; readonly input?: string }
+  | { readonly kind: 'whenAll'; readonly children: readonly OrchestratorAction[] }
+  | { readonly kind: 'whenAny'; readonly children: readonly OrchestratorAction[] }
+  | { readonly kind: 'unsupported'; readonly description: string };
+
+/** What one orchestrator invocation returned (or the state it threw with). */
+export interface OrchestratorResult {
+  readonly isDone: boolean;
+  readonly actions: readonly OrchestratorAction[];
+  /** JSON text of the return value. */
+  readonly output?: string;
+  /** JSON text of the custom status. */
+  readonly customStatus?: string;
+  /** Set when the orchestrator threw. */
+  readonly error?: { readonly message: string; readonly failureDetails?: FailureDetails };
+}
+
+const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
+
+/** Parses the state an orchestrator returned. Throws on a shape that is not the protocol's. */
+export function parseOrchestratorState(state: unknown): OrchestratorResult {
+  if (!isRecord(state)) throw new Error(`The orchestrator returned ${describe(state)} instead of its state.`);
+  const rawActions = state.actions;
+  if (!Array.isArray(rawActions)) throw new Error('The orchestrator state has no actions array.');
+  // V1 nests one array per yield; V2+ has a single array of every action in order. Either way flatten one level.
+  const actions = rawActions.flatMap((group: unknown) => (Array.isArray(group) ? (group as unknown[]) : [group])).map(parseAction);
+  const failureDetails = parseFailureDetails(state.failureDetails);
+  return {
+    isDone: state.isDone === true,
+    actions,
+    output: toJsonText(state.output),
+    customStatus: toJsonText(state.customStatus),
+    ...(typeof state.error === 'string' ? { error: { message: state.error, ...(failureDetails ? { failureDetails } : {}) } } : {}),
+  };
+}
+
+/**
+ * The state an orchestrator failed with: durable-functions throws an Error whose message is
+ * `<message>\n\n$OutOfProcData$:<state JSON>`.
+ */
+export function parseOrchestratorFailure(error: unknown): OrchestratorResult {
+  const text = error instanceof Error ? error.message : String(error);
+  const at = text.indexOf(OUT_OF_PROC_LABEL);
+  const message = (at >= 0 ? text.slice(0, at) : text).trim();
+  let state: OrchestratorResult = { isDone: false, actions: [] };
+  if (at >= 0) {
+    try {
+      state = parseOrchestratorState(JSON.parse(text.slice(at + OUT_OF_PROC_LABEL.length)) as unknown);
+    } catch {
+      // The message is what matters; an unreadable state leaves no actions.
+    }
+  }
+  // The state's own error is the orchestrator's exception (durable-functions 3.x puts `false` before the label).
+  return {
+    ...state,
+    isDone: false,
+    error: { message: state.error?.message ?? (message || 'The orchestrator failed.'), ...(state.error?.failureDetails ? { failureDetails: state.error.failureDetails } : {}) },
+  };
+}
+
+function parseAction(raw: unknown): OrchestratorAction {
+  if (!isRecord(raw) || typeof raw.actionType !== 'number') throw new Error(`The orchestrator returned an action that is not one: ${describe(raw)}.`);
+  switch (raw.actionType) {
+    case ACTION_TYPE.CallActivity:
+      return { kind: 'callActivity', name: stringField(raw, 'functionName'), input: activityInput(raw.input) };
+    case ACTION_TYPE.CallActivityWithRetry:
+      return { kind: 'callActivity', name: stringField(raw, 'functionName'), input: activityInput(raw.input), retry: parseRetry(raw.retryOptions) };
+    case ACTION_TYPE.CallSubOrchestrator:
+    case ACTION_TYPE.CallSubOrchestratorWithRetry:
+      return {
+        kind: 'callSubOrchestrator',
+        name: stringField(raw, 'functionName'),
+        ...(typeof raw.instanceId === 'string' && raw.instanceId !== '' ? { instanceId: raw.instanceId } : {}),
+        ...(typeof raw.version === 'string' && raw.version !== '' ? { version: raw.version } : {}),
+        // Sub-orchestration inputs are not pre-serialised by the library (unlike activity inputs).
+        input: toJsonText(raw.input),
+        ...(raw.actionType === ACTION_TYPE.CallSubOrchestratorWithRetry ? { retry: parseRetry(raw.retryOptions) } : {}),
+      };
+    case ACTION_TYPE.ContinueAsNew:
+      return { kind: 'continueAsNew', input: activityInput(raw.input) };
+    case ACTION_TYPE.CreateTimer: {
+      const fireAt = typeof raw.fireAt === 'string' ? Date.parse(raw.fireAt) : Number.NaN;
+      if (Number.isNaN(fireAt)) throw new Error(`CreateTimer has no valid fireAt: ${describe(raw.fireAt)}.`);
+      return { kind: 'createTimer', fireAt, isCanceled: raw.isCanceled === true };
+    }
+    case ACTION_TYPE.WaitForExternalEvent:
+      return { kind: 'waitForExternalEvent', name: stringField(raw, 'externalEventName') };
+    case ACTION_TYPE.WhenAll:
+    case ACTION_TYPE.WhenAny: {
+      const children = Array.isArray(raw.compoundActions) ? raw.compoundActions.map(parseAction) : [];
+      return raw.actionType === ACTION_TYPE.WhenAll ? { kind: 'whenAll', children } : { kind: 'whenAny', children };
+    }
+    case ACTION_TYPE.CallHttp:
+      return { kind: 'unsupported', description: 'context.df.callHttp (make the HTTP call from an activity instead)' };
+    case ACTION_TYPE.CallEntity:
+    case ACTION_TYPE.SignalEntity:
+    case ACTION_TYPE.LockEntities:
+    case ACTION_TYPE.ReleaseEntities:
+      return { kind: 'unsupported', description: 'durable entities' };
+    default:
+      return { kind: 'unsupported', description: `action type ${String(raw.actionType)}` };
+  }
+}
+
+function parseRetry(raw: unknown): RetryPolicy {
+  if (!isRecord(raw)) throw new Error('A *WithRetry action has no retryOptions.');
+  const number = (key: string, fallback: number) => (typeof raw[key] === 'number' && Number.isFinite(raw[key]) ? raw[key] : fallback);
+  return {
+    firstRetryIntervalMs: number('firstRetryIntervalInMilliseconds', 1000),
+    maxNumberOfAttempts: number('maxNumberOfAttempts', 1),
+    backoffCoefficient: number('backoffCoefficient', 1),
+    maxRetryIntervalMs: number('maxRetryIntervalInMilliseconds', Number.POSITIVE_INFINITY),
+    retryTimeoutMs: number('retryTimeoutInMilliseconds', Number.POSITIVE_INFINITY),
+  };
+}
+
+export function parseFailureDetails(raw: unknown): FailureDetails | undefined {
+  if (!isRecord(raw)) return undefined;
+  const type = raw.ErrorType ?? raw.errorType;
+  const message = raw.ErrorMessage ?? raw.errorMessage;
+  if (typeof type !== 'string' || typeof message !== 'string') return undefined;
+  const stack = raw.StackTrace ?? raw.stackTrace;
+  const properties = raw.Properties ?? raw.properties;
+  const inner = parseFailureDetails(raw.InnerFailure ?? raw.innerFailure);
+  return {
+    ErrorType: type,
+    ErrorMessage: message,
+    ...(typeof stack === 'string' ? { StackTrace: stack } : {}),
+    IsNonRetriable: (raw.IsNonRetriable ?? raw.isNonRetriable) === true,
+    ...(isRecord(properties) ? { Properties: properties } : {}),
+    ...(inner ? { InnerFailure: inner } : {}),
+  };
+}
+
+/**
+ * Activity (and continueAsNew) inputs: durable-functions JSON-encodes string inputs before putting
+ * them in the action (`Utils.processInput`), so a string already is JSON text; anything else is a value.
+ */
+function activityInput(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+/** JSON text of a value; undefined stays undefined. */
+export function toJsonText(value: unknown): string | undefined {
+  return value === undefined ? undefined : JSON.stringify(value);
+}
+
+/** The value of JSON text; undefined (no value) stays undefined. Text that is not JSON is returned as a string. */
+export function fromJsonText(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function stringField(raw: Record<string, unknown>, key: string): string {
+  const value = raw[key];
+  if (typeof value !== 'string' || value === '') throw new Error(`The action has no ${key}: ${describe(raw)}.`);
+  return value;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return String(value);
+  }
+}

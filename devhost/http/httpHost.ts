@@ -5,6 +5,7 @@ import { invokeFunction, triggerOf, type RpcTypedData } from '../invoke';
 import type { Logger } from '../logger';
 import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
 import { compileRouteTemplate, type RouteTemplate } from './routeTemplate';
+import { readBody } from './readBody';
 
 export interface HttpHostOptions {
   readonly port: number;
@@ -163,23 +164,6 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
-  const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > limit) {
-    request.resume();
-    return Promise.resolve('tooLarge');
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size > limit ? 'tooLarge' : Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
 
 function bodyBytes(body: RpcTypedData | null | undefined): Buffer {
   if (!body) return Buffer.alloc(0);

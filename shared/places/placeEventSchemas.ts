@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Event } from '../eventSourcing/event';
 import { detailsShape, geolocationSchema, nameSchema } from './placeDetails';
 import type { PlaceEvent } from './place';
+import { detailsChangesShape } from './placeInput';
 
 /**
  * The stored shape of every place event, checked when events are read by consumers that must not
@@ -32,18 +33,7 @@ const schemas = {
   PlaceLocationRejected: z.object({ reason: z.string() }),
   PlaceApproved: z.object({ approvedAt: instant }),
   PlaceRejected: z.object({ reason: z.string(), rejectedAt: instant }),
-  PlaceDetailsUpdated: z
-    .object({
-      name: nameSchema.optional(),
-      kind: detailsShape.kind.nullable().optional(),
-      ageRange: detailsShape.ageRange.nullable().optional(),
-      price: detailsShape.price.nullable().optional(),
-      facilities: detailsShape.facilities.nullable().optional(),
-      openingHours: detailsShape.openingHours.nullable().optional(),
-      website: detailsShape.website.nullable().optional(),
-      description: detailsShape.description.nullable().optional(),
-    })
-    .strict(),
+  PlaceDetailsUpdated: z.strictObject(detailsChangesShape),
   PlaceWithdrawn: z.object({ reason: z.string(), withdrawnAt: instant }),
 } satisfies Record<PlaceEvent['type'], z.ZodType>;
 

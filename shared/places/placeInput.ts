@@ -46,17 +46,20 @@ const proposalSchema = z
     path: ['geolocation'],
   });
 
+/** The fields a details update may carry (also the stored shape of PlaceDetailsUpdated). */
+export const detailsChangesShape = {
+  name: nameSchema.optional(),
+  kind: detailsShape.kind.nullable().optional(),
+  ageRange: detailsShape.ageRange.nullable().optional(),
+  price: detailsShape.price.nullable().optional(),
+  facilities: detailsShape.facilities.nullable().optional(),
+  openingHours: detailsShape.openingHours.nullable().optional(),
+  website: detailsShape.website.nullable().optional(),
+  description: detailsShape.description.nullable().optional(),
+};
+
 const changesSchema = z
-  .strictObject({
-    name: nameSchema.optional(),
-    kind: detailsShape.kind.nullable().optional(),
-    ageRange: detailsShape.ageRange.nullable().optional(),
-    price: detailsShape.price.nullable().optional(),
-    facilities: detailsShape.facilities.nullable().optional(),
-    openingHours: detailsShape.openingHours.nullable().optional(),
-    website: detailsShape.website.nullable().optional(),
-    description: detailsShape.description.nullable().optional(),
-  })
+  .strictObject(detailsChangesShape)
   .refine((changes) => Object.keys(changes).length > 0, { error: 'give at least one field to change' });
 
 const reasonSchema = z.strictObject({

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 // A copy of the handbook's data/uk-places.json, so the tests need nothing outside the repository.
 import ukPlaces from '../fixtures/uk-places.json';
+import { seededRandom } from './placeScenario';
 
 export interface Faults {
   /** Added to every answer: fixed, or uniformly random in [min, max]. */
@@ -111,17 +112,7 @@ export const UK_PLACES: readonly NamedPlace[] = (ukPlaces.places as { name: stri
 
 const NAMED: readonly NamedPlace[] = [...TOWNS, ...UK_PLACES];
 
-/** Deterministic randomness (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 

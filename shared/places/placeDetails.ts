@@ -126,6 +126,17 @@ export const detailsShape = {
   description: descriptionSchema,
 } as const;
 
+/** The same fields, each optional: a proposal's details, and PlaceProposed's stored `details`. */
+export const optionalDetailsShape = {
+  kind: detailsShape.kind.optional(),
+  ageRange: detailsShape.ageRange.optional(),
+  price: detailsShape.price.optional(),
+  facilities: detailsShape.facilities.optional(),
+  openingHours: detailsShape.openingHours.optional(),
+  website: detailsShape.website.optional(),
+  description: detailsShape.description.optional(),
+} as const;
+
 export type AgeRange = z.output<typeof ageRangeSchema>;
 export type Price = z.output<typeof priceSchema>;
 export type OpeningHours = z.output<typeof openingHoursSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Event } from '../eventSourcing/event';
-import { detailsShape, geolocationSchema, nameSchema } from './placeDetails';
+import { geolocationSchema, nameSchema, optionalDetailsShape } from './placeDetails';
 import type { PlaceEvent } from './place';
 import { detailsChangesShape } from './placeInput';
 
@@ -9,15 +9,7 @@ import { detailsChangesShape } from './placeInput';
  * trust their input blindly (projections): a malformed event is poison, not a crash.
  */
 const storedGeolocation = z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) });
-const details = z.object({
-  kind: detailsShape.kind.optional(),
-  ageRange: detailsShape.ageRange.optional(),
-  price: detailsShape.price.optional(),
-  facilities: detailsShape.facilities.optional(),
-  openingHours: detailsShape.openingHours.optional(),
-  website: detailsShape.website.optional(),
-  description: detailsShape.description.optional(),
-});
+const details = z.object(optionalDetailsShape);
 const instant = z.iso.datetime({ offset: true });
 
 const schemas = {

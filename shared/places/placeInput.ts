@@ -5,6 +5,7 @@ import {
   detailsShape,
   geolocationSchema,
   nameSchema,
+  optionalDetailsShape,
   type Geolocation,
   type PlaceDetails,
 } from './placeDetails';
@@ -33,13 +34,7 @@ const proposalSchema = z
     name: nameSchema,
     geolocation: geolocationSchema.optional(),
     address: addressSchema.optional(),
-    kind: detailsShape.kind.optional(),
-    ageRange: detailsShape.ageRange.optional(),
-    price: detailsShape.price.optional(),
-    facilities: detailsShape.facilities.optional(),
-    openingHours: detailsShape.openingHours.optional(),
-    website: detailsShape.website.optional(),
-    description: detailsShape.description.optional(),
+    ...optionalDetailsShape,
   })
   .refine((proposal) => proposal.geolocation !== undefined || proposal.address !== undefined, {
     error: 'give a geolocation {latitude, longitude} or an address (postcode or place name)',

@@ -54,23 +54,8 @@ async function projectStream(deps: ProjectionDeps, streamId: string, events: Rec
 }
 
 async function projectPlace(deps: ProjectionDeps, placeId: string, events: readonly RecordedEvent[]): Promise<number> {
-  const key = placeViewKey(placeId);
-  const stored = await deps.views.read<PlaceView>(key);
-  let view = stored?.document ?? null;
-  let deadLettered = 0;
-  for (const event of await withGapsFilled(deps, events, view?.version ?? 0)) {
-    if (view && event.version <= view.version) continue;
-    try {
-      view = evolvePlaceView(view, { ...event, ...parsePlaceEvent(event) });
-    } catch (error) {
-      if (!(error instanceof PoisonEventError)) throw error;
-      await deps.deadLetters.record(deadLetterOf(CONSUMER, event, error.message, deps.clock()));
-      deadLettered++;
-      // The event is dealt with (dead-lettered): later events of the stream still apply.
-      if (view) view = { ...view, version: event.version };
-    }
-  }
-  if (view && view.version !== stored?.document.version) await save(deps.views, view, stored);
+  const stored = await deps.views.read<PlaceView>(placeViewKey(placeId));
+  const { view, deadLettered } = await foldIntoView(deps, stored, events, (current, event) => evolvePlaceView(current, { ...event, ...parsePlaceEvent(event) }));
   if (view) await syncListings(deps, view);
   return deadLettered;
 }
@@ -92,11 +77,26 @@ async function syncListings(deps: ProjectionDeps, view: PlaceView): Promise<void
 
 async function projectRegion(deps: ProjectionDeps, region: string, events: readonly RecordedEvent[]): Promise<number> {
   const stored = await deps.views.read<RegionForecastView>(regionForecastKey(region));
+  const { deadLettered } = await foldIntoView(deps, stored, events, (current, event) => evolveRegionForecastView(current, event, region));
+  return deadLettered;
+}
+
+/**
+ * Applies a stream's events (gaps filled) to its stored view and saves the result if it moved. A
+ * poison event is dead-lettered and counted as dealt with, so later events of the stream still apply.
+ */
+async function foldIntoView<V extends PlaceView | RegionForecastView>(
+  deps: ProjectionDeps,
+  stored: StoredView<V> | undefined,
+  events: readonly RecordedEvent[],
+  evolve: (view: V | null, event: RecordedEvent) => V | null,
+): Promise<{ view: V | null; deadLettered: number }> {
   let view = stored?.document ?? null;
   let deadLettered = 0;
   for (const event of await withGapsFilled(deps, events, view?.version ?? 0)) {
+    if (view && event.version <= view.version) continue;
     try {
-      view = evolveRegionForecastView(view, event, region);
+      view = evolve(view, event);
     } catch (error) {
       if (!(error instanceof PoisonEventError)) throw error;
       await deps.deadLetters.record(deadLetterOf(CONSUMER, event, error.message, deps.clock()));
@@ -105,7 +105,7 @@ async function projectRegion(deps: ProjectionDeps, region: string, events: reado
     }
   }
   if (view && view.version !== stored?.document.version) await save(deps.views, view, stored);
-  return deadLettered;
+  return { view, deadLettered };
 }
 
 /** The events to apply after `appliedVersion`: the batch's, plus any the batch skipped, read from the store. */

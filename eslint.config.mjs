@@ -25,6 +25,12 @@ const impureSyntax = [
   },
 ];
 
+/**
+ * Orchestrator code is replayed, so it must decide the same way every time: no clock, no randomness,
+ * no settings, no I/O. Time comes from context.df.currentUtcDateTime, settings and I/O from activities.
+ */
+const orchestratorFiles = ['functions/**/*.orchestration.ts'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.devhost/**', 'web/**/*.js', 'jest.config.js'] },
   js.configs.recommended,
@@ -56,6 +62,32 @@ export default tseslint.config(
         },
       ],
       'no-restricted-syntax': ['error', ...impureSyntax],
+    },
+  },
+  {
+    files: orchestratorFiles,
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'Orchestrators replay: use context.df.currentUtcDateTime (and pure helpers for arithmetic).' },
+        { name: 'setTimeout', message: 'Orchestrators wait with context.df.createTimer.' },
+        { name: 'setInterval', message: 'Orchestrators wait with context.df.createTimer.' },
+        { name: 'fetch', message: 'Orchestrators do no I/O: call an activity.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['axios', '@azure/*', '!@azure/functions'], message: 'Orchestrators do no I/O: call an activity.' },
+            { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process'], message: 'Orchestrators do no I/O: call an activity.' },
+            { group: ['**/appServices', '**/config'], message: 'Orchestrators read no settings: an activity returns what they need.' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        ...impureSyntax.map((rule) => ({ ...rule, message: `Orchestrators replay: ${rule.message.replace(/^The domain /, 'they ')}` })),
+      ],
     },
   },
   {

@@ -9,7 +9,16 @@ export interface AppConfig {
   readonly cosmos: { readonly connectionString?: string; readonly accountEndpoint?: string; readonly database: string };
   readonly eventGrid: { readonly topicEndpoint: string; readonly topicKey?: string };
   readonly weather: { readonly provider: 'open-meteo' | 'met-office'; readonly baseUrl: string; readonly metOfficeApiKey?: string };
-  readonly forecast: { readonly refreshMinutes: number; readonly dailyCallBudget: number };
+  readonly forecast: {
+    /** How old a region's forecast may get before the refresh fetches it again; also the cycle period. */
+    readonly refreshMinutes: number;
+    /** Forecast fetches per day across all regions (a location in a multi-location call counts as one, as Open-Meteo counts it). */
+    readonly dailyCallBudget: number;
+    /** Regions per Open-Meteo request. */
+    readonly batchSize: number;
+    /** Fetch activities in flight at once. */
+    readonly parallelism: number;
+  };
   readonly regionPrecision: number;
   readonly geocoderBaseUrl: string;
   /** postcodes.io (UK postcodes → coordinates). */
@@ -50,6 +59,8 @@ const settingsSchema = z.object({
     MET_OFFICE_API_KEY: optionalText,
     FORECAST_REFRESH_MINUTES: wholeNumber(5, 24 * 60, 60),
     FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
+    FORECAST_BATCH_SIZE: wholeNumber(1, 200, 50),
+    FORECAST_PARALLELISM: wholeNumber(1, 32, 4),
     REGION_PRECISION: wholeNumber(3, 7, 5),
     GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
     POSTCODES_BASE_URL: url.default('https://api.postcodes.io'),
@@ -78,7 +89,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
       baseUrl: s.WEATHER_BASE_URL ?? DEFAULT_WEATHER_BASE_URL[s.WEATHER_PROVIDER],
       ...(s.MET_OFFICE_API_KEY && { metOfficeApiKey: s.MET_OFFICE_API_KEY }),
     },
-    forecast: { refreshMinutes: s.FORECAST_REFRESH_MINUTES, dailyCallBudget: s.FORECAST_DAILY_CALL_BUDGET },
+    forecast: {
+      refreshMinutes: s.FORECAST_REFRESH_MINUTES,
+      dailyCallBudget: s.FORECAST_DAILY_CALL_BUDGET,
+      batchSize: s.FORECAST_BATCH_SIZE,
+      parallelism: s.FORECAST_PARALLELISM,
+    },
     regionPrecision: s.REGION_PRECISION,
     geocoderBaseUrl: s.GEOCODER_BASE_URL,
     postcodesBaseUrl: s.POSTCODES_BASE_URL,

@@ -91,6 +91,8 @@ export interface ForecastSummary {
   readonly weather: HourlyForecast['weather'];
   readonly windKph: number;
   readonly issuedAt: string | null;
+  /** Minutes since the forecast was recorded. */
+  readonly ageMinutes: number | null;
 }
 
 export interface NearbyResult {
@@ -115,7 +117,7 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<{
   const ranked = rankNearby(perPartition.flat(), centre, query.radiusKm, query).slice(0, query.limit);
   const forecasts = await forecastsByRegion(deps, ranked.map(({ entry }) => entry.region));
   const results = ranked.map(({ entry, distanceKm }): NearbyResult => {
-    const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at);
+    const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at, deps.clock());
     return {
       placeId: entry.placeId,
       name: entry.name,
@@ -161,6 +163,8 @@ export async function regionForecast(deps: QueryDeps, region: string): Promise<R
     centre: view.centre,
     source: view.source,
     issuedAt: view.issuedAt,
+    updatedAt: view.updatedAt,
+    ageMinutes: ageMinutes(view, now),
     hourly: view.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000),
     lastFailure: view.lastFailure,
     attribution: WEATHER_ATTRIBUTION,
@@ -171,7 +175,7 @@ async function withForecast(deps: QueryDeps, view: PlaceView): Promise<Record<st
   const { id: _id, partitionKey: _pk, type: _type, ...place } = view;
   const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;
   const now = deps.clock().getTime();
-  return { ...place, forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [], ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt }) };
+  return { ...place, forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [], ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: ageMinutes(region, now) }) };
 }
 
 async function forecastsByRegion(deps: QueryDeps, regions: readonly string[]): Promise<Map<string, RegionForecastView>> {
@@ -183,13 +187,27 @@ function hourFrom(view: RegionForecastView | undefined, at: Date): HourlyForecas
   return (view && forecastAt(view.hourly, at)) ?? null;
 }
 
-function forecastFor(view: RegionForecastView | undefined, at: Date): { forecast: ForecastSummary | null; note?: string } {
+function forecastFor(view: RegionForecastView | undefined, at: Date, now: Date): { forecast: ForecastSummary | null; note?: string } {
   if (!view || view.hourly.length === 0) return { forecast: null, note: 'No forecast for this area yet' };
   const hour = forecastAt(view.hourly, at);
   if (!hour) return { forecast: null, note: 'The forecast does not reach that time yet' };
   return {
-    forecast: { time: hour.time, temperatureC: hour.temperatureC, precipitationProbability: hour.precipitationProbability, weather: hour.weather, windKph: hour.windKph, issuedAt: view.issuedAt },
+    forecast: {
+      time: hour.time,
+      temperatureC: hour.temperatureC,
+      precipitationProbability: hour.precipitationProbability,
+      weather: hour.weather,
+      windKph: hour.windKph,
+      issuedAt: view.issuedAt,
+      ageMinutes: ageMinutes(view, now.getTime()),
+    },
   };
+}
+
+/** How old the region's forecast is (since it was recorded), in whole minutes; null without one. */
+function ageMinutes(view: RegionForecastView, now: number): number | null {
+  const since = view.updatedAt ?? view.issuedAt;
+  return since === null ? null : Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
 }
 
 function queryObject(params: URLSearchParams): Record<string, string> {

@@ -75,9 +75,24 @@ async function syncListings(deps: ProjectionDeps, view: PlaceView): Promise<void
   else if (view.approvedAt) await deps.views.remove(newestEntryKey(view.placeId));
 }
 
+/**
+ * Region views are folded without a version guard or gap filling: the fold is idempotent and
+ * order-independent (see evolveRegionForecastView), and only the newest forecast matters.
+ */
 async function projectRegion(deps: ProjectionDeps, region: string, events: readonly RecordedEvent[]): Promise<number> {
   const stored = await deps.views.read<RegionForecastView>(regionForecastKey(region));
-  const { deadLettered } = await foldIntoView(deps, stored, events, (current, event) => evolveRegionForecastView(current, event, region));
+  let view = stored?.document ?? null;
+  let deadLettered = 0;
+  for (const event of events) {
+    try {
+      view = evolveRegionForecastView(view, event, region);
+    } catch (error) {
+      if (!(error instanceof PoisonEventError)) throw error;
+      await deps.deadLetters.record(deadLetterOf(CONSUMER, event, error.message, deps.clock()));
+      deadLettered++;
+    }
+  }
+  if (view && view !== stored?.document) await save(deps.views, view, stored);
   return deadLettered;
 }
 
@@ -85,7 +100,7 @@ async function projectRegion(deps: ProjectionDeps, region: string, events: reado
  * Applies a stream's events (gaps filled) to its stored view and saves the result if it moved. A
  * poison event is dead-lettered and counted as dealt with, so later events of the stream still apply.
  */
-async function foldIntoView<V extends PlaceView | RegionForecastView>(
+async function foldIntoView<V extends PlaceView>(
   deps: ProjectionDeps,
   stored: StoredView<V> | undefined,
   events: readonly RecordedEvent[],

@@ -1,3 +1,5 @@
+import type { RegionRefreshState } from '../forecasts/refreshPlan';
+import type { Geolocation } from '../places/placeDetails';
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
 import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, type NearbyEntry, type NewestEntry, type RegionForecastView, type ViewDocument } from '../views/projections/documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../views/viewStore';
@@ -65,6 +67,24 @@ export class CosmosViewStore implements ViewStore {
       { query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND ARRAY_CONTAINS(@ids, c.id)`, parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }, { name: '@ids', value: regions.map((region) => `region-${region}`) }] },
       REGION_FORECASTS_PARTITION,
     );
+  }
+
+  async regionRefreshStates(): Promise<RegionRefreshState[]> {
+    // Only the fields the plan needs: a region's hourly forecast is tens of kilobytes.
+    const iterator = this.container.items.query<{ region: string; centre: Geolocation | null; updatedAt?: string | null }>(
+      {
+        query: `SELECT c.region, c.centre, c.updatedAt FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'regionForecast'`,
+        parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }],
+      },
+      { partitionKey: REGION_FORECASTS_PARTITION, maxItemCount: 1000 },
+    );
+    const states: RegionRefreshState[] = [];
+    while (iterator.hasMoreResults()) {
+      this.requestCount++;
+      const { resources } = await iterator.fetchNext();
+      for (const { region, centre, updatedAt } of resources) if (centre) states.push({ region, centre, updatedAt: updatedAt ?? null });
+    }
+    return states;
   }
 
   async clear(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { RegionRefreshState } from '../forecasts/refreshPlan';
 import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, type NearbyEntry, type NewestEntry, type RegionForecastView, type ViewDocument } from './projections/documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
 
@@ -70,6 +71,13 @@ export class InMemoryViewStore implements ViewStore {
       .map((region) => partition?.get(`region-${region}`)?.document)
       .filter((document): document is RegionForecastView => document?.type === 'regionForecast');
     return Promise.resolve(found);
+  }
+
+  regionRefreshStates(): Promise<RegionRefreshState[]> {
+    const documents = [...(this.partitions.get(REGION_FORECASTS_PARTITION)?.values() ?? [])].map((stored) => stored.document);
+    return Promise.resolve(
+      documents.flatMap((document) => (document.type === 'regionForecast' && document.centre !== null ? [{ region: document.region, centre: document.centre, updatedAt: document.updatedAt }] : [])),
+    );
   }
 
   clear(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { RegionRefreshState } from '../forecasts/refreshPlan';
 import type { NearbyEntry, NewestEntry, RegionForecastView, ViewDocument } from './projections/documents';
 
 export interface ViewKey {
@@ -38,6 +39,8 @@ export interface ViewStore {
   newest(limit: number): Promise<NewestEntry[]>;
   /** The forecast views of these regions (missing ones are left out). */
   regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]>;
+  /** What the forecast refresh plans by: every active region (centre known) and when its forecast was recorded, without the forecasts. */
+  regionRefreshStates(): Promise<RegionRefreshState[]>;
   /** Removes every document (a rebuild starts from nothing). */
   clear(): Promise<void>;
 }

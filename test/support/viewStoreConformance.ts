@@ -60,11 +60,26 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
 
     it('reads the forecasts of several regions at once and clears everything', async () => {
       for (const region of ['gcw2h', 'gcw2j']) {
-        await views.write({ id: `region-${region}`, partitionKey: 'regionForecasts', type: 'regionForecast', region, centre: null, version: 2, source: 'open-meteo', issuedAt: null, cycleId: null, hourly: [], lastFailure: null }, 'any');
+        await views.write({ id: `region-${region}`, partitionKey: 'regionForecasts', type: 'regionForecast', region, centre: null, version: 2, source: 'open-meteo', issuedAt: null, updatedAt: null, cycleId: null, hourly: [], lastFailure: null }, 'any');
       }
       expect((await views.regionForecasts(['gcw2h', 'gcw2j', 'nowhere'])).map((view) => view.region).sort()).toEqual(['gcw2h', 'gcw2j']);
       await views.clear();
       expect(await views.regionForecasts(['gcw2h'])).toEqual([]);
+    });
+
+    it('lists the refresh state of every active region without its forecast', async () => {
+      await views.clear();
+      const hourly = [{ time: '2026-11-27T10:00:00.000Z', temperatureC: 7, precipitationProbability: 10, precipitationMm: 0, weather: 'clear' as const, windKph: 5, gustKph: 8, uvIndex: 1 }];
+      const base = { partitionKey: 'regionForecasts', type: 'regionForecast' as const, version: 2, source: 'open-meteo', issuedAt: '2026-11-27T09:00:00Z', cycleId: 'c1', hourly, lastFailure: null };
+      await views.write({ ...base, id: 'region-gcw2h', region: 'gcw2h', centre: { latitude: 53.46, longitude: -2.21 }, updatedAt: '2026-11-27T09:00:05Z' }, 'any');
+      await views.write({ ...base, id: 'region-gcw2j', region: 'gcw2j', centre: { latitude: 53.5, longitude: -2.2 }, updatedAt: null }, 'any');
+      // A forecast projected before its region's activation: no centre yet, so nothing to fetch for.
+      await views.write({ ...base, id: 'region-gcw2k', region: 'gcw2k', centre: null, updatedAt: null }, 'any');
+      const states = (await views.regionRefreshStates()).sort((a, b) => a.region.localeCompare(b.region));
+      expect(states).toEqual([
+        { region: 'gcw2h', centre: { latitude: 53.46, longitude: -2.21 }, updatedAt: '2026-11-27T09:00:05Z' },
+        { region: 'gcw2j', centre: { latitude: 53.5, longitude: -2.2 }, updatedAt: null },
+      ]);
     });
   });
 }

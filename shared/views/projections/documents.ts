@@ -64,6 +64,8 @@ export interface RegionForecastView extends ViewDocumentBase {
   readonly version: number;
   readonly source: string | null;
   readonly issuedAt: string | null;
+  /** When the latest forecast was recorded (its event's occurredAt): what the refresh plan ages by. */
+  readonly updatedAt: string | null;
   readonly cycleId: string | null;
   readonly hourly: readonly HourlyForecast[];
   readonly lastFailure: { readonly cycleId: string; readonly reason: string; readonly at: string } | null;

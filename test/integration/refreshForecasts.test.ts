@@ -1,0 +1,158 @@
+import ngeohash from 'ngeohash';
+import { activateRegion } from '../../shared/application/activateRegion';
+import { projectEvents, type ProjectionDeps } from '../../shared/application/projectEvents';
+import { regionForecast } from '../../shared/application/placeQueries';
+import { forecastEventId, planForecastCycle, refreshForecastBatch, refreshRegionNow, type ForecastRefreshDeps } from '../../shared/application/refreshForecasts';
+import type { RecordedEvent } from '../../shared/eventSourcing/event';
+import type { EventStore } from '../../shared/eventStore/eventStore';
+import { InMemoryEventStore } from '../../shared/eventStore/inMemoryEventStore';
+import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/forecasts/forecastRecording';
+import type { HourlyForecast } from '../../shared/forecasts/forecast';
+import { InMemoryForecastRefreshQueue } from '../../shared/queues/forecastRefreshRequests';
+import { InMemoryDeadLetterStore } from '../../shared/views/deadLetters';
+import { InMemoryViewStore } from '../../shared/views/inMemoryViewStore';
+import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/weather/weatherProvider';
+
+/** A provider whose answer per region the test decides; it counts what it was asked. */
+class ScriptedProvider implements WeatherProvider {
+  readonly name = 'open-meteo';
+  readonly requests: string[][] = [];
+  failing = new Set<string>();
+  constructor(readonly maxLocationsPerRequest = 50) {}
+
+  fetchForecasts(locations: readonly ForecastLocation[]): Promise<LocationForecast[]> {
+    this.requests.push(locations.map((location) => location.region));
+    return Promise.resolve(
+      locations.map((location): LocationForecast =>
+        this.failing.has(location.region) ? { region: location.region, ok: false, reason: 'HTTP 503 (4 attempts)' } : { region: location.region, ok: true, source: this.name, issuedAt: '2026-11-27T09:00:00.000Z', hourly: hours(location.latitude) },
+      ),
+    );
+  }
+}
+
+function hours(latitude: number): HourlyForecast[] {
+  return Array.from({ length: 48 }, (_, i) => ({
+    time: new Date(Date.parse('2026-11-27T00:00:00Z') + i * 3_600_000).toISOString(),
+    temperatureC: Math.round(latitude) % 10,
+    precipitationProbability: 30,
+    precipitationMm: 0.1,
+    weather: 'cloudy' as const,
+    windKph: 10,
+    gustKph: 18,
+    uvIndex: 1,
+  }));
+}
+
+const regions = ['gcw2h', 'gcw2j', 'gcw2k', 'gcqrx', 'gcpvj'];
+
+async function setUp(options: { batchSize?: number; budget?: number } = {}) {
+  let now = new Date('2026-11-27T09:00:00Z');
+  const eventStore = new InMemoryEventStore();
+  const views = new InMemoryViewStore();
+  const weather = new ScriptedProvider(options.batchSize ?? 2);
+  const clock = () => now;
+  const deps: ForecastRefreshDeps & ProjectionDeps = {
+    eventStore,
+    views,
+    weather,
+    clock,
+    deadLetters: new InMemoryDeadLetterStore(),
+    geohash: ngeohash.encode,
+    forecast: { refreshMinutes: 60, dailyCallBudget: options.budget ?? 5000, parallelism: 2 },
+  };
+  const queue = new InMemoryForecastRefreshQueue();
+  for (const region of regions) await activateRegion({ eventStore, clock, forecastRefreshQueue: queue }, region, { eventId: `validated-${region}`, correlationId: 'setup' });
+  const project = async () => {
+    const all: RecordedEvent[] = [];
+    for await (const page of eventStore.readAll()) all.push(...page);
+    await projectEvents(deps, all);
+  };
+  await project();
+  return { deps, weather, eventStore, views, queue, project, advance: (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000)) };
+}
+
+async function forecastEvents(store: EventStore, region: string) {
+  return (await store.read(`region-${region}`)).filter((event) => event.type !== 'RegionActivated');
+}
+
+describe('forecast refresh (application, in memory)', () => {
+  it('plans every active region in provider-sized batches, records one ForecastUpdated per region with a TTL, and the views show it', async () => {
+    const { deps, weather, eventStore, views, project } = await setUp();
+    const plan = await planForecastCycle(deps, deps.clock());
+    expect(plan).toMatchObject({ due: 5, deferred: 0, refreshMinutes: 60, parallelism: 2, source: 'open-meteo' });
+    expect(plan.batches.map((batch) => batch.length)).toEqual([2, 2, 1]);
+
+    for (const batch of plan.batches) expect(await refreshForecastBatch(deps, 'cycle-a', batch)).toMatchObject({ updated: batch.map((planned) => planned.region), failed: [], alreadyRecorded: [] });
+    expect(weather.requests).toHaveLength(3);
+    for (const region of regions) {
+      const events = await forecastEvents(eventStore, region);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'ForecastUpdated', ttlSeconds: FORECAST_EVENT_TTL_SECONDS, data: { cycleId: 'cycle-a', region }, metadata: { eventId: forecastEventId(region, 'cycle-a') } });
+    }
+    await project();
+    const states = await views.regionRefreshStates();
+    expect(states.map((state) => state.updatedAt)).toEqual(regions.map(() => '2026-11-27T09:00:00.000Z'));
+    expect((await planForecastCycle(deps, deps.clock())).due).toBe(0);
+  });
+
+  it('a retried or replayed batch of the same cycle records nothing twice', async () => {
+    const { deps, eventStore } = await setUp();
+    const [batch] = (await planForecastCycle(deps, deps.clock())).batches;
+    await refreshForecastBatch(deps, 'cycle-a', batch!);
+    expect(await refreshForecastBatch(deps, 'cycle-a', batch!)).toMatchObject({ updated: [], alreadyRecorded: batch!.map((planned) => planned.region) });
+    await Promise.all([refreshForecastBatch(deps, 'cycle-b', batch!), refreshForecastBatch(deps, 'cycle-b', batch!)]);
+    for (const { region } of batch!) expect((await forecastEvents(eventStore, region)).map((event) => event.data)).toMatchObject([{ cycleId: 'cycle-a' }, { cycleId: 'cycle-b' }]);
+  });
+
+  it('records failures as ForecastFetchFailed, keeps those regions due, and the next cycle recovers them', async () => {
+    const { deps, weather, eventStore, project, advance } = await setUp({ batchSize: 5 });
+    weather.failing = new Set(['gcw2j', 'gcqrx']);
+    const [batch] = (await planForecastCycle(deps, deps.clock())).batches;
+    const outcome = await refreshForecastBatch(deps, 'cycle-a', batch!);
+    expect(outcome.failed.toSorted((a, b) => a.region.localeCompare(b.region))).toEqual([
+      { region: 'gcqrx', reason: 'HTTP 503 (4 attempts)' },
+      { region: 'gcw2j', reason: 'HTTP 503 (4 attempts)' },
+    ]);
+    expect(await forecastEvents(eventStore, 'gcw2j')).toMatchObject([{ type: 'ForecastFetchFailed', data: { cycleId: 'cycle-a', reason: 'HTTP 503 (4 attempts)' } }]);
+    await project();
+
+    weather.failing.clear();
+    advance(10);
+    const next = await planForecastCycle(deps, deps.clock());
+    expect(next.batches.flat().map((planned) => planned.region).sort()).toEqual(['gcqrx', 'gcw2j']);
+    expect((await refreshForecastBatch(deps, 'cycle-b', next.batches[0]!)).updated.toSorted()).toEqual(['gcqrx', 'gcw2j']);
+  });
+
+  it('a store that refuses the append reports the region as failed instead of throwing', async () => {
+    const { deps } = await setUp();
+    const broken: EventStore = { ...deps.eventStore, read: deps.eventStore.read.bind(deps.eventStore), readAll: deps.eventStore.readAll.bind(deps.eventStore), append: () => Promise.reject(new Error('Cosmos said 503')) };
+    const outcome = await refreshForecastBatch({ ...deps, eventStore: broken }, 'cycle-a', [{ region: 'gcw2h', latitude: 53.4, longitude: -2.2 }]);
+    expect(outcome.failed).toEqual([{ region: 'gcw2h', reason: 'Fetched, but could not record: Cosmos said 503' }]);
+  });
+
+  it('the queue consumer fetches a new region now, once, however often the request is delivered', async () => {
+    const { deps, weather, eventStore, queue } = await setUp();
+    const [request] = queue.requests();
+    expect(await refreshRegionNow(deps, request!)).toBe('updated');
+    expect(await refreshRegionNow(deps, request!)).toBe('alreadyFresh');
+    expect(weather.requests).toHaveLength(1);
+    expect(await forecastEvents(eventStore, request!.region)).toHaveLength(1);
+  });
+
+  it('the queue consumer does nothing when the scheduled refresh already recorded a forecast after the request', async () => {
+    const { deps, weather, queue, advance } = await setUp();
+    const [request] = queue.requests();
+    advance(1);
+    await refreshForecastBatch(deps, 'cycle-a', [{ region: request!.region, latitude: request!.centre.latitude, longitude: request!.centre.longitude }]);
+    expect(await refreshRegionNow(deps, request!)).toBe('alreadyFresh');
+    expect(weather.requests).toHaveLength(1);
+  });
+
+  it('the region forecast shows when it was recorded and how old it is', async () => {
+    const { deps, project, advance } = await setUp();
+    for (const batch of (await planForecastCycle(deps, deps.clock())).batches) await refreshForecastBatch(deps, 'cycle-a', batch);
+    await project();
+    advance(30);
+    expect(await regionForecast(deps, 'gcw2h')).toMatchObject({ source: 'open-meteo', updatedAt: '2026-11-27T09:00:00.000Z', ageMinutes: 30, hourly: expect.any(Array) });
+  });
+});

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { isAxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 
 /**
@@ -51,6 +52,12 @@ export interface RetryHooks {
   readonly onRetry?: (info: { attempt: number; delayMs: number; reason: string; url: string }) => void;
   /** Randomness for jitter (tests pass a fixed one). */
   readonly random?: () => number;
+  /**
+   * The caller's own cancellation (e.g. an activity being torn down). It ends the attempt in flight
+   * or the wait, and the call rejects with the signal's reason: the caller gave up, so this is
+   * neither retried nor reported as a {@link TransientHttpError}.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -66,18 +73,21 @@ export async function getWithRetry(
   hooks: RetryHooks = {},
 ): Promise<AxiosResponse<unknown>> {
   const random = hooks.random ?? Math.random;
+  const callerSignal = hooks.signal;
   const started = Date.now();
   let lastReason = 'no attempt was made';
   let lastStatus: number | undefined;
   let attempts = 0;
   for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+    callerSignal?.throwIfAborted();
     attempts = attempt;
     let retryAfterMs: number | undefined;
+    const attemptSignal = AbortSignal.timeout(policy.attemptTimeoutMs);
     try {
       const response = await client.get<unknown>(url, {
         params,
         timeout: policy.attemptTimeoutMs,
-        signal: AbortSignal.timeout(policy.attemptTimeoutMs),
+        signal: callerSignal ? AbortSignal.any([callerSignal, attemptSignal]) : attemptSignal,
         // Statuses are classified here, not thrown by axios.
         validateStatus: () => true,
         responseType: 'json',
@@ -87,6 +97,7 @@ export async function getWithRetry(
       lastReason = `HTTP ${response.status}`;
       if (response.status === 429) retryAfterMs = parseRetryAfter(headerText(response.headers['retry-after']), Date.now());
     } catch (error) {
+      callerSignal?.throwIfAborted();
       // Anything thrown here is a transport failure: a refused or reset connection, a time-out, an abort.
       lastStatus = undefined;
       lastReason = describeTransportError(error);
@@ -96,7 +107,12 @@ export async function getWithRetry(
     const delayMs = Math.round(retryAfterMs === undefined ? backoff : Math.min(policy.retryAfterCapMs, retryAfterMs) + random() * policy.baseDelayMs);
     if (Date.now() - started + delayMs + policy.attemptTimeoutMs > policy.deadlineMs) break;
     hooks.onRetry?.({ attempt, delayMs, reason: lastReason, url });
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    try {
+      await delay(delayMs, undefined, { signal: callerSignal });
+    } catch (error) {
+      callerSignal?.throwIfAborted();
+      throw error;
+    }
   }
   throw new TransientHttpError(`GET ${url} failed: ${lastReason} (${attempts} attempt${attempts === 1 ? '' : 's'} in ${Math.round((Date.now() - started) / 100) / 10} s).`, attempts, lastStatus);
 }

@@ -15,6 +15,8 @@ import { FORECAST_REFRESH_QUEUE, type ForecastRefreshQueue } from './queues/fore
 import { StorageForecastRefreshQueue, storageQueueClient } from './queues/storageQueue';
 import { CosmosEventStore } from './cosmos/cosmosEventStore';
 import { CONTAINERS, cosmosDatabase, createCosmosClient } from './cosmos/cosmosClient';
+import { createWeatherProvider } from './weather/createWeatherProvider';
+import type { WeatherProvider } from './weather/weatherProvider';
 
 /** Everything the function adapters need, built once per process from the settings. */
 export interface AppServices extends PlaceCommandDeps, QueryDeps, ProjectionDeps {
@@ -25,6 +27,8 @@ export interface AppServices extends PlaceCommandDeps, QueryDeps, ProjectionDeps
   readonly geocoder: Geocoder;
   /** forecast-refresh-requests on AzureWebJobsStorage. */
   readonly forecastRefreshQueue: ForecastRefreshQueue;
+  /** The configured forecast API; one instance per process, so its circuit breaker sees every call. */
+  readonly weather: WeatherProvider;
 }
 
 let services: AppServices | undefined;
@@ -56,5 +60,6 @@ export function createAppServices(config: AppConfig): AppServices {
     eventPublisher: new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid)),
     geocoder: new HttpGeocoder({ postcodesBaseUrl: config.postcodesBaseUrl, placeNamesBaseUrl: config.geocoderBaseUrl }),
     forecastRefreshQueue: new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE)),
+    weather: createWeatherProvider(config.weather, { batchSize: config.forecast.batchSize }),
   };
 }

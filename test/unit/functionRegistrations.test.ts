@@ -43,6 +43,12 @@ describe('what the Functions host will find', () => {
       rejectPlace: { type: 'httpTrigger', route: 'places/{id}/reject', methods: ['POST'], authLevel: 'admin' },
       withdrawPlace: { type: 'httpTrigger', route: 'places/{id}/withdraw', methods: ['POST'], authLevel: 'admin' },
       health: { type: 'httpTrigger', route: 'health', methods: ['GET'], authLevel: 'anonymous' },
+      forecastRefresh: { type: 'orchestrationTrigger', route: undefined, methods: undefined, authLevel: undefined },
+      planForecastRefresh: { type: 'activityTrigger', route: undefined, methods: undefined, authLevel: undefined },
+      refreshForecastBatch: { type: 'activityTrigger', route: undefined, methods: undefined, authLevel: undefined },
+      ensureForecastRefresh: { type: 'timerTrigger', route: undefined, methods: undefined, authLevel: undefined },
+      forecastRefreshStatus: { type: 'httpTrigger', route: 'ops/forecast-refresh', methods: ['GET'], authLevel: 'admin' },
+      fetchRegionForecastNow: { type: 'queueTrigger', route: undefined, methods: undefined, authLevel: undefined },
     });
     expect(registeredHooks('appStart')).toHaveLength(1);
   });

@@ -1,0 +1,89 @@
+import { app, type HttpRequest, type InvocationContext, type Timer } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import { problemResponse } from '../shared/http/problem';
+import { withProblemDetails } from '../shared/http/httpHandler';
+import { FORECAST_REFRESH_INSTANCE_ID, FORECAST_REFRESH_ORCHESTRATION, type CycleInput } from './forecastRefresh.orchestration';
+
+/** States in which the singleton is alive (or deliberately paused): ensuring it then does nothing. */
+const ALIVE = new Set<string>(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
+
+export type EnsureOutcome = 'running' | 'started' | 'restarted';
+
+/**
+ * Makes sure the one forecast refresh orchestration exists and runs: starts it when it never ran,
+ * starts it again when it completed, failed or was terminated, and leaves it alone otherwise. Two
+ * ensures at once cannot make two instances: the id is fixed, and host.json's
+ * `overridableExistingInstanceStates: NonRunningStates` makes the later start fail instead of
+ * replacing the running instance — which is then read back as "running".
+ */
+export async function ensureForecastRefresh(client: DurableClient): Promise<EnsureOutcome> {
+  const before = await statusOf(client);
+  if (before && ALIVE.has(before.runtimeStatus)) return 'running';
+  try {
+    await client.startNew(FORECAST_REFRESH_ORCHESTRATION, { instanceId: FORECAST_REFRESH_INSTANCE_ID, input: { cycle: 1 } satisfies CycleInput });
+  } catch (error) {
+    const now = await statusOf(client);
+    if (now && ALIVE.has(now.runtimeStatus)) return 'running';
+    throw error;
+  }
+  return before ? 'restarted' : 'started';
+}
+
+/** The instance's status without history or input; undefined when it never ran. */
+export async function statusOf(client: DurableClient): Promise<DurableOrchestrationStatus | undefined> {
+  try {
+    return await client.getStatus(FORECAST_REFRESH_INSTANCE_ID, { showHistory: false, showHistoryOutput: false, showInput: false });
+  } catch (error) {
+    // durable-functions v3 reports an unknown instance only as an Error naming the 404.
+    if (error instanceof Error && /HTTP 404/.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Every ten minutes, and once at start-up: Azure runs a timer on one instance at a time, and an
+ * ensure is one status read when the orchestration is alive. (runOnStartup is usually discouraged
+ * because it fires on every restart and scale-out; here that is the point, and it is idempotent.)
+ */
+app.timer('ensureForecastRefresh', {
+  schedule: '0 */10 * * * *',
+  runOnStartup: true,
+  extraInputs: [df.input.durableClient()],
+  handler: async (_timer: Timer, context: InvocationContext) => {
+    const outcome = await ensureForecastRefresh(df.getClient(context));
+    if (outcome !== 'running') context.log(`Forecast refresh orchestration ${outcome} (instance ${FORECAST_REFRESH_INSTANCE_ID}).`);
+  },
+});
+
+/**
+ * GET /api/ops/forecast-refresh (admin): the orchestration's state and its latest cycle. Built field by
+ * field, so the durable management URLs and their keys never reach the answer.
+ */
+export async function forecastRefreshStatusHandler(client: DurableClient) {
+  const status = await statusOf(client);
+  if (!status) return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', { type: 'forecast-refresh-not-started' });
+  return {
+    status: 200,
+    jsonBody: {
+      instanceId: FORECAST_REFRESH_INSTANCE_ID,
+      runtimeStatus: status.runtimeStatus,
+      createdTime: iso(status.createdTime),
+      lastUpdatedTime: iso(status.lastUpdatedTime),
+      cycle: status.customStatus ?? null,
+    },
+  };
+}
+
+function iso(value: unknown): string | null {
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'string' ? value : null;
+}
+
+app.http('forecastRefreshStatus', {
+  methods: ['GET'],
+  route: 'ops/forecast-refresh',
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: withProblemDetails((_request: HttpRequest, context: InvocationContext) => forecastRefreshStatusHandler(df.getClient(context))),
+});

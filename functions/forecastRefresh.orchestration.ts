@@ -1,0 +1,139 @@
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { BatchOutcome, CyclePlan } from '../shared/application/refreshForecasts';
+import { nextCycleAt } from '../shared/forecasts/refreshPlan';
+
+/** The one refresh orchestration: a fixed id is what makes it a singleton. */
+export const FORECAST_REFRESH_INSTANCE_ID = 'forecast-refresh';
+export const FORECAST_REFRESH_ORCHESTRATION = 'forecastRefresh';
+export const PLAN_ACTIVITY = 'planForecastRefresh';
+export const BATCH_ACTIVITY = 'refreshForecastBatch';
+
+/** Failed regions listed in the status (the count is always complete). */
+const LISTED_FAILURES = 20;
+/**
+ * Characters kept of a listed reason: the extension fails an orchestration whose customStatus is over
+ * 16 KB of UTF-16 JSON, and reasons are unbounded (provider and store messages, stack traces). 20 of
+ * these fit even if every character were a quote that JSON escapes.
+ */
+const REASON_CHARS = 150;
+
+export interface CycleInput {
+  readonly cycle: number;
+}
+
+/** The orchestration's customStatus: what ops see at GET /api/ops/forecast-refresh. */
+export interface ForecastRefreshStatus {
+  readonly cycle: number;
+  readonly cycleId: string;
+  readonly phase: 'planning' | 'fetching' | 'waiting';
+  readonly startedAt: string;
+  readonly source: string | null;
+  /** Regions whose forecast was missing or old. */
+  readonly due: number;
+  /** Due regions this cycle fetches (the rest wait for the budget). */
+  readonly planned: number;
+  readonly deferred: number;
+  readonly requests: number;
+  readonly updated: number;
+  readonly failed: number;
+  readonly alreadyRecorded: number;
+  readonly failedRegions: readonly { readonly region: string; readonly reason: string }[];
+  /** Summed time the provider took to answer, over every request of the cycle. */
+  readonly providerMs: number;
+  readonly nextRunAt: string | null;
+}
+
+export interface ActivityInput {
+  readonly cycleId: string;
+}
+
+/** Activities retry a few times on a crash (their own HTTP retries are inside); no retryTimeout (durable-js #629). */
+function activityRetry(): df.RetryOptions {
+  const retry = new df.RetryOptions(5_000, 3);
+  retry.backoffCoefficient = 2;
+  return retry;
+}
+
+/**
+ * Eternal refresh of every active region's forecast. Each cycle: plan the due regions (an activity
+ * reads the views and the settings), fetch them in batches with at most `parallelism` batch
+ * activities in flight, keep the tally in customStatus, wait for the next cycle with a durable timer
+ * and continue as new, so the history is one cycle long however long it runs.
+ */
+export const forecastRefreshOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = readCycleInput(context.df.getInput());
+  const started = context.df.currentUtcDateTime;
+  const cycleId = `${started.toISOString()}#${input.cycle}`;
+  let status: ForecastRefreshStatus = {
+    cycle: input.cycle,
+    cycleId,
+    phase: 'planning',
+    startedAt: started.toISOString(),
+    source: null,
+    due: 0,
+    planned: 0,
+    deferred: 0,
+    requests: 0,
+    updated: 0,
+    failed: 0,
+    alreadyRecorded: 0,
+    failedRegions: [],
+    providerMs: 0,
+    nextRunAt: null,
+  };
+  context.df.setCustomStatus(status);
+
+  const plan = (yield context.df.callActivityWithRetry(PLAN_ACTIVITY, activityRetry(), { cycleId, at: started.toISOString() })) as CyclePlan;
+  const planned = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
+  status = { ...status, phase: 'fetching', source: plan.source, due: plan.due, planned, deferred: plan.deferred, requests: plan.batches.length };
+  context.df.setCustomStatus(status);
+
+  const parallelism = Math.max(1, plan.parallelism);
+  for (let first = 0; first < plan.batches.length; first += parallelism) {
+    const wave = plan.batches.slice(first, first + parallelism);
+    const tasks: Task[] = wave.map((regions) => context.df.callActivityWithRetry(BATCH_ACTIVITY, activityRetry(), { cycleId, regions }));
+    let outcomes: BatchOutcome[];
+    try {
+      outcomes = (yield context.df.Task.all(tasks)) as BatchOutcome[];
+    } catch (error) {
+      // A batch activity that crashed through its retries fails the whole wave (Task.all has no
+      // allSettled); its regions stay due and the next cycle fetches them.
+      // Its first line is the activity's failure; the host appends the details (a whole stack trace).
+      const reason = `A batch activity failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ?? ''}`;
+      outcomes = wave.map((regions) => ({ updated: [], alreadyRecorded: [], providerMs: 0, failed: regions.map(({ region }) => ({ region, reason })) }));
+    }
+    status = outcomes.reduce(tally, status);
+    context.df.setCustomStatus(status);
+  }
+
+  const nextRunAt = nextCycleAt(started, plan.refreshMinutes);
+  status = { ...status, phase: 'waiting', nextRunAt: nextRunAt.toISOString() };
+  context.df.setCustomStatus(status);
+  yield context.df.createTimer(nextRunAt);
+  context.df.continueAsNew({ cycle: input.cycle + 1 } satisfies CycleInput);
+  return undefined;
+};
+
+function tally(status: ForecastRefreshStatus, outcome: BatchOutcome): ForecastRefreshStatus {
+  return {
+    ...status,
+    updated: status.updated + outcome.updated.length,
+    failed: status.failed + outcome.failed.length,
+    alreadyRecorded: status.alreadyRecorded + outcome.alreadyRecorded.length,
+    failedRegions: [...status.failedRegions, ...outcome.failed].slice(0, LISTED_FAILURES).map(({ region, reason }) => ({ region, reason: clip(reason) })),
+    providerMs: status.providerMs + outcome.providerMs,
+  };
+}
+
+function clip(reason: string): string {
+  const line = reason.replace(/\s+/g, ' ').trim();
+  return line.length > REASON_CHARS ? `${line.slice(0, REASON_CHARS - 1)}…` : line;
+}
+
+function readCycleInput(input: unknown): CycleInput {
+  if (typeof input === 'object' && input !== null && 'cycle' in input && typeof input.cycle === 'number' && Number.isInteger(input.cycle) && input.cycle > 0) return { cycle: input.cycle };
+  return { cycle: 1 };
+}
+
+df.app.orchestration(FORECAST_REFRESH_ORCHESTRATION, forecastRefreshOrchestrator);

@@ -17,6 +17,7 @@ import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
+import { startLocalOpenMeteo } from './weather/localOpenMeteo';
 
 export interface DevhostOptions {
   /** Folder holding package.json, host.json and the compiled app (dist/). */
@@ -29,6 +30,8 @@ export interface DevhostOptions {
   readonly fresh?: boolean;
   /** More compiled function modules to load beside the app's (test fixtures). */
   readonly extraModules?: readonly string[];
+  /** Serve forecasts from a local Open-Meteo-compatible server instead of the real API. */
+  readonly offline?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -37,6 +40,8 @@ export interface Devhost {
   readonly keys: HostKeys;
   readonly keysFile: string;
   readonly functions: readonly string[];
+  /** The local forecast server the app is pointed at, when offline. */
+  readonly weatherUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -73,6 +78,13 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     await ensureCosmosContainers(client, databaseName);
     client.dispose();
 
+    let offlineWeather: Record<string, string> = {};
+    if (options.offline) {
+      const weather = await startLocalOpenMeteo();
+      running.push(weather);
+      offlineWeather = { WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url };
+    }
+
     // The app reads its settings from the environment, as in Azure: local.settings.json, then the
     // local dependencies' endpoints, then whatever the environment already sets.
     Object.assign(
@@ -80,6 +92,8 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       settings.values,
       { AzureWebJobsStorage: azurite.connectionString, COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName },
       pickDefined(env),
+      // --offline is asked for on this run, so it beats the settings file and the environment.
+      offlineWeather,
     );
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
@@ -106,6 +120,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
         keys,
         baseUrl: () => httpAddress.url ?? `http://localhost:${options.port}`,
         resume: false,
+        timeScale: durableTimeScale(process.env),
       });
       running.push(durable);
     }
@@ -135,6 +150,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       keys,
       keysFile,
       functions: app.registrations.map((registration) => registration.metadata.name),
+      ...(offlineWeather.WEATHER_BASE_URL !== undefined && { weatherUrl: offlineWeather.WEATHER_BASE_URL }),
       stop: stopAll,
     };
   } catch (error) {
@@ -168,6 +184,18 @@ function clearLocalData(dataDir: string, keep: string): void {
     const path = join(dataDir, entry);
     if (path !== keep) rmSync(path, { recursive: true, force: true });
   }
+}
+
+/**
+ * DEVHOST_DURABLE_TIME_SCALE (tests only): durable time runs this many times faster, so a refresh
+ * cycle of FORECAST_REFRESH_MINUTES passes in seconds. Activities and everything else keep real time.
+ */
+function durableTimeScale(env: Readonly<Record<string, string | undefined>>): number {
+  const text = env.DEVHOST_DURABLE_TIME_SCALE;
+  if (text === undefined || text === '') return 1;
+  const scale = Number(text);
+  if (!Number.isFinite(scale) || scale < 1) throw new Error(`DEVHOST_DURABLE_TIME_SCALE must be a number ≥ 1, not "${text}".`);
+  return scale;
 }
 
 function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

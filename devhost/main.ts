@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     port,
     quiet: values.quiet,
     fresh: values.fresh,
+    offline: values.offline,
     extraModules: values['extra-module'].map((file) => resolve(file)),
     ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
   });
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
       `  health     ${devhost.url}/api/health`,
       `  propose    POST ${devhost.url}/api/places   (header x-functions-key: ${devhost.keys.functionKey})`,
       `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
+      devhost.weatherUrl === undefined
+        ? `Forecasts: ${process.env.WEATHER_PROVIDER ?? 'open-meteo'}${process.env.WEATHER_BASE_URL ? ` at ${process.env.WEATHER_BASE_URL}` : ''} (--offline serves them locally)`
+        : `Forecasts: local (offline), from the Open-Meteo-compatible server at ${devhost.weatherUrl}/v1/forecast`,
       '',
     ].join('\n'),
   );

@@ -24,6 +24,15 @@ export interface DevhostProcessOptions {
   readonly args?: readonly string[];
 }
 
+/**
+ * Tests never reach the real weather API: unless a test points WEATHER_BASE_URL at its own server,
+ * the devhost runs with --offline (its local Open-Meteo-compatible server).
+ */
+function weatherArgs(options: DevhostProcessOptions): string[] {
+  const own = options.env?.WEATHER_BASE_URL !== undefined || (options.args ?? []).includes('--offline');
+  return own ? [] : ['--offline'];
+}
+
 /** Starts the compiled devhost (`node dist/devhost/main.js`) as `npm start` would, on a free port. */
 export async function startDevhostProcess(options: DevhostProcessOptions = {}): Promise<DevhostProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'plannr-devhost-'));
@@ -35,6 +44,7 @@ export async function startDevhostProcess(options: DevhostProcessOptions = {}): 
     dataDir,
     ...(options.extraModules ?? []).flatMap((file) => ['--extra-module', file]),
     ...(options.args ?? []),
+    ...weatherArgs(options),
   ];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -1,0 +1,298 @@
+/**
+ * A local server that speaks Open-Meteo's forecast API (`GET /v1/forecast`), for tests, benchmarks
+ * and `npm start -- --offline`. The weather is made up but plausible and deterministic by place and
+ * hour (./syntheticWeather.ts), and faults can be injected: latency, errors, hangs and 429 bursts.
+ * Fault decisions come from a seeded generator, so a run with the same seed and requests repeats.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { elevationAt, HOURLY_VARIABLES, weatherAt, type HourlyVariable } from './syntheticWeather';
+
+export interface WeatherFaults {
+  /** Added before every answer (including error answers). */
+  latencyMs?: number;
+  /** Share of requests (0–1) answered with `errorStatus`. */
+  errorRate?: number;
+  /** Default 503. */
+  errorStatus?: number;
+  /** Share of requests (0–1) accepted and never answered, until the client gives up or the server stops. */
+  hangRate?: number;
+  /** The next `next` requests answer 429 with `Retry-After: retryAfterSeconds`. */
+  rateLimit?: { next: number; retryAfterSeconds: number };
+}
+
+export interface LocalOpenMeteoOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  faults?: WeatherFaults;
+  /** Seed of the fault generator (default 1). */
+  seed?: number;
+  /** "Today" for the forecast's first hour (default the system clock). */
+  clock?: () => Date;
+}
+
+export interface LocalOpenMeteo {
+  /** Base URL, e.g. `http://127.0.0.1:8090` (the API is under `/v1/forecast`). */
+  readonly url: string;
+  /** Replaces the faults; a `rateLimit` given here starts a new burst. */
+  setFaults(faults: WeatherFaults): void;
+  /** Every request in arrival order; `status` is 0 until answered (for ever, for a hang). */
+  readonly requests: readonly { path: string; locations: number; status: number }[];
+  stop(): Promise<void>;
+}
+
+const MAX_LOCATIONS = 1000;
+const MAX_FORECAST_DAYS = 16;
+/** The real API reports coordinates of its grid cell, not the ones asked for. */
+const GRID_DEGREES = 0.02;
+const HOUR_MS = 60 * 60 * 1000;
+
+const UNITS: Record<HourlyVariable, string> = {
+  temperature_2m: '°C',
+  precipitation_probability: '%',
+  precipitation: 'mm',
+  weather_code: 'wmo code',
+  wind_speed_10m: 'km/h',
+  wind_gusts_10m: 'km/h',
+  uv_index: '',
+};
+
+/** Open-Meteo's wind units: query value → (factor from km/h, unit label). */
+const WIND_UNITS: Record<string, { factor: number; label: string }> = {
+  kmh: { factor: 1, label: 'km/h' },
+  ms: { factor: 1 / 3.6, label: 'm/s' },
+  mph: { factor: 1 / 1.609344, label: 'mp/h' },
+  kn: { factor: 1 / 1.852, label: 'kn' },
+};
+
+class BadRequest extends Error {}
+
+export async function startLocalOpenMeteo(options: LocalOpenMeteoOptions = {}): Promise<LocalOpenMeteo> {
+  const clock = options.clock ?? (() => new Date());
+  const random = mulberry32(options.seed ?? 1);
+  let faults: WeatherFaults = { ...options.faults };
+  let rateLimited = faults.rateLimit?.next ?? 0;
+  const requests: { path: string; locations: number; status: number }[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const entry = { path: url.pathname, locations: countLocations(url), status: 0 };
+    requests.push(entry);
+    // Two draws for every request whatever the faults, so one knob does not shift another's sequence.
+    const hangDraw = random();
+    const errorDraw = random();
+
+    let answer: () => void;
+    if (rateLimited > 0) {
+      rateLimited -= 1;
+      const retryAfter = String(faults.rateLimit?.retryAfterSeconds ?? 60);
+      answer = () => send(response, entry, 429, { error: true, reason: 'Minutely API request limit exceeded. Please try again in one minute.' }, { 'retry-after': retryAfter });
+    } else if (hangDraw < (faults.hangRate ?? 0)) {
+      // Never answered: the socket closes when the client gives up or stop() destroys it.
+      request.resume();
+      return;
+    } else if (errorDraw < (faults.errorRate ?? 0)) {
+      const status = faults.errorStatus ?? 503;
+      answer = () => send(response, entry, status, { error: true, reason: `Injected fault: HTTP ${status}` });
+    } else {
+      answer = () => route(request, response, url, entry, clock);
+    }
+
+    request.resume();
+    const latency = faults.latencyMs ?? 0;
+    if (latency <= 0) {
+      answer();
+      return;
+    }
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!response.destroyed) answer();
+    }, latency);
+    timers.add(timer);
+    response.once('close', () => {
+      clearTimeout(timer);
+      timers.delete(timer);
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    requests,
+    setFaults: (next) => {
+      faults = { ...next };
+      rateLimited = next.rateLimit?.next ?? 0;
+    },
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close(() => resolve());
+        // Hung and keep-alive sockets would hold close() open for ever.
+        for (const socket of sockets) socket.destroy();
+      });
+      return stopped;
+    },
+  };
+}
+
+function route(request: IncomingMessage, response: ServerResponse, url: URL, entry: { status: number }, clock: () => Date): void {
+  if (url.pathname !== '/v1/forecast') {
+    send(response, entry, 404, { error: true, reason: 'Not Found' });
+    return;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    send(response, entry, 405, { error: true, reason: 'Method Not Allowed' });
+    return;
+  }
+  const started = process.hrtime.bigint();
+  let body: unknown;
+  try {
+    const query = parseForecastQuery(url.searchParams);
+    const forecasts = query.locations.map((location) => forecastFor(location, query, clock(), started));
+    body = forecasts.length === 1 ? forecasts[0] : forecasts;
+  } catch (error) {
+    // A bug here must not take the server (or the devhost it runs in) down with it.
+    if (error instanceof BadRequest) send(response, entry, 400, { error: true, reason: error.message });
+    else send(response, entry, 500, { error: true, reason: error instanceof Error ? error.message : 'Internal error' });
+    return;
+  }
+  send(response, entry, 200, body);
+}
+
+interface ForecastQuery {
+  readonly locations: readonly { latitude: number; longitude: number }[];
+  readonly variables: readonly HourlyVariable[];
+  readonly days: number;
+  readonly wind: { factor: number; label: string };
+}
+
+function parseForecastQuery(params: URLSearchParams): ForecastQuery {
+  const latitudes = numberList(params, 'latitude');
+  const longitudes = numberList(params, 'longitude');
+  if (latitudes.length !== longitudes.length) throw new BadRequest("Parameter 'latitude' and 'longitude' must have the same number of elements");
+  if (latitudes.length > MAX_LOCATIONS) throw new BadRequest(`At most ${MAX_LOCATIONS} locations may be requested at once`);
+  latitudes.forEach((latitude) => {
+    if (latitude < -90 || latitude > 90) throw new BadRequest(`Latitude must be in range of -90 to 90°. Given: ${latitude}.`);
+  });
+  longitudes.forEach((longitude) => {
+    if (longitude < -180 || longitude > 180) throw new BadRequest(`Longitude must be in range of -180 to 180°. Given: ${longitude}.`);
+  });
+
+  const variables: HourlyVariable[] = [];
+  for (const name of (params.get('hourly') ?? '').split(',').map((v) => v.trim()).filter(Boolean)) {
+    if (!isHourlyVariable(name)) throw new BadRequest(`Cannot initialize ForecastVariable from invalid String value ${name} for key hourly`);
+    if (!variables.includes(name)) variables.push(name);
+  }
+  for (const unsupported of ['daily', 'current', 'minutely_15']) {
+    if (params.has(unsupported)) throw new BadRequest(`Parameter '${unsupported}' is not supported by this local server`);
+  }
+
+  const timezone = params.get('timezone') ?? 'GMT';
+  if (timezone !== 'UTC' && timezone !== 'GMT') throw new BadRequest(`Invalid timezone ${timezone}: this local server serves UTC (or GMT) only`);
+  const temperatureUnit = params.get('temperature_unit') ?? 'celsius';
+  if (temperatureUnit !== 'celsius') throw new BadRequest(`Invalid temperature_unit ${temperatureUnit}: this local server serves celsius only`);
+  const windUnit = params.get('wind_speed_unit') ?? 'kmh';
+  const wind = WIND_UNITS[windUnit];
+  if (!wind) throw new BadRequest(`Cannot initialize WindspeedUnit from invalid String value ${windUnit} for key wind_speed_unit`);
+
+  const daysParam = params.get('forecast_days') ?? '7';
+  const days = /^\d+$/.test(daysParam) ? Number(daysParam) : Number.NaN;
+  if (!(days >= 1 && days <= MAX_FORECAST_DAYS)) throw new BadRequest(`Forecast days is invalid. Allowed range 1 to ${MAX_FORECAST_DAYS}. Given ${daysParam}.`);
+
+  return { locations: latitudes.map((latitude, i) => ({ latitude, longitude: longitudes[i] ?? 0 })), variables, days, wind };
+}
+
+function forecastFor(location: { latitude: number; longitude: number }, query: ForecastQuery, now: Date, started: bigint): Record<string, unknown> {
+  const latitude = snap(location.latitude);
+  const longitude = snap(location.longitude);
+  const firstHour = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const time: string[] = [];
+  const series = new Map<HourlyVariable, number[]>(query.variables.map((variable) => [variable, []]));
+  for (let i = 0; i < query.days * 24; i += 1) {
+    const hour = new Date(firstHour + i * HOUR_MS);
+    time.push(hour.toISOString().slice(0, 16));
+    const weather = weatherAt(latitude, longitude, hour);
+    for (const [variable, values] of series) {
+      const value = weather[variable];
+      values.push(variable === 'wind_speed_10m' || variable === 'wind_gusts_10m' ? Math.round(value * query.wind.factor * 10) / 10 : value);
+    }
+  }
+  const units: Record<string, string> = { time: 'iso8601' };
+  const hourly: Record<string, unknown> = { time };
+  for (const [variable, values] of series) {
+    units[variable] = variable === 'wind_speed_10m' || variable === 'wind_gusts_10m' ? query.wind.label : UNITS[variable];
+    hourly[variable] = values;
+  }
+  return {
+    latitude,
+    longitude,
+    generationtime_ms: Number(process.hrtime.bigint() - started) / 1e6,
+    utc_offset_seconds: 0,
+    timezone: 'GMT',
+    timezone_abbreviation: 'GMT',
+    elevation: elevationAt(latitude, longitude),
+    ...(query.variables.length > 0 && { hourly_units: units, hourly }),
+  };
+}
+
+function numberList(params: URLSearchParams, name: string): number[] {
+  const raw = params.get(name);
+  if (raw === null || raw.trim() === '') throw new BadRequest(`Value of type 'String' required for key '${name}'.`);
+  return raw.split(',').map((part) => {
+    const value = Number(part.trim());
+    if (part.trim() === '' || !Number.isFinite(value)) throw new BadRequest(`Cannot initialize Float from invalid String value ${part} for key ${name}`);
+    return value;
+  });
+}
+
+function countLocations(url: URL): number {
+  const raw = url.searchParams.get('latitude');
+  return raw === null || raw.trim() === '' ? 0 : raw.split(',').length;
+}
+
+function isHourlyVariable(name: string): name is HourlyVariable {
+  return (HOURLY_VARIABLES as readonly string[]).includes(name);
+}
+
+function snap(degrees: number): number {
+  return Math.round(Math.round(degrees / GRID_DEGREES) * GRID_DEGREES * 1e4) / 1e4;
+}
+
+function send(response: ServerResponse, entry: { status: number }, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  entry.status = status;
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+/** mulberry32: a small, fast generator whose sequence depends only on its seed. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -73,6 +73,10 @@ export default tseslint.config(
         { name: 'setTimeout', message: 'Orchestrators wait with context.df.createTimer.' },
         { name: 'setInterval', message: 'Orchestrators wait with context.df.createTimer.' },
         { name: 'fetch', message: 'Orchestrators do no I/O: call an activity.' },
+        { name: 'process', message: 'Orchestrators read no settings or process state: an activity returns what they need.' },
+        { name: 'crypto', message: 'Orchestrators replay: ids must come from the input or context.df.newGuid.' },
+        { name: 'performance', message: 'Orchestrators replay: use context.df.currentUtcDateTime.' },
+        { name: 'globalThis', message: 'Orchestrators replay: no reaching round the rules through globalThis.' },
       ],
       'no-restricted-imports': [
         'error',
@@ -86,7 +90,10 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        ...impureSyntax.map((rule) => ({ ...rule, message: `Orchestrators replay: ${rule.message.replace(/^The domain /, 'they ')}` })),
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'Orchestrators replay: no randomness (ids from the input or context.df.newGuid).',
+        },
       ],
     },
   },

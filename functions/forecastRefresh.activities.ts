@@ -31,7 +31,15 @@ export function planForecastRefreshHandler(deps: () => ForecastRefreshDeps) {
 export function refreshForecastBatchHandler(deps: () => ForecastRefreshDeps) {
   return async (input: unknown, context: InvocationContext): Promise<BatchOutcome> => {
     const { cycleId, regions } = batchInput.parse(input);
-    const outcome = await refreshForecastBatch(deps(), cycleId, regions);
+    let outcome: BatchOutcome;
+    try {
+      outcome = await refreshForecastBatch(deps(), cycleId, regions);
+    } catch (error) {
+      // Whatever went wrong is this batch's outcome, not a failed activity: the orchestrator's fan-out
+      // (Task.all) would otherwise lose the other batches of its wave.
+      const reason = `The batch failed: ${error instanceof Error ? error.message : String(error)}`;
+      outcome = { updated: [], alreadyRecorded: [], providerMs: 0, failed: regions.map(({ region }) => ({ region, reason })) };
+    }
     // One line per batch in a fixed shape, so Application Insights can chart it (see docs/operations.md).
     context.log(
       `ForecastRefreshBatch cycle=${cycleId} regions=${regions.length} updated=${outcome.updated.length} failed=${outcome.failed.length} alreadyRecorded=${outcome.alreadyRecorded.length} providerMs=${outcome.providerMs}`,

@@ -17,6 +17,8 @@ const LISTED_FAILURES = 20;
  * these fit even if every character were a quote that JSON escapes.
  */
 const REASON_CHARS = 150;
+/** When a cycle could not even be planned, the next try comes this much later. */
+const PLAN_FAILURE_RETRY_MINUTES = 5;
 
 export interface CycleInput {
   readonly cycle: number;
@@ -42,6 +44,8 @@ export interface ForecastRefreshStatus {
   /** Summed time the provider took to answer, over every request of the cycle. */
   readonly providerMs: number;
   readonly nextRunAt: string | null;
+  /** Why the cycle could not be planned (the next try is at nextRunAt). */
+  readonly planError?: string;
 }
 
 export interface ActivityInput {
@@ -84,7 +88,17 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
   };
   context.df.setCustomStatus(status);
 
-  const plan = (yield context.df.callActivityWithRetry(PLAN_ACTIVITY, activityRetry(), { cycleId, at: started.toISOString() })) as CyclePlan;
+  let plan: CyclePlan;
+  try {
+    plan = (yield context.df.callActivityWithRetry(PLAN_ACTIVITY, activityRetry(), { cycleId, at: started.toISOString() })) as CyclePlan;
+  } catch (error) {
+    // The views could not be read (e.g. Cosmos unavailable): try again soon rather than end the singleton.
+    const nextRunAt = nextCycleAt(started, PLAN_FAILURE_RETRY_MINUTES);
+    context.df.setCustomStatus({ ...status, phase: 'waiting', planError: clip(firstLine(error)), nextRunAt: nextRunAt.toISOString() });
+    yield context.df.createTimer(nextRunAt);
+    context.df.continueAsNew({ cycle: input.cycle + 1 } satisfies CycleInput);
+    return undefined;
+  }
   const planned = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
   status = { ...status, phase: 'fetching', source: plan.source, due: plan.due, planned, deferred: plan.deferred, requests: plan.batches.length };
   context.df.setCustomStatus(status);
@@ -97,11 +111,15 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
     try {
       outcomes = (yield context.df.Task.all(tasks)) as BatchOutcome[];
     } catch (error) {
-      // A batch activity that crashed through its retries fails the whole wave (Task.all has no
-      // allSettled); its regions stay due and the next cycle fetches them.
-      // Its first line is the activity's failure; the host appends the details (a whole stack trace).
-      const reason = `A batch activity failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ?? ''}`;
-      outcomes = wave.map((regions) => ({ updated: [], alreadyRecorded: [], providerMs: 0, failed: regions.map(({ region }) => ({ region, reason })) }));
+      // A batch activity crashed through its retries (the activity reports fetch and store failures
+      // as outcomes, so this is rare) and Task.all, having no allSettled, failed the wave. Batches that
+      // finished keep their outcome; the others count as failed, stay due, and the next cycle fetches them.
+      const reason = `A batch activity failed: ${firstLine(error)}`;
+      outcomes = wave.map((regions, i) => {
+        const task = tasks[i];
+        if (task?.isCompleted && !task.isFaulted) return task.result as BatchOutcome;
+        return { updated: [], alreadyRecorded: [], providerMs: 0, failed: regions.map(({ region }) => ({ region, reason })) };
+      });
     }
     status = outcomes.reduce(tally, status);
     context.df.setCustomStatus(status);
@@ -124,6 +142,12 @@ function tally(status: ForecastRefreshStatus, outcome: BatchOutcome): ForecastRe
     failedRegions: [...status.failedRegions, ...outcome.failed].slice(0, LISTED_FAILURES).map(({ region, reason }) => ({ region, reason: clip(reason) })),
     providerMs: status.providerMs + outcome.providerMs,
   };
+}
+
+/** The first line of a failure: the host appends its details, a whole stack trace. */
+function firstLine(error: unknown): string {
+  const [summary = ''] = (error instanceof Error ? error.message : String(error)).split('\n');
+  return summary.trim();
 }
 
 function clip(reason: string): string {

@@ -2,28 +2,19 @@
  * Part 5 through the devhost, end to end: a proposal's event goes through the change feed to the
  * Event Grid topic, the location validator (against local postcodes.io and Open-Meteo geocoding
  * servers) appends its answer, the region activator activates the region and puts one base64
- * request on the forecast-refresh-requests queue, which a queue-triggered probe reads.
+ * request on the forecast-refresh-requests queue, and the queue consumer fetches the region's
+ * forecast (from the devhost's local weather server) and records it once.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regionOf } from '../../shared/regions/geohash';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from '../support/fakeGeocoders';
 
-const probeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'forecastRefreshProbe.js');
+const probeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'regionEventsProbe.js');
 
-interface Probed {
-  readonly request: { region: string; centre: { latitude: number; longitude: number }; reason: string; correlationId: string; requestedAt: string };
-  readonly dequeueCount: unknown;
-}
-
-function probed(file: string): Probed[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Probed);
+interface ProbedEvent {
+  readonly type: string;
+  readonly cycleId?: string;
 }
 
 async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -39,15 +30,13 @@ describe('through the devhost: validate locations, activate regions, request for
   let devhost: DevhostProcess;
   let postcodes: FakeService;
   let names: FakeService;
-  let probeFile: string;
 
   beforeAll(async () => {
     postcodes = await startFakePostcodesIo();
     names = await startFakeOpenMeteoGeocoding();
-    probeFile = join(mkdtempSync(join(tmpdir(), 'refresh-probe-')), 'received.ndjson');
     devhost = await startDevhostProcess({
       extraModules: [probeModule],
-      env: { POSTCODES_BASE_URL: postcodes.url, GEOCODER_BASE_URL: names.url, REFRESH_PROBE_FILE: probeFile },
+      env: { POSTCODES_BASE_URL: postcodes.url, GEOCODER_BASE_URL: names.url },
     });
   });
   afterAll(async () => {
@@ -76,22 +65,28 @@ describe('through the devhost: validate locations, activate regions, request for
   };
   const settled = (placeId: string) => eventually(() => place(placeId), (found) => found !== undefined && found.status !== 'proposed');
 
-  it('validates a proposal with coordinates with its region, activates the region once and requests its forecast once, as base64 a queue trigger reads', async () => {
+  const regionEvents = async (region: string) => (await (await fetch(`${devhost.url}/api/test/region-events/${region}`)).json()) as ProbedEvent[];
+  const fetchedNow = (events: readonly ProbedEvent[]) => events.filter((event) => event.type === 'ForecastUpdated' && event.cycleId?.startsWith('request:'));
+
+  it('validates a proposal with coordinates with its region, activates the region once and fetches its forecast at once, once', async () => {
     const geolocation = { latitude: 53.2268, longitude: -2.8846 };
     const region = regionOf(geolocation, 5);
     const placeId = await propose({ name: 'Chester Zoo', geolocation }, 'e2e-chester-zoo');
     expect(await settled(placeId)).toMatchObject({ placeId, status: 'locationValidated', region, geolocation });
 
-    const requests = await eventually(() => probed(probeFile), (found) => found.some((entry) => entry.request.region === region));
-    expect(requests.filter((entry) => entry.request.region === region)).toEqual([
-      { request: { region, centre: { latitude: expect.any(Number), longitude: expect.any(Number) }, reason: 'regionActivated', correlationId: 'e2e-chester-zoo', requestedAt: expect.any(String) }, dequeueCount: 1 },
-    ]);
+    const events = await eventually(() => regionEvents(region), (found) => fetchedNow(found).length > 0);
+    expect(events.map((event) => event.type)).toEqual(['RegionActivated', 'ForecastUpdated']);
+    const forecast = await eventually(
+      async () => (await (await fetch(`${devhost.url}/api/regions/${region}/forecast`)).json()) as { hourly?: unknown[] },
+      (body) => (body.hourly?.length ?? 0) > 0,
+    );
+    expect(forecast.hourly!.length).toBeGreaterThanOrEqual(24);
 
-    // A second place in the same region validates, but the region is already active: no second request.
+    // A second place in the same region validates, but the region is already active: nothing more is fetched.
     const neighbour = await propose({ name: 'Chester Zoo car park', geolocation: { latitude: 53.2272, longitude: -2.8851 } }, 'e2e-neighbour');
     expect(await settled(neighbour)).toMatchObject({ status: 'locationValidated', region });
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(probed(probeFile).filter((entry) => entry.request.region === region)).toHaveLength(1);
+    expect(fetchedNow(await regionEvents(region))).toHaveLength(1);
   }, 60_000);
 
   it('geocodes a proposal with a UK postcode and validates it', async () => {

@@ -60,6 +60,16 @@ describe('npm run seed', () => {
     expect(await eventually(newest, (found) => found.length >= allNames.length)).toEqual(allNames);
     expect(await eventually(nearManchester, (found) => found.length >= manchesterNames.length)).toEqual(manchesterNames);
 
+    // Each new region's forecast is fetched at once (the fetch-now queue), well inside one refresh cycle.
+    const at = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const forecasts = async () =>
+      ((await (await fetch(`${devhost.url}/api/places/nearby?lat=${MANCHESTER.latitude}&lon=${MANCHESTER.longitude}&radiusKm=10&limit=100&at=${encodeURIComponent(at)}`)).json()) as { results: { forecast: unknown }[] }).results.map(
+        (result) => result.forecast,
+      );
+    const withForecasts = await eventually(forecasts, (found) => found.length === manchesterNames.length && found.every((forecast) => forecast !== null));
+    for (const forecast of withForecasts) expect(forecast).toEqual(expect.objectContaining({ temperatureC: expect.any(Number), weather: expect.any(String) }));
+    expect(withForecasts).toHaveLength(manchesterNames.length);
+
     // Keys from the environment this time, as DEVHOST_*_KEY set them for the devhost.
     const second = await runSeed(['--url', devhost.url], { DEVHOST_FUNCTION_KEY: devhost.keys.functionKey, DEVHOST_MASTER_KEY: devhost.keys.masterKey });
     expect({ code: second.code, output: second.output }).toEqual({ code: 0, output: expect.stringContaining(`Done: 0 proposed, ${samples.length} already there, 0 approved, 0 failed.`) });

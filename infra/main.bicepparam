@@ -1,0 +1,21 @@
+// Parameters for infra/main.bicep; every one not set here keeps the template's default (see its
+// @description lines). Use it instead of inline -p flags:
+//   az deployment group create -g <group> -n visitplannr -p infra/main.bicepparam
+// and, once the code is deployed, the second run that adds the Event Grid subscriptions:
+//   DEPLOY_SUBSCRIPTIONS=true az deployment group create -g <group> -n visitplannr -p infra/main.bicepparam
+using 'main.bicep'
+
+param appName = 'visitplannr'
+param nodeVersion = '20'
+param instanceMemoryMB = 2048
+param maximumInstanceCount = 40
+param alwaysReadyDurableInstances = 0
+
+param weatherProvider = 'open-meteo'
+// From the environment, so the key never lands in the repository.
+param metOfficeApiKey = readEnvironmentVariable('MET_OFFICE_API_KEY', '')
+param forecastRefreshMinutes = 60
+param forecastDailyCallBudget = 5000
+param regionPrecision = 5
+
+param deploySubscriptions = readEnvironmentVariable('DEPLOY_SUBSCRIPTIONS', 'false') == 'true'

@@ -1,28 +1,57 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchmarkColdStart } from './coldStart.bench';
 import { benchmarkDevhostOverhead } from './devhostOverhead.bench';
 import { benchmarkDurable } from './durable.bench';
 import { benchmarkEventStores } from './eventStore.bench';
+import { benchmarkForecastRefresh, printForecastRefresh } from './forecastRefresh.bench';
 import { benchmarkReadSide } from './readSide.bench';
+import { writePerformanceReport } from './report';
+import { medianOfRuns } from './stats';
 
-/** `npm run bench`: runs every benchmark, prints a table and writes bench/results/latest.json. */
+/**
+ * `npm run bench [-- sections…] [--runs N]`: runs the benchmarks (all, or the sections named:
+ * eventStore devhost readSide durable coldStart forecast), each section N times (default 3) and
+ * keeps the median of every figure; merges them into bench/results/latest.json (sections not run
+ * keep their previous figures, with their own date and machine) and rewrites docs/performance.md.
+ */
 async function main(): Promise<void> {
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  console.log(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
-
-  // `npm run bench -- devhost` runs only the sections named; no names runs them all.
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const runsAt = args.indexOf('--runs');
+  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a whole number of at least 1');
+  const only = args.filter((arg, i) => !arg.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
   const wanted = (section: string) => only.length === 0 || only.includes(section);
 
-  const eventStore = wanted('eventStore') ? await benchmarkEventStores() : [];
-  if (eventStore.length > 0) {
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
+  console.log(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}; ${runs} run(s) per section, medians\n`);
+
+  const file = join(__dirname, 'results', 'latest.json');
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const sections: Record<string, unknown> = { ...((previous.sections as Record<string, unknown> | undefined) ?? legacySections(previous)) };
+  const record = (name: string, result: unknown) => {
+    sections[name] = { measuredAt: new Date().toISOString(), machine, runs, result };
+  };
+  const repeat = async <T>(name: string, benchmark: () => Promise<T> | T): Promise<T> => {
+    const results: T[] = [];
+    for (let run = 1; run <= runs; run++) {
+      console.log(`${name}: run ${run} of ${runs}…`);
+      results.push(await benchmark());
+    }
+    return medianOfRuns(results);
+  };
+
+  if (wanted('eventStore')) {
+    const eventStore = await repeat('eventStore', benchmarkEventStores);
+    record('eventStore', eventStore);
     console.log('Event store: 10,000 single-event appends over 1,000 streams (32 streams in flight)');
     console.table(eventStore.map((r) => ({ adapter: r.adapter, 'events/s': r.eventsPerSecond, 'p50 ms': r.appendLatency.p50Ms, 'p99 ms': r.appendLatency.p99Ms, 'max ms': r.appendLatency.maxMs })));
   }
 
-  const devhost = wanted('devhost') ? await benchmarkDevhostOverhead() : undefined;
-  if (devhost) {
+  if (wanted('devhost')) {
+    const devhost = await repeat('devhost', benchmarkDevhostOverhead);
+    record('devhostOverhead', devhost);
     console.log(`\nDevhost overhead per HTTP invocation (${devhost.requests} sequential requests over keep-alive)`);
     console.table({
       'handler called directly': { 'p50 ms': devhost.direct.p50Ms, 'p99 ms': devhost.direct.p99Ms },
@@ -31,27 +60,57 @@ async function main(): Promise<void> {
     });
   }
 
-  const readSide = wanted('readSide') ? await benchmarkReadSide() : undefined;
-  if (readSide) {
+  if (wanted('readSide')) {
+    const readSide = await repeat('readSide', benchmarkReadSide);
+    record('readSide', readSide);
     console.log('\nNearby search (10 km, limit 20), in-process over the in-memory view store');
     console.table(readSide.nearby.map((n) => ({ places: n.places, 'searched in': n.searchArea, queries: n.queries, 'p50 ms': n.latency.p50Ms, 'p99 ms': n.latency.p99Ms, 'mean results': n.meanResults })));
     console.log('Projection throughput (events of 1,500 place lifecycles, batches of 100)');
     console.table(readSide.projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond })));
   }
 
-  const durable = wanted('durable') ? await benchmarkDurable() : undefined;
-  if (durable) {
+  if (wanted('durable')) {
+    const durable = await repeat('durable', () => benchmarkDurable());
+    record('durable', durable);
     console.log('\nDurable engine in the devhost (Azurite tables)');
-    console.table({
-      'overhead per activity (sequential chain)': { 'p50 ms': durable.chain.overheadP50Ms, 'mean ms': durable.chain.overheadMeanMs, 'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms },
-    });
+    console.table({ 'overhead per activity (sequential chain)': { 'p50 ms': durable.chain.overheadP50Ms, 'mean ms': durable.chain.overheadMeanMs, 'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms } });
     console.log(`Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`);
   }
 
-  const results = { measuredAt: new Date().toISOString(), machine, eventStore, devhostOverhead: devhost, readSide, durable };
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (wanted('coldStart')) {
+    // Already the median of 15 fresh processes per side.
+    const coldStart = benchmarkColdStart();
+    sections.coldStart = { measuredAt: new Date().toISOString(), machine, runs: coldStart.runs, result: coldStart };
+    console.log('\nCold start: loading the compiled function entries in a fresh node process (median of fresh processes)');
+    console.table({
+      [`this app (${coldStart.app.functions} functions)`]: { 'load ms': coldStart.app.loadMs, 'from process start ms': coldStart.app.processMs },
+      'bare @azure/functions app (1 HTTP function)': { 'load ms': coldStart.bare.loadMs, 'from process start ms': coldStart.bare.processMs },
+      ratio: { 'load ms': coldStart.loadRatio, 'from process start ms': coldStart.processRatio },
+    });
+  }
+
+  if (wanted('forecast')) {
+    // One run: it is itself the median of three cycles at each latency, and takes minutes.
+    const forecastRefresh = await benchmarkForecastRefresh();
+    sections.forecastRefresh = { measuredAt: new Date().toISOString(), machine, runs: 1, result: forecastRefresh };
+    printForecastRefresh(forecastRefresh);
+  }
+
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ updatedAt: new Date().toISOString(), sections }, null, 2)}\n`);
+  const report = writePerformanceReport(sections);
+  console.log(`\nWrote ${file} and ${report}.`);
+}
+
+/** The file's earlier shape (one run, every section at the top level): kept as measured. */
+function legacySections(previous: Record<string, unknown>): Record<string, unknown> {
+  const sections: Record<string, unknown> = {};
+  const names: Record<string, string> = { eventStore: 'eventStore', devhostOverhead: 'devhostOverhead', readSide: 'readSide', durable: 'durable', forecastRefresh: 'forecastRefresh' };
+  for (const [key, name] of Object.entries(names)) {
+    const value = previous[key];
+    if (value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0)) sections[name] = { measuredAt: previous.measuredAt, machine: previous.machine, runs: 1, result: value };
+  }
+  return sections;
 }
 
 main().catch((error: unknown) => {

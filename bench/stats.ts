@@ -28,3 +28,25 @@ export async function withConcurrency<T>(items: readonly T[], limit: number, tas
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/**
+ * The run-by-run median of every number in a list of same-shaped results (objects key by key,
+ * arrays index by index); anything else is taken from the first run.
+ */
+export function medianOfRuns<T>(runs: readonly T[]): T {
+  return combine(runs) as T;
+}
+
+function combine(values: readonly unknown[]): unknown {
+  const [first] = values;
+  if (typeof first === 'number') {
+    const numbers = values.filter((value): value is number => typeof value === 'number').sort((a, b) => a - b);
+    const middle = Math.floor(numbers.length / 2);
+    return numbers.length % 2 === 1 ? numbers[middle] : round(((numbers[middle - 1] ?? 0) + (numbers[middle] ?? 0)) / 2);
+  }
+  if (Array.isArray(first)) return first.map((_, i) => combine(values.map((value) => (Array.isArray(value) ? (value as unknown[])[i] : undefined))));
+  if (first !== null && typeof first === 'object') {
+    return Object.fromEntries(Object.keys(first).map((key) => [key, combine(values.map((value) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined)))]));
+  }
+  return first;
+}

@@ -12,13 +12,11 @@ export interface CommandContext {
   readonly eventId: (index: number) => string;
 }
 
-export interface HandleOptions<E extends Event = Event> {
+export interface HandleOptions {
   /** The version the caller last saw (HTTP If-Match); a different current version fails with 412. */
   readonly expectedVersion?: number;
   /** Attempts before a version conflict is given up on. */
   readonly maxAttempts?: number;
-  /** Seconds each new event may live (none: kept for ever). */
-  readonly ttlSeconds?: (event: E) => number | undefined;
 }
 
 export interface CommandResult<State, E extends Event> {
@@ -38,7 +36,7 @@ export async function handleCommand<Command, State, E extends Event>(
   isEvent: (event: Event) => event is E,
   command: Command,
   context: CommandContext,
-  options: HandleOptions<E> = {},
+  options: HandleOptions = {},
 ): Promise<CommandResult<State, E>> {
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
@@ -51,19 +49,15 @@ export async function handleCommand<Command, State, E extends Event>(
     const decided = decider.decide(command, state);
     if (decided.length === 0) return { state, version, appended: [] };
 
-    const appended = decided.map((event, i): NewEvent<E> => {
-      const ttlSeconds = options.ttlSeconds?.(event);
-      return {
-        ...event,
-        ...(ttlSeconds !== undefined && { ttlSeconds }),
-        metadata: {
-          eventId: context.eventId(i),
-          correlationId: context.correlationId,
-          causationId: context.causationId,
-          occurredAt: context.now.toISOString(),
-        },
-      };
-    });
+    const appended = decided.map((event, i): NewEvent<E> => ({
+      ...event,
+      metadata: {
+        eventId: context.eventId(i),
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+        occurredAt: context.now.toISOString(),
+      },
+    }));
     try {
       const { nextExpectedVersion } = await store.append(streamId, appended, version);
       state = decided.reduce(decider.evolve, state);

@@ -1,12 +1,12 @@
 import { v5 as uuidV5 } from 'uuid';
-import { readTyped, type EventStore } from '../eventStore/eventStore';
-import { FORECAST_EVENT_TTL_SECONDS, isRegionStreamEvent, regionForecastDecider, type ForecastCommand } from '../forecasts/forecastRecording';
+import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../eventStore/eventStore';
+import { decideForecast, FORECAST_EVENT_TTL_SECONDS, type ForecastCommand } from '../forecasts/forecastRecording';
 import { planRefresh, type PlannedRegion, type RefreshPlan } from '../forecasts/refreshPlan';
 import type { ForecastRefreshRequest } from '../queues/forecastRefreshRequests';
 import { toRegionStreamId } from '../regions/region';
+import { regionForecastKey, type RegionForecastView } from '../views/projections/documents';
 import type { ViewStore } from '../views/viewStore';
 import type { LocationForecast, WeatherProvider } from '../weather/weatherProvider';
-import { handleCommand } from './handleCommand';
 
 export interface ForecastRefreshDeps {
   readonly eventStore: EventStore;
@@ -32,6 +32,11 @@ export interface BatchOutcome {
   readonly alreadyRecorded: readonly string[];
   /** Time spent waiting for the weather provider. */
   readonly providerMs: number;
+  /**
+   * How long each request sent to the provider took (retries included), for latency percentiles.
+   * Optional: results recorded in an orchestration history before it existed have none.
+   */
+  readonly requestMs?: readonly number[];
 }
 
 /** Plans one refresh cycle from the region forecast views (the planActivity of the orchestration). */
@@ -47,7 +52,8 @@ export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Pr
  */
 export async function refreshForecastBatch(deps: ForecastRefreshDeps, cycleId: string, regions: readonly PlannedRegion[]): Promise<BatchOutcome> {
   const started = Date.now();
-  const outcomes = await deps.weather.fetchForecasts(regions);
+  const requestMs: number[] = [];
+  const outcomes = await deps.weather.fetchForecasts(regions, { onRequest: (ms) => requestMs.push(ms) });
   const providerMs = Date.now() - started;
   const updated: string[] = [];
   const failed: { region: string; reason: string }[] = [];
@@ -64,7 +70,7 @@ export async function refreshForecastBatch(deps: ForecastRefreshDeps, cycleId: s
       failed.push({ region, reason: `${outcome.ok ? 'Fetched, but could not record' : outcome.reason}: ${error instanceof Error ? error.message : String(error)}` });
     }
   });
-  return { updated, failed, alreadyRecorded, providerMs };
+  return { updated, failed, alreadyRecorded, providerMs, requestMs };
 }
 
 export type RefreshNowOutcome = 'updated' | 'failed' | 'alreadyFresh';
@@ -75,12 +81,11 @@ export type RefreshNowOutcome = 'updated' | 'failed' | 'alreadyFresh';
  */
 export async function refreshRegionNow(deps: ForecastRefreshDeps, request: ForecastRefreshRequest): Promise<RefreshNowOutcome> {
   const cycleId = `request:${request.requestedAt}`;
-  const { events } = await readTyped(deps.eventStore, toRegionStreamId(request.region), isRegionStreamEvent);
-  const requestedAt = Date.parse(request.requestedAt);
-  const fresh = events.some(
-    (event) => (event.type === 'ForecastUpdated' && Date.parse(event.metadata.occurredAt) >= requestedAt) || ((event.type === 'ForecastUpdated' || event.type === 'ForecastFetchFailed') && event.data.cycleId === cycleId),
-  );
-  if (fresh) return 'alreadyFresh';
+  const { hasEvent } = await deps.eventStore.probe(toRegionStreamId(request.region), forecastEventId(request.region, cycleId));
+  if (hasEvent) return 'alreadyFresh';
+  // The view may lag the stream a little; a forecast it already shows as newer than the request is enough.
+  const updatedAt = (await deps.views.read<RegionForecastView>(regionForecastKey(request.region)))?.document.updatedAt;
+  if (updatedAt && Date.parse(updatedAt) >= Date.parse(request.requestedAt)) return 'alreadyFresh';
   const [outcome] = await deps.weather.fetchForecasts([{ region: request.region, latitude: request.centre.latitude, longitude: request.centre.longitude }]);
   const recorded = await recordForecastOutcome(deps, outcome ?? { region: request.region, ok: false, reason: 'The provider gave no forecast for this region.' }, cycleId, request.correlationId);
   if (!recorded) return 'alreadyFresh';
@@ -95,21 +100,34 @@ export function forecastEventId(region: string, cycleId: string): string {
   return uuidV5(`forecast:${region}:${cycleId}`, FORECAST_EVENTS_NAMESPACE);
 }
 
-/** Appends the outcome to the region's stream once per (region, cycle); false when it was already there. */
+const MAX_RECORD_ATTEMPTS = 5;
+
+/**
+ * Appends the outcome to the region's stream once per (region, cycle); false when it was already
+ * there. The stream holds up to two days of large forecasts, so instead of reading and folding it
+ * (hundreds of kilobytes per region per cycle), the decider's state comes from a probe: the stream's
+ * version and whether this cycle's event id is in it. A region stream exists only once
+ * RegionActivated started it, so an existing stream is an active region.
+ */
 export async function recordForecastOutcome(deps: Pick<ForecastRefreshDeps, 'eventStore' | 'clock'>, outcome: LocationForecast, cycleId: string, correlationId = cycleId): Promise<boolean> {
   const command: ForecastCommand = outcome.ok
     ? { type: 'RecordForecast', data: { region: outcome.region, cycleId, source: outcome.source, issuedAt: outcome.issuedAt, hourly: outcome.hourly } }
     : { type: 'RecordForecastFailure', data: { region: outcome.region, cycleId, reason: outcome.reason } };
-  const result = await handleCommand(
-    deps.eventStore,
-    toRegionStreamId(outcome.region),
-    regionForecastDecider,
-    isRegionStreamEvent,
-    command,
-    { correlationId, causationId: cycleId, now: deps.clock(), eventId: () => forecastEventId(outcome.region, cycleId) },
-    { ttlSeconds: () => FORECAST_EVENT_TTL_SECONDS },
-  );
-  return result.appended.length > 0;
+  const streamId = toRegionStreamId(outcome.region);
+  const eventId = forecastEventId(outcome.region, cycleId);
+  for (let attempt = 1; ; attempt++) {
+    const { version, hasEvent } = await deps.eventStore.probe(streamId, eventId);
+    const decided = decideForecast(command, { active: version > NO_STREAM, recordedCycles: new Set(hasEvent ? [cycleId] : []) });
+    if (decided.length === 0) return false;
+    const metadata = { eventId, correlationId, causationId: cycleId, occurredAt: deps.clock().toISOString() };
+    try {
+      await deps.eventStore.append(streamId, decided.map((event) => ({ ...event, metadata, ttlSeconds: FORECAST_EVENT_TTL_SECONDS })), version);
+      return true;
+    } catch (error) {
+      // Another cycle's outcome (or this one's, from a concurrent retry) got there first: probe again.
+      if (!(error instanceof StreamVersionConflictError) || attempt >= MAX_RECORD_ATTEMPTS) throw error;
+    }
+  }
 }
 
 async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -55,6 +55,20 @@ export class CosmosEventStore implements EventStore {
     return resources.map(fromDocument);
   }
 
+  /** Two small partition-scoped queries (a number each), so the cost does not grow with the stream. */
+  async probe(streamId: string, eventId: string): Promise<{ version: number; hasEvent: boolean }> {
+    const [version, matches] = await Promise.all([
+      this.lastVersion(streamId),
+      this.container.items
+        .query<number>(
+          { query: 'SELECT VALUE COUNT(1) FROM c WHERE c.streamId = @streamId AND c.metadata.eventId = @eventId', parameters: [{ name: '@streamId', value: streamId }, { name: '@eventId', value: eventId }] },
+          { partitionKey: streamId },
+        )
+        .fetchAll(),
+    ]);
+    return { version, hasEvent: (matches.resources[0] ?? 0) > 0 };
+  }
+
   /** The container's change feed from the beginning: every event, each stream (partition) in order. */
   async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {
     // The SDK's own factory returns a sibling class of the option's declared type (a typing quirk).

@@ -25,6 +25,12 @@ export interface EventStore {
   read(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
   /** Every stored event, in pages; each stream's events in version order (for rebuilding read models). */
   readAll(pageSize?: number): AsyncIterable<RecordedEvent[]>;
+  /**
+   * The stream's current version and whether it holds an event with this id, without reading the
+   * events: for deciders whose state is that small (recording a forecast, whose stream holds large
+   * forecasts it need not read).
+   */
+  probe(streamId: string, eventId: string): Promise<{ readonly version: number; readonly hasEvent: boolean }>;
 }
 
 /** The stream moved on since the caller read it. */

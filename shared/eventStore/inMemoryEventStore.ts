@@ -23,6 +23,11 @@ export class InMemoryEventStore implements EventStore {
     return Promise.resolve(stream.slice(Math.max(0, fromVersion - 1)).map((event) => structuredClone(event)));
   }
 
+  probe(streamId: string, eventId: string): Promise<{ version: number; hasEvent: boolean }> {
+    const stream = this.streams.get(streamId) ?? [];
+    return Promise.resolve({ version: stream.length, hasEvent: stream.some((event) => event.metadata.eventId === eventId) });
+  }
+
   private appendNow(streamId: string, events: readonly NewEvent[], expectedVersion: number): AppendResult {
     const stream = this.streams.get(streamId) ?? [];
     if (stream.length !== expectedVersion) {

@@ -11,12 +11,6 @@ export type ForecastEvent = ForecastUpdated | ForecastFetchFailed;
 /** The events of a `region-<geohash>` stream that recording a forecast depends on. */
 export type RegionStreamEvent = RegionActivated | ForecastEvent;
 
-const REGION_STREAM_EVENT_TYPES: readonly string[] = ['RegionActivated', 'ForecastUpdated', 'ForecastFetchFailed'] satisfies RegionStreamEvent['type'][];
-
-export function isRegionStreamEvent(event: Event): event is RegionStreamEvent {
-  return REGION_STREAM_EVENT_TYPES.includes(event.type);
-}
-
 /**
  * Forecast events expire so the store does not grow without bound: two days keeps yesterday's
  * forecasts for support questions; today's is always re-fetched long before.

@@ -41,14 +41,14 @@ import { FORECAST_REFRESH_INSTANCE_ID, type ForecastRefreshStatus } from '../../
 
 // A starter the test calls over HTTP, as the timer would: the real durable client does the work.
 app.http('testEnsureForecastRefresh', {
-  route: 'test/ensure-forecast-refresh',
+  route: 'api/test/ensure-forecast-refresh',
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
   handler: async (_request: HttpRequest, context: InvocationContext) => ({ jsonBody: { outcome: await ensureForecastRefresh(df.getClient(context)) } }),
 });
 app.http('testForecastRefreshStatus', {
-  route: 'test/forecast-refresh-status',
+  route: 'api/test/forecast-refresh-status',
   methods: ['GET'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],

@@ -134,6 +134,15 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
       expect(seen.filter((event) => event.streamId === other).map((event) => event.version)).toEqual([1]);
     });
 
+    it('probes a stream for its version and an event id without reading it', async () => {
+      await expect(store.probe(streamId, 'nope')).resolves.toEqual({ version: NO_STREAM, hasEvent: false });
+      const [first, second, third] = [newEvent('A'), newEvent('B'), newEvent('C')];
+      await store.append(streamId, [first, second, third], NO_STREAM);
+      await expect(store.probe(streamId, second.metadata.eventId)).resolves.toEqual({ version: 3, hasEvent: true });
+      await expect(store.probe(streamId, randomUUID())).resolves.toEqual({ version: 3, hasEvent: false });
+      await expect(store.probe(`${streamId}-other`, second.metadata.eventId)).resolves.toEqual({ version: NO_STREAM, hasEvent: false });
+    });
+
     it('keeps an event time-to-live', async () => {
       await store.append(streamId, [{ ...newEvent('Forecast'), ttlSeconds: 3600 }], NO_STREAM);
       expect((await store.read(streamId))[0]?.ttlSeconds).toBe(3600);

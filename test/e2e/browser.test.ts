@@ -1,0 +1,358 @@
+/**
+ * The pages in a real browser (Debian's Chromium through playwright-core) against the compiled app
+ * in the devhost (offline: local weather and geocoders). A parent on a phone searches by place name
+ * and by location, with filters; an editor proposes a place through the form, an admin approves it
+ * through the moderation list and the parent then finds it; the search works with the keyboard
+ * alone; and no page asks any other origin for anything. Screenshots at 390×844 and 1280×800 go to
+ * test-artifacts/screenshots/ for people to look at.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+const CHESTER_ZOO_GATE = { latitude: 53.2262, longitude: -2.8822 };
+
+interface Seed {
+  readonly name: string;
+  readonly geolocation: { latitude: number; longitude: number };
+  readonly kind: 'indoor' | 'outdoor' | 'mixed';
+  readonly ageRange: { min: number; max: number };
+  readonly price: { free: boolean; adultGBP?: number; childGBP?: number };
+}
+
+/** A few of devhost/data/uk-places.json: Manchester, with a mix of kinds, ages and prices, and Chester. */
+const SEEDS: readonly Seed[] = [
+  { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } },
+  { name: 'Manchester Museum', geolocation: { latitude: 53.4664, longitude: -2.2341 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } },
+  { name: 'Whitworth Art Gallery', geolocation: { latitude: 53.4603, longitude: -2.2295 }, kind: 'mixed', ageRange: { min: 0, max: 16 }, price: { free: true } },
+  { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, kind: 'outdoor', ageRange: { min: 0, max: 16 }, price: { free: true } },
+  { name: 'LEGOLAND Discovery Centre Manchester', geolocation: { latitude: 53.4669, longitude: -2.3487 }, kind: 'indoor', ageRange: { min: 3, max: 10 }, price: { free: false, adultGBP: 22, childGBP: 22 } },
+  { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, kind: 'outdoor', ageRange: { min: 0, max: 16 }, price: { free: false, adultGBP: 36, childGBP: 27 } },
+];
+
+async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Retries `check` on fresh values of `probe` until it passes or the time is up (then its failure stands). */
+async function soon<T>(probe: () => Promise<T>, check: (value: T) => void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    try {
+      check(value);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** The element's text, trimmed ('' when it has none). */
+async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? '').trim();
+}
+
+describe('the pages in a browser', () => {
+  let devhost: DevhostProcess;
+  let browser: Browser | undefined;
+  const requested: string[] = [];
+  const policyViolations: string[] = [];
+  const contexts: BrowserContext[] = [];
+
+  const api = (method: string, path: string, key?: string, body?: unknown) =>
+    fetch(`${devhost.url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const statusOf = async (placeId: string) => ((await (await api('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
+
+  async function propose(place: Seed | { name: string; address: string }): Promise<string> {
+    const answer = await api('POST', '/api/places', devhost.keys.functionKey, place);
+    expect(answer.status).toBe(202);
+    const { placeId } = (await answer.json()) as { placeId: string };
+    expect(await eventually(() => statusOf(placeId), (status) => status === 'locationValidated')).toBe('locationValidated');
+    return placeId;
+  }
+
+  /** A browser context as a parent's phone or a desktop: British English, London time, every request recorded. */
+  async function open(viewport: { width: number; height: number }, options: { geolocation?: { latitude: number; longitude: number } } = {}): Promise<Page> {
+    const context = await browser!.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(options.geolocation && { geolocation: options.geolocation }) });
+    if (options.geolocation) await context.grantPermissions(['geolocation'], { origin: devhost.url });
+    contexts.push(context);
+    context.on('request', (request) => requested.push(request.url()));
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) policyViolations.push(message.text());
+    });
+    page.on('pageerror', (error) => policyViolations.push(`page error: ${error.message}`));
+    return page;
+  }
+
+  const shoot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  const cards = (page: Page) => page.locator('#result-list > li');
+  const cardNamed = (page: Page, name: string): Locator => cards(page).filter({ has: page.getByRole('heading', { name, exact: true }) });
+  const cardNames = (page: Page) => cards(page).locator('h3').allTextContents();
+
+  /** Waits for the results to be redrawn for a new search: the status leaves "Searching…". */
+  async function settled(page: Page): Promise<void> {
+    // Polled from here: the page's CSP (rightly) refuses the eval that waitForFunction would need.
+    await soon(
+      async () => ({ busy: await page.locator('#result-list').getAttribute('aria-busy'), status: await text(page.locator('#results-status')) }),
+      (state) => expect(state.busy === null && state.status !== 'Searching…').toBe(true),
+    );
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    devhost = await startDevhostProcess();
+    const ids = await Promise.all(SEEDS.map((seed) => propose(seed)));
+    for (const placeId of ids) expect((await api('POST', `/api/places/${placeId}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
+    // Every seeded place listed nearby, each with its region's forecast (fetched at once on activation).
+    for (const centre of [SEEDS[0]!.geolocation, SEEDS[5]!.geolocation]) {
+      const listed = await eventually(
+        async () => ((await (await api('GET', `/api/places/nearby?lat=${centre.latitude}&lon=${centre.longitude}&radiusKm=15`)).json()) as { results: { forecast: unknown }[] }).results,
+        (results) => results.length > 0 && results.every((result) => result.forecast !== null),
+        30_000,
+      );
+      expect(listed.every((result) => result.forecast !== null)).toBe(true);
+    }
+    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--lang=en-GB'],
+      // Date and time fields draw in the process locale's format: a British parent's.
+      env: { ...process.env, LANG: 'en_GB.UTF-8', LANGUAGE: 'en_GB' },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await devhost.stop();
+  });
+
+  it('a parent on a phone sees the newest places, then searches by place name: distance, weather, rain, suitability; the filters narrow it', async () => {
+    const page = await open(PHONE);
+    await page.goto(`${devhost.url}/`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Find a day out');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en-GB');
+    await page.getByRole('heading', { name: 'Newest places' }).waitFor();
+    await cardNamed(page, 'Chester Zoo').waitFor();
+    await shoot(page, 'parents-phone-newest');
+
+    await page.getByLabel('Town or postcode', { exact: true }).fill('Manchester');
+    await page.getByRole('button', { name: 'Find places' }).click();
+    await page.getByRole('heading', { name: 'Places near Manchester' }).waitFor();
+    await settled(page);
+    expect((await cardNames(page)).sort()).toEqual(['Heaton Park', 'LEGOLAND Discovery Centre Manchester', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']);
+    expect(await text(page.locator('#results-status'))).toContain('5 places within 10 km');
+
+    const museum = cardNamed(page, 'Science and Industry Museum');
+    expect(await text(museum.locator('.distance'))).toMatch(/^\d+(\.\d)? km$|^\d+ m$/);
+    expect(await museum.locator('svg.wx[role="img"]').getAttribute('aria-label')).toMatch(/^(Sunny|Partly cloudy|Cloudy|Fog|Drizzle|Rain|Snow|Thunderstorms)$/);
+    expect(await text(museum.locator('.temperature'))).toMatch(/^-?\d+°C$/);
+    expect(await text(museum.locator('.rain'))).toMatch(/^\d+%$/);
+    expect(await text(museum.locator('.fit-score'))).toMatch(/^\d+\/10$/);
+    expect(await text(museum.locator('.fit-reason'))).toBe('Indoors: fine whatever the weather');
+    expect(await text(museum.locator('.tags'))).toContain('Free');
+    // Every result has its weather icon drawn from the inline sprite, not an image request.
+    const icons = await Promise.all((await cards(page).locator('svg.wx use').all()).map((use) => use.getAttribute('href')));
+    expect(icons.map((href) => href?.startsWith('#wx-'))).toEqual([true, true, true, true, true]);
+    expect(await page.locator('#attribution').isVisible()).toBe(true);
+    expect(await text(page.locator('#attribution'))).toBe('Weather data by Open-Meteo.com (CC BY 4.0)');
+    await shoot(page, 'parents-phone-results');
+
+    // Filters: outdoor only; then free only; then a 13-year-old (LEGOLAND is for 3–10).
+    await page.locator('label[for="kind-outdoor"]').click();
+    await soon(() => cardNames(page), (names) => expect(names).toEqual(['Heaton Park']));
+    await page.locator('label[for="kind-any"]').click();
+    await page.getByLabel('Free entry only', { exact: true }).check();
+    await soon(() => cardNames(page), (names) => expect(names.sort()).toEqual(['Heaton Park', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']));
+    await page.getByLabel('Free entry only', { exact: true }).uncheck();
+    await soon(() => cardNames(page), (names) => expect(names).toHaveLength(5));
+    await page.getByLabel('Child’s age', { exact: true }).selectOption('13');
+    await soon(() => cardNames(page), (names) => expect(names.sort()).toEqual(['Heaton Park', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']));
+    await page.getByLabel('Child’s age', { exact: true }).selectOption('');
+
+    // Another arrival time: tomorrow at 10:00, as the results then say.
+    await page.getByLabel('Day', { exact: true }).selectOption({ label: 'Tomorrow' });
+    await page.getByLabel('Time', { exact: true }).selectOption({ label: '10:00' });
+    await soon(() => text(page.locator('#results-status')), (status) => expect(status).toMatch(/^5 places within 10 km, weather for \w{3} \d{1,2} \w{3},? 10:00\.$/));
+    expect(await page.getByLabel('Day', { exact: true }).locator('option').count()).toBeGreaterThanOrEqual(7);
+  }, 90_000);
+
+  it('a parent shares their (mocked) location and sees the places near them; at desktop width too', async () => {
+    const page = await open(PHONE, { geolocation: CHESTER_ZOO_GATE });
+    await page.goto(`${devhost.url}/`);
+    await page.getByRole('button', { name: 'Use my location' }).click();
+    await page.getByRole('heading', { name: 'Places near you' }).waitFor();
+    await settled(page);
+    expect(await cardNames(page)).toEqual(['Chester Zoo']);
+    const zoo = cardNamed(page, 'Chester Zoo');
+    expect(await text(zoo.locator('.distance'))).toMatch(/^\d+ m$/);
+    expect(await text(zoo.locator('.temperature'))).toMatch(/°C$/);
+    expect(await text(zoo.locator('.fit-reason'))).not.toBe('');
+    expect(await text(page.locator('#where-status'))).toBe('Using your location.');
+    await shoot(page, 'parents-phone-location');
+
+    const desktop = await open(DESKTOP);
+    await desktop.goto(`${devhost.url}/`);
+    await desktop.getByLabel('Town or postcode', { exact: true }).fill('M3 4FP');
+    await desktop.getByLabel('Town or postcode', { exact: true }).press('Enter');
+    await desktop.getByRole('heading', { name: 'Places near M3 4FP' }).waitFor();
+    await settled(desktop);
+    expect(await cards(desktop).count()).toBe(5);
+    await shoot(desktop, 'parents-desktop-results');
+  }, 60_000);
+
+  it('an unknown place name is told beside the field, not shown as an empty list', async () => {
+    const page = await open(PHONE);
+    await page.goto(`${devhost.url}/`);
+    const field = page.getByLabel('Town or postcode', { exact: true });
+    await field.fill('Atlantis');
+    await page.getByRole('button', { name: 'Find places' }).click();
+    await soon(() => text(page.locator('#where-status')), (message) => expect(message).toContain('Nothing matches "Atlantis"'));
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('place');
+  }, 30_000);
+
+  it('an editor proposes through the form (the API’s field errors beside the fields), an admin approves it, and a parent finds it', async () => {
+    const editor = await open(PHONE);
+    await editor.goto(`${devhost.url}/editor`);
+    expect(await editor.getByRole('heading', { level: 1 }).textContent()).toBe('Propose a place');
+    const field = (label: string) => editor.getByLabel(label, { exact: true });
+    await field('Editor key').fill(devhost.keys.functionKey);
+    await field('Website').fill('http://not-secure.example');
+    await editor.getByRole('button', { name: 'Propose this place' }).click();
+    // The API's problem+json: an empty name and a website that is not https, each beside its field.
+    await soon(() => text(editor.locator('#name-error')), (message) => expect(message).toBe('Must not be empty'));
+    expect(await text(editor.locator('#website-error'))).toBe('Must be an https URL');
+    expect(await text(editor.locator('#address-error'))).toBe('Give a postcode or place name, or the coordinates below');
+    expect(await field('Name').getAttribute('aria-invalid')).toBe('true');
+    expect(await editor.locator(':focus').getAttribute('id')).toBe('error-summary');
+    await shoot(editor, 'editor-phone-errors');
+
+    await field('Name').fill('Castlefield Play Barn');
+    await field('Postcode or place name').fill('M3 4FP');
+    await field('Indoors or out?').selectOption('indoor');
+    await field('From age').fill('1');
+    await field('To age').fill('8');
+    await field('Free entry').check();
+    await field('Pushchair friendly').check();
+    await field('Café').check();
+    await field('Website').fill('https://castlefield-play.example');
+    await field('Description').fill('Soft play and a sand pit under the railway arches.');
+    const proposed = editor.waitForResponse((response) => response.url().endsWith('/api/places') && response.request().method() === 'POST');
+    await editor.getByRole('button', { name: 'Propose this place' }).click();
+    const answer = await proposed;
+    expect(answer.status()).toBe(202);
+    expect(answer.request().headers()['idempotency-key']).toMatch(/^[0-9a-f-]{32,36}$/);
+    await soon(() => text(editor.locator('#outcome')), (message) => expect(message).toContain('“Castlefield Play Barn”: its location is confirmed'), 20_000);
+    expect(await field('Editor key').inputValue()).toBe(devhost.keys.functionKey);
+    expect(await field('Name').inputValue()).toBe('');
+    expect(await editor.evaluate(`({ session: sessionStorage.getItem('visitplannr.editorKey'), local: localStorage.length, cookie: document.cookie })`)).toEqual({ session: devhost.keys.functionKey, local: 0, cookie: '' });
+    await shoot(editor, 'editor-phone-proposed');
+
+    // A second place, proposed through the API, that the admin rejects with a reason.
+    const doubtful = await propose({ name: 'Car Park Fun Zone', address: 'Knutsford' });
+
+    const admin = await open(DESKTOP);
+    await admin.goto(`${devhost.url}/moderation`);
+    await admin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.functionKey);
+    await admin.getByRole('button', { name: 'Show places' }).click();
+    const item = (name: string) => admin.locator('#moderation-list > li').filter({ has: admin.getByRole('heading', { name, exact: true }) });
+    await item('Castlefield Play Barn').waitFor();
+    const barnText = await text(item('Castlefield Play Barn'));
+    for (const fact of ['M3 4FP', 'Ages 1–8', 'Pushchair friendly, Café', 'Free', 'Soft play']) expect(barnText).toContain(fact);
+    // The editor's key lists places but cannot approve: that takes the master key.
+    await item('Castlefield Play Barn').getByRole('button', { name: 'Approve' }).click();
+    await soon(() => text(admin.locator('#key-error')), (message) => expect(message).toBe('That key was not accepted.'));
+    await admin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.masterKey);
+    await admin.getByRole('button', { name: 'Show places' }).click();
+    await item('Car Park Fun Zone').waitFor();
+    await shoot(admin, 'admin-desktop-list');
+    await item('Car Park Fun Zone').getByRole('button', { name: 'Reject…' }).click();
+    await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
+    await soon(() => text(item('Car Park Fun Zone').locator('.field-error')), (message) => expect(message).toBe('Give a reason: the editor reads it.'));
+    await admin.getByLabel('Why reject “Car Park Fun Zone”?', { exact: true }).fill('Not a place for families: it is a car park.');
+    expect(await item('Car Park Fun Zone').locator('.field-error').isHidden()).toBe(true);
+    await shoot(admin, 'admin-desktop-reject');
+    await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
+    await soon(() => text(admin.locator('#admin-status')), (message) => expect(message).toBe('“Car Park Fun Zone” is rejected.'));
+    await item('Castlefield Play Barn').getByRole('button', { name: 'Approve' }).click();
+    await soon(() => text(admin.locator('#admin-status')), (message) => expect(message).toBe('“Castlefield Play Barn” is approved: parents can find it now.'));
+    expect(await admin.locator('#moderation-list > li').count()).toBe(0);
+    expect(await eventually(() => statusOf(doubtful), (status) => status === 'rejected')).toBe('rejected');
+
+    const phoneAdmin = await open(PHONE);
+    await phoneAdmin.goto(`${devhost.url}/moderation`);
+    await phoneAdmin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.masterKey);
+    await phoneAdmin.getByLabel('Show', { exact: true }).selectOption('rejected');
+    await soon(
+      async () => {
+        await phoneAdmin.getByRole('button', { name: 'Show places' }).click();
+        await soon(() => text(phoneAdmin.locator('#admin-status')), (status) => expect(status).not.toBe('Loading…'));
+        return text(phoneAdmin.locator('#moderation-list'));
+      },
+      (list) => expect(list).toContain('Not a place for families: it is a car park.'),
+    );
+    await shoot(phoneAdmin, 'admin-phone-rejected');
+
+    const parent = await open(PHONE);
+    await parent.goto(`${devhost.url}/`);
+    await parent.getByLabel('Town or postcode', { exact: true }).fill('Manchester');
+    await soon(
+      async () => {
+        await parent.getByRole('button', { name: 'Find places' }).click();
+        await parent.getByRole('heading', { name: 'Places near Manchester' }).waitFor();
+        await settled(parent);
+        return cardNames(parent);
+      },
+      (names) => expect(names).toContain('Castlefield Play Barn'),
+    );
+    expect(await text(cardNamed(parent, 'Castlefield Play Barn').locator('.tags'))).toContain('Ages 1–8');
+  }, 120_000);
+
+  it('the search can be done with the keyboard alone, with the focus visible', async () => {
+    const page = await open(DESKTOP);
+    await page.goto(`${devhost.url}/`);
+    const focused = async () => String(await page.evaluate(`document.activeElement ? document.activeElement.id : ''`));
+    for (let presses = 0; (await focused()) !== 'place' && presses < 10; presses++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe('place');
+    // Reached by keyboard, so :focus-visible holds and the stylesheet draws its 3px outline.
+    expect(await page.locator('#place:focus-visible').count()).toBe(1);
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.keyboard.type('Chester');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Places near Chester' }).waitFor();
+    await settled(page);
+    expect(await cardNames(page)).toEqual(['Chester Zoo']);
+
+    // On to the kind of place, and an arrow key: indoor only, and there is none near Chester.
+    // The date-time field takes a Tab per part (day, month, year, hours, minutes).
+    for (let presses = 0; !(await focused()).startsWith('kind-') && presses < 20; presses++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe('kind-any');
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('kind-indoor');
+    await soon(() => text(page.locator('#results-status')), (status) => expect(status).toBe('No places within 10 km match. Try a wider distance or fewer filters.'));
+    expect(await cards(page).count()).toBe(0);
+    await shoot(page, 'parents-desktop-keyboard');
+  }, 60_000);
+
+  it('makes no request to any other origin, and breaks no rule of its Content-Security-Policy', () => {
+    const origin = new URL(devhost.url).origin;
+    expect(requested.length).toBeGreaterThan(20);
+    expect(requested.filter((url) => new URL(url).origin !== origin)).toEqual([]);
+    expect(policyViolations).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The app's HTTP API as the pages use it: the response shapes README.md documents, and one way of
+ * calling it that turns problem+json answers into {@link ApiProblem}s.
+ */
+
+export type Weather = 'clear' | 'partlyCloudy' | 'cloudy' | 'fog' | 'drizzle' | 'rain' | 'snow' | 'thunder';
+export type PlaceKind = 'indoor' | 'outdoor' | 'mixed';
+export type PlaceStatus = 'proposed' | 'locationValidated' | 'locationRejected' | 'approved' | 'rejected' | 'withdrawn';
+
+export interface AgeRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface NearbyResult {
+  readonly placeId: string;
+  readonly name: string;
+  readonly kind: PlaceKind | null;
+  readonly ageRange: AgeRange | null;
+  readonly free: boolean | null;
+  readonly distanceKm: number;
+  readonly forecast: {
+    readonly time: string;
+    readonly temperatureC: number;
+    readonly precipitationProbability: number | null;
+    readonly weather: Weather;
+    readonly windKph: number;
+  } | null;
+  readonly forecastNote?: string;
+  readonly suitability: { readonly score: number; readonly reason: string };
+}
+
+export interface NearbyAnswer {
+  readonly results: readonly NearbyResult[];
+  readonly attribution: string;
+}
+
+export interface NewestAnswer {
+  readonly results: readonly { readonly placeId: string; readonly name: string; readonly kind?: PlaceKind; readonly approvedAt: string }[];
+}
+
+export interface Located {
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly label: string;
+}
+
+export interface Price {
+  readonly free: boolean;
+  readonly adultGBP?: number;
+  readonly childGBP?: number;
+}
+
+/** A place as editors and admins read it (`GET /api/manage/places`). */
+export interface ManagedPlace {
+  readonly placeId: string;
+  readonly name: string;
+  readonly status: PlaceStatus;
+  readonly version: number;
+  readonly geolocation: { readonly latitude: number; readonly longitude: number } | null;
+  readonly region: string | null;
+  readonly address?: string;
+  readonly kind?: PlaceKind;
+  readonly ageRange?: AgeRange;
+  readonly price?: Price;
+  readonly facilities?: readonly string[];
+  readonly website?: string;
+  readonly description?: string;
+  readonly proposedAt: string;
+  readonly statusReason?: string;
+}
+
+export interface CommandAnswer {
+  readonly placeId: string;
+  readonly status: PlaceStatus;
+  readonly version: number;
+}
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** An answer other than 2xx: the problem document's detail and field errors when it sent one. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors: readonly FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiProblem';
+  }
+}
+
+interface RequestOptions {
+  readonly method?: 'GET' | 'POST';
+  readonly key?: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+/** Calls the API on this origin; resolves with the JSON body of a 2xx answer, rejects with an {@link ApiProblem} otherwise. */
+export async function callApi<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  if (options.key !== undefined) headers['x-functions-key'] = options.key;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? 'GET',
+      headers,
+      ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+      ...(options.signal && { signal: options.signal }),
+      credentials: 'omit',
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiProblem(0, 'The app could not be reached. Check your connection and try again.');
+  }
+  if (response.ok) return (await response.json()) as T;
+  throw await problemOf(response);
+}
+
+async function problemOf(response: Response): Promise<ApiProblem> {
+  if (response.status === 401) return new ApiProblem(401, 'That key was not accepted.');
+  const text = await response.text();
+  try {
+    const problem = JSON.parse(text) as { detail?: unknown; title?: unknown; errors?: unknown };
+    const errors = Array.isArray(problem.errors) ? problem.errors.filter(isFieldError) : [];
+    const message = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `The app answered ${response.status}.`;
+    return new ApiProblem(response.status, message, errors);
+  } catch {
+    return new ApiProblem(response.status, `The app answered ${response.status}.`);
+  }
+}
+
+function isFieldError(value: unknown): value is FieldError {
+  return typeof value === 'object' && value !== null && typeof (value as FieldError).field === 'string' && typeof (value as FieldError).message === 'string';
+}

@@ -1,0 +1,240 @@
+/**
+ * The editors' form: proposes a place with the editor's function key. Field errors from the API's
+ * problem+json are shown next to their fields; every submission carries an Idempotency-Key, reused
+ * only when the very same proposal is sent again (a retry after a lost answer adds nothing).
+ */
+import { ApiProblem, callApi, type CommandAnswer, type FieldError, type ManagedPlace } from './api.js';
+import { byId, h, say } from './dom.js';
+import { FACILITY_LABELS } from './format.js';
+import { keyField } from './keys.js';
+
+const form = byId('proposal', HTMLFormElement);
+const key = keyField('key', 'forget-key', 'visitplannr.editorKey');
+const outcome = byId('outcome', HTMLDivElement);
+const summary = byId('error-summary', HTMLDivElement);
+const errorList = byId('error-list', HTMLUListElement);
+const submit = byId('submit', HTMLButtonElement);
+const free = byId('free', HTMLInputElement);
+const adultPrice = byId('adult-price', HTMLInputElement);
+const childPrice = byId('child-price', HTMLInputElement);
+const latitude = byId('latitude', HTMLInputElement);
+const longitude = byId('longitude', HTMLInputElement);
+const hereStatus = byId('here-status', HTMLParagraphElement);
+const facilities = byId('facilities', HTMLDivElement);
+
+/** The field an API error names (its first path segment) → where its message goes and what to focus. */
+const FIELDS: Readonly<Record<string, { readonly error: string; readonly inputs: readonly string[] }>> = {
+  key: { error: 'key-error', inputs: ['key'] },
+  name: { error: 'name-error', inputs: ['name'] },
+  address: { error: 'address-error', inputs: ['address'] },
+  geolocation: { error: 'geolocation-error', inputs: ['latitude', 'longitude'] },
+  kind: { error: 'kind-error', inputs: ['kind'] },
+  ageRange: { error: 'ageRange-error', inputs: ['age-min', 'age-max'] },
+  price: { error: 'price-error', inputs: ['adult-price', 'child-price'] },
+  facilities: { error: 'facilities-error', inputs: [] },
+  website: { error: 'website-error', inputs: ['website'] },
+  description: { error: 'description-error', inputs: ['description'] },
+};
+
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  key: 'Editor key',
+  name: 'Name',
+  address: 'Postcode or place name',
+  geolocation: 'Coordinates',
+  kind: 'Indoors or out',
+  ageRange: 'Ages',
+  price: 'Price',
+  facilities: 'Facilities',
+  website: 'Website',
+  description: 'Description',
+};
+
+let pending: { body: string; idempotencyKey: string } | undefined;
+
+for (const [value, label] of Object.entries(FACILITY_LABELS)) {
+  const id = `facility-${value}`;
+  facilities.append(h('div', { class: 'check' }, h('input', { id, attrs: { type: 'checkbox', name: 'facilities', value } }), h('label', { text: label, attrs: { for: id } })));
+}
+
+function syncPrices(): void {
+  adultPrice.disabled = free.checked;
+  childPrice.disabled = free.checked;
+  if (free.checked) {
+    adultPrice.value = '';
+    childPrice.value = '';
+  }
+}
+
+/** The trimmed value of a form control. */
+function text(id: string): string {
+  const control = document.getElementById(id);
+  if (control instanceof HTMLInputElement || control instanceof HTMLSelectElement || control instanceof HTMLTextAreaElement) return control.value.trim();
+  throw new Error(`The page has no form control #${id}.`);
+}
+/** A number when the text is one; otherwise the text itself, so the API names what is wrong with it. */
+const numberOrText = (value: string): number | string => (/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : value);
+
+function proposal(): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: text('name') };
+  const [lat, lon] = [latitude.value.trim(), longitude.value.trim()];
+  if (lat !== '' || lon !== '') body.geolocation = { latitude: numberOrText(lat), longitude: numberOrText(lon) };
+  else if (text('address') !== '') body.address = text('address');
+  if (text('kind') !== '') body.kind = text('kind');
+  const [min, max] = [text('age-min'), text('age-max')];
+  if (min !== '' || max !== '') body.ageRange = { min: numberOrText(min === '' ? '0' : min), max: numberOrText(max === '' ? '18' : max) };
+  const [adult, child] = [adultPrice.value.trim(), childPrice.value.trim()];
+  if (free.checked) body.price = { free: true };
+  else if (adult !== '' || child !== '') body.price = { free: false, ...(adult !== '' && { adultGBP: numberOrText(adult) }), ...(child !== '' && { childGBP: numberOrText(child) }) };
+  const chosen = [...facilities.querySelectorAll<HTMLInputElement>('input:checked')].map((box) => box.value);
+  if (chosen.length > 0) body.facilities = chosen;
+  if (text('website') !== '') body.website = text('website');
+  if (text('description') !== '') body.description = text('description');
+  return body;
+}
+
+function clearErrors(): void {
+  summary.hidden = true;
+  errorList.replaceChildren();
+  for (const field of Object.values(FIELDS)) {
+    const message = byId(field.error, HTMLParagraphElement);
+    message.hidden = true;
+    message.textContent = '';
+    for (const input of field.inputs) document.getElementById(input)?.removeAttribute('aria-invalid');
+  }
+}
+
+function showErrors(errors: readonly FieldError[], fallback: string): void {
+  const byField = new Map<string, string[]>();
+  for (const error of errors) {
+    // "Neither coordinates nor an address": said where editors usually answer it, at the address.
+    if (error.field === 'geolocation' && latitude.value.trim() === '' && longitude.value.trim() === '') {
+      byField.set('address', [...(byField.get('address') ?? []), 'give a postcode or place name, or the coordinates below']);
+      continue;
+    }
+    const field = error.field.split('.')[0] ?? '';
+    const known = Object.hasOwn(FIELDS, field) ? field : '';
+    byField.set(known, [...(byField.get(known) ?? []), known === '' && error.field !== '' ? `${error.field} ${error.message}` : error.message]);
+  }
+  if (byField.size === 0) byField.set('', [fallback]);
+  const items: HTMLLIElement[] = [];
+  for (const [field, messages] of byField) {
+    const sentence = capitalise(messages.join('; '));
+    const target = FIELDS[field];
+    if (!target) {
+      items.push(h('li', { text: sentence }));
+      continue;
+    }
+    const message = byId(target.error, HTMLParagraphElement);
+    message.textContent = sentence;
+    message.hidden = false;
+    for (const input of target.inputs) document.getElementById(input)?.setAttribute('aria-invalid', 'true');
+    const focusId = target.inputs[0] ?? facilities.querySelector('input')?.id ?? 'name';
+    const link = h('a', { text: `${FIELD_NAMES[field] ?? field}: ${sentence}`, attrs: { href: `#${focusId}` } });
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      document.getElementById(focusId)?.focus();
+    });
+    items.push(h('li', {}, link));
+  }
+  errorList.replaceChildren(...items);
+  summary.hidden = false;
+  summary.focus();
+}
+
+function capitalise(sentence: string): string {
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
+}
+
+function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+async function propose(): Promise<void> {
+  clearErrors();
+  say(outcome, '');
+  const editorKey = key.value();
+  if (editorKey === '') {
+    showErrors([{ field: 'key', message: 'type your editor key' }], '');
+    return;
+  }
+  const body = proposal();
+  const serialised = JSON.stringify(body);
+  if (pending?.body !== serialised) pending = { body: serialised, idempotencyKey: newIdempotencyKey() };
+  submit.disabled = true;
+  try {
+    const answer = await callApi<CommandAnswer>('/api/places', { method: 'POST', key: editorKey, body, headers: { 'idempotency-key': pending.idempotencyKey } });
+    pending = undefined;
+    const name = typeof body.name === 'string' ? body.name : 'The place';
+    resetPlaceFields();
+    say(outcome, `Thank you: “${name}” was proposed. Its location is being checked; an admin will then review it.`, 'success');
+    outcome.focus();
+    void followStatus(answer.placeId, name, editorKey);
+  } catch (error) {
+    if (!(error instanceof ApiProblem)) throw error;
+    if (error.status === 401) showErrors([{ field: 'key', message: 'that key was not accepted' }], '');
+    else if (error.status === 400) showErrors(error.errors, error.message);
+    else if (error.status === 422) {
+      pending = undefined;
+      showErrors([], 'This proposal could not be told apart from an earlier one; send it again.');
+    } else {
+      say(outcome, error.message, 'error');
+      outcome.focus();
+    }
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+function resetPlaceFields(): void {
+  const keep = byId('key', HTMLInputElement).value;
+  form.reset();
+  byId('key', HTMLInputElement).value = keep;
+  syncPrices();
+}
+
+/** Follows the new place until its location is checked, so the editor learns whether it was accepted. */
+async function followStatus(placeId: string, name: string, editorKey: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    let place: ManagedPlace;
+    try {
+      place = await callApi<ManagedPlace>(`/api/manage/places/${encodeURIComponent(placeId)}`, { key: editorKey });
+    } catch {
+      continue;
+    }
+    if (place.status === 'locationValidated') {
+      say(outcome, `“${name}”: its location is confirmed. It now waits for an admin to approve it.`, 'success');
+      return;
+    }
+    if (place.status === 'locationRejected') {
+      say(outcome, `“${name}”: the location was not accepted. ${place.statusReason ?? ''}`.trim(), 'error');
+      return;
+    }
+    if (place.status !== 'proposed') return;
+  }
+}
+
+async function useHere(): Promise<void> {
+  if (!('geolocation' in navigator)) {
+    say(hereStatus, 'This browser cannot share its location.', 'error');
+    return;
+  }
+  say(hereStatus, 'Finding where you are…');
+  try {
+    const position = await new Promise<GeolocationPosition>((resolve, reject) => navigator.geolocation.getCurrentPosition(resolve, reject, { enableHighAccuracy: true, timeout: 15_000 }));
+    latitude.value = position.coords.latitude.toFixed(5);
+    longitude.value = position.coords.longitude.toFixed(5);
+    say(hereStatus, 'Coordinates filled in from where you are.', 'success');
+  } catch {
+    say(hereStatus, 'Your location could not be found. Type the coordinates or an address instead.', 'error');
+  }
+}
+
+free.addEventListener('change', syncPrices);
+byId('here', HTMLButtonElement).addEventListener('click', () => void useHere());
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void propose();
+});
+syncPrices();

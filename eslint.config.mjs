@@ -32,7 +32,7 @@ const impureSyntax = [
 const orchestratorFiles = ['functions/**/*.orchestration.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.devhost/**', 'web/**/*.js', 'jest.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.devhost/**', 'web/**/*.js', 'jest.config.js', 'jest.reliability.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -105,6 +105,11 @@ export default tseslint.config(
       // jest's asymmetric matchers (expect.any, expect.objectContaining) are typed `any`.
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
+  },
+  {
+    // The pages' scripts run in the browser (typed by web/tsconfig.json, which has the DOM and no Node).
+    files: ['web/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['**/*.mjs'],

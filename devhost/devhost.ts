@@ -2,7 +2,9 @@ import { CosmosClient } from '@azure/cosmos';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCosmosContainers } from '../shared/cosmos/cosmosClient';
-import { localCosmosClientOptions, startLocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
+import { localCosmosClientOptions } from './cosmos/localCosmosEndpoint';
+import { startRestartableCosmos } from './cosmos/restartableCosmos';
+import { controlRoute, testControlsEnabled } from './control';
 import { DURABLE_TRIGGER_TYPES, readDurableTaskOptions, startDurable, usesDurable, withDurableClientInput, type RunningDurable } from './durable';
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
@@ -12,11 +14,12 @@ import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
-import { startAzurite } from './storage/azurite';
+import { superviseAzurite } from './storage/azuriteSupervisor';
 import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
+import { startLocalGeocoders } from './geocoding/localGeocoders';
 import { startLocalOpenMeteo } from './weather/localOpenMeteo';
 
 export interface DevhostOptions {
@@ -30,7 +33,7 @@ export interface DevhostOptions {
   readonly fresh?: boolean;
   /** More compiled function modules to load beside the app's (test fixtures). */
   readonly extraModules?: readonly string[];
-  /** Serve forecasts from a local Open-Meteo-compatible server instead of the real API. */
+  /** Serve forecasts and geocoding from local stand-ins of the real APIs: no network needed. */
   readonly offline?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -42,6 +45,8 @@ export interface Devhost {
   readonly functions: readonly string[];
   /** The local forecast server the app is pointed at, when offline. */
   readonly weatherUrl?: string;
+  /** The local geocoders the app is pointed at, when offline. */
+  readonly geocoderUrls?: { readonly postcodes: string; readonly placeNames: string };
   stop(): Promise<void>;
 }
 
@@ -68,21 +73,25 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   };
 
   try {
-    // Azurite is a child process that ends with the devhost, even when the devhost is killed.
-    const azurite = await startAzurite({ location: join(dataDir, 'azurite') });
+    // Azurite is a child process that ends with the devhost, even when the devhost is killed; if it
+    // ends on its own, it is started again on the same ports (azuriteSupervisor.ts).
+    const azurite = await superviseAzurite({ location: join(dataDir, 'azurite'), logger, pidFile: join(dataDir, 'azurite.pid') });
     running.push(azurite);
-    const cosmos = await startLocalCosmosEndpoint({ persistDir: join(dataDir, 'cosmos') });
+    // Restartable in place (same port, same data) for the test control route.
+    const cosmos = await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') });
     running.push({ stop: () => cosmos.close() });
     const databaseName = settings.values.COSMOS_DATABASE ?? 'visitplannr';
     const client = new CosmosClient(localCosmosClientOptions(cosmos));
     await ensureCosmosContainers(client, databaseName);
     client.dispose();
 
-    let offlineWeather: Record<string, string> = {};
+    let offlineServices: Record<string, string> = {};
     if (options.offline) {
       const weather = await startLocalOpenMeteo();
       running.push(weather);
-      offlineWeather = { WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url };
+      const geocoders = await startLocalGeocoders();
+      running.push(geocoders);
+      offlineServices = { WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url, POSTCODES_BASE_URL: geocoders.postcodesUrl, GEOCODER_BASE_URL: geocoders.placeNamesUrl };
     }
 
     // The app reads its settings from the environment, as in Azure: local.settings.json, then the
@@ -93,7 +102,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       { AzureWebJobsStorage: azurite.connectionString, COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName },
       pickDefined(env),
       // --offline is asked for on this run, so it beats the settings file and the environment.
-      offlineWeather,
+      offlineServices,
     );
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
@@ -130,7 +139,11 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       app.registrations,
       { port: options.port, routePrefix: readRoutePrefix(options.appRoot), keys, corsOrigins: settings.corsOrigins },
       logger,
-      [...eventGrid.routes, ...(durable?.routes ?? [])],
+      [
+        ...(testControlsEnabled(process.env) ? [controlRoute(keys, { restartCosmos: (downMs) => cosmos.restart(downMs) }, logger)] : []),
+        ...eventGrid.routes,
+        ...(durable?.routes ?? []),
+      ],
     );
     httpAddress.url = http.url;
     running.push({ stop: () => http.close() });
@@ -150,7 +163,8 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       keys,
       keysFile,
       functions: app.registrations.map((registration) => registration.metadata.name),
-      ...(offlineWeather.WEATHER_BASE_URL !== undefined && { weatherUrl: offlineWeather.WEATHER_BASE_URL }),
+      ...(offlineServices.WEATHER_BASE_URL !== undefined && { weatherUrl: offlineServices.WEATHER_BASE_URL }),
+      ...(offlineServices.POSTCODES_BASE_URL !== undefined && offlineServices.GEOCODER_BASE_URL !== undefined && { geocoderUrls: { postcodes: offlineServices.POSTCODES_BASE_URL, placeNames: offlineServices.GEOCODER_BASE_URL } }),
       stop: stopAll,
     };
   } catch (error) {

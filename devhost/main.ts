@@ -62,12 +62,14 @@ async function main(): Promise<void> {
       `Visit Plannr is running at ${devhost.url}`,
       '',
       `Functions: ${devhost.functions.join(', ')}`,
+      `  parents    ${devhost.url}/   editors ${devhost.url}/editor   admins ${devhost.url}/admin`,
       `  health     ${devhost.url}/api/health`,
       `  propose    POST ${devhost.url}/api/places   (header x-functions-key: ${devhost.keys.functionKey})`,
       `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
       devhost.weatherUrl === undefined
         ? `Forecasts: ${process.env.WEATHER_PROVIDER ?? 'open-meteo'}${process.env.WEATHER_BASE_URL ? ` at ${process.env.WEATHER_BASE_URL}` : ''} (--offline serves them locally)`
         : `Forecasts: local (offline), from the Open-Meteo-compatible server at ${devhost.weatherUrl}/v1/forecast`,
+      ...(devhost.geocoderUrls === undefined ? [] : [`Geocoding: local (offline), postcodes.io stand-in at ${devhost.geocoderUrls.postcodes}, Open-Meteo geocoding stand-in at ${devhost.geocoderUrls.placeNames}`]),
       '',
     ].join('\n'),
   );

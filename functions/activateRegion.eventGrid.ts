@@ -2,7 +2,8 @@ import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { appServices } from '../shared/appServices';
 import { activateRegion, type RegionActivationDeps } from '../shared/application/activateRegion';
-import { parseDeliveredEvent, readDeliveredEvent } from '../shared/publishing/deliveredEvent';
+import { errorSummary, withCorrelation } from '../shared/logging';
+import { parseDeliveredEventOrLog, readDeliveredEvent } from '../shared/publishing/deliveredEvent';
 import { isRegion } from '../shared/regions/region';
 
 const validatedData = z.object({ region: z.string().refine(isRegion, { error: 'must be a geohash' }) });
@@ -13,16 +14,26 @@ const validatedData = z.object({ region: z.string().refine(isRegion, { error: 'm
  */
 export function activateRegionHandler(deps: RegionActivationDeps) {
   return async (event: unknown, context: InvocationContext): Promise<void> => {
-    const delivered = parseDeliveredEvent(event);
+    const delivered = parseDeliveredEventOrLog(event, context);
+    const log = withCorrelation(context, delivered.metadata.correlationId);
     if (delivered.eventType !== 'PlaceLocationValidated') {
-      context.warn(`activateRegion ignores ${delivered.eventType} event ${delivered.id} (check the subscription's filter).`);
+      log.warn('EventIgnored', { eventType: delivered.eventType, eventId: delivered.id, streamId: delivered.streamId, reason: "not PlaceLocationValidated: check the subscription's filter" });
       return;
     }
-    const { region } = validatedData.parse((await readDeliveredEvent(deps.eventStore, delivered)).data);
-    const outcome = await activateRegion(deps, region, { eventId: delivered.id, correlationId: delivered.metadata.correlationId });
-    context.log(
-      `Region ${region}: ${outcome.activatedByThisEvent ? 'activated by' : 'already active before'} event ${delivered.id}${outcome.refreshRequested ? '; forecast refresh requested' : ''}.`,
-    );
+    try {
+      const { region } = validatedData.parse((await readDeliveredEvent(deps.eventStore, delivered)).data);
+      const outcome = await activateRegion(deps, region, { eventId: delivered.id, correlationId: delivered.metadata.correlationId });
+      log.info('RegionActivation', {
+        region,
+        outcome: outcome.activatedByThisEvent ? 'activatedByThisEvent' : 'alreadyActive',
+        refreshRequested: outcome.refreshRequested,
+        eventId: delivered.id,
+      });
+    } catch (error) {
+      // Thrown on, so Event Grid delivers the event again later.
+      log.warn('RegionActivationFailed', { eventId: delivered.id, streamId: delivered.streamId, error: errorSummary(error) });
+      throw error;
+    }
   };
 }
 

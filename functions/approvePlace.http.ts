@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { appServices } from '../shared/appServices';
 import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse } from '../shared/http/placeResponses';
+import { commandResponse, logCommand } from '../shared/http/placeResponses';
 import { originOf, placeIdParam, readJsonBody } from '../shared/http/request';
 
 /** POST /api/places/{id}/approve: an admin approves a place whose location was validated. */
@@ -11,14 +11,16 @@ export function approvePlaceHandler(deps: PlaceCommandDeps): HttpHandler {
     const placeId = placeIdParam(request);
     await readJsonBody(request, { allowEmpty: true });
     const now = deps.clock().toISOString();
-    const outcome = await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now } }, originOf(request, context));
+    const origin = originOf(request, context);
+    const outcome = await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now } }, origin);
+    logCommand(context, origin, 'ApprovePlace', outcome);
     return commandResponse(outcome, 200);
   });
 }
 
 app.http('approvePlace', {
   methods: ['POST'],
-  route: 'places/{id}/approve',
+  route: 'api/places/{id}/approve',
   authLevel: 'admin',
   handler: (request, context) => approvePlaceHandler(appServices())(request, context),
 });

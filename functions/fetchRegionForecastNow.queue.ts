@@ -1,7 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { appServices } from '../shared/appServices';
 import { refreshRegionNow, type ForecastRefreshDeps } from '../shared/application/refreshForecasts';
-import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest } from '../shared/queues/forecastRefreshRequests';
+import { errorSummary, withCorrelation } from '../shared/logging';
+import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../shared/queues/forecastRefreshRequests';
 
 /**
  * forecast-refresh-requests → the region's forecast fetched and recorded now (a newly activated
@@ -11,13 +12,41 @@ import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest } from '../shared/q
  */
 export function fetchRegionForecastNowHandler(deps: () => ForecastRefreshDeps) {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-    const request = parseForecastRefreshRequest(message);
-    const outcome = await refreshRegionNow(deps(), request);
-    const text = { updated: 'forecast updated', failed: 'fetch failed (recorded as ForecastFetchFailed; the next cycle retries)', alreadyFresh: 'already fresh, nothing to do' }[outcome];
-    const line = `Region ${request.region} (${request.reason}, correlation ${request.correlationId}): ${text}.`;
-    if (outcome === 'failed') context.warn(line);
-    else context.log(line);
+    let request: ForecastRefreshRequest;
+    try {
+      request = parseForecastRefreshRequest(message);
+    } catch (error) {
+      // Thrown on: after maxDequeueCount tries the message rests in the poison queue.
+      withCorrelation(context, correlationIdOfMessage(message) ?? 'unknown').error('ForecastRequestMalformed', { queue: FORECAST_REFRESH_QUEUE, error: errorSummary(error) });
+      throw error;
+    }
+    const log = withCorrelation(context, request.correlationId);
+    const started = Date.now();
+    let outcome: Awaited<ReturnType<typeof refreshRegionNow>>;
+    try {
+      outcome = await refreshRegionNow(deps(), request);
+    } catch (error) {
+      // The event store refused: thrown on, so the queue delivers the message again (5 tries, then poison).
+      log.warn('ForecastFetchNowFailed', { region: request.region, durationMs: Date.now() - started, error: errorSummary(error) });
+      throw error;
+    }
+    // failed: recorded as ForecastFetchFailed; the next scheduled cycle tries again.
+    const fields = { region: request.region, reason: request.reason, outcome, requestedAt: request.requestedAt, durationMs: Date.now() - started };
+    if (outcome === 'failed') log.warn('ForecastFetchNow', fields);
+    else log.info('ForecastFetchNow', fields);
   };
+}
+
+function correlationIdOfMessage(message: unknown): string | undefined {
+  let value: unknown = message;
+  if (typeof message === 'string') {
+    try {
+      value = JSON.parse(message);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof value === 'object' && value !== null && 'correlationId' in value && typeof value.correlationId === 'string' ? value.correlationId.slice(0, 200) : undefined;
 }
 
 app.storageQueue('fetchRegionForecastNow', {

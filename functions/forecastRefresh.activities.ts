@@ -2,7 +2,9 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { appServices } from '../shared/appServices';
+import { BATCH_METRIC, batchMetricFields, REGION_FAILED_METRIC } from '../shared/application/forecastRefreshMetrics';
 import { planForecastCycle, refreshForecastBatch, type BatchOutcome, type CyclePlan, type ForecastRefreshDeps } from '../shared/application/refreshForecasts';
+import { errorSummary, withCorrelation } from '../shared/logging';
 import { isRegion } from '../shared/regions/region';
 import { BATCH_ACTIVITY, PLAN_ACTIVITY } from './forecastRefresh.orchestration';
 
@@ -22,8 +24,10 @@ function forecastDeps(): ForecastRefreshDeps {
 export function planForecastRefreshHandler(deps: () => ForecastRefreshDeps) {
   return async (input: unknown, context: InvocationContext): Promise<CyclePlan> => {
     const { cycleId, at } = planInput.parse(input);
+    // The cycle id is the correlation id of everything the cycle does (its events carry it too).
+    const log = withCorrelation(context, cycleId);
     const plan = await planForecastCycle(deps(), new Date(at));
-    context.log(`Forecast refresh ${cycleId}: ${plan.due} regions due, ${plan.due - plan.deferred} planned in ${plan.batches.length} requests, ${plan.deferred} deferred (allowance ${plan.allowance}).`);
+    log.info('ForecastRefreshPlanned', { cycle: cycleId, due: plan.due, planned: plan.due - plan.deferred, batches: plan.batches.length, deferred: plan.deferred, allowance: plan.allowance, source: plan.source });
     return plan;
   };
 }
@@ -31,20 +35,31 @@ export function planForecastRefreshHandler(deps: () => ForecastRefreshDeps) {
 export function refreshForecastBatchHandler(deps: () => ForecastRefreshDeps) {
   return async (input: unknown, context: InvocationContext): Promise<BatchOutcome> => {
     const { cycleId, regions } = batchInput.parse(input);
+    const log = withCorrelation(context, cycleId);
     let outcome: BatchOutcome;
     try {
       outcome = await refreshForecastBatch(deps(), cycleId, regions);
     } catch (error) {
       // Whatever went wrong is this batch's outcome, not a failed activity: the orchestrator's fan-out
       // (Task.all) would otherwise lose the other batches of its wave.
-      const reason = `The batch failed: ${error instanceof Error ? error.message : String(error)}`;
-      outcome = { updated: [], alreadyRecorded: [], providerMs: 0, failed: regions.map(({ region }) => ({ region, reason })) };
+      const reason = `The batch failed: ${errorSummary(error)}`;
+      log.error('ForecastRefreshBatchFailed', { cycle: cycleId, regions: regions.length, reason }, error);
+      outcome = { updated: [], alreadyRecorded: [], providerMs: 0, requestMs: [], failed: regions.map(({ region }) => ({ region, reason })) };
     }
     // One line per batch in a fixed shape, so Application Insights can chart it (see docs/operations.md).
-    context.log(
-      `ForecastRefreshBatch cycle=${cycleId} regions=${regions.length} updated=${outcome.updated.length} failed=${outcome.failed.length} alreadyRecorded=${outcome.alreadyRecorded.length} providerMs=${outcome.providerMs}`,
+    log.info(
+      BATCH_METRIC,
+      batchMetricFields({
+        cycleId,
+        regions: regions.length,
+        updated: outcome.updated.length,
+        failed: outcome.failed.length,
+        alreadyRecorded: outcome.alreadyRecorded.length,
+        providerMs: outcome.providerMs,
+        requestMs: outcome.requestMs ?? [],
+      }),
     );
-    for (const { region, reason } of outcome.failed) context.warn(`Forecast for region ${region} failed in ${cycleId}: ${reason}`);
+    for (const { region, reason } of outcome.failed) log.warn(REGION_FAILED_METRIC, { cycle: cycleId, region, reason });
     return outcome;
   };
 }

@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { problemResponse } from '../shared/http/problem';
 import { withProblemDetails } from '../shared/http/httpHandler';
+import { withCorrelation } from '../shared/logging';
 import { FORECAST_REFRESH_INSTANCE_ID, FORECAST_REFRESH_ORCHESTRATION, type CycleInput } from './forecastRefresh.orchestration';
 
 /** States in which the singleton is alive (or deliberately paused): ensuring it then does nothing. */
@@ -51,8 +52,9 @@ app.timer('ensureForecastRefresh', {
   runOnStartup: true,
   extraInputs: [df.input.durableClient()],
   handler: async (_timer: Timer, context: InvocationContext) => {
+    // A timer run has no cause but itself: its invocation id is its correlation id.
     const outcome = await ensureForecastRefresh(df.getClient(context));
-    if (outcome !== 'running') context.log(`Forecast refresh orchestration ${outcome} (instance ${FORECAST_REFRESH_INSTANCE_ID}).`);
+    if (outcome !== 'running') withCorrelation(context, context.invocationId).info('ForecastRefreshEnsured', { outcome, instanceId: FORECAST_REFRESH_INSTANCE_ID });
   },
 });
 
@@ -82,7 +84,7 @@ function iso(value: unknown): string | null {
 
 app.http('forecastRefreshStatus', {
   methods: ['GET'],
-  route: 'ops/forecast-refresh',
+  route: 'api/ops/forecast-refresh',
   authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
   handler: withProblemDetails((_request: HttpRequest, context: InvocationContext) => forecastRefreshStatusHandler(df.getClient(context))),

@@ -1,7 +1,9 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import { CYCLE_METRIC, cycleMetricFields, type CycleMetricInput } from '../shared/application/forecastRefreshMetrics';
 import type { BatchOutcome, CyclePlan } from '../shared/application/refreshForecasts';
 import { nextCycleAt } from '../shared/forecasts/refreshPlan';
+import { withCorrelation } from '../shared/logging';
 
 /** The one refresh orchestration: a fixed id is what makes it a singleton. */
 export const FORECAST_REFRESH_INSTANCE_ID = 'forecast-refresh';
@@ -87,6 +89,28 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
     nextRunAt: null,
   };
   context.df.setCustomStatus(status);
+  // Provider request times of the whole cycle, for its latency percentiles (rebuilt the same on every replay).
+  const requestMs: number[] = [];
+  /**
+   * One summary line per cycle, when it ends. Only on the episode that first gets there: a replay runs
+   * this code again, and `isReplaying` (set from the history) is the documented guard against
+   * logging twice. It changes no decision, so the orchestrator stays deterministic.
+   */
+  const logCycleEnd = (outcome: CycleMetricInput['outcome'], ended: ForecastRefreshStatus) => {
+    if (context.df.isReplaying) return;
+    withCorrelation(context, cycleId).info(
+      CYCLE_METRIC,
+      cycleMetricFields({
+        ...ended,
+        cycleId,
+        outcome,
+        batches: ended.requests,
+        requestMs,
+        cycleMs: context.df.currentUtcDateTime.getTime() - started.getTime(),
+        failedRegions: ended.failedRegions.map(({ region }) => region),
+      }),
+    );
+  };
 
   let plan: CyclePlan;
   try {
@@ -94,7 +118,9 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
   } catch (error) {
     // The views could not be read (e.g. Cosmos unavailable): try again soon rather than end the singleton.
     const nextRunAt = nextCycleAt(started, PLAN_FAILURE_RETRY_MINUTES);
-    context.df.setCustomStatus({ ...status, phase: 'waiting', planError: clip(firstLine(error)), nextRunAt: nextRunAt.toISOString() });
+    const waiting: ForecastRefreshStatus = { ...status, phase: 'waiting', planError: clip(firstLine(error)), nextRunAt: nextRunAt.toISOString() };
+    context.df.setCustomStatus(waiting);
+    logCycleEnd('planFailed', waiting);
     yield context.df.createTimer(nextRunAt);
     context.df.continueAsNew({ cycle: input.cycle + 1 } satisfies CycleInput);
     return undefined;
@@ -122,12 +148,14 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
       });
     }
     status = outcomes.reduce(tally, status);
+    for (const outcome of outcomes) requestMs.push(...(outcome.requestMs ?? []));
     context.df.setCustomStatus(status);
   }
 
   const nextRunAt = nextCycleAt(started, plan.refreshMinutes);
   status = { ...status, phase: 'waiting', nextRunAt: nextRunAt.toISOString() };
   context.df.setCustomStatus(status);
+  logCycleEnd('completed', status);
   yield context.df.createTimer(nextRunAt);
   context.df.continueAsNew({ cycle: input.cycle + 1 } satisfies CycleInput);
   return undefined;

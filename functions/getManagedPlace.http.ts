@@ -18,7 +18,7 @@ export function getManagedPlaceHandler(deps: QueryDeps): HttpHandler {
 
 app.http('getManagedPlace', {
   methods: ['GET'],
-  route: 'manage/places/{id}',
+  route: 'api/manage/places/{id}',
   authLevel: 'function',
   handler: (request, context) => getManagedPlaceHandler(appServices())(request, context),
 });

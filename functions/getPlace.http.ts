@@ -14,7 +14,7 @@ export function getPlaceHandler(deps: QueryDeps): HttpHandler {
 
 app.http('getPlace', {
   methods: ['GET'],
-  route: 'places/{id}',
+  route: 'api/places/{id}',
   authLevel: 'anonymous',
   handler: (request, context) => getPlaceHandler(appServices())(request, context),
 });

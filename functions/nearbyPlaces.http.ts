@@ -13,7 +13,7 @@ export function nearbyPlacesHandler(deps: QueryDeps): HttpHandler {
 
 app.http('nearbyPlaces', {
   methods: ['GET'],
-  route: 'places/nearby',
+  route: 'api/places/nearby',
   authLevel: 'anonymous',
   handler: (request, context) => nearbyPlacesHandler(appServices())(request, context),
 });

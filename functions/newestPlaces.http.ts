@@ -14,7 +14,7 @@ export function newestPlacesHandler(deps: QueryDeps): HttpHandler {
 
 app.http('newestPlaces', {
   methods: ['GET'],
-  route: 'places/newest',
+  route: 'api/places/newest',
   authLevel: 'anonymous',
   handler: (request, context) => newestPlacesHandler(appServices())(request, context),
 });

@@ -3,25 +3,40 @@ import { appServices } from '../shared/appServices';
 import { projectEvents, type ProjectionDeps } from '../shared/application/projectEvents';
 import { fromDocument } from '../shared/cosmos/cosmosEventStore';
 import type { RecordedEvent } from '../shared/eventSourcing/event';
+import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/logging';
 import { deadLetterOf } from '../shared/views/deadLetters';
 
 /**
  * Change feed of `events` → read models in `views`. A document that is not an event at all is
  * dead-lettered; a failure of the store throws, so the batch is retried and the lease stays put.
+ * A batch carries many correlation ids: its lines list them all (`correlationIds=a,b,…`).
  */
 export function projectEventsHandler(deps: ProjectionDeps) {
   return async (documents: unknown[], context: InvocationContext): Promise<void> => {
+    const log = withCorrelation(context, correlationIdsOf(documents));
     const events: RecordedEvent[] = [];
     for (const document of documents) {
       try {
         events.push(fromDocument(document));
       } catch (error) {
-        await deps.deadLetters.record(deadLetterOf('projections', document as { streamId?: unknown; version?: unknown }, `Not an event document: ${(error as Error).message}`, deps.clock()));
+        const reason = `Not an event document: ${errorSummary(error)}`;
+        await deps.deadLetters.record(deadLetterOf('projections', document as { streamId?: unknown; version?: unknown }, reason, deps.clock()));
+        log.warn('ProjectionDeadLettered', { document: documentId(document), reason });
       }
     }
-    const outcome = await projectEvents(deps, events);
-    context.log(`Projected ${events.length} event(s) of ${outcome.streams} stream(s); ${outcome.deadLettered} dead-lettered.`);
+    try {
+      const outcome = await projectEvents(deps, events);
+      log.info('EventsProjected', { events: events.length, streams: outcome.streams, deadLettered: outcome.deadLettered, lagMs: changeFeedLagMs(documents, deps.clock()) });
+    } catch (error) {
+      // Thrown on: the batch is retried and the lease stays where it is.
+      log.warn('ProjectionFailed', { events: events.length, error: errorSummary(error) });
+      throw error;
+    }
   };
+}
+
+function documentId(document: unknown): string {
+  return typeof document === 'object' && document !== null && 'id' in document && typeof document.id === 'string' ? document.id : '(no id)';
 }
 
 app.cosmosDB('projectEvents', {

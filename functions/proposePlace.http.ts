@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { appServices } from '../shared/appServices';
 import { proposePlace, type PlaceCommandDeps } from '../shared/application/placeCommands';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse } from '../shared/http/placeResponses';
+import { commandResponse, logCommand } from '../shared/http/placeResponses';
 import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/http/request';
 import { parseProposal } from '../shared/places/placeInput';
 
@@ -11,14 +11,16 @@ export function proposePlaceHandler(deps: PlaceCommandDeps): HttpHandler {
   return withProblemDetails(async (request, context) => {
     const idempotencyKey = idempotencyKeyHeader(request);
     const proposal = parseProposal(await readJsonBody(request));
-    const outcome = await proposePlace(deps, proposal, originOf(request, context), idempotencyKey);
+    const origin = originOf(request, context);
+    const outcome = await proposePlace(deps, proposal, origin, idempotencyKey);
+    logCommand(context, origin, 'ProposePlace', outcome);
     return commandResponse(outcome, 202);
   });
 }
 
 app.http('proposePlace', {
   methods: ['POST'],
-  route: 'places',
+  route: 'api/places',
   authLevel: 'function',
   handler: (request, context) => proposePlaceHandler(appServices())(request, context),
 });

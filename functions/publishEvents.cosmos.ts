@@ -1,18 +1,28 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { appServices } from '../shared/appServices';
+import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/logging';
 import type { EventPublisher } from '../shared/publishing/eventPublisher';
 import { publishChanges } from '../shared/publishing/publishChanges';
 
 /**
  * Change feed of `events` → the Event Grid topic (the outbox relay). A failure to publish throws, so
- * the batch is retried and the lease does not move past an unpublished event.
+ * the batch is retried and the lease does not move past an unpublished event. A batch carries many
+ * correlation ids: its lines list them all (`correlationIds=a,b,…`).
  */
 export function publishEventsHandler(deps: { readonly eventPublisher: EventPublisher }) {
   return async (documents: unknown[], context: InvocationContext): Promise<void> => {
-    const { published, skipped } = await publishChanges(deps.eventPublisher, documents, {
-      onSkipped: (id, reason) => context.warn(`Not published: document ${id} is not an event (${reason}).`),
-    });
-    context.log(`Published ${published} event(s)${skipped > 0 ? `; skipped ${skipped} document(s) that are not events` : ''}.`);
+    const log = withCorrelation(context, correlationIdsOf(documents));
+    const started = Date.now();
+    try {
+      const { published, skipped } = await publishChanges(deps.eventPublisher, documents, {
+        onSkipped: (id, reason) => log.warn('EventNotPublished', { document: id, reason: `not an event: ${reason}` }),
+      });
+      log.info('EventsPublished', { published, skipped, durationMs: Date.now() - started, lagMs: changeFeedLagMs(documents, new Date()) });
+    } catch (error) {
+      // Thrown on: the change feed retries the batch (events already accepted go again, same ids).
+      log.warn('PublishFailed', { documents: documents.length, durationMs: Date.now() - started, error: errorSummary(error) });
+      throw error;
+    }
   };
 }
 

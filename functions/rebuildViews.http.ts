@@ -3,20 +3,24 @@ import { appServices } from '../shared/appServices';
 import type { ProjectionDeps } from '../shared/application/projectEvents';
 import { rebuildViews } from '../shared/application/rebuildViews';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { correlationIdOf } from '../shared/http/request';
+import { withCorrelation } from '../shared/logging';
 
 /** POST /api/ops/rebuild-views (admin): replays every event into empty read models. */
 export function rebuildViewsHandler(deps: ProjectionDeps): HttpHandler {
-  return withProblemDetails(async (_request, context) => {
+  return withProblemDetails(async (request, context) => {
+    const log = withCorrelation(context, correlationIdOf(request, context.invocationId));
     const started = Date.now();
+    log.info('ViewsRebuildStarted');
     const outcome = await rebuildViews(deps);
-    context.log(`Rebuilt the views from ${outcome.events} event(s) in ${Date.now() - started} ms.`);
+    log.info('ViewsRebuilt', { events: outcome.events, durationMs: Date.now() - started });
     return { status: 200, jsonBody: { ...outcome, durationMs: Date.now() - started } };
   });
 }
 
 app.http('rebuildViews', {
   methods: ['POST'],
-  route: 'ops/rebuild-views',
+  route: 'api/ops/rebuild-views',
   authLevel: 'admin',
   handler: (request, context) => rebuildViewsHandler(appServices())(request, context),
 });

@@ -17,7 +17,7 @@ export function regionForecastHandler(deps: QueryDeps): HttpHandler {
 
 app.http('regionForecast', {
   methods: ['GET'],
-  route: 'regions/{region}/forecast',
+  route: 'api/regions/{region}/forecast',
   authLevel: 'anonymous',
   handler: (request, context) => regionForecastHandler(appServices())(request, context),
 });

@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { appServices } from '../shared/appServices';
 import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse } from '../shared/http/placeResponses';
+import { commandResponse, logCommand } from '../shared/http/placeResponses';
 import { originOf, placeIdParam, readJsonBody } from '../shared/http/request';
 import { parseReason } from '../shared/places/placeInput';
 
@@ -12,14 +12,16 @@ export function rejectPlaceHandler(deps: PlaceCommandDeps): HttpHandler {
     const placeId = placeIdParam(request);
     const reason = parseReason(await readJsonBody(request));
     const now = deps.clock().toISOString();
-    const outcome = await executePlaceCommand(deps, { type: 'RejectPlace', data: { placeId, reason, now } }, originOf(request, context));
+    const origin = originOf(request, context);
+    const outcome = await executePlaceCommand(deps, { type: 'RejectPlace', data: { placeId, reason, now } }, origin);
+    logCommand(context, origin, 'RejectPlace', outcome);
     return commandResponse(outcome, 200);
   });
 }
 
 app.http('rejectPlace', {
   methods: ['POST'],
-  route: 'places/{id}/reject',
+  route: 'api/places/{id}/reject',
   authLevel: 'admin',
   handler: (request, context) => rejectPlaceHandler(appServices())(request, context),
 });

@@ -2,7 +2,8 @@ import { app, type InvocationContext } from '@azure/functions';
 import { appServices } from '../shared/appServices';
 import { validatePlaceLocation, type LocationValidationDeps } from '../shared/application/validatePlaceLocation';
 import { PLACE_STREAM_PREFIX } from '../shared/places/place';
-import { parseDeliveredEvent } from '../shared/publishing/deliveredEvent';
+import { errorSummary, withCorrelation } from '../shared/logging';
+import { parseDeliveredEventOrLog } from '../shared/publishing/deliveredEvent';
 
 /**
  * Event Grid `VisitPlannr.PlaceProposed` → the place's location validated (with its region) or
@@ -10,14 +11,21 @@ import { parseDeliveredEvent } from '../shared/publishing/deliveredEvent';
  */
 export function validatePlaceLocationHandler(deps: LocationValidationDeps) {
   return async (event: unknown, context: InvocationContext): Promise<void> => {
-    const delivered = parseDeliveredEvent(event);
+    const delivered = parseDeliveredEventOrLog(event, context);
+    const log = withCorrelation(context, delivered.metadata.correlationId);
     if (delivered.eventType !== 'PlaceProposed' || !delivered.streamId.startsWith(PLACE_STREAM_PREFIX)) {
-      context.warn(`validatePlaceLocation ignores ${delivered.eventType} event ${delivered.id} of ${delivered.streamId} (check the subscription's filter).`);
+      log.warn('EventIgnored', { eventType: delivered.eventType, eventId: delivered.id, streamId: delivered.streamId, reason: "not PlaceProposed: check the subscription's filter" });
       return;
     }
     const placeId = delivered.streamId.slice(PLACE_STREAM_PREFIX.length);
-    const outcome = await validatePlaceLocation(deps, placeId, { eventId: delivered.id, correlationId: delivered.metadata.correlationId });
-    context.log(`Place ${placeId}: location ${outcome} (event ${delivered.id}, correlation ${delivered.metadata.correlationId}).`);
+    try {
+      const outcome = await validatePlaceLocation(deps, placeId, { eventId: delivered.id, correlationId: delivered.metadata.correlationId });
+      log.info('PlaceLocationChecked', { placeId, outcome, eventId: delivered.id });
+    } catch (error) {
+      // Thrown on, so Event Grid delivers the event again later (a geocoder fault, a lagging read).
+      log.warn('PlaceLocationCheckFailed', { placeId, eventId: delivered.id, error: errorSummary(error) });
+      throw error;
+    }
   };
 }
 

@@ -6,7 +6,8 @@ import type { ProjectionDeps } from './application/projectEvents';
 import { CosmosDeadLetterStore } from './cosmos/cosmosDeadLetterStore';
 import { CosmosViewStore } from './cosmos/cosmosViewStore';
 import { loadConfig, type AppConfig } from './config';
-import type { HealthCheck } from './health';
+import { DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from './health';
+import { cosmosHealthCheck, eventGridHealthCheck, storageHealthCheck, weatherHealthCheck } from './healthChecks';
 import type { Geocoder } from './geocoding/geocoder';
 import { HttpGeocoder } from './geocoding/httpGeocoder';
 import type { EventPublisher } from './publishing/eventPublisher';
@@ -41,15 +42,18 @@ export function appServices(): AppServices {
 
 export function createAppServices(config: AppConfig): AppServices {
   const database = cosmosDatabase(createCosmosClient(config.cosmos), config.cosmos);
+  const eventPublisher = new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid));
+  const weather = createWeatherProvider(config.weather, { batchSize: config.forecast.batchSize });
+  // The health check's own queue clients try once: a storage account that is down should say so at
+  // once, with its reason, rather than after the SDK's retries outlast the check's time-out.
+  const healthQueue = (name: string) => storageQueueClient(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
   return {
     config,
     healthChecks: [
-      {
-        name: 'cosmos',
-        check: async (abortSignal) => {
-          await database.container(CONTAINERS.events).read({ abortSignal });
-        },
-      },
+      cosmosHealthCheck(database.container(CONTAINERS.events)),
+      storageHealthCheck({ requests: healthQueue(FORECAST_REFRESH_QUEUE), poison: healthQueue(`${FORECAST_REFRESH_QUEUE}-poison`) }, FORECAST_REFRESH_QUEUE),
+      eventGridHealthCheck(config.eventGrid.topicEndpoint, { lastPublish: () => eventPublisher.lastPublish() }),
+      weatherHealthCheck(weather),
     ],
     eventStore: new CosmosEventStore(database.container(CONTAINERS.events)),
     views: new CosmosViewStore(database.container(CONTAINERS.views)),
@@ -57,9 +61,9 @@ export function createAppServices(config: AppConfig): AppServices {
     geohash: (latitude, longitude, precision) => ngeohash.encode(latitude, longitude, precision),
     clock: () => new Date(),
     newId: randomUUID,
-    eventPublisher: new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid)),
+    eventPublisher,
     geocoder: new HttpGeocoder({ postcodesBaseUrl: config.postcodesBaseUrl, placeNamesBaseUrl: config.geocoderBaseUrl }),
     forecastRefreshQueue: new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE)),
-    weather: createWeatherProvider(config.weather, { batchSize: config.forecast.batchSize }),
+    weather,
   };
 }

@@ -92,7 +92,7 @@ export interface DocumentChange {
 }
 
 /** CosmosClient options that work against the local endpoint. */
-export function localCosmosClientOptions(endpoint: LocalCosmosEndpoint): CosmosClientOptions {
+export function localCosmosClientOptions(endpoint: Pick<LocalCosmosEndpoint, 'endpoint' | 'key'>): CosmosClientOptions {
   return {
     endpoint: endpoint.endpoint,
     key: endpoint.key,

@@ -26,6 +26,14 @@ export interface AzuriteOptions {
   readonly startTimeoutMs?: number;
   /** Receives every line Azurite prints after it started (it prints little with --silent). */
   readonly onOutput?: (line: string) => void;
+  /** Listen on these ports (default 0 each: free ones), e.g. to come back where a restarted Azurite was. */
+  readonly ports?: { readonly blob: number; readonly queue: number; readonly table: number };
+}
+
+/** How the Azurite child ended. */
+export interface AzuriteExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 export interface RunningAzurite {
@@ -40,6 +48,8 @@ export interface RunningAzurite {
   readonly tableEndpoint: string;
   /** The Azurite child process (it exits by itself when this process dies). */
   readonly pid: number;
+  /** Resolves when the child has exited, whatever ended it (stop() included). */
+  readonly exited: Promise<AzuriteExit>;
   /** Closes Azurite gracefully (persistent data is flushed) and waits for the process to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -58,7 +68,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const location = options.location === undefined ? undefined : resolve(options.location);
   if (location !== undefined) mkdirSync(location, { recursive: true });
 
-  const args = ['--blobHost', host, '--queueHost', host, '--tableHost', host, '--blobPort', '0', '--queuePort', '0', '--tablePort', '0'];
+  const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
+  const args = ['--blobHost', host, '--queueHost', host, '--tableHost', host];
+  args.push('--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table));
   args.push('--silent', '--disableTelemetry', '--skipApiVersionCheck');
   args.push(...(location === undefined ? ['--inMemoryPersistence'] : ['--location', location]));
 
@@ -70,16 +82,17 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
-  const exited = new Promise<void>((resolveExit) => {
-    child.once('exit', () => resolveExit());
-    child.once('error', () => resolveExit()); // never spawned: there is nothing to wait for
+  const exit = new Promise<AzuriteExit>((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    child.once('error', () => resolveExit({ code: null, signal: null })); // never spawned: there is nothing to wait for
   });
+  const exited = exit.then(() => undefined);
   // The child may die before it reads its stdin; a write-side EPIPE must not crash us.
   child.stdin.on('error', () => undefined);
 
-  let ports: Record<Service, number>;
+  let listening: Record<Service, number>;
   try {
-    ports = await waitUntilListening(child, options.startTimeoutMs ?? 30_000);
+    listening = await waitUntilListening(child, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -90,21 +103,22 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   forwardOutput(child, options.onOutput);
 
   const endpoint = (port: number) => `http://${host}:${port}/${DEV_ACCOUNT_NAME}`;
-  const blobEndpoint = endpoint(ports.Blob);
-  const queueEndpoint = endpoint(ports.Queue);
-  const tableEndpoint = endpoint(ports.Table);
+  const blobEndpoint = endpoint(listening.Blob);
+  const queueEndpoint = endpoint(listening.Queue);
+  const tableEndpoint = endpoint(listening.Table);
   let stopping: Promise<void> | undefined;
   return {
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${DEV_ACCOUNT_KEY};` +
       `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};TableEndpoint=${tableEndpoint};`,
-    blobPort: ports.Blob,
-    queuePort: ports.Queue,
-    tablePort: ports.Table,
+    blobPort: listening.Blob,
+    queuePort: listening.Queue,
+    tablePort: listening.Table,
     blobEndpoint,
     queueEndpoint,
     tableEndpoint,
     pid,
+    exited: exit,
     stop: () => (stopping ??= stopChild(child, exited)),
   };
 }

@@ -17,6 +17,24 @@ process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 
 let ending = false;
+
+/**
+ * SIGTERM or SIGINT, whoever sends it (endWithParent below, or anyone else): Azurite's CLI closes its
+ * servers, which saves its data, and then this process must end too, or our open stdin would keep it
+ * alive with no servers, which the devhost could not tell from a running Azurite (it restarts one
+ * that exits: azuriteSupervisor.ts). Before Azurite listens for the signal (still starting), there
+ * is nothing to save: end at once, as the signal's default action would.
+ */
+function onTerminate(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) === 1) process.exit(0);
+  if (ending && process.stdin.destroyed) return;
+  ending = true;
+  setTimeout(() => process.exit(0), FORCED_EXIT_AFTER_MS).unref();
+  process.stdin.destroy();
+}
+process.on('SIGTERM', onTerminate);
+process.on('SIGINT', onTerminate);
+
 function endWithParent(): void {
   if (ending) return;
   ending = true;

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom } from '../seededRandom';
 import { elevationAt, HOURLY_VARIABLES, weatherAt, type HourlyVariable } from './syntheticWeather';
 
 export interface WeatherFaults {
@@ -71,7 +72,7 @@ class BadRequest extends Error {}
 
 export async function startLocalOpenMeteo(options: LocalOpenMeteoOptions = {}): Promise<LocalOpenMeteo> {
   const clock = options.clock ?? (() => new Date());
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   let faults: WeatherFaults = { ...options.faults };
   let rateLimited = faults.rateLimit?.next ?? 0;
   const requests: { path: string; locations: number; status: number }[] = [];
@@ -285,14 +286,3 @@ function send(response: ServerResponse, entry: { status: number }, status: numbe
   response.end(text);
 }
 
-/** mulberry32: a small, fast generator whose sequence depends only on its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -34,36 +34,40 @@ export function regionActivatedEventId(region: string): string {
  * The request is sent whenever the delivered event is the region's activator (its id is the
  * activation's causation id), on its first delivery and on every redelivery. So a crash between the
  * append and the send loses nothing: the failed delivery is redelivered and sends then. The price is
- * that a redelivered activator sends the request again, which the consumer absorbs (a refresh is
- * idempotent; a fresh forecast makes it a no-op). Other places in an active region send nothing:
- * the scheduled refresh covers every active region.
+ * that a redelivered activator sends the request again, which the consumer absorbs: every send is
+ * the same request, stamped with the activation's time (not the time of the delivery), so a
+ * redelivery hours later is recognised as the request already answered instead of fetching the
+ * region's forecast again. Other places in an active region send nothing: the scheduled refresh
+ * covers every active region.
  */
 export async function activateRegion(deps: RegionActivationDeps, region: string, cause: EventCause): Promise<RegionActivationOutcome> {
   const centre = regionCentre(region);
   const streamId = toRegionStreamId(region);
-  let activatedByThisEvent = await isActivatedBy(deps.eventStore, streamId, cause.eventId);
-  if (activatedByThisEvent === undefined) {
+  let activation = await activationOf(deps.eventStore, streamId);
+  if (activation === undefined) {
     const decided = regionDecider.decide({ type: 'ActivateRegion', data: { region, centre } }, regionDecider.initialState());
     const metadata = { eventId: regionActivatedEventId(region), correlationId: cause.correlationId, causationId: cause.eventId, occurredAt: deps.clock().toISOString() };
     try {
       // A concurrent activation appended the same event id first: the store takes this as the same
-      // append, and both deliveries send a request (a duplicate the consumer absorbs).
+      // append, and both deliveries send the request (a duplicate the consumer absorbs).
       await deps.eventStore.append(streamId, decided.map((event) => ({ ...event, metadata })), NO_STREAM);
-      activatedByThisEvent = true;
     } catch (error) {
       if (!(error instanceof StreamVersionConflictError)) throw error;
-      activatedByThisEvent = (await isActivatedBy(deps.eventStore, streamId, cause.eventId)) ?? false;
     }
+    // Read back: the stored activation (ours, or a concurrent one's) is the one whose time the request carries.
+    activation = await activationOf(deps.eventStore, streamId);
+    if (activation === undefined) throw new Error(`Region ${region} is not active after its activation was appended.`);
   }
+  const activatedByThisEvent = activation.causationId === cause.eventId;
   if (!activatedByThisEvent) return { activatedByThisEvent, refreshRequested: false };
-  await deps.forecastRefreshQueue.send({ region, centre, reason: 'regionActivated', correlationId: cause.correlationId, requestedAt: deps.clock().toISOString() });
+  await deps.forecastRefreshQueue.send({ region, centre, reason: 'regionActivated', correlationId: cause.correlationId, requestedAt: activation.occurredAt });
   return { activatedByThisEvent, refreshRequested: true };
 }
 
-/** Whether the region was activated by the given event; undefined while the region is not active. */
-async function isActivatedBy(store: EventStore, streamId: string, eventId: string): Promise<boolean | undefined> {
+/** The region's activation (which event caused it, and when); undefined while the region is not active. */
+async function activationOf(store: EventStore, streamId: string): Promise<{ causationId: string; occurredAt: string } | undefined> {
   const { events } = await readTyped(store, streamId, isRegionEvent);
   // Only RegionActivated is a region event of this domain (readTyped skips forecast events).
   const [activation] = events;
-  return activation === undefined ? undefined : activation.metadata.causationId === eventId;
+  return activation === undefined ? undefined : { causationId: activation.metadata.causationId, occurredAt: activation.metadata.occurredAt };
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError, type FieldError } from '../eventSourcing/errors';
 import { forecastAt, type HourlyForecast } from '../forecasts/forecast';
+import type { PlaceStatus } from '../places/place';
 import { PLACE_KINDS } from '../places/placeDetails';
 import { suitability, type Suitability } from '../places/suitability';
 import { coveringCells, rankNearby } from '../views/nearbySearch';
-import { placeViewKey, regionForecastKey, type NewestEntry, type PlaceView, type RegionForecastView } from '../views/projections/documents';
+import { placeViewKey, regionForecastKey, type NewestEntry, type PlaceView, type RegionForecastView, type StatusEntry } from '../views/projections/documents';
 import type { ViewStore } from '../views/viewStore';
 
 export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
@@ -82,6 +83,41 @@ export function parseLimit(params: URLSearchParams, max: number, fallback: numbe
   const parsed = z.strictObject({ limit: intParam(1, max).optional() }).safeParse(raw);
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
   return parsed.data.limit ?? fallback;
+}
+
+/** Every status a place can be listed under (a new status fails to compile here until it is added). */
+const PLACE_STATUSES = {
+  proposed: 'proposed',
+  locationValidated: 'locationValidated',
+  locationRejected: 'locationRejected',
+  approved: 'approved',
+  rejected: 'rejected',
+  withdrawn: 'withdrawn',
+} as const satisfies Record<PlaceStatus, PlaceStatus>;
+
+const statusListSchema = z.strictObject({
+  status: z.enum(PLACE_STATUSES, { error: `must be one of ${Object.keys(PLACE_STATUSES).join(', ')}` }).optional(),
+  limit: intParam(1, 100).optional(),
+});
+
+export interface StatusListQuery {
+  readonly status: PlaceStatus;
+  readonly limit: number;
+}
+
+/** Parses the query string of `GET /api/manage/places?status&limit` (default: awaiting moderation, 50). */
+export function parseStatusListQuery(params: URLSearchParams): StatusListQuery {
+  const parsed = statusListSchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
+  return { status: parsed.data.status ?? 'locationValidated', limit: parsed.data.limit ?? 50 };
+}
+
+export type ListedPlace = Omit<StatusEntry, 'id' | 'partitionKey' | 'type'>;
+
+/** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
+export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<{ status: PlaceStatus; results: ListedPlace[] }> {
+  const entries = await deps.views.withStatus(query.status, query.limit);
+  return { status: query.status, results: entries.map(({ id: _id, partitionKey: _pk, type: _type, ...place }) => place) };
 }
 
 export interface ForecastSummary {

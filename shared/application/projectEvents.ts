@@ -6,7 +6,7 @@ import { parsePlaceEvent, PoisonEventError } from '../places/placeEventSchemas';
 import { deadLetterOf, type DeadLetterStore } from '../views/deadLetters';
 import { nearbyEntryKey, newestEntryKey, placeViewKey, regionForecastKey, type PlaceView, type RegionForecastView, type ViewDocument } from '../views/projections/documents';
 import type { Geohasher } from '../views/projections/geohasher';
-import { evolvePlaceView, nearbyEntryOf, newestEntryOf } from '../views/projections/placeView';
+import { evolvePlaceView, nearbyEntryOf, newestEntryOf, staleStatusEntryKeys, statusEntryOf } from '../views/projections/placeView';
 import { evolveRegionForecastView } from '../views/projections/regionForecastView';
 import { ViewWriteConflictError, type StoredView, type ViewStore } from '../views/viewStore';
 
@@ -60,7 +60,10 @@ async function projectPlace(deps: ProjectionDeps, placeId: string, events: reado
   return deadLettered;
 }
 
-/** The spatial and newest listings follow the place view: listed while approved, removed otherwise. */
+/**
+ * The listings follow the place view: spatial and newest while approved, removed otherwise; the
+ * status list always, under the current status only.
+ */
 // Listings are written after the view they follow; the change feed gives one worker per stream at a
 // time, and the next event or a rebuild re-derives them, so they never stay behind the view.
 async function syncListings(deps: ProjectionDeps, view: PlaceView): Promise<void> {
@@ -73,6 +76,8 @@ async function syncListings(deps: ProjectionDeps, view: PlaceView): Promise<void
   }
   if (newest) await deps.views.write(newest, 'any');
   else if (view.approvedAt) await deps.views.remove(newestEntryKey(view.placeId));
+  await deps.views.write(statusEntryOf(view), 'any');
+  for (const key of staleStatusEntryKeys(view)) await deps.views.remove(key);
 }
 
 /**

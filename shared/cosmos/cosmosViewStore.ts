@@ -1,7 +1,8 @@
 import type { RegionRefreshState } from '../forecasts/refreshPlan';
+import type { PlaceStatus } from '../places/place';
 import type { Geolocation } from '../places/placeDetails';
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
-import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, type NearbyEntry, type NewestEntry, type RegionForecastView, type ViewDocument } from '../views/projections/documents';
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from '../views/projections/documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../views/viewStore';
 
 /** Cosmos system properties stripped from documents read back. */
@@ -58,6 +59,14 @@ export class CosmosViewStore implements ViewStore {
     return this.query<NewestEntry>(
       { query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'newest' ORDER BY c.approvedAt DESC`, parameters: [{ name: '@limit', value: limit }, { name: '@partitionKey', value: NEWEST_PARTITION }] },
       NEWEST_PARTITION,
+    );
+  }
+
+  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
+    const partitionKey = statusPartition(status);
+    return this.query<StatusEntry>(
+      { query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ASC`, parameters: [{ name: '@limit', value: limit }, { name: '@partitionKey', value: partitionKey }] },
+      partitionKey,
     );
   }
 

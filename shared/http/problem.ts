@@ -24,6 +24,7 @@ const TITLES: Record<number, string> = {
   422: 'Idempotency-Key reused',
   428: 'A precondition is required',
   500: 'Something went wrong on our side',
+  503: 'Unavailable just now',
 };
 
 /** An HTTP answer with a problem document. `type` is a stable, documented slug per kind of problem. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RecordedEvent } from '../eventSourcing/event';
 import type { EventStore } from '../eventStore/eventStore';
+import { errorSummary, withCorrelation, type LogSink } from '../logging';
 import { EVENT_TYPE_PREFIX } from './cloudEvents';
 
 /** A domain event as a subscriber receives it from Event Grid, before any reference is resolved. */
@@ -63,6 +64,33 @@ export function parseDeliveredEvent(raw: unknown): DeliveredEvent {
     metadata,
     payload: isInline ? { kind: 'inline', data: event.data.data } : { kind: 'reference' },
   };
+}
+
+/**
+ * The correlation id a delivery carries, for logging even when it is not a Visit Plannr event: the
+ * CloudEvent `correlationid` extension the publisher sets, else the data's metadata.
+ */
+export function deliveredCorrelationId(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  if ('correlationid' in raw && typeof raw.correlationid === 'string' && raw.correlationid !== '') return raw.correlationid;
+  if ('data' in raw && typeof raw.data === 'object' && raw.data !== null && 'metadata' in raw.data) {
+    const { metadata } = raw.data;
+    if (typeof metadata === 'object' && metadata !== null && 'correlationId' in metadata && typeof metadata.correlationId === 'string') return metadata.correlationId;
+  }
+  return undefined;
+}
+
+/**
+ * {@link parseDeliveredEvent}, logging a delivery that is not a Visit Plannr event (`EventMalformed`,
+ * under the correlation id it carries, if any) before throwing on.
+ */
+export function parseDeliveredEventOrLog(raw: unknown, context: LogSink & { readonly functionName: string }): DeliveredEvent {
+  try {
+    return parseDeliveredEvent(raw);
+  } catch (error) {
+    withCorrelation(context, deliveredCorrelationId(raw) ?? 'unknown').error('EventMalformed', { function: context.functionName, error: errorSummary(error) });
+    throw error;
+  }
 }
 
 /** The delivered event in full: as carried, or read from the store when it travelled as a reference. */

@@ -14,12 +14,28 @@ const MAX_REQUEST_BYTES = 1_000_000;
  * blip; a longer outage rejects and the caller (the change feed) retries the batch.
  */
 export class EventGridEventPublisher implements EventPublisher {
+  private last: PublishEvidence | undefined;
+
   constructor(private readonly client: EventGridPublisherClient<'CloudEvent'>) {}
 
   async publish(events: readonly OutgoingCloudEvent[]): Promise<void> {
-    for (const request of requests(events)) await this.client.send(request.map(toSendInput));
+    try {
+      for (const request of requests(events)) await this.client.send(request.map(toSendInput));
+    } catch (error) {
+      this.last = { ok: false, at: Date.now(), error };
+      throw error;
+    }
+    if (events.length > 0) this.last = { ok: true, at: Date.now() };
+  }
+
+  /** How this process's last publish went (for the health check: the only test of the credentials). */
+  lastPublish(): PublishEvidence | undefined {
+    return this.last;
   }
 }
+
+/** The outcome of a publish: when, and the error when the topic did not take the events. */
+export type PublishEvidence = { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly error: unknown };
 
 /**
  * A client for the topic in the settings: the topic key when EVENTGRID_TOPIC_KEY is set, otherwise

@@ -1,5 +1,6 @@
 import type { RegionRefreshState } from '../forecasts/refreshPlan';
-import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, type NearbyEntry, type NewestEntry, type RegionForecastView, type ViewDocument } from './projections/documents';
+import type { PlaceStatus } from '../places/place';
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from './projections/documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
 
 interface Stored {
@@ -63,6 +64,14 @@ export class InMemoryViewStore implements ViewStore {
       .filter((document): document is NewestEntry => document.type === 'newest')
       .sort((a, b) => b.approvedAt.localeCompare(a.approvedAt) || a.placeId.localeCompare(b.placeId));
     return Promise.resolve(entries.slice(0, limit));
+  }
+
+  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
+    const entries = [...(this.partitions.get(statusPartition(status))?.values() ?? [])]
+      .map((stored) => stored.document)
+      .filter((document): document is StatusEntry => document.type === 'status')
+      .sort((a, b) => a.proposedAt.localeCompare(b.proposedAt) || a.placeId.localeCompare(b.placeId));
+    return Promise.resolve(structuredClone(entries.slice(0, limit)));
   }
 
   regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]> {

@@ -1,5 +1,6 @@
 import type { RegionRefreshState } from '../forecasts/refreshPlan';
-import type { NearbyEntry, NewestEntry, RegionForecastView, ViewDocument } from './projections/documents';
+import type { PlaceStatus } from '../places/place';
+import type { NearbyEntry, NewestEntry, RegionForecastView, StatusEntry, ViewDocument } from './projections/documents';
 
 export interface ViewKey {
   readonly id: string;
@@ -37,6 +38,8 @@ export interface ViewStore {
   nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]>;
   /** The most recently approved places, newest first. */
   newest(limit: number): Promise<NewestEntry[]>;
+  /** Places in one status, earliest proposed first, up to `limit` (one partition per status). */
+  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]>;
   /** The forecast views of these regions (missing ones are left out). */
   regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]>;
   /** What the forecast refresh plans by: every active region (centre known) and when its forecast was recorded, without the forecasts. */

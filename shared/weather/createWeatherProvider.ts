@@ -2,7 +2,7 @@ import type { AppConfig } from '../config';
 import { MetOfficeProvider } from './metOfficeProvider';
 import { OpenMeteoProvider } from './openMeteoProvider';
 import type { ProviderClientOptions } from './providerClient';
-import type { WeatherProvider } from './weatherProvider';
+import type { WeatherProvider, WeatherProviderHealth } from './weatherProvider';
 
 export interface CreateWeatherProviderOptions extends ProviderClientOptions {
   /** Locations per Open-Meteo request (the Met Office takes one at a time whatever this says). */
@@ -14,7 +14,7 @@ export interface CreateWeatherProviderOptions extends ProviderClientOptions {
  * The configured provider. Build it once per process and keep it: its circuit breaker only
  * protects the provider if every fetch goes through the same instance.
  */
-export function createWeatherProvider(weather: AppConfig['weather'], options: CreateWeatherProviderOptions): WeatherProvider {
+export function createWeatherProvider(weather: AppConfig['weather'], options: CreateWeatherProviderOptions): WeatherProvider & WeatherProviderHealth {
   switch (weather.provider) {
     case 'open-meteo':
       return new OpenMeteoProvider({ ...options, baseUrl: weather.baseUrl });

@@ -2,8 +2,8 @@ import axios from 'axios';
 import { z } from 'zod';
 import type { HourlyForecast } from '../forecasts/forecast';
 import { conditionFromMetOfficeCode } from '../forecasts/weatherCodes';
-import { describeIssues, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
-import type { ForecastLocation, LocationForecast, WeatherProvider } from './weatherProvider';
+import { describeIssues, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
+import type { CircuitStatus, FetchForecastsOptions, ForecastLocation, LocationForecast, ProviderEvidence, WeatherProvider, WeatherProviderHealth } from './weatherProvider';
 
 export interface MetOfficeProviderOptions extends ProviderClientOptions {
   /** Site-specific base, e.g. https://data.hub.api.metoffice.gov.uk/sitespecific/v0 (WEATHER_BASE_URL). */
@@ -81,7 +81,7 @@ export function readMetOfficeBody(body: unknown): { ok: true; modelRunDate?: str
  * any Retry-After cap, so after a few such requests the circuit opens and the rest of the cycle
  * fails fast instead of spending attempts on a quota that will not come back until tomorrow.
  */
-export class MetOfficeProvider implements WeatherProvider {
+export class MetOfficeProvider implements WeatherProvider, WeatherProviderHealth {
   readonly name = 'met-office';
   readonly maxLocationsPerRequest = 1;
   private readonly client: ProviderClient;
@@ -94,22 +94,37 @@ export class MetOfficeProvider implements WeatherProvider {
     this.client = new ProviderClient(this.name, axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json', apikey: options.apiKey } }), options);
   }
 
-  async fetchForecasts(locations: readonly ForecastLocation[], options: { readonly signal?: AbortSignal } = {}): Promise<LocationForecast[]> {
+  async fetchForecasts(locations: readonly ForecastLocation[], options: FetchForecastsOptions = {}): Promise<LocationForecast[]> {
     const outcomes: LocationForecast[] = [];
     // One shared iterator: each worker takes the next location when it is free.
     const queue = locations.entries();
     const worker = async () => {
-      for (const [index, location] of queue) outcomes[index] = await this.fetchOne(location, options.signal);
+      for (const [index, location] of queue) outcomes[index] = await this.fetchOne(location, options.signal, options.onRequest);
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, locations.length) }, worker));
     return outcomes;
   }
 
-  private async fetchOne(location: ForecastLocation, signal: AbortSignal | undefined): Promise<LocationForecast> {
+  circuitState(): CircuitStatus {
+    return this.client.circuitState();
+  }
+
+  lastAnswer(): ProviderEvidence | undefined {
+    return this.client.lastAnswer();
+  }
+
+  /** One point, as a fetch asks: it counts against the DataHub plan's daily calls like any other. */
+  async probe(signal?: AbortSignal): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }> {
+    const answer = await this.client.probe('/point/hourly', { ...PROBE_LOCATION, includeLocationName: 'false' }, signal);
+    return answer.ok ? { ok: true } : answer;
+  }
+
+  private async fetchOne(location: ForecastLocation, signal: AbortSignal | undefined, onRequest: ((ms: number) => void) | undefined): Promise<LocationForecast> {
     const answer = await this.client.get(
       '/point/hourly',
       { latitude: roundCoordinate(location.latitude), longitude: roundCoordinate(location.longitude), includeLocationName: 'false' },
       signal,
+      onRequest,
     );
     if (!answer.ok) return { region: location.region, ok: false, reason: answer.reason };
     const fetchedAt = this.clock().toISOString();

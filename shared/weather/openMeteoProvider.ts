@@ -2,8 +2,8 @@ import axios from 'axios';
 import { z } from 'zod';
 import type { HourlyForecast } from '../forecasts/forecast';
 import { conditionFromWmoCode } from '../forecasts/weatherCodes';
-import { describeIssues, failAll, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
-import type { ForecastLocation, LocationForecast, WeatherProvider } from './weatherProvider';
+import { describeIssues, failAll, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
+import type { CircuitStatus, FetchForecastsOptions, ForecastLocation, LocationForecast, ProviderEvidence, WeatherProvider, WeatherProviderHealth } from './weatherProvider';
 
 export interface OpenMeteoProviderOptions extends ProviderClientOptions {
   /** e.g. https://api.open-meteo.com (WEATHER_BASE_URL). */
@@ -85,7 +85,7 @@ function toHourly({ hourly }: OpenMeteoLocation): HourlyForecast[] {
 }
 
 /** Open-Meteo's free forecast API (no key; CC BY 4.0, attribution required), several locations per request. */
-export class OpenMeteoProvider implements WeatherProvider {
+export class OpenMeteoProvider implements WeatherProvider, WeatherProviderHealth {
   readonly name = 'open-meteo';
   readonly maxLocationsPerRequest: number;
   private readonly client: ProviderClient;
@@ -99,16 +99,30 @@ export class OpenMeteoProvider implements WeatherProvider {
     this.client = new ProviderClient(this.name, axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json' } }), options);
   }
 
-  async fetchForecasts(locations: readonly ForecastLocation[], options: { readonly signal?: AbortSignal } = {}): Promise<LocationForecast[]> {
+  async fetchForecasts(locations: readonly ForecastLocation[], options: FetchForecastsOptions = {}): Promise<LocationForecast[]> {
     // More than a batch is not what callers are meant to send, but splitting costs nothing and beats failing.
     const outcomes: LocationForecast[] = [];
     for (let start = 0; start < locations.length; start += this.maxLocationsPerRequest) {
-      outcomes.push(...(await this.fetchBatch(locations.slice(start, start + this.maxLocationsPerRequest), options.signal)));
+      outcomes.push(...(await this.fetchBatch(locations.slice(start, start + this.maxLocationsPerRequest), options.signal, options.onRequest)));
     }
     return outcomes;
   }
 
-  private async fetchBatch(locations: readonly ForecastLocation[], signal: AbortSignal | undefined): Promise<LocationForecast[]> {
+  circuitState(): CircuitStatus {
+    return this.client.circuitState();
+  }
+
+  lastAnswer(): ProviderEvidence | undefined {
+    return this.client.lastAnswer();
+  }
+
+  /** One location, one variable, one day: the smallest request there is (Open-Meteo still counts it as a call). */
+  async probe(signal?: AbortSignal): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }> {
+    const answer = await this.client.probe('/v1/forecast', { ...PROBE_LOCATION, hourly: 'temperature_2m', timezone: 'UTC', forecast_days: 1 }, signal);
+    return answer.ok ? { ok: true } : answer;
+  }
+
+  private async fetchBatch(locations: readonly ForecastLocation[], signal: AbortSignal | undefined, onRequest: ((ms: number) => void) | undefined): Promise<LocationForecast[]> {
     const answer = await this.client.get(
       '/v1/forecast',
       {
@@ -121,6 +135,7 @@ export class OpenMeteoProvider implements WeatherProvider {
         wind_speed_unit: 'kmh',
       },
       signal,
+      onRequest,
     );
     if (!answer.ok) return failAll(locations, answer.reason);
     const issuedAt = this.clock().toISOString();

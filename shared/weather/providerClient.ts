@@ -3,7 +3,7 @@ import type { AxiosInstance } from 'axios';
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleType, type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
 import type { z } from 'zod';
 import { getWithRetry, TransientHttpError, type RetryHooks, type RetryPolicy } from '../outbound/httpRetry';
-import type { ForecastLocation, LocationForecast } from './weatherProvider';
+import type { CircuitStatus, ForecastLocation, LocationForecast, ProviderEvidence } from './weatherProvider';
 
 /**
  * Forecast fetches run in a durable activity, which has minutes rather than Event Grid's 30 s, and
@@ -46,6 +46,15 @@ export interface ProviderClientOptions {
   readonly onCircuitChange?: (state: 'open' | 'halfOpen' | 'closed') => void;
 }
 
+/**
+ * A health probe is one attempt, no retries, outside the circuit breaker: it answers "is the provider
+ * serving us now?" within a health check's few seconds, and never adds to a breaker's count.
+ */
+export const PROBE_POLICY: RetryPolicy = { maxAttempts: 1, attemptTimeoutMs: 5000, baseDelayMs: 0, maxDelayMs: 0, retryAfterCapMs: 0, deadlineMs: 5000 };
+
+/** Where a health probe asks about (central London): any point of the service area would do. */
+export const PROBE_LOCATION = { latitude: 51.5072, longitude: -0.1276 } as const;
+
 /** A 2xx body to validate, or why there is none. */
 export type ProviderAnswer = { readonly ok: true; readonly data: unknown } | { readonly ok: false; readonly reason: string };
 
@@ -60,6 +69,7 @@ export class ProviderClient {
   private readonly hooks: RetryHooks;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly settings: CircuitBreakerSettings;
+  private last: ProviderEvidence | undefined;
 
   constructor(
     private readonly provider: string,
@@ -87,18 +97,68 @@ export class ProviderClient {
    * GETs `url` and returns its 2xx body, or a failure that names the cause. Never rejects, except
    * with the reason of `signal` when the caller aborts.
    */
-  async get(url: string, params: Readonly<Record<string, string | number>>, signal?: AbortSignal): Promise<ProviderAnswer> {
+  async get(url: string, params: Readonly<Record<string, string | number>>, signal?: AbortSignal, onRequest?: (ms: number) => void): Promise<ProviderAnswer> {
     try {
-      const response = await this.breaker.execute(() => getWithRetry(this.http, url, params, this.retry, { ...this.hooks, signal }), signal);
-      if (response.status >= 200 && response.status < 300) return { ok: true, data: response.data };
-      return { ok: false, reason: `${this.provider} answered HTTP ${response.status}${errorDetail(response.data)} (not retried)` };
+      const response = await this.breaker.execute(async () => {
+        // Timed inside the breaker: a request the open circuit refused was never sent.
+        const started = performance.now();
+        try {
+          return await getWithRetry(this.http, url, params, this.retry, { ...this.hooks, signal });
+        } finally {
+          onRequest?.(Math.round(performance.now() - started));
+        }
+      }, signal);
+      return this.remember(this.answerOf(response.status, response.data));
     } catch (error) {
       signal?.throwIfAborted();
       if (error instanceof BrokenCircuitError) return { ok: false, reason: this.circuitOpenReason() };
-      if (error instanceof TransientHttpError) return { ok: false, reason: `${this.provider} unavailable: ${error.message}` };
+      if (error instanceof TransientHttpError) return this.remember({ ok: false, reason: `${this.provider} unavailable: ${error.message}` });
       // Not expected (a bug, or an error shape axios has not shown before); still an outcome, not a throw.
-      return { ok: false, reason: `${this.provider} request failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
+      return this.remember({ ok: false, reason: `${this.provider} request failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` });
     }
+  }
+
+  /**
+   * One attempt at `url` for a health check: no retries, not through the circuit breaker (a probe
+   * must neither wait for the circuit nor count towards opening it). Remembered like any answer.
+   */
+  async probe(url: string, params: Readonly<Record<string, string | number>>, signal?: AbortSignal): Promise<ProviderAnswer> {
+    try {
+      const response = await getWithRetry(this.http, url, params, PROBE_POLICY, { ...this.hooks, signal });
+      return this.remember(this.answerOf(response.status, response.data));
+    } catch (error) {
+      signal?.throwIfAborted();
+      return this.remember({ ok: false, reason: `${this.provider} unavailable: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  /** The circuit breaker's state, read-only (for the health check). */
+  circuitState(): CircuitStatus {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'halfOpen';
+      case CircuitState.Isolated:
+        return 'isolated';
+    }
+  }
+
+  /** The last answer this process had from the provider (a fetch or a probe), if any. */
+  lastAnswer(): ProviderEvidence | undefined {
+    return this.last;
+  }
+
+  private answerOf(status: number, data: unknown): ProviderAnswer {
+    if (status >= 200 && status < 300) return { ok: true, data };
+    return { ok: false, reason: `${this.provider} answered HTTP ${status}${errorDetail(data)} (not retried)` };
+  }
+
+  private remember(answer: ProviderAnswer): ProviderAnswer {
+    this.last = answer.ok ? { ok: true, at: Date.now() } : { ok: false, at: Date.now(), reason: answer.reason };
+    return answer;
   }
 
   private circuitOpenReason(): string {

@@ -41,5 +41,32 @@ export interface WeatherProvider {
   /** How many locations one request may carry (Open-Meteo: the configured batch size; Met Office: 1). */
   readonly maxLocationsPerRequest: number;
   /** Forecasts for up to `maxLocationsPerRequest` locations. */
-  fetchForecasts(locations: readonly ForecastLocation[], options?: { readonly signal?: AbortSignal }): Promise<LocationForecast[]>;
+  fetchForecasts(locations: readonly ForecastLocation[], options?: FetchForecastsOptions): Promise<LocationForecast[]>;
+}
+
+export interface FetchForecastsOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Told how long each request sent to the provider took, retries and waits included (a request the
+   * open circuit refused was not sent and is not told). Adapters that cannot tell simply do not call it.
+   */
+  readonly onRequest?: (ms: number) => void;
+}
+
+/** A circuit breaker's state: `open` fails fast without sending; `isolated` is held open by hand. */
+export type CircuitStatus = 'closed' | 'open' | 'halfOpen' | 'isolated';
+
+/** The last answer a process had from a provider: when, and whether it served a forecast. */
+export type ProviderEvidence = { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly reason: string };
+
+/**
+ * What the health check reads from a provider without spending its call budget: the circuit
+ * breaker, the last answer any fetch had, and, when neither says enough, one cheap probe request.
+ */
+export interface WeatherProviderHealth {
+  readonly name: string;
+  circuitState(): CircuitStatus;
+  lastAnswer(): ProviderEvidence | undefined;
+  /** One request for one location, no retries, outside the breaker; resolves with the outcome, never rejects except on abort. */
+  probe(signal?: AbortSignal): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>;
 }

@@ -62,6 +62,21 @@ describe('npm start: the devhost serves the app over HTTP', () => {
     expect(bad.headers.get('content-type')).toBe('application/problem+json');
   });
 
+  it('serves the site at / beside the API under /api (routePrefix ""), with its own 404 page', async () => {
+    for (const path of ['/', '/editor', '/moderation']) {
+      const page = await fetch(`${devhost.url}${path}`);
+      expect({ path, status: page.status, type: page.headers.get('content-type'), csp: page.headers.get('content-security-policy')?.startsWith("default-src 'self'") }).toEqual({ path, status: 200, type: 'text/html; charset=utf-8', csp: true });
+    }
+    const script = await fetch(`${devhost.url}/assets/js/parents.js`);
+    expect({ status: script.status, type: script.headers.get('content-type'), nosniff: script.headers.get('x-content-type-options') }).toEqual({ status: 200, type: 'text/javascript; charset=utf-8', nosniff: 'nosniff' });
+    for (const path of ['/nowhere', '/api', '/assets/..%2Fpackage.json', '/assets/js', '/assets/../host.json']) {
+      const answer = await fetch(`${devhost.url}${path}`);
+      expect({ path, status: answer.status }).toEqual({ path, status: 404 });
+    }
+    expect((await fetch(`${devhost.url}/api/health`)).status).toBe(200);
+    expect((await fetch(`${devhost.url}/api/places/newest`)).status).toBe(200);
+  });
+
   it('applies CORS from local.settings: allowed origins only', async () => {
     const allowed = await fetch(`${devhost.url}/api/health`, { headers: { origin: 'http://localhost:7071' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:7071');

@@ -3,9 +3,12 @@
  * Event Grid topic, the location validator (against local postcodes.io and Open-Meteo geocoding
  * servers) appends its answer, the region activator activates the region and puts one base64
  * request on the forecast-refresh-requests queue, and the queue consumer fetches the region's
- * forecast (from the devhost's local weather server) and records it once.
+ * forecast (from a local weather server) and records it once. The test runs its own geocoders to see
+ * what they are asked, so it starts the devhost without --offline (whose stand-ins would win) and
+ * with a local weather server of its own.
  */
 import { join } from 'node:path';
+import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
 import { regionOf } from '../../shared/regions/geohash';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from '../support/fakeGeocoders';
@@ -30,19 +33,22 @@ describe('through the devhost: validate locations, activate regions, request for
   let devhost: DevhostProcess;
   let postcodes: FakeService;
   let names: FakeService;
+  let weather: LocalOpenMeteo;
 
   beforeAll(async () => {
     postcodes = await startFakePostcodesIo();
     names = await startFakeOpenMeteoGeocoding();
+    weather = await startLocalOpenMeteo();
     devhost = await startDevhostProcess({
       extraModules: [probeModule],
-      env: { POSTCODES_BASE_URL: postcodes.url, GEOCODER_BASE_URL: names.url },
+      env: { POSTCODES_BASE_URL: postcodes.url, GEOCODER_BASE_URL: names.url, WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url },
     });
   });
   afterAll(async () => {
     await devhost.stop();
     await postcodes.close();
     await names.close();
+    await weather.stop();
   });
 
   const propose = async (body: unknown, correlationId: string): Promise<string> => {

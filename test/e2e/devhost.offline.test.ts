@@ -10,11 +10,26 @@ describe('npm start -- --offline', () => {
       args: ['--offline'],
       extraModules: [probeModule],
       // Offline wins over weather settings from the environment (and local.settings.json).
-      env: { WEATHER_PROVIDER: 'met-office', WEATHER_BASE_URL: 'http://127.0.0.1:9/not-this-one' },
+      env: { WEATHER_PROVIDER: 'met-office', WEATHER_BASE_URL: 'http://127.0.0.1:9/not-this-one', POSTCODES_BASE_URL: 'http://127.0.0.1:9/nor-this', GEOCODER_BASE_URL: 'http://127.0.0.1:9/nor-this' },
     });
   });
   afterAll(async () => {
     await devhost.stop();
+  });
+
+  it('geocodes postcodes and the sample towns locally: parents can search without a network', async () => {
+    expect(devhost.output()).toMatch(/Geocoding: local \(offline\), postcodes\.io stand-in at http:\/\/\S+, Open-Meteo geocoding stand-in at http:\/\/\S+/);
+    const geocode = async (q: string) => {
+      const answer = await fetch(`${devhost.url}/api/geocode?q=${encodeURIComponent(q)}`);
+      return { status: answer.status, body: await answer.json() };
+    };
+    await expect(geocode('m3 4fp')).resolves.toEqual({ status: 200, body: { latitude: 53.477, longitude: -2.2549, label: 'M3 4FP, England' } });
+    await expect(geocode('Knutsford')).resolves.toMatchObject({ status: 200, body: { label: 'Knutsford, England, GB' } });
+    // Richmond, Virginia comes first from the geocoder; parents get the one in the service area.
+    await expect(geocode('Richmond')).resolves.toMatchObject({ status: 200, body: { latitude: 51.46171, label: 'Richmond, England, GB' } });
+    await expect(geocode('Atlantis')).resolves.toMatchObject({ status: 404, body: { status: 404 } });
+    await expect(geocode('Paris')).resolves.toMatchObject({ status: 404, body: { detail: expect.stringContaining('outside the area') } });
+    await expect(geocode('x')).resolves.toMatchObject({ status: 400, body: { errors: [{ field: 'q' }] } });
   });
 
   it('points the app at a local Open-Meteo-compatible server, says so, and stops it with the devhost', async () => {

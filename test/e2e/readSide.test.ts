@@ -60,4 +60,26 @@ describe('parents find approved places through the devhost', () => {
     const problem = (await answer.json()) as { errors: { field: string }[] };
     expect(problem.errors.map((e) => e.field).sort()).toEqual(['colour', 'lat', 'lon', 'radiusKm']);
   });
+
+  it('lists the places awaiting moderation for key holders (GET /api/manage/places), earliest first; approved, a place moves list', async () => {
+    const listed = async (status: string) =>
+      ((await (await send('GET', `/api/manage/places?status=${status}&limit=100`, devhost.keys.functionKey)).json()) as { status: string; results: { placeId: string; name: string; status: string; description?: string }[] }).results;
+    const propose = async (name: string) => ((await (await send('POST', '/api/places', devhost.keys.functionKey, { name, geolocation: { latitude: 53.4664, longitude: -2.2341 }, description: `About ${name}` })).json()) as { placeId: string }).placeId;
+    const first = await propose('Waiting Museum A');
+    const second = await propose('Waiting Museum B');
+    const waiting = await within(10_000, () => listed('locationValidated'), (results) => [first, second].every((id) => results.some((r) => r.placeId === id)));
+    const ours = waiting.value.filter((r) => r.placeId === first || r.placeId === second);
+    expect(ours).toEqual([expect.objectContaining({ placeId: first, name: 'Waiting Museum A', status: 'locationValidated', description: 'About Waiting Museum A' }), expect.objectContaining({ placeId: second })]);
+    expect(ours[0]).not.toHaveProperty('partitionKey');
+
+    expect((await send('GET', '/api/manage/places', undefined)).status).toBe(401);
+    const bad = await send('GET', '/api/manage/places?status=pending&limit=0', devhost.keys.functionKey);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(['limit', 'status']);
+
+    expect((await send('POST', `/api/places/${first}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
+    const after = await within(5000, () => listed('locationValidated'), (results) => !results.some((r) => r.placeId === first));
+    expect(after.value.map((r) => r.placeId)).not.toContain(first);
+    expect((await listed('approved')).map((r) => r.placeId)).toContain(first);
+  }, 60_000);
 });

@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-/** End-to-end tests run the compiled app through the devhost, as `npm start` does: build it once. */
+/** End-to-end tests run the compiled app (and its pages) through the devhost, as `npm start` does: build it once. */
 export default function globalSetup(): void {
   // For quick runs of unit and integration tests while dist/ is known to be current.
   if (process.env.PLANNR_SKIP_BUILD === '1') return;
   const root = join(__dirname, '..', '..');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  // As `npm run build`: the app into dist/, and the pages' scripts into web/assets/js/.
+  for (const project of ['tsconfig.build.json', 'web']) {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, project)], { cwd: root, stdio: 'inherit' });
+  }
 }

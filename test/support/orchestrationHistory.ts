@@ -46,6 +46,8 @@ export interface RunOptions {
   /** Time between episodes (default 1 s). An episode that fires a timer is never earlier than the timer. */
   readonly episodeMs?: number;
   readonly instanceId?: string;
+  /** Receives the orchestrator's own log lines (context.log), every episode; default: none kept. */
+  readonly logger?: Logger;
 }
 
 export interface Episode {
@@ -123,7 +125,7 @@ export async function runToCompletion(name: string, input: unknown, options: Run
   for (;;) {
     if (episodes.length >= MAX_EPISODES) throw new Error(`${name} ran ${MAX_EPISODES} episodes without settling.`);
     const seen = [...history];
-    const result = await invokeOrchestrator(name, seen, instanceId);
+    const result = await invokeOrchestrator(name, seen, instanceId, options.logger);
     episodes.push({ history: seen, result });
     const replay = replayActions(seen, result.actions, REPLAY_OPTIONS, result.error !== undefined);
     const failure = result.error?.message ?? replay.nonDeterminism ?? (replay.unsupported !== undefined ? `unsupported: ${replay.unsupported}` : undefined) ?? customStatusTooLarge(result);
@@ -168,7 +170,7 @@ export async function replay(name: string, history: readonly HistoryEvent[], ins
   return invokeOrchestrator(name, history, instanceId);
 }
 
-async function invokeOrchestrator(name: string, history: readonly HistoryEvent[], instanceId: string): Promise<OrchestratorResult> {
+async function invokeOrchestrator(name: string, history: readonly HistoryEvent[], instanceId: string, logger: Logger = quiet): Promise<OrchestratorResult> {
   const registration = orchestratorNamed(name);
   const model = getProgrammingModel();
   if (!model) throw new Error('@azure/functions registered no programming model (import the orchestration module first).');
@@ -189,7 +191,7 @@ async function invokeOrchestrator(name: string, history: readonly HistoryEvent[]
       model,
       registration,
       { inputData: [{ name: triggerOf(registration).name, data: { json: JSON.stringify(payload) } }], triggerMetadata: {} },
-      quiet,
+      logger,
       `history replay of ${name}`,
     );
     return parseOrchestratorState(fromJsonText(typedDataJson(response.returnValue)));

@@ -4,18 +4,10 @@ import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../
 import type { NewEvent } from '../../shared/eventSourcing/event';
 import type { EventStore } from '../../shared/eventStore/eventStore';
 import type { HourlyForecast } from '../../shared/forecasts/forecast';
+import { seededRandom } from '../../devhost/seededRandom';
 
 /** A deterministic pseudo-random sequence (mulberry32), so scenarios are the same every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 const origin = { correlationId: 'scenario', requestId: 'scenario' };
 

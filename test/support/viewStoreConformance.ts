@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NewestEntry, PlaceView } from '../../shared/views/projections/documents';
+import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/views/projections/documents';
+import type { PlaceStatus } from '../../shared/places/place';
 import { nearbyEntry } from './nearbyEntries';
 import { ViewWriteConflictError, type ViewStore } from '../../shared/views/viewStore';
 
@@ -56,6 +57,22 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
       await views.clear();
       for (const at of ['2026-11-01T00:00:00Z', '2026-11-03T00:00:00Z', '2026-11-02T00:00:00Z']) await views.write(entry(at), 'any');
       expect((await views.newest(2)).map((e) => e.approvedAt)).toEqual(['2026-11-03T00:00:00Z', '2026-11-02T00:00:00Z']);
+    });
+
+    it('lists the places of one status, earliest proposed first, up to the limit', async () => {
+      const entry = (status: PlaceStatus, proposedAt: string): StatusEntry => {
+        const placeId = randomUUID();
+        return { ...placeView(placeId), ...statusEntryKey(placeId, status), type: 'status', status, name: proposedAt, proposedAt, description: 'Lions and tigers' };
+      };
+      await views.clear();
+      const waiting = ['2026-11-03T00:00:00.000Z', '2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z'].map((at) => entry('locationValidated', at));
+      const approved = entry('approved', '2026-10-01T00:00:00.000Z');
+      for (const document of [...waiting, approved]) await views.write(document, 'any');
+      expect((await views.withStatus('locationValidated', 2)).map((e) => e.proposedAt)).toEqual(['2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z']);
+      expect(await views.withStatus('approved', 10)).toEqual([approved]);
+      expect(await views.withStatus('rejected', 10)).toEqual([]);
+      await views.remove(waiting[1]!);
+      expect((await views.withStatus('locationValidated', 10)).map((e) => e.proposedAt)).toEqual(['2026-11-02T00:00:00.000Z', '2026-11-03T00:00:00.000Z']);
     });
 
     it('reads the forecasts of several regions at once and clears everything', async () => {

@@ -10,7 +10,7 @@ import type { WeatherFaults } from '../../devhost/weather/localOpenMeteo';
 import { hourlyForecastSchema, WEATHER_CONDITIONS } from '../../shared/forecasts/forecast';
 import type { RetryHooks, RetryPolicy } from '../../shared/outbound/httpRetry';
 import type { CircuitBreakerSettings } from '../../shared/weather/providerClient';
-import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/weather/weatherProvider';
+import type { ForecastLocation, LocationForecast, WeatherProvider, WeatherProviderHealth } from '../../shared/weather/weatherProvider';
 
 /** What the suite needs of an adapter's local server. */
 export interface WeatherServerControls {
@@ -28,7 +28,7 @@ export interface ProviderTuning {
 }
 
 /** Starts a fresh local server and a provider for it (or for `tuning.baseUrl`). */
-export type WeatherProviderFactory = (tuning: ProviderTuning) => Promise<{ provider: WeatherProvider; server: WeatherServerControls }>;
+export type WeatherProviderFactory = (tuning: ProviderTuning) => Promise<{ provider: WeatherProvider & WeatherProviderHealth; server: WeatherServerControls }>;
 
 /** Short enough for tests, shaped like the real policy. */
 export const TEST_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, attemptTimeoutMs: 2000, baseDelayMs: 10, maxDelayMs: 40, retryAfterCapMs: 2000, deadlineMs: 8000 };
@@ -217,6 +217,62 @@ export function describeWeatherProviderConformance(adapterName: string, factory:
       expectPlausibleForecast((await provider.fetchForecasts([MANCHESTER]))[0], provider);
       const outcomes = await provider.fetchForecasts(PLACES);
       for (const outcome of outcomes) expectPlausibleForecast(outcome, provider);
+    });
+
+    it('tells the time of each request it sends, and none for a request the open circuit refused', async () => {
+      const { provider, server } = await start({ retry: { ...TEST_RETRY_POLICY, maxAttempts: 1 } });
+      const times: number[] = [];
+      await provider.fetchForecasts(PLACES, { onRequest: (ms) => times.push(ms) });
+      expect(times).toHaveLength(requestsFor(provider, PLACES.length));
+      for (const ms of times) expect(ms).toBeGreaterThanOrEqual(0);
+
+      server.setFaults({ errorRate: 1, errorStatus: 503 });
+      for (let i = 0; i < TEST_CIRCUIT.consecutiveFailures; i++) await provider.fetchForecasts([MANCHESTER]);
+      const sent = server.requests.length;
+      const whileOpen: number[] = [];
+      await provider.fetchForecasts([MANCHESTER], { onRequest: (ms) => whileOpen.push(ms) });
+      expect(server.requests).toHaveLength(sent);
+      expect(whileOpen).toEqual([]);
+    });
+
+    it('shows its circuit state and last answer, read-only, for the health check', async () => {
+      const { provider, server } = await start({ retry: { ...TEST_RETRY_POLICY, maxAttempts: 1 } });
+      expect(provider.circuitState()).toBe('closed');
+      expect(provider.lastAnswer()).toBeUndefined();
+      const before = Date.now();
+      await provider.fetchForecasts([MANCHESTER]);
+      expect(provider.lastAnswer()).toEqual({ ok: true, at: expect.any(Number) });
+      expect(provider.lastAnswer()!.at).toBeGreaterThanOrEqual(before);
+
+      server.setFaults({ errorRate: 1, errorStatus: 503 });
+      for (let i = 0; i < TEST_CIRCUIT.consecutiveFailures; i++) await provider.fetchForecasts([MANCHESTER]);
+      expect(provider.circuitState()).toBe('open');
+      expect(provider.lastAnswer()).toEqual({ ok: false, at: expect.any(Number), reason: expect.stringMatching(/HTTP 503/) });
+      // A refused request is not an answer: the last answer stays the last real one.
+      const last = provider.lastAnswer();
+      await provider.fetchForecasts([MANCHESTER]);
+      expect(provider.lastAnswer()).toBe(last);
+    });
+
+    it('probes with one request for one location, no retries, outside the circuit', async () => {
+      const { provider, server } = await start();
+      await expect(provider.probe()).resolves.toEqual({ ok: true });
+      expect(server.requests).toEqual([expect.objectContaining({ locations: 1, status: 200 })]);
+
+      server.setFaults({ errorRate: 1, errorStatus: 503 });
+      await expect(provider.probe()).resolves.toEqual({ ok: false, reason: expect.stringMatching(/HTTP 503.*1 attempt/) });
+      expect(server.requests).toHaveLength(2);
+      expect(provider.lastAnswer()).toEqual({ ok: false, at: expect.any(Number), reason: expect.stringMatching(/HTTP 503/) });
+
+      // Probes never open the circuit, and an open circuit does not stop a probe.
+      for (let i = 0; i < TEST_CIRCUIT.consecutiveFailures + 1; i++) await provider.probe();
+      expect(provider.circuitState()).toBe('closed');
+      for (let i = 0; i < TEST_CIRCUIT.consecutiveFailures; i++) await provider.fetchForecasts([MANCHESTER]);
+      expect(provider.circuitState()).toBe('open');
+      server.setFaults({});
+      await expect(provider.probe()).resolves.toEqual({ ok: true });
+      expect(provider.circuitState()).toBe('open');
+      expect(provider.lastAnswer()).toEqual({ ok: true, at: expect.any(Number) });
     });
 
     it('does not count other 4xx towards opening the circuit', async () => {

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
 import { registeredFunctions, registeredHooks } from '../../devhost/functionsCore';
+import hostJson from '../../host.json';
 import packageJson from '../../package.json';
 
 const root = join(__dirname, '..', '..');
@@ -27,29 +28,40 @@ describe('what the Functions host will find', () => {
       }),
     );
     expect(http).toEqual({
-      proposePlace: { type: 'httpTrigger', route: 'places', methods: ['POST'], authLevel: 'function' },
-      getPlace: { type: 'httpTrigger', route: 'places/{id}', methods: ['GET'], authLevel: 'anonymous' },
-      getManagedPlace: { type: 'httpTrigger', route: 'manage/places/{id}', methods: ['GET'], authLevel: 'function' },
-      nearbyPlaces: { type: 'httpTrigger', route: 'places/nearby', methods: ['GET'], authLevel: 'anonymous' },
-      newestPlaces: { type: 'httpTrigger', route: 'places/newest', methods: ['GET'], authLevel: 'anonymous' },
-      regionForecast: { type: 'httpTrigger', route: 'regions/{region}/forecast', methods: ['GET'], authLevel: 'anonymous' },
+      proposePlace: { type: 'httpTrigger', route: 'api/places', methods: ['POST'], authLevel: 'function' },
+      getPlace: { type: 'httpTrigger', route: 'api/places/{id}', methods: ['GET'], authLevel: 'anonymous' },
+      getManagedPlace: { type: 'httpTrigger', route: 'api/manage/places/{id}', methods: ['GET'], authLevel: 'function' },
+      nearbyPlaces: { type: 'httpTrigger', route: 'api/places/nearby', methods: ['GET'], authLevel: 'anonymous' },
+      newestPlaces: { type: 'httpTrigger', route: 'api/places/newest', methods: ['GET'], authLevel: 'anonymous' },
+      regionForecast: { type: 'httpTrigger', route: 'api/regions/{region}/forecast', methods: ['GET'], authLevel: 'anonymous' },
       projectEvents: { type: 'cosmosDBTrigger', route: undefined, methods: undefined, authLevel: undefined },
       publishEvents: { type: 'cosmosDBTrigger', route: undefined, methods: undefined, authLevel: undefined },
       validatePlaceLocation: { type: 'eventGridTrigger', route: undefined, methods: undefined, authLevel: undefined },
       activateRegion: { type: 'eventGridTrigger', route: undefined, methods: undefined, authLevel: undefined },
-      rebuildViews: { type: 'httpTrigger', route: 'ops/rebuild-views', methods: ['POST'], authLevel: 'admin' },
-      updatePlaceDetails: { type: 'httpTrigger', route: 'places/{id}', methods: ['PATCH'], authLevel: 'function' },
-      approvePlace: { type: 'httpTrigger', route: 'places/{id}/approve', methods: ['POST'], authLevel: 'admin' },
-      rejectPlace: { type: 'httpTrigger', route: 'places/{id}/reject', methods: ['POST'], authLevel: 'admin' },
-      withdrawPlace: { type: 'httpTrigger', route: 'places/{id}/withdraw', methods: ['POST'], authLevel: 'admin' },
-      health: { type: 'httpTrigger', route: 'health', methods: ['GET'], authLevel: 'anonymous' },
+      rebuildViews: { type: 'httpTrigger', route: 'api/ops/rebuild-views', methods: ['POST'], authLevel: 'admin' },
+      updatePlaceDetails: { type: 'httpTrigger', route: 'api/places/{id}', methods: ['PATCH'], authLevel: 'function' },
+      approvePlace: { type: 'httpTrigger', route: 'api/places/{id}/approve', methods: ['POST'], authLevel: 'admin' },
+      rejectPlace: { type: 'httpTrigger', route: 'api/places/{id}/reject', methods: ['POST'], authLevel: 'admin' },
+      withdrawPlace: { type: 'httpTrigger', route: 'api/places/{id}/withdraw', methods: ['POST'], authLevel: 'admin' },
+      health: { type: 'httpTrigger', route: 'api/health', methods: ['GET'], authLevel: 'anonymous' },
       forecastRefresh: { type: 'orchestrationTrigger', route: undefined, methods: undefined, authLevel: undefined },
       planForecastRefresh: { type: 'activityTrigger', route: undefined, methods: undefined, authLevel: undefined },
       refreshForecastBatch: { type: 'activityTrigger', route: undefined, methods: undefined, authLevel: undefined },
       ensureForecastRefresh: { type: 'timerTrigger', route: undefined, methods: undefined, authLevel: undefined },
-      forecastRefreshStatus: { type: 'httpTrigger', route: 'ops/forecast-refresh', methods: ['GET'], authLevel: 'admin' },
+      forecastRefreshStatus: { type: 'httpTrigger', route: 'api/ops/forecast-refresh', methods: ['GET'], authLevel: 'admin' },
       fetchRegionForecastNow: { type: 'queueTrigger', route: undefined, methods: undefined, authLevel: undefined },
+      geocode: { type: 'httpTrigger', route: 'api/geocode', methods: ['GET'], authLevel: 'anonymous' },
+      listManagedPlaces: { type: 'httpTrigger', route: 'api/manage/places', methods: ['GET'], authLevel: 'function' },
+      webPage: { type: 'httpTrigger', route: '{page?}', methods: ['GET'], authLevel: 'anonymous' },
+      webAsset: { type: 'httpTrigger', route: 'assets/{*file}', methods: ['GET'], authLevel: 'anonymous' },
     });
     expect(registeredHooks('appStart')).toHaveLength(1);
+  });
+
+  it('serves the site at the root (routePrefix ""), so every API route names its api/ itself', async () => {
+    for (const source of functionSources) await import(join(root, 'functions', source));
+    expect(hostJson.extensions.http.routePrefix).toBe('');
+    const routes = registeredFunctions().flatMap(({ metadata }) => Object.values(metadata.bindings).filter((binding) => binding.type === 'httpTrigger').map((binding) => String(binding.route)));
+    expect(routes.filter((route) => !route.startsWith('api/')).sort()).toEqual(['assets/{*file}', '{page?}']);
   });
 });

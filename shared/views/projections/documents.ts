@@ -56,6 +56,15 @@ export interface NewestEntry extends ViewDocumentBase {
   readonly sourceVersion: number;
 }
 
+/**
+ * A place in the list of its current status, for editors and admins (`GET /api/manage/places?status=`):
+ * the place view's fields, in a partition per status, so "awaiting moderation" is one partition-scoped
+ * query. It moves partition when the status changes.
+ */
+export interface StatusEntry extends Omit<PlaceView, 'type'> {
+  readonly type: 'status';
+}
+
 /** The latest forecast of a region: `GET /api/regions/{region}/forecast` and forecasts in results. */
 export interface RegionForecastView extends ViewDocumentBase {
   readonly type: 'regionForecast';
@@ -71,7 +80,7 @@ export interface RegionForecastView extends ViewDocumentBase {
   readonly lastFailure: { readonly cycleId: string; readonly reason: string; readonly at: string } | null;
 }
 
-export type ViewDocument = PlaceView | NearbyEntry | NewestEntry | RegionForecastView;
+export type ViewDocument = PlaceView | NearbyEntry | NewestEntry | StatusEntry | RegionForecastView;
 
 export const NEAREST_PARTITION_PRECISION = 3;
 export const NEWEST_PARTITION = 'newest';
@@ -79,6 +88,8 @@ export const NEWEST_PARTITION = 'newest';
 export const placeViewKey = (placeId: string) => ({ id: `place-${placeId}`, partitionKey: `place-${placeId}` });
 export const nearbyEntryKey = (placeId: string, cell3: string) => ({ id: `nearby-${placeId}`, partitionKey: `nearby-${cell3}` });
 export const newestEntryKey = (placeId: string) => ({ id: `newest-${placeId}`, partitionKey: NEWEST_PARTITION });
+export const statusPartition = (status: PlaceStatus) => `status-${status}`;
+export const statusEntryKey = (placeId: string, status: PlaceStatus) => ({ id: `status-${placeId}`, partitionKey: statusPartition(status) });
 /** Region forecasts share one partition, so the forecasts of every region in a result list are one query. */
 export const REGION_FORECASTS_PARTITION = 'regionForecasts';
 export const regionForecastKey = (region: string) => ({ id: `region-${region}`, partitionKey: REGION_FORECASTS_PARTITION });

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../eventSourcing/event';
-import { applyDetailsChanges, assertNever, type PlaceEvent } from '../../places/place';
+import { applyDetailsChanges, assertNever, type PlaceEvent, type PlaceStatus } from '../../places/place';
 import type { Geohasher } from './geohasher';
-import { nearbyEntryKey, newestEntryKey, placeViewKey, type NearbyEntry, type NewestEntry, type PlaceView } from './documents';
+import { nearbyEntryKey, newestEntryKey, placeViewKey, statusEntryKey, type NearbyEntry, type NewestEntry, type PlaceView, type StatusEntry } from './documents';
 
 /**
  * Folds one place event into the place's view. Pure; `null` means no view yet. An event at or below
@@ -102,4 +102,24 @@ export function newestEntryOf(view: PlaceView): NewestEntry | null {
     approvedAt: view.approvedAt,
     sourceVersion: view.version,
   };
+}
+
+/** The place's entry in the list of its current status (every place has one). */
+export function statusEntryOf(view: PlaceView): StatusEntry {
+  return { ...view, ...statusEntryKey(view.placeId, view.status), type: 'status' };
+}
+
+/** The statuses a place may have passed through on its way to `status`: where an older entry of it may be. */
+const EARLIER_STATUSES: Record<PlaceStatus, readonly PlaceStatus[]> = {
+  proposed: [],
+  locationValidated: ['proposed'],
+  locationRejected: ['proposed'],
+  approved: ['proposed', 'locationValidated'],
+  rejected: ['proposed', 'locationValidated'],
+  withdrawn: ['proposed', 'locationValidated', 'approved'],
+};
+
+/** Where the place's entries in the lists of earlier statuses would be: each is removed once it moves on. */
+export function staleStatusEntryKeys(view: PlaceView): { id: string; partitionKey: string }[] {
+  return EARLIER_STATUSES[view.status].map((status) => statusEntryKey(view.placeId, status));
 }

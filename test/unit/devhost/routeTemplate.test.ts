@@ -25,6 +25,20 @@ describe('route templates as the Functions host matches them', () => {
     expect(compileRouteTemplate('places/{n:int}').precedence).toBeGreaterThan(compileRouteTemplate('places/{id}').precedence);
   });
 
+  it('serves the site root with an optional parameter, and literal routes outrank it (routePrefix "")', () => {
+    const page = compileRouteTemplate('{page?}');
+    expect(page.match('')).toEqual({});
+    expect(page.match('/')).toEqual({});
+    expect(page.match('editor')).toEqual({ page: 'editor' });
+    expect(page.match('api/health')).toBeUndefined();
+    expect(compileRouteTemplate('assets/{*file}').match('assets/js/parents.js')).toEqual({ file: 'js/parents.js' });
+    // `/api` alone is a page (an unknown one); a literal one-segment route would still win over it.
+    expect(page.match('api')).toEqual({ page: 'api' });
+    for (const literal of ['api/health', 'api/places', 'api/manage/places', 'assets/{*file}', 'health']) {
+      expect({ literal, outranks: compileRouteTemplate(literal).precedence > page.precedence }).toEqual({ literal, outranks: true });
+    }
+  });
+
   it('refuses a template it cannot read', () => {
     expect(() => compileRouteTemplate('places/x{id}')).toThrow(/cannot read/);
     expect(() => compileRouteTemplate('places/{id:weird}')).toThrow(/unknown constraint/);

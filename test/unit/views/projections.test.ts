@@ -63,6 +63,15 @@ describe('projections: given the events, then the views', () => {
     expect(all.filter((document) => document.type === 'regionForecast')).toHaveLength(1);
   });
 
+  it('lists every place once, under its current status only', async () => {
+    const all = reference.all();
+    const places = all.filter((document): document is PlaceView => document.type === 'place');
+    const listed = all.filter((document) => document.type === 'status');
+    expect(listed.map((entry) => `${entry.partitionKey}/${entry.id}`).sort()).toEqual(places.map((place) => `status-${place.status}/status-${place.placeId}`).sort());
+    const waiting = places.filter((place) => place.status === 'locationValidated');
+    expect((await reference.withStatus('locationValidated', 100)).map((entry) => entry.placeId).sort()).toEqual(waiting.map((place) => place.placeId).sort());
+  });
+
   it('every batch delivered twice, batches in shuffled order across streams: the same views as one in-order delivery', async () => {
     for (const seed of [1, 2, 3]) {
       const random = seededRandom(seed);

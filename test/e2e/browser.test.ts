@@ -1,17 +1,17 @@
 /**
- * The pages in a real browser (Debian's Chromium through playwright-core) against the compiled app
+ * The pages in a real browser (Chromium from npm, see support/chromium.ts, through playwright-core) against the compiled app
  * in the devhost (offline: local weather and geocoders). A parent on a phone searches by place name
  * and by location, with filters; an editor proposes a place through the form, an admin approves it
  * through the moderation list and the parent then finds it; the search works with the keyboard
  * alone; and no page asks any other origin for anything. Screenshots at 390×844 and 1280×800 go to
  * test-artifacts/screenshots/ for people to look at.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromiumExecutable } from '../support/chromium';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -126,9 +126,8 @@ describe('the pages in a browser', () => {
       );
       expect(listed.every((result) => result.forecast !== null)).toBe(true);
     }
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: await chromiumExecutable(),
       args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--lang=en-GB'],
       // Date and time fields draw in the process locale's format: a British parent's.
       env: { ...process.env, LANG: 'en_GB.UTF-8', LANGUAGE: 'en_GB' },

@@ -1,11 +1,11 @@
-// Visit Plannr in Azure (../../shared/handbook/architecture.md, "In Azure"): a Flex Consumption function
-// app on Node 20 with a user-assigned managed identity; its storage account (host, Durable Functions task
+// Visit Plannr in Azure (docs/architecture.md, "In Azure"): a Flex Consumption function
+// app on Node 22 with a user-assigned managed identity; its storage account (host, Durable Functions task
 // hub, queues; no shared keys); Cosmos DB for NoSQL (serverless) with the event store's containers; an
 // Event Grid custom topic (CloudEvents 1.0) with one subscription per eventGrid-triggered function; and
 // Application Insights on a Log Analytics workspace. Nothing authenticates with a key: no connection
 // string, account key, topic key or SAS is in any app setting.
 //
-// Deploy in three steps (README, "Deploy to Azure"): (1) this template, (2) the code, (3) this template
+// Deploy in three steps (docs/deploy.md): (1) this template, (2) the code, (3) this template
 // again with deploySubscriptions=true. An Event Grid subscription to an AzureFunction endpoint is
 // checked against the function itself when it is created, and the functions exist only once the code
 // is deployed.
@@ -42,6 +42,10 @@
 // - A user-assigned identity rather than the app's system-assigned one: it and its role assignments exist
 //   before the app starts, so the first start does not race the role assignments; the app's SDK clients
 //   (DefaultAzureCredential) find it through AZURE_CLIENT_ID.
+// - Node 22 by default: Node 20 reached end of life on 30 April 2026, and Functions 4.x runs Node 22 on
+//   Flex Consumption (az functionapp list-flexconsumption-runtimes -l <region> --runtime node). 20 is
+//   still allowed for a deployment that must stay on it while a region offers it; the app and its
+//   tests run on both (package.json engines).
 
 targetScope = 'resourceGroup'
 
@@ -53,9 +57,9 @@ param location string = resourceGroup().location
 @maxLength(11)
 param appName string = 'visitplannr'
 
-@description('Node.js version of the Flex Consumption runtime (package.json engines: 20, or 22 and later).')
+@description('Node.js version of the Flex Consumption runtime: 22; 20 only while the region still offers it (its end of life was 30 April 2026).')
 @allowed([ '20', '22' ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([ 512, 2048, 4096 ])

@@ -6,7 +6,7 @@
 using 'main.bicep'
 
 param appName = 'visitplannr'
-param nodeVersion = '20'
+param nodeVersion = '22'
 param instanceMemoryMB = 2048
 param maximumInstanceCount = 40
 param alwaysReadyDurableInstances = 0

@@ -5,7 +5,7 @@
 //
 // Serverless, not autoscale, by cost: serverless bills $0.25 per million RU with no floor; autoscale bills
 // each hour's peak, at least 10% of its maximum (100 RU/s for the smallest, 1,000 RU/s: about $9 a
-// month) whether used or not. The estimate for a small deployment (README, "What it costs") is ~35 M RU
+// month) whether used or not. The estimate for a small deployment (docs/deploy.md, "What it costs") is ~35 M RU
 // a month, ~$9 serverless: the same as autoscale's floor, while a quiet deployment (staging, early
 // days, a region with few places) costs cents, and FORECAST_DAILY_CALL_BUDGET bounds the forecasts'
 // share. Serverless is single-region and bursts to 5,000 RU/s per container, enough for a replay of

@@ -1,7 +1,7 @@
 // Application Insights on a Log Analytics workspace. Local (instrumentation key) auth is off: the host
 // sends telemetry with the app's identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING) and the
 // "Monitoring Metrics Publisher" role. The workspace has a daily cap so a logging storm cannot run up
-// the bill (README, "What it costs").
+// the bill (docs/deploy.md, "What it costs").
 
 param workspaceName string
 param appInsightsName string

@@ -12,8 +12,9 @@ import { FORECAST_REFRESH_QUEUE } from '../../shared/queues/forecastRefreshReque
  * The Bicep template (infra/) checked against the app, without Azure: every app setting it sets is one
  * the app or the host reads and every one they need is set (the app's own loadConfig judges the
  * template's values), each Event Grid subscription is an eventGrid-triggered function with the
- * devhost's filter, the Cosmos containers are the ones the app creates, the runtime is Node 20 on
- * Flex Consumption. A small reader of the Bicep text finds what it needs; each check returns its
+ * devhost's filter, the Cosmos containers are the ones the app creates, the runtime defaults to
+ * Node 22 on Flex Consumption (Node 20 reached end of life in April 2026; the template still allows
+ * it as a parameter). A small reader of the Bicep text finds what it needs; each check returns its
  * problems, and the last block shows each one failing on a broken copy of the template.
  */
 
@@ -541,7 +542,7 @@ function runtimeProblems(main: string): string[] {
   if (name?.kind !== 'string' || name.text !== 'node') problems.push(`the runtime is ${name?.text ?? 'not set'}, not node`);
   const param = version === undefined ? undefined : paramOf(version);
   const resolved = version?.kind === 'string' ? version.text : param === undefined ? undefined : params(main).get(param)?.defaultValue;
-  if (resolved !== '20') problems.push(`the Node.js version is ${String(resolved)}, not 20`);
+  if (resolved !== '22') problems.push(`the Node.js version is ${String(resolved)}, not 22`);
   return problems;
 }
 
@@ -639,7 +640,7 @@ describe('the Bicep template (infra/) against the app', () => {
     expect(appSettingProblems(template.main, app)).toEqual([]);
   });
 
-  it('runs Node 20 on Flex Consumption', () => {
+  it('runs Node 22 on Flex Consumption by default', () => {
     expect(runtimeProblems(template.main)).toEqual([]);
   });
 
@@ -703,7 +704,7 @@ describe('the checks fail on a broken template', () => {
   });
 
   it('another Node.js version, or another plan', () => {
-    expect(runtimeProblems(breaking('main', "param nodeVersion string = '20'", "param nodeVersion string = '22'").main)).toEqual(['the Node.js version is 22, not 20']);
+    expect(runtimeProblems(breaking('main', "param nodeVersion string = '22'", "param nodeVersion string = '20'").main)).toEqual(['the Node.js version is 20, not 22']);
     expect(runtimeProblems(breaking('main', "sku: { name: 'FC1', tier: 'FlexConsumption' }", "sku: { name: 'Y1', tier: 'Dynamic' }").main)).toEqual(['the plan is not one Flex Consumption (FC1) plan']);
   });
 

@@ -36,6 +36,14 @@ export interface DevhostOptions {
   /** Serve forecasts and geocoding from local stand-ins of the real APIs: no network needed. */
   readonly offline?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Told as each stage of start-up is done, with what it started and how long it took. */
+  readonly onStage?: (stage: StartStage) => void;
+}
+
+export interface StartStage {
+  readonly name: 'storage' | 'cosmos' | 'offline' | 'functions' | 'eventGrid' | 'durable' | 'http' | 'triggers';
+  readonly detail: string;
+  readonly ms: number;
 }
 
 export interface Devhost {
@@ -68,6 +76,12 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const settings = readLocalSettings(options.appRoot);
   const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
   const running: RunningService[] = [];
+  let stageStarted = performance.now();
+  const stage = (name: StartStage['name'], detail: string) => {
+    const now = performance.now();
+    options.onStage?.({ name, detail, ms: now - stageStarted });
+    stageStarted = now;
+  };
   const stopAll = async () => {
     for (const service of running.splice(0).reverse()) await service.stop();
   };
@@ -77,6 +91,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     // ends on its own, it is started again on the same ports (azuriteSupervisor.ts).
     const azurite = await superviseAzurite({ location: join(dataDir, 'azurite'), logger, pidFile: join(dataDir, 'azurite.pid') });
     running.push(azurite);
+    stage('storage', `Azurite: blob ${azurite.blobPort}, queue ${azurite.queuePort}, table ${azurite.tablePort}`);
     // Restartable in place (same port, same data) for the test control route.
     const cosmos = await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') });
     running.push({ stop: () => cosmos.close() });
@@ -84,6 +99,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     const client = new CosmosClient(localCosmosClientOptions(cosmos));
     await ensureCosmosContainers(client, databaseName);
     client.dispose();
+    stage('cosmos', `local endpoint ${cosmos.endpoint}, database ${databaseName}`);
 
     let offlineServices: Record<string, string> = {};
     if (options.offline) {
@@ -92,6 +108,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       const geocoders = await startLocalGeocoders();
       running.push(geocoders);
       offlineServices = { WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url, POSTCODES_BASE_URL: geocoders.postcodesUrl, GEOCODER_BASE_URL: geocoders.placeNamesUrl };
+      stage('offline', `local weather ${weather.url}, geocoders ${geocoders.postcodesUrl} and ${geocoders.placeNamesUrl}`);
     }
 
     // The app reads its settings from the environment, as in Azure: local.settings.json, then the
@@ -107,6 +124,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     refuseUnservedTriggers(app.registrations);
+    stage('functions', `${app.registrations.length} functions loaded`);
     // Every invocation of a function with a durableClient input gets the client's binding data.
     let durable: RunningDurable | undefined;
     const model = withDurableClientInput(app.programmingModel, () => durable);
@@ -118,6 +136,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       appRoot: options.appRoot,
     });
     running.push(eventGrid);
+    stage('eventGrid', `local topic, ${app.registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger').length} subscriptions`);
 
     // The engine's client links need the HTTP address, known only once the server listens.
     const httpAddress: { url?: string } = {};
@@ -132,6 +151,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
         timeScale: durableTimeScale(process.env),
       });
       running.push(durable);
+      stage('durable', `task hub ${durable.hubName}`);
     }
 
     const http = await startHttpHost(
@@ -147,6 +167,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     );
     httpAddress.url = http.url;
     running.push({ stop: () => http.close() });
+    stage('http', `listening on ${http.url}`);
     process.env.EVENTGRID_TOPIC_ENDPOINT = `${http.url}${TOPIC_ENDPOINT_PATH}`;
     process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
 
@@ -157,6 +178,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     running.push(await startCosmosTriggers(app.registrations, context));
     running.push(await startTimerTriggers(app.registrations, context));
     await durable?.resume();
+    stage('triggers', 'queues, change feed, timers and orchestrations running');
 
     return {
       url: http.url,

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDevhost, type Devhost } from './devhost';
+import { startDevhost, type Devhost, type StartStage } from './devhost';
 
 /**
  * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools.
@@ -51,18 +51,21 @@ async function main(): Promise<void> {
     offline: values.offline,
     extraModules: values['extra-module'].map((file) => resolve(file)),
     ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
+    ...(!values.quiet && { onStage: printStage }),
   });
   if (stopSignal) {
     stop(stopSignal);
     return;
   }
+  // Since this process started: with `npm start`, that includes the build (scripts/start.js).
+  console.log(`Ready in ${process.uptime().toFixed(1)} s`);
   console.log(
     [
       '',
       `Visit Plannr is running at ${devhost.url}`,
       '',
       `Functions: ${devhost.functions.join(', ')}`,
-      `  parents    ${devhost.url}/   editors ${devhost.url}/editor   admins ${devhost.url}/admin`,
+      `  parents    ${devhost.url}/   editors ${devhost.url}/editor   admins ${devhost.url}/moderation`,
       `  health     ${devhost.url}/api/health`,
       `  propose    POST ${devhost.url}/api/places   (header x-functions-key: ${devhost.keys.functionKey})`,
       `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
@@ -73,6 +76,21 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+const STAGE_LABELS: Record<StartStage['name'], string> = {
+  storage: 'storage',
+  cosmos: 'Cosmos DB',
+  offline: 'offline',
+  functions: 'functions',
+  eventGrid: 'Event Grid',
+  durable: 'durable',
+  http: 'HTTP',
+  triggers: 'triggers',
+};
+
+function printStage(stage: StartStage): void {
+  console.log(`  ${STAGE_LABELS[stage.name].padEnd(12)}${stage.detail} (${Math.round(stage.ms)} ms)`);
 }
 
 main().catch((error: unknown) => {

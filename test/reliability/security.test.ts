@@ -2,7 +2,7 @@
  * Security through the compiled devhost (offline):
  *
  * - Keys: every HTTP route's auth level (read from the registrations) is the one the contract gives
- *   it (architecture.md's HTTP API table, written down below, so a route whose authLevel drifts fails;
+ *   it (docs/architecture.md's HTTP table and docs/api.md, written down below, so a route whose authLevel drifts fails;
  *   routes the contract does not list must at least follow its rules: ops is admin, manage and
  *   changes need a key), and the host enforces it: function routes refuse no key and a wrong key and
  *   take the function or the master key (header or `?code=`); admin routes refuse the function key
@@ -36,12 +36,12 @@ const eventGridFunctions = registeredFunctions()
 const settings = readLocalSettings(root);
 
 /**
- * The contract: architecture.md's "HTTP API" table (who: anyone → anonymous, editor → function key,
- * admin → master key), and the rows README.md's table adds (withdraw, rebuild-views, the editors'
- * read route). Keyed by method and route, parameter names left out.
+ * The contract: the original design's HTTP API table (who: anyone → anonymous, editor → function key,
+ * admin → master key), and the routes added since (withdraw, rebuild-views, the editors' read route);
+ * docs/architecture.md and docs/api.md list them all. Keyed by method and route, parameter names left out.
  */
 const CONTRACT: Readonly<Record<string, AuthLevel>> = {
-  // architecture.md
+  // the original design
   'POST api/places': 'function',
   'GET api/places/{}': 'anonymous',
   'PATCH api/places/{}': 'function',
@@ -52,7 +52,7 @@ const CONTRACT: Readonly<Record<string, AuthLevel>> = {
   'GET api/regions/{}/forecast': 'anonymous',
   'GET api/health': 'anonymous',
   'GET api/ops/forecast-refresh': 'admin',
-  // README.md
+  // added since (docs/architecture.md, "Changes from the original contract")
   'POST api/places/{}/withdraw': 'admin',
   'POST api/ops/rebuild-views': 'admin',
   'GET api/manage/places/{}': 'function',

@@ -1,10 +1,11 @@
-import { app, type HttpRequest, type InvocationContext, type Timer } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import type { ForecastRefreshStatusAnswer } from '../shared/application/forecastRefreshStatus';
 import { problemResponse } from '../shared/http/problem';
 import { withProblemDetails } from '../shared/http/httpHandler';
 import { withCorrelation } from '../shared/logging';
-import { FORECAST_REFRESH_INSTANCE_ID, FORECAST_REFRESH_ORCHESTRATION, type CycleInput } from './forecastRefresh.orchestration';
+import { FORECAST_REFRESH_INSTANCE_ID, FORECAST_REFRESH_ORCHESTRATION, type CycleInput, type ForecastRefreshStatus } from './forecastRefresh.orchestration';
 
 /** States in which the singleton is alive (or deliberately paused): ensuring it then does nothing. */
 const ALIVE = new Set<string>(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
@@ -62,19 +63,18 @@ app.timer('ensureForecastRefresh', {
  * GET /api/ops/forecast-refresh (admin): the orchestration's state and its latest cycle. Built field by
  * field, so the durable management URLs and their keys never reach the answer.
  */
-export async function forecastRefreshStatusHandler(client: DurableClient) {
+export async function forecastRefreshStatusHandler(client: DurableClient): Promise<HttpResponseInit> {
   const status = await statusOf(client);
   if (!status) return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', { type: 'forecast-refresh-not-started' });
-  return {
-    status: 200,
-    jsonBody: {
-      instanceId: FORECAST_REFRESH_INSTANCE_ID,
-      runtimeStatus: status.runtimeStatus,
-      createdTime: iso(status.createdTime),
-      lastUpdatedTime: iso(status.lastUpdatedTime),
-      cycle: status.customStatus ?? null,
-    },
+  const answer: ForecastRefreshStatusAnswer = {
+    instanceId: FORECAST_REFRESH_INSTANCE_ID,
+    runtimeStatus: status.runtimeStatus,
+    createdTime: iso(status.createdTime),
+    lastUpdatedTime: iso(status.lastUpdatedTime),
+    // Only the orchestrator sets customStatus, always to a ForecastRefreshStatus.
+    cycle: (status.customStatus as ForecastRefreshStatus | undefined) ?? null,
   };
+  return { status: 200, jsonBody: answer };
 }
 
 function iso(value: unknown): string | null {

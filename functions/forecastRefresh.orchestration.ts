@@ -1,6 +1,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { z } from 'zod';
 import { CYCLE_METRIC, cycleMetricFields, type CycleMetricInput } from '../shared/application/forecastRefreshMetrics';
+import type { forecastRefreshCycleSchema } from '../shared/application/forecastRefreshStatus';
 import type { BatchOutcome, CyclePlan } from '../shared/application/refreshForecasts';
 import { nextCycleAt } from '../shared/forecasts/refreshPlan';
 import { withCorrelation } from '../shared/logging';
@@ -26,29 +28,8 @@ export interface CycleInput {
   readonly cycle: number;
 }
 
-/** The orchestration's customStatus: what ops see at GET /api/ops/forecast-refresh. */
-export interface ForecastRefreshStatus {
-  readonly cycle: number;
-  readonly cycleId: string;
-  readonly phase: 'planning' | 'fetching' | 'waiting';
-  readonly startedAt: string;
-  readonly source: string | null;
-  /** Regions whose forecast was missing or old. */
-  readonly due: number;
-  /** Due regions this cycle fetches (the rest wait for the budget). */
-  readonly planned: number;
-  readonly deferred: number;
-  readonly requests: number;
-  readonly updated: number;
-  readonly failed: number;
-  readonly alreadyRecorded: number;
-  readonly failedRegions: readonly { readonly region: string; readonly reason: string }[];
-  /** Summed time the provider took to answer, over every request of the cycle. */
-  readonly providerMs: number;
-  readonly nextRunAt: string | null;
-  /** Why the cycle could not be planned (the next try is at nextRunAt). */
-  readonly planError?: string;
-}
+/** The orchestration's customStatus: what ops see at GET /api/ops/forecast-refresh (its schema documents it there). */
+export type ForecastRefreshStatus = z.output<typeof forecastRefreshCycleSchema>;
 
 export interface ActivityInput {
   readonly cycleId: string;

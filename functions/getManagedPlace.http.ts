@@ -12,7 +12,7 @@ import { etagOf, placeIdParam } from '../shared/http/request';
 export function getManagedPlaceHandler(deps: QueryDeps): HttpHandler {
   return withProblemDetails(async (request) => {
     const place = await placeForEditors(deps, placeIdParam(request));
-    return { status: 200, headers: { etag: etagOf(Number(place.version)), 'cache-control': 'no-store' }, jsonBody: place };
+    return { status: 200, headers: { etag: etagOf(place.version), 'cache-control': 'no-store' }, jsonBody: place };
   });
 }
 

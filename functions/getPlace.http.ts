@@ -8,7 +8,7 @@ import { etagOf, placeIdParam } from '../shared/http/request';
 export function getPlaceHandler(deps: QueryDeps): HttpHandler {
   return withProblemDetails(async (request) => {
     const place = await placeForParents(deps, placeIdParam(request));
-    return { status: 200, headers: { etag: etagOf(Number(place.version)), 'cache-control': 'public, max-age=60' }, jsonBody: place };
+    return { status: 200, headers: { etag: etagOf(place.version), 'cache-control': 'public, max-age=60' }, jsonBody: place };
   });
 }
 

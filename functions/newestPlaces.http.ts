@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/appServices';
-import { newestPlaces, parseLimit, type QueryDeps } from '../shared/application/placeQueries';
+import { newestPlaces, parseNewestQuery, type QueryDeps } from '../shared/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
 
 /** GET /api/places/newest?limit (1–50, default 5): the newest approved places, newest first. */
@@ -8,7 +8,7 @@ export function newestPlacesHandler(deps: QueryDeps): HttpHandler {
   return withProblemDetails(async (request) => ({
     status: 200,
     headers: { 'cache-control': 'public, max-age=60' },
-    jsonBody: await newestPlaces(deps, parseLimit(request.query, 50, 5)),
+    jsonBody: await newestPlaces(deps, parseNewestQuery(request.query)),
   }));
 }
 

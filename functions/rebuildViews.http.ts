@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/appServices';
 import type { ProjectionDeps } from '../shared/application/projectEvents';
-import { rebuildViews } from '../shared/application/rebuildViews';
+import { rebuildViews, type ViewsRebuilt } from '../shared/application/rebuildViews';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
 import { correlationIdOf } from '../shared/http/request';
 import { withCorrelation } from '../shared/logging';
@@ -14,7 +14,8 @@ export function rebuildViewsHandler(deps: ProjectionDeps): HttpHandler {
     log.info('ViewsRebuildStarted');
     const outcome = await rebuildViews(deps);
     log.info('ViewsRebuilt', { events: outcome.events, durationMs: Date.now() - started });
-    return { status: 200, jsonBody: { ...outcome, durationMs: Date.now() - started } };
+    const answer: ViewsRebuilt = { ...outcome, durationMs: Date.now() - started };
+    return { status: 200, jsonBody: answer };
   });
 }
 

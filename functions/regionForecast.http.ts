@@ -3,14 +3,13 @@ import { appServices } from '../shared/appServices';
 import { regionForecast, type QueryDeps } from '../shared/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
 import { HttpProblem } from '../shared/http/problem';
-
-const GEOHASH = /^[0-9b-hjkmnp-z]{1,12}$/;
+import { isRegion } from '../shared/regions/region';
 
 /** GET /api/regions/{region}/forecast: the hourly forecast of a region (a geohash). */
 export function regionForecastHandler(deps: QueryDeps): HttpHandler {
   return withProblemDetails(async (request) => {
     const region = (request.params.region ?? '').toLowerCase();
-    if (!GEOHASH.test(region)) throw new HttpProblem(404, `There is no region ${JSON.stringify(region.slice(0, 20))}.`);
+    if (!isRegion(region)) throw new HttpProblem(404, `There is no region ${JSON.stringify(region.slice(0, 20))}.`);
     return { status: 200, headers: { 'cache-control': 'public, max-age=300' }, jsonBody: await regionForecast(deps, region) };
   });
 }

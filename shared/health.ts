@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * One dependency check: resolves when healthy (with an optional short note), rejects with the
  * reason otherwise. Whatever it resolves or rejects with is shown to anyone (the route is
@@ -14,21 +16,21 @@ export interface HealthCheck {
   readonly check: (signal: AbortSignal) => Promise<string | undefined>;
 }
 
-export interface CheckResult {
-  readonly status: 'healthy' | 'unhealthy';
-  readonly critical: boolean;
-  readonly durationMs: number;
-  /** What the check found, when healthy and it has something to say. */
-  readonly detail?: string;
-  /** Why it is unhealthy. */
-  readonly error?: string;
-}
+export const checkResultSchema = z.strictObject({
+  status: z.enum(['healthy', 'unhealthy']),
+  critical: z.boolean().meta({ description: 'Whether the app can do its work without this dependency (false) or not (true)' }),
+  durationMs: z.number().min(0),
+  detail: z.string().optional().meta({ description: 'What the check found, when healthy and it has something to say' }),
+  error: z.string().optional().meta({ description: 'Why it is unhealthy: a status and code, never an address or a key' }),
+});
+export type CheckResult = z.output<typeof checkResultSchema>;
 
-export interface HealthReport {
-  /** `unhealthy`: a critical check failed; `degraded`: only others did. */
-  readonly status: 'healthy' | 'degraded' | 'unhealthy';
-  readonly checks: Record<string, CheckResult>;
-}
+/** The answer of `GET /api/health`. */
+export const healthReportSchema = z.strictObject({
+  status: z.enum(['healthy', 'degraded', 'unhealthy']).meta({ description: 'unhealthy: a critical check failed (503); degraded: only others did (200)' }),
+  checks: z.record(z.string(), checkResultSchema).meta({ description: 'Each dependency (cosmos, storage, eventGrid, weather) by name' }),
+});
+export type HealthReport = z.output<typeof healthReportSchema>;
 
 /** A failure whose message was written for the report (it is still redacted, as it may quote others). */
 export class HealthCheckFailure extends Error {

@@ -10,21 +10,22 @@ export interface GeocodeQueryDeps {
   readonly serviceArea?: ServiceArea;
 }
 
-/** Where a parent's postcode or place name is. */
-export interface LocatedSearch {
-  readonly latitude: number;
-  readonly longitude: number;
-  /** What matched, to show back to the parent ("Chester, England, GB"; "M3 4FP, England"). */
-  readonly label: string;
-}
+/** Where a parent's postcode or place name is: the answer of `GET /api/geocode`. */
+export const locatedSearchSchema = z.strictObject({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  label: z.string().meta({ description: 'What matched, to show back to the parent ("Chester, England, GB"; "M3 4FP, England")' }),
+});
+export type LocatedSearch = z.output<typeof locatedSearchSchema>;
 
-const geocodeSchema = z.strictObject({ q: addressSchema });
+/** The query of `GET /api/geocode`. */
+export const geocodeQuerySchema = z.strictObject({ q: addressSchema.meta({ description: 'A postcode or place name' }) });
 
 /** Parses the query string of `GET /api/geocode?q=`: a postcode or place name of 2–200 characters. */
 export function parseGeocodeQuery(params: URLSearchParams): string {
   const raw: Record<string, string> = {};
   for (const [name, value] of params) if (name !== 'code') raw[name] = value;
-  const parsed = geocodeSchema.safeParse(raw);
+  const parsed = geocodeQuerySchema.safeParse(raw);
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' })) : [{ field: 'q', message: issue.message }],

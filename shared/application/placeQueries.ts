@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError, type FieldError } from '../eventSourcing/errors';
-import { forecastAt, type HourlyForecast } from '../forecasts/forecast';
-import type { PlaceStatus } from '../places/place';
-import { PLACE_KINDS } from '../places/placeDetails';
-import { suitability, type Suitability } from '../places/suitability';
+import { forecastAt, hourlyForecastSchema, type HourlyForecast } from '../forecasts/forecast';
+import { placeIdSchema, type PlaceStatus } from '../places/place';
+import { detailsShape, geolocationSchema, PLACE_KINDS } from '../places/placeDetails';
+import { suitability } from '../places/suitability';
+import { regionSchema } from '../regions/region';
 import { coveringCells, rankNearby } from '../views/nearbySearch';
-import { placeViewKey, regionForecastKey, type NewestEntry, type PlaceView, type RegionForecastView, type StatusEntry } from '../views/projections/documents';
+import { placeViewKey, regionForecastKey, type PlaceView, type RegionForecastView } from '../views/projections/documents';
 import type { ViewStore } from '../views/viewStore';
 
 export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
@@ -34,15 +35,19 @@ const intParam = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
 
-const nearbySchema = z.strictObject({
-  lat: numberParam('lat', -90, 90),
-  lon: numberParam('lon', -180, 180),
-  radiusKm: numberParam('radiusKm', 0.1, 50).optional(),
-  at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' }).optional(),
-  kind: z.enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` }).optional(),
-  age: intParam(0, 18).optional(),
-  free: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
-  limit: intParam(1, 100).optional(),
+/** The query of `GET /api/places/nearby`. */
+export const nearbyQuerySchema = z.strictObject({
+  lat: numberParam('lat', -90, 90).meta({ description: 'Latitude of the centre of the search' }),
+  lon: numberParam('lon', -180, 180).meta({ description: 'Longitude of the centre of the search' }),
+  radiusKm: numberParam('radiusKm', 0.1, 50).optional().meta({ description: 'Radius of the search in km (default 10)' }),
+  at: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
+    .optional()
+    .meta({ description: 'When the visit is, for the forecast and suitability: from now to 7 days ahead (default now)' }),
+  kind: z.enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` }).optional().meta({ description: 'Only places of this kind' }),
+  age: intParam(0, 18).optional().meta({ description: "The child's age in years: places whose age range leaves it out score lower" }),
+  free: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({ description: 'Only free places (true) or only paid ones (false)' }),
+  limit: intParam(1, 100).optional().meta({ description: 'At most this many results (default 20)' }),
 });
 
 export interface NearbyQuery {
@@ -59,7 +64,7 @@ export interface NearbyQuery {
 /** Parses the query string of `GET /api/places/nearby`; the function key (`code`) is not a filter. */
 export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuery {
   const raw = queryObject(params);
-  const parsed = nearbySchema.safeParse(raw);
+  const parsed = nearbyQuerySchema.safeParse(raw);
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The search is not valid.');
   const q = parsed.data;
   const at = q.at === undefined ? now : new Date(q.at);
@@ -78,11 +83,14 @@ export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuer
   };
 }
 
-export function parseLimit(params: URLSearchParams, max: number, fallback: number): number {
-  const raw = queryObject(params);
-  const parsed = z.strictObject({ limit: intParam(1, max).optional() }).safeParse(raw);
+/** The query of `GET /api/places/newest`. */
+export const newestQuerySchema = z.strictObject({ limit: intParam(1, 50).optional().meta({ description: 'At most this many results (default 5)' }) });
+
+/** Parses the query string of `GET /api/places/newest?limit` (1–50, default 5). */
+export function parseNewestQuery(params: URLSearchParams): number {
+  const parsed = newestQuerySchema.safeParse(queryObject(params));
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
-  return parsed.data.limit ?? fallback;
+  return parsed.data.limit ?? 5;
 }
 
 /** Every status a place can be listed under (a new status fails to compile here until it is added). */
@@ -95,9 +103,14 @@ const PLACE_STATUSES = {
   withdrawn: 'withdrawn',
 } as const satisfies Record<PlaceStatus, PlaceStatus>;
 
-const statusListSchema = z.strictObject({
-  status: z.enum(PLACE_STATUSES, { error: `must be one of ${Object.keys(PLACE_STATUSES).join(', ')}` }).optional(),
-  limit: intParam(1, 100).optional(),
+export const placeStatusSchema = z.enum(PLACE_STATUSES, { error: `must be one of ${Object.keys(PLACE_STATUSES).join(', ')}` }).meta({
+  description: 'proposed → locationValidated | locationRejected; locationValidated → approved | rejected; approved → withdrawn',
+});
+
+/** The query of `GET /api/manage/places`. */
+export const statusListQuerySchema = z.strictObject({
+  status: placeStatusSchema.optional().meta({ description: 'List places in this status (default locationValidated: awaiting moderation)' }),
+  limit: intParam(1, 100).optional().meta({ description: 'At most this many places (default 50)' }),
 });
 
 export interface StatusListQuery {
@@ -107,46 +120,121 @@ export interface StatusListQuery {
 
 /** Parses the query string of `GET /api/manage/places?status&limit` (default: awaiting moderation, 50). */
 export function parseStatusListQuery(params: URLSearchParams): StatusListQuery {
-  const parsed = statusListSchema.safeParse(queryObject(params));
+  const parsed = statusListQuerySchema.safeParse(queryObject(params));
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
   return { status: parsed.data.status ?? 'locationValidated', limit: parsed.data.limit ?? 50 };
 }
 
-export type ListedPlace = Omit<StatusEntry, 'id' | 'partitionKey' | 'type'>;
+// ---------------------------------------------------------------------------------------------
+// The answers, as schemas: the API's documentation (shared/http/openApi.ts) and the types the
+// queries below build, so neither can change without the other.
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** A place's fields, in any status: its view without the storage keys. */
+const placeFields = {
+  placeId: placeIdSchema,
+  name: z.string(),
+  status: placeStatusSchema,
+  version: z.int().min(1).meta({ description: "The place stream's version this reflects: its ETag, to send as If-Match with a change" }),
+  geolocation: geolocationSchema.nullable().meta({ description: 'null until a proposal given by address is located' }),
+  region: regionSchema.nullable().meta({ description: "The geohash cell whose forecast is the place's; null until the location is validated" }),
+  address: z.string().optional(),
+  kind: detailsShape.kind.optional(),
+  ageRange: detailsShape.ageRange.optional(),
+  price: detailsShape.price.optional(),
+  // Readonly: the views keep the domain's readonly list, and the answer passes it through.
+  facilities: detailsShape.facilities.readonly().optional(),
+  openingHours: detailsShape.openingHours.optional(),
+  website: detailsShape.website.optional(),
+  description: detailsShape.description.optional(),
+  proposedAt: timestamp,
+  updatedAt: timestamp,
+  approvedAt: timestamp.optional(),
+  statusReason: z.string().optional().meta({ description: 'Why the location or the place was rejected, or the place withdrawn' }),
+};
+
+/** A place in the editors' list. */
+export const listedPlaceSchema = z.strictObject(placeFields);
+export type ListedPlace = z.output<typeof listedPlaceSchema>;
+
+export const placeListAnswerSchema = z.strictObject({ status: placeStatusSchema, results: z.array(listedPlaceSchema) });
+export type PlaceListAnswer = z.output<typeof placeListAnswerSchema>;
+
+/** A place with the hourly forecast of its region from the past hour on. */
+export const placeAnswerSchema = z.strictObject({
+  ...placeFields,
+  forecast: z.array(hourlyForecastSchema).meta({ description: "The region's hourly forecast from an hour ago on; empty while there is none" }),
+  forecastIssuedAt: timestamp.optional().meta({ description: 'When the provider issued the forecast (when there is one)' }),
+  forecastAgeMinutes: z.int().min(0).nullable().optional().meta({ description: 'Minutes since the forecast was recorded' }),
+});
+export type PlaceAnswer = z.output<typeof placeAnswerSchema>;
+
+const forecastSummarySchema = z.strictObject({
+  ...hourlyForecastSchema.pick({ time: true, temperatureC: true, precipitationProbability: true, weather: true, windKph: true }).shape,
+  issuedAt: timestamp.nullable(),
+  ageMinutes: z.int().min(0).nullable().meta({ description: 'Minutes since the forecast was recorded' }),
+});
+export type ForecastSummary = z.output<typeof forecastSummarySchema>;
+
+const suitabilitySchema = z.strictObject({
+  score: z.number().min(0).max(1).meta({ description: '0 (a poor idea) to 1 (ideal)' }),
+  reason: z.string().meta({ description: 'The main reason for the score' }),
+});
+
+export const nearbyResultSchema = z.strictObject({
+  placeId: placeIdSchema,
+  name: z.string(),
+  kind: detailsShape.kind.nullable(),
+  ageRange: detailsShape.ageRange.nullable(),
+  free: z.boolean().nullable(),
+  distanceKm: z.number().min(0).meta({ description: 'Great-circle distance from the centre of the search, to 0.01 km' }),
+  geolocation: geolocationSchema,
+  region: regionSchema,
+  forecast: forecastSummarySchema.nullable().meta({ description: 'The forecast hour nearest the time of the visit; null when there is none' }),
+  forecastNote: z.string().optional().meta({ description: 'Why there is no forecast' }),
+  suitability: suitabilitySchema,
+});
+export type NearbyResult = z.output<typeof nearbyResultSchema>;
+
+const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
+
+export const nearbyAnswerSchema = z.strictObject({ results: z.array(nearbyResultSchema).meta({ description: 'Nearest first' }), attribution });
+export type NearbyAnswer = z.output<typeof nearbyAnswerSchema>;
+
+export const newestAnswerSchema = z.strictObject({
+  results: z
+    .array(z.strictObject({ placeId: placeIdSchema, name: z.string(), kind: detailsShape.kind.optional(), region: regionSchema, approvedAt: timestamp }))
+    .meta({ description: 'Newest approval first' }),
+});
+export type NewestAnswer = z.output<typeof newestAnswerSchema>;
+
+export const regionForecastAnswerSchema = z.strictObject({
+  region: regionSchema,
+  centre: geolocationSchema.nullable().meta({ description: "The centre of the region's cell, where the forecast is for" }),
+  source: z.string().nullable().meta({ description: 'The weather provider' }),
+  issuedAt: timestamp.nullable(),
+  updatedAt: timestamp.nullable().meta({ description: 'When the latest forecast was recorded' }),
+  ageMinutes: z.int().min(0).nullable(),
+  hourly: z.array(hourlyForecastSchema).meta({ description: 'From an hour ago on' }),
+  lastFailure: z
+    .strictObject({ cycleId: z.string(), reason: z.string(), at: timestamp })
+    .nullable()
+    .meta({ description: 'The latest refresh of this region that failed, if any' }),
+  attribution,
+});
+export type RegionForecastAnswer = z.output<typeof regionForecastAnswerSchema>;
+
+// ---------------------------------------------------------------------------------------------
 
 /** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
-export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<{ status: PlaceStatus; results: ListedPlace[] }> {
+export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<PlaceListAnswer> {
   const entries = await deps.views.withStatus(query.status, query.limit);
   return { status: query.status, results: entries.map(({ id: _id, partitionKey: _pk, type: _type, ...place }) => place) };
 }
 
-export interface ForecastSummary {
-  readonly time: string;
-  readonly temperatureC: number;
-  readonly precipitationProbability: number | null;
-  readonly weather: HourlyForecast['weather'];
-  readonly windKph: number;
-  readonly issuedAt: string | null;
-  /** Minutes since the forecast was recorded. */
-  readonly ageMinutes: number | null;
-}
-
-export interface NearbyResult {
-  readonly placeId: string;
-  readonly name: string;
-  readonly kind: string | null;
-  readonly ageRange: { min: number; max: number } | null;
-  readonly free: boolean | null;
-  readonly distanceKm: number;
-  readonly geolocation: { latitude: number; longitude: number };
-  readonly region: string;
-  readonly forecast: ForecastSummary | null;
-  readonly forecastNote?: string;
-  readonly suitability: Suitability;
-}
-
 /** Approved places within the radius, nearest first, each with the forecast at `at` and a suitability. */
-export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<{ results: NearbyResult[]; attribution: string }> {
+export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<NearbyAnswer> {
   const centre = { latitude: query.lat, longitude: query.lon };
   const cover = coveringCells(centre, query.radiusKm);
   const perPartition = await Promise.all([...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)));
@@ -172,25 +260,25 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<{
 }
 
 /** A place as parents see it: approved only, with the forecast for the coming days. */
-export async function placeForParents(deps: QueryDeps, placeId: string): Promise<Record<string, unknown>> {
+export async function placeForParents(deps: QueryDeps, placeId: string): Promise<PlaceAnswer> {
   const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
   if (view?.status !== 'approved') throw new NotFoundError(`There is no place ${placeId}.`);
   return withForecast(deps, view);
 }
 
 /** A place in any status, for editors and admins. */
-export async function placeForEditors(deps: QueryDeps, placeId: string): Promise<Record<string, unknown>> {
+export async function placeForEditors(deps: QueryDeps, placeId: string): Promise<PlaceAnswer> {
   const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
   if (!view) throw new NotFoundError(`There is no place ${placeId} (or it is not projected yet).`);
   return withForecast(deps, view);
 }
 
-export async function newestPlaces(deps: QueryDeps, limit: number): Promise<{ results: Omit<NewestEntry, 'id' | 'partitionKey' | 'type' | 'sourceVersion'>[] }> {
+export async function newestPlaces(deps: QueryDeps, limit: number): Promise<NewestAnswer> {
   const entries = await deps.views.newest(limit);
   return { results: entries.map(({ id: _id, partitionKey: _pk, type: _type, sourceVersion: _v, ...entry }) => entry) };
 }
 
-export async function regionForecast(deps: QueryDeps, region: string): Promise<Record<string, unknown>> {
+export async function regionForecast(deps: QueryDeps, region: string): Promise<RegionForecastAnswer> {
   const view = (await deps.views.read<RegionForecastView>(regionForecastKey(region)))?.document;
   if (!view) throw new NotFoundError(`There is no region ${region}.`);
   const now = deps.clock().getTime();
@@ -207,7 +295,7 @@ export async function regionForecast(deps: QueryDeps, region: string): Promise<R
   };
 }
 
-async function withForecast(deps: QueryDeps, view: PlaceView): Promise<Record<string, unknown>> {
+async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnswer> {
   const { id: _id, partitionKey: _pk, type: _type, ...place } = view;
   const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;
   const now = deps.clock().getTime();

@@ -1,11 +1,20 @@
+import { z } from 'zod';
 import { projectEvents, type ProjectionDeps } from './projectEvents';
+
+/** The answer of `POST /api/ops/rebuild-views`. */
+export const viewsRebuiltSchema = z.strictObject({
+  events: z.int().min(0).meta({ description: 'Events replayed' }),
+  deadLettered: z.int().min(0).meta({ description: 'Events the projections could not apply (kept in the deadletters container)' }),
+  durationMs: z.number().min(0),
+});
+export type ViewsRebuilt = z.output<typeof viewsRebuiltSchema>;
 
 /**
  * Rebuilds every read model from the events: clears the views and replays the whole store through
  * the same projections the change feed drives. Safe while the live projection runs, because every
  * view write is version-guarded.
  */
-export async function rebuildViews(deps: ProjectionDeps): Promise<{ events: number; deadLettered: number }> {
+export async function rebuildViews(deps: ProjectionDeps): Promise<Omit<ViewsRebuilt, 'durationMs'>> {
   await deps.views.clear();
   let events = 0;
   let deadLettered = 0;

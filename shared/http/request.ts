@@ -1,5 +1,7 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
 import type { RequestOrigin } from '../application/placeCommands';
+import { placeIdSchema } from '../places/place';
 import { HttpProblem } from './problem';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -35,28 +37,35 @@ function tooLarge(): HttpProblem {
   return new HttpProblem(413, `The body must be at most ${MAX_BODY_BYTES} bytes.`);
 }
 
-const PLACE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The `{id}` route parameter as a place id; anything that cannot be one is an unknown place. */
 export function placeIdParam(request: HttpRequest): string {
   const id = request.params.id ?? '';
-  if (!PLACE_ID.test(id)) throw new HttpProblem(404, `There is no place ${JSON.stringify(id.slice(0, 64))}.`);
+  if (!placeIdSchema.safeParse(id).success) throw new HttpProblem(404, `There is no place ${JSON.stringify(id.slice(0, 64))}.`);
   return id.toLowerCase();
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .meta({ description: 'Any 1–255 visible ASCII characters; a proposal sent again with the same key and body is taken once and answered as before' });
 
 /** The optional `Idempotency-Key` header: 1–255 visible ASCII characters. */
 export function idempotencyKeyHeader(request: HttpRequest): string | undefined {
   const key = request.headers.get('idempotency-key');
   if (key === null) return undefined;
-  if (!IDEMPOTENCY_KEY.test(key)) {
+  if (!idempotencyKeySchema.safeParse(key).success) {
     throw new HttpProblem(400, 'Idempotency-Key must be 1–255 visible ASCII characters.', [
       { field: 'Idempotency-Key', message: 'must be 1–255 visible ASCII characters' },
     ]);
   }
   return key;
 }
+
+/** The `If-Match` header: the ETag of the version a change is based on (`"3"`, or `3`), or `*` for any. */
+export const ifMatchSchema = z
+  .string()
+  .regex(/^\s*(\*|"?\d{1,9}"?)\s*$/)
+  .meta({ description: 'The ETag of the version you last read, e.g. "3" (or * to change whatever the version)' });
 
 /**
  * The version an `If-Match` header requires: `"3"`, or `3` for convenience. A missing header is 428:
@@ -65,23 +74,25 @@ export function idempotencyKeyHeader(request: HttpRequest): string | undefined {
 export function requiredIfMatchVersion(request: HttpRequest): number | undefined {
   const header = request.headers.get('if-match');
   if (header === null) throw new HttpProblem(428, 'Send If-Match with the version you last read (its ETag).');
-  const value = header.trim();
-  if (value === '*') return undefined;
-  const match = /^"?(\d{1,9})"?$/.exec(value);
-  if (!match?.[1]) {
+  if (!ifMatchSchema.safeParse(header).success) {
     throw new HttpProblem(400, 'If-Match must be the ETag of the version you last read, such as "3".', [
       { field: 'If-Match', message: 'must be an ETag such as "3"' },
     ]);
   }
-  return Number(match[1]);
+  const value = header.trim();
+  return value === '*' ? undefined : Number(value.replaceAll('"', ''));
 }
 
-const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+/** A correlation id a caller may send (`x-correlation-id`); any other value is ignored. */
+export const correlationIdSchema = z
+  .string()
+  .regex(/^[\w.:-]{1,128}$/)
+  .meta({ description: 'Your id for this request (1–128 letters, digits, _ . : -), carried by every event and log line it causes and sent back; otherwise the invocation id is used' });
 
 /** The caller's correlation id (`x-correlation-id`) when well-formed, else the invocation's own id. */
 export function correlationIdOf(request: HttpRequest, invocationId: string): string {
   const given = request.headers.get('x-correlation-id');
-  return given !== null && CORRELATION_ID.test(given) ? given : invocationId;
+  return given !== null && correlationIdSchema.safeParse(given).success ? given : invocationId;
 }
 
 /** The request as the cause of the events it leads to. */

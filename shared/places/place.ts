@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Event } from '../eventSourcing/event';
 import type { Geolocation, PlaceDetails } from './placeDetails';
 import type { DetailsChanges } from './placeInput';
@@ -43,6 +44,12 @@ export const PLACE_EVENT_TYPES = [
 export function isPlaceEvent(event: Event): event is PlaceEvent {
   return (PLACE_EVENT_TYPES as readonly string[]).includes(event.type);
 }
+
+/** A place's id: a UUID (any version; upper or lower case is the same id). */
+export const placeIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/)
+  .meta({ description: "The place's id (a UUID)", examples: ['0b6f2d4c-1a3e-4f5b-8c7d-9e0f1a2b3c4d'] });
 
 export const PLACE_STREAM_PREFIX = 'place-';
 export function toPlaceStreamId(placeId: string): string {

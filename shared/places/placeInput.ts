@@ -29,7 +29,8 @@ export type DetailsChanges = {
 
 export const REASON_MAX = 500;
 
-const proposalSchema = z
+/** The body of `POST /api/places`. */
+export const proposalSchema = z
   .strictObject({
     name: nameSchema,
     geolocation: geolocationSchema.optional(),
@@ -53,11 +54,13 @@ export const detailsChangesShape = {
   description: detailsShape.description.nullable().optional(),
 };
 
-const changesSchema = z
+/** The body of `PATCH /api/places/{id}`. */
+export const detailsChangesSchema = z
   .strictObject(detailsChangesShape)
   .refine((changes) => Object.keys(changes).length > 0, { error: 'give at least one field to change' });
 
-const reasonSchema = z.strictObject({
+/** The body of a rejection or a withdrawal. */
+export const reasonSchema = z.strictObject({
   reason: z
     .string({ error: 'must be a string' })
     .trim()
@@ -71,7 +74,7 @@ export function parseProposal(body: unknown): PlaceProposal {
 }
 
 export function parseDetailsChanges(body: unknown): DetailsChanges {
-  return withoutUndefined(parseWith(changesSchema, body));
+  return withoutUndefined(parseWith(detailsChangesSchema, body));
 }
 
 export function parseReason(body: unknown): string {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Decider } from '../eventSourcing/decider';
 import type { Event } from '../eventSourcing/event';
 import type { Geolocation } from '../places/placeDetails';
@@ -22,6 +23,9 @@ export const REGION_STREAM_PREFIX = 'region-';
 
 /** The geohash alphabet (base 32 without a, i, l, o). */
 const GEOHASH = /^[0-9b-hjkmnp-z]{1,12}$/;
+
+/** A region's name, as the API shows and takes it. */
+export const regionSchema = z.string().regex(GEOHASH).meta({ description: 'A geohash cell of 1–12 characters, e.g. gcw2j' });
 
 export function isRegion(value: string): boolean {
   return GEOHASH.test(value);

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** The refresh orchestration's customStatus: where its current cycle is, as ops see it. */
+export const forecastRefreshCycleSchema = z.strictObject({
+  cycle: z.int().min(1),
+  cycleId: z.string(),
+  phase: z.enum(['planning', 'fetching', 'waiting']),
+  startedAt: timestamp,
+  source: z.string().nullable().meta({ description: 'The weather provider' }),
+  due: z.int().min(0).meta({ description: 'Regions whose forecast was missing or old' }),
+  planned: z.int().min(0).meta({ description: 'Due regions this cycle fetches (the rest wait for the budget)' }),
+  deferred: z.int().min(0),
+  requests: z.int().min(0),
+  updated: z.int().min(0),
+  failed: z.int().min(0),
+  alreadyRecorded: z.int().min(0),
+  failedRegions: z.array(z.strictObject({ region: z.string(), reason: z.string() })).meta({ description: 'The first failed regions (the count is always complete)' }),
+  providerMs: z.number().min(0).meta({ description: 'Summed time the provider took to answer, over every request of the cycle' }),
+  nextRunAt: timestamp.nullable(),
+  planError: z.string().optional().meta({ description: 'Why the cycle could not be planned (the next try is at nextRunAt)' }),
+});
+
+/** The answer of `GET /api/ops/forecast-refresh`: built field by field, so no management URL or key is in it. */
+export const forecastRefreshStatusSchema = z.strictObject({
+  instanceId: z.string(),
+  runtimeStatus: z.string().meta({ description: "Durable Functions' runtime status: Running, Pending, ContinuedAsNew, Suspended, Completed, Failed, Terminated…" }),
+  createdTime: timestamp.nullable(),
+  lastUpdatedTime: timestamp.nullable(),
+  cycle: forecastRefreshCycleSchema.nullable(),
+});
+export type ForecastRefreshStatusAnswer = z.output<typeof forecastRefreshStatusSchema>;

@@ -7,12 +7,13 @@ import { benchmarkDurable } from './durable.bench';
 import { benchmarkEventStores } from './eventStore.bench';
 import { benchmarkForecastRefresh, printForecastRefresh } from './forecastRefresh.bench';
 import { benchmarkReadSide } from './readSide.bench';
+import { benchmarkStart } from './start.bench';
 import { writePerformanceReport } from './report';
 import { medianOfRuns } from './stats';
 
 /**
  * `npm run bench [-- sections…] [--runs N]`: runs the benchmarks (all, or the sections named:
- * eventStore devhost readSide durable coldStart forecast), each section N times (default 3) and
+ * eventStore devhost readSide durable coldStart start forecast), each section N times (default 3) and
  * keeps the median of every figure; merges them into bench/results/latest.json (sections not run
  * keep their previous figures, with their own date and machine) and rewrites docs/performance.md.
  */
@@ -86,6 +87,19 @@ async function main(): Promise<void> {
       [`this app (${coldStart.app.functions} functions)`]: { 'load ms': coldStart.app.loadMs, 'from process start ms': coldStart.app.processMs },
       'bare @azure/functions app (1 HTTP function)': { 'load ms': coldStart.bare.loadMs, 'from process start ms': coldStart.bare.processMs },
       ratio: { 'load ms': coldStart.loadRatio, 'from process start ms': coldStart.processRatio },
+    });
+  }
+
+  if (wanted('start')) {
+    // Already the median of five starts of each kind (each start is seconds, in a copy of the tree).
+    const start = await benchmarkStart();
+    sections.start = { measuredAt: new Date().toISOString(), machine, runs: start.runs, result: start };
+    console.log('\n`npm start` to a healthy /api/health (median ms)');
+    console.table({
+      'first start (nothing built, no data)': start.firstStartMs,
+      'second start (nothing changed)': start.secondStartMs,
+      'reference: the devhost alone (no npm, no build)': start.devhostAloneMs,
+      'reference: former start (full build of everything, then the devhost)': start.fullBuildStartMs,
     });
   }
 

@@ -86,11 +86,7 @@ export function staticSite(webRoot: string): StaticSite {
     // lstat, not stat: a directory is never listed and a link never followed out of the site.
     const info = await lstat(file).catch(() => undefined);
     if (!info?.isFile()) return notFound();
-    const body = await readFile(file);
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    const headers = { ...SECURITY_HEADERS, 'content-type': contentType, 'cache-control': cacheControl, etag };
-    if (ifNoneMatch !== null && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, headers };
-    return { status: 200, headers, body };
+    return fileResponse(await readFile(file), contentType, cacheControl, ifNoneMatch);
   }
 
   return {
@@ -112,6 +108,17 @@ export function staticSite(webRoot: string): StaticSite {
       return serve(file, contentType, ASSET_CACHE, ifNoneMatch);
     },
   };
+}
+
+/**
+ * A file's answer: 200 with its body, or 304 when `If-None-Match` names its ETag (a hash of the
+ * content, so any change is a new ETag).
+ */
+export function fileResponse(body: Buffer | string, contentType: string, cacheControl: string, ifNoneMatch: string | null): HttpResponseInit {
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const headers = { ...SECURITY_HEADERS, 'content-type': contentType, 'cache-control': cacheControl, etag };
+  if (ifNoneMatch !== null && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, headers };
+  return { status: 200, headers, body };
 }
 
 /**

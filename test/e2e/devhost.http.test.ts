@@ -77,6 +77,16 @@ describe('npm start: the devhost serves the app over HTTP', () => {
     expect((await fetch(`${devhost.url}/api/places/newest`)).status).toBe(200);
   });
 
+  it('describes its API at /api/openapi.json (OpenAPI 3.1, anonymous, revalidated by ETag)', async () => {
+    const answer = await fetch(`${devhost.url}/api/openapi.json`);
+    expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({ status: 200, type: 'application/json; charset=utf-8' });
+    const described = (await answer.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(described.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(Object.keys(described.paths)).toContain('/api/places/nearby');
+    const etag = answer.headers.get('etag') ?? '';
+    expect((await fetch(`${devhost.url}/api/openapi.json`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+  });
+
   it('applies CORS from local.settings: allowed origins only', async () => {
     const allowed = await fetch(`${devhost.url}/api/health`, { headers: { origin: 'http://localhost:7071' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:7071');

@@ -56,6 +56,8 @@ const CONTRACT: Readonly<Record<string, AuthLevel>> = {
   'POST api/places/{}/withdraw': 'admin',
   'POST api/ops/rebuild-views': 'admin',
   'GET api/manage/places/{}': 'function',
+  // the API's description, generated from its schemas: anyone may read it
+  'GET api/openapi.json': 'anonymous',
 };
 
 const contractKey = (method: string, route: string) => `${method} ${route.replace(/\{[^}]*\}/g, '{}').toLowerCase()}`;

@@ -52,6 +52,7 @@ describe('what the Functions host will find', () => {
       fetchRegionForecastNow: { type: 'queueTrigger', route: undefined, methods: undefined, authLevel: undefined },
       geocode: { type: 'httpTrigger', route: 'api/geocode', methods: ['GET'], authLevel: 'anonymous' },
       listManagedPlaces: { type: 'httpTrigger', route: 'api/manage/places', methods: ['GET'], authLevel: 'function' },
+      openApi: { type: 'httpTrigger', route: 'api/openapi.json', methods: ['GET'], authLevel: 'anonymous' },
       webPage: { type: 'httpTrigger', route: '{page?}', methods: ['GET'], authLevel: 'anonymous' },
       webAsset: { type: 'httpTrigger', route: 'assets/{*file}', methods: ['GET'], authLevel: 'anonymous' },
     });

@@ -2,7 +2,7 @@
  * The admins' moderation list: with the master key, the places in one status (by default those
  * whose location is confirmed and that wait for approval), each to approve or to reject with a reason.
  */
-import { ApiProblem, callApi, type ManagedPlace, type PlaceStatus } from './api.js';
+import { ApiProblem, callApi, type ManagedPlace, type ManagedPlaceList, type PlaceStatus } from './api.js';
 import { byId, h, say } from './dom.js';
 import { agesText, agoText, FACILITY_LABELS, KIND_LABELS, priceText } from './format.js';
 import { keyField } from './keys.js';
@@ -51,7 +51,7 @@ async function load(): Promise<void> {
   listHeading.textContent = HEADINGS[status];
   say(banner, 'Loading…');
   try {
-    const answer = await callApi<{ results: readonly ManagedPlace[] }>(`/api/manage/places?status=${status}&limit=100`, { key: masterKey });
+    const answer = await callApi<ManagedPlaceList>(`/api/manage/places?status=${status}&limit=100`, { key: masterKey });
     list.replaceChildren(...answer.results.map((place) => item(place, masterKey)));
     const count = answer.results.length;
     say(banner, count === 0 ? (status === 'locationValidated' ? 'Nothing waits for approval.' : 'No places.') : `${count} ${count === 1 ? 'place' : 'places'}.`);

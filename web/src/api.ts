@@ -1,11 +1,18 @@
 /**
- * The app's HTTP API as the pages use it: the response shapes README.md documents, and one way of
- * calling it that turns problem+json answers into {@link ApiProblem}s.
+ * The app's HTTP API as the pages use it: the answers' shapes (the same as the server's answer
+ * schemas, test/unit/webApiTypes.test.ts has the compiler hold them equal; /api/openapi.json
+ * describes them), and one way of calling it that turns problem+json answers into {@link ApiProblem}s.
  */
 
 export type Weather = 'clear' | 'partlyCloudy' | 'cloudy' | 'fog' | 'drizzle' | 'rain' | 'snow' | 'thunder';
 export type PlaceKind = 'indoor' | 'outdoor' | 'mixed';
 export type PlaceStatus = 'proposed' | 'locationValidated' | 'locationRejected' | 'approved' | 'rejected' | 'withdrawn';
+export type Facility = 'pushchair' | 'babyChange' | 'accessibleToilet' | 'toilets' | 'parking' | 'cafe' | 'picnicArea' | 'playground' | 'nursingRoom' | 'dogFriendly';
+
+export interface Geolocation {
+  readonly latitude: number;
+  readonly longitude: number;
+}
 
 export interface AgeRange {
   readonly min: number;
@@ -19,12 +26,16 @@ export interface NearbyResult {
   readonly ageRange: AgeRange | null;
   readonly free: boolean | null;
   readonly distanceKm: number;
+  readonly geolocation: Geolocation;
+  readonly region: string;
   readonly forecast: {
     readonly time: string;
     readonly temperatureC: number;
     readonly precipitationProbability: number | null;
     readonly weather: Weather;
     readonly windKph: number;
+    readonly issuedAt: string | null;
+    readonly ageMinutes: number | null;
   } | null;
   readonly forecastNote?: string;
   readonly suitability: { readonly score: number; readonly reason: string };
@@ -36,7 +47,7 @@ export interface NearbyAnswer {
 }
 
 export interface NewestAnswer {
-  readonly results: readonly { readonly placeId: string; readonly name: string; readonly kind?: PlaceKind; readonly approvedAt: string }[];
+  readonly results: readonly { readonly placeId: string; readonly name: string; readonly kind?: PlaceKind; readonly region: string; readonly approvedAt: string }[];
 }
 
 export interface Located {
@@ -51,29 +62,72 @@ export interface Price {
   readonly childGBP?: number;
 }
 
-/** A place as editors and admins read it (`GET /api/manage/places`). */
+export interface OpeningInterval {
+  readonly opens: string;
+  readonly closes: string;
+}
+
+export interface OpeningHours {
+  readonly monday?: readonly OpeningInterval[];
+  readonly tuesday?: readonly OpeningInterval[];
+  readonly wednesday?: readonly OpeningInterval[];
+  readonly thursday?: readonly OpeningInterval[];
+  readonly friday?: readonly OpeningInterval[];
+  readonly saturday?: readonly OpeningInterval[];
+  readonly sunday?: readonly OpeningInterval[];
+  readonly notes?: string;
+}
+
+/** A place as editors and admins list it (`GET /api/manage/places`). */
 export interface ManagedPlace {
   readonly placeId: string;
   readonly name: string;
   readonly status: PlaceStatus;
   readonly version: number;
-  readonly geolocation: { readonly latitude: number; readonly longitude: number } | null;
+  readonly geolocation: Geolocation | null;
   readonly region: string | null;
   readonly address?: string;
   readonly kind?: PlaceKind;
   readonly ageRange?: AgeRange;
   readonly price?: Price;
-  readonly facilities?: readonly string[];
+  readonly facilities?: readonly Facility[];
+  readonly openingHours?: OpeningHours;
   readonly website?: string;
   readonly description?: string;
   readonly proposedAt: string;
+  readonly updatedAt: string;
+  readonly approvedAt?: string;
   readonly statusReason?: string;
+}
+
+export interface ManagedPlaceList {
+  readonly status: PlaceStatus;
+  readonly results: readonly ManagedPlace[];
+}
+
+export interface HourlyForecast {
+  readonly time: string;
+  readonly temperatureC: number;
+  readonly precipitationProbability: number | null;
+  readonly precipitationMm: number | null;
+  readonly weather: Weather;
+  readonly windKph: number;
+  readonly gustKph: number | null;
+  readonly uvIndex: number | null;
+}
+
+/** One place with its region's forecast (`GET /api/manage/places/{id}`, and `GET /api/places/{id}` once approved). */
+export interface PlaceWithForecast extends ManagedPlace {
+  readonly forecast: readonly HourlyForecast[];
+  readonly forecastIssuedAt?: string;
+  readonly forecastAgeMinutes?: number | null;
 }
 
 export interface CommandAnswer {
   readonly placeId: string;
   readonly status: PlaceStatus;
   readonly version: number;
+  readonly links: { readonly self: string };
 }
 
 export interface FieldError {

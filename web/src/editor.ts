@@ -3,7 +3,7 @@
  * problem+json are shown next to their fields; every submission carries an Idempotency-Key, reused
  * only when the very same proposal is sent again (a retry after a lost answer adds nothing).
  */
-import { ApiProblem, callApi, type CommandAnswer, type FieldError, type ManagedPlace } from './api.js';
+import { ApiProblem, callApi, type CommandAnswer, type FieldError, type PlaceWithForecast } from './api.js';
 import { byId, h, say } from './dom.js';
 import { FACILITY_LABELS } from './format.js';
 import { keyField } from './keys.js';
@@ -197,9 +197,9 @@ function resetPlaceFields(): void {
 async function followStatus(placeId: string, name: string, editorKey: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    let place: ManagedPlace;
+    let place: PlaceWithForecast;
     try {
-      place = await callApi<ManagedPlace>(`/api/manage/places/${encodeURIComponent(placeId)}`, { key: editorKey });
+      place = await callApi<PlaceWithForecast>(`/api/manage/places/${encodeURIComponent(placeId)}`, { key: editorKey });
     } catch {
       continue;
     }

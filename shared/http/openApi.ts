@@ -138,6 +138,27 @@ const BODY_PROBLEMS = {
 const UNKNOWN_PLACE = problem('No place has this id');
 const CHANGED_CONCURRENTLY = 'or it was changed by someone else at the same moment (type …/concurrent-change): read it again and retry';
 
+/** An admin's command on a place: they differ only in what they do, what they read and when they are refused. */
+function moderation(command: { functionName: string; route: string; summary: string; body: 'IgnoredBody' | 'Reason'; done: string; refused: string }): ApiOperation {
+  return {
+    functionName: command.functionName,
+    method: 'POST',
+    route: command.route,
+    authLevel: 'admin',
+    tag: 'admins',
+    summary: command.summary,
+    body: { schema: command.body, required: command.body !== 'IgnoredBody' },
+    answers: {
+      200: { description: command.done, body: 'CommandAnswer', headers: ['ETag'] },
+      400: problem(command.body === 'IgnoredBody' ? 'The body is not JSON' : 'The body is not valid'),
+      404: UNKNOWN_PLACE,
+      409: problem(`${command.refused}, ${CHANGED_CONCURRENTLY}`),
+      ...BODY_PROBLEMS,
+    },
+    dependsOnServices: true,
+  };
+}
+
 export const API_OPERATIONS: readonly ApiOperation[] = [
   {
     functionName: 'proposePlace',
@@ -191,57 +212,30 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     },
     dependsOnServices: true,
   },
-  {
+  moderation({
     functionName: 'approvePlace',
-    method: 'POST',
     route: 'api/places/{id}/approve',
-    authLevel: 'admin',
-    tag: 'admins',
     summary: 'Approve a place whose location is validated',
-    body: { schema: 'IgnoredBody', required: false },
-    answers: {
-      200: { description: 'Approved (or already approved)', body: 'CommandAnswer', headers: ['ETag'] },
-      400: problem('The body is not JSON'),
-      404: UNKNOWN_PLACE,
-      409: problem(`The place's status is not locationValidated, ${CHANGED_CONCURRENTLY}`),
-      ...BODY_PROBLEMS,
-    },
-    dependsOnServices: true,
-  },
-  {
+    body: 'IgnoredBody',
+    done: 'Approved (or already approved)',
+    refused: "The place's status is not locationValidated",
+  }),
+  moderation({
     functionName: 'rejectPlace',
-    method: 'POST',
     route: 'api/places/{id}/reject',
-    authLevel: 'admin',
-    tag: 'admins',
     summary: 'Reject a place whose location is validated',
-    body: { schema: 'Reason', required: true },
-    answers: {
-      200: { description: 'Rejected (or already rejected)', body: 'CommandAnswer', headers: ['ETag'] },
-      400: problem('The body is not valid'),
-      404: UNKNOWN_PLACE,
-      409: problem(`The place's status is not locationValidated, ${CHANGED_CONCURRENTLY}`),
-      ...BODY_PROBLEMS,
-    },
-    dependsOnServices: true,
-  },
-  {
+    body: 'Reason',
+    done: 'Rejected (or already rejected)',
+    refused: "The place's status is not locationValidated",
+  }),
+  moderation({
     functionName: 'withdrawPlace',
-    method: 'POST',
     route: 'api/places/{id}/withdraw',
-    authLevel: 'admin',
-    tag: 'admins',
     summary: 'Take an approved place off the map',
-    body: { schema: 'Reason', required: true },
-    answers: {
-      200: { description: 'Withdrawn (or already withdrawn)', body: 'CommandAnswer', headers: ['ETag'] },
-      400: problem('The body is not valid'),
-      404: UNKNOWN_PLACE,
-      409: problem(`The place is not approved, ${CHANGED_CONCURRENTLY}`),
-      ...BODY_PROBLEMS,
-    },
-    dependsOnServices: true,
-  },
+    body: 'Reason',
+    done: 'Withdrawn (or already withdrawn)',
+    refused: 'The place is not approved',
+  }),
   {
     functionName: 'listManagedPlaces',
     method: 'GET',

@@ -4,12 +4,12 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 /** Folders that hold the pure domain: no Azure SDKs, no settings, no clock, no randomness. */
-const domainFolders = ['shared/places/**/*.ts', 'shared/eventSourcing/**/*.ts', 'shared/forecasts/**/*.ts', 'shared/views/projections/**/*.ts', 'shared/regions/**/*.ts', 'shared/locations/**/*.ts'];
+const domainFolders = ['shared/kernel/**/*.ts', 'shared/*/domain/**/*.ts', 'shared/*/projection/**/*.ts'];
 
 const impureSyntax = [
   {
     selector: "MemberExpression[object.name='process'][property.name='env']",
-    message: 'The domain reads no settings: pass values in from shared/config.',
+    message: 'The domain reads no settings: pass values in from shared/platform/config.',
   },
   {
     selector: "NewExpression[callee.name='Date'][arguments.length=0]",

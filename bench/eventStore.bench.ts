@@ -2,11 +2,11 @@ import { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { localCosmosClientOptions, startLocalCosmosEndpoint } from '../devhost/cosmos/localCosmosEndpoint';
-import { CONTAINERS, ensureCosmosContainers } from '../shared/cosmos/cosmosClient';
-import { CosmosEventStore } from '../shared/cosmos/cosmosEventStore';
-import type { NewEvent } from '../shared/eventSourcing/event';
-import type { EventStore } from '../shared/eventStore/eventStore';
-import { InMemoryEventStore } from '../shared/eventStore/inMemoryEventStore';
+import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/cosmos/cosmosClient';
+import { CosmosEventStore } from '../shared/platform/eventSourcing/cosmosEventStore';
+import type { NewEvent } from '../shared/kernel/event';
+import type { EventStore } from '../shared/platform/eventSourcing/eventStore';
+import { InMemoryEventStore } from '../shared/platform/eventSourcing/inMemoryEventStore';
 import { round, summarise, withConcurrency, type LatencySummary } from './stats';
 
 const STREAMS = 1000;

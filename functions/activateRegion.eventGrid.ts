@@ -1,10 +1,10 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { appServices } from '../shared/appServices';
-import { activateRegion, type RegionActivationDeps } from '../shared/application/activateRegion';
-import { errorSummary, withCorrelation } from '../shared/logging';
-import { parseDeliveredEventOrLog, readDeliveredEvent } from '../shared/publishing/deliveredEvent';
-import { isRegion } from '../shared/regions/region';
+import { appServices } from '../shared/platform/appServices';
+import { activateRegion, type RegionActivationDeps } from '../shared/regions/application/activateRegion';
+import { errorSummary, withCorrelation } from '../shared/platform/logging';
+import { parseDeliveredEventOrLog, readDeliveredEvent } from '../shared/platform/publishing/deliveredEvent';
+import { isRegion } from '../shared/regions/domain/region';
 
 const validatedData = z.object({ region: z.string().refine(isRegion, { error: 'must be a geohash' }) });
 

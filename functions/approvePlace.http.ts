@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse, logCommand } from '../shared/http/placeResponses';
-import { originOf, placeIdParam, readJsonBody } from '../shared/http/request';
+import { appServices } from '../shared/platform/appServices';
+import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
+import { originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
 
 /** POST /api/places/{id}/approve: an admin approves a place whose location was validated. */
 export function approvePlaceHandler(deps: PlaceCommandDeps): HttpHandler {

@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { refreshRegionNow, type ForecastRefreshDeps } from '../shared/application/refreshForecasts';
-import { errorSummary, withCorrelation } from '../shared/logging';
-import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../shared/queues/forecastRefreshRequests';
+import { appServices } from '../shared/platform/appServices';
+import { refreshRegionNow, type ForecastRefreshDeps } from '../shared/regions/application/refreshForecasts';
+import { errorSummary, withCorrelation } from '../shared/platform/logging';
+import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../shared/regions/application/forecastRefreshRequests';
 
 /**
  * forecast-refresh-requests → the region's forecast fetched and recorded now (a newly activated

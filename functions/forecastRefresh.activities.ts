@@ -1,11 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
-import { appServices } from '../shared/appServices';
-import { BATCH_METRIC, batchMetricFields, REGION_FAILED_METRIC } from '../shared/application/forecastRefreshMetrics';
-import { planForecastCycle, refreshForecastBatch, type BatchOutcome, type CyclePlan, type ForecastRefreshDeps } from '../shared/application/refreshForecasts';
-import { errorSummary, withCorrelation } from '../shared/logging';
-import { isRegion } from '../shared/regions/region';
+import { appServices } from '../shared/platform/appServices';
+import { BATCH_METRIC, batchMetricFields, REGION_FAILED_METRIC } from '../shared/regions/application/forecastRefreshMetrics';
+import { planForecastCycle, refreshForecastBatch, type BatchOutcome, type CyclePlan, type ForecastRefreshDeps } from '../shared/regions/application/refreshForecasts';
+import { errorSummary, withCorrelation } from '../shared/platform/logging';
+import { isRegion } from '../shared/regions/domain/region';
 import { BATCH_ACTIVITY, PLAN_ACTIVITY } from './forecastRefresh.orchestration';
 
 const planInput = z.object({ cycleId: z.string().min(1), at: z.iso.datetime({ offset: true }) });

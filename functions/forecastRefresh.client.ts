@@ -1,10 +1,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
-import type { ForecastRefreshStatusAnswer } from '../shared/application/forecastRefreshStatus';
-import { problemResponse } from '../shared/http/problem';
-import { withProblemDetails } from '../shared/http/httpHandler';
-import { withCorrelation } from '../shared/logging';
+import type { ForecastRefreshStatusAnswer } from '../shared/regions/application/forecastRefreshStatus';
+import { problemResponse } from '../shared/platform/http/problem';
+import { withProblemDetails } from '../shared/platform/http/httpHandler';
+import { withCorrelation } from '../shared/platform/logging';
 import { FORECAST_REFRESH_INSTANCE_ID, FORECAST_REFRESH_ORCHESTRATION, type CycleInput, type ForecastRefreshStatus } from './forecastRefresh.orchestration';
 
 /** States in which the singleton is alive (or deliberately paused): ensuring it then does nothing. */

@@ -1,11 +1,11 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { z } from 'zod';
-import { CYCLE_METRIC, cycleMetricFields, type CycleMetricInput } from '../shared/application/forecastRefreshMetrics';
-import type { forecastRefreshCycleSchema } from '../shared/application/forecastRefreshStatus';
-import type { BatchOutcome, CyclePlan } from '../shared/application/refreshForecasts';
-import { nextCycleAt } from '../shared/forecasts/refreshPlan';
-import { withCorrelation } from '../shared/logging';
+import { CYCLE_METRIC, cycleMetricFields, type CycleMetricInput } from '../shared/regions/application/forecastRefreshMetrics';
+import type { forecastRefreshCycleSchema } from '../shared/regions/application/forecastRefreshStatus';
+import type { BatchOutcome, CyclePlan } from '../shared/regions/application/refreshForecasts';
+import { nextCycleAt } from '../shared/regions/domain/refreshPlan';
+import { withCorrelation } from '../shared/platform/logging';
 
 /** The one refresh orchestration: a fixed id is what makes it a singleton. */
 export const FORECAST_REFRESH_INSTANCE_ID = 'forecast-refresh';

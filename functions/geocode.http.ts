@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { locateForParents, parseGeocodeQuery, type GeocodeQueryDeps } from '../shared/application/geocodeQuery';
-import { GeocoderUnavailableError } from '../shared/geocoding/geocoder';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { HttpProblem } from '../shared/http/problem';
+import { appServices } from '../shared/platform/appServices';
+import { locateForParents, parseGeocodeQuery, type GeocodeQueryDeps } from '../shared/places/application/geocodeQuery';
+import { GeocoderUnavailableError } from '../shared/places/application/geocoder';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { HttpProblem } from '../shared/platform/http/problem';
 
 /**
  * GET /api/geocode?q=: where a parent's postcode or place name is, `{latitude, longitude, label}`,

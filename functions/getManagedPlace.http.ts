@@ -1,8 +1,8 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { placeForEditors, type QueryDeps } from '../shared/application/placeQueries';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { etagOf, placeIdParam } from '../shared/http/request';
+import { appServices } from '../shared/platform/appServices';
+import { placeForEditors, type QueryDeps } from '../shared/places/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { etagOf, placeIdParam } from '../shared/platform/http/request';
 
 /**
  * GET /api/manage/places/{id}: a place in any status, for editors and admins (function key). The

@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { checkHealth, DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from '../shared/health';
-import { correlationIdOf } from '../shared/http/request';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { withCorrelation } from '../shared/logging';
+import { appServices } from '../shared/platform/appServices';
+import { checkHealth, DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from '../shared/platform/health/health';
+import { correlationIdOf } from '../shared/platform/http/request';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { withCorrelation } from '../shared/platform/logging';
 
 /**
  * GET /api/health: each dependency's status, every check bounded by a short time-out. 200 when all are

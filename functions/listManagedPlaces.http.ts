@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { parseStatusListQuery, placesWithStatus, type QueryDeps } from '../shared/application/placeQueries';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { appServices } from '../shared/platform/appServices';
+import { parseStatusListQuery, placesWithStatus, type QueryDeps } from '../shared/places/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 
 /**
  * GET /api/manage/places?status&limit: places in one status (default `locationValidated`, the ones

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { findNearby, parseNearbyQuery, type QueryDeps } from '../shared/application/placeQueries';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { appServices } from '../shared/platform/appServices';
+import { findNearby, parseNearbyQuery, type QueryDeps } from '../shared/places/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 
 /** GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&limit: approved places by distance, with weather. */
 export function nearbyPlacesHandler(deps: QueryDeps): HttpHandler {

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { newestPlaces, parseNewestQuery, type QueryDeps } from '../shared/application/placeQueries';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
+import { appServices } from '../shared/platform/appServices';
+import { newestPlaces, parseNewestQuery, type QueryDeps } from '../shared/places/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 
 /** GET /api/places/newest?limit (1–50, default 5): the newest approved places, newest first. */
 export function newestPlacesHandler(deps: QueryDeps): HttpHandler {

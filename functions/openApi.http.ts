@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { openApiDocument, type OpenApiDocument } from '../shared/http/openApi';
-import { fileResponse } from '../shared/http/staticSite';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { openApiDocument, type OpenApiDocument } from '../shared/platform/http/openApi';
+import { fileResponse } from '../shared/platform/http/staticSite';
 
 /**
  * GET /api/openapi.json: the API's OpenAPI 3.1 description, built once from the app's own schemas.

@@ -1,10 +1,10 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { projectEvents, type ProjectionDeps } from '../shared/application/projectEvents';
-import { fromDocument } from '../shared/cosmos/cosmosEventStore';
-import type { RecordedEvent } from '../shared/eventSourcing/event';
-import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/logging';
-import { deadLetterOf } from '../shared/views/deadLetters';
+import { appServices } from '../shared/platform/appServices';
+import { projectEvents, type ProjectionDeps } from '../shared/platform/views/projectEvents';
+import { fromDocument } from '../shared/platform/eventSourcing/cosmosEventStore';
+import type { RecordedEvent } from '../shared/kernel/event';
+import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/platform/logging';
+import { deadLetterOf } from '../shared/platform/views/deadLetters';
 
 /**
  * Change feed of `events` → read models in `views`. A document that is not an event at all is

@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { proposePlace, type PlaceCommandDeps } from '../shared/application/placeCommands';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse, logCommand } from '../shared/http/placeResponses';
-import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/http/request';
-import { parseProposal } from '../shared/places/placeInput';
+import { appServices } from '../shared/platform/appServices';
+import { proposePlace, type PlaceCommandDeps } from '../shared/places/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
+import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/platform/http/request';
+import { parseProposal } from '../shared/places/domain/placeInput';
 
 /** POST /api/places: an editor proposes a place; 202 with where to find it. Honours Idempotency-Key. */
 export function proposePlaceHandler(deps: PlaceCommandDeps): HttpHandler {

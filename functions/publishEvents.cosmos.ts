@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/logging';
-import type { EventPublisher } from '../shared/publishing/eventPublisher';
-import { publishChanges } from '../shared/publishing/publishChanges';
+import { appServices } from '../shared/platform/appServices';
+import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/platform/logging';
+import type { EventPublisher } from '../shared/platform/publishing/eventPublisher';
+import { publishChanges } from '../shared/platform/publishing/publishChanges';
 
 /**
  * Change feed of `events` → the Event Grid topic (the outbox relay). A failure to publish throws, so

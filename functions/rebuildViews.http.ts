@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import type { ProjectionDeps } from '../shared/application/projectEvents';
-import { rebuildViews, type ViewsRebuilt } from '../shared/application/rebuildViews';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { correlationIdOf } from '../shared/http/request';
-import { withCorrelation } from '../shared/logging';
+import { appServices } from '../shared/platform/appServices';
+import type { ProjectionDeps } from '../shared/platform/views/projectEvents';
+import { rebuildViews, type ViewsRebuilt } from '../shared/platform/views/rebuildViews';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { correlationIdOf } from '../shared/platform/http/request';
+import { withCorrelation } from '../shared/platform/logging';
 
 /** POST /api/ops/rebuild-views (admin): replays every event into empty read models. */
 export function rebuildViewsHandler(deps: ProjectionDeps): HttpHandler {

@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { regionForecast, type QueryDeps } from '../shared/application/placeQueries';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { HttpProblem } from '../shared/http/problem';
-import { isRegion } from '../shared/regions/region';
+import { appServices } from '../shared/platform/appServices';
+import { regionForecast, type QueryDeps } from '../shared/places/application/placeQueries';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { HttpProblem } from '../shared/platform/http/problem';
+import { isRegion } from '../shared/regions/domain/region';
 
 /** GET /api/regions/{region}/forecast: the hourly forecast of a region (a geohash). */
 export function regionForecastHandler(deps: QueryDeps): HttpHandler {

@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse, logCommand } from '../shared/http/placeResponses';
-import { originOf, placeIdParam, readJsonBody } from '../shared/http/request';
-import { parseReason } from '../shared/places/placeInput';
+import { appServices } from '../shared/platform/appServices';
+import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
+import { originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
+import { parseReason } from '../shared/places/domain/placeInput';
 
 /** POST /api/places/{id}/reject: an admin rejects a place whose location was validated, with a reason. */
 export function rejectPlaceHandler(deps: PlaceCommandDeps): HttpHandler {

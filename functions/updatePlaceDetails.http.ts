@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { executePlaceCommand, type PlaceCommandDeps } from '../shared/application/placeCommands';
-import { withProblemDetails, type HttpHandler } from '../shared/http/httpHandler';
-import { commandResponse, logCommand } from '../shared/http/placeResponses';
-import { originOf, placeIdParam, readJsonBody, requiredIfMatchVersion } from '../shared/http/request';
-import { parseDetailsChanges } from '../shared/places/placeInput';
+import { appServices } from '../shared/platform/appServices';
+import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/application/placeCommands';
+import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
+import { originOf, placeIdParam, readJsonBody, requiredIfMatchVersion } from '../shared/platform/http/request';
+import { parseDetailsChanges } from '../shared/places/domain/placeInput';
 
 /** PATCH /api/places/{id}: an editor changes details; `If-Match` must name the current version. */
 export function updatePlaceDetailsHandler(deps: PlaceCommandDeps): HttpHandler {

@@ -1,9 +1,9 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/appServices';
-import { validatePlaceLocation, type LocationValidationDeps } from '../shared/application/validatePlaceLocation';
-import { PLACE_STREAM_PREFIX } from '../shared/places/place';
-import { errorSummary, withCorrelation } from '../shared/logging';
-import { parseDeliveredEventOrLog } from '../shared/publishing/deliveredEvent';
+import { appServices } from '../shared/platform/appServices';
+import { validatePlaceLocation, type LocationValidationDeps } from '../shared/places/application/validatePlaceLocation';
+import { PLACE_STREAM_PREFIX } from '../shared/places/domain/place';
+import { errorSummary, withCorrelation } from '../shared/platform/logging';
+import { parseDeliveredEventOrLog } from '../shared/platform/publishing/deliveredEvent';
 
 /**
  * Event Grid `VisitPlannr.PlaceProposed` → the place's location validated (with its region) or

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { loadConfig } from '../shared/config';
+import { loadConfig } from '../shared/platform/config';
 
 // Fail at start, naming every bad setting, rather than at the first request that needs one.
 app.hook.appStart(() => {

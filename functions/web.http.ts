@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { findWebRoot, staticSite, type StaticSite } from '../shared/http/staticSite';
-import type { HttpHandler } from '../shared/http/httpHandler';
+import { findWebRoot, staticSite, type StaticSite } from '../shared/platform/http/staticSite';
+import type { HttpHandler } from '../shared/platform/http/httpHandler';
 
 /**
  * The site: the parents' page at `/`, the editors' form at `/editor`, the admins' moderation list at

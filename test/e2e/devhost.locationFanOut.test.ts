@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
-import { regionOf } from '../../shared/regions/geohash';
+import { regionOf } from '../../shared/regions/domain/geohash';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from '../support/fakeGeocoders';
 

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
-import { regionOf } from '../../shared/regions/geohash';
+import { regionOf } from '../../shared/regions/domain/geohash';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
 const probeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'regionEventsProbe.js');

@@ -13,17 +13,17 @@ import { projectEventsHandler } from '../../functions/projectEvents.cosmos';
 import { proposePlaceHandler } from '../../functions/proposePlace.http';
 import { publishEventsHandler } from '../../functions/publishEvents.cosmos';
 import { validatePlaceLocationHandler } from '../../functions/validatePlaceLocation.eventGrid';
-import { toEventDocumentId } from '../../shared/cosmos/cosmosEventStore';
-import type { RecordedEvent } from '../../shared/eventSourcing/event';
-import { InMemoryEventStore } from '../../shared/eventStore/inMemoryEventStore';
-import type { Geocoder } from '../../shared/geocoding/geocoder';
-import { withProblemDetails } from '../../shared/http/httpHandler';
-import { HttpProblem } from '../../shared/http/problem';
-import { InMemoryEventPublisher } from '../../shared/publishing/inMemoryEventPublisher';
-import { InMemoryForecastRefreshQueue } from '../../shared/queues/forecastRefreshRequests';
-import { InMemoryDeadLetterStore } from '../../shared/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/views/inMemoryViewStore';
-import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/weather/weatherProvider';
+import { toEventDocumentId } from '../../shared/platform/eventSourcing/cosmosEventStore';
+import type { RecordedEvent } from '../../shared/kernel/event';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import type { Geocoder } from '../../shared/places/application/geocoder';
+import { withProblemDetails } from '../../shared/platform/http/httpHandler';
+import { HttpProblem } from '../../shared/platform/http/problem';
+import { InMemoryEventPublisher } from '../../shared/platform/publishing/inMemoryEventPublisher';
+import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
+import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
+import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
 
 /** Every line each function wrote, by function name. */
 const lines: { fn: string; level: string; text: string }[] = [];

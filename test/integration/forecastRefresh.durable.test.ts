@@ -10,15 +10,15 @@ import * as df from 'durable-functions';
 import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
 import { DurableStore } from '../../devhost/durable/store';
 import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite';
-import { activateRegion } from '../../shared/application/activateRegion';
-import { projectEvents, type ProjectionDeps } from '../../shared/application/projectEvents';
-import type { ForecastRefreshDeps } from '../../shared/application/refreshForecasts';
-import type { RecordedEvent } from '../../shared/eventSourcing/event';
-import { InMemoryEventStore } from '../../shared/eventStore/inMemoryEventStore';
-import { InMemoryForecastRefreshQueue } from '../../shared/queues/forecastRefreshRequests';
-import { InMemoryDeadLetterStore } from '../../shared/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/views/inMemoryViewStore';
-import { OpenMeteoProvider } from '../../shared/weather/openMeteoProvider';
+import { activateRegion } from '../../shared/regions/application/activateRegion';
+import { projectEvents, type ProjectionDeps } from '../../shared/platform/views/projectEvents';
+import type { ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
+import type { RecordedEvent } from '../../shared/kernel/event';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
+import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
+import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
 import { startDurableTestHost, type DurableTestHost } from '../fixtures/durable/harness';
 
 interface TestServices extends ForecastRefreshDeps, ProjectionDeps {
@@ -26,7 +26,7 @@ interface TestServices extends ForecastRefreshDeps, ProjectionDeps {
 }
 const services: { current?: TestServices } = {};
 
-jest.mock('../../shared/appServices', () => ({
+jest.mock('../../shared/platform/appServices', () => ({
   appServices: () => {
     if (!services.current) throw new Error('The test has not set up its services yet.');
     return services.current;

@@ -14,10 +14,10 @@ import type { Logger } from '../../devhost/logger';
 import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite';
 import { startQueueTriggers } from '../../devhost/triggers/queueTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
-import { activateRegion } from '../../shared/application/activateRegion';
-import { InMemoryEventStore } from '../../shared/eventStore/inMemoryEventStore';
-import { decodeForecastRefreshRequest, FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../../shared/queues/forecastRefreshRequests';
-import { StorageForecastRefreshQueue, storageQueueClient } from '../../shared/queues/storageQueue';
+import { activateRegion } from '../../shared/regions/application/activateRegion';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { decodeForecastRefreshRequest, FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../../shared/regions/application/forecastRefreshRequests';
+import { StorageForecastRefreshQueue, storageQueueClient } from '../../shared/regions/adapters/storageQueue';
 
 let azurite: RunningAzurite;
 const running: RunningService[] = [];

@@ -3,9 +3,9 @@
  * geocoding's formats: answers, definite "not found"s, and faults that are retried or thrown but
  * never turned into answers.
  */
-import { GeocoderProtocolError, GeocoderUnavailableError } from '../../shared/geocoding/geocoder';
-import { HttpGeocoder } from '../../shared/geocoding/httpGeocoder';
-import { parseRetryAfter, type RetryPolicy } from '../../shared/outbound/httpRetry';
+import { GeocoderProtocolError, GeocoderUnavailableError } from '../../shared/places/application/geocoder';
+import { HttpGeocoder } from '../../shared/places/adapters/httpGeocoder';
+import { parseRetryAfter, type RetryPolicy } from '../../shared/platform/outbound/httpRetry';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from '../support/fakeGeocoders';
 
 const fast: RetryPolicy = { maxAttempts: 4, attemptTimeoutMs: 250, baseDelayMs: 10, maxDelayMs: 40, retryAfterCapMs: 300, deadlineMs: 3000 };

@@ -13,12 +13,12 @@ import type { Logger } from '../../devhost/logger';
 import { startCosmosTriggers, type RunningCosmosTriggers } from '../../devhost/triggers/cosmosTrigger';
 import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
 import '../../functions/publishEvents.cosmos';
-import { executePlaceCommand, proposePlace } from '../../shared/application/placeCommands';
-import { CONTAINERS, ensureCosmosContainers } from '../../shared/cosmos/cosmosClient';
-import { CosmosEventStore } from '../../shared/cosmos/cosmosEventStore';
-import { toCloudEvent } from '../../shared/publishing/cloudEvents';
-import { parseDeliveredEvent, readDeliveredEvent, type DeliveredEvent } from '../../shared/publishing/deliveredEvent';
-import { createEventGridPublisherClient, EventGridEventPublisher } from '../../shared/publishing/eventGridPublisher';
+import { executePlaceCommand, proposePlace } from '../../shared/places/application/placeCommands';
+import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
+import { CosmosEventStore } from '../../shared/platform/eventSourcing/cosmosEventStore';
+import { toCloudEvent } from '../../shared/platform/publishing/cloudEvents';
+import { parseDeliveredEvent, readDeliveredEvent, type DeliveredEvent } from '../../shared/platform/publishing/deliveredEvent';
+import { createEventGridPublisherClient, EventGridEventPublisher } from '../../shared/platform/publishing/eventGridPublisher';
 import { LOCAL_TOPIC_KEY, startLocalTopic, type LocalTopic } from '../support/localTopic';
 
 const received: DeliveredEvent[] = [];

@@ -1,17 +1,17 @@
 import ngeohash from 'ngeohash';
-import { activateRegion } from '../../shared/application/activateRegion';
-import { projectEvents, type ProjectionDeps } from '../../shared/application/projectEvents';
-import { regionForecast } from '../../shared/application/placeQueries';
-import { forecastEventId, planForecastCycle, refreshForecastBatch, refreshRegionNow, type ForecastRefreshDeps } from '../../shared/application/refreshForecasts';
-import type { RecordedEvent } from '../../shared/eventSourcing/event';
-import type { EventStore } from '../../shared/eventStore/eventStore';
-import { InMemoryEventStore } from '../../shared/eventStore/inMemoryEventStore';
-import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/forecasts/forecastRecording';
-import type { HourlyForecast } from '../../shared/forecasts/forecast';
-import { InMemoryForecastRefreshQueue } from '../../shared/queues/forecastRefreshRequests';
-import { InMemoryDeadLetterStore } from '../../shared/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/views/inMemoryViewStore';
-import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/weather/weatherProvider';
+import { activateRegion } from '../../shared/regions/application/activateRegion';
+import { projectEvents, type ProjectionDeps } from '../../shared/platform/views/projectEvents';
+import { regionForecast } from '../../shared/places/application/placeQueries';
+import { forecastEventId, planForecastCycle, refreshForecastBatch, refreshRegionNow, type ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
+import type { RecordedEvent } from '../../shared/kernel/event';
+import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/regions/domain/forecastRecording';
+import type { HourlyForecast } from '../../shared/regions/domain/forecast';
+import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
+import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
+import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
 
 /** A provider whose answer per region the test decides; it counts what it was asked. */
 class ScriptedProvider implements WeatherProvider {

@@ -5,8 +5,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startLocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
-import { MetOfficeProvider } from '../../shared/weather/metOfficeProvider';
-import { OpenMeteoProvider } from '../../shared/weather/openMeteoProvider';
+import { MetOfficeProvider } from '../../shared/regions/adapters/weather/metOfficeProvider';
+import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
 import { startLocalMetOffice, type LocalMetOffice } from '../support/localMetOffice';
 import { describeWeatherProviderConformance, expectPlausibleForecast, PLACES, TEST_RETRY_POLICY } from '../support/weatherProviderConformance';
 

@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { placeIdForIdempotencyKey } from '../../shared/application/placeCommands';
+import { placeIdForIdempotencyKey } from '../../shared/places/application/placeCommands';
 import { startDevhostProcess, type DevhostProcess, type DevhostProcessOptions } from '../support/devhostProcess';
 import { httpClient, latencyFigures, requestMix, runOpenLoop, summarise, summaryTable, type Answer, type HttpClient, type PlannedRequest, type RequestResult } from '../support/loadGenerator';
 import {

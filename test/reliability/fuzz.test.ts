@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { existsSync, readdirSync } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CONTENT_TYPES, PAGES } from '../../shared/http/staticSite';
+import { CONTENT_TYPES, PAGES } from '../../shared/platform/http/staticSite';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import {
   answerOf,

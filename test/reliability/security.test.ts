@@ -25,7 +25,7 @@ import { registeredFunctions } from '../../devhost/functionsCore';
 import { triggerOf } from '../../devhost/invoke';
 import { readLocalSettings } from '../../devhost/settings';
 import { DEV_ACCOUNT_KEY } from '../../devhost/storage/azurite';
-import { CONTENT_TYPES, PAGES } from '../../shared/http/staticSite';
+import { CONTENT_TYPES, PAGES } from '../../shared/platform/http/staticSite';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import { answerOf, keyAuthorises, loadHttpEndpoints, pathOf, root, type Answer, type AuthLevel, type HttpEndpoint, type KeyChoice, type ParamValue } from './support/endpoints';
 
@@ -329,7 +329,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
         '/.devhost/keys.json',
         '/package.json',
         '/host.json',
-        '/dist/shared/appServices.js',
+        '/dist/shared/platform/appServices.js',
         '/assets/../local.settings.json',
         '/assets/..%2f..%2flocal.settings.json',
         '/assets/%2e%2e/%2e%2e/local.settings.json',

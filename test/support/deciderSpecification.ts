@@ -1,5 +1,5 @@
-import type { Decider } from '../../shared/eventSourcing/decider';
-import type { Event } from '../../shared/eventSourcing/event';
+import type { Decider } from '../../shared/kernel/decider';
+import type { Event } from '../../shared/kernel/event';
 
 /**
  * Given/when/then for deciders: given past events, when a command is decided, then these events

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NewEvent } from '../../shared/eventSourcing/event';
-import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../shared/eventStore/eventStore';
+import type { NewEvent } from '../../shared/kernel/event';
+import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../shared/platform/eventSourcing/eventStore';
 
 /** Builds an event to append; ids are fresh unless given. */
 export function newEvent(type: string, data: unknown = {}, eventId: string = randomUUID()): NewEvent {

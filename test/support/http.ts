@@ -1,6 +1,6 @@
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import type { HttpHandler } from '../../shared/http/httpHandler';
+import type { HttpHandler } from '../../shared/platform/http/httpHandler';
 
 export interface RequestSpec {
   readonly method?: string;

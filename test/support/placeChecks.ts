@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RecordedEvent } from '../../shared/eventSourcing/event';
-import type { PlaceEvent } from '../../shared/places/place';
-import type { PlaceView } from '../../shared/views/projections/documents';
-import { evolvePlaceView } from '../../shared/views/projections/placeView';
+import type { RecordedEvent } from '../../shared/kernel/event';
+import type { PlaceEvent } from '../../shared/places/domain/place';
+import type { PlaceView } from '../../shared/platform/views/documents';
+import { evolvePlaceView } from '../../shared/places/projection/placeView';
 import type { DevhostProcess } from './devhostProcess';
 import type { HttpClient } from './loadGenerator';
 

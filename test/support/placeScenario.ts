@@ -1,9 +1,9 @@
 import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
-import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../shared/application/placeCommands';
-import type { NewEvent } from '../../shared/eventSourcing/event';
-import type { EventStore } from '../../shared/eventStore/eventStore';
-import type { HourlyForecast } from '../../shared/forecasts/forecast';
+import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../shared/places/application/placeCommands';
+import type { NewEvent } from '../../shared/kernel/event';
+import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
+import type { HourlyForecast } from '../../shared/regions/domain/forecast';
 import { seededRandom } from '../../devhost/seededRandom';
 
 /** A deterministic pseudo-random sequence (mulberry32), so scenarios are the same every run. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/views/projections/documents';
-import type { PlaceStatus } from '../../shared/places/place';
+import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/platform/views/documents';
+import type { PlaceStatus } from '../../shared/places/domain/place';
 import { nearbyEntry } from './nearbyEntries';
-import { ViewWriteConflictError, type ViewStore } from '../../shared/views/viewStore';
+import { ViewWriteConflictError, type ViewStore } from '../../shared/platform/views/viewStore';
 
 
 /** The contract of every ViewStore adapter. */

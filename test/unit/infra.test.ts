@@ -4,9 +4,9 @@ import type { ContainerDefinition, CosmosClient } from '@azure/cosmos';
 import { EVENT_GRID_CONFIG_FILE, loadSubscriptions, type Subscription } from '../../devhost/eventGrid/subscriptions';
 import { registeredFunctions, type Registration } from '../../devhost/functionsCore';
 import { triggerOf } from '../../devhost/invoke';
-import { ConfigError, loadConfig } from '../../shared/config';
-import { ensureCosmosContainers } from '../../shared/cosmos/cosmosClient';
-import { FORECAST_REFRESH_QUEUE } from '../../shared/queues/forecastRefreshRequests';
+import { ConfigError, loadConfig } from '../../shared/platform/config';
+import { ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
+import { FORECAST_REFRESH_QUEUE } from '../../shared/regions/application/forecastRefreshRequests';
 
 /*
  * The Bicep template (infra/) checked against the app, without Azure: every app setting it sets is one
@@ -373,7 +373,7 @@ interface App {
   readonly registrations: readonly Registration[];
   readonly devhostSubscriptions: readonly Subscription[];
   readonly containers: readonly ContainerSpec[];
-  /** The keys of shared/config.ts's settings schema: every setting the app reads. */
+  /** The keys of shared/platform/config.ts's settings schema: every setting the app reads. */
   readonly appSettings: ReadonlySet<string>;
   /** %NAME% references in host.json and in the functions' bindings: the host resolves them as settings. */
   readonly settingReferences: ReadonlySet<string>;
@@ -381,11 +381,11 @@ interface App {
   readonly connections: ReadonlySet<string>;
 }
 
-/** The keys of `const settingsSchema = z.object({ … })` in shared/config.ts. */
+/** The keys of `const settingsSchema = z.object({ … })` in shared/platform/config.ts. */
 function configSchemaKeys(): Set<string> {
-  const source = withoutComments(read('shared/config.ts'));
+  const source = withoutComments(read('shared/platform/config.ts'));
   const match = /const\s+settingsSchema\s*=\s*z\.object\(/.exec(source);
-  if (!match) throw new Error('shared/config.ts: no settingsSchema = z.object({ … })');
+  if (!match) throw new Error('shared/platform/config.ts: no settingsSchema = z.object({ … })');
   const schema = blockFrom(source, match.index + match[0].length);
   const keys = new Set<string>();
   let depth = 0;
@@ -449,7 +449,7 @@ async function loadApp(): Promise<App> {
 // ---------------------------------------------------------------------------------------------------
 // The checks: each returns what is wrong, [] when nothing is.
 
-/** Read by the Functions host or an SDK rather than by shared/config.ts, with why the template sets it. */
+/** Read by the Functions host or an SDK rather than by shared/platform/config.ts, with why the template sets it. */
 const HOST_SETTINGS: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'the host sends its telemetry to Application Insights',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'with Entra ID, the component having local auth off',
@@ -487,12 +487,12 @@ function appSettingProblems(main: string, app: App): string[] {
   for (const name of set) {
     if (isFlex && REFUSED_ON_FLEX.includes(name)) problems.push(`${name} is refused or ignored on Flex Consumption (the runtime is functionAppConfig.runtime)`);
     else if (!app.appSettings.has(name) && !app.settingReferences.has(name) && !isConnectionSetting(name) && !(name in HOST_SETTINGS)) {
-      problems.push(`${name} is read by neither the app (shared/config.ts) nor the host`);
+      problems.push(`${name} is read by neither the app (shared/platform/config.ts) nor the host`);
     }
   }
 
   // Everything the app requires, judged by the app itself.
-  problems.push(...configProblems(environmentOf(main)).map((problem) => `shared/config.ts refuses the template's settings: ${problem}`));
+  problems.push(...configProblems(environmentOf(main)).map((problem) => `shared/platform/config.ts refuses the template's settings: ${problem}`));
 
   // Everything the host requires: %SETTING% references, and each binding's connection.
   for (const reference of app.settingReferences) if (!set.has(reference)) problems.push(`${reference} is missing (host.json or a binding refers to %${reference}%)`);
@@ -675,12 +675,12 @@ describe('the checks fail on a broken template', () => {
 
   it('a setting the app requires is missing', () => {
     const broken = breaking('main', "{ name: 'COSMOS_DATABASE', value: cosmosDatabaseName }", '');
-    expect(appSettingProblems(broken.main, app)).toContain('shared/config.ts refuses the template\'s settings: COSMOS_DATABASE is missing');
+    expect(appSettingProblems(broken.main, app)).toContain('shared/platform/config.ts refuses the template\'s settings: COSMOS_DATABASE is missing');
   });
 
   it('a setting nobody reads (a typo)', () => {
     const broken = breaking('main', "name: 'FORECAST_BATCH_SIZE'", "name: 'FORECAST_BATCHSIZE'");
-    expect(appSettingProblems(broken.main, app)).toContain('FORECAST_BATCHSIZE is read by neither the app (shared/config.ts) nor the host');
+    expect(appSettingProblems(broken.main, app)).toContain('FORECAST_BATCHSIZE is read by neither the app (shared/platform/config.ts) nor the host');
   });
 
   it("the change-feed triggers' identity connection is missing", () => {

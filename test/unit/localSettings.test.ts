@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../shared/config';
+import { loadConfig } from '../../shared/platform/config';
 
 const root = join(__dirname, '..', '..');
 const example = JSON.parse(readFileSync(join(root, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };

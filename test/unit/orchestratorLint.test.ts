@@ -78,7 +78,7 @@ const violations: readonly { name: string; code: string; rules: readonly string[
 /** An orchestrator done right: time from the context, arithmetic from a pure helper. */
 const CLEAN_ORCHESTRATOR = `import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { nextCycleAt } from '../shared/forecasts/refreshPlan';
+import { nextCycleAt } from '../shared/regions/domain/refreshPlan';
 
 export const lintProbe: OrchestrationHandler = function* (context: OrchestrationContext) {
   yield context.df.createTimer(nextCycleAt(context.df.currentUtcDateTime, 5));

@@ -7,11 +7,11 @@
  * assignable both ways. `readonly` is left out of the comparison (the pages keep answers readonly).
  */
 import type { z } from 'zod';
-import type { locatedSearchSchema } from '../../shared/application/geocodeQuery';
-import type { listedPlaceSchema, nearbyAnswerSchema, nearbyResultSchema, newestAnswerSchema, placeAnswerSchema, placeListAnswerSchema } from '../../shared/application/placeQueries';
-import type { hourlyForecastSchema } from '../../shared/forecasts/forecast';
-import type { commandAnswerSchema } from '../../shared/http/placeResponses';
-import type { fieldErrorSchema } from '../../shared/http/problem';
+import type { locatedSearchSchema } from '../../shared/places/application/geocodeQuery';
+import type { listedPlaceSchema, nearbyAnswerSchema, nearbyResultSchema, newestAnswerSchema, placeAnswerSchema, placeListAnswerSchema } from '../../shared/places/application/placeQueries';
+import type { hourlyForecastSchema } from '../../shared/regions/domain/forecast';
+import type { commandAnswerSchema } from '../../shared/places/http/placeResponses';
+import type { fieldErrorSchema } from '../../shared/platform/http/problem';
 import type * as web from '../../web/src/api';
 
 /** A type with every `readonly` taken off, all the way down (arrays included). */

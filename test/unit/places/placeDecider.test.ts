@@ -1,6 +1,6 @@
-import { IllegalStateError, NotFoundError } from '../../../shared/eventSourcing/errors';
-import { placeDecider, type PlaceCommand } from '../../../shared/places/decide';
-import type { PlaceEvent, PlaceStatus } from '../../../shared/places/place';
+import { IllegalStateError, NotFoundError } from '../../../shared/kernel/errors';
+import { placeDecider, type PlaceCommand } from '../../../shared/places/domain/decide';
+import type { PlaceEvent, PlaceStatus } from '../../../shared/places/domain/place';
 import { DeciderSpecification } from '../../support/deciderSpecification';
 
 const spec = DeciderSpecification.for(placeDecider);

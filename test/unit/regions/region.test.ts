@@ -1,5 +1,5 @@
-import { regionCentre, regionOf } from '../../../shared/regions/geohash';
-import { decideRegion, evolveRegion, isRegion, regionDecider, toRegionStreamId } from '../../../shared/regions/region';
+import { regionCentre, regionOf } from '../../../shared/regions/domain/geohash';
+import { decideRegion, evolveRegion, isRegion, regionDecider, toRegionStreamId } from '../../../shared/regions/domain/region';
 
 describe('regions', () => {
   it('are geohash cells at the configured precision, with a stream each', () => {

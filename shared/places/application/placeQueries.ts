@@ -1,0 +1,346 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError, type FieldError } from '../../kernel/errors';
+import { forecastAt, hourlyForecastSchema, type HourlyForecast } from '../../regions/domain/forecast';
+import { placeIdSchema, type PlaceStatus } from '../domain/place';
+import { detailsShape, geolocationSchema, PLACE_KINDS } from '../domain/placeDetails';
+import { suitability } from '../domain/suitability';
+import { regionSchema } from '../../regions/domain/region';
+import { coveringCells, rankNearby } from './nearbySearch';
+import { placeViewKey, regionForecastKey, type PlaceView, type RegionForecastView } from '../../platform/views/documents';
+import type { ViewStore } from '../../platform/views/viewStore';
+
+export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
+
+export interface QueryDeps {
+  readonly views: ViewStore;
+  readonly clock: () => Date;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A parent's "now" may lag the server's a little; an `at` this far in the past still counts as now. */
+const PAST_TOLERANCE_MS = 60 * 60 * 1000;
+
+const numberParam = (name: string, min: number, max: number) =>
+  z
+    .string({ error: `${name} is required` })
+    .trim()
+    .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { error: 'must be a number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+const intParam = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+
+/** The query of `GET /api/places/nearby`. */
+export const nearbyQuerySchema = z.strictObject({
+  lat: numberParam('lat', -90, 90).meta({ description: 'Latitude of the centre of the search' }),
+  lon: numberParam('lon', -180, 180).meta({ description: 'Longitude of the centre of the search' }),
+  radiusKm: numberParam('radiusKm', 0.1, 50).optional().meta({ description: 'Radius of the search in km (default 10)' }),
+  at: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
+    .optional()
+    .meta({ description: 'When the visit is, for the forecast and suitability: from now to 7 days ahead (default now)' }),
+  kind: z.enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` }).optional().meta({ description: 'Only places of this kind' }),
+  age: intParam(0, 18).optional().meta({ description: "The child's age in years: places whose age range leaves it out score lower" }),
+  free: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({ description: 'Only free places (true) or only paid ones (false)' }),
+  limit: intParam(1, 100).optional().meta({ description: 'At most this many results (default 20)' }),
+});
+
+export interface NearbyQuery {
+  readonly lat: number;
+  readonly lon: number;
+  readonly radiusKm: number;
+  readonly at: Date;
+  readonly kind?: (typeof PLACE_KINDS)[number];
+  readonly age?: number;
+  readonly free?: boolean;
+  readonly limit: number;
+}
+
+/** Parses the query string of `GET /api/places/nearby`; the function key (`code`) is not a filter. */
+export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuery {
+  const raw = queryObject(params);
+  const parsed = nearbyQuerySchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The search is not valid.');
+  const q = parsed.data;
+  const at = q.at === undefined ? now : new Date(q.at);
+  if (at.getTime() < now.getTime() - PAST_TOLERANCE_MS || at.getTime() > now.getTime() + 7 * DAY_MS) {
+    throw new ValidationError([{ field: 'at', message: 'must be between now and 7 days ahead' }], 'The search is not valid.');
+  }
+  return {
+    lat: q.lat,
+    lon: q.lon,
+    radiusKm: q.radiusKm ?? 10,
+    at,
+    limit: q.limit ?? 20,
+    ...(q.kind && { kind: q.kind }),
+    ...(q.age !== undefined && { age: q.age }),
+    ...(q.free !== undefined && { free: q.free === 'true' }),
+  };
+}
+
+/** The query of `GET /api/places/newest`. */
+export const newestQuerySchema = z.strictObject({ limit: intParam(1, 50).optional().meta({ description: 'At most this many results (default 5)' }) });
+
+/** Parses the query string of `GET /api/places/newest?limit` (1–50, default 5). */
+export function parseNewestQuery(params: URLSearchParams): number {
+  const parsed = newestQuerySchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
+  return parsed.data.limit ?? 5;
+}
+
+/** Every status a place can be listed under (a new status fails to compile here until it is added). */
+const PLACE_STATUSES = {
+  proposed: 'proposed',
+  locationValidated: 'locationValidated',
+  locationRejected: 'locationRejected',
+  approved: 'approved',
+  rejected: 'rejected',
+  withdrawn: 'withdrawn',
+} as const satisfies Record<PlaceStatus, PlaceStatus>;
+
+export const placeStatusSchema = z.enum(PLACE_STATUSES, { error: `must be one of ${Object.keys(PLACE_STATUSES).join(', ')}` }).meta({
+  description: 'proposed → locationValidated | locationRejected; locationValidated → approved | rejected; approved → withdrawn',
+});
+
+/** The query of `GET /api/manage/places`. */
+export const statusListQuerySchema = z.strictObject({
+  status: placeStatusSchema.optional().meta({ description: 'List places in this status (default locationValidated: awaiting moderation)' }),
+  limit: intParam(1, 100).optional().meta({ description: 'At most this many places (default 50)' }),
+});
+
+export interface StatusListQuery {
+  readonly status: PlaceStatus;
+  readonly limit: number;
+}
+
+/** Parses the query string of `GET /api/manage/places?status&limit` (default: awaiting moderation, 50). */
+export function parseStatusListQuery(params: URLSearchParams): StatusListQuery {
+  const parsed = statusListQuerySchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
+  return { status: parsed.data.status ?? 'locationValidated', limit: parsed.data.limit ?? 50 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answers, as schemas: the API's documentation (shared/http/openApi.ts) and the types the
+// queries below build, so neither can change without the other.
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** A place's fields, in any status: its view without the storage keys. */
+const placeFields = {
+  placeId: placeIdSchema,
+  name: z.string(),
+  status: placeStatusSchema,
+  version: z.int().min(1).meta({ description: "The place stream's version this reflects: its ETag, to send as If-Match with a change" }),
+  geolocation: geolocationSchema.nullable().meta({ description: 'null until a proposal given by address is located' }),
+  region: regionSchema.nullable().meta({ description: "The geohash cell whose forecast is the place's; null until the location is validated" }),
+  address: z.string().optional(),
+  kind: detailsShape.kind.optional(),
+  ageRange: detailsShape.ageRange.optional(),
+  price: detailsShape.price.optional(),
+  // Readonly: the views keep the domain's readonly list, and the answer passes it through.
+  facilities: detailsShape.facilities.readonly().optional(),
+  openingHours: detailsShape.openingHours.optional(),
+  website: detailsShape.website.optional(),
+  description: detailsShape.description.optional(),
+  proposedAt: timestamp,
+  updatedAt: timestamp,
+  approvedAt: timestamp.optional(),
+  statusReason: z.string().optional().meta({ description: 'Why the location or the place was rejected, or the place withdrawn' }),
+};
+
+/** A place in the editors' list. */
+export const listedPlaceSchema = z.strictObject(placeFields);
+export type ListedPlace = z.output<typeof listedPlaceSchema>;
+
+export const placeListAnswerSchema = z.strictObject({ status: placeStatusSchema, results: z.array(listedPlaceSchema) });
+export type PlaceListAnswer = z.output<typeof placeListAnswerSchema>;
+
+/** A place with the hourly forecast of its region from the past hour on. */
+export const placeAnswerSchema = z.strictObject({
+  ...placeFields,
+  forecast: z.array(hourlyForecastSchema).meta({ description: "The region's hourly forecast from an hour ago on; empty while there is none" }),
+  forecastIssuedAt: timestamp.optional().meta({ description: 'When the provider issued the forecast (when there is one)' }),
+  forecastAgeMinutes: z.int().min(0).nullable().optional().meta({ description: 'Minutes since the forecast was recorded' }),
+});
+export type PlaceAnswer = z.output<typeof placeAnswerSchema>;
+
+const forecastSummarySchema = z.strictObject({
+  ...hourlyForecastSchema.pick({ time: true, temperatureC: true, precipitationProbability: true, weather: true, windKph: true }).shape,
+  issuedAt: timestamp.nullable(),
+  ageMinutes: z.int().min(0).nullable().meta({ description: 'Minutes since the forecast was recorded' }),
+});
+export type ForecastSummary = z.output<typeof forecastSummarySchema>;
+
+const suitabilitySchema = z.strictObject({
+  score: z.number().min(0).max(1).meta({ description: '0 (a poor idea) to 1 (ideal)' }),
+  reason: z.string().meta({ description: 'The main reason for the score' }),
+});
+
+export const nearbyResultSchema = z.strictObject({
+  placeId: placeIdSchema,
+  name: z.string(),
+  kind: detailsShape.kind.nullable(),
+  ageRange: detailsShape.ageRange.nullable(),
+  free: z.boolean().nullable(),
+  distanceKm: z.number().min(0).meta({ description: 'Great-circle distance from the centre of the search, to 0.01 km' }),
+  geolocation: geolocationSchema,
+  region: regionSchema,
+  forecast: forecastSummarySchema.nullable().meta({ description: 'The forecast hour nearest the time of the visit; null when there is none' }),
+  forecastNote: z.string().optional().meta({ description: 'Why there is no forecast' }),
+  suitability: suitabilitySchema,
+});
+export type NearbyResult = z.output<typeof nearbyResultSchema>;
+
+const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
+
+export const nearbyAnswerSchema = z.strictObject({ results: z.array(nearbyResultSchema).meta({ description: 'Nearest first' }), attribution });
+export type NearbyAnswer = z.output<typeof nearbyAnswerSchema>;
+
+export const newestAnswerSchema = z.strictObject({
+  results: z
+    .array(z.strictObject({ placeId: placeIdSchema, name: z.string(), kind: detailsShape.kind.optional(), region: regionSchema, approvedAt: timestamp }))
+    .meta({ description: 'Newest approval first' }),
+});
+export type NewestAnswer = z.output<typeof newestAnswerSchema>;
+
+export const regionForecastAnswerSchema = z.strictObject({
+  region: regionSchema,
+  centre: geolocationSchema.nullable().meta({ description: "The centre of the region's cell, where the forecast is for" }),
+  source: z.string().nullable().meta({ description: 'The weather provider' }),
+  issuedAt: timestamp.nullable(),
+  updatedAt: timestamp.nullable().meta({ description: 'When the latest forecast was recorded' }),
+  ageMinutes: z.int().min(0).nullable(),
+  hourly: z.array(hourlyForecastSchema).meta({ description: 'From an hour ago on' }),
+  lastFailure: z
+    .strictObject({ cycleId: z.string(), reason: z.string(), at: timestamp })
+    .nullable()
+    .meta({ description: 'The latest refresh of this region that failed, if any' }),
+  attribution,
+});
+export type RegionForecastAnswer = z.output<typeof regionForecastAnswerSchema>;
+
+// ---------------------------------------------------------------------------------------------
+
+/** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
+export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<PlaceListAnswer> {
+  const entries = await deps.views.withStatus(query.status, query.limit);
+  return { status: query.status, results: entries.map(({ id: _id, partitionKey: _pk, type: _type, ...place }) => place) };
+}
+
+/** Approved places within the radius, nearest first, each with the forecast at `at` and a suitability. */
+export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<NearbyAnswer> {
+  const centre = { latitude: query.lat, longitude: query.lon };
+  const cover = coveringCells(centre, query.radiusKm);
+  const perPartition = await Promise.all([...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)));
+  const ranked = rankNearby(perPartition.flat(), centre, query.radiusKm, query).slice(0, query.limit);
+  const forecasts = await forecastsByRegion(deps, ranked.map(({ entry }) => entry.region));
+  const results = ranked.map(({ entry, distanceKm }): NearbyResult => {
+    const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at, deps.clock());
+    return {
+      placeId: entry.placeId,
+      name: entry.name,
+      kind: entry.kind ?? null,
+      ageRange: entry.ageRange ?? null,
+      free: entry.free ?? null,
+      distanceKm: Math.round(distanceKm * 100) / 100,
+      geolocation: entry.geolocation,
+      region: entry.region,
+      forecast,
+      ...(note && { forecastNote: note }),
+      suitability: suitability({ kind: entry.kind, ageRange: entry.ageRange, forecast: hourFrom(forecasts.get(entry.region), query.at), ...(query.age !== undefined && { childAge: query.age }) }),
+    };
+  });
+  return { results, attribution: WEATHER_ATTRIBUTION };
+}
+
+/** A place as parents see it: approved only, with the forecast for the coming days. */
+export async function placeForParents(deps: QueryDeps, placeId: string): Promise<PlaceAnswer> {
+  const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
+  if (view?.status !== 'approved') throw new NotFoundError(`There is no place ${placeId}.`);
+  return withForecast(deps, view);
+}
+
+/** A place in any status, for editors and admins. */
+export async function placeForEditors(deps: QueryDeps, placeId: string): Promise<PlaceAnswer> {
+  const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
+  if (!view) throw new NotFoundError(`There is no place ${placeId} (or it is not projected yet).`);
+  return withForecast(deps, view);
+}
+
+export async function newestPlaces(deps: QueryDeps, limit: number): Promise<NewestAnswer> {
+  const entries = await deps.views.newest(limit);
+  return { results: entries.map(({ id: _id, partitionKey: _pk, type: _type, sourceVersion: _v, ...entry }) => entry) };
+}
+
+export async function regionForecast(deps: QueryDeps, region: string): Promise<RegionForecastAnswer> {
+  const view = (await deps.views.read<RegionForecastView>(regionForecastKey(region)))?.document;
+  if (!view) throw new NotFoundError(`There is no region ${region}.`);
+  const now = deps.clock().getTime();
+  return {
+    region: view.region,
+    centre: view.centre,
+    source: view.source,
+    issuedAt: view.issuedAt,
+    updatedAt: view.updatedAt,
+    ageMinutes: ageMinutes(view, now),
+    hourly: view.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000),
+    lastFailure: view.lastFailure,
+    attribution: WEATHER_ATTRIBUTION,
+  };
+}
+
+async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnswer> {
+  const { id: _id, partitionKey: _pk, type: _type, ...place } = view;
+  const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;
+  const now = deps.clock().getTime();
+  return { ...place, forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [], ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: ageMinutes(region, now) }) };
+}
+
+async function forecastsByRegion(deps: QueryDeps, regions: readonly string[]): Promise<Map<string, RegionForecastView>> {
+  const views = await deps.views.regionForecasts([...new Set(regions)]);
+  return new Map(views.map((view) => [view.region, view]));
+}
+
+function hourFrom(view: RegionForecastView | undefined, at: Date): HourlyForecast | null {
+  return (view && forecastAt(view.hourly, at)) ?? null;
+}
+
+function forecastFor(view: RegionForecastView | undefined, at: Date, now: Date): { forecast: ForecastSummary | null; note?: string } {
+  if (!view || view.hourly.length === 0) return { forecast: null, note: 'No forecast for this area yet' };
+  const hour = forecastAt(view.hourly, at);
+  if (!hour) return { forecast: null, note: 'The forecast does not reach that time yet' };
+  return {
+    forecast: {
+      time: hour.time,
+      temperatureC: hour.temperatureC,
+      precipitationProbability: hour.precipitationProbability,
+      weather: hour.weather,
+      windKph: hour.windKph,
+      issuedAt: view.issuedAt,
+      ageMinutes: ageMinutes(view, now.getTime()),
+    },
+  };
+}
+
+/** How old the region's forecast is (since it was recorded), in whole minutes; null without one. */
+function ageMinutes(view: RegionForecastView, now: number): number | null {
+  const since = view.updatedAt ?? view.issuedAt;
+  return since === null ? null : Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
+}
+
+function queryObject(params: URLSearchParams): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const [name, value] of params) if (name !== 'code') raw[name] = value;
+  return raw;
+}
+
+function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' }));
+  return [{ field: issue.path.map(String).join('.'), message: issue.message }];
+}

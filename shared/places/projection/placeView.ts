@@ -1,0 +1,125 @@
+import type { RecordedEvent } from '../../kernel/event';
+import { applyDetailsChanges, assertNever, type PlaceEvent, type PlaceStatus } from '../domain/place';
+import type { Geohasher } from './geohasher';
+import { nearbyEntryKey, newestEntryKey, placeViewKey, statusEntryKey, type NearbyEntry, type NewestEntry, type PlaceView, type StatusEntry } from '../../platform/views/documents';
+
+/**
+ * Folds one place event into the place's view. Pure; `null` means no view yet. An event at or below
+ * the view's version was applied already and changes nothing, so redelivery is harmless. The caller
+ * applies a stream's events in version order (it fills gaps from the event store).
+ */
+export function evolvePlaceView(view: PlaceView | null, event: RecordedEvent<PlaceEvent>): PlaceView | null {
+  if (view && event.version <= view.version) return view;
+  const at = event.metadata.occurredAt;
+  if (event.type === 'PlaceProposed') {
+    if (view) return view;
+    const { placeId, name, geolocation, address, details, proposedAt } = event.data;
+    return {
+      ...placeViewKey(placeId),
+      type: 'place',
+      placeId,
+      name,
+      status: 'proposed',
+      version: event.version,
+      geolocation: geolocation ?? null,
+      region: null,
+      ...(address !== undefined && { address }),
+      ...details,
+      proposedAt,
+      updatedAt: at,
+    };
+  }
+  if (!view) return null;
+  const next = { ...view, version: event.version, updatedAt: at };
+  switch (event.type) {
+    case 'PlaceLocationValidated':
+      return { ...next, status: 'locationValidated', geolocation: event.data.geolocation, region: event.data.region };
+    case 'PlaceLocationRejected':
+      return { ...next, status: 'locationRejected', statusReason: event.data.reason };
+    case 'PlaceApproved':
+      return { ...next, status: 'approved', approvedAt: event.data.approvedAt };
+    case 'PlaceRejected':
+      return { ...next, status: 'rejected', statusReason: event.data.reason };
+    case 'PlaceWithdrawn':
+      return { ...next, status: 'withdrawn', statusReason: event.data.reason };
+    case 'PlaceDetailsUpdated': {
+      const { id, partitionKey, type, placeId, name, status, version, geolocation, region, address, proposedAt, updatedAt, approvedAt, statusReason, ...details } = next;
+      const changed = applyDetailsChanges({ placeId, name, details, proposedAt }, event.data);
+      return {
+        id,
+        partitionKey,
+        type,
+        placeId,
+        name: changed.name,
+        status,
+        version,
+        geolocation,
+        region,
+        ...(address !== undefined && { address }),
+        ...changed.details,
+        proposedAt,
+        updatedAt,
+        ...(approvedAt !== undefined && { approvedAt }),
+        ...(statusReason !== undefined && { statusReason }),
+      };
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+/** The place's entry in the spatial index: only an approved, located place is listed. */
+export function nearbyEntryOf(view: PlaceView, geohash: Geohasher): NearbyEntry | null {
+  if (view.status !== 'approved' || !view.geolocation || !view.region) return null;
+  const { latitude, longitude } = view.geolocation;
+  const cell5 = geohash(latitude, longitude, 5);
+  return {
+    ...nearbyEntryKey(view.placeId, cell5.slice(0, 3)),
+    type: 'nearby',
+    placeId: view.placeId,
+    name: view.name,
+    ...(view.kind && { kind: view.kind }),
+    ...(view.ageRange && { ageRange: view.ageRange }),
+    ...(view.price && { free: view.price.free }),
+    geolocation: view.geolocation,
+    region: view.region,
+    cell4: cell5.slice(0, 4),
+    cell5,
+    sourceVersion: view.version,
+  };
+}
+
+/** The place's entry in the newest-approved list. */
+export function newestEntryOf(view: PlaceView): NewestEntry | null {
+  if (view.status !== 'approved' || !view.approvedAt || !view.region) return null;
+  return {
+    ...newestEntryKey(view.placeId),
+    type: 'newest',
+    placeId: view.placeId,
+    name: view.name,
+    ...(view.kind && { kind: view.kind }),
+    region: view.region,
+    approvedAt: view.approvedAt,
+    sourceVersion: view.version,
+  };
+}
+
+/** The place's entry in the list of its current status (every place has one). */
+export function statusEntryOf(view: PlaceView): StatusEntry {
+  return { ...view, ...statusEntryKey(view.placeId, view.status), type: 'status' };
+}
+
+/** The statuses a place may have passed through on its way to `status`: where an older entry of it may be. */
+const EARLIER_STATUSES: Record<PlaceStatus, readonly PlaceStatus[]> = {
+  proposed: [],
+  locationValidated: ['proposed'],
+  locationRejected: ['proposed'],
+  approved: ['proposed', 'locationValidated'],
+  rejected: ['proposed', 'locationValidated'],
+  withdrawn: ['proposed', 'locationValidated', 'approved'],
+};
+
+/** Where the place's entries in the lists of earlier statuses would be: each is removed once it moves on. */
+export function staleStatusEntryKeys(view: PlaceView): { id: string; partitionKey: string }[] {
+  return EARLIER_STATUSES[view.status].map((status) => statusEntryKey(view.placeId, status));
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import ngeohash from 'ngeohash';
+import type { PlaceCommandDeps } from '../places/application/placeCommands';
+import type { QueryDeps } from '../places/application/placeQueries';
+import type { ProjectionDeps } from './views/projectEvents';
+import { CosmosDeadLetterStore } from './views/cosmosDeadLetterStore';
+import { CosmosViewStore } from './views/cosmosViewStore';
+import { loadConfig, type AppConfig } from './config';
+import { DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from './health/health';
+import { cosmosHealthCheck, eventGridHealthCheck, storageHealthCheck, weatherHealthCheck } from './health/healthChecks';
+import type { Geocoder } from '../places/application/geocoder';
+import { HttpGeocoder } from '../places/adapters/httpGeocoder';
+import type { EventPublisher } from './publishing/eventPublisher';
+import { createEventGridPublisherClient, EventGridEventPublisher } from './publishing/eventGridPublisher';
+import { FORECAST_REFRESH_QUEUE, type ForecastRefreshQueue } from '../regions/application/forecastRefreshRequests';
+import { StorageForecastRefreshQueue, storageQueueClient } from '../regions/adapters/storageQueue';
+import { CosmosEventStore } from './eventSourcing/cosmosEventStore';
+import { CONTAINERS, cosmosDatabase, createCosmosClient } from './cosmos/cosmosClient';
+import { createWeatherProvider } from '../regions/adapters/weather/createWeatherProvider';
+import type { WeatherProvider } from '../regions/application/weatherProvider';
+
+/** Everything the function adapters need, built once per process from the settings. */
+export interface AppServices extends PlaceCommandDeps, QueryDeps, ProjectionDeps {
+  readonly config: AppConfig;
+  readonly healthChecks: readonly HealthCheck[];
+  /** The Event Grid topic the change feed is published to. */
+  readonly eventPublisher: EventPublisher;
+  readonly geocoder: Geocoder;
+  /** forecast-refresh-requests on AzureWebJobsStorage. */
+  readonly forecastRefreshQueue: ForecastRefreshQueue;
+  /** The configured forecast API; one instance per process, so its circuit breaker sees every call. */
+  readonly weather: WeatherProvider;
+}
+
+let services: AppServices | undefined;
+
+/** The composition root: validated settings, Cosmos-backed stores, the real clock. */
+export function appServices(): AppServices {
+  services ??= createAppServices(loadConfig(process.env));
+  return services;
+}
+
+export function createAppServices(config: AppConfig): AppServices {
+  const database = cosmosDatabase(createCosmosClient(config.cosmos), config.cosmos);
+  const eventPublisher = new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid));
+  const weather = createWeatherProvider(config.weather, { batchSize: config.forecast.batchSize });
+  // The health check's own queue clients try once: a storage account that is down should say so at
+  // once, with its reason, rather than after the SDK's retries outlast the check's time-out.
+  const healthQueue = (name: string) => storageQueueClient(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
+  return {
+    config,
+    healthChecks: [
+      cosmosHealthCheck(database.container(CONTAINERS.events)),
+      storageHealthCheck({ requests: healthQueue(FORECAST_REFRESH_QUEUE), poison: healthQueue(`${FORECAST_REFRESH_QUEUE}-poison`) }, FORECAST_REFRESH_QUEUE),
+      eventGridHealthCheck(config.eventGrid.topicEndpoint, { lastPublish: () => eventPublisher.lastPublish() }),
+      weatherHealthCheck(weather),
+    ],
+    eventStore: new CosmosEventStore(database.container(CONTAINERS.events)),
+    views: new CosmosViewStore(database.container(CONTAINERS.views)),
+    deadLetters: new CosmosDeadLetterStore(database.container(CONTAINERS.deadletters)),
+    geohash: (latitude, longitude, precision) => ngeohash.encode(latitude, longitude, precision),
+    clock: () => new Date(),
+    newId: randomUUID,
+    eventPublisher,
+    geocoder: new HttpGeocoder({ postcodesBaseUrl: config.postcodesBaseUrl, placeNamesBaseUrl: config.geocoderBaseUrl }),
+    forecastRefreshQueue: new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE)),
+    weather,
+  };
+}

@@ -1,0 +1,69 @@
+import type { Decider } from '../../kernel/decider';
+import { PreconditionFailedError } from '../../kernel/errors';
+import type { Event, NewEvent } from '../../kernel/event';
+import { NO_STREAM, readTyped, StreamVersionConflictError, type EventStore } from './eventStore';
+
+/** Where a command came from and when it is handled: becomes every new event's metadata. */
+export interface CommandContext {
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly now: Date;
+  /** Id of the i-th event this command appends; stable across retries of one command so a re-append is recognised. */
+  readonly eventId: (index: number) => string;
+}
+
+export interface HandleOptions {
+  /** The version the caller last saw (HTTP If-Match); a different current version fails with 412. */
+  readonly expectedVersion?: number;
+  /** Attempts before a version conflict is given up on. */
+  readonly maxAttempts?: number;
+}
+
+export interface CommandResult<State, E extends Event> {
+  readonly state: State;
+  readonly version: number;
+  readonly appended: readonly NewEvent<E>[];
+}
+
+/**
+ * Read the stream, fold it, decide, and append at the version read. A concurrent writer makes the
+ * append conflict; the command is then decided again on the new state, a few times at most.
+ */
+export async function handleCommand<Command, State, E extends Event>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, State, E>,
+  isEvent: (event: Event) => event is E,
+  command: Command,
+  context: CommandContext,
+  options: HandleOptions = {},
+): Promise<CommandResult<State, E>> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    const { events, version } = await readTyped(store, streamId, isEvent);
+    // An empty stream has no version to be stale against: let the decider say it does not exist.
+    if (options.expectedVersion !== undefined && options.expectedVersion !== version && version !== NO_STREAM) {
+      throw new PreconditionFailedError(`The place is at version ${version}, not ${options.expectedVersion}.`, version);
+    }
+    let state = events.reduce<State>(decider.evolve, decider.initialState());
+    const decided = decider.decide(command, state);
+    if (decided.length === 0) return { state, version, appended: [] };
+
+    const appended = decided.map((event, i): NewEvent<E> => ({
+      ...event,
+      metadata: {
+        eventId: context.eventId(i),
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+        occurredAt: context.now.toISOString(),
+      },
+    }));
+    try {
+      const { nextExpectedVersion } = await store.append(streamId, appended, version);
+      state = decided.reduce(decider.evolve, state);
+      return { state, version: nextExpectedVersion, appended };
+    } catch (error) {
+      if (!(error instanceof StreamVersionConflictError) || attempt >= maxAttempts) throw error;
+    }
+  }
+}

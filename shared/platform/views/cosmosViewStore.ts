@@ -1,0 +1,121 @@
+import type { RegionRefreshState } from '../../regions/domain/refreshPlan';
+import type { PlaceStatus } from '../../places/domain/place';
+import type { Geolocation } from '../../places/domain/placeDetails';
+import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from './documents';
+import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
+
+/** Cosmos system properties stripped from documents read back. */
+const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
+
+/**
+ * Read models in the Cosmos `views` container (partition key `/partitionKey`). Every read the API
+ * makes is a point read or a single-partition query, so its cost follows what it returns, not the
+ * size of the container. Counts its requests, so tests can hold queries to a budget.
+ */
+export class CosmosViewStore implements ViewStore {
+  /** Requests sent to Cosmos so far (each query page counts). */
+  requestCount = 0;
+
+  constructor(private readonly container: Container) {}
+
+  async read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
+    this.requestCount++;
+    const { resource, etag } = await this.container.item(key.id, key.partitionKey).read<ItemDefinition>();
+    if (!resource) return undefined;
+    return { document: strip(resource) as T, etag: etag };
+  }
+
+  async write(document: ViewDocument, condition: WriteCondition): Promise<void> {
+    this.requestCount++;
+    try {
+      if (condition === 'any') await this.container.items.upsert(document);
+      else if (condition === 'ifAbsent') await this.container.items.create(document);
+      else await this.container.item(document.id, document.partitionKey).replace(document, { accessCondition: { type: 'IfMatch', condition: condition.ifMatch } });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 409 || code === 412 || (code === 404 && typeof condition === 'object')) throw new ViewWriteConflictError(document);
+      throw error;
+    }
+  }
+
+  async remove(key: ViewKey): Promise<void> {
+    this.requestCount++;
+    try {
+      await this.container.item(key.id, key.partitionKey).delete();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 404) throw error;
+    }
+  }
+
+  nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
+    return this.query<NearbyEntry>(
+      { query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'nearby' AND ARRAY_CONTAINS(@cells, c.${field})`, parameters: [{ name: '@partitionKey', value: partitionKey }, { name: '@cells', value: [...cells] }] },
+      partitionKey,
+    );
+  }
+
+  newest(limit: number): Promise<NewestEntry[]> {
+    return this.query<NewestEntry>(
+      { query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'newest' ORDER BY c.approvedAt DESC`, parameters: [{ name: '@limit', value: limit }, { name: '@partitionKey', value: NEWEST_PARTITION }] },
+      NEWEST_PARTITION,
+    );
+  }
+
+  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
+    const partitionKey = statusPartition(status);
+    return this.query<StatusEntry>(
+      { query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ASC`, parameters: [{ name: '@limit', value: limit }, { name: '@partitionKey', value: partitionKey }] },
+      partitionKey,
+    );
+  }
+
+  regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]> {
+    if (regions.length === 0) return Promise.resolve([]);
+    return this.query<RegionForecastView>(
+      { query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND ARRAY_CONTAINS(@ids, c.id)`, parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }, { name: '@ids', value: regions.map((region) => `region-${region}`) }] },
+      REGION_FORECASTS_PARTITION,
+    );
+  }
+
+  async regionRefreshStates(): Promise<RegionRefreshState[]> {
+    // Only the fields the plan needs: a region's hourly forecast is tens of kilobytes.
+    const iterator = this.container.items.query<{ region: string; centre: Geolocation | null; updatedAt?: string | null }>(
+      {
+        query: `SELECT c.region, c.centre, c.updatedAt FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'regionForecast'`,
+        parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }],
+      },
+      { partitionKey: REGION_FORECASTS_PARTITION, maxItemCount: 1000 },
+    );
+    const states: RegionRefreshState[] = [];
+    while (iterator.hasMoreResults()) {
+      this.requestCount++;
+      const { resources } = await iterator.fetchNext();
+      for (const { region, centre, updatedAt } of resources) if (centre) states.push({ region, centre, updatedAt: updatedAt ?? null });
+    }
+    return states;
+  }
+
+  async clear(): Promise<void> {
+    const iterator = this.container.items.query<{ id: string; partitionKey: string }>('SELECT c.id, c.partitionKey FROM c', { maxItemCount: 1000 });
+    while (iterator.hasMoreResults()) {
+      const { resources } = await iterator.fetchNext();
+      for (const { id, partitionKey } of resources) await this.remove({ id, partitionKey });
+    }
+  }
+
+  private async query<T extends ViewDocument>(spec: SqlQuerySpec, partitionKey: string): Promise<T[]> {
+    const iterator = this.container.items.query<ItemDefinition>(spec, { partitionKey, maxItemCount: 1000 });
+    const found: T[] = [];
+    while (iterator.hasMoreResults()) {
+      this.requestCount++;
+      const { resources } = await iterator.fetchNext();
+      found.push(...resources.map((resource) => strip(resource) as T));
+    }
+    return found;
+  }
+}
+
+function strip(resource: ItemDefinition): ItemDefinition {
+  return Object.fromEntries(Object.entries(resource).filter(([property]) => !SYSTEM_PROPERTIES.includes(property)));
+}

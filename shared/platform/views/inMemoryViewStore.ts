@@ -1,0 +1,121 @@
+import type { RegionRefreshState } from '../../regions/domain/refreshPlan';
+import type { PlaceStatus } from '../../places/domain/place';
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from './documents';
+import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
+
+interface Stored {
+  readonly document: ViewDocument;
+  readonly etag: string;
+}
+
+/**
+ * The view store in process memory, with the secondary indexes a database would keep: spatial
+ * entries by cell, so a nearby search touches only the cells of its circle.
+ */
+export class InMemoryViewStore implements ViewStore {
+  private readonly partitions = new Map<string, Map<string, Stored>>();
+  private readonly cellIndex = new Map<string, Map<string, Map<string, NearbyEntry>>>();
+  private etagCounter = 0;
+
+  read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
+    const stored = this.partitions.get(key.partitionKey)?.get(key.id);
+    return Promise.resolve(stored && { document: structuredClone(stored.document) as T, etag: stored.etag });
+  }
+
+  write(document: ViewDocument, condition: WriteCondition): Promise<void> {
+    const partition = this.partitions.get(document.partitionKey) ?? new Map<string, Stored>();
+    const existing = partition.get(document.id);
+    const holds = condition === 'any' || (condition === 'ifAbsent' ? !existing : existing?.etag === condition.ifMatch);
+    if (!holds) return Promise.reject(new ViewWriteConflictError(document));
+    if (existing) this.unindex(existing.document);
+    const copy = structuredClone(document);
+    partition.set(document.id, { document: copy, etag: `"${++this.etagCounter}"` });
+    this.partitions.set(document.partitionKey, partition);
+    this.index(copy);
+    return Promise.resolve();
+  }
+
+  remove(key: ViewKey): Promise<void> {
+    const partition = this.partitions.get(key.partitionKey);
+    const existing = partition?.get(key.id);
+    if (existing) {
+      this.unindex(existing.document);
+      partition?.delete(key.id);
+    }
+    return Promise.resolve();
+  }
+
+  /** Returns the stored entries themselves (no copies: this runs on every search); treat them as read-only. */
+  nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
+    const index = this.cellIndex.get(`${partitionKey}|${field}`);
+    const found: NearbyEntry[] = [];
+    if (index) {
+      for (const cell of cells) {
+        const entries = index.get(cell);
+        if (entries) for (const entry of entries.values()) found.push(entry);
+      }
+    }
+    return Promise.resolve(found);
+  }
+
+  newest(limit: number): Promise<NewestEntry[]> {
+    const entries = [...(this.partitions.get(NEWEST_PARTITION)?.values() ?? [])]
+      .map((stored) => stored.document)
+      .filter((document): document is NewestEntry => document.type === 'newest')
+      .sort((a, b) => b.approvedAt.localeCompare(a.approvedAt) || a.placeId.localeCompare(b.placeId));
+    return Promise.resolve(entries.slice(0, limit));
+  }
+
+  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
+    const entries = [...(this.partitions.get(statusPartition(status))?.values() ?? [])]
+      .map((stored) => stored.document)
+      .filter((document): document is StatusEntry => document.type === 'status')
+      .sort((a, b) => a.proposedAt.localeCompare(b.proposedAt) || a.placeId.localeCompare(b.placeId));
+    return Promise.resolve(structuredClone(entries.slice(0, limit)));
+  }
+
+  regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]> {
+    const partition = this.partitions.get(REGION_FORECASTS_PARTITION);
+    const found = regions
+      .map((region) => partition?.get(`region-${region}`)?.document)
+      .filter((document): document is RegionForecastView => document?.type === 'regionForecast');
+    return Promise.resolve(found);
+  }
+
+  regionRefreshStates(): Promise<RegionRefreshState[]> {
+    const documents = [...(this.partitions.get(REGION_FORECASTS_PARTITION)?.values() ?? [])].map((stored) => stored.document);
+    return Promise.resolve(
+      documents.flatMap((document) => (document.type === 'regionForecast' && document.centre !== null ? [{ region: document.region, centre: document.centre, updatedAt: document.updatedAt }] : [])),
+    );
+  }
+
+  clear(): Promise<void> {
+    this.partitions.clear();
+    this.cellIndex.clear();
+    return Promise.resolve();
+  }
+
+  /** Every stored document, for comparisons in tests. */
+  all(): ViewDocument[] {
+    return [...this.partitions.values()].flatMap((partition) => [...partition.values()].map((stored) => stored.document));
+  }
+
+  private index(document: ViewDocument): void {
+    if (document.type !== 'nearby') return;
+    for (const field of ['cell4', 'cell5'] as const) {
+      const key = `${document.partitionKey}|${field}`;
+      const byCell = this.cellIndex.get(key) ?? new Map<string, Map<string, NearbyEntry>>();
+      const entries = byCell.get(document[field]) ?? new Map<string, NearbyEntry>();
+      entries.set(document.id, document);
+      byCell.set(document[field], entries);
+      this.cellIndex.set(key, byCell);
+    }
+  }
+
+  private unindex(document: ViewDocument): void {
+    if (document.type !== 'nearby') return;
+    for (const field of ['cell4', 'cell5'] as const) {
+      this.cellIndex.get(`${document.partitionKey}|${field}`)?.get(document[field])?.delete(document.id);
+    }
+  }
+}

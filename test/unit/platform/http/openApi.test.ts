@@ -1,0 +1,260 @@
+import ngeohash from 'ngeohash';
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { approvePlaceHandler } from '../../../../functions/approvePlace.http';
+import { geocodeHandler } from '../../../../functions/geocode.http';
+import { getManagedPlaceHandler } from '../../../../functions/getManagedPlace.http';
+import { getPlaceHandler } from '../../../../functions/getPlace.http';
+import { healthHandler } from '../../../../functions/health.http';
+import { listManagedPlacesHandler } from '../../../../functions/listManagedPlaces.http';
+import { nearbyPlacesHandler } from '../../../../functions/nearbyPlaces.http';
+import { newestPlacesHandler } from '../../../../functions/newestPlaces.http';
+import { openApiHandler } from '../../../../functions/openApi.http';
+import { proposePlaceHandler } from '../../../../functions/proposePlace.http';
+import { rebuildViewsHandler } from '../../../../functions/rebuildViews.http';
+import { regionForecastHandler } from '../../../../functions/regionForecast.http';
+import { rejectPlaceHandler } from '../../../../functions/rejectPlace.http';
+import { updatePlaceDetailsHandler } from '../../../../functions/updatePlaceDetails.http';
+import { withdrawPlaceHandler } from '../../../../functions/withdrawPlace.http';
+import packageJson from '../../../../package.json';
+import { executePlaceCommand, type PlaceCommandDeps } from '../../../../shared/places/application/placeCommands';
+import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/inMemoryEventStore';
+import { HealthCheckFailure } from '../../../../shared/platform/health/health';
+import { API_OPERATIONS, API_VERSION, openApiDocument, openApiPath, RESPONSE_SCHEMAS, type AuthLevel, type OpenApiDocument } from '../../../../shared/platform/http/openApi';
+import { InMemoryDeadLetterStore } from '../../../../shared/platform/views/deadLetters';
+import { InMemoryViewStore } from '../../../../shared/platform/views/inMemoryViewStore';
+import { httpEndpoint, loadHttpEndpoints, type HttpEndpoint } from '../../../reliability/support/endpoints';
+import { call, type Answer } from '../../../support/http';
+import { validateOpenApi } from '../../../support/openApiValidator';
+import { regionWithForecast } from '../../../support/placeScenario';
+
+const document = openApiDocument();
+/** What the app registers, as the Functions host would find it (every functions/*.ts imported). */
+const endpoints = loadHttpEndpoints();
+
+/** Which auth level a documented operation's security requirements stand for. */
+function authLevelOf(security: readonly Record<string, readonly string[]>[]): AuthLevel | 'unknown' {
+  const schemes = security.flatMap((requirement) => Object.keys(requirement)).sort().join(',');
+  if (schemes === '') return 'anonymous';
+  if (schemes === 'functionKey,functionKeyInQuery') return 'function';
+  if (schemes === 'masterKey,masterKeyInQuery') return 'admin';
+  return 'unknown';
+}
+
+/**
+ * Where the document and the registrations disagree: an API route (method and path) registered but
+ * not documented, documented but not registered, or documented under another function name or
+ * with other keys than its auth level takes.
+ */
+function differences(documented: OpenApiDocument, registered: readonly HttpEndpoint[]): string[] {
+  const operations = new Map(
+    Object.entries(documented.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation] as const)),
+  );
+  const routes = new Map(registered.filter((endpoint) => endpoint.isApi).flatMap((endpoint) => endpoint.methods.map((method) => [`${method} ${openApiPath(endpoint.route)}`, endpoint] as const)));
+  const found: string[] = [];
+  for (const [route, endpoint] of routes) {
+    const operation = operations.get(route);
+    if (!operation) {
+      found.push(`${route} (${endpoint.name}) is registered but not documented`);
+      continue;
+    }
+    if (operation.operationId !== endpoint.name) found.push(`${route} is the function ${endpoint.name}, documented as ${operation.operationId}`);
+    const documentedLevel = authLevelOf(operation.security);
+    if (documentedLevel !== endpoint.authLevel) found.push(`${route} (${endpoint.name}) is ${endpoint.authLevel}, documented as ${documentedLevel}`);
+  }
+  for (const [route, operation] of operations) if (!routes.has(route)) found.push(`${route} (${operation.operationId}) is documented but not registered`);
+  return found;
+}
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document, every $ref resolved', () => {
+    expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(validateOpenApi(document)).toEqual({ valid: true });
+  });
+
+  it('fails validation when it is broken (so the check above can fail)', () => {
+    const broken = structuredClone(document) as { paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>> };
+    delete broken.paths['/api/health']?.get?.responses['200']?.description;
+    expect(validateOpenApi(broken).valid).toBe(false);
+    const dangling = JSON.parse(JSON.stringify(document).replace('#/components/schemas/NearbyAnswer', '#/components/schemas/NoSuchSchema')) as unknown;
+    expect(validateOpenApi(dangling)).toMatchObject({ valid: false, errors: expect.stringContaining('NoSuchSchema') });
+  });
+
+  it('documents every API route the app registers, with its auth level, and no other', () => {
+    expect(endpoints.filter((endpoint) => endpoint.isApi).length).toBeGreaterThanOrEqual(16);
+    expect(differences(document, endpoints)).toEqual([]);
+    // The list it is built from is exactly the registrations too.
+    expect(API_OPERATIONS.map(({ functionName, method, route, authLevel }) => `${method} ${route} ${functionName} ${authLevel}`).sort()).toEqual(
+      endpoints.filter((endpoint) => endpoint.isApi).flatMap((endpoint) => endpoint.methods.map((method) => `${method} ${endpoint.route} ${endpoint.name} ${endpoint.authLevel}`)).sort(),
+    );
+  });
+
+  it('tells a route that is not documented, one that is not registered and a wrong auth level', () => {
+    const withoutNewest = structuredClone(document);
+    delete withoutNewest.paths['/api/places/newest'];
+    expect(differences(withoutNewest, endpoints)).toEqual(['GET /api/places/newest (newestPlaces) is registered but not documented']);
+
+    const added = [...endpoints, httpEndpoint('brandNewRoute', 'api/brand-new/{id}', ['DELETE'], 'function')];
+    expect(differences(document, added)).toEqual(['DELETE /api/brand-new/{id} (brandNewRoute) is registered but not documented']);
+
+    const withoutGeocode = endpoints.filter((endpoint) => endpoint.name !== 'geocode');
+    expect(differences(document, withoutGeocode)).toEqual(['GET /api/geocode (geocode) is documented but not registered']);
+
+    const tightened = endpoints.map((endpoint) => (endpoint.name === 'getPlace' ? { ...endpoint, authLevel: 'admin' as const } : endpoint));
+    expect(differences(document, tightened)).toEqual(['GET /api/places/{id} (getPlace) is admin, documented as anonymous']);
+  });
+
+  it('leaves the site (pages and assets) out', () => {
+    expect(Object.keys(document.paths).every((path) => path.startsWith('/api/'))).toBe(true);
+    expect(endpoints.filter((endpoint) => !endpoint.isApi).map((endpoint) => endpoint.route).sort()).toEqual(['assets/{*file}', '{page?}']);
+  });
+
+  it("carries package.json's version", () => {
+    expect(API_VERSION).toBe(packageJson.version);
+    expect(document.info.version).toBe(packageJson.version);
+  });
+
+  it('names no key, URL with a key or internal address (it is served to anyone)', () => {
+    const text = JSON.stringify(document);
+    expect(text).not.toMatch(/[?&]code=|AccountKey=|\/runtime\/webhooks|localhost|127\.0\.0\.1/i);
+  });
+});
+
+describe('GET /api/openapi.json', () => {
+  const handler = openApiHandler(openApiDocument);
+
+  it('answers the document as JSON, with an ETag of its content, and 304 when it is unchanged', async () => {
+    const answer = await call(handler, { path: '/api/openapi.json' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(answer.headers.get('cache-control')).toBe('public, no-cache');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answer.headers.get('x-correlation-id')).toEqual(expect.any(String));
+    expect(answer.body).toEqual(document);
+    const etag = answer.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
+
+    const again = await call(handler, { path: '/api/openapi.json', headers: { 'if-none-match': etag } });
+    expect({ status: again.status, text: again.text, etag: again.headers.get('etag') }).toEqual({ status: 304, text: '', etag });
+  });
+});
+
+describe('the answers the handlers give are the ones the document describes', () => {
+  const now = new Date('2026-11-27T09:00:00Z');
+  const clock = () => now;
+  const store = new InMemoryEventStore();
+  const views = new InMemoryViewStore();
+  const commands: PlaceCommandDeps = { eventStore: store, clock, newId: randomUUID };
+  const queries = { views, clock };
+  const museum = { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } };
+  const region = ngeohash.encode(museum.geolocation.latitude, museum.geolocation.longitude, 5);
+  const origin = { correlationId: 'openapi-test', requestId: 'openapi-test' };
+  /** The statuses each operation answered with, in order. */
+  const answered: Record<string, number[]> = {};
+
+  /**
+   * The answer has a status the operation documents, and its body is what the document says for that
+   * status: the named schema (strict: no field more or less), or none.
+   */
+  function expectDocumented(operationId: string, answer: Answer): void {
+    (answered[operationId] ??= []).push(answer.status);
+    const operation = Object.values(document.paths)
+      .flatMap((item) => Object.values(item))
+      .find((candidate) => candidate.operationId === operationId);
+    const response = operation?.responses[String(answer.status)];
+    expect({ operationId, status: answer.status, documented: response !== undefined }).toEqual({ operationId, status: answer.status, documented: true });
+    const [mediaType, content] = Object.entries(response?.content ?? {})[0] ?? [];
+    if (!content) {
+      expect(answer.text).toBe('');
+      return;
+    }
+    expect(answer.headers.get('content-type')?.split(';')[0]).toBe(mediaType);
+    const name = content.schema.$ref.replace('#/components/schemas/', '') as keyof typeof RESPONSE_SCHEMAS;
+    const schema: z.ZodType = RESPONSE_SCHEMAS[name];
+    const parsed = schema.safeParse(answer.body);
+    expect({ operationId, status: answer.status, schema: name, issues: parsed.error?.issues ?? [] }).toEqual({ operationId, status: answer.status, schema: name, issues: [] });
+  }
+
+  it('for every operation the in-memory app can answer, successes and problems alike', async () => {
+    const proposed = await call(proposePlaceHandler(commands), { method: 'POST', json: museum, headers: { 'idempotency-key': 'openapi-museum' } });
+    expectDocumented('proposePlace', proposed);
+    const museumId = (proposed.body as { placeId: string }).placeId;
+    const farm = await call(proposePlaceHandler(commands), {
+      method: 'POST',
+      json: {
+        name: 'Reddish Vale Farm',
+        address: 'SK5 7HE',
+        kind: 'outdoor',
+        facilities: ['parking', 'cafe'],
+        openingHours: { saturday: [{ opens: '10:00', closes: '16:00' }], notes: 'Closed in January' },
+        website: 'https://example.org/farm',
+        description: 'Goats.',
+      },
+    });
+    expectDocumented('proposePlace', farm);
+    const farmId = (farm.body as { placeId: string }).placeId;
+    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: { ...museum, name: 'Other' }, headers: { 'idempotency-key': 'openapi-museum' } }));
+    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: { name: '' } }));
+    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', body: 'name=x', headers: { 'content-type': 'text/plain' } }));
+
+    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId } }));
+    await executePlaceCommand(commands, { type: 'RecordLocationValidated', data: { placeId: museumId, geolocation: museum.geolocation, region } }, origin);
+    await executePlaceCommand(commands, { type: 'RecordLocationValidated', data: { placeId: farmId, geolocation: { latitude: 53.4365, longitude: -2.1423 }, region: 'gcqrv' } }, origin);
+    await regionWithForecast(store, region, now.toISOString());
+    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId } }));
+    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: randomUUID() } }));
+    const patch = (headers: Record<string, string>) => call(updatePlaceDetailsHandler(commands), { method: 'PATCH', params: { id: museumId }, json: { description: 'Trains and looms' }, headers });
+    expectDocumented('updatePlaceDetails', await patch({}));
+    expectDocumented('updatePlaceDetails', await patch({ 'if-match': '"1"' }));
+    expectDocumented('updatePlaceDetails', await patch({ 'if-match': 'W/"x"' }));
+    expectDocumented('updatePlaceDetails', await patch({ 'if-match': '"3"' }));
+    expectDocumented('rejectPlace', await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'A duplicate' } }));
+    expectDocumented('rejectPlace', await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: { reason: 'No' } }));
+    expectDocumented('withdrawPlace', await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'Closed' } }));
+    expectDocumented('withdrawPlace', await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: {} }));
+
+    // The read side, rebuilt from the events above.
+    expectDocumented('rebuildViews', await call(rebuildViewsHandler({ views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock }), { method: 'POST' }));
+    expectDocumented('getPlace', await call(getPlaceHandler(queries), { params: { id: museumId } }));
+    expectDocumented('getPlace', await call(getPlaceHandler(queries), { params: { id: farmId } }));
+    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: farmId } }));
+    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: 'not-an-id' } }));
+    for (const status of ['approved', 'rejected', 'nonsense']) expectDocumented('listManagedPlaces', await call(listManagedPlacesHandler(queries), { path: `/api/manage/places?status=${status}` }));
+    const nearby = (query: string) => call(nearbyPlacesHandler(queries), { path: `/api/places/nearby?${query}` });
+    const found = await nearby('lat=53.4771&lon=-2.2547&radiusKm=5&age=3');
+    expectDocumented('nearbyPlaces', found);
+    expect((found.body as { results: unknown[] }).results).toHaveLength(1);
+    expectDocumented('nearbyPlaces', await nearby('lat=53.4771&lon=-2.2547&at=2026-12-03T09:00:00Z'));
+    expectDocumented('nearbyPlaces', await nearby('lat=91&lon=x'));
+    expectDocumented('newestPlaces', await call(newestPlacesHandler(queries), { path: '/api/places/newest?limit=5' }));
+    expectDocumented('newestPlaces', await call(newestPlacesHandler(queries), { path: '/api/places/newest?limit=500' }));
+    expectDocumented('regionForecast', await call(regionForecastHandler(queries), { params: { region } }));
+    expectDocumented('regionForecast', await call(regionForecastHandler(queries), { params: { region: 'gcw2a' } }));
+
+    const geocoder = { geocode: (address: string) => Promise.resolve(address === 'M1 1AA' ? { kind: 'found' as const, candidates: [{ geolocation: { latitude: 53.48, longitude: -2.24 }, label: 'M1 1AA, England', countryCode: 'GB' }] } : { kind: 'notFound' as const, reason: 'no match' }) };
+    for (const q of ['M1%201AA', 'Atlantis', 'x']) expectDocumented('geocode', await call(geocodeHandler({ geocoder }), { path: `/api/geocode?q=${q}` }));
+
+    const ok = { name: 'cosmos', critical: true, check: () => Promise.resolve('2 containers') };
+    const down = (critical: boolean) => ({ name: critical ? 'storage' : 'weather', critical, check: () => Promise.reject(new HealthCheckFailure('down')) });
+    for (const checks of [[ok], [ok, down(false)], [ok, down(true)]]) expectDocumented('health', await call(healthHandler(() => checks), { path: '/api/health' }));
+
+    expectDocumented('openApi', await call(openApiHandler(openApiDocument), { path: '/api/openapi.json' }));
+    expect(answered).toEqual({
+      proposePlace: [202, 202, 422, 400, 415],
+      approvePlace: [409, 200, 404],
+      updatePlaceDetails: [428, 412, 400, 200],
+      rejectPlace: [200, 409],
+      withdrawPlace: [409, 400],
+      rebuildViews: [200],
+      getPlace: [200, 404],
+      getManagedPlace: [200, 404],
+      listManagedPlaces: [200, 200, 400],
+      nearbyPlaces: [200, 200, 400],
+      newestPlaces: [200, 400],
+      regionForecast: [200, 404],
+      geocode: [200, 404, 400],
+      health: [200, 200, 503],
+      openApi: [200],
+    });
+  });
+});

@@ -2,11 +2,11 @@ import { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { localCosmosClientOptions, startLocalCosmosEndpoint } from '../devhost/cosmos/localCosmosEndpoint';
-import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/cosmos/cosmosClient';
-import { CosmosEventStore } from '../shared/platform/eventSourcing/cosmosEventStore';
+import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
+import { CosmosEventStore } from '../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import type { NewEvent } from '../shared/kernel/event';
 import type { EventStore } from '../shared/platform/eventSourcing/eventStore';
-import { InMemoryEventStore } from '../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { round, summarise, withConcurrency, type LatencySummary } from './stats';
 
 const STREAMS = 1000;

@@ -1,7 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCosmosContainers } from '../shared/platform/cosmos/cosmosClient';
+import { ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
 import { localCosmosClientOptions } from './cosmos/localCosmosEndpoint';
 import { startRestartableCosmos } from './cosmos/restartableCosmos';
 import { controlRoute, testControlsEnabled } from './control';

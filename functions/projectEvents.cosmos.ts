@@ -1,8 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { appServices } from '../shared/platform/appServices';
 import { projectEvents, type ProjectionDeps } from '../shared/platform/views/projectEvents';
-import { fromDocument } from '../shared/platform/eventSourcing/cosmosEventStore';
-import type { RecordedEvent } from '../shared/kernel/event';
+import { readChangeFeedBatch } from '../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/platform/logging';
 import { deadLetterOf } from '../shared/platform/views/deadLetters';
 
@@ -14,15 +13,11 @@ import { deadLetterOf } from '../shared/platform/views/deadLetters';
 export function projectEventsHandler(deps: ProjectionDeps) {
   return async (documents: unknown[], context: InvocationContext): Promise<void> => {
     const log = withCorrelation(context, correlationIdsOf(documents));
-    const events: RecordedEvent[] = [];
-    for (const document of documents) {
-      try {
-        events.push(fromDocument(document));
-      } catch (error) {
-        const reason = `Not an event document: ${errorSummary(error)}`;
-        await deps.deadLetters.record(deadLetterOf('projections', document as { streamId?: unknown; version?: unknown }, reason, deps.clock()));
-        log.warn('ProjectionDeadLettered', { document: documentId(document), reason });
-      }
+    const { events, notEvents } = readChangeFeedBatch(documents);
+    for (const { document, id, reason: why } of notEvents) {
+      const reason = `Not an event document: ${why}`;
+      await deps.deadLetters.record(deadLetterOf('projections', document as { streamId?: unknown; version?: unknown }, reason, deps.clock()));
+      log.warn('ProjectionDeadLettered', { document: id, reason });
     }
     try {
       const outcome = await projectEvents(deps, events);
@@ -33,10 +28,6 @@ export function projectEventsHandler(deps: ProjectionDeps) {
       throw error;
     }
   };
-}
-
-function documentId(document: unknown): string {
-  return typeof document === 'object' && document !== null && 'id' in document && typeof document.id === 'string' ? document.id : '(no id)';
 }
 
 app.cosmosDB('projectEvents', {

@@ -3,6 +3,7 @@ import { appServices } from '../shared/platform/appServices';
 import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/platform/logging';
 import type { EventPublisher } from '../shared/platform/publishing/eventPublisher';
 import { publishChanges } from '../shared/platform/publishing/publishChanges';
+import { readChangeFeedBatch } from '../shared/platform/eventSourcing/adapters/cosmosEventStore';
 
 /**
  * Change feed of `events` → the Event Grid topic (the outbox relay). A failure to publish throws, so
@@ -14,10 +15,11 @@ export function publishEventsHandler(deps: { readonly eventPublisher: EventPubli
     const log = withCorrelation(context, correlationIdsOf(documents));
     const started = Date.now();
     try {
-      const { published, skipped } = await publishChanges(deps.eventPublisher, documents, {
-        onSkipped: (id, reason) => log.warn('EventNotPublished', { document: id, reason: `not an event: ${reason}` }),
-      });
-      log.info('EventsPublished', { published, skipped, durationMs: Date.now() - started, lagMs: changeFeedLagMs(documents, new Date()) });
+      // A document that is not an event can never be published: it is reported, not left to block the feed for ever.
+      const { events, notEvents } = readChangeFeedBatch(documents);
+      for (const { id, reason } of notEvents) log.warn('EventNotPublished', { document: id, reason: `not an event: ${reason}` });
+      const { published } = await publishChanges(deps.eventPublisher, events);
+      log.info('EventsPublished', { published, skipped: notEvents.length, durationMs: Date.now() - started, lagMs: changeFeedLagMs(documents, new Date()) });
     } catch (error) {
       // Thrown on: the change feed retries the batch (events already accepted go again, same ids).
       log.warn('PublishFailed', { documents: documents.length, durationMs: Date.now() - started, error: errorSummary(error) });

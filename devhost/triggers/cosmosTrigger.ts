@@ -24,7 +24,7 @@ import {
   type ItemDefinition,
   type Resource,
 } from '@azure/cosmos';
-import { createCosmosClient } from '../../shared/platform/cosmos/cosmosClient';
+import { createCosmosClient } from '../../shared/platform/adapters/cosmosClient';
 import type { Registration } from '../functionsCore';
 import { triggerOf } from '../invoke';
 import { resolveBindingExpression, type RunningService, type TriggerHostContext } from './triggerHost';

@@ -44,3 +44,19 @@ export class PreconditionFailedError extends DomainError {
     this.name = 'PreconditionFailedError';
   }
 }
+
+/** Thrown when an Idempotency-Key is sent again with a different request. */
+export class IdempotencyKeyReuseError extends Error {
+  constructor(readonly idempotencyKey: string) {
+    super('This Idempotency-Key was already used with a different request.');
+    this.name = 'IdempotencyKeyReuseError';
+  }
+}
+
+/** Why an event cannot be used; the projection dead-letters it with this reason. */
+export class PoisonEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonEventError';
+  }
+}

@@ -32,3 +32,21 @@ export type RecordedEvent<E extends Event = Event> = NewEvent<E> & {
   /** 1-based position in its stream; gapless. */
   readonly version: number;
 };
+
+/** Where a request came from: carried into every event it causes. */
+export interface RequestOrigin {
+  readonly correlationId: string;
+  /** The id of the request (e.g. the function invocation id), or of the event that caused the command. */
+  readonly requestId: string;
+  /**
+   * A stable id for the command when its cause can arrive again (an event redelivered): the new
+   * events' ids derive from it, so a repeated append is recognised as the same one. Default: a new id.
+   */
+  readonly commandId?: string;
+}
+
+/** The event that caused a command: its id makes the command's own events recognisable when it arrives again. */
+export interface EventCause {
+  readonly eventId: string;
+  readonly correlationId: string;
+}

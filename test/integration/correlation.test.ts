@@ -13,16 +13,16 @@ import { projectEventsHandler } from '../../functions/projectEvents.cosmos';
 import { proposePlaceHandler } from '../../functions/proposePlace.http';
 import { publishEventsHandler } from '../../functions/publishEvents.cosmos';
 import { validatePlaceLocationHandler } from '../../functions/validatePlaceLocation.eventGrid';
-import { toEventDocumentId } from '../../shared/platform/eventSourcing/cosmosEventStore';
+import { toEventDocumentId } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import type { RecordedEvent } from '../../shared/kernel/event';
-import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import type { Geocoder } from '../../shared/places/application/geocoder';
 import { withProblemDetails } from '../../shared/platform/http/httpHandler';
 import { HttpProblem } from '../../shared/platform/http/problem';
-import { InMemoryEventPublisher } from '../../shared/platform/publishing/inMemoryEventPublisher';
+import { InMemoryEventPublisher } from '../../shared/platform/publishing/adapters/inMemoryEventPublisher';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
 
 /** Every line each function wrote, by function name. */

@@ -11,7 +11,7 @@ import { invokeFunction } from '../../devhost/invoke';
 import type { Logger } from '../../devhost/logger';
 import { cosmosTriggerLeaseId, startCosmosTriggers, type CosmosTriggerLease, type RunningCosmosTriggers } from '../../devhost/triggers/cosmosTrigger';
 import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
-import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
+import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
 
 interface Doc {
   id: string;

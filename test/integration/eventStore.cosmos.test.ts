@@ -1,7 +1,7 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
-import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
-import { CosmosEventStore, toEventDocumentId } from '../../shared/platform/eventSourcing/cosmosEventStore';
+import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
+import { CosmosEventStore, toEventDocumentId } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
 import { describeEventStoreConformance, newEvent } from '../support/eventStoreConformance';
 

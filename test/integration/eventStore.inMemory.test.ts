@@ -1,5 +1,5 @@
 import { NO_STREAM } from '../../shared/platform/eventSourcing/eventStore';
-import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { describeEventStoreConformance, newEvent } from '../support/eventStoreConformance';
 
 // The in-memory store keeps streams as gapless arrays, so no event can be planted ahead of one;

@@ -14,10 +14,10 @@ import { activateRegion } from '../../shared/regions/application/activateRegion'
 import { projectEvents, type ProjectionDeps } from '../../shared/platform/views/projectEvents';
 import type { ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
 import type { RecordedEvent } from '../../shared/kernel/event';
-import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
 import { startDurableTestHost, type DurableTestHost } from '../fixtures/durable/harness';
 

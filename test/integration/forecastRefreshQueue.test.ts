@@ -15,7 +15,7 @@ import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite
 import { startQueueTriggers } from '../../devhost/triggers/queueTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
 import { activateRegion } from '../../shared/regions/application/activateRegion';
-import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { decodeForecastRefreshRequest, FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../../shared/regions/application/forecastRefreshRequests';
 import { StorageForecastRefreshQueue, storageQueueClient } from '../../shared/regions/adapters/storageQueue';
 

@@ -14,11 +14,11 @@ import { startCosmosTriggers, type RunningCosmosTriggers } from '../../devhost/t
 import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
 import '../../functions/publishEvents.cosmos';
 import { executePlaceCommand, proposePlace } from '../../shared/places/application/placeCommands';
-import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
-import { CosmosEventStore } from '../../shared/platform/eventSourcing/cosmosEventStore';
+import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
+import { CosmosEventStore } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import { toCloudEvent } from '../../shared/platform/publishing/cloudEvents';
 import { parseDeliveredEvent, readDeliveredEvent, type DeliveredEvent } from '../../shared/platform/publishing/deliveredEvent';
-import { createEventGridPublisherClient, EventGridEventPublisher } from '../../shared/platform/publishing/eventGridPublisher';
+import { createEventGridPublisherClient, EventGridEventPublisher } from '../../shared/platform/publishing/adapters/eventGridPublisher';
 import { LOCAL_TOPIC_KEY, startLocalTopic, type LocalTopic } from '../support/localTopic';
 
 const received: DeliveredEvent[] = [];

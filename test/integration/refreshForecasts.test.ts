@@ -5,13 +5,13 @@ import { regionForecast } from '../../shared/places/application/placeQueries';
 import { forecastEventId, planForecastCycle, refreshForecastBatch, refreshRegionNow, type ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
-import { InMemoryEventStore } from '../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/regions/domain/forecastRecording';
-import type { HourlyForecast } from '../../shared/regions/domain/forecast';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
+import { type HourlyForecast } from "../../shared/kernel/forecast";
 
 /** A provider whose answer per region the test decides; it counts what it was asked. */
 class ScriptedProvider implements WeatherProvider {

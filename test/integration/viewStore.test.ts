@@ -5,11 +5,11 @@ import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEnd
 import { findNearby, parseNearbyQuery } from '../../shared/places/application/placeQueries';
 import { projectEvents } from '../../shared/platform/views/projectEvents';
 import { rebuildViews } from '../../shared/platform/views/rebuildViews';
-import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
-import { CosmosEventStore } from '../../shared/platform/eventSourcing/cosmosEventStore';
-import { CosmosViewStore } from '../../shared/platform/views/cosmosViewStore';
+import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
+import { CosmosEventStore } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
+import { CosmosViewStore } from '../../shared/platform/views/adapters/cosmosViewStore';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
-import { InMemoryViewStore } from '../../shared/platform/views/inMemoryViewStore';
+import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import { distanceKm } from '../../shared/places/application/nearbySearch';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../support/placeScenario';
 import { nearbyEntry } from '../support/nearbyEntries';

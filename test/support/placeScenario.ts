@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../shared/places/application/placeCommands';
 import type { NewEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
-import type { HourlyForecast } from '../../shared/regions/domain/forecast';
 import { seededRandom } from '../../devhost/seededRandom';
+import { type HourlyForecast } from "../../shared/kernel/forecast";
 
 /** A deterministic pseudo-random sequence (mulberry32), so scenarios are the same every run. */
 export { seededRandom };

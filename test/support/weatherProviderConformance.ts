@@ -7,10 +7,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WeatherFaults } from '../../devhost/weather/localOpenMeteo';
-import { hourlyForecastSchema, WEATHER_CONDITIONS } from '../../shared/regions/domain/forecast';
 import type { RetryHooks, RetryPolicy } from '../../shared/platform/outbound/httpRetry';
 import type { CircuitBreakerSettings } from '../../shared/regions/adapters/weather/providerClient';
 import type { ForecastLocation, LocationForecast, WeatherProvider, WeatherProviderHealth } from '../../shared/regions/application/weatherProvider';
+import { hourlyForecastSchema, WEATHER_CONDITIONS } from "../../shared/kernel/forecast";
 
 /** What the suite needs of an adapter's local server. */
 export interface WeatherServerControls {

@@ -5,7 +5,7 @@ import { EVENT_GRID_CONFIG_FILE, loadSubscriptions, type Subscription } from '..
 import { registeredFunctions, type Registration } from '../../devhost/functionsCore';
 import { triggerOf } from '../../devhost/invoke';
 import { ConfigError, loadConfig } from '../../shared/platform/config';
-import { ensureCosmosContainers } from '../../shared/platform/cosmos/cosmosClient';
+import { ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
 import { FORECAST_REFRESH_QUEUE } from '../../shared/regions/application/forecastRefreshRequests';
 
 /*

@@ -1,4 +1,4 @@
-import type { Geolocation } from '../domain/placeDetails';
+import { type Geolocation } from "../../kernel/geolocation";
 
 /** One place a geocoder matched to an address. */
 export interface GeocodedPlace {

@@ -1,6 +1,6 @@
 import ngeohash from 'ngeohash';
-import type { Geolocation } from '../domain/placeDetails';
 import type { NearbyEntry } from '../../platform/views/documents';
+import { type Geolocation } from "../../kernel/geolocation";
 
 const EARTH_RADIUS_KM = 6371.0088;
 

@@ -5,6 +5,8 @@ import { placeDecider, sameValue, type PlaceCommand } from '../domain/decide';
 import { isPlaceEvent, toPlaceStreamId, type PlaceStatus } from '../domain/place';
 import type { PlaceProposal } from '../domain/placeInput';
 import { handleCommand, type CommandContext } from '../../platform/eventSourcing/handleCommand';
+import type { RequestOrigin } from '../../kernel/event';
+import { IdempotencyKeyReuseError } from '../../kernel/errors';
 
 /** What the command side needs from the outside world. */
 export interface PlaceCommandDeps {
@@ -13,30 +15,10 @@ export interface PlaceCommandDeps {
   readonly newId: () => string;
 }
 
-/** Where a request came from: carried into every event it causes. */
-export interface RequestOrigin {
-  readonly correlationId: string;
-  /** The id of the request (e.g. the function invocation id), or of the event that caused the command. */
-  readonly requestId: string;
-  /**
-   * A stable id for the command when its cause can arrive again (an event redelivered): the new
-   * events' ids derive from it, so a repeated append is recognised as the same one. Default: a new id.
-   */
-  readonly commandId?: string;
-}
-
 export interface PlaceCommandOutcome {
   readonly placeId: string;
   readonly status: PlaceStatus;
   readonly version: number;
-}
-
-/** Thrown when an Idempotency-Key is sent again with a different request. */
-export class IdempotencyKeyReuseError extends Error {
-  constructor(readonly idempotencyKey: string) {
-    super('This Idempotency-Key was already used with a different request.');
-    this.name = 'IdempotencyKeyReuseError';
-  }
 }
 
 /** Namespace for ids derived from names (UUID v5), so that one Idempotency-Key always names one place. */
@@ -57,10 +39,12 @@ export async function proposePlace(
   idempotencyKey?: string,
 ): Promise<PlaceCommandOutcome> {
   const placeId = idempotencyKey === undefined ? deps.newId() : placeIdForIdempotencyKey(idempotencyKey);
-  const command: PlaceCommand = { type: 'ProposePlace', data: { placeId, proposal, now: deps.clock().toISOString() } };
+  // One reading of the clock per command: the decision and the events' occurredAt agree.
+  const now = deps.clock();
+  const command: PlaceCommand = { type: 'ProposePlace', data: { placeId, proposal, now: now.toISOString() } };
   const commandId = idempotencyKey === undefined ? deps.newId() : `idempotency-key:${idempotencyKey}`;
   try {
-    return await run(deps, command, origin, commandId);
+    return await run(deps, command, now, origin, commandId);
   } catch (error) {
     if (idempotencyKey === undefined || !(error instanceof IllegalStateError)) throw error;
     return originalProposalOutcome(deps, placeId, proposal, idempotencyKey);
@@ -74,12 +58,15 @@ export function executePlaceCommand(
   origin: RequestOrigin,
   expectedVersion?: number,
 ): Promise<PlaceCommandOutcome> {
-  return run(deps, command, origin, origin.commandId ?? deps.newId(), expectedVersion);
+  // A command that carries its time (the caller read the clock) records its events at that time too.
+  const now = 'now' in command.data ? new Date(command.data.now) : deps.clock();
+  return run(deps, command, now, origin, origin.commandId ?? deps.newId(), expectedVersion);
 }
 
 async function run(
   deps: PlaceCommandDeps,
   command: PlaceCommand,
+  now: Date,
   origin: RequestOrigin,
   commandId: string,
   expectedVersion?: number,
@@ -87,7 +74,7 @@ async function run(
   const context: CommandContext = {
     correlationId: origin.correlationId,
     causationId: origin.requestId,
-    now: deps.clock(),
+    now,
     eventId: (index) => uuidV5(`${commandId}/${index}`, VISIT_PLANNR_NAMESPACE),
   };
   const { state, version } = await handleCommand(

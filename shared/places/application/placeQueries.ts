@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError, type FieldError } from '../../kernel/errors';
-import { forecastAt, hourlyForecastSchema, type HourlyForecast } from '../../regions/domain/forecast';
 import { placeIdSchema, type PlaceStatus } from '../domain/place';
-import { detailsShape, geolocationSchema, PLACE_KINDS } from '../domain/placeDetails';
+import { detailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { suitability } from '../domain/suitability';
 import { regionSchema } from '../../regions/domain/region';
 import { coveringCells, rankNearby } from './nearbySearch';
 import { placeViewKey, regionForecastKey, type PlaceView, type RegionForecastView } from '../../platform/views/documents';
 import type { ViewStore } from '../../platform/views/viewStore';
+import { forecastAt, hourlyForecastSchema, type HourlyForecast } from "../../kernel/forecast";
+import { geolocationSchema } from "../../kernel/geolocation";
 
 export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
 

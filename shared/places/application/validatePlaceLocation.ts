@@ -5,9 +5,10 @@ import type { Geocoder } from './geocoder';
 import { GREAT_BRITAIN_AND_IRELAND, isInServiceArea, type ServiceArea } from '../domain/serviceArea';
 import { placeDecider, type PlaceCommand } from '../domain/decide';
 import { isPlaceEvent, toPlaceStreamId, type PlaceFacts } from '../domain/place';
-import type { Geolocation } from '../domain/placeDetails';
 import { regionOf } from '../../regions/domain/geohash';
 import { executePlaceCommand, type PlaceCommandDeps } from './placeCommands';
+import { type Geolocation } from "../../kernel/geolocation";
+import type { EventCause } from '../../kernel/event';
 
 export interface LocationValidationDeps extends PlaceCommandDeps {
   readonly geocoder: Geocoder;
@@ -18,11 +19,6 @@ export interface LocationValidationDeps extends PlaceCommandDeps {
 }
 
 /** The event that asks for the validation: its id and correlation go into the result's metadata. */
-export interface EventCause {
-  readonly eventId: string;
-  readonly correlationId: string;
-}
-
 export type LocationDecision =
   | { readonly kind: 'validated'; readonly geolocation: Geolocation; readonly region: string }
   | { readonly kind: 'rejected'; readonly reason: string };

@@ -1,6 +1,5 @@
 import type { Decider } from '../../kernel/decider';
 import { IllegalStateError, NotFoundError } from '../../kernel/errors';
-import type { Geolocation } from './placeDetails';
 import type { DetailsChanges, PlaceProposal } from './placeInput';
 import {
   assertNever,
@@ -11,6 +10,7 @@ import {
   type PlaceEvent,
   type PlaceState,
 } from './place';
+import { type Geolocation } from "../../kernel/geolocation";
 
 /** Commands on one place. Time (`now`, ISO 8601 UTC) and ids arrive in the command: the domain has no clock. */
 export type PlaceCommand =

@@ -26,21 +26,6 @@ export type PlaceKind = (typeof PLACE_KINDS)[number];
 export type Facility = (typeof FACILITIES)[number];
 export type Weekday = (typeof WEEKDAYS)[number];
 
-const numericString = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
-
-/** A coordinate as a JSON number or, as the original system accepted, a numeric string. */
-const coordinate = (min: number, max: number) =>
-  z
-    .union([z.number(), z.string().regex(numericString).transform(Number)], {
-      error: 'must be a number (or a numeric string)',
-    })
-    .pipe(z.number({ error: 'must be a finite number' }).min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
-
-export const geolocationSchema = z.strictObject(
-  { latitude: coordinate(-90, 90), longitude: coordinate(-180, 180) },
-  { error: 'must be an object {latitude, longitude}' },
-);
-export type Geolocation = z.output<typeof geolocationSchema>;
 
 export const nameSchema = z
   .string({ error: 'must be a string' })

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { Event } from '../../kernel/event';
-import { geolocationSchema, nameSchema, optionalDetailsShape } from './placeDetails';
+import { nameSchema, optionalDetailsShape } from './placeDetails';
 import type { PlaceEvent } from './place';
 import { detailsChangesShape } from './placeInput';
+import { geolocationSchema } from "../../kernel/geolocation";
+import { PoisonEventError } from '../../kernel/errors';
 
 /**
  * The stored shape of every place event, checked when events are read by consumers that must not
@@ -28,14 +30,6 @@ const schemas = {
   PlaceDetailsUpdated: z.strictObject(detailsChangesShape),
   PlaceWithdrawn: z.object({ reason: z.string(), withdrawnAt: instant }),
 } satisfies Record<PlaceEvent['type'], z.ZodType>;
-
-/** Why an event cannot be used; the projection dead-letters it with this reason. */
-export class PoisonEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PoisonEventError';
-  }
-}
 
 /** Checks an event's type and data against the place events' contract. */
 export function parsePlaceEvent(event: Event): PlaceEvent {

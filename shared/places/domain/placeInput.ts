@@ -3,12 +3,11 @@ import { ValidationError, type FieldError } from '../../kernel/errors';
 import {
   addressSchema,
   detailsShape,
-  geolocationSchema,
   nameSchema,
   optionalDetailsShape,
-  type Geolocation,
   type PlaceDetails,
 } from './placeDetails';
+import { geolocationSchema, type Geolocation } from "../../kernel/geolocation";
 
 /**
  * Parsing of untrusted input into the domain's types. Every failure names its field, and unknown

@@ -1,5 +1,5 @@
-import type { HourlyForecast } from '../../regions/domain/forecast';
 import type { AgeRange, PlaceKind } from './placeDetails';
+import { type HourlyForecast } from "../../kernel/forecast";
 
 export interface Suitability {
   /** 0 (a poor idea) to 1 (ideal), rounded to two decimals. */

@@ -1,10 +1,11 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import type { PlaceCommandOutcome, RequestOrigin } from '../application/placeCommands';
+import type { PlaceCommandOutcome } from '../application/placeCommands';
 import { placeStatusSchema } from '../application/placeQueries';
 import { withCorrelation, type LogSink } from '../../platform/logging';
 import { placeIdSchema } from '../domain/place';
 import { etagOf } from '../../platform/http/request';
+import { type RequestOrigin } from "../../kernel/event";
 
 export const placeLocation = (placeId: string): string => `/api/places/${placeId}`;
 

@@ -1,5 +1,5 @@
 import { HealthCheckFailure, describeFailure, type HealthCheck } from './health';
-import type { PublishEvidence } from '../publishing/eventGridPublisher';
+import type { PublishEvidence } from '../publishing/adapters/eventGridPublisher';
 import type { ProviderEvidence, WeatherProviderHealth } from '../../regions/application/weatherProvider';
 
 /*

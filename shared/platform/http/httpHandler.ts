@@ -1,6 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { IdempotencyKeyReuseError } from '../../places/application/placeCommands';
-import { IllegalStateError, NotFoundError, PreconditionFailedError, ValidationError } from '../../kernel/errors';
+import { IllegalStateError, NotFoundError, PreconditionFailedError, ValidationError, IdempotencyKeyReuseError } from '../../kernel/errors';
 import { StreamVersionConflictError } from '../eventSourcing/eventStore';
 import { errorSummary, withCorrelation } from '../logging';
 import { HttpProblem, problemResponse } from './problem';

@@ -14,7 +14,6 @@ import {
   statusListQuerySchema,
 } from '../../places/application/placeQueries';
 import { viewsRebuiltSchema } from '../views/rebuildViews';
-import { hourlyForecastSchema } from '../../regions/domain/forecast';
 import { checkResultSchema, healthReportSchema } from '../health/health';
 import { placeIdSchema } from '../../places/domain/place';
 import { detailsChangesSchema, proposalSchema, reasonSchema } from '../../places/domain/placeInput';
@@ -23,6 +22,7 @@ import { CORRELATION_HEADER } from './httpHandler';
 import { commandAnswerSchema } from '../../places/http/placeResponses';
 import { fieldErrorSchema, PROBLEM_CONTENT_TYPE, problemSchema } from './problem';
 import { correlationIdSchema, idempotencyKeySchema, ifMatchSchema, MAX_BODY_BYTES } from './request';
+import { hourlyForecastSchema } from "../../kernel/forecast";
 
 /**
  * The app's HTTP API as an OpenAPI 3.1 document (served at `GET /api/openapi.json`), built from the

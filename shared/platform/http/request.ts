@@ -1,8 +1,8 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import type { RequestOrigin } from '../../places/application/placeCommands';
 import { placeIdSchema } from '../../places/domain/place';
 import { HttpProblem } from './problem';
+import { type RequestOrigin } from "../../kernel/event";
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;

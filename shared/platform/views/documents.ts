@@ -1,6 +1,7 @@
-import type { HourlyForecast } from '../../regions/domain/forecast';
-import type { Geolocation, PlaceDetails, PlaceKind, AgeRange } from '../../places/domain/placeDetails';
+import type { PlaceDetails, PlaceKind, AgeRange } from '../../places/domain/placeDetails';
 import type { PlaceStatus } from '../../places/domain/place';
+import { type HourlyForecast } from "../../kernel/forecast";
+import { type Geolocation } from "../../kernel/geolocation";
 
 /**
  * Read-model documents in the `views` container (partition key `/partitionKey`). Each records the

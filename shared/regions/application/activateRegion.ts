@@ -3,7 +3,7 @@ import { NO_STREAM, readTyped, StreamVersionConflictError, type EventStore } fro
 import type { ForecastRefreshQueue } from './forecastRefreshRequests';
 import { regionCentre } from '../domain/geohash';
 import { isRegionEvent, regionDecider, toRegionStreamId } from '../domain/region';
-import type { EventCause } from '../../places/application/validatePlaceLocation';
+import { type EventCause } from "../../kernel/event";
 
 export interface RegionActivationDeps {
   readonly eventStore: EventStore;

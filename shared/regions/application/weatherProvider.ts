@@ -1,4 +1,4 @@
-import type { HourlyForecast } from '../domain/forecast';
+import { type HourlyForecast } from "../../kernel/forecast";
 
 /** Where to fetch a forecast for: a region's centre. */
 export interface ForecastLocation {

@@ -2,7 +2,7 @@ import type { Decider } from '../../kernel/decider';
 import { IllegalStateError } from '../../kernel/errors';
 import type { Event } from '../../kernel/event';
 import type { RegionActivated } from './region';
-import type { HourlyForecast } from './forecast';
+import { type HourlyForecast } from "../../kernel/forecast";
 
 export type ForecastUpdated = Event<'ForecastUpdated', { region: string; source: string; issuedAt: string; cycleId: string; hourly: readonly HourlyForecast[] }>;
 export type ForecastFetchFailed = Event<'ForecastFetchFailed', { region: string; cycleId: string; reason: string }>;

@@ -1,6 +1,6 @@
 import ngeohash from 'ngeohash';
-import type { Geolocation } from '../../places/domain/placeDetails';
 import { isRegion } from './region';
+import { type Geolocation } from "../../kernel/geolocation";
 
 /** The region (geohash cell of `precision` characters) a point lies in. */
 export function regionOf(geolocation: Geolocation, precision: number): string {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Decider } from '../../kernel/decider';
 import type { Event } from '../../kernel/event';
-import type { Geolocation } from '../../places/domain/placeDetails';
+import { type Geolocation } from "../../kernel/geolocation";
 
 /**
  * A region is a geohash cell (`REGION_PRECISION` characters, default 5: about 4.9 km × 4.9 km) that

@@ -1,6 +1,6 @@
 import { checkHealth, type HealthCheck } from '../../../shared/platform/health/health';
 import { cosmosHealthCheck, eventGridHealthCheck, storageHealthCheck, weatherHealthCheck, type QueueProperties } from '../../../shared/platform/health/healthChecks';
-import type { PublishEvidence } from '../../../shared/platform/publishing/eventGridPublisher';
+import type { PublishEvidence } from '../../../shared/platform/publishing/adapters/eventGridPublisher';
 import type { CircuitStatus, ProviderEvidence, WeatherProviderHealth } from '../../../shared/regions/application/weatherProvider';
 
 /** Runs one check through checkHealth, as the route does. */

@@ -1,7 +1,7 @@
 import { IllegalStateError } from '../../../shared/kernel/errors';
 import { regionForecastDecider, type RegionStreamEvent } from '../../../shared/regions/domain/forecastRecording';
-import type { HourlyForecast } from '../../../shared/regions/domain/forecast';
 import { DeciderSpecification } from '../../support/deciderSpecification';
+import { type HourlyForecast } from "../../../shared/kernel/forecast";
 
 const spec = DeciderSpecification.for(regionForecastDecider);
 const hourly: HourlyForecast[] = [

@@ -5,10 +5,10 @@ import { BATCH_ACTIVITY, FORECAST_REFRESH_ORCHESTRATION, PLAN_ACTIVITY } from '.
 import { activateRegion } from '../../../shared/regions/application/activateRegion';
 import { latencySummary } from '../../../shared/regions/application/forecastRefreshMetrics';
 import type { BatchOutcome, CyclePlan, ForecastRefreshDeps } from '../../../shared/regions/application/refreshForecasts';
-import { InMemoryEventStore } from '../../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import type { PlannedRegion } from '../../../shared/regions/domain/refreshPlan';
 import { InMemoryForecastRefreshQueue } from '../../../shared/regions/application/forecastRefreshRequests';
-import { InMemoryViewStore } from '../../../shared/platform/views/inMemoryViewStore';
+import { InMemoryViewStore } from '../../../shared/platform/views/adapters/inMemoryViewStore';
 import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../../shared/regions/application/weatherProvider';
 import { runToCompletion, type FakeActivities } from '../../support/orchestrationHistory';
 

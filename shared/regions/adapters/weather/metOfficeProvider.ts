@@ -1,9 +1,9 @@
 import axios from 'axios';
 import { z } from 'zod';
-import type { HourlyForecast } from '../../domain/forecast';
 import { conditionFromMetOfficeCode } from './weatherCodes';
 import { describeIssues, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
 import type { CircuitStatus, FetchForecastsOptions, ForecastLocation, LocationForecast, ProviderEvidence, WeatherProvider, WeatherProviderHealth } from '../../application/weatherProvider';
+import { type HourlyForecast } from "../../../kernel/forecast";
 
 export interface MetOfficeProviderOptions extends ProviderClientOptions {
   /** Site-specific base, e.g. https://data.hub.api.metoffice.gov.uk/sitespecific/v0 (WEATHER_BASE_URL). */

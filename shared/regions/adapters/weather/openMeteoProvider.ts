@@ -1,9 +1,9 @@
 import axios from 'axios';
 import { z } from 'zod';
-import type { HourlyForecast } from '../../domain/forecast';
 import { conditionFromWmoCode } from './weatherCodes';
 import { describeIssues, failAll, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
 import type { CircuitStatus, FetchForecastsOptions, ForecastLocation, LocationForecast, ProviderEvidence, WeatherProvider, WeatherProviderHealth } from '../../application/weatherProvider';
+import { type HourlyForecast } from "../../../kernel/forecast";
 
 export interface OpenMeteoProviderOptions extends ProviderClientOptions {
   /** e.g. https://api.open-meteo.com (WEATHER_BASE_URL). */

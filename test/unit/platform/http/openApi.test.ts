@@ -18,11 +18,11 @@ import { updatePlaceDetailsHandler } from '../../../../functions/updatePlaceDeta
 import { withdrawPlaceHandler } from '../../../../functions/withdrawPlace.http';
 import packageJson from '../../../../package.json';
 import { executePlaceCommand, type PlaceCommandDeps } from '../../../../shared/places/application/placeCommands';
-import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { HealthCheckFailure } from '../../../../shared/platform/health/health';
 import { API_OPERATIONS, API_VERSION, openApiDocument, openApiPath, RESPONSE_SCHEMAS, type AuthLevel, type OpenApiDocument } from '../../../../shared/platform/http/openApi';
 import { InMemoryDeadLetterStore } from '../../../../shared/platform/views/deadLetters';
-import { InMemoryViewStore } from '../../../../shared/platform/views/inMemoryViewStore';
+import { InMemoryViewStore } from '../../../../shared/platform/views/adapters/inMemoryViewStore';
 import { httpEndpoint, loadHttpEndpoints, type HttpEndpoint } from '../../../reliability/support/endpoints';
 import { call, type Answer } from '../../../support/http';
 import { validateOpenApi } from '../../../support/openApiValidator';

@@ -1,9 +1,10 @@
 import type { RecordedEvent } from '../../../../shared/kernel/event';
-import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/inMemoryEventStore';
+import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { cloudEventBytes, EVENT_GRID_MAX_EVENT_BYTES, sourceOf, toCloudEvent } from '../../../../shared/platform/publishing/cloudEvents';
 import { MalformedDeliveryError, parseDeliveredEvent, readDeliveredEvent } from '../../../../shared/platform/publishing/deliveredEvent';
-import { InMemoryEventPublisher } from '../../../../shared/platform/publishing/inMemoryEventPublisher';
+import { InMemoryEventPublisher } from '../../../../shared/platform/publishing/adapters/inMemoryEventPublisher';
 import { publishChanges } from '../../../../shared/platform/publishing/publishChanges';
+import { readChangeFeedBatch } from '../../../../shared/platform/eventSourcing/adapters/cosmosEventStore';
 
 const metadata = { eventId: '6b1f2c1e-0000-4000-8000-000000000001', correlationId: 'corr-1', causationId: 'request-1', occurredAt: '2026-11-27T09:00:00.123Z' };
 const proposed: RecordedEvent = {
@@ -74,19 +75,18 @@ describe('events on the topic: CloudEvents 1.0', () => {
 });
 
 describe('publishing a change-feed batch', () => {
-  it('publishes each stream in version order, skips documents that are not events, and publishes nothing on an empty batch', async () => {
+  it('publishes each stream in version order, sets apart documents that are not events, and publishes nothing on an empty batch', async () => {
     const publisher = new InMemoryEventPublisher();
     const doc = (streamId: string, version: number) => ({ id: `${streamId}:${version}`, streamId, version, type: 'PlaceDetailsUpdated', data: {}, metadata: { ...metadata, eventId: `${streamId}/${version}` }, _lsn: 4, _etag: '"x"' });
-    const skipped: string[] = [];
-    const result = await publishChanges(publisher, [doc('place-a', 2), doc('place-b', 1), doc('place-a', 1), { id: 'lease-ish' }, doc('place-a', 3), doc('place-a', 2)], {
-      onSkipped: (id) => skipped.push(id),
-    });
-    expect(result).toEqual({ published: 4, skipped: 1 });
-    expect(skipped).toEqual(['lease-ish']);
+    const { events, notEvents } = readChangeFeedBatch([doc('place-a', 2), doc('place-b', 1), doc('place-a', 1), { id: 'lease-ish' }, doc('place-a', 3), doc('place-a', 2)]);
+    expect(notEvents.map((notEvent) => notEvent.id)).toEqual(['lease-ish']);
+    expect(notEvents[0]?.reason).not.toContain('\n');
+    const result = await publishChanges(publisher, events);
+    expect(result).toEqual({ published: 4 });
     expect(publisher.published.map((event) => `${event.subject}@${(event.data as { version: number }).version}`)).toEqual(['place-a@1', 'place-a@2', 'place-a@3', 'place-b@1']);
 
-    await expect(publishChanges(publisher, [])).resolves.toEqual({ published: 0, skipped: 0 });
+    await expect(publishChanges(publisher, [])).resolves.toEqual({ published: 0 });
     publisher.failing = new Error('topic down');
-    await expect(publishChanges(publisher, [doc('place-c', 1)])).rejects.toThrow('topic down');
+    await expect(publishChanges(publisher, readChangeFeedBatch([doc('place-c', 1)]).events)).rejects.toThrow('topic down');
   });
 });

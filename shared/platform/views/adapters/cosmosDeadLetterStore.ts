@@ -1,5 +1,5 @@
 import type { Container } from '@azure/cosmos';
-import type { DeadLetter, DeadLetterStore } from './deadLetters';
+import type { DeadLetter, DeadLetterStore } from '../deadLetters';
 
 /** Dead letters in the Cosmos `deadletters` container (partition key `/streamId`). */
 export class CosmosDeadLetterStore implements DeadLetterStore {

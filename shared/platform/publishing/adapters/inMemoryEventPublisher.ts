@@ -1,5 +1,5 @@
-import type { OutgoingCloudEvent } from './cloudEvents';
-import type { EventPublisher } from './eventPublisher';
+import type { OutgoingCloudEvent } from '../cloudEvents';
+import type { EventPublisher } from '../eventPublisher';
 
 /** An {@link EventPublisher} that keeps what it is given, for tests; `failing` makes it reject like a topic that is down. */
 export class InMemoryEventPublisher implements EventPublisher {

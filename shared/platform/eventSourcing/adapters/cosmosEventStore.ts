@@ -1,7 +1,8 @@
 import { ChangeFeedStartFrom, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
-import type { NewEvent, RecordedEvent } from '../../kernel/event';
-import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from './eventStore';
+import type { NewEvent, RecordedEvent } from '../../../kernel/event';
+import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from '../eventStore';
+import { errorSummary } from '../../logging';
 
 /** Cosmos allows at most 100 operations in one transactional batch. */
 const MAX_EVENTS_PER_APPEND = 100;
@@ -139,4 +140,30 @@ function toDocument(streamId: string, version: number, event: NewEvent): EventDo
 export function fromDocument(document: unknown): RecordedEvent {
   const { streamId, version, type, data, metadata, ttl } = eventDocumentSchema.parse(document);
   return { streamId, version, type, data, metadata, ...(ttl !== undefined && { ttlSeconds: ttl }) };
+}
+
+/** A change-feed document that is not an event this adapter stored, and why. */
+export interface NotAnEvent {
+  readonly document: unknown;
+  /** The document's `id`, or `(no id)`. */
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** A change-feed batch of the events container, read back into events; anything else is set apart with its reason. */
+export function readChangeFeedBatch(documents: readonly unknown[]): { readonly events: RecordedEvent[]; readonly notEvents: NotAnEvent[] } {
+  const events: RecordedEvent[] = [];
+  const notEvents: NotAnEvent[] = [];
+  for (const document of documents) {
+    try {
+      events.push(fromDocument(document));
+    } catch (error) {
+      notEvents.push({ document, id: documentId(document), reason: errorSummary(error).slice(0, 500) });
+    }
+  }
+  return { events, notEvents };
+}
+
+function documentId(document: unknown): string {
+  return typeof document === 'object' && document !== null && 'id' in document && typeof document.id === 'string' ? document.id : '(no id)';
 }

@@ -1,5 +1,5 @@
-import type { NewEvent, RecordedEvent } from '../../kernel/event';
-import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from './eventStore';
+import type { NewEvent, RecordedEvent } from '../../../kernel/event';
+import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from '../eventStore';
 
 /**
  * An event store in process memory: for tests, benchmarks and the pure in-process runs. Each append

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/**
+ * The hourly forecast as every feature speaks of it: regions record it, places rank by it.
+ */
+
 /** The small set of weather conditions parents see, mapped from WMO and Met Office codes. */
 export const WEATHER_CONDITIONS = ['clear', 'partlyCloudy', 'cloudy', 'fog', 'drizzle', 'rain', 'snow', 'thunder'] as const;
 export type WeatherCondition = (typeof WEATHER_CONDITIONS)[number];
@@ -16,23 +20,6 @@ export const hourlyForecastSchema = z.object({
   uvIndex: z.number().min(0).nullable(),
 });
 export type HourlyForecast = z.infer<typeof hourlyForecastSchema>;
-
-const centre = z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) });
-
-/** Events of a region stream (`region-<geohash>`) that the read side uses. */
-export const regionEventSchemas = {
-  RegionActivated: z.object({ region: z.string(), centre }),
-  ForecastUpdated: z.object({
-    region: z.string(),
-    source: z.string(),
-    issuedAt: z.iso.datetime({ offset: true }),
-    cycleId: z.string(),
-    hourly: z.array(hourlyForecastSchema),
-  }),
-  ForecastFetchFailed: z.object({ region: z.string(), cycleId: z.string(), reason: z.string() }),
-};
-
-export const REGION_STREAM_PREFIX = 'region-';
 
 /** The forecast hour nearest to `at`, if the forecast covers it (within half an hour of an entry). */
 export function forecastAt(hourly: readonly HourlyForecast[], at: Date): HourlyForecast | undefined {

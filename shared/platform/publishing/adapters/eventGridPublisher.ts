@@ -1,8 +1,8 @@
 import { AzureKeyCredential, EventGridPublisherClient, type EventGridPublisherClientOptions, type SendCloudEventInput } from '@azure/eventgrid';
 import { DefaultAzureCredential } from '@azure/identity';
-import type { AppConfig } from '../config';
-import { cloudEventBytes, type OutgoingCloudEvent } from './cloudEvents';
-import type { EventPublisher } from './eventPublisher';
+import type { AppConfig } from '../../config';
+import { cloudEventBytes, type OutgoingCloudEvent } from '../cloudEvents';
+import type { EventPublisher } from '../eventPublisher';
 
 /** Event Grid takes at most 1 MB per publish request; stay under it with room for the JSON array. */
 const MAX_REQUEST_BYTES = 1_000_000;

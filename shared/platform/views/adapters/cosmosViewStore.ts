@@ -1,9 +1,9 @@
-import type { RegionRefreshState } from '../../regions/domain/refreshPlan';
-import type { PlaceStatus } from '../../places/domain/place';
-import type { Geolocation } from '../../places/domain/placeDetails';
+import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
+import type { PlaceStatus } from '../../../places/domain/place';
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
-import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from './documents';
-import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from '../documents';
+import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
+import { type Geolocation } from "../../../kernel/geolocation";
 
 /** Cosmos system properties stripped from documents read back. */
 const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];

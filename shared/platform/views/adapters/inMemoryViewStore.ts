@@ -1,7 +1,7 @@
-import type { RegionRefreshState } from '../../regions/domain/refreshPlan';
-import type { PlaceStatus } from '../../places/domain/place';
-import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from './documents';
-import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from './viewStore';
+import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
+import type { PlaceStatus } from '../../../places/domain/place';
+import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from '../documents';
+import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
 
 interface Stored {
   readonly document: ViewDocument;

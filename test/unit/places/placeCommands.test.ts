@@ -1,0 +1,33 @@
+import { InMemoryEventStore } from '../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
+import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../../shared/places/application/placeCommands';
+import { toPlaceStreamId } from '../../../shared/places/domain/place';
+
+/** A clock that moves on a second every time it is read, so a second reading shows. */
+function tickingClock(start: string): () => Date {
+  let at = Date.parse(start);
+  return () => new Date((at += 1000) - 1000);
+}
+
+describe('place commands read the clock once', () => {
+  const origin = { correlationId: 'corr-1', requestId: 'req-1' };
+
+  it('a proposal is recorded as happening when it was decided', async () => {
+    const eventStore = new InMemoryEventStore();
+    const deps: PlaceCommandDeps = { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId: (() => { let n = 0; return () => `00000000-0000-4000-8000-00000000000${n++}`; })() };
+    const { placeId } = await proposePlace(deps, { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, details: {} }, origin);
+    const [proposed] = await eventStore.read(toPlaceStreamId(placeId));
+    expect((proposed?.data as { proposedAt: string }).proposedAt).toBe('2026-12-06T10:00:00.000Z');
+    expect(proposed?.metadata.occurredAt).toBe('2026-12-06T10:00:00.000Z');
+  });
+
+  it('a command that carries its time records its events at that time', async () => {
+    const eventStore = new InMemoryEventStore();
+    const deps: PlaceCommandDeps = { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId: (() => { let n = 0; return () => `00000000-0000-4000-8000-00000000001${n++}`; })() };
+    const { placeId } = await proposePlace(deps, { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, details: {} }, origin);
+    await executePlaceCommand(deps, { type: 'RecordLocationValidated', data: { placeId, geolocation: { latitude: 53.5349, longitude: -2.2562 }, region: 'gcw2n' } }, origin);
+    await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now: '2026-12-06T12:00:00.000Z' } }, origin);
+    const events = await eventStore.read(toPlaceStreamId(placeId));
+    expect(events.at(-1)?.type).toBe('PlaceApproved');
+    expect(events.at(-1)?.metadata.occurredAt).toBe('2026-12-06T12:00:00.000Z');
+  });
+});

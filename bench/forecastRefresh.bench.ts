@@ -15,7 +15,7 @@ import { startAzurite, type RunningAzurite } from '../devhost/storage/azurite';
 import type { HostJson, TriggerHostContext } from '../devhost/triggers/triggerHost';
 import { startLocalOpenMeteo, type LocalOpenMeteo } from '../devhost/weather/localOpenMeteo';
 import type { ForecastRefreshStatus } from '../functions/forecastRefresh.orchestration';
-import { appServices, type AppServices } from '../shared/platform/appServices';
+import { appServices, type AppServices } from '../shared/platform/composition/appServices';
 import { activateRegion } from '../shared/regions/application/activateRegion';
 import { projectEvents } from '../shared/platform/views/projectEvents';
 import { recordForecastOutcome } from '../shared/regions/application/refreshForecasts';
@@ -25,8 +25,8 @@ import { FORECAST_EVENT_TTL_SECONDS } from '../shared/regions/domain/forecastRec
 import { InMemoryForecastRefreshQueue } from '../shared/regions/application/forecastRefreshRequests';
 import { regionCentre } from '../shared/regions/domain/geohash';
 import { toRegionStreamId } from '../shared/regions/domain/region';
-import { REGION_FORECASTS_PARTITION } from '../shared/platform/views/documents';
 import { round, summarise, withConcurrency } from './stats';
+import { REGION_FORECASTS_PARTITION } from "../shared/regions/projection/regionForecastDocument";
 
 const REGIONS = 2000;
 const REGION_PRECISION = 5;

@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { activateRegion, type RegionActivationDeps } from '../shared/regions/application/activateRegion';
 import { errorSummary, withCorrelation } from '../shared/platform/logging';
 import { parseDeliveredEventOrLog, readDeliveredEvent } from '../shared/platform/publishing/deliveredEvent';

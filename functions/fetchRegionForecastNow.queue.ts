@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { refreshRegionNow, type ForecastRefreshDeps } from '../shared/regions/application/refreshForecasts';
 import { errorSummary, withCorrelation } from '../shared/platform/logging';
 import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../shared/regions/application/forecastRefreshRequests';

@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { BATCH_METRIC, batchMetricFields, REGION_FAILED_METRIC } from '../shared/regions/application/forecastRefreshMetrics';
 import { planForecastCycle, refreshForecastBatch, type BatchOutcome, type CyclePlan, type ForecastRefreshDeps } from '../shared/regions/application/refreshForecasts';
 import { errorSummary, withCorrelation } from '../shared/platform/logging';

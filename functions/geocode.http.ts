@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { locateForParents, parseGeocodeQuery, type GeocodeQueryDeps } from '../shared/places/application/geocodeQuery';
 import { GeocoderUnavailableError } from '../shared/places/application/geocoder';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';

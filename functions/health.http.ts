@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { checkHealth, DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from '../shared/platform/health/health';
 import { correlationIdOf } from '../shared/platform/http/request';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';

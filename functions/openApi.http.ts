@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
-import { openApiDocument, type OpenApiDocument } from '../shared/platform/http/openApi';
+import { openApiDocument, type OpenApiDocument } from '../shared/platform/composition/openApi';
 import { fileResponse } from '../shared/platform/http/staticSite';
 
 /**

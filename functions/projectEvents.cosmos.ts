@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { projectEvents, type ProjectionDeps } from '../shared/platform/views/projectEvents';
 import { readChangeFeedBatch } from '../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/platform/logging';

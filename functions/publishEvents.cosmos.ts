@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { changeFeedLagMs, correlationIdsOf, errorSummary, withCorrelation } from '../shared/platform/logging';
 import type { EventPublisher } from '../shared/platform/publishing/eventPublisher';
 import { publishChanges } from '../shared/platform/publishing/publishChanges';

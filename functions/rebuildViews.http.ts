@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import type { ProjectionDeps } from '../shared/platform/views/projectEvents';
 import { rebuildViews, type ViewsRebuilt } from '../shared/platform/views/rebuildViews';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';

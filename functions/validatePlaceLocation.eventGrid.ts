@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appServices } from '../shared/platform/appServices';
+import { appServices } from '../shared/platform/composition/appServices';
 import { validatePlaceLocation, type LocationValidationDeps } from '../shared/places/application/validatePlaceLocation';
 import { PLACE_STREAM_PREFIX } from '../shared/places/domain/place';
 import { errorSummary, withCorrelation } from '../shared/platform/logging';

@@ -21,12 +21,13 @@ import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemory
 import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
 import { startDurableTestHost, type DurableTestHost } from '../fixtures/durable/harness';
 
-interface TestServices extends ForecastRefreshDeps, ProjectionDeps {
+interface TestServices extends Omit<ForecastRefreshDeps, 'views'>, Omit<ProjectionDeps, 'views'> {
+  views: InMemoryViewStore;
   config: { forecast: ForecastRefreshDeps['forecast'] };
 }
 const services: { current?: TestServices } = {};
 
-jest.mock('../../shared/platform/appServices', () => ({
+jest.mock('../../shared/platform/composition/appServices', () => ({
   appServices: () => {
     if (!services.current) throw new Error('The test has not set up its services yet.');
     return services.current;

@@ -51,7 +51,7 @@ async function setUp(options: { batchSize?: number; budget?: number } = {}) {
   const views = new InMemoryViewStore();
   const weather = new ScriptedProvider(options.batchSize ?? 2);
   const clock = () => now;
-  const deps: ForecastRefreshDeps & ProjectionDeps = {
+  const deps: ForecastRefreshDeps & ProjectionDeps & { views: InMemoryViewStore } = {
     eventStore,
     views,
     weather,

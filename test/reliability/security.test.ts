@@ -329,7 +329,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
         '/.devhost/keys.json',
         '/package.json',
         '/host.json',
-        '/dist/shared/platform/appServices.js',
+        '/dist/shared/platform/composition/appServices.js',
         '/assets/../local.settings.json',
         '/assets/..%2f..%2flocal.settings.json',
         '/assets/%2e%2e/%2e%2e/local.settings.json',

@@ -1,6 +1,6 @@
 import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
-import { nearbyEntryKey, type NearbyEntry } from '../../shared/platform/views/documents';
+import { nearbyEntryKey, type NearbyEntry } from "../../shared/places/projection/placeDocuments";
 
 /** A spatial index entry for a place at a point, as the projection would write it. */
 export function nearbyEntry(latitude: number, longitude: number, extra: Partial<NearbyEntry> = {}): NearbyEntry {

@@ -7,10 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import type { PlaceEvent } from '../../shared/places/domain/place';
-import type { PlaceView } from '../../shared/platform/views/documents';
 import { evolvePlaceView } from '../../shared/places/projection/placeView';
 import type { DevhostProcess } from './devhostProcess';
 import type { HttpClient } from './loadGenerator';
+import { type PlaceView } from "../../shared/places/projection/placeDocuments";
 
 export const placeEventsProbeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'placeEventsProbe.js');
 

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/platform/views/documents';
 import type { PlaceStatus } from '../../shared/places/domain/place';
 import { nearbyEntry } from './nearbyEntries';
 import { ViewWriteConflictError, type ViewStore } from '../../shared/platform/views/viewStore';
+import type { PlaceViews } from '../../shared/places/application/placeViews';
+import type { RegionViews } from '../../shared/regions/application/regionViews';
 
+/** An adapter of the views container serves the projections' store and each feature's query port. */
+type Views = ViewStore & PlaceViews & RegionViews;
+import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from "../../shared/places/projection/placeDocuments";
 
-/** The contract of every ViewStore adapter. */
-export function describeViewStoreConformance(adapterName: string, storeFor: () => ViewStore): void {
+/** The contract of every adapter of the views container: ViewStore, PlaceViews and RegionViews. */
+export function describeViewStoreConformance(adapterName: string, storeFor: () => Views): void {
   describe(`ViewStore conformance: ${adapterName}`, () => {
-    let views: ViewStore;
+    let views: Views;
     beforeEach(() => {
       views = storeFor();
     });

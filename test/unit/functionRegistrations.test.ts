@@ -15,7 +15,7 @@ describe('what the Functions host will find', () => {
       const compiled = `dist/functions/${source.replace(/\.ts$/, '.js').split('\\').join('/')}`;
       expect({ compiled, matched: minimatch(compiled, packageJson.main) }).toEqual({ compiled, matched: true });
     }
-    expect(minimatch('dist/shared/platform/appServices.js', packageJson.main)).toBe(false);
+    expect(minimatch('dist/shared/platform/composition/appServices.js', packageJson.main)).toBe(false);
     expect(minimatch('dist/devhost/functionsCore.js', packageJson.main)).toBe(false);
   });
 

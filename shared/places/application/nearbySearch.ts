@@ -1,6 +1,6 @@
 import ngeohash from 'ngeohash';
-import type { NearbyEntry } from '../../platform/views/documents';
 import { type Geolocation } from "../../kernel/geolocation";
+import { type NearbyEntry } from "../projection/placeDocuments";
 
 const EARTH_RADIUS_KM = 6371.0088;
 

@@ -5,15 +5,16 @@ import { detailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { suitability } from '../domain/suitability';
 import { regionSchema } from '../../regions/domain/region';
 import { coveringCells, rankNearby } from './nearbySearch';
-import { placeViewKey, regionForecastKey, type PlaceView, type RegionForecastView } from '../../platform/views/documents';
-import type { ViewStore } from '../../platform/views/viewStore';
+import type { PlaceViews } from './placeViews';
 import { forecastAt, hourlyForecastSchema, type HourlyForecast } from "../../kernel/forecast";
 import { geolocationSchema } from "../../kernel/geolocation";
+import { placeViewKey, type PlaceView } from "../projection/placeDocuments";
+import { regionForecastKey, type RegionForecastView } from "../../regions/projection/regionForecastDocument";
 
 export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
 
 export interface QueryDeps {
-  readonly views: ViewStore;
+  readonly views: PlaceViews;
   readonly clock: () => Date;
 }
 

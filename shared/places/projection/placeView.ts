@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { applyDetailsChanges, assertNever, type PlaceEvent, type PlaceStatus } from '../domain/place';
 import type { Geohasher } from './geohasher';
-import { nearbyEntryKey, newestEntryKey, placeViewKey, statusEntryKey, type NearbyEntry, type NewestEntry, type PlaceView, type StatusEntry } from '../../platform/views/documents';
+import { nearbyEntryKey, newestEntryKey, placeViewKey, statusEntryKey, type NearbyEntry, type NewestEntry, type PlaceView, type StatusEntry } from "./placeDocuments";
 
 /**
  * Folds one place event into the place's view. Pure; `null` means no view yet. An event at or below

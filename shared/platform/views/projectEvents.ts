@@ -3,13 +3,15 @@ import type { EventStore } from '../eventSourcing/eventStore';
 import { PLACE_STREAM_PREFIX } from '../../places/domain/place';
 import { parsePlaceEvent } from '../../places/domain/placeEventSchemas';
 import { deadLetterOf, type DeadLetterStore } from './deadLetters';
-import { nearbyEntryKey, newestEntryKey, placeViewKey, regionForecastKey, type PlaceView, type RegionForecastView, type ViewDocument } from './documents';
+import { type ViewDocument } from './documents';
 import type { Geohasher } from '../../places/projection/geohasher';
 import { evolvePlaceView, nearbyEntryOf, newestEntryOf, staleStatusEntryKeys, statusEntryOf } from '../../places/projection/placeView';
 import { evolveRegionForecastView } from '../../regions/projection/regionForecastView';
 import { ViewWriteConflictError, type StoredView, type ViewStore } from './viewStore';
 import { REGION_STREAM_PREFIX } from "../../regions/domain/region";
 import { PoisonEventError } from "../../kernel/errors";
+import { nearbyEntryKey, newestEntryKey, placeViewKey, type PlaceView } from "../../places/projection/placeDocuments";
+import { regionForecastKey, type RegionForecastView } from "../../regions/projection/regionForecastDocument";
 
 export interface ProjectionDeps {
   readonly views: ViewStore;

@@ -1,6 +1,4 @@
-import type { RegionRefreshState } from '../../regions/domain/refreshPlan';
-import type { PlaceStatus } from '../../places/domain/place';
-import type { NearbyEntry, NewestEntry, RegionForecastView, StatusEntry, ViewDocument } from './documents';
+import type { ViewDocument } from './documents';
 
 export interface ViewKey {
   readonly id: string;
@@ -24,26 +22,22 @@ export class ViewWriteConflictError extends Error {
   }
 }
 
-/**
- * The read models. Every adapter honours one contract (test/support/viewStoreConformance.ts); the
- * query methods are the only reads the API makes, each one partition-scoped.
- */
-export interface ViewStore {
+/** Reads one read-model document by its key: what every feature's queries build on. */
+export interface ViewReader {
   read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined>;
+}
+
+/**
+ * The read models as the projections keep them: documents by key, written under a condition. Each
+ * feature's queries have a port of their own (places/application/placeViews.ts,
+ * regions/application/regionViews.ts); every adapter honours all three
+ * (test/support/viewStoreConformance.ts), each query partition-scoped.
+ */
+export interface ViewStore extends ViewReader {
   /** Writes a document under a condition; throws {@link ViewWriteConflictError} when it does not hold. */
   write(document: ViewDocument, condition: WriteCondition): Promise<void>;
   /** Removes a document; removing an absent one is not an error. */
   remove(key: ViewKey): Promise<void>;
-  /** Entries of one spatial partition whose cell (at the given precision) is one of `cells`. */
-  nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]>;
-  /** The most recently approved places, newest first. */
-  newest(limit: number): Promise<NewestEntry[]>;
-  /** Places in one status, earliest proposed first, up to `limit` (one partition per status). */
-  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]>;
-  /** The forecast views of these regions (missing ones are left out). */
-  regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]>;
-  /** What the forecast refresh plans by: every active region (centre known) and when its forecast was recorded, without the forecasts. */
-  regionRefreshStates(): Promise<RegionRefreshState[]>;
   /** Removes every document (a rebuild starts from nothing). */
   clear(): Promise<void>;
 }

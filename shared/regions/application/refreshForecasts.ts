@@ -4,13 +4,13 @@ import { decideForecast, FORECAST_EVENT_TTL_SECONDS, type ForecastCommand } from
 import { planRefresh, type PlannedRegion, type RefreshPlan } from '../domain/refreshPlan';
 import type { ForecastRefreshRequest } from './forecastRefreshRequests';
 import { toRegionStreamId } from '../domain/region';
-import { regionForecastKey, type RegionForecastView } from '../../platform/views/documents';
-import type { ViewStore } from '../../platform/views/viewStore';
+import type { RegionViews } from './regionViews';
 import type { LocationForecast, WeatherProvider } from './weatherProvider';
+import { regionForecastKey, type RegionForecastView } from "../projection/regionForecastDocument";
 
 export interface ForecastRefreshDeps {
   readonly eventStore: EventStore;
-  readonly views: ViewStore;
+  readonly views: RegionViews;
   readonly weather: WeatherProvider;
   readonly clock: () => Date;
   readonly forecast: { readonly refreshMinutes: number; readonly dailyCallBudget: number; readonly parallelism: number };

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { regionEventSchemas } from '../domain/regionEventSchemas';
-import { regionForecastKey, type RegionForecastView } from '../../platform/views/documents';
 import { PoisonEventError } from "../../kernel/errors";
+import { regionForecastKey, type RegionForecastView } from "./regionForecastDocument";
 
 /**
  * Folds one region event into the region's forecast view. Pure, idempotent and independent of the

@@ -1,8 +1,8 @@
 import type { RecordedEvent } from '../../../shared/kernel/event';
 import { evolveRegionForecastView } from '../../../shared/regions/projection/regionForecastView';
-import type { RegionForecastView } from '../../../shared/platform/views/documents';
 import { type HourlyForecast } from "../../../shared/kernel/forecast";
 import { PoisonEventError } from "../../../shared/kernel/errors";
+import { type RegionForecastView } from "../../../shared/regions/projection/regionForecastDocument";
 
 const region = 'gcw2h';
 const hour = (time: string, temperatureC: number): HourlyForecast => ({ time, temperatureC, precipitationProbability: 10, precipitationMm: 0, weather: 'clear', windKph: 5, gustKph: 9, uvIndex: 0 });

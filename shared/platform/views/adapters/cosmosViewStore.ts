@@ -1,9 +1,13 @@
 import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
 import type { PlaceStatus } from '../../../places/domain/place';
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
-import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from '../documents';
+import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
 import { type Geolocation } from "../../../kernel/geolocation";
+import { NEWEST_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type StatusEntry } from "../../../places/projection/placeDocuments";
+import { REGION_FORECASTS_PARTITION, type RegionForecastView } from "../../../regions/projection/regionForecastDocument";
+import type { PlaceViews } from '../../../places/application/placeViews';
+import type { RegionViews } from '../../../regions/application/regionViews';
 
 /** Cosmos system properties stripped from documents read back. */
 const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
@@ -13,7 +17,7 @@ const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_ls
  * makes is a point read or a single-partition query, so its cost follows what it returns, not the
  * size of the container. Counts its requests, so tests can hold queries to a budget.
  */
-export class CosmosViewStore implements ViewStore {
+export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
   /** Requests sent to Cosmos so far (each query page counts). */
   requestCount = 0;
 

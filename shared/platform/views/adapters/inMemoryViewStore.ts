@@ -1,7 +1,11 @@
 import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
 import type { PlaceStatus } from '../../../places/domain/place';
-import { NEWEST_PARTITION, REGION_FORECASTS_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type RegionForecastView, type StatusEntry, type ViewDocument } from '../documents';
+import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
+import { NEWEST_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type StatusEntry } from "../../../places/projection/placeDocuments";
+import { REGION_FORECASTS_PARTITION, type RegionForecastView } from "../../../regions/projection/regionForecastDocument";
+import type { PlaceViews } from '../../../places/application/placeViews';
+import type { RegionViews } from '../../../regions/application/regionViews';
 
 interface Stored {
   readonly document: ViewDocument;
@@ -12,7 +16,7 @@ interface Stored {
  * The view store in process memory, with the secondary indexes a database would keep: spatial
  * entries by cell, so a nearby search touches only the cells of its circle.
  */
-export class InMemoryViewStore implements ViewStore {
+export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews {
   private readonly partitions = new Map<string, Map<string, Stored>>();
   private readonly cellIndex = new Map<string, Map<string, Map<string, NearbyEntry>>>();
   private etagCounter = 0;

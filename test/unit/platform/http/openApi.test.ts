@@ -20,7 +20,7 @@ import packageJson from '../../../../package.json';
 import { executePlaceCommand, type PlaceCommandDeps } from '../../../../shared/places/application/placeCommands';
 import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { HealthCheckFailure } from '../../../../shared/platform/health/health';
-import { API_OPERATIONS, API_VERSION, openApiDocument, openApiPath, RESPONSE_SCHEMAS, type AuthLevel, type OpenApiDocument } from '../../../../shared/platform/http/openApi';
+import { API_OPERATIONS, API_VERSION, openApiDocument, openApiPath, RESPONSE_SCHEMAS, type AuthLevel, type OpenApiDocument } from '../../../../shared/platform/composition/openApi';
 import { InMemoryDeadLetterStore } from '../../../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../../../shared/platform/views/adapters/inMemoryViewStore';
 import { httpEndpoint, loadHttpEndpoints, type HttpEndpoint } from '../../../reliability/support/endpoints';

@@ -8,8 +8,8 @@ import { InMemoryDeadLetterStore } from '../../../../shared/platform/views/deadL
 import { InMemoryViewStore } from '../../../../shared/platform/views/adapters/inMemoryViewStore';
 import { evolvePlaceView } from '../../../../shared/places/projection/placeView';
 import type { PlaceEvent } from '../../../../shared/places/domain/place';
-import type { PlaceView } from '../../../../shared/platform/views/documents';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../../../support/placeScenario';
+import { type PlaceView } from "../../../../shared/places/projection/placeDocuments";
 
 const clock = () => new Date('2026-11-27T09:00:00Z');
 

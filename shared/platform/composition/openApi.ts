@@ -18,10 +18,10 @@ import { checkResultSchema, healthReportSchema } from '../health/health';
 import { placeIdSchema } from '../../places/domain/place';
 import { detailsChangesSchema, proposalSchema, reasonSchema } from '../../places/domain/placeInput';
 import { regionSchema } from '../../regions/domain/region';
-import { CORRELATION_HEADER } from './httpHandler';
+import { CORRELATION_HEADER } from '../http/httpHandler';
 import { commandAnswerSchema } from '../../places/http/placeResponses';
-import { fieldErrorSchema, PROBLEM_CONTENT_TYPE, problemSchema } from './problem';
-import { correlationIdSchema, idempotencyKeySchema, ifMatchSchema, MAX_BODY_BYTES } from './request';
+import { fieldErrorSchema, PROBLEM_CONTENT_TYPE, problemSchema } from '../http/problem';
+import { correlationIdSchema, idempotencyKeySchema, ifMatchSchema, MAX_BODY_BYTES } from '../http/request';
 import { hourlyForecastSchema } from "../../kernel/forecast";
 
 /**

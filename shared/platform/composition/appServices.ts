@@ -1,26 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import ngeohash from 'ngeohash';
-import type { PlaceCommandDeps } from '../places/application/placeCommands';
-import type { QueryDeps } from '../places/application/placeQueries';
-import type { ProjectionDeps } from './views/projectEvents';
-import { CosmosDeadLetterStore } from './views/adapters/cosmosDeadLetterStore';
-import { CosmosViewStore } from './views/adapters/cosmosViewStore';
-import { loadConfig, type AppConfig } from './config';
-import { DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from './health/health';
-import { cosmosHealthCheck, eventGridHealthCheck, storageHealthCheck, weatherHealthCheck } from './health/healthChecks';
-import type { Geocoder } from '../places/application/geocoder';
-import { HttpGeocoder } from '../places/adapters/httpGeocoder';
-import type { EventPublisher } from './publishing/eventPublisher';
-import { createEventGridPublisherClient, EventGridEventPublisher } from './publishing/adapters/eventGridPublisher';
-import { FORECAST_REFRESH_QUEUE, type ForecastRefreshQueue } from '../regions/application/forecastRefreshRequests';
-import { StorageForecastRefreshQueue, storageQueueClient } from '../regions/adapters/storageQueue';
-import { CosmosEventStore } from './eventSourcing/adapters/cosmosEventStore';
-import { CONTAINERS, cosmosDatabase, createCosmosClient } from './adapters/cosmosClient';
-import { createWeatherProvider } from '../regions/adapters/weather/createWeatherProvider';
-import type { WeatherProvider } from '../regions/application/weatherProvider';
+import type { PlaceCommandDeps } from '../../places/application/placeCommands';
+import type { QueryDeps } from '../../places/application/placeQueries';
+import type { ProjectionDeps } from '../views/projectEvents';
+import type { ViewStore } from '../views/viewStore';
+import type { PlaceViews } from '../../places/application/placeViews';
+import type { RegionViews } from '../../regions/application/regionViews';
+import { CosmosDeadLetterStore } from '../views/adapters/cosmosDeadLetterStore';
+import { CosmosViewStore } from '../views/adapters/cosmosViewStore';
+import { loadConfig, type AppConfig } from '../config';
+import { DEFAULT_CHECK_TIMEOUT_MS, type HealthCheck } from '../health/health';
+import { cosmosHealthCheck, eventGridHealthCheck, storageHealthCheck, weatherHealthCheck } from '../health/healthChecks';
+import type { Geocoder } from '../../places/application/geocoder';
+import { HttpGeocoder } from '../../places/adapters/httpGeocoder';
+import type { EventPublisher } from '../publishing/eventPublisher';
+import { createEventGridPublisherClient, EventGridEventPublisher } from '../publishing/adapters/eventGridPublisher';
+import { FORECAST_REFRESH_QUEUE, type ForecastRefreshQueue } from '../../regions/application/forecastRefreshRequests';
+import { StorageForecastRefreshQueue, storageQueueClient } from '../../regions/adapters/storageQueue';
+import { CosmosEventStore } from '../eventSourcing/adapters/cosmosEventStore';
+import { CONTAINERS, cosmosDatabase, createCosmosClient } from '../adapters/cosmosClient';
+import { createWeatherProvider } from '../../regions/adapters/weather/createWeatherProvider';
+import type { WeatherProvider } from '../../regions/application/weatherProvider';
 
 /** Everything the function adapters need, built once per process from the settings. */
-export interface AppServices extends PlaceCommandDeps, QueryDeps, ProjectionDeps {
+export interface AppServices extends PlaceCommandDeps, Omit<QueryDeps, 'views'>, Omit<ProjectionDeps, 'views'> {
+  /** The one views container: the projections' store and each feature's queries. */
+  readonly views: ViewStore & PlaceViews & RegionViews;
   readonly config: AppConfig;
   readonly healthChecks: readonly HealthCheck[];
   /** The Event Grid topic the change feed is published to. */

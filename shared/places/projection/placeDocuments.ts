@@ -1,0 +1,69 @@
+import type { Geolocation } from '../../kernel/geolocation';
+import type { ViewDocumentBase } from '../../kernel/viewDocument';
+import type { PlaceStatus } from '../domain/place';
+import type { AgeRange, PlaceDetails, PlaceKind } from '../domain/placeDetails';
+
+/** Everything about one place, in any status: `GET /api/places/{id}`. */
+export interface PlaceView extends ViewDocumentBase, PlaceDetails {
+  readonly type: 'place';
+  readonly placeId: string;
+  readonly name: string;
+  readonly status: PlaceStatus;
+  /** The place stream's version this view reflects. */
+  readonly version: number;
+  readonly geolocation: Geolocation | null;
+  readonly region: string | null;
+  readonly address?: string;
+  readonly proposedAt: string;
+  readonly updatedAt: string;
+  readonly approvedAt?: string;
+  readonly statusReason?: string;
+}
+
+/** One approved place in the spatial index, partitioned by a coarse geohash cell (precision 3). */
+export interface NearbyEntry extends ViewDocumentBase {
+  readonly type: 'nearby';
+  readonly placeId: string;
+  readonly name: string;
+  readonly kind?: PlaceKind;
+  readonly ageRange?: AgeRange;
+  readonly free?: boolean;
+  readonly geolocation: Geolocation;
+  readonly region: string;
+  /** Geohash cells at precisions 4 and 5, matched by the covering cells of a search circle. */
+  readonly cell4: string;
+  readonly cell5: string;
+  readonly sourceVersion: number;
+}
+
+/** One approved place in the newest-first list (one partition: approvals are few, reads many). */
+export interface NewestEntry extends ViewDocumentBase {
+  readonly type: 'newest';
+  readonly placeId: string;
+  readonly name: string;
+  readonly kind?: PlaceKind;
+  readonly region: string;
+  readonly approvedAt: string;
+  readonly sourceVersion: number;
+}
+
+/**
+ * A place in the list of its current status, for editors and admins (`GET /api/manage/places?status=`):
+ * the place view's fields, in a partition per status, so "awaiting moderation" is one partition-scoped
+ * query. It moves partition when the status changes.
+ */
+export interface StatusEntry extends Omit<PlaceView, 'type'> {
+  readonly type: 'status';
+}
+
+/** Every document the place projection writes. */
+export type PlaceDocument = PlaceView | NearbyEntry | NewestEntry | StatusEntry;
+
+export const NEAREST_PARTITION_PRECISION = 3;
+export const NEWEST_PARTITION = 'newest';
+
+export const placeViewKey = (placeId: string) => ({ id: `place-${placeId}`, partitionKey: `place-${placeId}` });
+export const nearbyEntryKey = (placeId: string, cell3: string) => ({ id: `nearby-${placeId}`, partitionKey: `nearby-${cell3}` });
+export const newestEntryKey = (placeId: string) => ({ id: `newest-${placeId}`, partitionKey: NEWEST_PARTITION });
+export const statusPartition = (status: PlaceStatus) => `status-${status}`;
+export const statusEntryKey = (placeId: string, status: PlaceStatus) => ({ id: `status-${placeId}`, partitionKey: statusPartition(status) });

@@ -3,9 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-/** Folders that hold the pure domain: no Azure SDKs, no settings, no clock, no randomness. */
-const domainFolders = ['shared/kernel/**/*.ts', 'shared/*/domain/**/*.ts', 'shared/*/projection/**/*.ts'];
-
+/** The pure domain (kernel, features' domains and projections) has no settings, no clock, no randomness. */
 const impureSyntax = [
   {
     selector: "MemberExpression[object.name='process'][property.name='env']",
@@ -24,6 +22,80 @@ const impureSyntax = [
     message: 'The domain has no randomness: ids arrive in the command.',
   },
 ];
+
+/** Pure code imports no SDK and does no I/O. */
+const purePatterns = [
+  { group: ['@azure/*', 'durable-functions', 'axios'], message: 'The domain is pure: adapters live outside it.' },
+  { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process'], message: 'The domain does no I/O.' },
+];
+
+const FEATURES = ['places', 'regions'];
+
+/**
+ * Which way dependencies point in shared/, as import patterns each kind of folder may not use. Every
+ * folder imports only folders of a lower rank, so no import loop between folders can form:
+ *   kernel < a feature's domain < its projection < platform ports (eventSourcing, views, publishing,
+ *   http, outbound, config, logging) < a feature's application (use cases and the ports they own)
+ *   < adapters and a feature's http < platform/health and platform/composition < functions/.
+ * A feature's domain and projection know no other feature; a use case imports ports, never
+ * adapters; nothing in shared/ knows the devhost or the function adapters.
+ */
+function architectureBoundaries() {
+  const adapters = { group: ['**/adapters/**', '**/adapters'], message: 'Use cases import ports, never adapters: the composition root (platform/composition) wires adapters in.' };
+  const composition = { group: ['**/composition/**', '**/platform/health/**'], message: 'Only functions/ import the composition root and the health checks.' };
+  const hosts = { group: ['**/devhost/**', '**/functions/**'], message: 'shared/ knows neither the devhost nor the function adapters.' };
+  const sdks = { group: ['@azure/*', '!@azure/functions', 'axios', 'durable-functions'], message: 'Use cases reach the outside world through ports: SDKs belong in adapters.' };
+  /** Imports of these layers of any feature from a file two folders down in shared/ (`shared/<feature>/<layer>/x.ts`). */
+  const layersAbove = (...layers) => ({
+    group: layers.flatMap((layer) => (layer === 'platform' ? ['../../platform', '../../platform/**'] : [`../${layer}/**`, `../../*/${layer}/**`])),
+    message: `Dependencies point inwards: this layer may not import ${layers.join(', ')}.`,
+  });
+  const otherFeature = (feature, ...layers) =>
+    FEATURES.filter((other) => other !== feature).map((other) => ({
+      group: layers.map((layer) => `**/${other}/${layer}/**`),
+      message: `A feature's ${layers.join(' and ')} is its own: ${feature} may not import ${other}'s.`,
+    }));
+  const noRestricted = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns: [hosts, ...patterns] }] });
+  return [
+    {
+      files: ['shared/kernel/**/*.ts'],
+      rules: { ...noRestricted(...purePatterns, { group: ['../**'], message: 'The kernel imports nothing else of the app.' }), 'no-restricted-syntax': ['error', ...impureSyntax] },
+    },
+    ...FEATURES.flatMap((feature) => [
+      {
+        files: [`shared/${feature}/domain/**/*.ts`],
+        rules: {
+          ...noRestricted(...purePatterns, layersAbove('projection', 'application', 'adapters', 'http', 'platform'), ...otherFeature(feature, 'domain', 'projection')),
+          'no-restricted-syntax': ['error', ...impureSyntax],
+        },
+      },
+      {
+        files: [`shared/${feature}/projection/**/*.ts`],
+        rules: {
+          ...noRestricted(...purePatterns, layersAbove('application', 'adapters', 'http', 'platform'), ...otherFeature(feature, 'domain', 'projection')),
+          'no-restricted-syntax': ['error', ...impureSyntax],
+        },
+      },
+      {
+        files: [`shared/${feature}/application/**/*.ts`],
+        rules: noRestricted(adapters, composition, sdks, layersAbove('http'), ...otherFeature(feature, 'application', 'adapters', 'http')),
+      },
+      {
+        files: [`shared/${feature}/adapters/**/*.ts`, `shared/${feature}/http/**/*.ts`],
+        rules: noRestricted(composition, ...otherFeature(feature, 'adapters', 'http')),
+      },
+    ]),
+    {
+      // The platform's ports and their use cases (not its adapters, health checks or composition root).
+      files: ['shared/platform/*.ts', 'shared/platform/{eventSourcing,views,publishing,http,outbound}/*.ts'],
+      rules: noRestricted(adapters, composition, { group: FEATURES.flatMap((feature) => ['application', 'adapters', 'http'].map((layer) => `**/${feature}/${layer}/**`)), message: "The platform's ports sit below the features' use cases: they may not import them." }),
+    },
+    {
+      files: ['shared/platform/**/adapters/**/*.ts', 'shared/platform/adapters/**/*.ts'],
+      rules: noRestricted(composition),
+    },
+  ];
+}
 
 /**
  * Orchestrator code is replayed, so it must decide the same way every time: no clock, no randomness,
@@ -49,21 +121,7 @@ export default tseslint.config(
       '@typescript-eslint/no-confusing-void-expression': 'off',
     },
   },
-  {
-    files: domainFolders,
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@azure/*', 'durable-functions', 'axios'], message: 'The domain is pure: adapters live outside it.' },
-            { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process'], message: 'The domain does no I/O.' },
-          ],
-        },
-      ],
-      'no-restricted-syntax': ['error', ...impureSyntax],
-    },
-  },
+  ...architectureBoundaries(),
   {
     files: orchestratorFiles,
     rules: {

@@ -1,66 +1,15 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { lint, type LintReport } from '../support/eslintRunner';
 
 /*
- * ESLint's Node API cannot run inside jest: it loads eslint.config.mjs with a dynamic import(), which
- * jest's module system refuses without --experimental-vm-modules. So a child node process runs the
- * API (ESLint, lintText, lintFiles) on the repository's own config and reports back as JSON.
- *
  * The snippets are linted as if they were functions/__linttest*.ts: a path the config's
- * `functions/**\/*.orchestration.ts` block matches, but no file on disk (other work must never see a
- * stray function module), so the project service gets an `allowDefaultProject` for that name only,
- * with the repository's tsconfig as the default project — the type-aware rules still run.
+ * `functions/**\/*.orchestration.ts` block matches, but no file on disk (see support/eslintRunner.ts).
  */
 
 const root = join(__dirname, '..', '..');
 const ORCHESTRATION_PATH = 'functions/__linttest.orchestration.ts';
 const PLAIN_FUNCTION_PATH = 'functions/__linttest.ts';
 const REAL_ORCHESTRATOR = 'functions/forecastRefresh.orchestration.ts';
-
-interface LintMessage {
-  readonly ruleId: string | null;
-  readonly line: number;
-  readonly message: string;
-}
-
-interface LintReport {
-  readonly snippets: readonly (readonly LintMessage[])[];
-  readonly files: readonly { readonly filePath: string; readonly errorCount: number; readonly warningCount: number; readonly messages: readonly LintMessage[] }[];
-}
-
-const LINT_SCRIPT = `
-const { ESLint } = require('eslint');
-let text = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => { text += chunk; });
-process.stdin.on('end', async () => {
-  try {
-    const { snippets, files, allowDefaultProject } = JSON.parse(text);
-    const messages = (result) => result.messages.map(({ ruleId, line, message }) => ({ ruleId, line, message }));
-    const forSnippets = new ESLint({ cwd: process.cwd(), overrideConfig: { languageOptions: { parserOptions: { projectService: { allowDefaultProject, defaultProject: 'tsconfig.json' } } } } });
-    const out = { snippets: [], files: [] };
-    for (const { code, filePath } of snippets) out.snippets.push(messages((await forSnippets.lintText(code, { filePath }))[0]));
-    // Real files exactly as \`npx eslint\` lints them: the repository's config, untouched.
-    for (const result of await new ESLint({ cwd: process.cwd() }).lintFiles(files)) {
-      out.files.push({ filePath: result.filePath, errorCount: result.errorCount, warningCount: result.warningCount, messages: messages(result) });
-    }
-    process.stdout.write(JSON.stringify(out));
-  } catch (error) {
-    process.stderr.write(String(error && error.stack ? error.stack : error));
-    process.exitCode = 1;
-  }
-});
-`;
-
-function lint(snippets: readonly { code: string; filePath: string }[], files: readonly string[]): Promise<LintReport> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['-e', LINT_SCRIPT], { cwd: root, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`ESLint failed: ${stderr || error.message}`));
-      else resolve(JSON.parse(stdout) as LintReport);
-    });
-    child.stdin?.end(JSON.stringify({ snippets, files, allowDefaultProject: ['functions/__linttest*.ts'] }));
-  });
-}
 
 const violations: readonly { name: string; code: string; rules: readonly string[] }[] = [
   { name: 'Date.now()', code: 'export const at = Date.now();\n', rules: ['no-restricted-globals'] },

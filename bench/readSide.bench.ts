@@ -3,7 +3,7 @@ import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { localCosmosClientOptions, startLocalCosmosEndpoint } from '../devhost/cosmos/localCosmosEndpoint';
-import { findNearby, parseNearbyQuery } from '../shared/places/application/placeQueries';
+import { findNearby } from '../shared/places/application/placeQueries';
 import { projectEvents } from '../shared/platform/views/projectEvents';
 import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
 import { CosmosViewStore } from '../shared/platform/views/adapters/cosmosViewStore';
@@ -16,6 +16,7 @@ import type { ViewStore } from '../shared/platform/views/viewStore';
 import { placeLifecycles, seededRandom } from '../test/support/placeScenario';
 import { nearbyEntry } from '../test/support/nearbyEntries';
 import { round, summarise, type LatencySummary } from './stats';
+import { parseNearbyQuery } from "../shared/places/http/placeRequests";
 
 export interface NearbyBenchmark {
   readonly places: number;

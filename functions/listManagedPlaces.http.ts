@@ -1,7 +1,8 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
-import { parseStatusListQuery, placesWithStatus, type QueryDeps } from '../shared/places/application/placeQueries';
+import { placesWithStatus, type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
+import { parseStatusListQuery } from "../shared/places/http/placeRequests";
 
 /**
  * GET /api/manage/places?status&limit: places in one status (default `locationValidated`, the ones

@@ -34,3 +34,6 @@ export function forecastAt(hourly: readonly HourlyForecast[], at: Date): HourlyF
   }
   return bestDistance <= 30 * 60 * 1000 ? best : undefined;
 }
+
+/** Shown with every forecast the app passes on (Open-Meteo's licence asks for it; it is the default provider). */
+export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';

@@ -19,7 +19,7 @@ import type { Geocoder, GeocodeResult } from '../../shared/places/application/ge
 import { HttpGeocoder } from '../../shared/places/adapters/httpGeocoder';
 import { placeDecider } from '../../shared/places/domain/decide';
 import { isPlaceEvent, toPlaceStreamId, type PlaceState } from '../../shared/places/domain/place';
-import type { PlaceProposal } from '../../shared/places/domain/placeInput';
+import type { PlaceProposal } from '../../shared/places/domain/proposal';
 import { toCloudEvent, type OutgoingCloudEvent } from '../../shared/platform/publishing/cloudEvents';
 import { createEventGridPublisherClient, EventGridEventPublisher } from '../../shared/platform/publishing/adapters/eventGridPublisher';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';

@@ -1,7 +1,6 @@
 import ngeohash from 'ngeohash';
 import { activateRegion } from '../../shared/regions/application/activateRegion';
 import { projectEvents, type ProjectionDeps } from '../../shared/platform/views/projectEvents';
-import { regionForecast } from '../../shared/places/application/placeQueries';
 import { forecastEventId, planForecastCycle, refreshForecastBatch, refreshRegionNow, type ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
@@ -12,6 +11,7 @@ import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters
 import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
 import { type HourlyForecast } from "../../shared/kernel/forecast";
+import { regionForecast } from "../../shared/regions/application/regionQueries";
 
 /** A provider whose answer per region the test decides; it counts what it was asked. */
 class ScriptedProvider implements WeatherProvider {

@@ -2,7 +2,7 @@ import { CosmosClient, type Container } from '@azure/cosmos';
 import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
 import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
-import { findNearby, parseNearbyQuery } from '../../shared/places/application/placeQueries';
+import { findNearby } from '../../shared/places/application/placeQueries';
 import { projectEvents } from '../../shared/platform/views/projectEvents';
 import { rebuildViews } from '../../shared/platform/views/rebuildViews';
 import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
@@ -14,6 +14,7 @@ import { distanceKm } from '../../shared/places/application/nearbySearch';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../support/placeScenario';
 import { nearbyEntry } from '../support/nearbyEntries';
 import { describeViewStoreConformance } from '../support/viewStoreConformance';
+import { parseNearbyQuery } from "../../shared/places/http/placeRequests";
 
 let endpoint: LocalCosmosEndpoint;
 let client: CosmosClient;

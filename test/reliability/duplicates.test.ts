@@ -42,7 +42,7 @@ import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters
 import type { Geocoder, GeocodeResult } from '../../shared/places/application/geocoder';
 import { placeDecider, type PlaceCommand } from '../../shared/places/domain/decide';
 import { isPlaceEvent, toPlaceStreamId } from '../../shared/places/domain/place';
-import type { PlaceProposal } from '../../shared/places/domain/placeInput';
+import type { PlaceProposal } from '../../shared/places/domain/proposal';
 import { toCloudEvent, type OutgoingCloudEvent } from '../../shared/platform/publishing/cloudEvents';
 import { InMemoryEventPublisher } from '../../shared/platform/publishing/adapters/inMemoryEventPublisher';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';

@@ -3,7 +3,7 @@ import { IllegalStateError } from '../../kernel/errors';
 import type { EventStore } from '../../platform/eventSourcing/eventStore';
 import { placeDecider, sameValue, type PlaceCommand } from '../domain/decide';
 import { isPlaceEvent, toPlaceStreamId, type PlaceStatus } from '../domain/place';
-import type { PlaceProposal } from '../domain/placeInput';
+import type { PlaceProposal } from '../domain/proposal';
 import { handleCommand, type CommandContext } from '../../platform/eventSourcing/handleCommand';
 import type { RequestOrigin } from '../../kernel/event';
 import { IdempotencyKeyReuseError } from '../../kernel/errors';

@@ -1,56 +1,21 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError, type FieldError } from '../../kernel/errors';
+import { NotFoundError } from '../../kernel/errors';
 import { placeIdSchema, type PlaceStatus } from '../domain/place';
 import { detailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { suitability } from '../domain/suitability';
 import { regionSchema } from '../../regions/domain/region';
 import { coveringCells, rankNearby } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
-import { forecastAt, hourlyForecastSchema, type HourlyForecast } from "../../kernel/forecast";
+import { forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from "../../kernel/forecast";
 import { geolocationSchema } from "../../kernel/geolocation";
 import { placeViewKey, type PlaceView } from "../projection/placeDocuments";
-import { regionForecastKey, type RegionForecastView } from "../../regions/projection/regionForecastDocument";
+import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from "../../regions/projection/regionForecastDocument";
 
-export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
 
 export interface QueryDeps {
   readonly views: PlaceViews;
   readonly clock: () => Date;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** A parent's "now" may lag the server's a little; an `at` this far in the past still counts as now. */
-const PAST_TOLERANCE_MS = 60 * 60 * 1000;
-
-const numberParam = (name: string, min: number, max: number) =>
-  z
-    .string({ error: `${name} is required` })
-    .trim()
-    .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { error: 'must be a number' })
-    .transform(Number)
-    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
-const intParam = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, { error: 'must be a whole number' })
-    .transform(Number)
-    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
-
-/** The query of `GET /api/places/nearby`. */
-export const nearbyQuerySchema = z.strictObject({
-  lat: numberParam('lat', -90, 90).meta({ description: 'Latitude of the centre of the search' }),
-  lon: numberParam('lon', -180, 180).meta({ description: 'Longitude of the centre of the search' }),
-  radiusKm: numberParam('radiusKm', 0.1, 50).optional().meta({ description: 'Radius of the search in km (default 10)' }),
-  at: z.iso
-    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
-    .optional()
-    .meta({ description: 'When the visit is, for the forecast and suitability: from now to 7 days ahead (default now)' }),
-  kind: z.enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` }).optional().meta({ description: 'Only places of this kind' }),
-  age: intParam(0, 18).optional().meta({ description: "The child's age in years: places whose age range leaves it out score lower" }),
-  free: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({ description: 'Only free places (true) or only paid ones (false)' }),
-  limit: intParam(1, 100).optional().meta({ description: 'At most this many results (default 20)' }),
-});
 
 export interface NearbyQuery {
   readonly lat: number;
@@ -61,38 +26,6 @@ export interface NearbyQuery {
   readonly age?: number;
   readonly free?: boolean;
   readonly limit: number;
-}
-
-/** Parses the query string of `GET /api/places/nearby`; the function key (`code`) is not a filter. */
-export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuery {
-  const raw = queryObject(params);
-  const parsed = nearbyQuerySchema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The search is not valid.');
-  const q = parsed.data;
-  const at = q.at === undefined ? now : new Date(q.at);
-  if (at.getTime() < now.getTime() - PAST_TOLERANCE_MS || at.getTime() > now.getTime() + 7 * DAY_MS) {
-    throw new ValidationError([{ field: 'at', message: 'must be between now and 7 days ahead' }], 'The search is not valid.');
-  }
-  return {
-    lat: q.lat,
-    lon: q.lon,
-    radiusKm: q.radiusKm ?? 10,
-    at,
-    limit: q.limit ?? 20,
-    ...(q.kind && { kind: q.kind }),
-    ...(q.age !== undefined && { age: q.age }),
-    ...(q.free !== undefined && { free: q.free === 'true' }),
-  };
-}
-
-/** The query of `GET /api/places/newest`. */
-export const newestQuerySchema = z.strictObject({ limit: intParam(1, 50).optional().meta({ description: 'At most this many results (default 5)' }) });
-
-/** Parses the query string of `GET /api/places/newest?limit` (1–50, default 5). */
-export function parseNewestQuery(params: URLSearchParams): number {
-  const parsed = newestQuerySchema.safeParse(queryObject(params));
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
-  return parsed.data.limit ?? 5;
 }
 
 /** Every status a place can be listed under (a new status fails to compile here until it is added). */
@@ -109,22 +42,9 @@ export const placeStatusSchema = z.enum(PLACE_STATUSES, { error: `must be one of
   description: 'proposed → locationValidated | locationRejected; locationValidated → approved | rejected; approved → withdrawn',
 });
 
-/** The query of `GET /api/manage/places`. */
-export const statusListQuerySchema = z.strictObject({
-  status: placeStatusSchema.optional().meta({ description: 'List places in this status (default locationValidated: awaiting moderation)' }),
-  limit: intParam(1, 100).optional().meta({ description: 'At most this many places (default 50)' }),
-});
-
 export interface StatusListQuery {
   readonly status: PlaceStatus;
   readonly limit: number;
-}
-
-/** Parses the query string of `GET /api/manage/places?status&limit` (default: awaiting moderation, 50). */
-export function parseStatusListQuery(params: URLSearchParams): StatusListQuery {
-  const parsed = statusListQuerySchema.safeParse(queryObject(params));
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(toFieldErrors), 'The query is not valid.');
-  return { status: parsed.data.status ?? 'locationValidated', limit: parsed.data.limit ?? 50 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,22 +131,6 @@ export const newestAnswerSchema = z.strictObject({
 });
 export type NewestAnswer = z.output<typeof newestAnswerSchema>;
 
-export const regionForecastAnswerSchema = z.strictObject({
-  region: regionSchema,
-  centre: geolocationSchema.nullable().meta({ description: "The centre of the region's cell, where the forecast is for" }),
-  source: z.string().nullable().meta({ description: 'The weather provider' }),
-  issuedAt: timestamp.nullable(),
-  updatedAt: timestamp.nullable().meta({ description: 'When the latest forecast was recorded' }),
-  ageMinutes: z.int().min(0).nullable(),
-  hourly: z.array(hourlyForecastSchema).meta({ description: 'From an hour ago on' }),
-  lastFailure: z
-    .strictObject({ cycleId: z.string(), reason: z.string(), at: timestamp })
-    .nullable()
-    .meta({ description: 'The latest refresh of this region that failed, if any' }),
-  attribution,
-});
-export type RegionForecastAnswer = z.output<typeof regionForecastAnswerSchema>;
-
 // ---------------------------------------------------------------------------------------------
 
 /** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
@@ -280,28 +184,11 @@ export async function newestPlaces(deps: QueryDeps, limit: number): Promise<Newe
   return { results: entries.map(({ id: _id, partitionKey: _pk, type: _type, sourceVersion: _v, ...entry }) => entry) };
 }
 
-export async function regionForecast(deps: QueryDeps, region: string): Promise<RegionForecastAnswer> {
-  const view = (await deps.views.read<RegionForecastView>(regionForecastKey(region)))?.document;
-  if (!view) throw new NotFoundError(`There is no region ${region}.`);
-  const now = deps.clock().getTime();
-  return {
-    region: view.region,
-    centre: view.centre,
-    source: view.source,
-    issuedAt: view.issuedAt,
-    updatedAt: view.updatedAt,
-    ageMinutes: ageMinutes(view, now),
-    hourly: view.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000),
-    lastFailure: view.lastFailure,
-    attribution: WEATHER_ATTRIBUTION,
-  };
-}
-
 async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnswer> {
   const { id: _id, partitionKey: _pk, type: _type, ...place } = view;
   const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;
   const now = deps.clock().getTime();
-  return { ...place, forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [], ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: ageMinutes(region, now) }) };
+  return { ...place, forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [], ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: forecastAgeMinutes(region, now) }) };
 }
 
 async function forecastsByRegion(deps: QueryDeps, regions: readonly string[]): Promise<Map<string, RegionForecastView>> {
@@ -325,24 +212,9 @@ function forecastFor(view: RegionForecastView | undefined, at: Date, now: Date):
       weather: hour.weather,
       windKph: hour.windKph,
       issuedAt: view.issuedAt,
-      ageMinutes: ageMinutes(view, now.getTime()),
+      ageMinutes: forecastAgeMinutes(view, now.getTime()),
     },
   };
 }
 
 /** How old the region's forecast is (since it was recorded), in whole minutes; null without one. */
-function ageMinutes(view: RegionForecastView, now: number): number | null {
-  const since = view.updatedAt ?? view.issuedAt;
-  return since === null ? null : Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
-}
-
-function queryObject(params: URLSearchParams): Record<string, string> {
-  const raw: Record<string, string> = {};
-  for (const [name, value] of params) if (name !== 'code') raw[name] = value;
-  return raw;
-}
-
-function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' }));
-  return [{ field: issue.path.map(String).join('.'), message: issue.message }];
-}

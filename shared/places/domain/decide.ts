@@ -1,6 +1,6 @@
 import type { Decider } from '../../kernel/decider';
 import { IllegalStateError, NotFoundError } from '../../kernel/errors';
-import type { DetailsChanges, PlaceProposal } from './placeInput';
+import type { DetailsChanges, PlaceProposal } from './proposal';
 import {
   assertNever,
   evolvePlace,

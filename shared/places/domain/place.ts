@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import type { PlaceDetails } from './placeDetails';
-import type { DetailsChanges } from './placeInput';
+import type { DetailsChanges } from './proposal';
 import { type Geolocation } from "../../kernel/geolocation";
 
 /** Events of a place stream (`place-<placeId>`); their names and fields are the public contract. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import { nameSchema, optionalDetailsShape } from './placeDetails';
 import type { PlaceEvent } from './place';
-import { detailsChangesShape } from './placeInput';
+import { detailsChangesShape } from './proposal';
 import { geolocationSchema } from "../../kernel/geolocation";
 import { PoisonEventError } from '../../kernel/errors';
 

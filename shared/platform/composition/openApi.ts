@@ -4,25 +4,22 @@ import { geocodeQuerySchema, locatedSearchSchema } from '../../places/applicatio
 import {
   listedPlaceSchema,
   nearbyAnswerSchema,
-  nearbyQuerySchema,
   nearbyResultSchema,
   newestAnswerSchema,
-  newestQuerySchema,
   placeAnswerSchema,
-  placeListAnswerSchema,
-  regionForecastAnswerSchema,
-  statusListQuerySchema,
+  placeListAnswerSchema
 } from '../../places/application/placeQueries';
 import { viewsRebuiltSchema } from '../views/rebuildViews';
 import { checkResultSchema, healthReportSchema } from '../health/health';
 import { placeIdSchema } from '../../places/domain/place';
-import { detailsChangesSchema, proposalSchema, reasonSchema } from '../../places/domain/placeInput';
 import { regionSchema } from '../../regions/domain/region';
 import { CORRELATION_HEADER } from '../http/httpHandler';
 import { commandAnswerSchema } from '../../places/http/placeResponses';
 import { fieldErrorSchema, PROBLEM_CONTENT_TYPE, problemSchema } from '../http/problem';
 import { correlationIdSchema, idempotencyKeySchema, ifMatchSchema, MAX_BODY_BYTES } from '../http/request';
 import { hourlyForecastSchema } from "../../kernel/forecast";
+import { nearbyQuerySchema, newestQuerySchema, statusListQuerySchema, detailsChangesSchema, proposalSchema, reasonSchema } from "../../places/http/placeRequests";
+import { regionForecastAnswerSchema } from "../../regions/application/regionQueries";
 
 /**
  * The app's HTTP API as an OpenAPI 3.1 document (served at `GET /api/openapi.json`), built from the

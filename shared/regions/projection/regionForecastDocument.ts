@@ -20,3 +20,9 @@ export interface RegionForecastView extends ViewDocumentBase {
 /** Region forecasts share one partition, so the forecasts of every region in a result list are one query. */
 export const REGION_FORECASTS_PARTITION = 'regionForecasts';
 export const regionForecastKey = (region: string) => ({ id: `region-${region}`, partitionKey: REGION_FORECASTS_PARTITION });
+
+/** How old the region's forecast is, in whole minutes (null before the first one). */
+export function forecastAgeMinutes(view: RegionForecastView, now: number): number | null {
+  const since = view.updatedAt ?? view.issuedAt;
+  return since === null ? null : Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
+}

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { ValidationError, type FieldError } from '../../kernel/errors';
+import { geolocationSchema } from '../../kernel/geolocation';
+import type { NearbyQuery, StatusListQuery } from '../application/placeQueries';
+import { placeStatusSchema } from '../application/placeQueries';
+import { addressSchema, nameSchema, optionalDetailsShape, PLACE_KINDS } from '../domain/placeDetails';
+import { detailsChangesShape, REASON_MAX, type DetailsChanges, type PlaceProposal } from '../domain/proposal';
+
+/**
+ * The places' HTTP requests: bodies and query strings parsed into the use cases' types. Every
+ * failure names its field, and unknown fields are refused so that a misspelt one is never silently
+ * dropped. The schemas are also the API's documentation (platform/composition/openApi.ts).
+ */
+
+/** The body of `POST /api/places`. */
+export const proposalSchema = z
+  .strictObject({
+    name: nameSchema,
+    geolocation: geolocationSchema.optional(),
+    address: addressSchema.optional(),
+    ...optionalDetailsShape,
+  })
+  .refine((proposal) => proposal.geolocation !== undefined || proposal.address !== undefined, {
+    error: 'give a geolocation {latitude, longitude} or an address (postcode or place name)',
+    path: ['geolocation'],
+  });
+
+/** The body of `PATCH /api/places/{id}`. */
+export const detailsChangesSchema = z
+  .strictObject(detailsChangesShape)
+  .refine((changes) => Object.keys(changes).length > 0, { error: 'give at least one field to change' });
+
+/** The body of a rejection or a withdrawal. */
+export const reasonSchema = z.strictObject({
+  reason: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(REASON_MAX, { error: `must be at most ${REASON_MAX} characters` }),
+});
+
+export function parseProposal(body: unknown): PlaceProposal {
+  const { name, geolocation, address, ...details } = parseWith(proposalSchema, body);
+  return { name, details: withoutUndefined(details), ...(geolocation && { geolocation }), ...(address !== undefined && { address }) };
+}
+
+export function parseDetailsChanges(body: unknown): DetailsChanges {
+  return withoutUndefined(parseWith(detailsChangesSchema, body));
+}
+
+export function parseReason(body: unknown): string {
+  return parseWith(reasonSchema, body).reason;
+}
+
+function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw new ValidationError(result.error.issues.flatMap(bodyFieldErrors));
+}
+
+function bodyFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ field: at ? `${at}.${key}` : key, message: 'is not a known field' }));
+  }
+  return [{ field: at, message: issue.message }];
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A parent's "now" may lag the server's a little; an `at` this far in the past still counts as now. */
+const PAST_TOLERANCE_MS = 60 * 60 * 1000;
+
+const numberParam = (name: string, min: number, max: number) =>
+  z
+    .string({ error: `${name} is required` })
+    .trim()
+    .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { error: 'must be a number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+const intParam = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+
+/** The query of `GET /api/places/nearby`. */
+export const nearbyQuerySchema = z.strictObject({
+  lat: numberParam('lat', -90, 90).meta({ description: 'Latitude of the centre of the search' }),
+  lon: numberParam('lon', -180, 180).meta({ description: 'Longitude of the centre of the search' }),
+  radiusKm: numberParam('radiusKm', 0.1, 50).optional().meta({ description: 'Radius of the search in km (default 10)' }),
+  at: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
+    .optional()
+    .meta({ description: 'When the visit is, for the forecast and suitability: from now to 7 days ahead (default now)' }),
+  kind: z.enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` }).optional().meta({ description: 'Only places of this kind' }),
+  age: intParam(0, 18).optional().meta({ description: "The child's age in years: places whose age range leaves it out score lower" }),
+  free: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({ description: 'Only free places (true) or only paid ones (false)' }),
+  limit: intParam(1, 100).optional().meta({ description: 'At most this many results (default 20)' }),
+});
+
+/** Parses the query string of `GET /api/places/nearby`; the function key (`code`) is not a filter. */
+export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuery {
+  const raw = queryObject(params);
+  const parsed = nearbyQuerySchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The search is not valid.');
+  const q = parsed.data;
+  const at = q.at === undefined ? now : new Date(q.at);
+  if (at.getTime() < now.getTime() - PAST_TOLERANCE_MS || at.getTime() > now.getTime() + 7 * DAY_MS) {
+    throw new ValidationError([{ field: 'at', message: 'must be between now and 7 days ahead' }], 'The search is not valid.');
+  }
+  return {
+    lat: q.lat,
+    lon: q.lon,
+    radiusKm: q.radiusKm ?? 10,
+    at,
+    limit: q.limit ?? 20,
+    ...(q.kind && { kind: q.kind }),
+    ...(q.age !== undefined && { age: q.age }),
+    ...(q.free !== undefined && { free: q.free === 'true' }),
+  };
+}
+
+/** The query of `GET /api/places/newest`. */
+export const newestQuerySchema = z.strictObject({ limit: intParam(1, 50).optional().meta({ description: 'At most this many results (default 5)' }) });
+
+/** Parses the query string of `GET /api/places/newest?limit` (1–50, default 5). */
+export function parseNewestQuery(params: URLSearchParams): number {
+  const parsed = newestQuerySchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
+  return parsed.data.limit ?? 5;
+}
+
+/** The query of `GET /api/manage/places`. */
+export const statusListQuerySchema = z.strictObject({
+  status: placeStatusSchema.optional().meta({ description: 'List places in this status (default locationValidated: awaiting moderation)' }),
+  limit: intParam(1, 100).optional().meta({ description: 'At most this many places (default 50)' }),
+});
+
+/** Parses the query string of `GET /api/manage/places?status&limit` (default: awaiting moderation, 50). */
+export function parseStatusListQuery(params: URLSearchParams): StatusListQuery {
+  const parsed = statusListQuerySchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
+  return { status: parsed.data.status ?? 'locationValidated', limit: parsed.data.limit ?? 50 };
+}
+
+function queryObject(params: URLSearchParams): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const [name, value] of params) if (name !== 'code') raw[name] = value;
+  return raw;
+}
+
+function queryFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' }));
+  return [{ field: issue.path.map(String).join('.'), message: issue.message }];
+}

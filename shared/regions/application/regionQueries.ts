@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { NotFoundError } from '../../kernel/errors';
+import { hourlyForecastSchema, WEATHER_ATTRIBUTION } from '../../kernel/forecast';
+import { geolocationSchema } from '../../kernel/geolocation';
+import { regionSchema } from '../domain/region';
+import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../projection/regionForecastDocument';
+import type { RegionViews } from './regionViews';
+
+export interface RegionQueryDeps {
+  readonly views: Pick<RegionViews, 'read'>;
+  readonly clock: () => Date;
+}
+
+const timestamp = z.iso.datetime({ offset: true });
+const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
+
+/** The answer of `GET /api/regions/{region}/forecast`. */
+export const regionForecastAnswerSchema = z.strictObject({
+  region: regionSchema,
+  centre: geolocationSchema.nullable().meta({ description: "The centre of the region's cell, where the forecast is for" }),
+  source: z.string().nullable().meta({ description: 'The weather provider' }),
+  issuedAt: timestamp.nullable(),
+  updatedAt: timestamp.nullable().meta({ description: 'When the latest forecast was recorded' }),
+  ageMinutes: z.int().min(0).nullable(),
+  hourly: z.array(hourlyForecastSchema).meta({ description: 'From an hour ago on' }),
+  lastFailure: z
+    .strictObject({ cycleId: z.string(), reason: z.string(), at: timestamp })
+    .nullable()
+    .meta({ description: 'The latest refresh of this region that failed, if any' }),
+  attribution,
+});
+export type RegionForecastAnswer = z.output<typeof regionForecastAnswerSchema>;
+
+/** A region's forecast from an hour ago on, with how old it is and its latest failure. */
+export async function regionForecast(deps: RegionQueryDeps, region: string): Promise<RegionForecastAnswer> {
+  const view = (await deps.views.read<RegionForecastView>(regionForecastKey(region)))?.document;
+  if (!view) throw new NotFoundError(`There is no region ${region}.`);
+  const now = deps.clock().getTime();
+  return {
+    region: view.region,
+    centre: view.centre,
+    source: view.source,
+    issuedAt: view.issuedAt,
+    updatedAt: view.updatedAt,
+    ageMinutes: forecastAgeMinutes(view, now),
+    hourly: view.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000),
+    lastFailure: view.lastFailure,
+    attribution: WEATHER_ATTRIBUTION,
+  };
+}

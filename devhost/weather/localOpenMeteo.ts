@@ -4,23 +4,11 @@
  * hour (./syntheticWeather.ts), and faults can be injected: latency, errors, hangs and 429 bursts.
  * Fault decisions come from a seeded generator, so a run with the same seed and requests repeats.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { seededRandom } from '../seededRandom';
+import type { IncomingMessage } from 'node:http';
+import { startFaultyServer, type Reply, type WeatherFaults } from './faultyServer';
 import { elevationAt, HOURLY_VARIABLES, weatherAt, type HourlyVariable } from './syntheticWeather';
 
-export interface WeatherFaults {
-  /** Added before every answer (including error answers). */
-  latencyMs?: number;
-  /** Share of requests (0–1) answered with `errorStatus`. */
-  errorRate?: number;
-  /** Default 503. */
-  errorStatus?: number;
-  /** Share of requests (0–1) accepted and never answered, until the client gives up or the server stops. */
-  hangRate?: number;
-  /** The next `next` requests answer 429 with `Retry-After: retryAfterSeconds`. */
-  rateLimit?: { next: number; retryAfterSeconds: number };
-}
+export type { WeatherFaults };
 
 export interface LocalOpenMeteoOptions {
   /** Default 0: a free port. */
@@ -72,97 +60,26 @@ class BadRequest extends Error {}
 
 export async function startLocalOpenMeteo(options: LocalOpenMeteoOptions = {}): Promise<LocalOpenMeteo> {
   const clock = options.clock ?? (() => new Date());
-  const random = seededRandom(options.seed ?? 1);
-  let faults: WeatherFaults = { ...options.faults };
-  let rateLimited = faults.rateLimit?.next ?? 0;
-  const requests: { path: string; locations: number; status: number }[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const entry = { path: url.pathname, locations: countLocations(url), status: 0 };
-    requests.push(entry);
-    // Two draws for every request whatever the faults, so one knob does not shift another's sequence.
-    const hangDraw = random();
-    const errorDraw = random();
-
-    let answer: () => void;
-    if (rateLimited > 0) {
-      rateLimited -= 1;
-      const retryAfter = String(faults.rateLimit?.retryAfterSeconds ?? 60);
-      answer = () => send(response, entry, 429, { error: true, reason: 'Minutely API request limit exceeded. Please try again in one minute.' }, { 'retry-after': retryAfter });
-    } else if (hangDraw < (faults.hangRate ?? 0)) {
-      // Never answered: the socket closes when the client gives up or stop() destroys it.
-      request.resume();
-      return;
-    } else if (errorDraw < (faults.errorRate ?? 0)) {
-      const status = faults.errorStatus ?? 503;
-      answer = () => send(response, entry, status, { error: true, reason: `Injected fault: HTTP ${status}` });
-    } else {
-      answer = () => route(request, response, url, entry, clock);
-    }
-
-    request.resume();
-    const latency = faults.latencyMs ?? 0;
-    if (latency <= 0) {
-      answer();
-      return;
-    }
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!response.destroyed) answer();
-    }, latency);
-    timers.add(timer);
-    response.once('close', () => {
-      clearTimeout(timer);
-      timers.delete(timer);
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-
-  let stopped: Promise<void> | undefined;
-  return {
-    url: `http://${shownHost}:${port}`,
-    requests,
-    setFaults: (next) => {
-      faults = { ...next };
-      rateLimited = next.rateLimit?.next ?? 0;
+  const server = await startFaultyServer(
+    {
+      locationsOf: countLocations,
+      defaultRetryAfterSeconds: 60,
+      tooManyRequests: (reply, retryAfter) => reply(429, { error: true, reason: 'Minutely API request limit exceeded. Please try again in one minute.' }, { 'retry-after': retryAfter }),
+      injectedError: (reply, status) => reply(status, { error: true, reason: `Injected fault: HTTP ${status}` }),
+      answer: (request, url, reply) => route(request, url, reply, clock),
     },
-    stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        // Hung and keep-alive sockets would hold close() open for ever.
-        for (const socket of sockets) socket.destroy();
-      });
-      return stopped;
-    },
-  };
+    options,
+  );
+  return { url: server.origin, requests: server.requests, setFaults: server.setFaults, stop: server.stop };
 }
 
-function route(request: IncomingMessage, response: ServerResponse, url: URL, entry: { status: number }, clock: () => Date): void {
+function route(request: IncomingMessage, url: URL, reply: Reply, clock: () => Date): void {
   if (url.pathname !== '/v1/forecast') {
-    send(response, entry, 404, { error: true, reason: 'Not Found' });
+    reply(404, { error: true, reason: 'Not Found' });
     return;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    send(response, entry, 405, { error: true, reason: 'Method Not Allowed' });
+    reply(405, { error: true, reason: 'Method Not Allowed' });
     return;
   }
   const started = process.hrtime.bigint();
@@ -173,11 +90,11 @@ function route(request: IncomingMessage, response: ServerResponse, url: URL, ent
     body = forecasts.length === 1 ? forecasts[0] : forecasts;
   } catch (error) {
     // A bug here must not take the server (or the devhost it runs in) down with it.
-    if (error instanceof BadRequest) send(response, entry, 400, { error: true, reason: error.message });
-    else send(response, entry, 500, { error: true, reason: error instanceof Error ? error.message : 'Internal error' });
+    if (error instanceof BadRequest) reply(400, { error: true, reason: error.message });
+    else reply(500, { error: true, reason: error instanceof Error ? error.message : 'Internal error' });
     return;
   }
-  send(response, entry, 200, body);
+  reply(200, body);
 }
 
 interface ForecastQuery {
@@ -278,11 +195,3 @@ function isHourlyVariable(name: string): name is HourlyVariable {
 function snap(degrees: number): number {
   return Math.round(Math.round(degrees / GRID_DEGREES) * GRID_DEGREES * 1e4) / 1e4;
 }
-
-function send(response: ServerResponse, entry: { status: number }, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  entry.status = status;
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  response.end(text);
-}
-

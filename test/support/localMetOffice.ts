@@ -11,11 +11,8 @@
  * anything else. Faults are the local Open-Meteo server's knobs (latency, errors, hangs, 429
  * bursts), drawn from a seeded generator so that a run repeats.
  */
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import type { WeatherFaults } from '../../devhost/weather/localOpenMeteo';
+import { startFaultyServer, type Reply, type WeatherFaults } from '../../devhost/weather/faultyServer';
 import { elevationAt, weatherAt } from '../../devhost/weather/syntheticWeather';
-import { seededRandom } from './placeScenario';
 
 export type { WeatherFaults };
 
@@ -47,119 +44,51 @@ const BASE_PATH = '/sitespecific/v0';
 const HOUR_MS = 60 * 60 * 1000;
 const STEPS = 49;
 
-type Entry = { path: string; locations: number; status: number };
-
 export async function startLocalMetOffice(options: LocalMetOfficeOptions = {}): Promise<LocalMetOffice> {
   const clock = options.clock ?? (() => new Date());
   const apiKey = options.apiKey ?? 'local-test-key';
-  const random = seededRandom(options.seed ?? 1);
-  let faults: WeatherFaults = { ...options.faults };
-  let rateLimited = faults.rateLimit?.next ?? 0;
-  const requests: Entry[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let inFlight = 0;
-  let peakInFlight = 0;
-
-  const server = createServer((request, response) => {
-    request.resume();
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const entry: Entry = { path: url.pathname, locations: url.searchParams.has('latitude') ? 1 : 0, status: 0 };
-    requests.push(entry);
-    inFlight += 1;
-    peakInFlight = Math.max(peakInFlight, inFlight);
-    response.once('close', () => (inFlight -= 1));
-    // The same three draws for every request, so changing one knob does not shift another's sequence.
-    const [hangDraw, hangKind, errorDraw] = [random(), random(), random()];
-
-    let answer: () => void;
-    if (request.headers.apikey !== apiKey) {
-      answer = () => send(response, entry, 401, gatewayError(401, 'Unauthorized', 'Invalid client id or secret.'));
-    } else if (rateLimited > 0) {
-      rateLimited -= 1;
-      const retryAfter = String(faults.rateLimit?.retryAfterSeconds ?? 3600);
-      answer = () => send(response, entry, 429, gatewayError(429, 'Too Many Requests', 'Rate Limit exceeded'), { 'retry-after': retryAfter });
-    } else if (hangDraw < (faults.hangRate ?? 0)) {
-      if (hangKind < 0.5) {
+  const server = await startFaultyServer(
+    {
+      locationsOf: (url) => (url.searchParams.has('latitude') ? 1 : 0),
+      // As the real gateway does: a wrong key is refused before anything else.
+      refuse: (request, reply) => (request.headers.apikey === apiKey ? undefined : () => reply(401, gatewayError(401, 'Unauthorized', 'Invalid client id or secret.'))),
+      defaultRetryAfterSeconds: 3600,
+      tooManyRequests: (reply, retryAfter) => reply(429, gatewayError(429, 'Too Many Requests', 'Rate Limit exceeded'), { 'retry-after': retryAfter }),
+      injectedError: (reply, status) => reply(status, gatewayError(status, 'Injected fault', `HTTP ${status}`)),
+      hang: (response, draw) => {
+        if (draw >= 0.5) return;
         // Headers and part of the body, then nothing: only the client's abort signal ends this.
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': '4000' });
         response.write('{"type":"FeatureCollection","features":[{"type":"Feat');
-      }
-      return;
-    } else if (errorDraw < (faults.errorRate ?? 0)) {
-      const status = faults.errorStatus ?? 503;
-      answer = () => send(response, entry, status, gatewayError(status, 'Injected fault', `HTTP ${status}`));
-    } else {
-      answer = () => route(response, url, entry, clock());
-    }
-
-    const latency = faults.latencyMs ?? 0;
-    if (latency <= 0) {
-      answer();
-      return;
-    }
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!response.destroyed) answer();
-    }, latency);
-    timers.add(timer);
-    response.once('close', () => {
-      clearTimeout(timer);
-      timers.delete(timer);
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let stopped: Promise<void> | undefined;
+      },
+      answer: (_request, url, reply) => route(url, reply, clock()),
+    },
+    options,
+  );
   return {
-    url: `http://${host}:${port}${BASE_PATH}`,
+    url: `${server.origin}${BASE_PATH}`,
     apiKey,
-    requests,
+    requests: server.requests,
     get peakInFlight() {
-      return peakInFlight;
+      return server.peakInFlight;
     },
-    setFaults: (next) => {
-      faults = { ...next };
-      rateLimited = next.rateLimit?.next ?? 0;
-    },
-    stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        // Hung and keep-alive sockets would hold close() open for ever.
-        for (const socket of sockets) socket.destroy();
-      });
-      return stopped;
-    },
+    setFaults: server.setFaults,
+    stop: server.stop,
   };
 }
 
-function route(response: ServerResponse, url: URL, entry: Entry, now: Date): void {
+function route(url: URL, reply: Reply, now: Date): void {
   if (url.pathname !== `${BASE_PATH}/point/hourly`) {
-    send(response, entry, 404, gatewayError(404, 'Not Found', 'No resources match requested URI'));
+    reply(404, gatewayError(404, 'Not Found', 'No resources match requested URI'));
     return;
   }
   const latitude = Number(url.searchParams.get('latitude') ?? Number.NaN);
   const longitude = Number(url.searchParams.get('longitude') ?? Number.NaN);
   if (!(latitude >= -90 && latitude <= 90) || !(longitude >= -180 && longitude <= 180)) {
-    send(response, entry, 400, { httpCode: '400', httpMessage: 'Bad Request', moreInformation: 'latitude and longitude must be valid coordinates' });
+    reply(400, { httpCode: '400', httpMessage: 'Bad Request', moreInformation: 'latitude and longitude must be valid coordinates' });
     return;
   }
-  send(response, entry, 200, hourlyPoint(latitude, longitude, now, url.searchParams.get('includeLocationName') === 'true'));
+  reply(200, hourlyPoint(latitude, longitude, now, url.searchParams.get('includeLocationName') === 'true'));
 }
 
 /** The point snaps to a site on a ~2 km grid; `requestPointDistance` says how far that is (metres). */
@@ -249,11 +178,4 @@ function metOfficeTime(ms: number): string {
 /** The API gateway's error body. */
 function gatewayError(status: number, httpMessage: string, moreInformation: string): unknown {
   return { httpCode: String(status), httpMessage, moreInformation };
-}
-
-function send(response: ServerResponse, entry: Entry, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  entry.status = status;
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  response.end(text);
 }

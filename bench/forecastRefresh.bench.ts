@@ -27,6 +27,7 @@ import { regionCentre } from '../shared/regions/domain/geohash';
 import { toRegionStreamId } from '../shared/regions/domain/region';
 import { round, summarise, withConcurrency } from './stats';
 import { REGION_FORECASTS_PARTITION } from "../shared/regions/projection/regionForecastDocument";
+import { seededRandom } from '../devhost/seededRandom';
 
 const REGIONS = 2000;
 const REGION_PRECISION = 5;
@@ -694,7 +695,7 @@ const GREAT_BRITAIN: readonly (readonly [number, number])[] = [
 
 /** The first `count` distinct geohash cells drawn inside the outline by a seeded generator (the same every run), sorted. */
 export function greatBritainRegions(count: number, seed = 7): string[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const cells = new Set<string>();
   for (let attempt = 0; cells.size < count; attempt++) {
     if (attempt > count * 1000) throw new Error(`Found only ${cells.size} regions inside Great Britain.`);
@@ -713,17 +714,6 @@ function inside(polygon: readonly (readonly [number, number])[], x: number, y: n
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) result = !result;
   }
   return result;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Places and distinct regions of the sample data, if it is there. */

@@ -15,7 +15,7 @@ import { fold } from '../../shared/kernel/decider';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import { readTyped } from '../../shared/platform/eventSourcing/eventStore';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
-import type { Geocoder, GeocodeResult } from '../../shared/places/application/geocoder';
+import type { Geocoder } from '../../shared/places/application/geocoder';
 import { HttpGeocoder } from '../../shared/places/adapters/httpGeocoder';
 import { placeDecider } from '../../shared/places/domain/decide';
 import { isPlaceEvent, toPlaceStreamId, type PlaceState } from '../../shared/places/domain/place';
@@ -26,22 +26,9 @@ import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/f
 import { regionOf } from '../../shared/regions/domain/geohash';
 import { POSTCODES, seededRandom, startFakeOpenMeteoGeocoding, startFakePostcodesIo, UK_PLACES } from '../support/fakeGeocoders';
 import { LOCAL_TOPIC_KEY, startLocalTopic } from '../support/localTopic';
+import { TableGeocoder } from '../support/fakeGeocoders';
 
 const context = () => new InvocationContext({ invocationId: randomUUID(), functionName: 'test', logHandler: () => undefined });
-
-/** A geocoder that answers from a table: postcodes and names as the real ones would. */
-class TableGeocoder implements Geocoder {
-  calls = 0;
-  geocode(address: string): Promise<GeocodeResult> {
-    this.calls += 1;
-    const postcode = POSTCODES.find((record) => record.postcode === address);
-    if (postcode) return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: postcode.latitude, longitude: postcode.longitude }, label: postcode.postcode, countryCode: 'GB' }] });
-    if (address === 'Calais') return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: 50.95, longitude: 1.85 }, label: 'Calais, FR', countryCode: 'FR' }] });
-    const named = UK_PLACES.find((place) => place.name === address);
-    if (named) return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: named.latitude, longitude: named.longitude }, label: named.name, countryCode: 'GB' }] });
-    return Promise.resolve({ kind: 'notFound', reason: `no place matches "${address}"` });
-  }
-}
 
 /** Proposals with every outcome: coordinates in and out of the area (several sharing a region), postcodes, names, unknowns. */
 function proposals(): PlaceProposal[] {

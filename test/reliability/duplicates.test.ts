@@ -39,7 +39,6 @@ import { fold } from '../../shared/kernel/decider';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import { readTyped } from '../../shared/platform/eventSourcing/eventStore';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
-import type { Geocoder, GeocodeResult } from '../../shared/places/application/geocoder';
 import { placeDecider, type PlaceCommand } from '../../shared/places/domain/decide';
 import { isPlaceEvent, toPlaceStreamId } from '../../shared/places/domain/place';
 import type { PlaceProposal } from '../../shared/places/domain/proposal';
@@ -53,6 +52,8 @@ import { startDevhostProcess, type DevhostProcess } from '../support/devhostProc
 import { POSTCODES, UK_PLACES } from '../support/fakeGeocoders';
 import { hourly, seededRandom } from '../support/placeScenario';
 import { EVENT_COUNT_PROBE, eventCount, loadFunctionRegistrations, root, triggerTypes } from './support/endpoints';
+import { batches, shuffle } from '../support/delivery';
+import { TableGeocoder } from '../support/fakeGeocoders';
 
 /** Subscriptions as the devhost's topic routes them (and infra creates them): function → event types. */
 const SUBSCRIPTIONS = (JSON.parse(readFileSync(join(root, 'devhost.eventgrid.json'), 'utf8')) as { subscriptions: Record<string, { includedEventTypes?: string[] }> }).subscriptions;
@@ -68,20 +69,6 @@ const FOREIGN_DELIVERY = { specversion: '1.0', id: 'foreign-1', type: 'Contoso.S
 const MALFORMED_MESSAGE = JSON.stringify({ region: '!!', reason: 'regionActivated' });
 
 const context = (functionName: string) => new InvocationContext({ invocationId: uuidV5(functionName, ID_NAMESPACE), functionName, logHandler: () => undefined });
-
-/** Answers like the local geocoders: the postcodes and place names they know; Calais is in France; anything else is not found. */
-class TableGeocoder implements Geocoder {
-  calls = 0;
-  geocode(address: string): Promise<GeocodeResult> {
-    this.calls += 1;
-    const postcode = POSTCODES.find((record) => record.postcode === address);
-    if (postcode) return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: postcode.latitude, longitude: postcode.longitude }, label: postcode.postcode, countryCode: 'GB' }] });
-    if (address === 'Calais') return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: 50.95, longitude: 1.85 }, label: 'Calais, FR', countryCode: 'FR' }] });
-    const named = UK_PLACES.find((place) => place.name === address);
-    if (named) return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: named.latitude, longitude: named.longitude }, label: named.name, countryCode: 'GB' }] });
-    return Promise.resolve({ kind: 'notFound', reason: `no place matches "${address}"` });
-  }
-}
 
 /** The same forecast for a region on every call; one region in five always fails (a ForecastFetchFailed). */
 class ScriptedWeather implements WeatherProvider {
@@ -369,25 +356,6 @@ function documentKey(document: unknown): string {
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-function batches<T>(items: readonly T[], random: () => number): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < items.length; ) {
-    const size = 1 + Math.floor(random() * 7);
-    result.push(items.slice(i, i + size));
-    i += size;
-  }
-  return result;
-}
-
-function shuffle<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
-  }
-  return copy;
 }
 
 const ACTIVATOR = '<the first validated place of the region>';

@@ -10,6 +10,7 @@ import { evolvePlaceView } from '../../../../shared/places/projection/placeView'
 import type { PlaceEvent } from '../../../../shared/places/domain/place';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../../../support/placeScenario';
 import { type PlaceView } from "../../../../shared/places/projection/placeDocuments";
+import { batches, shuffle } from '../../../support/delivery';
 
 const clock = () => new Date('2026-11-27T09:00:00Z');
 
@@ -18,25 +19,6 @@ function projectionInto(store: InMemoryEventStore): ProjectionDeps & { views: In
 }
 
 const byId = (documents: { id: string }[]) => [...documents].sort((a, b) => a.id.localeCompare(b.id));
-
-function batches<T>(items: readonly T[], random: () => number): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < items.length; ) {
-    const size = 1 + Math.floor(random() * 7);
-    result.push(items.slice(i, i + size));
-    i += size;
-  }
-  return result;
-}
-
-function shuffle<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
 
 describe('projections: given the events, then the views', () => {
   let store: InMemoryEventStore;

@@ -41,13 +41,24 @@ const FEATURES = ['places', 'regions'];
  * adapters; nothing in shared/ knows the devhost or the function adapters.
  */
 function architectureBoundaries() {
-  const adapters = { group: ['**/adapters/**', '**/adapters'], message: 'Use cases import ports, never adapters: the composition root (platform/composition) wires adapters in.' };
-  const composition = { group: ['**/composition/**', '**/platform/health/**'], message: 'Only functions/ import the composition root and the health checks.' };
+  const adapters = {
+    group: ['**/adapters/**', '**/adapters'],
+    message: 'Use cases import ports, never adapters: the composition root (platform/composition) wires adapters in.',
+  };
+  const composition = {
+    group: ['**/composition/**', '**/platform/health/**'],
+    message: 'Only functions/ import the composition root and the health checks.',
+  };
   const hosts = { group: ['**/devhost/**', '**/functions/**'], message: 'shared/ knows neither the devhost nor the function adapters.' };
-  const sdks = { group: ['@azure/*', '!@azure/functions', 'axios', 'durable-functions'], message: 'Use cases reach the outside world through ports: SDKs belong in adapters.' };
+  const sdks = {
+    group: ['@azure/*', '!@azure/functions', 'axios', 'durable-functions'],
+    message: 'Use cases reach the outside world through ports: SDKs belong in adapters.',
+  };
   /** Imports of these layers of any feature from a file two folders down in shared/ (`shared/<feature>/<layer>/x.ts`). */
   const layersAbove = (...layers) => ({
-    group: layers.flatMap((layer) => (layer === 'platform' ? ['../../platform', '../../platform/**'] : [`../${layer}/**`, `../../*/${layer}/**`])),
+    group: layers.flatMap((layer) =>
+      layer === 'platform' ? ['../../platform', '../../platform/**'] : [`../${layer}/**`, `../../*/${layer}/**`],
+    ),
     message: `Dependencies point inwards: this layer may not import ${layers.join(', ')}.`,
   });
   const otherFeature = (feature, ...layers) =>
@@ -59,20 +70,31 @@ function architectureBoundaries() {
   return [
     {
       files: ['shared/kernel/**/*.ts'],
-      rules: { ...noRestricted(...purePatterns, { group: ['../**'], message: 'The kernel imports nothing else of the app.' }), 'no-restricted-syntax': ['error', ...impureSyntax] },
+      rules: {
+        ...noRestricted(...purePatterns, { group: ['../**'], message: 'The kernel imports nothing else of the app.' }),
+        'no-restricted-syntax': ['error', ...impureSyntax],
+      },
     },
     ...FEATURES.flatMap((feature) => [
       {
         files: [`shared/${feature}/domain/**/*.ts`],
         rules: {
-          ...noRestricted(...purePatterns, layersAbove('projection', 'application', 'adapters', 'http', 'platform'), ...otherFeature(feature, 'domain', 'projection')),
+          ...noRestricted(
+            ...purePatterns,
+            layersAbove('projection', 'application', 'adapters', 'http', 'platform'),
+            ...otherFeature(feature, 'domain', 'projection'),
+          ),
           'no-restricted-syntax': ['error', ...impureSyntax],
         },
       },
       {
         files: [`shared/${feature}/projection/**/*.ts`],
         rules: {
-          ...noRestricted(...purePatterns, layersAbove('application', 'adapters', 'http', 'platform'), ...otherFeature(feature, 'domain', 'projection')),
+          ...noRestricted(
+            ...purePatterns,
+            layersAbove('application', 'adapters', 'http', 'platform'),
+            ...otherFeature(feature, 'domain', 'projection'),
+          ),
           'no-restricted-syntax': ['error', ...impureSyntax],
         },
       },
@@ -88,7 +110,10 @@ function architectureBoundaries() {
     {
       // The platform's ports and their use cases (not its adapters, health checks or composition root).
       files: ['shared/platform/*.ts', 'shared/platform/{eventSourcing,views,publishing,http,outbound}/*.ts'],
-      rules: noRestricted(adapters, composition, { group: FEATURES.flatMap((feature) => ['application', 'adapters', 'http'].map((layer) => `**/${feature}/${layer}/**`)), message: "The platform's ports sit below the features' use cases: they may not import them." }),
+      rules: noRestricted(adapters, composition, {
+        group: FEATURES.flatMap((feature) => ['application', 'adapters', 'http'].map((layer) => `**/${feature}/${layer}/**`)),
+        message: "The platform's ports sit below the features' use cases: they may not import them.",
+      }),
     },
     {
       files: ['shared/platform/**/adapters/**/*.ts', 'shared/platform/adapters/**/*.ts'],
@@ -141,7 +166,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['axios', '@azure/*', '!@azure/functions'], message: 'Orchestrators do no I/O: call an activity.' },
-            { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process'], message: 'Orchestrators do no I/O: call an activity.' },
+            {
+              group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process'],
+              message: 'Orchestrators do no I/O: call an activity.',
+            },
             { group: ['**/appServices', '**/config'], message: 'Orchestrators read no settings: an activity returns what they need.' },
           ],
         },

@@ -34,7 +34,11 @@ export function benchmarkColdStart(runs = RUNS): ColdStartBenchmark {
       bare.push(bareSample);
     }
   }
-  const summary = (samples: Sample[]) => ({ functions: samples[0]?.functions ?? 0, loadMs: median(samples.map((s) => s.loadMs)), processMs: median(samples.map((s) => s.processMs)) });
+  const summary = (samples: Sample[]) => ({
+    functions: samples[0]?.functions ?? 0,
+    loadMs: median(samples.map((s) => s.loadMs)),
+    processMs: median(samples.map((s) => s.processMs)),
+  });
   const appSummary = summary(app);
   const bareSummary = summary(bare);
   return {
@@ -71,7 +75,11 @@ process.stdout.write(JSON.stringify({ functions: registeredFunctions().length, l
 `;
 
 function measure(probe: string): Sample {
-  const output = execFileSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+  const output = execFileSync(process.execPath, ['-e', probe], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   return JSON.parse(output) as Sample;
 }
 

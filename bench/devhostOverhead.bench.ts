@@ -34,7 +34,13 @@ export async function benchmarkDevhostOverhead(): Promise<DevhostOverheadBenchma
   const direct: number[] = [];
   for (let i = 0; i < WARM_UP + REQUESTS; i++) {
     const t0 = performance.now();
-    const request = new HttpRequest({ method: 'POST', url: 'http://localhost/api/bench/echo/42', params: { id: '42' }, body: { string: JSON.stringify({ n: i }) }, headers: { 'content-type': 'application/json' } });
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://localhost/api/bench/echo/42',
+      params: { id: '42' },
+      body: { string: JSON.stringify({ n: i }) },
+      headers: { 'content-type': 'application/json' },
+    });
     const response = new HttpResponse(await handler(request));
     await response.json();
     if (i >= WARM_UP) direct.push(performance.now() - t0);
@@ -43,12 +49,21 @@ export async function benchmarkDevhostOverhead(): Promise<DevhostOverheadBenchma
   const model = getProgrammingModel();
   if (!model) throw new Error('No programming model was registered.');
   const keys = { functionKey: 'bench-function-key', masterKey: 'bench-master-key' };
-  const host = await startHttpHost(model, registeredFunctions().filter((r) => r.metadata.name === 'benchEcho'), { port: 0, routePrefix: 'api', keys, corsOrigins: [] }, consoleLogger({ quiet: true }));
+  const host = await startHttpHost(
+    model,
+    registeredFunctions().filter((r) => r.metadata.name === 'benchEcho'),
+    { port: 0, routePrefix: 'api', keys, corsOrigins: [] },
+    consoleLogger({ quiet: true }),
+  );
   const viaHost: number[] = [];
   try {
     for (let i = 0; i < WARM_UP + REQUESTS; i++) {
       const t0 = performance.now();
-      const response = await fetch(`${host.url}/api/bench/echo/42`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': keys.functionKey }, body: JSON.stringify({ n: i }) });
+      const response = await fetch(`${host.url}/api/bench/echo/42`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': keys.functionKey },
+        body: JSON.stringify({ n: i }),
+      });
       await response.json();
       if (i >= WARM_UP) viaHost.push(performance.now() - t0);
     }

@@ -134,7 +134,15 @@ async function checkpointFloor(connectionString: string): Promise<number> {
   for (let index = 0; index < 220; index++) {
     const rows = Array.from({ length: 5 }, (_, row): TransactionAction => [
       'upsert',
-      { partitionKey: 'floor', rowKey: (index * 8 + row).toString(16).padStart(16, '0'), EventType: 'TaskScheduled', EventId: index, _Timestamp: new Date().toISOString(), ExecutionId: 'floor', Name: 'noop' },
+      {
+        partitionKey: 'floor',
+        rowKey: (index * 8 + row).toString(16).padStart(16, '0'),
+        EventType: 'TaskScheduled',
+        EventId: index,
+        _Timestamp: new Date().toISOString(),
+        ExecutionId: 'floor',
+        Name: 'noop',
+      },
       'Replace',
     ]);
     const t0 = performance.now();
@@ -153,7 +161,8 @@ async function run(durable: RunningDurable, name: string, count: number): Promis
     await durable.idle(instanceId);
     const status = await durable.engine.status(instanceId);
     if (status?.runtimeStatus === 'Completed') return performance.now() - t0;
-    if (status && status.runtimeStatus !== 'Running' && status.runtimeStatus !== 'Pending') throw new Error(`${name} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
+    if (status && status.runtimeStatus !== 'Running' && status.runtimeStatus !== 'Pending')
+      throw new Error(`${name} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -167,7 +176,9 @@ if (require.main === module) {
         `Chain of ${result.chain.activities} no-op activities: ${result.chain.wallMs} ms; per step p50 ${result.chain.stepLatency.p50Ms} ms, p99 ${result.chain.stepLatency.p99Ms} ms; ` +
           `engine overhead per activity p50 ${result.chain.overheadP50Ms} ms (mean ${result.chain.overheadMeanMs} ms), of which Azurite's checkpoint transaction p50 ${result.chain.azuriteCheckpointP50Ms} ms`,
       );
-      console.log(`Fan-out of ${result.fanOut.activities} no-op activities: ${result.fanOut.wallMs} ms (${result.fanOut.activitiesPerSecond} activities/s)`);
+      console.log(
+        `Fan-out of ${result.fanOut.activities} no-op activities: ${result.fanOut.wallMs} ms (${result.fanOut.activitiesPerSecond} activities/s)`,
+      );
     })
     .catch((error: unknown) => {
       console.error(error);

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { CosmosClient, type Container } from '@azure/cosmos';
 import ngeohash from 'ngeohash';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type DocumentChange, type LocalCosmosEndpoint } from '../devhost/cosmos/localCosmosEndpoint';
+import {
+  localCosmosClientOptions,
+  startLocalCosmosEndpoint,
+  type DocumentChange,
+  type LocalCosmosEndpoint,
+} from '../devhost/cosmos/localCosmosEndpoint';
 import { readDurableTaskOptions, startDurable, type DurableClock, type RunningDurable } from '../devhost/durable';
 import { DurableStore, type PartitionSnapshot } from '../devhost/durable/store';
 import { installFunctionsCore } from '../devhost/functionApp';
@@ -26,7 +31,7 @@ import { InMemoryForecastRefreshQueue } from '../shared/regions/application/fore
 import { regionCentre } from '../shared/regions/domain/geohash';
 import { toRegionStreamId } from '../shared/regions/domain/region';
 import { round, summarise, withConcurrency } from './stats';
-import { REGION_FORECASTS_PARTITION } from "../shared/regions/projection/regionForecastDocument";
+import { REGION_FORECASTS_PARTITION } from '../shared/regions/projection/regionForecastDocument';
 import { seededRandom } from '../devhost/seededRandom';
 
 const REGIONS = 2000;
@@ -137,7 +142,12 @@ export interface ForecastRefreshBenchmark {
     readonly perCycle: { readonly episodes: number; readonly episodeMs: number; readonly planActivityMs: number };
     /** Every history-phase cycle planned nothing (the views were cleared). */
     readonly planWasEmpty: boolean;
-    readonly samples: readonly { readonly atCycle: number; readonly observedCycle: number; readonly historyRows: number; readonly partitionRows: number }[];
+    readonly samples: readonly {
+      readonly atCycle: number;
+      readonly observedCycle: number;
+      readonly historyRows: number;
+      readonly partitionRows: number;
+    }[];
     /** Samples taken while history-phase cycles ran, every ~20 ms (milestones included). */
     readonly sampleCount: number;
     readonly maxHistoryRows: number;
@@ -181,7 +191,11 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
   let benchClient: CosmosClient | undefined;
   let durable: RunningDurable | undefined;
   try {
-    [azurite, cosmos, weather] = await Promise.all([startAzurite({ inMemory: true }), startLocalCosmosEndpoint(), startLocalOpenMeteo({ faults: { latencyMs: LATENCY_MS } })]);
+    [azurite, cosmos, weather] = await Promise.all([
+      startAzurite({ inMemory: true }),
+      startLocalCosmosEndpoint(),
+      startLocalOpenMeteo({ faults: { latencyMs: LATENCY_MS } }),
+    ]);
     const databaseName = `forecast-bench-${Date.now().toString(36)}`;
     benchClient = new CosmosClient(localCosmosClientOptions(cosmos));
     const database = await ensureCosmosContainers(benchClient, databaseName);
@@ -230,7 +244,8 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
     if (!model) throw new Error('No programming model was registered.');
     const names = [orchestration.FORECAST_REFRESH_ORCHESTRATION, orchestration.PLAN_ACTIVITY, orchestration.BATCH_ACTIVITY];
     const registrations = registeredFunctions().filter((registration) => names.includes(registration.metadata.name));
-    if (registrations.length !== names.length) throw new Error(`Expected the registrations ${names.join(', ')}; found ${registrations.map((r) => r.metadata.name).join(', ')}.`);
+    if (registrations.length !== names.length)
+      throw new Error(`Expected the registrations ${names.join(', ')}; found ${registrations.map((r) => r.metadata.name).join(', ')}.`);
     const instanceId = orchestration.FORECAST_REFRESH_INSTANCE_ID;
 
     const logger = consoleLogger({ quiet: true });
@@ -301,7 +316,11 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
         if (Number.isNaN(nextRunAt)) throw new Error(`Cycle ${waiting.cycle} is waiting with no nextRunAt.`);
         engineClock.advanceTo(nextRunAt);
       }
-      const reached = await watcher.waitFor((status) => status.cycle === cycle && status.phase === 'waiting', (status) => status.cycle > cycle, CYCLE_TIMEOUT_MS);
+      const reached = await watcher.waitFor(
+        (status) => status.cycle === cycle && status.phase === 'waiting',
+        (status) => status.cycle > cycle,
+        CYCLE_TIMEOUT_MS,
+      );
       const window = invocations.slice(firstInvocation);
       if (cycle > 1) {
         const first = window.find((record) => record.name === orchestration.FORECAST_REFRESH_ORCHESTRATION);
@@ -313,11 +332,16 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
       waiting = reached.status;
       const requests = weather.requests.slice(firstRequest);
       const bad = requests.filter((request) => request.status !== 200);
-      if (bad.length > 0) throw new Error(`Cycle ${cycle}: ${bad.length} weather requests failed (${bad.map((request) => request.status).join(', ')}).`);
+      if (bad.length > 0)
+        throw new Error(`Cycle ${cycle}: ${bad.length} weather requests failed (${bad.map((request) => request.status).join(', ')}).`);
       if (waiting.due !== REGIONS || waiting.deferred !== 0 || waiting.updated !== REGIONS || waiting.failed !== 0) {
-        throw new Error(`Cycle ${cycle}: due ${waiting.due}, deferred ${waiting.deferred}, updated ${waiting.updated}, failed ${waiting.failed} of ${REGIONS} regions: ${JSON.stringify(waiting.failedRegions.slice(0, 3))}`);
+        throw new Error(
+          `Cycle ${cycle}: due ${waiting.due}, deferred ${waiting.deferred}, updated ${waiting.updated}, failed ${waiting.failed} of ${REGIONS} regions: ${JSON.stringify(waiting.failedRegions.slice(0, 3))}`,
+        );
       }
-      const batches = window.filter((record) => record.name === orchestration.BATCH_ACTIVITY).map((record) => record.endedAt - record.startedAt);
+      const batches = window
+        .filter((record) => record.name === orchestration.BATCH_ACTIVITY)
+        .map((record) => record.endedAt - record.startedAt);
       const plans = window.filter((record) => record.name === orchestration.PLAN_ACTIVITY);
       const episodes = window.filter((record) => record.name === orchestration.FORECAST_REFRESH_ORCHESTRATION);
       const snapshot = await store.readPartition(instanceId);
@@ -334,14 +358,20 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
         deferred: waiting.deferred,
         updated: waiting.updated,
         failed: waiting.failed,
-        planActivityMs: round(plans.reduce((sum, record) => sum + record.endedAt - record.startedAt, 0), 1),
+        planActivityMs: round(
+          plans.reduce((sum, record) => sum + record.endedAt - record.startedAt, 0),
+          1,
+        ),
         planResultKiB: round((plans.at(-1)?.resultChars ?? 0) / 1024, 1),
         batchActivityP50Ms: round(summarise(batches).p50Ms, 1),
         batchActivityMeanMs: round(batchMean, 1),
         providerMsPerRequest: round(providerMsPerRequest, 1),
         recordingMsPerBatch: round(batchMean - providerMsPerRequest, 1),
         episodes: episodes.length,
-        episodeMs: round(episodes.reduce((sum, record) => sum + record.endedAt - record.startedAt, 0), 1),
+        episodeMs: round(
+          episodes.reduce((sum, record) => sum + record.endedAt - record.startedAt, 0),
+          1,
+        ),
         eventLoopUtilization: round(utilization, 2),
         idleMs: round((1 - utilization) * (reached.at - startedAt), 0),
         processCpuMs: round((cpuUsed.user + cpuUsed.system) / 1000, 0),
@@ -403,7 +433,12 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
         maxPartitionRows = Math.max(maxPartitionRows, partitionRows(snapshot));
         if (relative <= 10) maxFirst10 = Math.max(maxFirst10, historyRows(snapshot));
         if (atMilestone) {
-          samples.push({ atCycle: nextMilestone, observedCycle: relative, historyRows: historyRows(snapshot), partitionRows: partitionRows(snapshot) });
+          samples.push({
+            atCycle: nextMilestone,
+            observedCycle: relative,
+            historyRows: historyRows(snapshot),
+            partitionRows: partitionRows(snapshot),
+          });
           milestone++;
         }
       }
@@ -413,12 +448,18 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
     // Time stands still from here: no further cycle starts.
     engineClock.setRate(0);
     const finalSnapshot = await store.readPartition(instanceId);
-    samples.push({ atCycle: HISTORY_CYCLES, observedCycle: HISTORY_CYCLES, historyRows: historyRows(finalSnapshot), partitionRows: partitionRows(finalSnapshot) });
+    samples.push({
+      atCycle: HISTORY_CYCLES,
+      observedCycle: HISTORY_CYCLES,
+      historyRows: historyRows(finalSnapshot),
+      partitionRows: partitionRows(finalSnapshot),
+    });
     sampleCount++;
     maxHistoryRows = Math.max(maxHistoryRows, historyRows(finalSnapshot));
     maxPartitionRows = Math.max(maxPartitionRows, partitionRows(finalSnapshot));
     const historyWindow = invocations.slice(firstHistoryInvocation);
-    const historyStart = historyWindow.find((record) => record.name === orchestration.FORECAST_REFRESH_ORCHESTRATION)?.startedAt ?? Number.NaN;
+    const historyStart =
+      historyWindow.find((record) => record.name === orchestration.FORECAST_REFRESH_ORCHESTRATION)?.startedAt ?? Number.NaN;
     const historyWallMs = historyEnd - historyStart;
     const historyEpisodes = historyWindow.filter((record) => record.name === orchestration.FORECAST_REFRESH_ORCHESTRATION);
     const historyPlans = historyWindow.filter((record) => record.name === orchestration.PLAN_ACTIVITY);
@@ -466,12 +507,23 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
               },
             ]
           : []),
-        { assumption: `${ASSUMED_PLACES_PER_REGION} places per region`, placesPerRegion: ASSUMED_PLACES_PER_REGION, calls: REGIONS * ASSUMED_PLACES_PER_REGION },
+        {
+          assumption: `${ASSUMED_PLACES_PER_REGION} places per region`,
+          placesPerRegion: ASSUMED_PLACES_PER_REGION,
+          calls: REGIONS * ASSUMED_PLACES_PER_REGION,
+        },
       ],
       idealWallMs: round(idealWallMs, 1),
       measuredWallMs,
       overheadMs,
-      target: { rule: 'wall ≤ 1.5 × ideal + overhead', limitMs: round(limitMs, 1), wallMs: measuredWallMs, holds: measuredWallMs <= limitMs, holdsInEveryRun, holdsByIdleTime: latencyExposedMs <= 1.5 * idealWallMs },
+      target: {
+        rule: 'wall ≤ 1.5 × ideal + overhead',
+        limitMs: round(limitMs, 1),
+        wallMs: measuredWallMs,
+        holds: measuredWallMs <= limitMs,
+        holdsInEveryRun,
+        holdsByIdleTime: latencyExposedMs <= 1.5 * idealWallMs,
+      },
       latencyAddsMs: median(pairs.map((pair) => round(pair.wallMs - pair.overheadMs, 1))),
       latencyExposedMs,
       cycles,
@@ -520,10 +572,15 @@ async function activate(services: AppServices, regions: readonly string[]): Prom
  * stream (48: two days of hourly cycles, the forecast events' TTL). The app reads the whole stream to
  * decide whether this cycle is already recorded.
  */
-async function measureRecordingGrowth(services: AppServices, regions: readonly string[], progress: (message: string) => void): Promise<ForecastRefreshBenchmark['recordingGrowth'][number][]> {
+async function measureRecordingGrowth(
+  services: AppServices,
+  regions: readonly string[],
+  progress: (message: string) => void,
+): Promise<ForecastRefreshBenchmark['recordingGrowth'][number][]> {
   await activate(services, regions);
   const outcomes = await services.weather.fetchForecasts(regions.map((region) => ({ region, ...regionCentre(region) })));
-  if (outcomes.length !== regions.length || outcomes.some((outcome) => !outcome.ok)) throw new Error('The growth measurement could not fetch its forecasts.');
+  if (outcomes.length !== regions.length || outcomes.some((outcome) => !outcome.ok))
+    throw new Error('The growth measurement could not fetch its forecasts.');
   const deps = { eventStore: services.eventStore, clock: () => new Date() };
   const results: ForecastRefreshBenchmark['recordingGrowth'][number][] = [];
   let inStream = 0;
@@ -636,7 +693,8 @@ class StatusWatcher {
         return { status, at };
       }
       if (status && missed(status)) throw new Error(`Missed the awaited status; now ${JSON.stringify(status)}`);
-      if (instance && !['Pending', 'Running'].includes(instance.runtimeStatus)) throw new Error(`The orchestration ended ${instance.runtimeStatus}: ${JSON.stringify(instance.output)}`);
+      if (instance && !['Pending', 'Running'].includes(instance.runtimeStatus))
+        throw new Error(`The orchestration ended ${instance.runtimeStatus}: ${JSON.stringify(instance.output)}`);
       if (at > deadline) throw new Error(`Timed out after ${timeoutMs} ms; last status ${JSON.stringify(instance?.customStatus)}`);
       if (at < this.hotUntil) await new Promise<void>((resolve) => setImmediate(resolve));
       else await sleep(5);
@@ -652,7 +710,11 @@ function readRefreshStatus(value: unknown): ForecastRefreshStatus | undefined {
 }
 
 /** Projects what was written to `events` since the last call, as the change feed trigger delivers it; returns those changes. */
-function changeFeedProjector(cosmos: LocalCosmosEndpoint, databaseName: string, services: AppServices): { projectNew(): Promise<DocumentChange[]> } {
+function changeFeedProjector(
+  cosmos: LocalCosmosEndpoint,
+  databaseName: string,
+  services: AppServices,
+): { projectNew(): Promise<DocumentChange[]> } {
   let lsn = 0;
   return {
     async projectNew() {
@@ -673,7 +735,13 @@ function changeFeedProjector(cosmos: LocalCosmosEndpoint, databaseName: string, 
 /** Deletes every region forecast view, so the plan finds no region at all. */
 async function clearRegionViews(views: Container): Promise<void> {
   const { resources } = await views.items
-    .query<{ id: string }>({ query: 'SELECT c.id FROM c WHERE c.partitionKey = @partitionKey', parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }] }, { partitionKey: REGION_FORECASTS_PARTITION })
+    .query<{ id: string }>(
+      {
+        query: 'SELECT c.id FROM c WHERE c.partitionKey = @partitionKey',
+        parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }],
+      },
+      { partitionKey: REGION_FORECASTS_PARTITION },
+    )
     .fetchAll();
   await withConcurrency(resources, 32, async ({ id }) => {
     await views.item(id, REGION_FORECASTS_PARTITION).delete();
@@ -685,12 +753,54 @@ async function clearRegionViews(views: Container): Promise<void> {
  * keep regions on land, not a coastline.
  */
 const GREAT_BRITAIN: readonly (readonly [number, number])[] = [
-  [-5.7, 50.05], [-4.2, 50.35], [-3.0, 50.7], [-1.3, 50.75], [0.3, 50.75], [1.4, 51.15], [1.45, 51.4], [0.7, 51.55], [1.3, 51.85],
-  [1.75, 52.5], [1.3, 52.95], [0.35, 52.95], [0.2, 53.5], [-0.1, 53.65], [-0.2, 54.1], [-1.2, 54.6], [-1.6, 55.6], [-2.0, 55.85],
-  [-2.6, 56.05], [-2.6, 56.27], [-2.5, 56.6], [-2.05, 57.1], [-1.8, 57.5], [-2.5, 57.67], [-4.0, 57.6], [-3.05, 58.45], [-3.3, 58.65],
-  [-5.0, 58.6], [-5.4, 57.9], [-5.7, 57.3], [-5.5, 56.4], [-5.6, 55.3], [-4.7, 55.5], [-4.85, 54.65], [-3.6, 54.95], [-3.6, 54.5],
-  [-2.9, 54.0], [-3.0, 53.4], [-4.6, 53.3], [-4.7, 52.8], [-4.1, 52.4], [-5.2, 51.9], [-4.2, 51.6], [-3.2, 51.4], [-2.7, 51.55],
-  [-3.1, 51.2], [-4.5, 51.0], [-5.0, 50.55],
+  [-5.7, 50.05],
+  [-4.2, 50.35],
+  [-3.0, 50.7],
+  [-1.3, 50.75],
+  [0.3, 50.75],
+  [1.4, 51.15],
+  [1.45, 51.4],
+  [0.7, 51.55],
+  [1.3, 51.85],
+  [1.75, 52.5],
+  [1.3, 52.95],
+  [0.35, 52.95],
+  [0.2, 53.5],
+  [-0.1, 53.65],
+  [-0.2, 54.1],
+  [-1.2, 54.6],
+  [-1.6, 55.6],
+  [-2.0, 55.85],
+  [-2.6, 56.05],
+  [-2.6, 56.27],
+  [-2.5, 56.6],
+  [-2.05, 57.1],
+  [-1.8, 57.5],
+  [-2.5, 57.67],
+  [-4.0, 57.6],
+  [-3.05, 58.45],
+  [-3.3, 58.65],
+  [-5.0, 58.6],
+  [-5.4, 57.9],
+  [-5.7, 57.3],
+  [-5.5, 56.4],
+  [-5.6, 55.3],
+  [-4.7, 55.5],
+  [-4.85, 54.65],
+  [-3.6, 54.95],
+  [-3.6, 54.5],
+  [-2.9, 54.0],
+  [-3.0, 53.4],
+  [-4.6, 53.3],
+  [-4.7, 52.8],
+  [-4.1, 52.4],
+  [-5.2, 51.9],
+  [-4.2, 51.6],
+  [-3.2, 51.4],
+  [-2.7, 51.55],
+  [-3.1, 51.2],
+  [-4.5, 51.0],
+  [-5.0, 50.55],
 ];
 
 /** The first `count` distinct geohash cells drawn inside the outline by a seeded generator (the same every run), sorted. */
@@ -719,8 +829,14 @@ function inside(polygon: readonly (readonly [number, number])[], x: number, y: n
 /** Places and distinct regions of the sample data, if it is there. */
 function samplePlaceDensity(): { places: number; regions: number } | undefined {
   try {
-    const data = JSON.parse(readFileSync(join(__dirname, '..', 'devhost', 'data', 'uk-places.json'), 'utf8')) as { places?: { geolocation?: { latitude?: unknown; longitude?: unknown } }[] };
-    const points = (data.places ?? []).flatMap(({ geolocation }) => (typeof geolocation?.latitude === 'number' && typeof geolocation.longitude === 'number' ? [[geolocation.latitude, geolocation.longitude] as const] : []));
+    const data = JSON.parse(readFileSync(join(__dirname, '..', 'devhost', 'data', 'uk-places.json'), 'utf8')) as {
+      places?: { geolocation?: { latitude?: unknown; longitude?: unknown } }[];
+    };
+    const points = (data.places ?? []).flatMap(({ geolocation }) =>
+      typeof geolocation?.latitude === 'number' && typeof geolocation.longitude === 'number'
+        ? [[geolocation.latitude, geolocation.longitude] as const]
+        : [],
+    );
     const regions = new Set(points.map(([latitude, longitude]) => ngeohash.encode(latitude, longitude, REGION_PRECISION)));
     return regions.size > 0 ? { places: points.length, regions: regions.size } : undefined;
   } catch {
@@ -748,14 +864,20 @@ export function printForecastRefresh(result: ForecastRefreshBenchmark): void {
   console.table({
     'requests per cycle': { value: result.requestsPerCycle },
     'calls if one per region': { value: result.callsIfOnePerRegion },
-    ...Object.fromEntries(result.callsIfOnePerPlace.map((place) => [`calls if one per place (${place.placesPerRegion}/region)`, { value: place.calls }])),
+    ...Object.fromEntries(
+      result.callsIfOnePerPlace.map((place) => [`calls if one per place (${place.placesPerRegion}/region)`, { value: place.calls }]),
+    ),
     'ideal wall ms (requests × latency / parallelism)': { value: result.idealWallMs },
     'measured wall ms': { value: result.measuredWallMs },
     'overhead ms (same cycle at 0 ms latency)': { value: result.overheadMs },
     'latency adds ms (median of pairs: wall − wall at 0 ms)': { value: result.latencyAddsMs },
     'latency exposed ms (idle at latency − idle at 0 ms)': { value: result.latencyExposedMs },
-    [`target: ${result.target.rule}`]: { value: `${result.target.wallMs} ≤ ${result.target.limitMs}: ${result.target.holds} (each pair: ${result.target.holdsInEveryRun})` },
-    'target by idle time: exposed ≤ 1.5 × ideal': { value: `${result.latencyExposedMs} ≤ ${round(1.5 * result.idealWallMs, 1)}: ${result.target.holdsByIdleTime}` },
+    [`target: ${result.target.rule}`]: {
+      value: `${result.target.wallMs} ≤ ${result.target.limitMs}: ${result.target.holds} (each pair: ${result.target.holdsInEveryRun})`,
+    },
+    'target by idle time: exposed ≤ 1.5 × ideal': {
+      value: `${result.latencyExposedMs} ≤ ${round(1.5 * result.idealWallMs, 1)}: ${result.target.holdsByIdleTime}`,
+    },
   });
   for (const place of result.callsIfOnePerPlace) console.log(`  ${place.placesPerRegion} places/region: ${place.assumption}`);
   console.log('Cycles (each from region streams holding only RegionActivated):');
@@ -784,9 +906,22 @@ export function printForecastRefresh(result: ForecastRefreshBenchmark): void {
       `over ${history.sampleCount} samples (first 10 cycles: ${history.maxHistoryRowsFirst10Cycles}; a full ${result.regions}-region cycle: ${history.fullCycleHistoryRows}); ` +
       `flat: ${history.flat}; plan empty throughout: ${history.planWasEmpty}`,
   );
-  console.table(history.samples.map((sample) => ({ 'at cycle': sample.atCycle, 'observed at': sample.observedCycle, 'history rows': sample.historyRows, 'partition rows': sample.partitionRows })));
+  console.table(
+    history.samples.map((sample) => ({
+      'at cycle': sample.atCycle,
+      'observed at': sample.observedCycle,
+      'history rows': sample.historyRows,
+      'partition rows': sample.partitionRows,
+    })),
+  );
   console.log('Recording one outcome (read the region stream + append), one at a time, by forecasts already in the stream:');
-  console.table(result.recordingGrowth.map((level) => ({ forecasts: level.forecastsInStream, 'stream KiB': level.streamKiB, 'record p50 ms': level.recordP50Ms })));
+  console.table(
+    result.recordingGrowth.map((level) => ({
+      forecasts: level.forecastsInStream,
+      'stream KiB': level.streamKiB,
+      'record p50 ms': level.recordP50Ms,
+    })),
+  );
 }
 
 if (require.main === module) {

@@ -16,7 +16,7 @@ import type { ViewStore } from '../shared/platform/views/viewStore';
 import { placeLifecycles, seededRandom } from '../test/support/placeScenario';
 import { nearbyEntry } from '../test/support/nearbyEntries';
 import { round, summarise, type LatencySummary } from './stats';
-import { parseNearbyQuery } from "../shared/places/http/placeRequests";
+import { parseNearbyQuery } from '../shared/places/http/placeRequests';
 
 export interface NearbyBenchmark {
   readonly places: number;
@@ -48,12 +48,22 @@ async function nearbyAt(places: number, equalDensity: boolean): Promise<NearbyBe
   const random = seededRandom(places + (equalDensity ? 1 : 0));
   const views = new InMemoryViewStore();
   const spread = equalDensity && places <= 1000 ? AREA : GB;
-  for (let i = 0; i < places; i++) await views.write(nearbyEntry(spread.south + random() * spread.height, spread.west + random() * spread.width, { kind: 'outdoor' }), 'any');
-  const searchIn = equalDensity ? { south: AREA.south + 0.1, west: AREA.west + 0.15, height: AREA.height - 0.2, width: AREA.width - 0.3 } : { south: 50.5, west: -4.5, height: 7.5, width: 5 };
+  for (let i = 0; i < places; i++)
+    await views.write(
+      nearbyEntry(spread.south + random() * spread.height, spread.west + random() * spread.width, { kind: 'outdoor' }),
+      'any',
+    );
+  const searchIn = equalDensity
+    ? { south: AREA.south + 0.1, west: AREA.west + 0.15, height: AREA.height - 0.2, width: AREA.width - 0.3 }
+    : { south: 50.5, west: -4.5, height: 7.5, width: 5 };
   const latencies: number[] = [];
   let results = 0;
   for (let i = 0; i < 2200; i++) {
-    const params = new URLSearchParams({ lat: String(searchIn.south + random() * searchIn.height), lon: String(searchIn.west + random() * searchIn.width), limit: '20' });
+    const params = new URLSearchParams({
+      lat: String(searchIn.south + random() * searchIn.height),
+      lon: String(searchIn.west + random() * searchIn.width),
+      limit: '20',
+    });
     const t0 = performance.now();
     const found = await findNearby({ views, clock: () => now }, parseNearbyQuery(params, now));
     const elapsed = performance.now() - t0;
@@ -62,10 +72,21 @@ async function nearbyAt(places: number, equalDensity: boolean): Promise<NearbyBe
       results += found.results.length;
     }
   }
-  return { places, searchArea: equalDensity ? 'equal-density area' : 'Great Britain', queries: latencies.length, latency: summarise(latencies), meanResults: round(results / latencies.length, 1) };
+  return {
+    places,
+    searchArea: equalDensity ? 'equal-density area' : 'Great Britain',
+    queries: latencies.length,
+    latency: summarise(latencies),
+    meanResults: round(results / latencies.length, 1),
+  };
 }
 
-async function projectionThroughput(store: string, eventStore: EventStore, views: ViewStore, events: readonly RecordedEvent[]): Promise<ProjectionBenchmark> {
+async function projectionThroughput(
+  store: string,
+  eventStore: EventStore,
+  views: ViewStore,
+  events: readonly RecordedEvent[],
+): Promise<ProjectionBenchmark> {
   const deps = { views, eventStore, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock: () => now };
   const t0 = performance.now();
   for (let i = 0; i < events.length; i += 100) await projectEvents(deps, events.slice(i, i + 100));
@@ -83,7 +104,14 @@ export async function benchmarkReadSide(): Promise<{ nearby: NearbyBenchmark[]; 
   const client = new CosmosClient(localCosmosClientOptions(endpoint));
   try {
     const database = await ensureCosmosContainers(client, `bench-views-${randomUUID().slice(0, 8)}`);
-    projection.push(await projectionThroughput('cosmos (local endpoint, HTTP)', eventStore, new CosmosViewStore(database.container(CONTAINERS.views)), events));
+    projection.push(
+      await projectionThroughput(
+        'cosmos (local endpoint, HTTP)',
+        eventStore,
+        new CosmosViewStore(database.container(CONTAINERS.views)),
+        events,
+      ),
+    );
   } finally {
     client.dispose();
     await endpoint.close();

@@ -25,8 +25,16 @@ async function main(): Promise<void> {
   const only = args.filter((arg, i) => !arg.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
   const wanted = (section: string) => only.length === 0 || only.includes(section);
 
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
-  console.log(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}; ${runs} run(s) per section, medians\n`);
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+  console.log(
+    `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}; ${runs} run(s) per section, medians\n`,
+  );
 
   const file = join(__dirname, 'results', 'latest.json');
   const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
@@ -47,7 +55,15 @@ async function main(): Promise<void> {
     const eventStore = await repeat('eventStore', benchmarkEventStores);
     record('eventStore', eventStore);
     console.log('Event store: 10,000 single-event appends over 1,000 streams (32 streams in flight)');
-    console.table(eventStore.map((r) => ({ adapter: r.adapter, 'events/s': r.eventsPerSecond, 'p50 ms': r.appendLatency.p50Ms, 'p99 ms': r.appendLatency.p99Ms, 'max ms': r.appendLatency.maxMs })));
+    console.table(
+      eventStore.map((r) => ({
+        adapter: r.adapter,
+        'events/s': r.eventsPerSecond,
+        'p50 ms': r.appendLatency.p50Ms,
+        'p99 ms': r.appendLatency.p99Ms,
+        'max ms': r.appendLatency.maxMs,
+      })),
+    );
   }
 
   if (wanted('devhost')) {
@@ -65,7 +81,16 @@ async function main(): Promise<void> {
     const readSide = await repeat('readSide', benchmarkReadSide);
     record('readSide', readSide);
     console.log('\nNearby search (10 km, limit 20), in-process over the in-memory view store');
-    console.table(readSide.nearby.map((n) => ({ places: n.places, 'searched in': n.searchArea, queries: n.queries, 'p50 ms': n.latency.p50Ms, 'p99 ms': n.latency.p99Ms, 'mean results': n.meanResults })));
+    console.table(
+      readSide.nearby.map((n) => ({
+        places: n.places,
+        'searched in': n.searchArea,
+        queries: n.queries,
+        'p50 ms': n.latency.p50Ms,
+        'p99 ms': n.latency.p99Ms,
+        'mean results': n.meanResults,
+      })),
+    );
     console.log('Projection throughput (events of 1,500 place lifecycles, batches of 100)');
     console.table(readSide.projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond })));
   }
@@ -74,8 +99,16 @@ async function main(): Promise<void> {
     const durable = await repeat('durable', () => benchmarkDurable());
     record('durable', durable);
     console.log('\nDurable engine in the devhost (Azurite tables)');
-    console.table({ 'overhead per activity (sequential chain)': { 'p50 ms': durable.chain.overheadP50Ms, 'mean ms': durable.chain.overheadMeanMs, 'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms } });
-    console.log(`Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`);
+    console.table({
+      'overhead per activity (sequential chain)': {
+        'p50 ms': durable.chain.overheadP50Ms,
+        'mean ms': durable.chain.overheadMeanMs,
+        'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms,
+      },
+    });
+    console.log(
+      `Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`,
+    );
   }
 
   if (wanted('coldStart')) {
@@ -84,8 +117,14 @@ async function main(): Promise<void> {
     sections.coldStart = { measuredAt: new Date().toISOString(), machine, runs: coldStart.runs, result: coldStart };
     console.log('\nCold start: loading the compiled function entries in a fresh node process (median of fresh processes)');
     console.table({
-      [`this app (${coldStart.app.functions} functions)`]: { 'load ms': coldStart.app.loadMs, 'from process start ms': coldStart.app.processMs },
-      'bare @azure/functions app (1 HTTP function)': { 'load ms': coldStart.bare.loadMs, 'from process start ms': coldStart.bare.processMs },
+      [`this app (${coldStart.app.functions} functions)`]: {
+        'load ms': coldStart.app.loadMs,
+        'from process start ms': coldStart.app.processMs,
+      },
+      'bare @azure/functions app (1 HTTP function)': {
+        'load ms': coldStart.bare.loadMs,
+        'from process start ms': coldStart.bare.processMs,
+      },
       ratio: { 'load ms': coldStart.loadRatio, 'from process start ms': coldStart.processRatio },
     });
   }
@@ -119,10 +158,17 @@ async function main(): Promise<void> {
 /** The file's earlier shape (one run, every section at the top level): kept as measured. */
 function legacySections(previous: Record<string, unknown>): Record<string, unknown> {
   const sections: Record<string, unknown> = {};
-  const names: Record<string, string> = { eventStore: 'eventStore', devhostOverhead: 'devhostOverhead', readSide: 'readSide', durable: 'durable', forecastRefresh: 'forecastRefresh' };
+  const names: Record<string, string> = {
+    eventStore: 'eventStore',
+    devhostOverhead: 'devhostOverhead',
+    readSide: 'readSide',
+    durable: 'durable',
+    forecastRefresh: 'forecastRefresh',
+  };
   for (const [key, name] of Object.entries(names)) {
     const value = previous[key];
-    if (value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0)) sections[name] = { measuredAt: previous.measuredAt, machine: previous.machine, runs: 1, result: value };
+    if (value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0))
+      sections[name] = { measuredAt: previous.measuredAt, machine: previous.machine, runs: 1, result: value };
   }
   return sections;
 }

@@ -17,7 +17,12 @@ export interface StartBenchmark {
   /** References measured in the same run: the devhost alone (no npm, no build) and the former start (a full, non-incremental build of everything first). */
   readonly devhostAloneMs: number;
   readonly fullBuildStartMs: number;
-  readonly samples: { readonly firstStartMs: readonly number[]; readonly secondStartMs: readonly number[]; readonly devhostAloneMs: readonly number[]; readonly fullBuildStartMs: readonly number[] };
+  readonly samples: {
+    readonly firstStartMs: readonly number[];
+    readonly secondStartMs: readonly number[];
+    readonly devhostAloneMs: readonly number[];
+    readonly fullBuildStartMs: readonly number[];
+  };
 }
 
 /**
@@ -31,7 +36,12 @@ export async function benchmarkStart(runs = RUNS): Promise<StartBenchmark> {
   const copy = mkdtempSync(join(tmpdir(), 'plannr-start-bench-'));
   try {
     copySources(copy);
-    const samples = { firstStartMs: [] as number[], secondStartMs: [] as number[], devhostAloneMs: [] as number[], fullBuildStartMs: [] as number[] };
+    const samples = {
+      firstStartMs: [] as number[],
+      secondStartMs: [] as number[],
+      devhostAloneMs: [] as number[],
+      fullBuildStartMs: [] as number[],
+    };
     const data = join(copy, 'bench-data');
     for (let run = 0; run < runs; run++) {
       rmSync(join(copy, 'dist'), { recursive: true, force: true });
@@ -41,7 +51,15 @@ export async function benchmarkStart(runs = RUNS): Promise<StartBenchmark> {
       samples.secondStartMs.push(await timeToHealthy(copy, 'npm', ['start', '--', '--data-dir', data]));
       samples.devhostAloneMs.push(await timeToHealthy(copy, process.execPath, [join('dist', 'devhost', 'main.js'), '--data-dir', data]));
       const tsc = join(copy, 'node_modules', 'typescript', 'bin', 'tsc');
-      samples.fullBuildStartMs.push(await timeToHealthy(copy, 'sh', ['-c', `node ${tsc} -p tsconfig.full.json && node ${tsc} -p web/tsconfig.full.json && node dist/devhost/main.js "$@"`, 'start', '--data-dir', data]));
+      samples.fullBuildStartMs.push(
+        await timeToHealthy(copy, 'sh', [
+          '-c',
+          `node ${tsc} -p tsconfig.full.json && node ${tsc} -p web/tsconfig.full.json && node dist/devhost/main.js "$@"`,
+          'start',
+          '--data-dir',
+          data,
+        ]),
+      );
     }
     const median = (values: readonly number[]) => round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN, 0);
     return {
@@ -59,7 +77,9 @@ export async function benchmarkStart(runs = RUNS): Promise<StartBenchmark> {
 
 function copySources(to: string): void {
   // The working tree as it is, new files included.
-  const tracked = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+  const tracked = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+    .stdout.split('\0')
+    .filter(Boolean);
   for (const file of tracked) if (existsSync(join(root, file))) cpSync(join(root, file), join(to, file), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(to, 'node_modules'), 'dir');
   // The former `npm start` compiled everything, benches and test fixtures included, from scratch.
@@ -78,7 +98,10 @@ async function timeToHealthy(cwd: string, command: string, args: readonly string
   try {
     for (const deadline = started + 120_000; performance.now() < deadline; await sleep(25)) {
       if (child.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited ${child.exitCode}: ${errors.slice(-2000)}`);
-      const healthy = await fetch(`http://127.0.0.1:${port}/api/health`).then((response) => response.status === 200, () => false);
+      const healthy = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+        (response) => response.status === 200,
+        () => false,
+      );
       if (healthy) return performance.now() - started;
     }
     throw new Error(`${command} ${args.join(' ')} was not healthy within 120 s: ${errors.slice(-2000)}`);

@@ -44,9 +44,15 @@ function combine(values: readonly unknown[]): unknown {
     const middle = Math.floor(numbers.length / 2);
     return numbers.length % 2 === 1 ? numbers[middle] : round(((numbers[middle - 1] ?? 0) + (numbers[middle] ?? 0)) / 2);
   }
-  if (Array.isArray(first)) return first.map((_, i) => combine(values.map((value) => (Array.isArray(value) ? (value as unknown[])[i] : undefined))));
+  if (Array.isArray(first))
+    return first.map((_, i) => combine(values.map((value) => (Array.isArray(value) ? (value as unknown[])[i] : undefined))));
   if (first !== null && typeof first === 'object') {
-    return Object.fromEntries(Object.keys(first).map((key) => [key, combine(values.map((value) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined)))]));
+    return Object.fromEntries(
+      Object.keys(first).map((key) => [
+        key,
+        combine(values.map((value) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined))),
+      ]),
+    );
   }
   return first;
 }

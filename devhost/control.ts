@@ -38,7 +38,8 @@ export function controlRoute(keys: HostKeys, controls: DevhostControls, logger: 
 
     const text = url.searchParams.get('downMs') ?? '0';
     const downMs = Number(text);
-    if (!/^\d+$/.test(text) || downMs > MAX_COSMOS_DOWN_MS) return reply(response, 400, { error: `downMs must be a whole number of milliseconds, 0–${MAX_COSMOS_DOWN_MS}.` });
+    if (!/^\d+$/.test(text) || downMs > MAX_COSMOS_DOWN_MS)
+      return reply(response, 400, { error: `downMs must be a whole number of milliseconds, 0–${MAX_COSMOS_DOWN_MS}.` });
     logger.warn(`Test control: restarting the local Cosmos endpoint (down for at least ${downMs} ms)…`);
     let restart: CosmosRestart;
     try {

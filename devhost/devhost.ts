@@ -5,7 +5,14 @@ import { ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient
 import { localCosmosClientOptions } from './cosmos/localCosmosEndpoint';
 import { startRestartableCosmos } from './cosmos/restartableCosmos';
 import { controlRoute, testControlsEnabled } from './control';
-import { DURABLE_TRIGGER_TYPES, readDurableTaskOptions, startDurable, usesDurable, withDurableClientInput, type RunningDurable } from './durable';
+import {
+  DURABLE_TRIGGER_TYPES,
+  readDurableTaskOptions,
+  startDurable,
+  usesDurable,
+  withDurableClientInput,
+  type RunningDurable,
+} from './durable';
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { loadFunctionApp } from './functionApp';
@@ -59,7 +66,14 @@ export interface Devhost {
 }
 
 /** Trigger types the devhost serves; any other stops start-up naming the function. */
-const SERVED_TRIGGERS = new Set(['httpTrigger', 'eventGridTrigger', 'timerTrigger', 'cosmosDBTrigger', 'queueTrigger', ...DURABLE_TRIGGER_TYPES]);
+const SERVED_TRIGGERS = new Set([
+  'httpTrigger',
+  'eventGridTrigger',
+  'timerTrigger',
+  'cosmosDBTrigger',
+  'queueTrigger',
+  ...DURABLE_TRIGGER_TYPES,
+]);
 
 /**
  * Runs the compiled app as the Functions host would: loads its registrations, starts the local
@@ -107,7 +121,12 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       running.push(weather);
       const geocoders = await startLocalGeocoders();
       running.push(geocoders);
-      offlineServices = { WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url, POSTCODES_BASE_URL: geocoders.postcodesUrl, GEOCODER_BASE_URL: geocoders.placeNamesUrl };
+      offlineServices = {
+        WEATHER_PROVIDER: 'open-meteo',
+        WEATHER_BASE_URL: weather.url,
+        POSTCODES_BASE_URL: geocoders.postcodesUrl,
+        GEOCODER_BASE_URL: geocoders.placeNamesUrl,
+      };
       stage('offline', `local weather ${weather.url}, geocoders ${geocoders.postcodesUrl} and ${geocoders.placeNamesUrl}`);
     }
 
@@ -136,7 +155,10 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       appRoot: options.appRoot,
     });
     running.push(eventGrid);
-    stage('eventGrid', `local topic, ${app.registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger').length} subscriptions`);
+    stage(
+      'eventGrid',
+      `local topic, ${app.registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger').length} subscriptions`,
+    );
 
     // The engine's client links need the HTTP address, known only once the server listens.
     const httpAddress: { url?: string } = {};
@@ -186,7 +208,10 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       keysFile,
       functions: app.registrations.map((registration) => registration.metadata.name),
       ...(offlineServices.WEATHER_BASE_URL !== undefined && { weatherUrl: offlineServices.WEATHER_BASE_URL }),
-      ...(offlineServices.POSTCODES_BASE_URL !== undefined && offlineServices.GEOCODER_BASE_URL !== undefined && { geocoderUrls: { postcodes: offlineServices.POSTCODES_BASE_URL, placeNames: offlineServices.GEOCODER_BASE_URL } }),
+      ...(offlineServices.POSTCODES_BASE_URL !== undefined &&
+        offlineServices.GEOCODER_BASE_URL !== undefined && {
+          geocoderUrls: { postcodes: offlineServices.POSTCODES_BASE_URL, placeNames: offlineServices.GEOCODER_BASE_URL },
+        }),
       stop: stopAll,
     };
   } catch (error) {

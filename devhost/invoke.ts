@@ -39,7 +39,9 @@ interface InvocationModel {
 }
 
 export function triggerOf(registration: Registration): { name: string; binding: RpcBindingInfo } {
-  const entry = Object.entries(registration.metadata.bindings).find(([, binding]) => binding.direction === 'in' && /trigger$/i.test(binding.type));
+  const entry = Object.entries(registration.metadata.bindings).find(
+    ([, binding]) => binding.direction === 'in' && /trigger$/i.test(binding.type),
+  );
   if (!entry) throw new Error(`Function ${registration.metadata.name} has no trigger binding.`);
   return { name: entry[0], binding: entry[1] };
 }

@@ -72,7 +72,11 @@ async function main(): Promise<void> {
       devhost.weatherUrl === undefined
         ? `Forecasts: ${process.env.WEATHER_PROVIDER ?? 'open-meteo'}${process.env.WEATHER_BASE_URL ? ` at ${process.env.WEATHER_BASE_URL}` : ''} (--offline serves them locally)`
         : `Forecasts: local (offline), from the Open-Meteo-compatible server at ${devhost.weatherUrl}/v1/forecast`,
-      ...(devhost.geocoderUrls === undefined ? [] : [`Geocoding: local (offline), postcodes.io stand-in at ${devhost.geocoderUrls.postcodes}, Open-Meteo geocoding stand-in at ${devhost.geocoderUrls.placeNames}`]),
+      ...(devhost.geocoderUrls === undefined
+        ? []
+        : [
+            `Geocoding: local (offline), postcodes.io stand-in at ${devhost.geocoderUrls.postcodes}, Open-Meteo geocoding stand-in at ${devhost.geocoderUrls.placeNames}`,
+          ]),
       '',
     ].join('\n'),
   );

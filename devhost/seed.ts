@@ -94,7 +94,9 @@ async function main(): Promise<number> {
     }
   });
 
-  console.log(`\nDone: ${counts.proposed} proposed, ${counts.alreadyThere} already there, ${counts.approved} approved, ${counts.failed} failed.`);
+  console.log(
+    `\nDone: ${counts.proposed} proposed, ${counts.alreadyThere} already there, ${counts.approved} approved, ${counts.failed} failed.`,
+  );
   if (aborted) console.error(`Stopped early: ${aborted.message}`);
   return counts.failed > 0 ? 1 : 0;
 }
@@ -106,7 +108,8 @@ async function main(): Promise<number> {
 async function seedPlace(baseUrl: string, keys: Keys, place: SamplePlace, waitMs: number, onProposed: () => void): Promise<Outcome> {
   const { town: _town, ...proposal } = place;
   const proposed = await send(baseUrl, 'POST', '/api/places', keys.functionKey, proposal, { 'idempotency-key': idempotencyKeyFor(place) });
-  if (proposed.status === 422) return { kind: 'failed', reason: 'it was seeded before with other details (the Idempotency-Key is the same, the body is not)' };
+  if (proposed.status === 422)
+    return { kind: 'failed', reason: 'it was seeded before with other details (the Idempotency-Key is the same, the body is not)' };
   if (proposed.status !== 202) return { kind: 'failed', reason: `the proposal was refused: ${describe(proposed)}` };
   const placeId = (proposed.body as { placeId?: unknown }).placeId;
   if (typeof placeId !== 'string') return { kind: 'failed', reason: 'the proposal answer had no placeId' };
@@ -128,7 +131,10 @@ async function seedPlace(baseUrl: string, keys: Keys, place: SamplePlace, waitMs
     // An admin's later decision is theirs: the seed does not undo it.
     if (status === 'rejected' || status === 'withdrawn') return { kind: 'alreadyThere', note: `${status} by an admin; left as it is` };
     if (Date.now() > deadline) {
-      return { kind: 'failed', reason: `its location was not validated within ${waitMs / 1000} s (status ${status ?? 'not projected yet'})` };
+      return {
+        kind: 'failed',
+        reason: `its location was not validated within ${waitMs / 1000} s (status ${status ?? 'not projected yet'})`,
+      };
     }
     await new Promise((done) => setTimeout(done, POLL_INTERVAL_MS));
   }
@@ -152,7 +158,14 @@ function idempotencyKeyFor(place: SamplePlace): string {
   return `seed-${createHash('sha256').update(identity).digest('hex').slice(0, 40)}`;
 }
 
-async function send(baseUrl: string, method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   let response: Response;
   try {
     response = await fetch(`${baseUrl}${path}`, {
@@ -165,7 +178,8 @@ async function send(baseUrl: string, method: string, path: string, key: string, 
     throw new UnreachableError(`no answer from ${baseUrl} (${errorText(error)})`);
   }
   // A refused function key would fail every place the same way.
-  if (response.status === 401 && !path.endsWith('/approve')) throw new SeedAbort('the function key was refused (401): check DEVHOST_FUNCTION_KEY or the keys file');
+  if (response.status === 401 && !path.endsWith('/approve'))
+    throw new SeedAbort('the function key was refused (401): check DEVHOST_FUNCTION_KEY or the keys file');
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -185,7 +199,8 @@ async function checkReachable(baseUrl: string, keys: Keys): Promise<void> {
     if (!(error instanceof UnreachableError)) throw error;
     throw new SeedAbort(`The devhost is not reachable at ${baseUrl}: start it with \`npm start\` (or give --url). ${error.message}`);
   }
-  if (answer.status !== 404) throw new SeedAbort(`${baseUrl} does not look like the devhost: GET /api/manage/places/<unknown id> answered ${describe(answer)}`);
+  if (answer.status !== 404)
+    throw new SeedAbort(`${baseUrl} does not look like the devhost: GET /api/manage/places/<unknown id> answered ${describe(answer)}`);
 }
 
 function readPlaces(file: string): SamplePlace[] {
@@ -193,7 +208,9 @@ function readPlaces(file: string): SamplePlace[] {
   const parsed = dataFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SeedAbort(`${file} is not a places file ({"places": [{"name", "town", "geolocation", …}]}): ${issue ? `${issue.path.join('.')}: ${issue.message}` : ''}`);
+    throw new SeedAbort(
+      `${file} is not a places file ({"places": [{"name", "town", "geolocation", …}]}): ${issue ? `${issue.path.join('.')}: ${issue.message}` : ''}`,
+    );
   }
   return parsed.data.places;
 }
@@ -204,7 +221,9 @@ function readKeys(file: string): Keys {
   const functionKey = process.env.DEVHOST_FUNCTION_KEY ?? stored.functionKey;
   const masterKey = process.env.DEVHOST_MASTER_KEY ?? stored.masterKey;
   if (functionKey === undefined || masterKey === undefined) {
-    throw new SeedAbort(`No keys: set DEVHOST_FUNCTION_KEY and DEVHOST_MASTER_KEY, or start the devhost once so that it writes ${file} (or give --keys).`);
+    throw new SeedAbort(
+      `No keys: set DEVHOST_FUNCTION_KEY and DEVHOST_MASTER_KEY, or start the devhost once so that it writes ${file} (or give --keys).`,
+    );
   }
   return { functionKey, masterKey };
 }
@@ -236,7 +255,8 @@ function errorText(error: unknown): string {
 
 function wholeNumber(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new SeedAbort(`${name} must be a whole number from ${min} to ${max}, not ${raw}`);
+  if (!/^\d+$/.test(raw) || value < min || value > max)
+    throw new SeedAbort(`${name} must be a whole number from ${min} to ${max}, not ${raw}`);
   return value;
 }
 

@@ -11,7 +11,10 @@ export function readLocalSettings(appRoot: string): LocalSettings & { readonly f
   const own = join(appRoot, 'local.settings.json');
   const file = existsSync(own) ? own : join(appRoot, 'local.settings.example.json');
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string>; Host?: { CORS?: string } };
-  const corsOrigins = (parsed.Host?.CORS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  const corsOrigins = (parsed.Host?.CORS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   return { file, values: parsed.Values ?? {}, corsOrigins };
 }
 

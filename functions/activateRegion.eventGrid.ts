@@ -17,7 +17,12 @@ export function activateRegionHandler(deps: RegionActivationDeps) {
     const delivered = parseDeliveredEventOrLog(event, context);
     const log = withCorrelation(context, delivered.metadata.correlationId);
     if (delivered.eventType !== 'PlaceLocationValidated') {
-      log.warn('EventIgnored', { eventType: delivered.eventType, eventId: delivered.id, streamId: delivered.streamId, reason: "not PlaceLocationValidated: check the subscription's filter" });
+      log.warn('EventIgnored', {
+        eventType: delivered.eventType,
+        eventId: delivered.id,
+        streamId: delivered.streamId,
+        reason: "not PlaceLocationValidated: check the subscription's filter",
+      });
       return;
     }
     try {

@@ -2,7 +2,11 @@ import { app, type InvocationContext } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
 import { refreshRegionNow, type ForecastRefreshDeps } from '../shared/regions/application/refreshForecasts';
 import { errorSummary, withCorrelation } from '../shared/platform/logging';
-import { FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../shared/regions/application/forecastRefreshRequests';
+import {
+  FORECAST_REFRESH_QUEUE,
+  parseForecastRefreshRequest,
+  type ForecastRefreshRequest,
+} from '../shared/regions/application/forecastRefreshRequests';
 
 /**
  * forecast-refresh-requests → the region's forecast fetched and recorded now (a newly activated
@@ -17,7 +21,10 @@ export function fetchRegionForecastNowHandler(deps: () => ForecastRefreshDeps) {
       request = parseForecastRefreshRequest(message);
     } catch (error) {
       // Thrown on: after maxDequeueCount tries the message rests in the poison queue.
-      withCorrelation(context, correlationIdOfMessage(message) ?? 'unknown').error('ForecastRequestMalformed', { queue: FORECAST_REFRESH_QUEUE, error: errorSummary(error) });
+      withCorrelation(context, correlationIdOfMessage(message) ?? 'unknown').error('ForecastRequestMalformed', {
+        queue: FORECAST_REFRESH_QUEUE,
+        error: errorSummary(error),
+      });
       throw error;
     }
     const log = withCorrelation(context, request.correlationId);
@@ -31,7 +38,13 @@ export function fetchRegionForecastNowHandler(deps: () => ForecastRefreshDeps) {
       throw error;
     }
     // failed: recorded as ForecastFetchFailed; the next scheduled cycle tries again.
-    const fields = { region: request.region, reason: request.reason, outcome, requestedAt: request.requestedAt, durationMs: Date.now() - started };
+    const fields = {
+      region: request.region,
+      reason: request.reason,
+      outcome,
+      requestedAt: request.requestedAt,
+      durationMs: Date.now() - started,
+    };
     if (outcome === 'failed') log.warn('ForecastFetchNow', fields);
     else log.info('ForecastFetchNow', fields);
   };
@@ -46,7 +59,9 @@ function correlationIdOfMessage(message: unknown): string | undefined {
       return undefined;
     }
   }
-  return typeof value === 'object' && value !== null && 'correlationId' in value && typeof value.correlationId === 'string' ? value.correlationId.slice(0, 200) : undefined;
+  return typeof value === 'object' && value !== null && 'correlationId' in value && typeof value.correlationId === 'string'
+    ? value.correlationId.slice(0, 200)
+    : undefined;
 }
 
 app.storageQueue('fetchRegionForecastNow', {

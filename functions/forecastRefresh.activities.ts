@@ -3,7 +3,13 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { appServices } from '../shared/platform/composition/appServices';
 import { BATCH_METRIC, batchMetricFields, REGION_FAILED_METRIC } from '../shared/regions/application/forecastRefreshMetrics';
-import { planForecastCycle, refreshForecastBatch, type BatchOutcome, type CyclePlan, type ForecastRefreshDeps } from '../shared/regions/application/refreshForecasts';
+import {
+  planForecastCycle,
+  refreshForecastBatch,
+  type BatchOutcome,
+  type CyclePlan,
+  type ForecastRefreshDeps,
+} from '../shared/regions/application/refreshForecasts';
 import { errorSummary, withCorrelation } from '../shared/platform/logging';
 import { isRegion } from '../shared/regions/domain/region';
 import { BATCH_ACTIVITY, PLAN_ACTIVITY } from './forecastRefresh.orchestration';
@@ -12,7 +18,13 @@ const planInput = z.object({ cycleId: z.string().min(1), at: z.iso.datetime({ of
 const batchInput = z.object({
   cycleId: z.string().min(1),
   regions: z
-    .array(z.object({ region: z.string().refine(isRegion, { error: 'must be a geohash' }), latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) }))
+    .array(
+      z.object({
+        region: z.string().refine(isRegion, { error: 'must be a geohash' }),
+        latitude: z.number().min(-90).max(90),
+        longitude: z.number().min(-180).max(180),
+      }),
+    )
     .min(1),
 });
 
@@ -27,7 +39,15 @@ export function planForecastRefreshHandler(deps: () => ForecastRefreshDeps) {
     // The cycle id is the correlation id of everything the cycle does (its events carry it too).
     const log = withCorrelation(context, cycleId);
     const plan = await planForecastCycle(deps(), new Date(at));
-    log.info('ForecastRefreshPlanned', { cycle: cycleId, due: plan.due, planned: plan.due - plan.deferred, batches: plan.batches.length, deferred: plan.deferred, allowance: plan.allowance, source: plan.source });
+    log.info('ForecastRefreshPlanned', {
+      cycle: cycleId,
+      due: plan.due,
+      planned: plan.due - plan.deferred,
+      batches: plan.batches.length,
+      deferred: plan.deferred,
+      allowance: plan.allowance,
+      source: plan.source,
+    });
     return plan;
   };
 }
@@ -44,7 +64,13 @@ export function refreshForecastBatchHandler(deps: () => ForecastRefreshDeps) {
       // (Task.all) would otherwise lose the other batches of its wave.
       const reason = `The batch failed: ${errorSummary(error)}`;
       log.error('ForecastRefreshBatchFailed', { cycle: cycleId, regions: regions.length, reason }, error);
-      outcome = { updated: [], alreadyRecorded: [], providerMs: 0, requestMs: [], failed: regions.map(({ region }) => ({ region, reason })) };
+      outcome = {
+        updated: [],
+        alreadyRecorded: [],
+        providerMs: 0,
+        requestMs: [],
+        failed: regions.map(({ region }) => ({ region, reason })),
+      };
     }
     // One line per batch in a fixed shape, so Application Insights can chart it (see docs/operations.md).
     log.info(

@@ -5,7 +5,12 @@ import type { ForecastRefreshStatusAnswer } from '../shared/regions/application/
 import { problemResponse } from '../shared/platform/http/problem';
 import { withProblemDetails } from '../shared/platform/http/httpHandler';
 import { withCorrelation } from '../shared/platform/logging';
-import { FORECAST_REFRESH_INSTANCE_ID, FORECAST_REFRESH_ORCHESTRATION, type CycleInput, type ForecastRefreshStatus } from './forecastRefresh.orchestration';
+import {
+  FORECAST_REFRESH_INSTANCE_ID,
+  FORECAST_REFRESH_ORCHESTRATION,
+  type CycleInput,
+  type ForecastRefreshStatus,
+} from './forecastRefresh.orchestration';
 
 /** States in which the singleton is alive (or deliberately paused): ensuring it then does nothing. */
 const ALIVE = new Set<string>(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
@@ -23,7 +28,10 @@ export async function ensureForecastRefresh(client: DurableClient): Promise<Ensu
   const before = await statusOf(client);
   if (before && ALIVE.has(before.runtimeStatus)) return 'running';
   try {
-    await client.startNew(FORECAST_REFRESH_ORCHESTRATION, { instanceId: FORECAST_REFRESH_INSTANCE_ID, input: { cycle: 1 } satisfies CycleInput });
+    await client.startNew(FORECAST_REFRESH_ORCHESTRATION, {
+      instanceId: FORECAST_REFRESH_INSTANCE_ID,
+      input: { cycle: 1 } satisfies CycleInput,
+    });
   } catch (error) {
     const now = await statusOf(client);
     if (now && ALIVE.has(now.runtimeStatus)) return 'running';
@@ -55,7 +63,8 @@ app.timer('ensureForecastRefresh', {
   handler: async (_timer: Timer, context: InvocationContext) => {
     // A timer run has no cause but itself: its invocation id is its correlation id.
     const outcome = await ensureForecastRefresh(df.getClient(context));
-    if (outcome !== 'running') withCorrelation(context, context.invocationId).info('ForecastRefreshEnsured', { outcome, instanceId: FORECAST_REFRESH_INSTANCE_ID });
+    if (outcome !== 'running')
+      withCorrelation(context, context.invocationId).info('ForecastRefreshEnsured', { outcome, instanceId: FORECAST_REFRESH_INSTANCE_ID });
   },
 });
 
@@ -65,7 +74,10 @@ app.timer('ensureForecastRefresh', {
  */
 export async function forecastRefreshStatusHandler(client: DurableClient): Promise<HttpResponseInit> {
   const status = await statusOf(client);
-  if (!status) return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', { type: 'forecast-refresh-not-started' });
+  if (!status)
+    return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', {
+      type: 'forecast-refresh-not-started',
+    });
   const answer: ForecastRefreshStatusAnswer = {
     instanceId: FORECAST_REFRESH_INSTANCE_ID,
     runtimeStatus: status.runtimeStatus,

@@ -99,7 +99,12 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
   } catch (error) {
     // The views could not be read (e.g. Cosmos unavailable): try again soon rather than end the singleton.
     const nextRunAt = nextCycleAt(started, PLAN_FAILURE_RETRY_MINUTES);
-    const waiting: ForecastRefreshStatus = { ...status, phase: 'waiting', planError: clip(firstLine(error)), nextRunAt: nextRunAt.toISOString() };
+    const waiting: ForecastRefreshStatus = {
+      ...status,
+      phase: 'waiting',
+      planError: clip(firstLine(error)),
+      nextRunAt: nextRunAt.toISOString(),
+    };
     context.df.setCustomStatus(waiting);
     logCycleEnd('planFailed', waiting);
     yield context.df.createTimer(nextRunAt);
@@ -107,7 +112,15 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
     return undefined;
   }
   const planned = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
-  status = { ...status, phase: 'fetching', source: plan.source, due: plan.due, planned, deferred: plan.deferred, requests: plan.batches.length };
+  status = {
+    ...status,
+    phase: 'fetching',
+    source: plan.source,
+    due: plan.due,
+    planned,
+    deferred: plan.deferred,
+    requests: plan.batches.length,
+  };
   context.df.setCustomStatus(status);
 
   const parallelism = Math.max(1, plan.parallelism);
@@ -148,7 +161,9 @@ function tally(status: ForecastRefreshStatus, outcome: BatchOutcome): ForecastRe
     updated: status.updated + outcome.updated.length,
     failed: status.failed + outcome.failed.length,
     alreadyRecorded: status.alreadyRecorded + outcome.alreadyRecorded.length,
-    failedRegions: [...status.failedRegions, ...outcome.failed].slice(0, LISTED_FAILURES).map(({ region, reason }) => ({ region, reason: clip(reason) })),
+    failedRegions: [...status.failedRegions, ...outcome.failed]
+      .slice(0, LISTED_FAILURES)
+      .map(({ region, reason }) => ({ region, reason: clip(reason) })),
     providerMs: status.providerMs + outcome.providerMs,
   };
 }
@@ -165,7 +180,15 @@ function clip(reason: string): string {
 }
 
 function readCycleInput(input: unknown): CycleInput {
-  if (typeof input === 'object' && input !== null && 'cycle' in input && typeof input.cycle === 'number' && Number.isInteger(input.cycle) && input.cycle > 0) return { cycle: input.cycle };
+  if (
+    typeof input === 'object' &&
+    input !== null &&
+    'cycle' in input &&
+    typeof input.cycle === 'number' &&
+    Number.isInteger(input.cycle) &&
+    input.cycle > 0
+  )
+    return { cycle: input.cycle };
   return { cycle: 1 };
 }
 

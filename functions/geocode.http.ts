@@ -17,7 +17,8 @@ export function geocodeHandler(deps: GeocodeQueryDeps): HttpHandler {
       // Where a postcode or town is does not change: let browsers and proxies keep the answer.
       return { status: 200, headers: { 'cache-control': 'public, max-age=86400' }, jsonBody: await locateForParents(deps, query) };
     } catch (error) {
-      if (error instanceof GeocoderUnavailableError) throw new HttpProblem(503, 'Places cannot be looked up just now; try again in a minute, or use your location.');
+      if (error instanceof GeocoderUnavailableError)
+        throw new HttpProblem(503, 'Places cannot be looked up just now; try again in a minute, or use your location.');
       throw error;
     }
   });

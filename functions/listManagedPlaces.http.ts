@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
 import { placesWithStatus, type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
-import { parseStatusListQuery } from "../shared/places/http/placeRequests";
+import { parseStatusListQuery } from '../shared/places/http/placeRequests';
 
 /**
  * GET /api/manage/places?status&limit: places in one status (default `locationValidated`, the ones

@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
 import { findNearby, type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
-import { parseNearbyQuery } from "../shared/places/http/placeRequests";
+import { parseNearbyQuery } from '../shared/places/http/placeRequests';
 
 /** GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&limit: approved places by distance, with weather. */
 export function nearbyPlacesHandler(deps: QueryDeps): HttpHandler {

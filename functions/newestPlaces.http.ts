@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
 import { newestPlaces, type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
-import { parseNewestQuery } from "../shared/places/http/placeRequests";
+import { parseNewestQuery } from '../shared/places/http/placeRequests';
 
 /** GET /api/places/newest?limit (1–50, default 5): the newest approved places, newest first. */
 export function newestPlacesHandler(deps: QueryDeps): HttpHandler {

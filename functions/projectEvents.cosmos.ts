@@ -16,12 +16,19 @@ export function projectEventsHandler(deps: ProjectionDeps) {
     const { events, notEvents } = readChangeFeedBatch(documents);
     for (const { document, id, reason: why } of notEvents) {
       const reason = `Not an event document: ${why}`;
-      await deps.deadLetters.record(deadLetterOf('projections', document as { streamId?: unknown; version?: unknown }, reason, deps.clock()));
+      await deps.deadLetters.record(
+        deadLetterOf('projections', document as { streamId?: unknown; version?: unknown }, reason, deps.clock()),
+      );
       log.warn('ProjectionDeadLettered', { document: id, reason });
     }
     try {
       const outcome = await projectEvents(deps, events);
-      log.info('EventsProjected', { events: events.length, streams: outcome.streams, deadLettered: outcome.deadLettered, lagMs: changeFeedLagMs(documents, deps.clock()) });
+      log.info('EventsProjected', {
+        events: events.length,
+        streams: outcome.streams,
+        deadLettered: outcome.deadLettered,
+        lagMs: changeFeedLagMs(documents, deps.clock()),
+      });
     } catch (error) {
       // Thrown on: the batch is retried and the lease stays where it is.
       log.warn('ProjectionFailed', { events: events.length, error: errorSummary(error) });

@@ -4,7 +4,7 @@ import { proposePlace, type PlaceCommandDeps } from '../shared/places/applicatio
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/platform/http/request';
-import { parseProposal } from "../shared/places/http/placeRequests";
+import { parseProposal } from '../shared/places/http/placeRequests';
 
 /** POST /api/places: an editor proposes a place; 202 with where to find it. Honours Idempotency-Key. */
 export function proposePlaceHandler(deps: PlaceCommandDeps): HttpHandler {

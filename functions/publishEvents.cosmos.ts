@@ -19,7 +19,12 @@ export function publishEventsHandler(deps: { readonly eventPublisher: EventPubli
       const { events, notEvents } = readChangeFeedBatch(documents);
       for (const { id, reason } of notEvents) log.warn('EventNotPublished', { document: id, reason: `not an event: ${reason}` });
       const { published } = await publishChanges(deps.eventPublisher, events);
-      log.info('EventsPublished', { published, skipped: notEvents.length, durationMs: Date.now() - started, lagMs: changeFeedLagMs(documents, new Date()) });
+      log.info('EventsPublished', {
+        published,
+        skipped: notEvents.length,
+        durationMs: Date.now() - started,
+        lagMs: changeFeedLagMs(documents, new Date()),
+      });
     } catch (error) {
       // Thrown on: the change feed retries the batch (events already accepted go again, same ids).
       log.warn('PublishFailed', { documents: documents.length, durationMs: Date.now() - started, error: errorSummary(error) });

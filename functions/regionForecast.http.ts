@@ -4,7 +4,7 @@ import { type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { HttpProblem } from '../shared/platform/http/problem';
 import { isRegion } from '../shared/regions/domain/region';
-import { regionForecast } from "../shared/regions/application/regionQueries";
+import { regionForecast } from '../shared/regions/application/regionQueries';
 
 /** GET /api/regions/{region}/forecast: the hourly forecast of a region (a geohash). */
 export function regionForecastHandler(deps: QueryDeps): HttpHandler {

@@ -4,7 +4,7 @@ import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/app
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
-import { parseReason } from "../shared/places/http/placeRequests";
+import { parseReason } from '../shared/places/http/placeRequests';
 
 /** POST /api/places/{id}/reject: an admin rejects a place whose location was validated, with a reason. */
 export function rejectPlaceHandler(deps: PlaceCommandDeps): HttpHandler {

@@ -4,7 +4,7 @@ import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/app
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { originOf, placeIdParam, readJsonBody, requiredIfMatchVersion } from '../shared/platform/http/request';
-import { parseDetailsChanges } from "../shared/places/http/placeRequests";
+import { parseDetailsChanges } from '../shared/places/http/placeRequests';
 
 /** PATCH /api/places/{id}: an editor changes details; `If-Match` must name the current version. */
 export function updatePlaceDetailsHandler(deps: PlaceCommandDeps): HttpHandler {

@@ -14,12 +14,20 @@ export function validatePlaceLocationHandler(deps: LocationValidationDeps) {
     const delivered = parseDeliveredEventOrLog(event, context);
     const log = withCorrelation(context, delivered.metadata.correlationId);
     if (delivered.eventType !== 'PlaceProposed' || !delivered.streamId.startsWith(PLACE_STREAM_PREFIX)) {
-      log.warn('EventIgnored', { eventType: delivered.eventType, eventId: delivered.id, streamId: delivered.streamId, reason: "not PlaceProposed: check the subscription's filter" });
+      log.warn('EventIgnored', {
+        eventType: delivered.eventType,
+        eventId: delivered.id,
+        streamId: delivered.streamId,
+        reason: "not PlaceProposed: check the subscription's filter",
+      });
       return;
     }
     const placeId = delivered.streamId.slice(PLACE_STREAM_PREFIX.length);
     try {
-      const outcome = await validatePlaceLocation(deps, placeId, { eventId: delivered.id, correlationId: delivered.metadata.correlationId });
+      const outcome = await validatePlaceLocation(deps, placeId, {
+        eventId: delivered.id,
+        correlationId: delivered.metadata.correlationId,
+      });
       log.info('PlaceLocationChecked', { placeId, outcome, eventId: delivered.id });
     } catch (error) {
       // Thrown on, so Event Grid delivers the event again later (a geocoder fault, a lagging read).

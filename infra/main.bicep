@@ -37,7 +37,7 @@
 //   fails to list the functions).
 // - The Cosmos DB triggers' connection is named COSMOS_CONNECTION (functions/*.cosmos.ts), so with an
 //   identity the host reads COSMOS_CONNECTION__accountEndpoint/__credential/__clientId, as Microsoft's Flex
-//   Cosmos DB sample sets them; the app's own client reads COSMOS__accountEndpoint (shared/config.ts).
+//   Cosmos DB sample sets them; the app's own client reads COSMOS__accountEndpoint (shared/platform/config.ts).
 //   Both are set, to the same account.
 // - A user-assigned identity rather than the app's system-assigned one: it and its role assignments exist
 //   before the app starts, so the first start does not race the role assignments; the app's SDK clients
@@ -222,7 +222,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
-      // Every setting the app reads (shared/config.ts) and the host's own, by identity. The test
+      // Every setting the app reads (shared/platform/config.ts) and the host's own, by identity. The test
       // test/unit/infra.test.ts checks this list against the app.
       appSettings: [
         // Host storage, the durable task hub and the forecast-refresh-requests queue

@@ -37,7 +37,8 @@ function reasonToInstall() {
   const manifest = readJson(join(root, 'package.json'));
   const locked = lock.packages?.[''] ?? {};
   for (const field of ['dependencies', 'devDependencies']) {
-    if (JSON.stringify(manifest[field] ?? {}) !== JSON.stringify(locked[field] ?? {})) return `package.json ${field} differ from package-lock.json`;
+    if (JSON.stringify(manifest[field] ?? {}) !== JSON.stringify(locked[field] ?? {}))
+      return `package.json ${field} differ from package-lock.json`;
   }
   for (const [path, entry] of Object.entries(lock.packages ?? {})) {
     if (path === '' || entry.link) continue;
@@ -45,7 +46,8 @@ function reasonToInstall() {
     // Optional packages for other platforms (a native build for macOS, say) are never installed here.
     if (present === undefined && entry.optional) continue;
     if (present === undefined) return `${path.replace(/^node_modules\//, '')} is not installed`;
-    if (present.version !== entry.version) return `${path.replace(/^node_modules\//, '')} is ${present.version}, the lock file says ${entry.version}`;
+    if (present.version !== entry.version)
+      return `${path.replace(/^node_modules\//, '')} is ${present.version}, the lock file says ${entry.version}`;
   }
   return undefined;
 }

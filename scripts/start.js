@@ -32,7 +32,10 @@ function build() {
     console.error(`The build failed (${diagnostics.length} errors): fix them and run npm start again.`);
     process.exit(1);
   }
-  const what = rebuilt.length === 0 ? 'up to date' : `compiled ${rebuilt.map((path) => (path.includes('web') ? 'the pages' : 'the app and devhost')).join(' and ')}`;
+  const what =
+    rebuilt.length === 0
+      ? 'up to date'
+      : `compiled ${rebuilt.map((path) => (path.includes('web') ? 'the pages' : 'the app and devhost')).join(' and ')}`;
   console.log(`  ${'build'.padEnd(12)}${what} (${ms} ms)`);
 }
 

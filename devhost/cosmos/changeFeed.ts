@@ -32,8 +32,7 @@ export interface ChangeFeedRequest {
 }
 
 export type ChangeFeedPage =
-  | { readonly status: 200; readonly etag: string; readonly documents: StoredDocument[] }
-  | { readonly status: 304; readonly etag: string };
+  { readonly status: 200; readonly etag: string; readonly documents: StoredDocument[] } | { readonly status: 304; readonly etag: string };
 
 /** Whether the request is a change feed read rather than a plain read feed of the documents. */
 export function isChangeFeedRequest(headers: IncomingHttpHeaders): boolean {

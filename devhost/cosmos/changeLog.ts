@@ -14,13 +14,7 @@
  * the original (un-hooked) _set with its own _lsn and re-adds its record; `currentLsn` is restored
  * with resumeFrom(). It learns what to save from the `onWrite` callback.
  */
-import {
-  partitionKeyOf,
-  storedDocument,
-  type EmulatorContainer,
-  type EmulatorDocuments,
-  type StoredDocument,
-} from './emulatorInternals';
+import { partitionKeyOf, storedDocument, type EmulatorContainer, type EmulatorDocuments, type StoredDocument } from './emulatorInternals';
 
 /** One change-feed entry: the latest version of a document and the sequence number of that write. */
 export interface ChangeRecord {

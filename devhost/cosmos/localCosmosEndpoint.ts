@@ -130,7 +130,9 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
   let restored: RestoreSummary | undefined;
   if (persisted) {
     try {
-      ({ persistence, summary: restored } = Persistence.restore(persisted, account, changeLog, { compactAfterBytes: options.compactAfterBytes }));
+      ({ persistence, summary: restored } = Persistence.restore(persisted, account, changeLog, {
+        compactAfterBytes: options.compactAfterBytes,
+      }));
     } catch (error) {
       await closeServer(server);
       throw error;
@@ -193,7 +195,12 @@ class RequestLayer {
     }
 
     const onDocuments = target?.rest === 'docs';
-    if (onDocuments && request.method === 'POST' && isTrue(request.headers['x-ms-cosmos-is-batch-request']) && isTrue(request.headers['x-ms-cosmos-batch-atomic'])) {
+    if (
+      onDocuments &&
+      request.method === 'POST' &&
+      isTrue(request.headers['x-ms-cosmos-is-batch-request']) &&
+      isTrue(request.headers['x-ms-cosmos-batch-atomic'])
+    ) {
       this.serveAtomicBatch(request, response, target).catch((error: unknown) => {
         failed(response, error);
       });
@@ -280,10 +287,15 @@ class RequestLayer {
       send(response, 304, undefined, { etag: page.etag, 'x-ms-item-count': '0' });
       return;
     }
-    send(response, 200, { _rid: container.read()._rid, Documents: page.documents, _count: page.documents.length }, {
-      etag: page.etag,
-      'x-ms-item-count': String(page.documents.length),
-    });
+    send(
+      response,
+      200,
+      { _rid: container.read()._rid, Documents: page.documents, _count: page.documents.length },
+      {
+        etag: page.etag,
+        'x-ms-item-count': String(page.documents.length),
+      },
+    );
   }
 }
 
@@ -309,7 +321,10 @@ function containerTarget(url: string | undefined): ContainerTarget | undefined {
 
 /** Whether the emulator's router takes the request for a query (POST on …/docs is then a query). */
 function isQueryRequest(request: IncomingMessage): boolean {
-  return request.method === 'POST' && (isTrue(request.headers['x-ms-documentdb-isquery']) || request.headers['content-type'] === 'application/query+json');
+  return (
+    request.method === 'POST' &&
+    (isTrue(request.headers['x-ms-documentdb-isquery']) || request.headers['content-type'] === 'application/query+json')
+  );
 }
 
 /**

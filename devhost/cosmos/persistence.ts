@@ -381,7 +381,9 @@ function writeSnapshot(dir: string, seq: number, account: EmulatorAccount, chang
       const documents = storedDocuments(container).sort((a, b) => lsnOf(a) - lsnOf(b));
       // One line per chunk, and one (empty) line for an empty container, to carry its _rid counter.
       for (let start = 0; start === 0 || start < documents.length; start += SNAPSHOT_CHUNK) {
-        const chunk = documents.slice(start, start + SNAPSHOT_CHUNK).map((doc) => ({ at: changeLog.recordedAtMs(container, doc) ?? timestampMs(doc), doc }));
+        const chunk = documents
+          .slice(start, start + SNAPSHOT_CHUNK)
+          .map((doc) => ({ at: changeLog.recordedAtMs(container, doc) ?? timestampMs(doc), doc }));
         const containerChange: ContainerChange = { database: databaseRid, container: containerRid, ridCount, documents: chunk };
         writer.line({ lsn, containers: [containerChange] } satisfies StateChange);
       }
@@ -433,7 +435,7 @@ class LineWriter {
 }
 
 function writeFully(file: number, bytes: Buffer): void {
-  for (let offset = 0; offset < bytes.length; ) offset += writeSync(file, bytes, offset, bytes.length - offset);
+  for (let offset = 0; offset < bytes.length;) offset += writeSync(file, bytes, offset, bytes.length - offset);
 }
 
 /** Make a rename in `dir` durable. Not possible everywhere (Windows): best effort. */
@@ -474,5 +476,7 @@ function asStateChange(value: unknown, path: string, lineNumber: number): StateC
 }
 
 function corrupt(path: string, problem: string): Error {
-  return new Error(`Cannot restore the local Cosmos endpoint from ${path}: ${problem}. Delete the directory (the devhost's --fresh) to start empty.`);
+  return new Error(
+    `Cannot restore the local Cosmos endpoint from ${path}: ${problem}. Delete the directory (the devhost's --fresh) to start empty.`,
+  );
 }

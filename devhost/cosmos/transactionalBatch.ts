@@ -37,7 +37,12 @@ const FAILED_DEPENDENCY = 424;
 
 /** One operation as sent by the SDK (`partitionKey` is JSON such as '["a"]'; it defaults to the batch's). */
 export type BatchOperation =
-  | { readonly operationType: 'Create' | 'Upsert' | 'Replace'; readonly partitionKey?: string; readonly ifMatch?: string; readonly resourceBody: JSONObject }
+  | {
+      readonly operationType: 'Create' | 'Upsert' | 'Replace';
+      readonly partitionKey?: string;
+      readonly ifMatch?: string;
+      readonly resourceBody: JSONObject;
+    }
   | { readonly operationType: 'Read' | 'Delete'; readonly partitionKey?: string; readonly ifMatch?: string; readonly id: string }
   | {
       readonly operationType: 'Patch';

@@ -56,7 +56,15 @@ import {
   type RuntimeStatus,
 } from './protocol';
 import { replayActions, type ReplayOptions, type ScheduledTask } from './replay';
-import { ConcurrencyError, historyRowKey, inboxRowKey, MAX_VALUE_CHARS, type DurableStore, type InboxMessage, type InstanceRow } from './store';
+import {
+  ConcurrencyError,
+  historyRowKey,
+  inboxRowKey,
+  MAX_VALUE_CHARS,
+  type DurableStore,
+  type InboxMessage,
+  type InstanceRow,
+} from './store';
 
 /** What to do when a start names an instance that is Pending or Running (host.json `overridableExistingInstanceStates`). */
 export type ExistingInstancePolicy = 'keep' | 'NonRunningStates' | 'AnyState';
@@ -262,7 +270,11 @@ export class DurableEngine {
   private readonly idleWaiters: { root: string | undefined; resolve: () => void }[] = [];
   private arrivals = 0;
   private stopping = false;
-  private readonly replayOptions: ReplayOptions = { longTimers: true, maximumShortTimerMs: MAXIMUM_SHORT_TIMER_MS, longRunningTimerIntervalMs: LONG_RUNNING_TIMER_INTERVAL_MS };
+  private readonly replayOptions: ReplayOptions = {
+    longTimers: true,
+    maximumShortTimerMs: MAXIMUM_SHORT_TIMER_MS,
+    longRunningTimerIntervalMs: LONG_RUNNING_TIMER_INTERVAL_MS,
+  };
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -284,7 +296,10 @@ export class DurableEngine {
   /** Reads back every unfinished instance and resumes its work. */
   async resume(): Promise<number> {
     const rows: (InstanceRow & { etag: string })[] = [];
-    for await (const row of this.store.listInstances("RuntimeStatus eq 'Pending' or RuntimeStatus eq 'Running' or RuntimeStatus eq 'ContinuedAsNew' or RuntimeStatus eq 'Suspended'")) rows.push(row);
+    for await (const row of this.store.listInstances(
+      "RuntimeStatus eq 'Pending' or RuntimeStatus eq 'Running' or RuntimeStatus eq 'ContinuedAsNew' or RuntimeStatus eq 'Suspended'",
+    ))
+      rows.push(row);
     // A sped-up clock may have run ahead of the wall clock before the restart: never go back.
     const latest = Math.max(0, ...rows.map((row) => row.lastUpdatedTime));
     const clock = this.options.clock as DurableClock & { advanceTo?: (at: number) => void };
@@ -341,20 +356,28 @@ export class DurableEngine {
     if (!this.orchestrators.has(request.name.toLowerCase())) {
       throw new DurableRequestError(400, `The function '${request.name}' doesn't exist, is disabled, or is not an orchestrator function.`);
     }
-    if (request.input !== undefined && request.input.length > MAX_VALUE_CHARS) throw new DurableRequestError(413, `The input is ${request.input.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`);
+    if (request.input !== undefined && request.input.length > MAX_VALUE_CHARS)
+      throw new DurableRequestError(413, `The input is ${request.input.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`);
     const instanceId = request.instanceId ?? randomUUID().replace(/-/g, '');
     if (instanceId === '' || instanceId.length > 256 || /[/\\#?\p{Cc}]/u.test(instanceId)) {
-      throw new DurableRequestError(400, `Instance ID '${instanceId}' is not valid: it may not be empty, longer than 256 characters, or contain /, \\, #, ? or control characters.`);
+      throw new DurableRequestError(
+        400,
+        `Instance ID '${instanceId}' is not valid: it may not be empty, longer than 256 characters, or contain /, \\, #, ? or control characters.`,
+      );
     }
     return this.withLock(instanceId, async () => {
       const existing = this.live.get(instanceId);
       const row = existing ? undefined : await this.store.readInstance(instanceId);
       const runningStatus = existing?.status ?? (row && !isTerminal(row.runtimeStatus) ? row.runtimeStatus : undefined);
       if (runningStatus !== undefined) {
-        const sameParent = request.parent && (existing?.parent ?? row?.parent)?.OrchestrationInstance.InstanceId === request.parent.OrchestrationInstance.InstanceId;
-        if (request.parent && !sameParent) throw new DurableRequestError(409, `An orchestration with instance ID '${instanceId}' already exists and is ${runningStatus}.`);
+        const sameParent =
+          request.parent &&
+          (existing?.parent ?? row?.parent)?.OrchestrationInstance.InstanceId === request.parent.OrchestrationInstance.InstanceId;
+        if (request.parent && !sameParent)
+          throw new DurableRequestError(409, `An orchestration with instance ID '${instanceId}' already exists and is ${runningStatus}.`);
         if (sameParent || this.options.existingInstances === 'keep') {
-          if (!sameParent) this.context.logger.warn(`Durable: instance ${instanceId} is already ${runningStatus}; the start request does not replace it.`);
+          if (!sameParent)
+            this.context.logger.warn(`Durable: instance ${instanceId} is already ${runningStatus}; the start request does not replace it.`);
           return { instanceId, created: false };
         }
         if (this.options.existingInstances === 'NonRunningStates') {
@@ -379,7 +402,9 @@ export class DurableEngine {
       // The row first: it alone can recreate the start message if we die before writing it. A lost
       // race (another start created it meanwhile) surfaces as a 409.
       const etag = await this.store.writeInstance(newRow, previous?.etag).catch((error: unknown) => {
-        throw error instanceof ConcurrencyError ? new DurableRequestError(409, `Instance '${instanceId}' was created or changed by another request; try again.`) : error;
+        throw error instanceof ConcurrencyError
+          ? new DurableRequestError(409, `Instance '${instanceId}' was created or changed by another request; try again.`)
+          : error;
       });
       if (previous) await this.store.deletePartition(instanceId);
       const start = this.startMessage(newRow);
@@ -401,7 +426,13 @@ export class DurableEngine {
     await this.deliver(live, {
       rowKey: inboxRowKey(`event-${arrival}`),
       arrival,
-      event: { EventType: 'EventRaised', EventId: -1, Timestamp: this.isoNow(), Name: eventName, ...(input !== undefined ? { Input: input } : {}) },
+      event: {
+        EventType: 'EventRaised',
+        EventId: -1,
+        Timestamp: this.isoNow(),
+        Name: eventName,
+        ...(input !== undefined ? { Input: input } : {}),
+      },
     });
   }
 
@@ -411,7 +442,12 @@ export class DurableEngine {
     await this.deliver(live, {
       rowKey: inboxRowKey(`terminate-${arrival}`),
       arrival,
-      event: { EventType: 'ExecutionTerminated', EventId: -1, Timestamp: this.isoNow(), ...(reason !== undefined ? { Input: JSON.stringify(reason) } : {}) },
+      event: {
+        EventType: 'ExecutionTerminated',
+        EventId: -1,
+        Timestamp: this.isoNow(),
+        ...(reason !== undefined ? { Input: JSON.stringify(reason) } : {}),
+      },
     });
   }
 
@@ -425,7 +461,11 @@ export class DurableEngine {
   }
 
   async query(query: InstanceQuery): Promise<{ statuses: InstanceStatus[]; continuationToken?: string }> {
-    const page = await this.store.queryInstances(instanceFilter(query), Math.min(Math.max(query.top ?? 100, 1), 1000), query.continuationToken);
+    const page = await this.store.queryInstances(
+      instanceFilter(query),
+      Math.min(Math.max(query.top ?? 100, 1), 1000),
+      query.continuationToken,
+    );
     const statuses = page.rows.map((row) => toStatus(this.live.get(row.instanceId)?.row() ?? row, { showInput: query.showInput ?? true }));
     return { statuses, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
   }
@@ -468,8 +508,12 @@ export class DurableEngine {
     if (snapshot.garbage.length > 0) await this.store.deleteRows(row.instanceId, snapshot.garbage);
     if (!snapshot.sentinel || (snapshot.sentinel.executionId !== row.executionId && row.runtimeStatus === 'Pending')) {
       // The Instances row was written, its start message was not: write it now.
-      if (!snapshot.sentinel && row.runtimeStatus !== 'Pending') throw new Error(`instance ${row.instanceId} is ${row.runtimeStatus} but has no history.`);
-      await this.store.deleteRows(row.instanceId, snapshot.inbox.map((message) => message.rowKey));
+      if (!snapshot.sentinel && row.runtimeStatus !== 'Pending')
+        throw new Error(`instance ${row.instanceId} is ${row.runtimeStatus} but has no history.`);
+      await this.store.deleteRows(
+        row.instanceId,
+        snapshot.inbox.map((message) => message.rowKey),
+      );
       const start = this.startMessage(row);
       live.sentinelEtag = await this.store.startExecution(row.instanceId, row.executionId, start, snapshot.sentinel?.etag);
       live.pending.set(start.rowKey, start);
@@ -514,7 +558,13 @@ export class DurableEngine {
   private resumeWork(live: Live): void {
     const open = openTasks(live.history, live.completions);
     for (const event of open) {
-      if (event.EventType === 'TaskScheduled') this.dispatchActivity(live, { kind: 'activity', id: event.EventId, name: event.Name, ...(event.Input !== undefined ? { input: event.Input } : {}) });
+      if (event.EventType === 'TaskScheduled')
+        this.dispatchActivity(live, {
+          kind: 'activity',
+          id: event.EventId,
+          name: event.Name,
+          ...(event.Input !== undefined ? { input: event.Input } : {}),
+        });
       else if (event.EventType === 'TimerCreated') this.armTimer(live, event.EventId, Date.parse(event.FireAt));
       else void this.track(live.root, this.ensureChild(live, event));
     }
@@ -534,7 +584,15 @@ export class DurableEngine {
       if (live.completions.has(id)) return Promise.resolve();
       live.completions.add(id);
       // An idle instance takes a result straight into its next episode, whose checkpoint records it.
-      if (!this.options.inboxFirst && !live.pumping && !live.blocked && !live.writing && live.writeQueue.length === 0 && live.history.length > 0 && this.orchestratorSlots.available) {
+      if (
+        !this.options.inboxFirst &&
+        !live.pumping &&
+        !live.blocked &&
+        !live.writing &&
+        live.writeQueue.length === 0 &&
+        live.history.length > 0 &&
+        this.orchestratorSlots.available
+      ) {
         live.inline.push(message);
         this.pump(live);
         return Promise.resolve();
@@ -583,7 +641,8 @@ export class DurableEngine {
   }
 
   private isStale(live: Live, message: InboxMessage): boolean {
-    if (message.event.EventType === 'ExecutionStarted') return message.event.OrchestrationInstance.ExecutionId !== live.executionId || live.history.length > 0;
+    if (message.event.EventType === 'ExecutionStarted')
+      return message.event.OrchestrationInstance.ExecutionId !== live.executionId || live.history.length > 0;
     return message.executionId !== undefined && message.executionId !== live.executionId;
   }
 
@@ -605,7 +664,9 @@ export class DurableEngine {
       } catch (error) {
         if (error instanceof ConcurrencyError && this.live.get(live.id) === live) {
           this.context.logger.warn(`Durable: ${error.message} Reloading instance ${live.id}.`);
-          await this.reload(live).catch((reloadError: unknown) => this.context.logger.error(`Durable: could not reload ${live.id}`, reloadError));
+          await this.reload(live).catch((reloadError: unknown) =>
+            this.context.logger.error(`Durable: could not reload ${live.id}`, reloadError),
+          );
         } else if (!this.stopping) {
           this.context.logger.error(`Durable: an episode of ${live.id} failed; retrying`, error);
           live.retryTimer = setTimeout(() => this.pump(live), RETRY_AFTER_ERROR_MS);
@@ -626,13 +687,18 @@ export class DurableEngine {
   private cannotMoveOn(live: Live): boolean {
     if (!live.lastActions || live.history.length === 0) return false;
     const messages = [...live.pending.values(), ...live.inline];
-    if (messages.some((message) => message.event.EventType === 'ExecutionTerminated' || message.event.EventType === 'ExecutionStarted')) return false;
+    if (messages.some((message) => message.event.EventType === 'ExecutionTerminated' || message.event.EventType === 'ExecutionStarted'))
+      return false;
     // More results must be on their way (tasks with no result known yet, or results being written); else run now.
     const writing = live.writing || live.writeQueue.length > 0;
     if (!writing && openTasks(live.history, live.completions).length === 0) return false;
     const now = Math.max(this.options.clock.now(), lastStarted(live.history));
-    const seen: HistoryEvent[] = [...live.history, { EventType: 'OrchestratorStarted', EventId: -1, Timestamp: new Date(now).toISOString() }];
-    for (const message of messages.sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : 0))) if (!this.isStale(live, message)) seen.push(message.event);
+    const seen: HistoryEvent[] = [
+      ...live.history,
+      { EventType: 'OrchestratorStarted', EventId: -1, Timestamp: new Date(now).toISOString() },
+    ];
+    for (const message of messages.sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : 0)))
+      if (!this.isStale(live, message)) seen.push(message.event);
     const replay = replayActions(seen, live.lastActions, this.replayOptions);
     return replay.waiting && replay.newTasks.length === 0 && !replay.nonDeterminism && !replay.unsupported;
   }
@@ -657,7 +723,8 @@ export class DurableEngine {
     for (const message of live.pending.values()) {
       const type = message.event.EventType;
       // Before its start message an instance takes nothing but a termination (raised events wait).
-      if (type === 'ExecutionTerminated' || live.history.length > 0 || (type === 'ExecutionStarted' && !this.isStale(live, message))) return true;
+      if (type === 'ExecutionTerminated' || live.history.length > 0 || (type === 'ExecutionStarted' && !this.isStale(live, message)))
+        return true;
     }
     return false;
   }
@@ -685,7 +752,11 @@ export class DurableEngine {
     const consumed: string[] = [];
     const terminate = messages.find((message) => message.event.EventType === 'ExecutionTerminated');
     if (terminate) {
-      await this.terminateNow(live, terminate, messages.map((message) => message.rowKey));
+      await this.terminateNow(
+        live,
+        terminate,
+        messages.map((message) => message.rowKey),
+      );
       return;
     }
     const start = messages.find((message) => message.event.EventType === 'ExecutionStarted' && !this.isStale(live, message));
@@ -714,15 +785,32 @@ export class DurableEngine {
     const registration = this.orchestrators.get(live.name.toLowerCase());
     const result: OrchestratorResult = registration
       ? await this.invokeOrchestrator(registration, live, seen)
-      : { isDone: false, actions: [], error: { message: `The function '${live.name}' doesn't exist, is disabled, or is not an orchestrator function.` } };
+      : {
+          isDone: false,
+          actions: [],
+          error: { message: `The function '${live.name}' doesn't exist, is disabled, or is not an orchestrator function.` },
+        };
     const replay = replayActions(seen, result.actions, this.replayOptions, result.error !== undefined);
 
     const failure = result.error?.message !== undefined || replay.nonDeterminism !== undefined || replay.unsupported !== undefined;
     if (failure) {
-      const message = replay.nonDeterminism ?? result.error?.message ?? `The devhost's durable engine does not run ${replay.unsupported ?? 'this action'}.`;
+      const message =
+        replay.nonDeterminism ??
+        result.error?.message ??
+        `The devhost's durable engine does not run ${replay.unsupported ?? 'this action'}.`;
       const output = JSON.stringify(`Orchestrator function '${live.name}' failed: ${message}`);
-      const failureDetails: FailureDetails = result.error?.failureDetails ?? { ErrorType: replay.nonDeterminism ? 'NonDeterministicOrchestrationException' : 'OrchestrationFailureException', ErrorMessage: message };
-      newEvents.push({ EventType: 'ExecutionCompleted', EventId: -1, Timestamp: new Date(now).toISOString(), OrchestrationStatus: 'Failed', Result: output, FailureDetails: failureDetails });
+      const failureDetails: FailureDetails = result.error?.failureDetails ?? {
+        ErrorType: replay.nonDeterminism ? 'NonDeterministicOrchestrationException' : 'OrchestrationFailureException',
+        ErrorMessage: message,
+      };
+      newEvents.push({
+        EventType: 'ExecutionCompleted',
+        EventId: -1,
+        Timestamp: new Date(now).toISOString(),
+        OrchestrationStatus: 'Failed',
+        Result: output,
+        FailureDetails: failureDetails,
+      });
       newEvents.push({ EventType: 'OrchestratorCompleted', EventId: -1, Timestamp: new Date(now).toISOString() });
       await this.checkpoint(live, newEvents, consumed);
       live.status = 'Failed';
@@ -742,8 +830,18 @@ export class DurableEngine {
     if (result.isDone) {
       const output = result.output ?? 'null';
       const tooLarge = output.length > MAX_VALUE_CHARS;
-      const finalOutput = tooLarge ? JSON.stringify(`Orchestrator function '${live.name}' failed: its output is ${output.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`) : output;
-      newEvents.push({ EventType: 'ExecutionCompleted', EventId: -1, Timestamp: new Date(now).toISOString(), OrchestrationStatus: tooLarge ? 'Failed' : 'Completed', Result: finalOutput });
+      const finalOutput = tooLarge
+        ? JSON.stringify(
+            `Orchestrator function '${live.name}' failed: its output is ${output.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`,
+          )
+        : output;
+      newEvents.push({
+        EventType: 'ExecutionCompleted',
+        EventId: -1,
+        Timestamp: new Date(now).toISOString(),
+        OrchestrationStatus: tooLarge ? 'Failed' : 'Completed',
+        Result: finalOutput,
+      });
       newEvents.push({ EventType: 'OrchestratorCompleted', EventId: -1, Timestamp: new Date(now).toISOString() });
       await this.checkpoint(live, newEvents, consumed);
       live.status = tooLarge ? 'Failed' : 'Completed';
@@ -759,7 +857,13 @@ export class DurableEngine {
       const at = new Date(now).toISOString();
       switch (task.kind) {
         case 'activity':
-          newEvents.push({ EventType: 'TaskScheduled', EventId: task.id, Timestamp: at, Name: task.name, ...(task.input !== undefined ? { Input: task.input } : {}) });
+          newEvents.push({
+            EventType: 'TaskScheduled',
+            EventId: task.id,
+            Timestamp: at,
+            Name: task.name,
+            ...(task.input !== undefined ? { Input: task.input } : {}),
+          });
           break;
         case 'timer':
           newEvents.push({ EventType: 'TimerCreated', EventId: task.id, Timestamp: at, FireAt: new Date(task.fireAt).toISOString() });
@@ -799,7 +903,10 @@ export class DurableEngine {
       if (task.kind === 'activity') this.dispatchActivity(live, task);
       else if (task.kind === 'timer') this.armTimer(live, task.id, task.fireAt);
       else {
-        const created = newEvents.find((event): event is EventOf<'SubOrchestrationInstanceCreated'> => event.EventType === 'SubOrchestrationInstanceCreated' && event.EventId === task.id);
+        const created = newEvents.find(
+          (event): event is EventOf<'SubOrchestrationInstanceCreated'> =>
+            event.EventType === 'SubOrchestrationInstanceCreated' && event.EventId === task.id,
+        );
         if (created) void this.track(live.root, this.ensureChild(live, created));
       }
     }
@@ -869,7 +976,13 @@ export class DurableEngine {
     for (const key of consumed) live.pending.delete(key);
   }
 
-  private async continueAsNew(live: Live, input: string | undefined, consumed: string[], now: number, customStatus: string | undefined): Promise<void> {
+  private async continueAsNew(
+    live: Live,
+    input: string | undefined,
+    consumed: string[],
+    now: number,
+    customStatus: string | undefined,
+  ): Promise<void> {
     if (live.status === 'Pending') {
       // A Pending row whose sentinel names another execution means "start me again" to load(): not after this.
       live.status = 'Running';
@@ -912,8 +1025,20 @@ export class DurableEngine {
     const reason = message.event.EventType === 'ExecutionTerminated' ? message.event.Input : undefined;
     const events: HistoryEvent[] = [
       { EventType: 'OrchestratorStarted', EventId: -1, Timestamp: at },
-      { EventType: 'ExecutionTerminated', EventId: -1, Timestamp: at, SourceMessage: message.rowKey, ...(reason !== undefined ? { Input: reason } : {}) },
-      { EventType: 'ExecutionCompleted', EventId: -1, Timestamp: at, OrchestrationStatus: 'Terminated', ...(reason !== undefined ? { Result: reason } : {}) },
+      {
+        EventType: 'ExecutionTerminated',
+        EventId: -1,
+        Timestamp: at,
+        SourceMessage: message.rowKey,
+        ...(reason !== undefined ? { Input: reason } : {}),
+      },
+      {
+        EventType: 'ExecutionCompleted',
+        EventId: -1,
+        Timestamp: at,
+        OrchestrationStatus: 'Terminated',
+        ...(reason !== undefined ? { Result: reason } : {}),
+      },
       { EventType: 'OrchestratorCompleted', EventId: -1, Timestamp: at },
     ];
     await this.checkpoint(live, events, consumed);
@@ -951,9 +1076,7 @@ export class DurableEngine {
     this.runningTasks.add(key);
     void this.track(
       live.root,
-      this.activitySlots
-        .run(() => this.runActivity(live.id, live.executionId, task))
-        .finally(() => this.runningTasks.delete(key)),
+      this.activitySlots.run(() => this.runActivity(live.id, live.executionId, task)).finally(() => this.runningTasks.delete(key)),
     );
   }
 
@@ -970,19 +1093,35 @@ export class DurableEngine {
     if (this.stopping || !live) return;
     const registration = this.activities.get(task.name.toLowerCase());
     if (!registration) {
-      await this.deliver(live, this.taskFailed(live, task.id, `The function '${task.name}' doesn't exist, is disabled, or is not an activity function.`, undefined));
+      await this.deliver(
+        live,
+        this.taskFailed(
+          live,
+          task.id,
+          `The function '${task.name}' doesn't exist, is disabled, or is not an activity function.`,
+          undefined,
+        ),
+      );
       return;
     }
     let message: InboxMessage;
     try {
       const response = await this.context.invoke(
         registration,
-        { inputData: [{ name: triggerOf(registration).name, data: task.input === undefined ? {} : { json: task.input } }], triggerMetadata: {} },
+        {
+          inputData: [{ name: triggerOf(registration).name, data: task.input === undefined ? {} : { json: task.input } }],
+          triggerMetadata: {},
+        },
         `Activity of orchestration ${live.id} (task ${task.id})`,
       );
       const result = typedDataJson(response.returnValue) ?? 'null';
       if (result.length > MAX_VALUE_CHARS) {
-        message = this.taskFailed(live, task.id, `Activity function '${task.name}' failed: its result is ${result.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`, undefined);
+        message = this.taskFailed(
+          live,
+          task.id,
+          `Activity function '${task.name}' failed: its result is ${result.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`,
+          undefined,
+        );
       } else {
         message = {
           rowKey: inboxRowKey(`task-${live.executionId}-${task.id}`),
@@ -994,7 +1133,13 @@ export class DurableEngine {
     } catch (error) {
       const { text, stack } = errorText(error);
       const details = parseFailureDetails(tryJson(text));
-      message = this.taskFailed(live, task.id, `Activity function '${task.name}' failed: ${details ? `${details.ErrorType}: ${details.ErrorMessage}` : text}`, details?.StackTrace ?? stack, details);
+      message = this.taskFailed(
+        live,
+        task.id,
+        `Activity function '${task.name}' failed: ${details ? `${details.ErrorType}: ${details.ErrorMessage}` : text}`,
+        details?.StackTrace ?? stack,
+        details,
+      );
     }
     // Not awaited: the activity's slot is free as soon as it returned; recording the result is the instance's business.
     const target = current();
@@ -1042,11 +1187,18 @@ export class DurableEngine {
 
   /** Makes sure a scheduled sub-orchestration exists; if it already finished, collects its result. */
   private async ensureChild(parent: Live, created: EventOf<'SubOrchestrationInstanceCreated'>): Promise<void> {
-    const parentRef: ParentInstance = { Name: parent.name, TaskScheduleId: created.EventId, OrchestrationInstance: { InstanceId: parent.id, ExecutionId: parent.executionId } };
+    const parentRef: ParentInstance = {
+      Name: parent.name,
+      TaskScheduleId: created.EventId,
+      OrchestrationInstance: { InstanceId: parent.id, ExecutionId: parent.executionId },
+    };
     const existing = this.live.get(created.InstanceId);
     if (existing) {
       if (existing.parent?.OrchestrationInstance.InstanceId === parent.id) return;
-      await this.deliver(parent, this.childFailed(parentRef, `An orchestration with instance ID '${created.InstanceId}' already exists and is ${existing.status}.`));
+      await this.deliver(
+        parent,
+        this.childFailed(parentRef, `An orchestration with instance ID '${created.InstanceId}' already exists and is ${existing.status}.`),
+      );
       return;
     }
     const row = await this.store.readInstance(created.InstanceId);
@@ -1056,7 +1208,13 @@ export class DurableEngine {
       return;
     }
     try {
-      await this.startNew({ name: created.Name, instanceId: created.InstanceId, ...(created.Input !== undefined ? { input: created.Input } : {}), ...(created.Version !== undefined ? { version: created.Version } : {}), parent: parentRef });
+      await this.startNew({
+        name: created.Name,
+        instanceId: created.InstanceId,
+        ...(created.Input !== undefined ? { input: created.Input } : {}),
+        ...(created.Version !== undefined ? { version: created.Version } : {}),
+        parent: parentRef,
+      });
     } catch (error) {
       await this.deliver(parent, this.childFailed(parentRef, error instanceof Error ? error.message : String(error)));
     }
@@ -1067,7 +1225,14 @@ export class DurableEngine {
       rowKey: inboxRowKey(`sub-${parent.OrchestrationInstance.ExecutionId}-${parent.TaskScheduleId}`),
       arrival: this.arrival(),
       executionId: parent.OrchestrationInstance.ExecutionId,
-      event: { EventType: 'SubOrchestrationInstanceFailed', EventId: -1, Timestamp: this.isoNow(), TaskScheduledId: parent.TaskScheduleId, Reason: reason, Details: '' },
+      event: {
+        EventType: 'SubOrchestrationInstanceFailed',
+        EventId: -1,
+        Timestamp: this.isoNow(),
+        TaskScheduledId: parent.TaskScheduleId,
+        Reason: reason,
+        Details: '',
+      },
     };
   }
 
@@ -1079,7 +1244,13 @@ export class DurableEngine {
             rowKey: inboxRowKey(`sub-${ExecutionId}-${parent.TaskScheduleId}`),
             arrival: this.arrival(),
             executionId: ExecutionId,
-            event: { EventType: 'SubOrchestrationInstanceCompleted', EventId: -1, Timestamp: this.isoNow(), TaskScheduledId: parent.TaskScheduleId, ...(child.output !== undefined ? { Result: child.output } : {}) },
+            event: {
+              EventType: 'SubOrchestrationInstanceCompleted',
+              EventId: -1,
+              Timestamp: this.isoNow(),
+              TaskScheduledId: parent.TaskScheduleId,
+              ...(child.output !== undefined ? { Result: child.output } : {}),
+            },
           }
         : this.childFailed(parent, outputText(child.output) ?? `Sub-orchestration '${child.name}' ended ${child.runtimeStatus}.`);
     const target = this.live.get(InstanceId);
@@ -1159,7 +1330,10 @@ export class DurableEngine {
     const row = await this.store.readInstance(instanceId);
     if (!row) throw new DurableRequestError(404, `No instance with ID '${instanceId}' found.`);
     if (isTerminal(row.runtimeStatus)) throw new DurableRequestError(410, `Instance '${instanceId}' is ${row.runtimeStatus}.`);
-    throw new DurableRequestError(409, `Instance '${instanceId}' is ${row.runtimeStatus} but not loaded by this engine (is another devhost serving this task hub?).`);
+    throw new DurableRequestError(
+      409,
+      `Instance '${instanceId}' is ${row.runtimeStatus} but not loaded by this engine (is another devhost serving this task hub?).`,
+    );
   }
 
   private arrival(): string {
@@ -1231,10 +1405,16 @@ function completionId(event: HistoryEvent): number | undefined {
 }
 
 /** Scheduling events without a completion (in the history or pending). */
-function openTasks(history: readonly HistoryEvent[], completions: ReadonlySet<number>): EventOf<'TaskScheduled' | 'TimerCreated' | 'SubOrchestrationInstanceCreated'>[] {
+function openTasks(
+  history: readonly HistoryEvent[],
+  completions: ReadonlySet<number>,
+): EventOf<'TaskScheduled' | 'TimerCreated' | 'SubOrchestrationInstanceCreated'>[] {
   return history.filter(
     (event): event is EventOf<'TaskScheduled' | 'TimerCreated' | 'SubOrchestrationInstanceCreated'> =>
-      (event.EventType === 'TaskScheduled' || event.EventType === 'TimerCreated' || event.EventType === 'SubOrchestrationInstanceCreated') && !completions.has(event.EventId),
+      (event.EventType === 'TaskScheduled' ||
+        event.EventType === 'TimerCreated' ||
+        event.EventType === 'SubOrchestrationInstanceCreated') &&
+      !completions.has(event.EventId),
   );
 }
 
@@ -1285,7 +1465,8 @@ function sleep(ms: number): Promise<void> {
 function instanceFilter(query: InstanceQuery): string | undefined {
   const clauses: string[] = [];
   const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
-  if (query.runtimeStatus && query.runtimeStatus.length > 0) clauses.push(`(${query.runtimeStatus.map((status) => `RuntimeStatus eq ${quote(status)}`).join(' or ')})`);
+  if (query.runtimeStatus && query.runtimeStatus.length > 0)
+    clauses.push(`(${query.runtimeStatus.map((status) => `RuntimeStatus eq ${quote(status)}`).join(' or ')})`);
   if (query.createdTimeFrom !== undefined) clauses.push(`CreatedTime ge datetime'${new Date(query.createdTimeFrom).toISOString()}'`);
   if (query.createdTimeTo !== undefined) clauses.push(`CreatedTime le datetime'${new Date(query.createdTimeTo).toISOString()}'`);
   if (query.instanceIdPrefix) {
@@ -1324,7 +1505,12 @@ function formatHistory(history: readonly HistoryEvent[], showOutput: boolean): u
         scheduled.set(event.EventId, event);
         break;
       case 'ExecutionStarted':
-        shown.push({ EventType: event.EventType, FunctionName: event.Name, Timestamp: event.Timestamp, ...(event.ParentInstance ? { ParentInstanceId: event.ParentInstance.OrchestrationInstance.InstanceId } : {}) });
+        shown.push({
+          EventType: event.EventType,
+          FunctionName: event.Name,
+          Timestamp: event.Timestamp,
+          ...(event.ParentInstance ? { ParentInstanceId: event.ParentInstance.OrchestrationInstance.InstanceId } : {}),
+        });
         break;
       case 'TaskCompleted':
       case 'SubOrchestrationInstanceCompleted':
@@ -1345,13 +1531,23 @@ function formatHistory(history: readonly HistoryEvent[], showOutput: boolean): u
         shown.push({ EventType: event.EventType, FireAt: event.FireAt, Timestamp: event.Timestamp });
         break;
       case 'EventRaised':
-        shown.push({ EventType: event.EventType, Name: event.Name, Timestamp: event.Timestamp, ...(showOutput ? { Input: fromJsonText(event.Input) ?? null } : {}) });
+        shown.push({
+          EventType: event.EventType,
+          Name: event.Name,
+          Timestamp: event.Timestamp,
+          ...(showOutput ? { Input: fromJsonText(event.Input) ?? null } : {}),
+        });
         break;
       case 'ExecutionTerminated':
         shown.push({ EventType: event.EventType, Timestamp: event.Timestamp, Input: fromJsonText(event.Input) ?? null });
         break;
       case 'ExecutionCompleted':
-        shown.push({ EventType: event.EventType, OrchestrationStatus: event.OrchestrationStatus, Timestamp: event.Timestamp, ...output(event.Result) });
+        shown.push({
+          EventType: event.EventType,
+          OrchestrationStatus: event.OrchestrationStatus,
+          Timestamp: event.Timestamp,
+          ...output(event.Result),
+        });
         break;
       case 'OrchestratorStarted':
       case 'OrchestratorCompleted':

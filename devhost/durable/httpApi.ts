@@ -67,7 +67,10 @@ export function durableSystemKey(keys: HostKeys): string {
   return createHmac('sha256', keys.masterKey).update('durabletask_extension').digest('base64url');
 }
 
-export async function startDurableHttpApi(engine: DurableEngine, options: { keys: HostKeys; baseUrl: () => string; logger: Logger }): Promise<DurableHttpApi> {
+export async function startDurableHttpApi(
+  engine: DurableEngine,
+  options: { keys: HostKeys; baseUrl: () => string; logger: Logger },
+): Promise<DurableHttpApi> {
   const systemKey = durableSystemKey(options.keys);
   const hub = engine.hubName;
   const publicBase = () => `${options.baseUrl().replace(/\/+$/, '')}${WEBHOOK_PATH}`;
@@ -126,9 +129,15 @@ export async function startDurableHttpApi(engine: DurableEngine, options: { keys
     const [area, first, second, third] = segments;
     if (area === 'orchestrators' && first !== undefined && segments.length <= 3 && method === 'POST') {
       const input = await readJsonBody(request);
-      const started = await engine.startNew({ name: first, ...(second !== undefined ? { instanceId: second } : {}), ...(input !== undefined ? { input } : {}), ...versionOf(url) });
+      const started = await engine.startNew({
+        name: first,
+        ...(second !== undefined ? { instanceId: second } : {}),
+        ...(input !== undefined ? { input } : {}),
+        ...versionOf(url),
+      });
       const timeoutSeconds = Number(url.searchParams.get('timeout') ?? '0');
-      if (timeoutSeconds > 0) return waitForCompletion(started.instanceId, timeoutSeconds, Number(url.searchParams.get('pollingInterval') ?? '1'));
+      if (timeoutSeconds > 0)
+        return waitForCompletion(started.instanceId, timeoutSeconds, Number(url.searchParams.get('pollingInterval') ?? '1'));
       return accepted(started.instanceId);
     }
     if (area === 'instances' && segments.length === 1) {
@@ -138,7 +147,11 @@ export async function startDurableHttpApi(engine: DurableEngine, options: { keys
         const token = headerValue(request.headers['x-ms-continuation-token']);
         if (token) Object.assign(query, { continuationToken: token });
         const page = await engine.query(query);
-        return { status: 200, body: page.statuses, ...(page.continuationToken ? { headers: { 'x-ms-continuation-token': page.continuationToken } } : {}) };
+        return {
+          status: 200,
+          body: page.statuses,
+          ...(page.continuationToken ? { headers: { 'x-ms-continuation-token': page.continuationToken } } : {}),
+        };
       }
       if (method === 'DELETE') {
         const deleted = await engine.purgeBy(query);
@@ -148,13 +161,19 @@ export async function startDurableHttpApi(engine: DurableEngine, options: { keys
     if (area === 'instances' && first !== undefined && segments.length === 2) {
       if (method === 'GET') {
         const flag = (name: string) => url.searchParams.get(name)?.toLowerCase() === 'true';
-        const status = await engine.status(first, { showHistory: flag('showHistory'), showHistoryOutput: flag('showHistoryOutput'), showInput: url.searchParams.get('showInput')?.toLowerCase() !== 'false' });
+        const status = await engine.status(first, {
+          showHistory: flag('showHistory'),
+          showHistoryOutput: flag('showHistoryOutput'),
+          showInput: url.searchParams.get('showInput')?.toLowerCase() !== 'false',
+        });
         if (!status) return { status: 404, body: { message: `No instance with ID '${first}' found.` } };
         return statusReply(status);
       }
       if (method === 'DELETE') {
         const deleted = await engine.purge(first);
-        return deleted > 0 ? { status: 200, body: { instancesDeleted: deleted } } : text(404, `No finished instance with ID '${first}' found.`);
+        return deleted > 0
+          ? { status: 200, body: { instancesDeleted: deleted } }
+          : text(404, `No finished instance with ID '${first}' found.`);
       }
     }
     if (area === 'instances' && first !== undefined && method === 'POST') {

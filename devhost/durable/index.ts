@@ -89,12 +89,17 @@ export function readDurableTaskOptions(
   const positive = (key: string, fallback: number) => {
     const value = options[key];
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error(`host.json extensions.durableTask.${key} must be a positive integer, not ${JSON.stringify(value)}.`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+      throw new Error(`host.json extensions.durableTask.${key} must be a positive integer, not ${JSON.stringify(value)}.`);
     return value;
   };
   const overridable = options.overridableExistingInstanceStates;
   const existingInstances: ExistingInstancePolicy =
-    typeof overridable === 'string' && overridable.toLowerCase() === 'nonrunningstates' ? 'NonRunningStates' : typeof overridable === 'string' && overridable.toLowerCase() === 'anystate' ? 'AnyState' : 'keep';
+    typeof overridable === 'string' && overridable.toLowerCase() === 'nonrunningstates'
+      ? 'NonRunningStates'
+      : typeof overridable === 'string' && overridable.toLowerCase() === 'anystate'
+        ? 'AnyState'
+        : 'keep';
   return {
     hubName,
     maxConcurrentActivities: positive('maxConcurrentActivityFunctions', 10),
@@ -105,14 +110,22 @@ export function readDurableTaskOptions(
 
 /** Whether the app registered anything the durable engine serves. */
 export function usesDurable(registrations: readonly Registration[]): boolean {
-  return registrations.some((registration) => Object.values(registration.metadata.bindings).some((binding) => DURABLE_TRIGGER_TYPES.includes(binding.type) || DURABLE_INPUT_TYPES.includes(binding.type)));
+  return registrations.some((registration) =>
+    Object.values(registration.metadata.bindings).some(
+      (binding) => DURABLE_TRIGGER_TYPES.includes(binding.type) || DURABLE_INPUT_TYPES.includes(binding.type),
+    ),
+  );
 }
 
 /**
  * Starts the engine: opens the task hub's tables, starts the client's endpoint, and resumes every
  * instance that was running (overdue timers fire, unfinished activities run again).
  */
-export async function startDurable(registrations: readonly Registration[], context: TriggerHostContext, options: DurableOptions): Promise<RunningDurable> {
+export async function startDurable(
+  registrations: readonly Registration[],
+  context: TriggerHostContext,
+  options: DurableOptions,
+): Promise<RunningDurable> {
   const timeScale = options.timeScale ?? 1;
   const clock = options.clock ?? new ScaledClock(timeScale);
   const store = await DurableStore.open(options.storageConnectionString, options.hubName);
@@ -162,10 +175,14 @@ export async function startDurable(registrations: readonly Registration[], conte
 }
 
 /** The invocation inputs that carry the durableClient binding's value for a function with these bindings. */
-export function durableClientInputs(metadata: FunctionMetadata, data: () => DurableClientInputData): { name: string; data: RpcTypedData }[] {
+export function durableClientInputs(
+  metadata: FunctionMetadata,
+  data: () => DurableClientInputData,
+): { name: string; data: RpcTypedData }[] {
   const inputs: { name: string; data: RpcTypedData }[] = [];
   for (const [name, binding] of Object.entries(metadata.bindings)) {
-    if (binding.direction === 'in' && DURABLE_INPUT_TYPES.includes(binding.type)) inputs.push({ name, data: { string: JSON.stringify(data()) } });
+    if (binding.direction === 'in' && DURABLE_INPUT_TYPES.includes(binding.type))
+      inputs.push({ name, data: { string: JSON.stringify(data()) } });
   }
   return inputs;
 }
@@ -175,13 +192,17 @@ export function durableClientInputs(metadata: FunctionMetadata, data: () => Dura
  * `durableClient` input receives its value, as the host supplies it in `inputData`. `durable` is
  * read at invocation time (the engine may start after the model is handed out).
  */
-export function withDurableClientInput(model: ProgrammingModel, durable: () => Pick<RunningDurable, 'extraInputData'> | undefined): ProgrammingModel {
+export function withDurableClientInput(
+  model: ProgrammingModel,
+  durable: () => Pick<RunningDurable, 'extraInputData'> | undefined,
+): ProgrammingModel {
   return {
     name: model.name,
     version: model.version,
     getInvocationModel(coreContext: unknown): unknown {
       const engine = durable();
-      if (!engine || !isRecord(coreContext) || !isRecord(coreContext.metadata) || !isRecord(coreContext.request)) return model.getInvocationModel(coreContext);
+      if (!engine || !isRecord(coreContext) || !isRecord(coreContext.metadata) || !isRecord(coreContext.request))
+        return model.getInvocationModel(coreContext);
       const metadata = coreContext.metadata as unknown as FunctionMetadata;
       const extra = engine.extraInputData(metadata);
       if (extra.length === 0) return model.getInvocationModel(coreContext);

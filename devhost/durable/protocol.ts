@@ -68,7 +68,16 @@ export const DEFAULT_HTTP_ASYNC_SLEEP_MS = 30_000;
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
 export type TerminalStatus = 'Completed' | 'Failed' | 'Terminated' | 'Canceled';
 export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated', 'Canceled'];
-export const RUNTIME_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
+export const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
+  'Pending',
+  'Running',
+  'Completed',
+  'ContinuedAsNew',
+  'Failed',
+  'Canceled',
+  'Terminated',
+  'Suspended',
+];
 
 export function isTerminal(status: RuntimeStatus): status is TerminalStatus {
   return TERMINAL_STATUSES.includes(status);
@@ -120,10 +129,28 @@ export type HistoryEvent =
   | (EventBase & { readonly EventType: 'ExecutionTerminated'; readonly Input?: string })
   | (EventBase & { readonly EventType: 'TaskScheduled'; readonly Name: string; readonly Version?: string; readonly Input?: string })
   | (EventBase & { readonly EventType: 'TaskCompleted'; readonly TaskScheduledId: number; readonly Result?: string })
-  | (EventBase & { readonly EventType: 'TaskFailed'; readonly TaskScheduledId: number; readonly Reason?: string; readonly Details?: string; readonly FailureDetails?: FailureDetails })
-  | (EventBase & { readonly EventType: 'SubOrchestrationInstanceCreated'; readonly Name: string; readonly InstanceId: string; readonly Version?: string; readonly Input?: string })
+  | (EventBase & {
+      readonly EventType: 'TaskFailed';
+      readonly TaskScheduledId: number;
+      readonly Reason?: string;
+      readonly Details?: string;
+      readonly FailureDetails?: FailureDetails;
+    })
+  | (EventBase & {
+      readonly EventType: 'SubOrchestrationInstanceCreated';
+      readonly Name: string;
+      readonly InstanceId: string;
+      readonly Version?: string;
+      readonly Input?: string;
+    })
   | (EventBase & { readonly EventType: 'SubOrchestrationInstanceCompleted'; readonly TaskScheduledId: number; readonly Result?: string })
-  | (EventBase & { readonly EventType: 'SubOrchestrationInstanceFailed'; readonly TaskScheduledId: number; readonly Reason?: string; readonly Details?: string; readonly FailureDetails?: FailureDetails })
+  | (EventBase & {
+      readonly EventType: 'SubOrchestrationInstanceFailed';
+      readonly TaskScheduledId: number;
+      readonly Reason?: string;
+      readonly Details?: string;
+      readonly FailureDetails?: FailureDetails;
+    })
   | (EventBase & { readonly EventType: 'TimerCreated'; readonly FireAt: string })
   | (EventBase & { readonly EventType: 'TimerFired'; readonly TimerId: number; readonly FireAt: string })
   | (EventBase & { readonly EventType: 'EventRaised'; readonly Name: string; readonly Input?: string });
@@ -170,7 +197,14 @@ export interface RetryPolicy {
 /** An action the orchestrator returned, parsed. Inputs are JSON text (undefined when absent). */
 export type OrchestratorAction =
   | { readonly kind: 'callActivity'; readonly name: string; readonly input?: string; readonly retry?: RetryPolicy }
-  | { readonly kind: 'callSubOrchestrator'; readonly name: string; readonly instanceId?: string; readonly version?: string; readonly input?: string; readonly retry?: RetryPolicy }
+  | {
+      readonly kind: 'callSubOrchestrator';
+      readonly name: string;
+      readonly instanceId?: string;
+      readonly version?: string;
+      readonly input?: string;
+      readonly retry?: RetryPolicy;
+    }
   | { readonly kind: 'createTimer'; readonly fireAt: number; readonly isCanceled: boolean }
   | { readonly kind: 'waitForExternalEvent'; readonly name: string }
   | { readonly kind: 'continueAsNew'; readonly input?: string }
@@ -229,17 +263,26 @@ export function parseOrchestratorFailure(error: unknown): OrchestratorResult {
   return {
     ...state,
     isDone: false,
-    error: { message: state.error?.message ?? (message || 'The orchestrator failed.'), ...(state.error?.failureDetails ? { failureDetails: state.error.failureDetails } : {}) },
+    error: {
+      message: state.error?.message ?? (message || 'The orchestrator failed.'),
+      ...(state.error?.failureDetails ? { failureDetails: state.error.failureDetails } : {}),
+    },
   };
 }
 
 function parseAction(raw: unknown): OrchestratorAction {
-  if (!isRecord(raw) || typeof raw.actionType !== 'number') throw new Error(`The orchestrator returned an action that is not one: ${describe(raw)}.`);
+  if (!isRecord(raw) || typeof raw.actionType !== 'number')
+    throw new Error(`The orchestrator returned an action that is not one: ${describe(raw)}.`);
   switch (raw.actionType) {
     case ACTION_TYPE.CallActivity:
       return { kind: 'callActivity', name: stringField(raw, 'functionName'), input: activityInput(raw.input) };
     case ACTION_TYPE.CallActivityWithRetry:
-      return { kind: 'callActivity', name: stringField(raw, 'functionName'), input: activityInput(raw.input), retry: parseRetry(raw.retryOptions) };
+      return {
+        kind: 'callActivity',
+        name: stringField(raw, 'functionName'),
+        input: activityInput(raw.input),
+        retry: parseRetry(raw.retryOptions),
+      };
     case ACTION_TYPE.CallSubOrchestrator:
     case ACTION_TYPE.CallSubOrchestratorWithRetry:
       return {

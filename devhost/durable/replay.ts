@@ -22,7 +22,15 @@ export interface ReplayOptions {
 /** A task with a sequence number: what the host has to do for it (once). */
 export type ScheduledTask =
   | { readonly kind: 'activity'; readonly id: number; readonly name: string; readonly input?: string; readonly expiredRetry?: ExpiredRetry }
-  | { readonly kind: 'subOrchestration'; readonly id: number; readonly name: string; readonly instanceId?: string; readonly version?: string; readonly input?: string; readonly expiredRetry?: ExpiredRetry }
+  | {
+      readonly kind: 'subOrchestration';
+      readonly id: number;
+      readonly name: string;
+      readonly instanceId?: string;
+      readonly version?: string;
+      readonly input?: string;
+      readonly expiredRetry?: ExpiredRetry;
+    }
   | { readonly kind: 'timer'; readonly id: number; readonly fireAt: number; readonly canceled: boolean };
 
 /**
@@ -169,7 +177,12 @@ class Retry extends Compound {
         return;
       }
       const next = this.attempt();
-      this.adopt(new Atomic(this.replay, this.gaveUp && next.kind !== 'timer' ? { ...next, expiredRetry: this.lastFailure ?? { reason: 'Retry timeout elapsed' } } : next)).start();
+      this.adopt(
+        new Atomic(
+          this.replay,
+          this.gaveUp && next.kind !== 'timer' ? { ...next, expiredRetry: this.lastFailure ?? { reason: 'Retry timeout elapsed' } } : next,
+        ),
+      ).start();
     } else if (outcome.ok) {
       this.settle(outcome);
     } else {
@@ -177,7 +190,12 @@ class Retry extends Compound {
       // DurableTask.Core's RetryInterceptor, after a failure: delay = first × coefficient^(attempt-1), capped;
       // none — and no more attempts — once the retry timeout has elapsed.
       if (this.replay.now >= this.firstAttemptAt + this.policy.retryTimeoutMs) this.gaveUp = true;
-      const delay = this.gaveUp ? 0 : Math.min(this.policy.firstRetryIntervalMs * this.policy.backoffCoefficient ** (this.attemptNumber - 1), this.policy.maxRetryIntervalMs);
+      const delay = this.gaveUp
+        ? 0
+        : Math.min(
+            this.policy.firstRetryIntervalMs * this.policy.backoffCoefficient ** (this.attemptNumber - 1),
+            this.policy.maxRetryIntervalMs,
+          );
       this.waitingOnTimer = true;
       this.attemptNumber++;
       this.adopt(new Atomic(this.replay, { kind: 'timer', fireAt: this.replay.now + Math.max(0, delay), canceled: false })).start();
@@ -203,7 +221,8 @@ class LongTimer extends Compound {
   }
   private next(): void {
     const now = this.replay.now;
-    const fireAt = this.fireAt - now > this.replay.options.maximumShortTimerMs ? now + this.replay.options.longRunningTimerIntervalMs : this.fireAt;
+    const fireAt =
+      this.fireAt - now > this.replay.options.maximumShortTimerMs ? now + this.replay.options.longRunningTimerIntervalMs : this.fireAt;
     this.adopt(new Atomic(this.replay, { kind: 'timer', fireAt, canceled: this.canceled })).start();
   }
 }
@@ -222,7 +241,10 @@ class Unsupported extends Node {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-type Completion = Extract<HistoryEvent, { EventType: 'TaskCompleted' | 'TaskFailed' | 'TimerFired' | 'SubOrchestrationInstanceCompleted' | 'SubOrchestrationInstanceFailed' }>;
+type Completion = Extract<
+  HistoryEvent,
+  { EventType: 'TaskCompleted' | 'TaskFailed' | 'TimerFired' | 'SubOrchestrationInstanceCompleted' | 'SubOrchestrationInstanceFailed' }
+>;
 
 class Replay {
   now = 0;
@@ -283,7 +305,11 @@ class Replay {
     }
     if (node.outcome) return;
     if (event.EventType === 'TaskFailed' || event.EventType === 'SubOrchestrationInstanceFailed') {
-      node.settle({ ok: false, reason: event.Reason ?? event.FailureDetails?.ErrorMessage ?? 'failed', ...(event.Details !== undefined ? { details: event.Details } : {}) });
+      node.settle({
+        ok: false,
+        reason: event.Reason ?? event.FailureDetails?.ErrorMessage ?? 'failed',
+        ...(event.Details !== undefined ? { details: event.Details } : {}),
+      });
     } else {
       node.settle({ ok: true });
     }
@@ -315,7 +341,11 @@ class Replay {
   build(action: OrchestratorAction): Node {
     switch (action.kind) {
       case 'callActivity': {
-        const task = () => ({ kind: 'activity' as const, name: action.name, ...(action.input !== undefined ? { input: action.input } : {}) });
+        const task = () => ({
+          kind: 'activity' as const,
+          name: action.name,
+          ...(action.input !== undefined ? { input: action.input } : {}),
+        });
         return action.retry ? new Retry(this, task, action.retry) : new Atomic(this, task());
       }
       case 'callSubOrchestrator': {
@@ -329,14 +359,21 @@ class Replay {
         return action.retry ? new Retry(this, task, action.retry) : new Atomic(this, task());
       }
       case 'createTimer':
-        if (this.options.longTimers && action.fireAt - this.now > this.options.maximumShortTimerMs) return new LongTimer(this, action.fireAt, action.isCanceled);
+        if (this.options.longTimers && action.fireAt - this.now > this.options.maximumShortTimerMs)
+          return new LongTimer(this, action.fireAt, action.isCanceled);
         return new Atomic(this, { kind: 'timer', fireAt: action.fireAt, canceled: action.isCanceled });
       case 'waitForExternalEvent':
         return new EventWait(this, action.name);
       case 'whenAll':
-        return new WhenAll(this, action.children.map((child) => this.build(child)));
+        return new WhenAll(
+          this,
+          action.children.map((child) => this.build(child)),
+        );
       case 'whenAny':
-        return new WhenAny(this, action.children.map((child) => this.build(child)));
+        return new WhenAny(
+          this,
+          action.children.map((child) => this.build(child)),
+        );
       case 'continueAsNew':
         // Only meaningful at the top level, where resume() handles it; nested it cannot be yielded.
         return new Unsupported(this, 'continueAsNew inside Task.all/Task.any');
@@ -368,7 +405,12 @@ type Scheduling = Extract<HistoryEvent, { EventType: 'TaskScheduled' | 'TimerCre
  * Replays `history` (the events the orchestrator just saw, in order) against the actions it returned.
  * `failed`: the orchestrator threw, so its actions may stop short of the history; only contradictions count then.
  */
-export function replayActions(history: readonly HistoryEvent[], actions: readonly OrchestratorAction[], options: ReplayOptions, failed = false): ReplayResult {
+export function replayActions(
+  history: readonly HistoryEvent[],
+  actions: readonly OrchestratorAction[],
+  options: ReplayOptions,
+  failed = false,
+): ReplayResult {
   const replay = new Replay(options, actions);
   const scheduled = new Map<number, Scheduling>();
   const firstStart = history.find((event) => event.EventType === 'OrchestratorStarted');
@@ -417,7 +459,8 @@ export function replayActions(history: readonly HistoryEvent[], actions: readonl
       continue;
     }
     const now = describeTask(node.task);
-    if (!sameTask(event, node.task)) nonDeterminism ??= `the history records ${recorded} at sequence number ${id}, but the orchestrator now schedules ${now} there`;
+    if (!sameTask(event, node.task))
+      nonDeterminism ??= `the history records ${recorded} at sequence number ${id}, but the orchestrator now schedules ${now} there`;
   }
   if (!nonDeterminism && !failed && replay.blockedOnRunningTask() && replay.pendingActions() > 0) {
     nonDeterminism = 'the orchestrator went on to new actions while, by its history, it should still be waiting for the previous one';
@@ -436,7 +479,11 @@ export function replayActions(history: readonly HistoryEvent[], actions: readonl
   }
   newTasks.sort((a, b) => a.id - b.id);
   return {
-    ...(nonDeterminism ? { nonDeterminism: `Non-deterministic orchestrator: ${nonDeterminism}. An orchestrator must make the same calls in the same order on every replay (no Date.now(), random values, I/O or changed code while instances run).` } : {}),
+    ...(nonDeterminism
+      ? {
+          nonDeterminism: `Non-deterministic orchestrator: ${nonDeterminism}. An orchestrator must make the same calls in the same order on every replay (no Date.now(), random values, I/O or changed code while instances run).`,
+        }
+      : {}),
     ...(replay.unsupported ? { unsupported: replay.unsupported } : {}),
     newTasks,
     canceledTimers,

@@ -19,7 +19,15 @@
  *     consumed and never delivered twice.
  */
 import { odata, RestError, TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
-import { isHistoryEventType, isRecord, parseFailureDetails, RUNTIME_STATUSES, type HistoryEvent, type ParentInstance, type RuntimeStatus } from './protocol';
+import {
+  isHistoryEventType,
+  isRecord,
+  parseFailureDetails,
+  RUNTIME_STATUSES,
+  type HistoryEvent,
+  type ParentInstance,
+  type RuntimeStatus,
+} from './protocol';
 
 /** Azure Table entity-group transactions hold at most 100 operations. */
 const MAX_BATCH = 100;
@@ -138,7 +146,8 @@ export class DurableStore {
   async writeInstance(row: InstanceRow, etag: string | undefined): Promise<string> {
     const entity = encodeInstance(row);
     try {
-      const response = etag === undefined ? await this.instances.createEntity(entity) : await this.instances.updateEntity(entity, 'Replace', { etag });
+      const response =
+        etag === undefined ? await this.instances.createEntity(entity) : await this.instances.updateEntity(entity, 'Replace', { etag });
       if (!response.etag) throw new Error('The table service returned no ETag.');
       return response.etag;
     } catch (error) {
@@ -157,12 +166,21 @@ export class DurableStore {
   }
 
   /** One page of instances matching an OData filter. */
-  async queryInstances(filter: string | undefined, top: number, continuationToken: string | undefined): Promise<{ rows: (InstanceRow & { etag: string })[]; continuationToken?: string }> {
-    const pages = this.instances.listEntities({ queryOptions: filter ? { filter } : {} }).byPage({ maxPageSize: top, ...(continuationToken ? { continuationToken } : {}) });
+  async queryInstances(
+    filter: string | undefined,
+    top: number,
+    continuationToken: string | undefined,
+  ): Promise<{ rows: (InstanceRow & { etag: string })[]; continuationToken?: string }> {
+    const pages = this.instances
+      .listEntities({ queryOptions: filter ? { filter } : {} })
+      .byPage({ maxPageSize: top, ...(continuationToken ? { continuationToken } : {}) });
     const page = await pages.next();
     if (page.done) return { rows: [] };
     const value = page.value as TableEntityResult<Record<string, unknown>>[] & { continuationToken?: string };
-    return { rows: value.map((entity) => ({ ...decodeInstance(entity), etag: entity.etag })), ...(value.continuationToken ? { continuationToken: value.continuationToken } : {}) };
+    return {
+      rows: value.map((entity) => ({ ...decodeInstance(entity), etag: entity.etag })),
+      ...(value.continuationToken ? { continuationToken: value.continuationToken } : {}),
+    };
   }
 
   async *listInstances(filter: string | undefined): AsyncGenerator<InstanceRow & { etag: string }> {
@@ -175,23 +193,33 @@ export class DurableStore {
 
   async readPartition(instanceId: string): Promise<PartitionSnapshot> {
     const rows: TableEntityResult<Record<string, unknown>>[] = [];
-    for await (const entity of this.history.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${instanceId}` } })) rows.push(entity);
+    for await (const entity of this.history.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${instanceId}` } }))
+      rows.push(entity);
     const sentinelEntity = rows.find((row) => row.rowKey === SENTINEL_ROW);
     const sentinel =
       sentinelEntity && typeof sentinelEntity.ExecutionId === 'string'
-        ? { executionId: sentinelEntity.ExecutionId, historyLength: typeof sentinelEntity.HistoryLength === 'number' ? sentinelEntity.HistoryLength : 0, etag: sentinelEntity.etag }
+        ? {
+            executionId: sentinelEntity.ExecutionId,
+            historyLength: typeof sentinelEntity.HistoryLength === 'number' ? sentinelEntity.HistoryLength : 0,
+            etag: sentinelEntity.etag,
+          }
         : undefined;
     const history: HistoryEvent[] = [];
     const inbox: InboxMessage[] = [];
     const garbage: string[] = [];
-    const historyRows = rows.filter((row) => row.rowKey !== SENTINEL_ROW && !isInboxRow(row.rowKey ?? '')).sort((a, b) => ((a.rowKey ?? '') < (b.rowKey ?? '') ? -1 : 1));
+    const historyRows = rows
+      .filter((row) => row.rowKey !== SENTINEL_ROW && !isInboxRow(row.rowKey ?? ''))
+      .sort((a, b) => ((a.rowKey ?? '') < (b.rowKey ?? '') ? -1 : 1));
     for (const row of historyRows) {
       const sequence = Number.parseInt(row.rowKey ?? '', 16);
-      if (sentinel && row.ExecutionId === sentinel.executionId && sequence < sentinel.historyLength && sequence === history.length) history.push(decodeEvent(row));
+      if (sentinel && row.ExecutionId === sentinel.executionId && sequence < sentinel.historyLength && sequence === history.length)
+        history.push(decodeEvent(row));
       else garbage.push(row.rowKey ?? '');
     }
     if (sentinel && history.length !== sentinel.historyLength) {
-      throw new Error(`The history of instance ${instanceId} is incomplete: ${history.length} of ${sentinel.historyLength} committed rows found.`);
+      throw new Error(
+        `The history of instance ${instanceId} is incomplete: ${history.length} of ${sentinel.historyLength} committed rows found.`,
+      );
     }
     for (const row of rows.filter((candidate) => isInboxRow(candidate.rowKey ?? ''))) {
       inbox.push({
@@ -212,10 +240,20 @@ export class DurableStore {
   async commit(plan: CheckpointPlan): Promise<{ etag: string; overflowDeletes: string[] }> {
     const rowOps: TransactionAction[] = plan.events.map((event, index) => [
       'upsert',
-      { partitionKey: plan.instanceId, rowKey: historyRowKey(plan.fromLength + index), ExecutionId: plan.executionId, ...encodeEvent(event) },
+      {
+        partitionKey: plan.instanceId,
+        rowKey: historyRowKey(plan.fromLength + index),
+        ExecutionId: plan.executionId,
+        ...encodeEvent(event),
+      },
       'Replace',
     ]);
-    const sentinel: TableEntity = { partitionKey: plan.instanceId, rowKey: SENTINEL_ROW, ExecutionId: plan.executionId, HistoryLength: plan.fromLength + plan.events.length };
+    const sentinel: TableEntity = {
+      partitionKey: plan.instanceId,
+      rowKey: SENTINEL_ROW,
+      ExecutionId: plan.executionId,
+      HistoryLength: plan.fromLength + plan.events.length,
+    };
     const finalOps: TransactionAction[] = [
       plan.sentinelEtag === undefined ? ['create', sentinel] : ['update', sentinel, 'Replace', { etag: plan.sentinelEtag }],
       ...(plan.newMessages ?? []).map((message): TransactionAction => ['create', encodeInboxMessage(plan.instanceId, message)]),
@@ -240,9 +278,11 @@ export class DurableStore {
       } catch (error) {
         if (index === batches.length - 1 && room > 0 && deletes.length > 0 && statusOf(error) === 404) {
           // A consumed row was already gone (deleted after an earlier checkpoint): commit without the deletes.
-          const retried = await this.history.submitTransaction(finalBatch.filter((op) => op[0] !== 'delete')).catch((retryError: unknown) => {
-            throw asConcurrencyError(retryError, `the history of ${plan.instanceId}`);
-          });
+          const retried = await this.history
+            .submitTransaction(finalBatch.filter((op) => op[0] !== 'delete'))
+            .catch((retryError: unknown) => {
+              throw asConcurrencyError(retryError, `the history of ${plan.instanceId}`);
+            });
           etag = retried.subResponses[sentinelIndex]?.etag;
           break;
         }
@@ -264,7 +304,10 @@ export class DurableStore {
       const chunk = messages.slice(at, at + MAX_BATCH);
       try {
         if (chunk.length === 1) await this.history.createEntity(encodeInboxMessage(instanceId, chunk[0] as InboxMessage));
-        else await this.history.submitTransaction(chunk.map((message): TransactionAction => ['create', encodeInboxMessage(instanceId, message)]));
+        else
+          await this.history.submitTransaction(
+            chunk.map((message): TransactionAction => ['create', encodeInboxMessage(instanceId, message)]),
+          );
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
         // One of them existed: the whole transaction was refused. Write them one by one.
@@ -310,7 +353,10 @@ export class DurableStore {
   /** Every row of an instance's history partition, sentinel included. Returns how many were deleted. */
   async deletePartition(instanceId: string): Promise<number> {
     const keys: string[] = [];
-    for await (const entity of this.history.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${instanceId}`, select: ['RowKey'] } })) keys.push(entity.rowKey ?? '');
+    for await (const entity of this.history.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${instanceId}`, select: ['RowKey'] },
+    }))
+      keys.push(entity.rowKey ?? '');
     await this.deleteRows(instanceId, keys);
     return keys.length;
   }
@@ -318,7 +364,9 @@ export class DurableStore {
   /** Rows in an instance's history partition (for tests and diagnostics). */
   async countRows(instanceId: string): Promise<{ history: number; inbox: number; other: number }> {
     const counts = { history: 0, inbox: 0, other: 0 };
-    for await (const entity of this.history.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${instanceId}`, select: ['RowKey'] } })) {
+    for await (const entity of this.history.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${instanceId}`, select: ['RowKey'] },
+    })) {
       const key = entity.rowKey ?? '';
       if (isInboxRow(key)) counts.inbox++;
       else if (/^[0-9A-F]{16}$/.test(key)) counts.history++;
@@ -347,8 +395,23 @@ function encodeEvent(event: HistoryEvent): Record<string, unknown> {
 function decodeEvent(entity: Record<string, unknown>): HistoryEvent {
   const type = entity.EventType;
   if (!isHistoryEventType(type)) throw new Error(`Unknown history event type ${String(type)} in row ${String(entity.rowKey)}.`);
-  const event: Record<string, unknown> = { EventType: type, EventId: typeof entity.EventId === 'number' ? entity.EventId : -1, Timestamp: dateText(entity._Timestamp) };
-  for (const key of ['Name', 'Version', 'Input', 'Result', 'FireAt', 'InstanceId', 'Reason', 'Details', 'OrchestrationStatus', 'SourceMessage']) {
+  const event: Record<string, unknown> = {
+    EventType: type,
+    EventId: typeof entity.EventId === 'number' ? entity.EventId : -1,
+    Timestamp: dateText(entity._Timestamp),
+  };
+  for (const key of [
+    'Name',
+    'Version',
+    'Input',
+    'Result',
+    'FireAt',
+    'InstanceId',
+    'Reason',
+    'Details',
+    'OrchestrationStatus',
+    'SourceMessage',
+  ]) {
     const value = getString(entity, key);
     if (value !== undefined) event[key] = value;
   }
@@ -405,7 +468,8 @@ function decodeInstance(entity: Record<string, unknown>): InstanceRow {
     instanceId: typeof entity.partitionKey === 'string' ? entity.partitionKey : '',
     name: getString(entity, 'Name') ?? '',
     executionId: getString(entity, 'ExecutionId') ?? '',
-    runtimeStatus: typeof status === 'string' && (RUNTIME_STATUSES as readonly string[]).includes(status) ? (status as RuntimeStatus) : 'Pending',
+    runtimeStatus:
+      typeof status === 'string' && (RUNTIME_STATUSES as readonly string[]).includes(status) ? (status as RuntimeStatus) : 'Pending',
     createdTime: dateMs(entity.CreatedTime),
     lastUpdatedTime: dateMs(entity.LastUpdatedTime),
     ...(entity.CompletedTime !== undefined ? { completedTime: dateMs(entity.CompletedTime) } : {}),
@@ -418,11 +482,16 @@ function decodeInstance(entity: Record<string, unknown>): InstanceRow {
 }
 
 function isParentInstance(value: unknown): value is ParentInstance {
-  return isRecord(value) && typeof value.Name === 'string' && typeof value.TaskScheduleId === 'number' && isRecord(value.OrchestrationInstance);
+  return (
+    isRecord(value) && typeof value.Name === 'string' && typeof value.TaskScheduleId === 'number' && isRecord(value.OrchestrationInstance)
+  );
 }
 
 function putString(properties: Record<string, unknown>, key: string, value: string): void {
-  if (value.length > MAX_VALUE_CHARS) throw new Error(`${key} is ${value.length} characters: the devhost keeps values up to ${MAX_VALUE_CHARS} (the Azure Storage provider would move it to a blob).`);
+  if (value.length > MAX_VALUE_CHARS)
+    throw new Error(
+      `${key} is ${value.length} characters: the devhost keeps values up to ${MAX_VALUE_CHARS} (the Azure Storage provider would move it to a blob).`,
+    );
   if (value.length <= CHUNK_CHARS) {
     properties[key] = value;
     return;
@@ -458,7 +527,11 @@ function dateMs(value: unknown): number {
 }
 
 export function statusOf(error: unknown): number | undefined {
-  return error instanceof RestError ? error.statusCode : isRecord(error) && typeof error.statusCode === 'number' ? error.statusCode : undefined;
+  return error instanceof RestError
+    ? error.statusCode
+    : isRecord(error) && typeof error.statusCode === 'number'
+      ? error.statusCode
+      : undefined;
 }
 
 function asConcurrencyError(error: unknown, what: string): unknown {

@@ -92,12 +92,19 @@ interface Delivery {
   readonly subscription: Subscription;
 }
 
-type AttemptResult = { readonly ok: true } | { readonly ok: false; readonly outcome: 'GenericError' | 'TimedOut'; readonly httpStatus?: number; readonly error: unknown };
+type AttemptResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly outcome: 'GenericError' | 'TimedOut'; readonly httpStatus?: number; readonly error: unknown };
 
 /** setTimeout's longest wait (a longer one would fire at once); a delivery woken early is scheduled again. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const DEFAULT_RETRY: Required<EventGridRetryOptions> = { maxDeliveryAttempts: 30, eventTimeToLiveMs: 24 * 60 * 60 * 1000, baseDelayMs: 10_000, maxDelayMs: 60 * 60 * 1000 };
+const DEFAULT_RETRY: Required<EventGridRetryOptions> = {
+  maxDeliveryAttempts: 30,
+  eventTimeToLiveMs: 24 * 60 * 60 * 1000,
+  baseDelayMs: 10_000,
+  maxDelayMs: 60 * 60 * 1000,
+};
 
 /**
  * A local Event Grid topic with one subscription per eventGrid-triggered function: publishers post to
@@ -106,7 +113,11 @@ const DEFAULT_RETRY: Required<EventGridRetryOptions> = { maxDeliveryAttempts: 30
  * least once, with retries and backoff, and dead-lettered to `<dataDir>/deadletter/<function>/<event id>.json`
  * when the attempts or the time to live run out. A restart resumes what was pending.
  */
-export function startEventGrid(registrations: readonly Registration[], context: TriggerHostContext, options: EventGridOptions): Promise<RunningEventGrid> {
+export function startEventGrid(
+  registrations: readonly Registration[],
+  context: TriggerHostContext,
+  options: EventGridOptions,
+): Promise<RunningEventGrid> {
   // Everything at start-up is synchronous (reading the configuration and the journal); a problem rejects.
   return Promise.resolve().then(() => start(registrations, context, options));
 }
@@ -115,14 +126,19 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
   if (options.topicKey === '') throw new Error('The Event Grid topic key must not be empty.');
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   for (const [name, value] of Object.entries(retry)) {
-    if (!Number.isFinite(value) || value < (name === 'maxDeliveryAttempts' ? 1 : 0)) throw new Error(`Event Grid retry option ${name} must be a positive number (was ${value}).`);
+    if (!Number.isFinite(value) || value < (name === 'maxDeliveryAttempts' ? 1 : 0))
+      throw new Error(`Event Grid retry option ${name} must be a positive number (was ${value}).`);
   }
   const maxConcurrent = options.maxConcurrentDeliveries ?? 16;
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new Error('maxConcurrentDeliveries must be a whole number of at least 1.');
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)
+    throw new Error('maxConcurrentDeliveries must be a whole number of at least 1.');
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
   const { logger, dataDir } = context;
 
-  const subscriptions = loadSubscriptions(registrations, options.appRoot === undefined ? undefined : join(options.appRoot, EVENT_GRID_CONFIG_FILE));
+  const subscriptions = loadSubscriptions(
+    registrations,
+    options.appRoot === undefined ? undefined : join(options.appRoot, EVENT_GRID_CONFIG_FILE),
+  );
   const byName = new Map(subscriptions.map((subscription) => [subscription.functionName, subscription]));
   const topicId = `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/devhost/providers/Microsoft.EventGrid/topics/${options.topicName ?? 'devhost'}`;
   const journal = DeliveryJournal.open(join(dataDir, 'eventgrid'), new Set(byName.keys()), logger);
@@ -146,7 +162,10 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
   function policyOf(subscription: Subscription): { maxAttempts: number; timeToLiveMs: number } {
     return {
       maxAttempts: subscription.retryPolicy.maxDeliveryAttempts ?? retry.maxDeliveryAttempts,
-      timeToLiveMs: subscription.retryPolicy.eventTimeToLiveInMinutes !== undefined ? subscription.retryPolicy.eventTimeToLiveInMinutes * 60_000 : retry.eventTimeToLiveMs,
+      timeToLiveMs:
+        subscription.retryPolicy.eventTimeToLiveInMinutes !== undefined
+          ? subscription.retryPolicy.eventTimeToLiveInMinutes * 60_000
+          : retry.eventTimeToLiveMs,
     };
   }
 
@@ -168,10 +187,13 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     const id = `${delivery.entry.key}/${delivery.subscription.functionName}`;
     timers.set(
       id,
-      setTimeout(() => {
-        timers.delete(id);
-        schedule(delivery);
-      }, Math.min(wait, MAX_TIMER_MS)),
+      setTimeout(
+        () => {
+          timers.delete(id);
+          schedule(delivery);
+        },
+        Math.min(wait, MAX_TIMER_MS),
+      ),
     );
   }
 
@@ -180,7 +202,9 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
       const delivery = ready.shift();
       if (!delivery) break;
       const attempt: Promise<void> = deliver(delivery)
-        .catch((error: unknown) => logger.error(`Event Grid: bookkeeping failed for a delivery to "${delivery.subscription.functionName}"`, error))
+        .catch((error: unknown) =>
+          logger.error(`Event Grid: bookkeeping failed for a delivery to "${delivery.subscription.functionName}"`, error),
+        )
         .finally(() => {
           running.delete(attempt);
           pump();
@@ -233,7 +257,9 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
       deadLetter(delivery, failed, attempt, 'TimeToLiveExceeded', result.error);
       return;
     }
-    logger.warn(`Event Grid: delivery of event ${entry.topicEvent.event.id} to "${name}" failed (attempt ${attempt} of ${policy.maxAttempts}, ${result.outcome}); retrying in ${Math.max(0, failed.nextAt - Date.now())} ms.`);
+    logger.warn(
+      `Event Grid: delivery of event ${entry.topicEvent.event.id} to "${name}" failed (attempt ${attempt} of ${policy.maxAttempts}, ${result.outcome}); retrying in ${Math.max(0, failed.nextAt - Date.now())} ms.`,
+    );
     journal.failed(entry.key, name, failed);
     schedule(delivery);
   }
@@ -250,7 +276,10 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     void invocation.finally(() => invocations.delete(invocation));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<AttemptResult>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, outcome: 'TimedOut', error: new Error(`No answer within ${deliveryTimeoutMs} ms.`) }), deliveryTimeoutMs);
+      timer = setTimeout(
+        () => resolve({ ok: false, outcome: 'TimedOut', error: new Error(`No answer within ${deliveryTimeoutMs} ms.`) }),
+        deliveryTimeoutMs,
+      );
     });
     try {
       return await Promise.race([invocation, timeout]);
@@ -259,7 +288,13 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     }
   }
 
-  function deadLetter(delivery: Delivery, state: DeliveryState, attempts: number, reason: 'MaxDeliveryAttemptsExceeded' | 'TimeToLiveExceeded', error: unknown): void {
+  function deadLetter(
+    delivery: Delivery,
+    state: DeliveryState,
+    attempts: number,
+    reason: 'MaxDeliveryAttemptsExceeded' | 'TimeToLiveExceeded',
+    error: unknown,
+  ): void {
     const { entry, subscription } = delivery;
     const name = subscription.functionName;
     const now = new Date();
@@ -281,7 +316,9 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     journal.finished('deadLettered', entry.key, name, attempts, now, reason);
     counters.deadLettered += 1;
     bump(name, 'deadLettered');
-    logger.warn(`Event Grid: dead-lettered event ${entry.topicEvent.event.id} for "${name}" (${reason} after ${attempts} attempts) to ${file}`);
+    logger.warn(
+      `Event Grid: dead-lettered event ${entry.topicEvent.event.id} for "${name}" (${reason} after ${attempts} attempts) to ${file}`,
+    );
   }
 
   function bump(name: string, field: 'delivered' | 'deadLettered'): void {
@@ -309,7 +346,9 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     }
     const body = await readBody(request, MAX_PUBLISH_BYTES);
     if (body === 'tooLarge') {
-      sendError(response, 413, 'PayloadTooLarge', `The request is larger than the ${MAX_PUBLISH_BYTES} bytes a publish may be.`, { connection: 'close' });
+      sendError(response, 413, 'PayloadTooLarge', `The request is larger than the ${MAX_PUBLISH_BYTES} bytes a publish may be.`, {
+        connection: 'close',
+      });
       return true;
     }
     const parsed = parsePublishRequest(request.headers['content-type'], body, topicId);
@@ -331,17 +370,23 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     const items = events.map((topicEvent) => ({
       key: randomUUID(),
       topicEvent,
-      subscriptions: subscriptions.filter((subscription) => matchesFilter(subscription.filter, topicEvent)).map((subscription) => subscription.functionName),
+      subscriptions: subscriptions
+        .filter((subscription) => matchesFilter(subscription.filter, topicEvent))
+        .map((subscription) => subscription.functionName),
     }));
     const entries = journal.publish(items, new Date());
     counters.published += events.length;
-    for (const entry of entries) for (const name of entry.pending.keys()) schedule({ entry, subscription: byName.get(name) as Subscription });
+    for (const entry of entries)
+      for (const name of entry.pending.keys()) schedule({ entry, subscription: byName.get(name) as Subscription });
   }
 
   logger.info(
     `Event Grid topic: POST ${TOPIC_ENDPOINT_PATH}; ${subscriptions.length === 0 ? 'no subscriptions' : `subscriptions: ${subscriptions.map((s) => `${s.functionName} (${describeFilter(s.filter)})`).join(', ')}`}.`,
   );
-  if (journal.pendingCount > 0) logger.info(`Event Grid: resuming ${journal.pendingCount} pending ${journal.pendingCount === 1 ? 'delivery' : 'deliveries'} from the journal.`);
+  if (journal.pendingCount > 0)
+    logger.info(
+      `Event Grid: resuming ${journal.pendingCount} pending ${journal.pendingCount === 1 ? 'delivery' : 'deliveries'} from the journal.`,
+    );
   for (const entry of journal.entries.values()) {
     for (const name of entry.pending.keys()) {
       const subscription = byName.get(name);
@@ -356,12 +401,15 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     topicId,
     stats: () => {
       const pendingBy = new Map<string, number>();
-      for (const entry of journal.entries.values()) for (const name of entry.pending.keys()) pendingBy.set(name, (pendingBy.get(name) ?? 0) + 1);
+      for (const entry of journal.entries.values())
+        for (const name of entry.pending.keys()) pendingBy.set(name, (pendingBy.get(name) ?? 0) + 1);
       return {
         ...counters,
         pending: journal.pendingCount,
         inFlight: running.size,
-        subscriptions: Object.fromEntries([...perSubscription].map(([name, done]) => [name, { pending: pendingBy.get(name) ?? 0, ...done }])),
+        subscriptions: Object.fromEntries(
+          [...perSubscription].map(([name, done]) => [name, { pending: pendingBy.get(name) ?? 0, ...done }]),
+        ),
       };
     },
     idle: () =>
@@ -396,7 +444,11 @@ function errorText(error: unknown): string {
 function writeDeadLetter(dir: string, functionName: string, eventId: string, key: string, record: object): string {
   const folder = join(dir, functionName);
   mkdirSync(folder, { recursive: true });
-  const safeId = eventId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 200) || '_';
+  const safeId =
+    eventId
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 200) || '_';
   let file = join(folder, `${safeId}.json`);
   if (existsSync(file)) file = join(folder, `${safeId}.${key.slice(0, 8)}.json`);
   const temporary = `${file}.tmp`;

@@ -33,7 +33,9 @@ export interface CloudEvent {
   readonly [extension: string]: unknown;
 }
 
-export type TopicEvent = { readonly schema: 'EventGridSchema'; readonly event: EventGridEvent } | { readonly schema: 'CloudEventSchemaV1_0'; readonly event: CloudEvent };
+export type TopicEvent =
+  | { readonly schema: 'EventGridSchema'; readonly event: EventGridEvent }
+  | { readonly schema: 'CloudEventSchemaV1_0'; readonly event: CloudEvent };
 
 /** The service's limits: an event and the whole publish request are at most 1 MB. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
@@ -68,7 +70,9 @@ export function mediaType(contentType: string | undefined): string {
 export function parsePublishRequest(contentType: string | undefined, body: Buffer, topicId: string): ParsedEvents {
   const type = mediaType(contentType);
   if (type !== EVENT_GRID_CONTENT_TYPE && type !== CLOUD_EVENT_CONTENT_TYPE && type !== CLOUD_EVENT_BATCH_CONTENT_TYPE) {
-    return badRequest(`Unsupported Content-Type '${contentType ?? ''}': use ${EVENT_GRID_CONTENT_TYPE} (Event Grid schema array), ${CLOUD_EVENT_BATCH_CONTENT_TYPE} (CloudEvents array) or ${CLOUD_EVENT_CONTENT_TYPE} (one CloudEvent).`);
+    return badRequest(
+      `Unsupported Content-Type '${contentType ?? ''}': use ${EVENT_GRID_CONTENT_TYPE} (Event Grid schema array), ${CLOUD_EVENT_BATCH_CONTENT_TYPE} (CloudEvents array) or ${CLOUD_EVENT_CONTENT_TYPE} (one CloudEvent).`,
+    );
   }
   let parsed: unknown;
   try {
@@ -81,7 +85,12 @@ export function parsePublishRequest(contentType: string | undefined, body: Buffe
   const events: TopicEvent[] = [];
   for (const [index, item] of raw.entries()) {
     if (Buffer.byteLength(JSON.stringify(item)) > MAX_EVENT_BYTES) {
-      return { ok: false, status: 413, code: 'PayloadTooLarge', message: `Event ${index} is larger than the ${MAX_EVENT_BYTES} bytes an event may be.` };
+      return {
+        ok: false,
+        status: 413,
+        code: 'PayloadTooLarge',
+        message: `Event ${index} is larger than the ${MAX_EVENT_BYTES} bytes an event may be.`,
+      };
     }
     const result = type === EVENT_GRID_CONTENT_TYPE ? toEventGridEvent(item, topicId) : toCloudEvent(item);
     if (typeof result === 'string') return badRequest(`Event ${index}${idOf(item)}: ${result}`);
@@ -106,8 +115,13 @@ function toEventGridEvent(item: unknown, topicId: string): TopicEvent | string {
   const eventTime = item.eventTime as string;
   if (Number.isNaN(Date.parse(eventTime))) return `eventTime '${eventTime}' is not a date-time`;
   if (item.dataVersion !== undefined && typeof item.dataVersion !== 'string') return 'dataVersion must be a string';
-  if (item.metadataVersion !== undefined && item.metadataVersion !== '1') return `metadataVersion must be "1" when present (was ${JSON.stringify(item.metadataVersion)})`;
-  if (item.topic !== undefined && item.topic !== null && (typeof item.topic !== 'string' || item.topic.toLowerCase() !== topicId.toLowerCase())) {
+  if (item.metadataVersion !== undefined && item.metadataVersion !== '1')
+    return `metadataVersion must be "1" when present (was ${JSON.stringify(item.metadataVersion)})`;
+  if (
+    item.topic !== undefined &&
+    item.topic !== null &&
+    (typeof item.topic !== 'string' || item.topic.toLowerCase() !== topicId.toLowerCase())
+  ) {
     return `topic, when present, must be this topic's resource id '${topicId}' (was ${JSON.stringify(item.topic)})`;
   }
   const event: EventGridEvent = {
@@ -123,7 +137,18 @@ function toEventGridEvent(item: unknown, topicId: string): TopicEvent | string {
   return { schema: 'EventGridSchema', event };
 }
 
-const CLOUD_EVENT_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'subject', 'time', 'datacontenttype', 'dataschema', 'data', 'data_base64']);
+const CLOUD_EVENT_ATTRIBUTES = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'subject',
+  'time',
+  'datacontenttype',
+  'dataschema',
+  'data',
+  'data_base64',
+]);
 
 function toCloudEvent(item: unknown): TopicEvent | string {
   if (!isObject(item)) return 'an event must be a JSON object';

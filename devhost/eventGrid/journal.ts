@@ -25,9 +25,25 @@ export interface JournalEntry {
 }
 
 type JournalRecord =
-  | { readonly type: 'published'; readonly at: string; readonly events: readonly { readonly key: string; readonly schema: TopicEvent['schema']; readonly event: TopicEvent['event']; readonly subscriptions: readonly string[] }[] }
+  | {
+      readonly type: 'published';
+      readonly at: string;
+      readonly events: readonly {
+        readonly key: string;
+        readonly schema: TopicEvent['schema'];
+        readonly event: TopicEvent['event'];
+        readonly subscriptions: readonly string[];
+      }[];
+    }
   | ({ readonly type: 'failed'; readonly key: string; readonly subscription: string } & DeliveryState)
-  | { readonly type: 'delivered' | 'deadLettered'; readonly key: string; readonly subscription: string; readonly attempt: number; readonly at: string; readonly reason?: string };
+  | {
+      readonly type: 'delivered' | 'deadLettered';
+      readonly key: string;
+      readonly subscription: string;
+      readonly attempt: number;
+      readonly at: string;
+      readonly reason?: string;
+    };
 
 export const JOURNAL_FILE = 'journal.ndjson';
 
@@ -76,7 +92,8 @@ export class DeliveryJournal {
       if (entry.pending.size === 0) journal.#entries.delete(entry.key);
     }
     for (const entry of journal.#entries.values()) journal.#pendingCount += entry.pending.size;
-    for (const [name, count] of dropped) logger.warn(`Event Grid: dropped ${count} pending deliveries to "${name}", which is no longer an eventGrid-triggered function.`);
+    for (const [name, count] of dropped)
+      logger.warn(`Event Grid: dropped ${count} pending deliveries to "${name}", which is no longer an eventGrid-triggered function.`);
     journal.#compact();
     return journal;
   }
@@ -92,16 +109,33 @@ export class DeliveryJournal {
   }
 
   /** Records accepted events durably (write + fsync) and returns their entries. Events no subscription wants are not kept. */
-  publish(items: readonly { readonly key: string; readonly topicEvent: TopicEvent; readonly subscriptions: readonly string[] }[], at: Date): JournalEntry[] {
+  publish(
+    items: readonly { readonly key: string; readonly topicEvent: TopicEvent; readonly subscriptions: readonly string[] }[],
+    at: Date,
+  ): JournalEntry[] {
     const wanted = items.filter((item) => item.subscriptions.length > 0);
     if (wanted.length === 0) return [];
     const publishedAt = at.toISOString();
     this.#append(
-      { type: 'published', at: publishedAt, events: wanted.map((item) => ({ key: item.key, schema: item.topicEvent.schema, event: item.topicEvent.event, subscriptions: item.subscriptions })) },
+      {
+        type: 'published',
+        at: publishedAt,
+        events: wanted.map((item) => ({
+          key: item.key,
+          schema: item.topicEvent.schema,
+          event: item.topicEvent.event,
+          subscriptions: item.subscriptions,
+        })),
+      },
       true,
     );
     return wanted.map((item) => {
-      const entry: JournalEntry = { key: item.key, topicEvent: item.topicEvent, publishedAt, pending: new Map(item.subscriptions.map((name) => [name, { attempts: 0, nextAt: at.getTime() }])) };
+      const entry: JournalEntry = {
+        key: item.key,
+        topicEvent: item.topicEvent,
+        publishedAt,
+        pending: new Map(item.subscriptions.map((name) => [name, { attempts: 0, nextAt: at.getTime() }])),
+      };
       this.#entries.set(entry.key, entry);
       this.#pendingCount += entry.pending.size;
       return entry;
@@ -112,7 +146,10 @@ export class DeliveryJournal {
   failed(key: string, subscription: string, state: DeliveryState): void {
     const entry = this.#entries.get(key);
     if (!entry?.pending.has(subscription)) return;
-    const kept: DeliveryState = { ...state, ...(state.lastError !== undefined && { lastError: state.lastError.slice(0, MAX_ERROR_CHARS) }) };
+    const kept: DeliveryState = {
+      ...state,
+      ...(state.lastError !== undefined && { lastError: state.lastError.slice(0, MAX_ERROR_CHARS) }),
+    };
     entry.pending.set(subscription, kept);
     this.#append({ type: 'failed', key, subscription, ...kept }, false);
   }
@@ -123,7 +160,10 @@ export class DeliveryJournal {
     if (!entry?.pending.delete(subscription)) return;
     this.#pendingCount -= 1;
     if (entry.pending.size === 0) this.#entries.delete(key);
-    this.#append({ type, key, subscription, attempt, at: at.toISOString(), ...(reason !== undefined && { reason }) }, type === 'deadLettered');
+    this.#append(
+      { type, key, subscription, attempt, at: at.toISOString(), ...(reason !== undefined && { reason }) },
+      type === 'deadLettered',
+    );
     if (this.#size > this.#compactAfterBytes && this.#size > 2 * this.#compactedSize) this.#compact();
   }
 
@@ -169,7 +209,12 @@ export class DeliveryJournal {
         const at = Date.parse(record.at);
         for (const item of record.events) {
           const topicEvent = { schema: item.schema, event: item.event } as TopicEvent;
-          this.#entries.set(item.key, { key: item.key, topicEvent, publishedAt: record.at, pending: new Map(item.subscriptions.map((name) => [name, { attempts: 0, nextAt: at }])) });
+          this.#entries.set(item.key, {
+            key: item.key,
+            topicEvent,
+            publishedAt: record.at,
+            pending: new Map(item.subscriptions.map((name) => [name, { attempts: 0, nextAt: at }])),
+          });
         }
         return;
       }
@@ -197,10 +242,14 @@ export class DeliveryJournal {
       const record: JournalRecord = {
         type: 'published',
         at: entry.publishedAt,
-        events: [{ key: entry.key, schema: entry.topicEvent.schema, event: entry.topicEvent.event, subscriptions: [...entry.pending.keys()] }],
+        events: [
+          { key: entry.key, schema: entry.topicEvent.schema, event: entry.topicEvent.event, subscriptions: [...entry.pending.keys()] },
+        ],
       };
       lines.push(JSON.stringify(record));
-      for (const [subscription, state] of entry.pending) if (state.attempts > 0) lines.push(JSON.stringify({ type: 'failed', key: entry.key, subscription, ...state } satisfies JournalRecord));
+      for (const [subscription, state] of entry.pending)
+        if (state.attempts > 0)
+          lines.push(JSON.stringify({ type: 'failed', key: entry.key, subscription, ...state } satisfies JournalRecord));
     }
     const text = lines.map((line) => `${line}\n`).join('');
     const temporary = `${this.#file}.tmp`;

@@ -79,7 +79,9 @@ export function subscriptionsFrom(registrations: readonly Registration[], raw: u
   const unknown = Object.keys(parsed.data.subscriptions).filter((name) => !known.has(name));
   if (unknown.length > 0) {
     const list = known.size === 0 ? 'the app has none' : `they are: ${[...known].join(', ')}`;
-    throw new Error(`${source} names ${unknown.map((name) => `"${name}"`).join(', ')}, which ${unknown.length === 1 ? 'is not an eventGrid-triggered function' : 'are not eventGrid-triggered functions'} of the app (${list}).`);
+    throw new Error(
+      `${source} names ${unknown.map((name) => `"${name}"`).join(', ')}, which ${unknown.length === 1 ? 'is not an eventGrid-triggered function' : 'are not eventGrid-triggered functions'} of the app (${list}).`,
+    );
   }
   return subscribers.map((registration) => {
     const name = registration.metadata.name;

@@ -7,7 +7,12 @@ import type { IncomingHttpHeaders } from 'node:http';
  * `r=<resource>&e=<expiry>&s=<HMAC-SHA256 of "r=…&e=…" with the base64-decoded key>`).
  * Returns undefined when authorised, else why not.
  */
-export function topicAuthProblem(headers: IncomingHttpHeaders, topicKey: string, topicPath: string, now: Date = new Date()): string | undefined {
+export function topicAuthProblem(
+  headers: IncomingHttpHeaders,
+  topicKey: string,
+  topicPath: string,
+  now: Date = new Date(),
+): string | undefined {
   const key = single(headers['aeg-sas-key']);
   if (key !== undefined) return sameSecret(key, topicKey) ? undefined : 'The aeg-sas-key is not a key of this topic.';
   const token = single(headers['aeg-sas-token']);
@@ -24,7 +29,8 @@ function sasTokenProblem(token: string, topicKey: string, topicPath: string, now
   const expiry = fields.get('e');
   if (resource === null || expiry === null) return 'The aeg-sas-token must name a resource (r) and an expiry (e).';
   const expected = createHmac('sha256', Buffer.from(topicKey, 'base64')).update(unsigned).digest('base64');
-  if (!sameSecret(decodeURIComponent(token.slice(signatureAt + 3)), expected)) return 'The aeg-sas-token signature does not match this topic\'s key.';
+  if (!sameSecret(decodeURIComponent(token.slice(signatureAt + 3)), expected))
+    return "The aeg-sas-token signature does not match this topic's key.";
   const expiresAt = parseServiceTime(expiry);
   if (expiresAt === undefined) return `The aeg-sas-token expiry '${expiry}' is not a date.`;
   if (expiresAt.getTime() <= now.getTime()) return 'The aeg-sas-token has expired.';
@@ -34,7 +40,8 @@ function sasTokenProblem(token: string, topicKey: string, topicPath: string, now
   } catch {
     return `The aeg-sas-token resource '${resource}' is not a URL.`;
   }
-  if (trimSlash(resourcePath).toLowerCase() !== trimSlash(topicPath).toLowerCase()) return `The aeg-sas-token is for '${resourcePath}', not this topic.`;
+  if (trimSlash(resourcePath).toLowerCase() !== trimSlash(topicPath).toLowerCase())
+    return `The aeg-sas-token is for '${resourcePath}', not this topic.`;
   return undefined;
 }
 

@@ -27,13 +27,20 @@ export function eventGridWebhookRoute(subscriptions: readonly Subscription[], co
     const method = (request.method ?? 'GET').toUpperCase();
     if (method !== 'POST' && method !== 'OPTIONS') {
       request.resume();
-      sendError(response, 405, 'MethodNotAllowed', 'The Event Grid webhook takes POST (and OPTIONS for the CloudEvents handshake).', { allow: 'POST, OPTIONS' });
+      sendError(response, 405, 'MethodNotAllowed', 'The Event Grid webhook takes POST (and OPTIONS for the CloudEvents handshake).', {
+        allow: 'POST, OPTIONS',
+      });
       return true;
     }
     const presentedKey = headerValue(request.headers['x-functions-key']) ?? url.searchParams.get('code') ?? undefined;
     if (!isAuthorised('admin', presentedKey, keys)) {
       request.resume();
-      sendError(response, 401, 'Unauthorized', 'The Event Grid webhook needs the master key (code query parameter or x-functions-key header).');
+      sendError(
+        response,
+        401,
+        'Unauthorized',
+        'The Event Grid webhook needs the master key (code query parameter or x-functions-key header).',
+      );
       return true;
     }
     const functionName = url.searchParams.get('functionName');
@@ -71,7 +78,13 @@ export function eventGridWebhookRoute(subscriptions: readonly Subscription[], co
     switch (eventType?.toLowerCase()) {
       case 'subscriptionvalidation': {
         const code = validationCode(items);
-        if (code === undefined) sendError(response, 400, 'BadRequest', `A SubscriptionValidation request carries a ${VALIDATION_EVENT_TYPE} with data.validationCode.`);
+        if (code === undefined)
+          sendError(
+            response,
+            400,
+            'BadRequest',
+            `A SubscriptionValidation request carries a ${VALIDATION_EVENT_TYPE} with data.validationCode.`,
+          );
         else sendJson(response, 200, { validationResponse: code });
         return true;
       }
@@ -90,7 +103,8 @@ export function eventGridWebhookRoute(subscriptions: readonly Subscription[], co
           events.push(event);
         }
         try {
-          for (const event of events) await context.invoke(subscription.registration, eventGridInvocation(subscription.bindingName, event), eventGridReason());
+          for (const event of events)
+            await context.invoke(subscription.registration, eventGridInvocation(subscription.bindingName, event), eventGridReason());
         } catch {
           // The invocation is logged by the host context; Event Grid only needs to know it must retry.
           sendError(response, 500, 'InternalServerError', `Function "${subscription.functionName}" failed.`);
@@ -103,7 +117,12 @@ export function eventGridWebhookRoute(subscriptions: readonly Subscription[], co
         response.writeHead(202).end();
         return true;
       default:
-        sendError(response, 400, 'BadRequest', 'The aeg-event-type header must be SubscriptionValidation, Notification or SubscriptionDeletion.');
+        sendError(
+          response,
+          400,
+          'BadRequest',
+          'The aeg-event-type header must be SubscriptionValidation, Notification or SubscriptionDeletion.',
+        );
         return true;
     }
   };

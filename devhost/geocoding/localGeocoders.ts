@@ -53,16 +53,58 @@ interface PostcodeRecord {
 /** Real postcodes of places in uk-places.json (coordinates as postcodes.io gives the postcode's centre, roughly). */
 export const POSTCODES: readonly PostcodeRecord[] = [
   { postcode: 'M3 4FP', latitude: 53.477, longitude: -2.2549, country: 'England', region: 'North West', adminDistrict: 'Manchester' },
-  { postcode: 'SW7 5BD', latitude: 51.4958, longitude: -0.1763, country: 'England', region: 'London', adminDistrict: 'Kensington and Chelsea' },
-  { postcode: 'SW7 2DD', latitude: 51.4977, longitude: -0.1747, country: 'England', region: 'London', adminDistrict: 'Kensington and Chelsea' },
-  { postcode: 'YO26 4XJ', latitude: 53.9602, longitude: -1.0966, country: 'England', region: 'Yorkshire and The Humber', adminDistrict: 'York' },
-  { postcode: 'CH2 1LH', latitude: 53.2268, longitude: -2.8845, country: 'England', region: 'North West', adminDistrict: 'Cheshire West and Chester' },
+  {
+    postcode: 'SW7 5BD',
+    latitude: 51.4958,
+    longitude: -0.1763,
+    country: 'England',
+    region: 'London',
+    adminDistrict: 'Kensington and Chelsea',
+  },
+  {
+    postcode: 'SW7 2DD',
+    latitude: 51.4977,
+    longitude: -0.1747,
+    country: 'England',
+    region: 'London',
+    adminDistrict: 'Kensington and Chelsea',
+  },
+  {
+    postcode: 'YO26 4XJ',
+    latitude: 53.9602,
+    longitude: -1.0966,
+    country: 'England',
+    region: 'Yorkshire and The Humber',
+    adminDistrict: 'York',
+  },
+  {
+    postcode: 'CH2 1LH',
+    latitude: 53.2268,
+    longitude: -2.8845,
+    country: 'England',
+    region: 'North West',
+    adminDistrict: 'Cheshire West and Chester',
+  },
   { postcode: 'EH1 1JF', latitude: 55.9468, longitude: -3.19, country: 'Scotland', region: null, adminDistrict: 'City of Edinburgh' },
   { postcode: 'G3 8RS', latitude: 55.8651, longitude: -4.3063, country: 'Scotland', region: null, adminDistrict: 'Glasgow City' },
   { postcode: 'PL24 2SG', latitude: 50.3613, longitude: -4.7446, country: 'England', region: 'South West', adminDistrict: 'Cornwall' },
   { postcode: 'CF10 5BW', latitude: 51.4644, longitude: -3.1646, country: 'Wales', region: null, adminDistrict: 'Cardiff' },
-  { postcode: 'HU1 4DP', latitude: 53.7395, longitude: -0.3307, country: 'England', region: 'Yorkshire and The Humber', adminDistrict: 'Kingston upon Hull, City of' },
-  { postcode: 'HX1 2NE', latitude: 53.7231, longitude: -1.8542, country: 'England', region: 'Yorkshire and The Humber', adminDistrict: 'Calderdale' },
+  {
+    postcode: 'HU1 4DP',
+    latitude: 53.7395,
+    longitude: -0.3307,
+    country: 'England',
+    region: 'Yorkshire and The Humber',
+    adminDistrict: 'Kingston upon Hull, City of',
+  },
+  {
+    postcode: 'HX1 2NE',
+    latitude: 53.7231,
+    longitude: -1.8542,
+    country: 'England',
+    region: 'Yorkshire and The Humber',
+    adminDistrict: 'Calderdale',
+  },
   { postcode: 'BT3 9EP', latitude: 54.608, longitude: -5.9098, country: 'Northern Ireland', region: null, adminDistrict: 'Belfast' },
 ];
 
@@ -93,14 +135,77 @@ const TOWNS: readonly NamedPlace[] = [
   { name: 'Cardiff', latitude: 51.48, longitude: -3.18, featureCode: 'PPLA', population: 447287, ...GB('Wales') },
   { name: 'Lerwick', latitude: 60.15446, longitude: -1.14509, featureCode: 'PPLA2', population: 6958, ...GB('Scotland') },
   { name: 'Hugh Town', latitude: 49.91447, longitude: -6.31524, featureCode: 'PPLA2', population: 1068, ...GB('England') },
-  { name: 'Richmond', latitude: 37.55376, longitude: -77.46026, featureCode: 'PPLA', population: 226610, countryCode: 'US', country: 'United States', admin1: 'Virginia' },
+  {
+    name: 'Richmond',
+    latitude: 37.55376,
+    longitude: -77.46026,
+    featureCode: 'PPLA',
+    population: 226610,
+    countryCode: 'US',
+    country: 'United States',
+    admin1: 'Virginia',
+  },
   { name: 'Richmond', latitude: 51.46171, longitude: -0.30394, featureCode: 'PPL', population: 21469, ...GB('England') },
-  { name: 'Dublin', latitude: 53.33306, longitude: -6.24889, featureCode: 'PPLC', population: 1024027, countryCode: 'IE', country: 'Ireland', admin1: 'Leinster' },
-  { name: 'Galway', latitude: 53.27194, longitude: -9.04889, featureCode: 'PPLA', population: 79934, countryCode: 'IE', country: 'Ireland', admin1: 'Connaught' },
-  { name: 'Saint Helier', latitude: 49.18804, longitude: -2.10491, featureCode: 'PPLC', population: 28000, countryCode: 'JE', country: 'Jersey', admin1: 'Saint Helier' },
-  { name: 'Paris', latitude: 48.85341, longitude: 2.3488, featureCode: 'PPLC', population: 2138551, countryCode: 'FR', country: 'France', admin1: 'Île-de-France' },
-  { name: 'Calais', latitude: 50.95194, longitude: 1.85635, featureCode: 'PPLA3', population: 75961, countryCode: 'FR', country: 'France', admin1: 'Hauts-de-France' },
-  { name: 'Bergen', latitude: 60.39299, longitude: 5.32415, featureCode: 'PPLA', population: 213585, countryCode: 'NO', country: 'Norway', admin1: 'Vestland' },
+  {
+    name: 'Dublin',
+    latitude: 53.33306,
+    longitude: -6.24889,
+    featureCode: 'PPLC',
+    population: 1024027,
+    countryCode: 'IE',
+    country: 'Ireland',
+    admin1: 'Leinster',
+  },
+  {
+    name: 'Galway',
+    latitude: 53.27194,
+    longitude: -9.04889,
+    featureCode: 'PPLA',
+    population: 79934,
+    countryCode: 'IE',
+    country: 'Ireland',
+    admin1: 'Connaught',
+  },
+  {
+    name: 'Saint Helier',
+    latitude: 49.18804,
+    longitude: -2.10491,
+    featureCode: 'PPLC',
+    population: 28000,
+    countryCode: 'JE',
+    country: 'Jersey',
+    admin1: 'Saint Helier',
+  },
+  {
+    name: 'Paris',
+    latitude: 48.85341,
+    longitude: 2.3488,
+    featureCode: 'PPLC',
+    population: 2138551,
+    countryCode: 'FR',
+    country: 'France',
+    admin1: 'Île-de-France',
+  },
+  {
+    name: 'Calais',
+    latitude: 50.95194,
+    longitude: 1.85635,
+    featureCode: 'PPLA3',
+    population: 75961,
+    countryCode: 'FR',
+    country: 'France',
+    admin1: 'Hauts-de-France',
+  },
+  {
+    name: 'Bergen',
+    latitude: 60.39299,
+    longitude: 5.32415,
+    featureCode: 'PPLA',
+    population: 213585,
+    countryCode: 'NO',
+    country: 'Norway',
+    admin1: 'Vestland',
+  },
 ];
 
 /** The other towns of uk-places.json, so every sample place can be found from its town offline. */
@@ -125,7 +230,9 @@ const SAMPLE_TOWNS: readonly NamedPlace[] = [
 ];
 
 /** The places in uk-places.json, as GeoNames would hold them (points of interest). */
-export const UK_PLACES: readonly NamedPlace[] = (ukPlaces.places as { name: string; town: string; geolocation: { latitude: number; longitude: number } }[]).map((place) => ({
+export const UK_PLACES: readonly NamedPlace[] = (
+  ukPlaces.places as { name: string; town: string; geolocation: { latitude: number; longitude: number } }[]
+).map((place) => ({
   name: place.name,
   latitude: place.geolocation.latitude,
   longitude: place.geolocation.longitude,
@@ -151,13 +258,21 @@ async function startLocalService(route: (url: URL) => Answer, faults: Faults, se
     log.push(`${url.pathname}${url.search}`);
     const send = (answer: Answer) => {
       const text = JSON.stringify(answer.body);
-      response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...answer.headers });
+      response.writeHead(answer.status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        ...answer.headers,
+      });
       response.end(text);
     };
     if (pending429.count > 0) {
       pending429.count -= 1;
       stats.tooManyRequests += 1;
-      send({ status: 429, body: { status: 429, error: 'Too many requests' }, headers: { 'retry-after': String(pending429.retryAfterSeconds) } });
+      send({
+        status: 429,
+        body: { status: 429, error: 'Too many requests' },
+        headers: { 'retry-after': String(pending429.retryAfterSeconds) },
+      });
       return;
     }
     const current = service.faults;
@@ -176,7 +291,12 @@ async function startLocalService(route: (url: URL) => Answer, faults: Faults, se
       send({ status, body: { status, error: 'Injected fault' } });
       return;
     }
-    const latency = current.latencyMs === undefined ? 0 : typeof current.latencyMs === 'number' ? current.latencyMs : current.latencyMs[0] + random() * (current.latencyMs[1] - current.latencyMs[0]);
+    const latency =
+      current.latencyMs === undefined
+        ? 0
+        : typeof current.latencyMs === 'number'
+          ? current.latencyMs
+          : current.latencyMs[0] + random() * (current.latencyMs[1] - current.latencyMs[0]);
     const answer = route(url);
     setTimeout(() => {
       stats.served += 1;
@@ -272,7 +392,9 @@ export function startLocalOpenMeteoGeocoding(faults: Faults = {}, seed = 2): Pro
       const matches =
         query.length < 2
           ? []
-          : NAMED.filter((place) => place.name.toLowerCase() === query || (query.length >= 3 && place.name.toLowerCase().startsWith(query)));
+          : NAMED.filter(
+              (place) => place.name.toLowerCase() === query || (query.length >= 3 && place.name.toLowerCase().startsWith(query)),
+            );
       const results = matches.slice(0, count).map((place, index) => ({
         id: 2600000 + index,
         name: place.name,

@@ -76,14 +76,22 @@ export async function startHttpHost(
     for (const route of extraRoutes) if (await route(request, response, url)) return;
 
     const path = url.pathname.replace(/\/+$/, '');
-    const relative = prefix === '' ? path : path.toLowerCase().startsWith(`/${prefix.toLowerCase()}/`) || path.toLowerCase() === `/${prefix.toLowerCase()}` ? path.slice(prefix.length + 1) : undefined;
+    const relative =
+      prefix === ''
+        ? path
+        : path.toLowerCase().startsWith(`/${prefix.toLowerCase()}/`) || path.toLowerCase() === `/${prefix.toLowerCase()}`
+          ? path.slice(prefix.length + 1)
+          : undefined;
     const method = (request.method ?? 'GET').toUpperCase();
     const candidates =
       relative === undefined
         ? []
         : functions
             .map((fn) => ({ fn, params: fn.route.match(relative) }))
-            .filter((candidate): candidate is { fn: HttpFunction; params: Record<string, string> } => candidate.params !== undefined && candidate.fn.methods.includes(method))
+            .filter(
+              (candidate): candidate is { fn: HttpFunction; params: Record<string, string> } =>
+                candidate.params !== undefined && candidate.fn.methods.includes(method),
+            )
             .sort((a, b) => b.fn.route.precedence - a.fn.route.precedence);
     const chosen = candidates[0];
     if (!chosen) {
@@ -103,9 +111,17 @@ export async function startHttpHost(
     await invokeHttp(chosen.fn, request, response, url, chosen.params, body);
   }
 
-  async function invokeHttp(fn: HttpFunction, request: IncomingMessage, response: ServerResponse, url: URL, params: Record<string, string>, body: Buffer): Promise<void> {
+  async function invokeHttp(
+    fn: HttpFunction,
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    params: Record<string, string>,
+    body: Buffer,
+  ): Promise<void> {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [name, value] of Object.entries(request.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const query = Object.fromEntries(url.searchParams.entries());
     let result;
     try {
@@ -113,7 +129,12 @@ export async function startHttpHost(
         model,
         fn.registration,
         {
-          inputData: [{ name: fn.bindingName, data: { http: { method: request.method ?? 'GET', url: url.toString(), headers, query, params, body: { bytes: body } } } }],
+          inputData: [
+            {
+              name: fn.bindingName,
+              data: { http: { method: request.method ?? 'GET', url: url.toString(), headers, query, params, body: { bytes: body } } },
+            },
+          ],
           triggerMetadata: {},
         },
         logger,
@@ -163,7 +184,6 @@ function toHttpFunction(registration: Registration): HttpFunction {
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-
 
 function bodyBytes(body: RpcTypedData | null | undefined): Buffer {
   if (!body) return Buffer.alloc(0);

@@ -12,8 +12,7 @@ export interface RouteTemplate {
 }
 
 type Segment =
-  | { kind: 'literal'; text: string }
-  | { kind: 'parameter'; name: string; optional: boolean; constraint?: string; catchAll: boolean };
+  { kind: 'literal'; text: string } | { kind: 'parameter'; name: string; optional: boolean; constraint?: string; catchAll: boolean };
 
 const CONSTRAINTS: Record<string, RegExp> = {
   int: /^-?\d+$/,

@@ -135,7 +135,10 @@ function childEntry(): { execArgs: string[]; env: Record<string, string> } {
   return {
     execArgs: ['-r', require.resolve('ts-node/register/transpile-only'), source],
     // Self-contained: whatever tsconfig ts-node would find from the child's working folder, not that.
-    env: { TS_NODE_SKIP_PROJECT: 'true', TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }) },
+    env: {
+      TS_NODE_SKIP_PROJECT: 'true',
+      TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }),
+    },
   };
 }
 

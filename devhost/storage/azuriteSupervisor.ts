@@ -74,7 +74,10 @@ export async function superviseAzurite(options: SupervisedAzuriteOptions): Promi
     if (stopping) return;
     up = false;
     const downSince = Date.now();
-    let delay = Date.now() - startedAt >= STABLE_AFTER_MS ? restartDelayMs : Math.min(maxRestartDelayMs, restartDelayMs * 2 ** Math.min(restarts, 10));
+    let delay =
+      Date.now() - startedAt >= STABLE_AFTER_MS
+        ? restartDelayMs
+        : Math.min(maxRestartDelayMs, restartDelayMs * 2 ** Math.min(restarts, 10));
     logger.warn(
       `Azurite (pid ${child.pid}) exited unexpectedly (${describeExit(exit)}); restarting it in ${delay} ms on the same ports ` +
         `(blob ${ports.blob}, queue ${ports.queue}, table ${ports.table}). Storage calls fail until it is back.`,

@@ -60,7 +60,12 @@ export const DEFAULT_FEED_POLL_DELAY_MS = 5000;
 export const DEFAULT_LEASE_CONTAINER = 'leases';
 
 /** The lease document id for a function's lease prefix and monitored container. */
-export function cosmosTriggerLeaseId(leaseContainerPrefix: string, accountEndpoint: string, databaseName: string, containerName: string): string {
+export function cosmosTriggerLeaseId(
+  leaseContainerPrefix: string,
+  accountEndpoint: string,
+  databaseName: string,
+  containerName: string,
+): string {
   const host = URL.canParse(accountEndpoint) ? new URL(accountEndpoint).hostname : accountEndpoint;
   // Cosmos ids may not contain / \ ? #.
   return `${leaseContainerPrefix}${host}_${databaseName}_${containerName}`.replace(/[/\\?#]/g, '_');
@@ -172,10 +177,13 @@ function readFeedConfig(registration: Registration, context: TriggerHostContext,
   };
 
   if (binding.collectionName !== undefined || binding.leaseCollectionName !== undefined) {
-    fail('it uses the extension 3.x names (collectionName, leaseCollectionName…); extension 4.x uses containerName, leaseContainerName, leaseContainerPrefix.');
+    fail(
+      'it uses the extension 3.x names (collectionName, leaseCollectionName…); extension 4.x uses containerName, leaseContainerName, leaseContainerPrefix.',
+    );
   }
   const changeFeedMode = text('changeFeedMode');
-  if (changeFeedMode !== undefined && changeFeedMode !== 'LatestVersion') fail(`changeFeedMode '${changeFeedMode}' is not served by the devhost (only LatestVersion).`);
+  if (changeFeedMode !== undefined && changeFeedMode !== 'LatestVersion')
+    fail(`changeFeedMode '${changeFeedMode}' is not served by the devhost (only LatestVersion).`);
 
   const connectionName = text('connection') ?? fail('connection (the name of the app setting with the connection) is missing.');
   const connection = readConnection(connectionName, context, fail);
@@ -196,7 +204,8 @@ function readFeedConfig(registration: Registration, context: TriggerHostContext,
   }
 
   const maxItemsPerInvocation = positiveNumber('maxItemsPerInvocation');
-  if (maxItemsPerInvocation !== undefined && !Number.isInteger(maxItemsPerInvocation)) fail('maxItemsPerInvocation must be a whole number.');
+  if (maxItemsPerInvocation !== undefined && !Number.isInteger(maxItemsPerInvocation))
+    fail('maxItemsPerInvocation must be a whole number.');
 
   return {
     registration,
@@ -236,7 +245,12 @@ function readConnection(name: string, context: TriggerHostContext, fail: (messag
 function refuseSharedLeases(configs: readonly FeedConfig[]): void {
   const seen = new Map<string, string>();
   for (const config of configs) {
-    const key = JSON.stringify([config.leaseConnection.accountEndpoint, config.leaseDatabaseName, config.leaseContainerName, config.leaseId]);
+    const key = JSON.stringify([
+      config.leaseConnection.accountEndpoint,
+      config.leaseDatabaseName,
+      config.leaseContainerName,
+      config.leaseId,
+    ]);
     const other = seen.get(key);
     if (other !== undefined) {
       throw new Error(
@@ -250,7 +264,9 @@ function refuseSharedLeases(configs: readonly FeedConfig[]): void {
 async function monitoredContainer(client: CosmosClient, config: FeedConfig): Promise<Container> {
   const container = client.database(config.databaseName).container(config.containerName);
   if (!(await exists(container))) {
-    throw new Error(`Cosmos DB trigger of function "${config.functionName}": the monitored container ${config.databaseName}/${config.containerName} does not exist.`);
+    throw new Error(
+      `Cosmos DB trigger of function "${config.functionName}": the monitored container ${config.databaseName}/${config.containerName} does not exist.`,
+    );
   }
   return container;
 }
@@ -265,7 +281,10 @@ async function leaseContainer(client: CosmosClient, config: FeedConfig): Promise
     );
   }
   const { database } = await client.databases.createIfNotExists({ id: config.leaseDatabaseName });
-  const { container: created } = await database.containers.createIfNotExists({ id: config.leaseContainerName, partitionKey: { paths: ['/id'] } });
+  const { container: created } = await database.containers.createIfNotExists({
+    id: config.leaseContainerName,
+    partitionKey: { paths: ['/id'] },
+  });
   return created;
 }
 
@@ -321,13 +340,18 @@ class FeedLease {
       const { resource } =
         this.etag === undefined
           ? await this.container.items.create<CosmosTriggerLease>(document)
-          : await this.container.item(config.leaseId, config.leaseId).replace<CosmosTriggerLease>(document, { accessCondition: { type: 'IfMatch', condition: this.etag } });
+          : await this.container
+              .item(config.leaseId, config.leaseId)
+              .replace<CosmosTriggerLease>(document, { accessCondition: { type: 'IfMatch', condition: this.etag } });
       this.etag = resource?._etag;
       this.token = continuationToken;
     } catch (error) {
       const status = statusOf(error);
       if (status === 409 || status === 412 || status === 404) {
-        throw new LeaseLostError(`the lease ${config.leaseDatabaseName}/${config.leaseContainerName}/${config.leaseId} was changed by someone else (HTTP ${String(status)})`, { cause: error });
+        throw new LeaseLostError(
+          `the lease ${config.leaseDatabaseName}/${config.leaseContainerName}/${config.leaseId} was changed by someone else (HTTP ${String(status)})`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -369,7 +393,12 @@ class FeedRunner {
 
   start(): void {
     const { config } = this;
-    const from = this.lease.continuationToken !== undefined ? 'its lease checkpoint' : config.startFrom.kind === 'time' ? config.startFrom.time.toISOString() : config.startFrom.kind;
+    const from =
+      this.lease.continuationToken !== undefined
+        ? 'its lease checkpoint'
+        : config.startFrom.kind === 'time'
+          ? config.startFrom.time.toISOString()
+          : config.startFrom.kind;
     this.context.logger.info(
       `Cosmos DB trigger '${config.functionName}': ${config.databaseName}/${config.containerName} from ${from}; lease ${config.leaseDatabaseName}/${config.leaseContainerName}/${config.leaseId}`,
     );
@@ -413,7 +442,10 @@ class FeedRunner {
       } catch (error) {
         readFailures += 1;
         const delay = this.backoff(readFailures);
-        this.context.logger.error(`Cosmos DB trigger '${this.config.functionName}': reading the change feed failed (attempt ${readFailures}); retrying in ${delay} ms`, error);
+        this.context.logger.error(
+          `Cosmos DB trigger '${this.config.functionName}': reading the change feed failed (attempt ${readFailures}); retrying in ${delay} ms`,
+          error,
+        );
         await this.sleep(delay, 'backoff');
         // Start again from the checkpoint: the failed iterator's own state is unknown.
         iterator = this.newIterator();
@@ -460,12 +492,18 @@ class FeedRunner {
     const request = { inputData: [{ name: config.bindingName, data: { json: JSON.stringify(documents) } }], triggerMetadata: {} };
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.context.invoke(config.registration, request, `New changes on container ${config.containerName} at ${new Date().toISOString()}`);
+        await this.context.invoke(
+          config.registration,
+          request,
+          `New changes on container ${config.containerName} at ${new Date().toISOString()}`,
+        );
         return true;
       } catch {
         // context.invoke logged the error itself.
         if (this.isStopping()) {
-          this.context.logger.warn(`Cosmos DB trigger '${config.functionName}': a batch of ${documents.length} documents failed while stopping; it is delivered again at the next start.`);
+          this.context.logger.warn(
+            `Cosmos DB trigger '${config.functionName}': a batch of ${documents.length} documents failed while stopping; it is delivered again at the next start.`,
+          );
           return false;
         }
         const delay = this.backoff(attempt);
@@ -488,7 +526,10 @@ class FeedRunner {
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
         const delay = this.backoff(attempt);
-        this.context.logger.error(`Cosmos DB trigger '${this.config.functionName}': writing the lease failed (attempt ${attempt}); retrying in ${delay} ms`, error);
+        this.context.logger.error(
+          `Cosmos DB trigger '${this.config.functionName}': writing the lease failed (attempt ${attempt}); retrying in ${delay} ms`,
+          error,
+        );
         if (this.isStopping()) return false;
         await this.sleep(delay, 'backoff');
         if (this.isStopping()) return false;

@@ -90,10 +90,14 @@ export function readQueuesOptions(hostJson: HostJson): QueuesOptions {
   if (!Number.isInteger(maxDequeueCount) || maxDequeueCount < 1) {
     throw new Error(`host.json extensions.queues.maxDequeueCount must be a positive integer, not ${String(maxDequeueCount)}.`);
   }
-  const visibilityTimeoutMs = queues.visibilityTimeout === undefined ? 0 : parseTimeSpan(queues.visibilityTimeout, 'extensions.queues.visibilityTimeout');
-  const maxPollingIntervalMs = queues.maxPollingInterval === undefined ? 60_000 : parseTimeSpan(queues.maxPollingInterval, 'extensions.queues.maxPollingInterval');
+  const visibilityTimeoutMs =
+    queues.visibilityTimeout === undefined ? 0 : parseTimeSpan(queues.visibilityTimeout, 'extensions.queues.visibilityTimeout');
+  const maxPollingIntervalMs =
+    queues.maxPollingInterval === undefined ? 60_000 : parseTimeSpan(queues.maxPollingInterval, 'extensions.queues.maxPollingInterval');
   if (maxPollingIntervalMs < MINIMUM_POLLING_INTERVAL_MS) {
-    throw new Error(`host.json extensions.queues.maxPollingInterval must be at least 00:00:00.1, not ${String(queues.maxPollingInterval)}.`);
+    throw new Error(
+      `host.json extensions.queues.maxPollingInterval must be at least 00:00:00.1, not ${String(queues.maxPollingInterval)}.`,
+    );
   }
   // host.json is read at run time: the value may be anything, and the host reads enums case-insensitively.
   const rawEncoding: unknown = queues.messageEncoding ?? 'base64';
@@ -114,7 +118,11 @@ export function parseTimeSpan(value: unknown, setting = 'TimeSpan'): number {
   if (Number(hours) > 23 || Number(minutes) > 59 || Number(seconds) > 59) {
     throw new Error(`host.json ${setting} is not a valid TimeSpan: ${JSON.stringify(value)}.`);
   }
-  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + Math.round(Number(`0.${fraction || '0'}`) * 1000);
+  return (
+    ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 +
+    Number(seconds) * 1000 +
+    Math.round(Number(`0.${fraction || '0'}`) * 1000)
+  );
 }
 
 /** The host's RandomizedExponentialBackoffStrategy (minimum 100 ms, delta = minimum, ±20 %). */
@@ -185,14 +193,18 @@ class QueueListener {
     }
     this.#queueName = resolveBindingExpression(binding.queueName, context.settings).toLowerCase();
     if (!QUEUE_NAME.test(this.#queueName)) {
-      throw new Error(`Function "${this.#functionName}": "${this.#queueName}" is not a valid queue name (3-63 lowercase letters, digits and single hyphens).`);
+      throw new Error(
+        `Function "${this.#functionName}": "${this.#queueName}" is not a valid queue name (3-63 lowercase letters, digits and single hyphens).`,
+      );
     }
     const connection = typeof binding.connection === 'string' && binding.connection !== '' ? binding.connection : DEFAULT_CONNECTION;
     const connectionString = context.settings[connection];
     if (connectionString === undefined || connectionString === '') {
       throw new Error(`Function "${this.#functionName}": the app setting "${connection}" (its queue connection) is not set.`);
     }
-    const service = QueueServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 } });
+    const service = QueueServiceClient.fromConnectionString(connectionString, {
+      retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+    });
     this.#queue = service.getQueueClient(this.#queueName);
     this.#poisonQueue = service.getQueueClient(`${this.#queueName}-poison`);
   }
@@ -234,7 +246,11 @@ class QueueListener {
       }
       if (this.#isStopped()) {
         // Fetched while stopping: hand the messages straight back rather than leave them invisible.
-        await Promise.all(batch.map((message) => this.#settle(message, () => this.#queue.updateMessage(message.messageId, message.popReceipt, undefined, 0))));
+        await Promise.all(
+          batch.map((message) =>
+            this.#settle(message, () => this.#queue.updateMessage(message.messageId, message.popReceipt, undefined, 0)),
+          ),
+        );
         break;
       }
       foundSinceLastDelay = true;
@@ -249,7 +265,10 @@ class QueueListener {
         await this.#queue.createIfNotExists();
         this.#queueReady = true;
       }
-      const response = await this.#queue.receiveMessages({ numberOfMessages: this.#options.batchSize, visibilityTimeout: Math.ceil(this.#leaseMs / 1000) });
+      const response = await this.#queue.receiveMessages({
+        numberOfMessages: this.#options.batchSize,
+        visibilityTimeout: Math.ceil(this.#leaseMs / 1000),
+      });
       if (this.#pollFailures > 0) this.#context.logger.info(`Queue trigger "${this.#functionName}" can read '${this.#queueName}' again.`);
       this.#pollFailures = 0;
       return response.receivedMessageItems;
@@ -257,7 +276,9 @@ class QueueListener {
       // As the host: any error resets the existence check, and the listener backs off.
       this.#queueReady = false;
       if (this.#pollFailures++ === 0 && !this.#isStopped()) {
-        this.#context.logger.warn(`Queue trigger "${this.#functionName}" cannot read '${this.#queueName}' (will keep trying): ${describe(error)}`);
+        this.#context.logger.warn(
+          `Queue trigger "${this.#functionName}" cannot read '${this.#queueName}' (will keep trying): ${describe(error)}`,
+        );
       }
       return [];
     }
@@ -265,7 +286,12 @@ class QueueListener {
 
   #track(work: Promise<void>): void {
     const task: Promise<void> = work
-      .catch((error: unknown) => this.#context.logger.error(`Queue trigger "${this.#functionName}": a message on '${this.#queueName}' could not be processed`, error))
+      .catch((error: unknown) =>
+        this.#context.logger.error(
+          `Queue trigger "${this.#functionName}": a message on '${this.#queueName}' could not be processed`,
+          error,
+        ),
+      )
       .finally(() => this.#inFlight.delete(task));
     this.#inFlight.add(task);
   }
@@ -355,7 +381,9 @@ class QueueListener {
             schedule();
           },
           (error: unknown) => {
-            this.#context.logger.warn(`Queue trigger "${this.#functionName}": could not keep message ${message.messageId} invisible: ${describe(error)}`);
+            this.#context.logger.warn(
+              `Queue trigger "${this.#functionName}": could not keep message ${message.messageId} invisible: ${describe(error)}`,
+            );
             schedule();
           },
         );
@@ -374,7 +402,9 @@ class QueueListener {
 
   /** Copies the message as it is stored to `<queue>-poison` (created if needed), then deletes it. */
   async #poison(message: ReceivedMessageItem, popReceipt: string): Promise<void> {
-    this.#context.logger.warn(`Message has reached MaxDequeueCount of ${this.#options.maxDequeueCount}. Moving message to queue '${this.#queueName}-poison'.`);
+    this.#context.logger.warn(
+      `Message has reached MaxDequeueCount of ${this.#options.maxDequeueCount}. Moving message to queue '${this.#queueName}-poison'.`,
+    );
     await this.#settle(message, async () => {
       try {
         await this.#poisonQueue.sendMessage(message.messageText);
@@ -395,15 +425,22 @@ class QueueListener {
     try {
       await operation();
     } catch (error) {
-      if (['MessageNotFound', 'QueueNotFound', 'PopReceiptMismatch', 'QueueBeingDeleted', 'QueueDisabled'].includes(codeOf(error) ?? '')) return;
-      this.#context.logger.error(`Queue trigger "${this.#functionName}": could not complete message ${message.messageId} on '${this.#queueName}'`, error);
+      if (['MessageNotFound', 'QueueNotFound', 'PopReceiptMismatch', 'QueueBeingDeleted', 'QueueDisabled'].includes(codeOf(error) ?? ''))
+        return;
+      this.#context.logger.error(
+        `Queue trigger "${this.#functionName}": could not complete message ${message.messageId} on '${this.#queueName}'`,
+        error,
+      );
     }
   }
 }
 
 /** How the host serialises a DateTimeOffset for the worker: "2024-05-01T10:00:00+00:00". */
 function dotNetDateTimeOffset(date: Date): string {
-  return date.toISOString().replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
+  return date
+    .toISOString()
+    .replace(/\.000Z$/, '+00:00')
+    .replace(/Z$/, '+00:00');
 }
 
 function statusOf(error: unknown): number | undefined {

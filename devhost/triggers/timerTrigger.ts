@@ -68,7 +68,11 @@ export function parseTimerSchedule(expression: string, timeZone = 'UTC'): TimerS
   throw new Error(`The schedule expression '${expression}' was not recognized as a valid cron expression or timespan string.`);
 }
 
-export async function startTimerTriggers(registrations: readonly Registration[], context: TriggerHostContext, options: TimerTriggerOptions = {}): Promise<RunningService> {
+export async function startTimerTriggers(
+  registrations: readonly Registration[],
+  context: TriggerHostContext,
+  options: TimerTriggerOptions = {},
+): Promise<RunningService> {
   const clock = options.now ?? (() => new Date());
   const timers = registrations.filter((registration) => triggerOf(registration).binding.type === 'timerTrigger');
   if (timers.length === 0) return { stop: () => Promise.resolve() };
@@ -109,7 +113,10 @@ function readTimerConfig(registration: Registration, context: TriggerHostContext
   }
   // The host turns monitoring off for schedules that fire more than once a minute, whatever useMonitor
   // says: a TimeSpan under a minute, or a cron with two occurrences within the next minute.
-  const subMinute = schedule.intervalMs === undefined ? schedule.nextAfter(schedule.nextAfter(now)).getTime() - now.getTime() < 60_000 : schedule.intervalMs < 60_000;
+  const subMinute =
+    schedule.intervalMs === undefined
+      ? schedule.nextAfter(schedule.nextAfter(now)).getTime() - now.getTime() < 60_000
+      : schedule.intervalMs < 60_000;
   return { schedule, runOnStartup: binding.runOnStartup === true, useMonitor: !subMinute && binding.useMonitor !== false };
 }
 
@@ -279,7 +286,8 @@ class TimerRunner {
     }
 
     // A timer that fired a little early (clock skew) must not compute the same Next again.
-    const adjusted = !isPastDue && !runOnStartup && this.status.next.getTime() > invocationTime.getTime() ? this.status.next : invocationTime;
+    const adjusted =
+      !isPastDue && !runOnStartup && this.status.next.getTime() > invocationTime.getTime() ? this.status.next : invocationTime;
     this.status = { last: adjusted, next: this.config.schedule.nextAfter(adjusted), lastUpdated: adjusted };
     if (this.config.useMonitor) await this.store.set(this.name, this.status);
   }
@@ -315,7 +323,8 @@ class TimerStatusStore {
       records = parseStatusFile(await readFile(file, 'utf8'));
     } catch (error) {
       // Like the host's GetSafeStatusAsync: an unreadable status is treated as none.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') context.logger.warn(`Ignoring unreadable timer status file ${file}: ${String(error)}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        context.logger.warn(`Ignoring unreadable timer status file ${file}: ${String(error)}`);
     }
     return new TimerStatusStore(file, records, context);
   }
@@ -358,7 +367,11 @@ function parseStatusFile(text: string): Record<string, ScheduleStatusRecord> {
     if (typeof value !== 'object' || value === null) continue;
     const { last, next, lastUpdated } = value as Record<string, unknown>;
     if (typeof next !== 'string') continue;
-    records[name] = { last: typeof last === 'string' ? last : NEVER, next, lastUpdated: typeof lastUpdated === 'string' ? lastUpdated : NEVER };
+    records[name] = {
+      last: typeof last === 'string' ? last : NEVER,
+      next,
+      lastUpdated: typeof lastUpdated === 'string' ? lastUpdated : NEVER,
+    };
   }
   return records;
 }

@@ -14,7 +14,11 @@ export interface HostJson {
       readonly maxPollingInterval?: string;
       readonly messageEncoding?: 'base64' | 'none';
     };
-    readonly durableTask?: { readonly hubName?: string; readonly maxConcurrentActivityFunctions?: number; readonly maxConcurrentOrchestratorFunctions?: number };
+    readonly durableTask?: {
+      readonly hubName?: string;
+      readonly maxConcurrentActivityFunctions?: number;
+      readonly maxConcurrentOrchestratorFunctions?: number;
+    };
   };
 }
 

@@ -89,7 +89,11 @@ export async function startFaultyServer(dialect: ProviderDialect, options: Fault
     const reply: Reply = (status, body, headers = {}) => {
       entry.status = status;
       const text = JSON.stringify(body);
-      response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+      response.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        ...headers,
+      });
       response.end(text);
     };
 

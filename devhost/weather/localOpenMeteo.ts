@@ -64,7 +64,12 @@ export async function startLocalOpenMeteo(options: LocalOpenMeteoOptions = {}): 
     {
       locationsOf: countLocations,
       defaultRetryAfterSeconds: 60,
-      tooManyRequests: (reply, retryAfter) => reply(429, { error: true, reason: 'Minutely API request limit exceeded. Please try again in one minute.' }, { 'retry-after': retryAfter }),
+      tooManyRequests: (reply, retryAfter) =>
+        reply(
+          429,
+          { error: true, reason: 'Minutely API request limit exceeded. Please try again in one minute.' },
+          { 'retry-after': retryAfter },
+        ),
       injectedError: (reply, status) => reply(status, { error: true, reason: `Injected fault: HTTP ${status}` }),
       answer: (request, url, reply) => route(request, url, reply, clock),
     },
@@ -107,7 +112,8 @@ interface ForecastQuery {
 function parseForecastQuery(params: URLSearchParams): ForecastQuery {
   const latitudes = numberList(params, 'latitude');
   const longitudes = numberList(params, 'longitude');
-  if (latitudes.length !== longitudes.length) throw new BadRequest("Parameter 'latitude' and 'longitude' must have the same number of elements");
+  if (latitudes.length !== longitudes.length)
+    throw new BadRequest("Parameter 'latitude' and 'longitude' must have the same number of elements");
   if (latitudes.length > MAX_LOCATIONS) throw new BadRequest(`At most ${MAX_LOCATIONS} locations may be requested at once`);
   latitudes.forEach((latitude) => {
     if (latitude < -90 || latitude > 90) throw new BadRequest(`Latitude must be in range of -90 to 90°. Given: ${latitude}.`);
@@ -117,8 +123,12 @@ function parseForecastQuery(params: URLSearchParams): ForecastQuery {
   });
 
   const variables: HourlyVariable[] = [];
-  for (const name of (params.get('hourly') ?? '').split(',').map((v) => v.trim()).filter(Boolean)) {
-    if (!isHourlyVariable(name)) throw new BadRequest(`Cannot initialize ForecastVariable from invalid String value ${name} for key hourly`);
+  for (const name of (params.get('hourly') ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)) {
+    if (!isHourlyVariable(name))
+      throw new BadRequest(`Cannot initialize ForecastVariable from invalid String value ${name} for key hourly`);
     if (!variables.includes(name)) variables.push(name);
   }
   for (const unsupported of ['daily', 'current', 'minutely_15']) {
@@ -126,21 +136,29 @@ function parseForecastQuery(params: URLSearchParams): ForecastQuery {
   }
 
   const timezone = params.get('timezone') ?? 'GMT';
-  if (timezone !== 'UTC' && timezone !== 'GMT') throw new BadRequest(`Invalid timezone ${timezone}: this local server serves UTC (or GMT) only`);
+  if (timezone !== 'UTC' && timezone !== 'GMT')
+    throw new BadRequest(`Invalid timezone ${timezone}: this local server serves UTC (or GMT) only`);
   const temperatureUnit = params.get('temperature_unit') ?? 'celsius';
-  if (temperatureUnit !== 'celsius') throw new BadRequest(`Invalid temperature_unit ${temperatureUnit}: this local server serves celsius only`);
+  if (temperatureUnit !== 'celsius')
+    throw new BadRequest(`Invalid temperature_unit ${temperatureUnit}: this local server serves celsius only`);
   const windUnit = params.get('wind_speed_unit') ?? 'kmh';
   const wind = WIND_UNITS[windUnit];
   if (!wind) throw new BadRequest(`Cannot initialize WindspeedUnit from invalid String value ${windUnit} for key wind_speed_unit`);
 
   const daysParam = params.get('forecast_days') ?? '7';
   const days = /^\d+$/.test(daysParam) ? Number(daysParam) : Number.NaN;
-  if (!(days >= 1 && days <= MAX_FORECAST_DAYS)) throw new BadRequest(`Forecast days is invalid. Allowed range 1 to ${MAX_FORECAST_DAYS}. Given ${daysParam}.`);
+  if (!(days >= 1 && days <= MAX_FORECAST_DAYS))
+    throw new BadRequest(`Forecast days is invalid. Allowed range 1 to ${MAX_FORECAST_DAYS}. Given ${daysParam}.`);
 
   return { locations: latitudes.map((latitude, i) => ({ latitude, longitude: longitudes[i] ?? 0 })), variables, days, wind };
 }
 
-function forecastFor(location: { latitude: number; longitude: number }, query: ForecastQuery, now: Date, started: bigint): Record<string, unknown> {
+function forecastFor(
+  location: { latitude: number; longitude: number },
+  query: ForecastQuery,
+  now: Date,
+  started: bigint,
+): Record<string, unknown> {
   const latitude = snap(location.latitude);
   const longitude = snap(location.longitude);
   const firstHour = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -178,7 +196,8 @@ function numberList(params: URLSearchParams, name: string): number[] {
   if (raw === null || raw.trim() === '') throw new BadRequest(`Value of type 'String' required for key '${name}'.`);
   return raw.split(',').map((part) => {
     const value = Number(part.trim());
-    if (part.trim() === '' || !Number.isFinite(value)) throw new BadRequest(`Cannot initialize Float from invalid String value ${part} for key ${name}`);
+    if (part.trim() === '' || !Number.isFinite(value))
+      throw new BadRequest(`Cannot initialize Float from invalid String value ${part} for key ${name}`);
     return value;
   });
 }

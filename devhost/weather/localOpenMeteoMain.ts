@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const number = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new Error(`--${name} must be a number from ${min} to ${max}, not ${raw}`);
+    if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max)
+      throw new Error(`--${name} must be a number from ${min} to ${max}, not ${raw}`);
     return value;
   };
   const port = number('port', values.port, 0, 65535) ?? 8090;
@@ -34,11 +35,15 @@ async function main(): Promise<void> {
     ...optional('errorRate', number('error-rate', values['error-rate'], 0, 1)),
     ...optional('errorStatus', number('error-status', values['error-status'], 400, 599)),
     ...optional('hangRate', number('hang-rate', values['hang-rate'], 0, 1)),
-    ...(rateLimit !== undefined && { rateLimit: { next: rateLimit, retryAfterSeconds: number('retry-after', values['retry-after'], 0, 86_400) ?? 60 } }),
+    ...(rateLimit !== undefined && {
+      rateLimit: { next: rateLimit, retryAfterSeconds: number('retry-after', values['retry-after'], 0, 86_400) ?? 60 },
+    }),
   };
 
   const server = await startLocalOpenMeteo({ port, host: values.host, faults, seed: number('seed', values.seed, 0, 2 ** 32 - 1) ?? 1 });
-  console.log(`Local Open-Meteo forecast API at ${server.url}/v1/forecast${Object.keys(faults).length > 0 ? ` with faults ${JSON.stringify(faults)}` : ''}`);
+  console.log(
+    `Local Open-Meteo forecast API at ${server.url}/v1/forecast${Object.keys(faults).length > 0 ? ` with faults ${JSON.stringify(faults)}` : ''}`,
+  );
 
   if (!values.quiet) {
     // Each request is printed once answered; a hung one never is.

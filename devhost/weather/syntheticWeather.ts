@@ -71,7 +71,8 @@ export function weatherAt(latitude: number, longitude: number, hourStart: Date):
   precipitation = roundTo(precipitation, 1);
 
   const exposure = clamp((abs(latitude) - 50) * 0.8 + max(0, -longitude - 3), 0, 8);
-  const wind = (4 + 40 * max(0, windiness - 0.2) ** 1.3 + 10 * max(0, wetness - 0.5) + exposure) * (1 + 0.15 * cos((2 * PI * (solarHour - 14)) / 24));
+  const wind =
+    (4 + 40 * max(0, windiness - 0.2) ** 1.3 + 10 * max(0, wetness - 0.5) + exposure) * (1 + 0.15 * cos((2 * PI * (solarHour - 14)) / 24));
   const gust = wind * (1.35 + 0.35 * noise(latitude / 0.4, longitude / 0.6, t / 3, 6)) + 2 + (showery ? (convection - 0.62) * 25 : 0);
 
   const roundedTemperature = roundTo(temperature, 1);
@@ -81,7 +82,12 @@ export function weatherAt(latitude: number, longitude: number, hourStart: Date):
     cloud,
     showery,
     thundery: convection > 0.76 && roundedTemperature > 10 && precipitation >= 1,
-    foggy: (solarHour >= 21 || solarHour < 10) && wind < 10 && wetness > 0.3 && wetness <= WET && fbm(latitude / 0.8, longitude / 1.0, t / 10, 8) > 0.66,
+    foggy:
+      (solarHour >= 21 || solarHour < 10) &&
+      wind < 10 &&
+      wetness > 0.3 &&
+      wetness <= WET &&
+      fbm(latitude / 0.8, longitude / 1.0, t / 10, 8) > 0.66,
   });
 
   return {

@@ -1,6 +1,6 @@
 // Cosmos DB for NoSQL: the event store (`events`), the read models (`views`), the change-feed leases
 // (`leases`) and the projections' dead letters (`deadletters`), exactly as the app creates them on its
-// local endpoint (shared/cosmos/cosmosClient.ts ensureCosmosContainers; test/unit/infra.test.ts
+// local endpoint (shared/platform/adapters/cosmosClient.ts ensureCosmosContainers; test/unit/infra.test.ts
 // compares the two). Keys are disabled: the app's managed identity gets the built-in data role.
 //
 // Serverless, not autoscale, by cost: serverless bills $0.25 per million RU with no floor; autoscale bills

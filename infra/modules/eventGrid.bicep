@@ -1,5 +1,5 @@
 // The Event Grid custom topic the change feed is published to (publishEvents). The app publishes
-// CloudEvents 1.0 (shared/publishing/cloudEvents.ts, EventGridPublisherClient 'CloudEvent'), so the
+// CloudEvents 1.0 (shared/platform/publishing/cloudEvents.ts, EventGridPublisherClient 'CloudEvent'), so the
 // topic takes the CloudEvents schema; keys are disabled and the app's identity sends with the
 // "EventGrid Data Sender" role (EVENTGRID_TOPIC_KEY stays unset, so the app uses DefaultAzureCredential).
 // The topic's own identity writes dead letters to the storage account, which refuses shared keys.

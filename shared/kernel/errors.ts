@@ -12,7 +12,10 @@ export abstract class DomainError extends Error {
 /** The input is malformed: nothing was decided. */
 export class ValidationError extends DomainError {
   readonly kind = 'validation';
-  constructor(readonly errors: readonly FieldError[], message = 'The request is not valid.') {
+  constructor(
+    readonly errors: readonly FieldError[],
+    message = 'The request is not valid.',
+  ) {
     super(message);
     this.name = 'ValidationError';
   }
@@ -30,7 +33,10 @@ export class NotFoundError extends DomainError {
 /** The command is well-formed but the current state forbids it. */
 export class IllegalStateError extends DomainError {
   readonly kind = 'illegalState';
-  constructor(message: string, readonly currentStatus?: string) {
+  constructor(
+    message: string,
+    readonly currentStatus?: string,
+  ) {
     super(message);
     this.name = 'IllegalStateError';
   }
@@ -39,7 +45,10 @@ export class IllegalStateError extends DomainError {
 /** The caller acted on a version of the state that is no longer current. */
 export class PreconditionFailedError extends DomainError {
   readonly kind = 'preconditionFailed';
-  constructor(message: string, readonly currentVersion: number) {
+  constructor(
+    message: string,
+    readonly currentVersion: number,
+  ) {
     super(message);
     this.name = 'PreconditionFailedError';
   }

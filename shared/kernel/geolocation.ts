@@ -9,7 +9,12 @@ const coordinate = (min: number, max: number) =>
     .union([z.number(), z.string().regex(numericString).transform(Number)], {
       error: 'must be a number (or a numeric string)',
     })
-    .pipe(z.number({ error: 'must be a finite number' }).min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+    .pipe(
+      z
+        .number({ error: 'must be a finite number' })
+        .min(min, { error: `must be ≥ ${min}` })
+        .max(max, { error: `must be ≤ ${max}` }),
+    );
 
 export const geolocationSchema = z.strictObject(
   { latitude: coordinate(-90, 90), longitude: coordinate(-180, 180) },

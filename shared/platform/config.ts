@@ -32,7 +32,10 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULT_WEATHER_BASE_URL = { 'open-meteo': 'https://api.open-meteo.com', 'met-office': 'https://data.hub.api.metoffice.gov.uk/sitespecific/v0' };
+const DEFAULT_WEATHER_BASE_URL = {
+  'open-meteo': 'https://api.open-meteo.com',
+  'met-office': 'https://data.hub.api.metoffice.gov.uk/sitespecific/v0',
+};
 
 const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an http(s) URL') });
@@ -42,28 +45,36 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
     .trim()
     .regex(/^\d+$/, { error: 'must be a whole number' })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    )
     .optional()
     .transform((value) => value ?? fallback);
 
 const settingsSchema = z.object({
-    AzureWebJobsStorage: optionalText,
-    AzureWebJobsStorage__accountName: optionalText,
-    COSMOS_CONNECTION: optionalText,
-    COSMOS__accountEndpoint: url.optional(),
-    COSMOS_DATABASE: z.string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') }).trim().regex(/^[\w-]{1,255}$/, { error: 'must be a database name' }),
-    EVENTGRID_TOPIC_ENDPOINT: url,
-    EVENTGRID_TOPIC_KEY: optionalText,
-    WEATHER_PROVIDER: z.enum(['open-meteo', 'met-office'], { error: 'must be open-meteo or met-office' }).default('open-meteo'),
-    WEATHER_BASE_URL: url.optional(),
-    MET_OFFICE_API_KEY: optionalText,
-    FORECAST_REFRESH_MINUTES: wholeNumber(5, 24 * 60, 60),
-    FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
-    FORECAST_BATCH_SIZE: wholeNumber(1, 200, 50),
-    FORECAST_PARALLELISM: wholeNumber(1, 32, 4),
-    REGION_PRECISION: wholeNumber(3, 7, 5),
-    GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
-    POSTCODES_BASE_URL: url.default('https://api.postcodes.io'),
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__accountName: optionalText,
+  COSMOS_CONNECTION: optionalText,
+  COSMOS__accountEndpoint: url.optional(),
+  COSMOS_DATABASE: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
+    .trim()
+    .regex(/^[\w-]{1,255}$/, { error: 'must be a database name' }),
+  EVENTGRID_TOPIC_ENDPOINT: url,
+  EVENTGRID_TOPIC_KEY: optionalText,
+  WEATHER_PROVIDER: z.enum(['open-meteo', 'met-office'], { error: 'must be open-meteo or met-office' }).default('open-meteo'),
+  WEATHER_BASE_URL: url.optional(),
+  MET_OFFICE_API_KEY: optionalText,
+  FORECAST_REFRESH_MINUTES: wholeNumber(5, 24 * 60, 60),
+  FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
+  FORECAST_BATCH_SIZE: wholeNumber(1, 200, 50),
+  FORECAST_PARALLELISM: wholeNumber(1, 32, 4),
+  REGION_PRECISION: wholeNumber(3, 7, 5),
+  GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
+  POSTCODES_BASE_URL: url.default('https://api.postcodes.io'),
 });
 
 /** Reads and validates the settings; throws a {@link ConfigError} naming every missing or malformed one. */
@@ -77,7 +88,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const s = result.data;
   return {
-    storage: { ...(s.AzureWebJobsStorage && { connectionString: s.AzureWebJobsStorage }), ...(s.AzureWebJobsStorage__accountName && { accountName: s.AzureWebJobsStorage__accountName }) },
+    storage: {
+      ...(s.AzureWebJobsStorage && { connectionString: s.AzureWebJobsStorage }),
+      ...(s.AzureWebJobsStorage__accountName && { accountName: s.AzureWebJobsStorage__accountName }),
+    },
     cosmos: {
       database: s.COSMOS_DATABASE,
       ...(s.COSMOS_CONNECTION && { connectionString: s.COSMOS_CONNECTION }),

@@ -65,7 +65,10 @@ export function withCorrelation(sink: LogSink, correlation: string | readonly st
   const correlationFields: LogFields =
     typeof correlation === 'string'
       ? { correlationId: correlation }
-      : { correlationIds: listed.length > 0 ? listed : null, ...(ids.length > listed.length && { correlationIdsOmitted: ids.length - listed.length }) };
+      : {
+          correlationIds: listed.length > 0 ? listed : null,
+          ...(ids.length > listed.length && { correlationIdsOmitted: ids.length - listed.length }),
+        };
   const line = (name: string, fields: LogFields = {}) => logLine(name, { ...fields, ...correlationFields });
   return {
     correlationId: ids[0] ?? '',
@@ -87,7 +90,8 @@ export function correlationIdsOf(events: readonly unknown[]): string[] {
   for (const event of events) {
     if (typeof event !== 'object' || event === null || !('metadata' in event)) continue;
     const { metadata } = event;
-    if (typeof metadata === 'object' && metadata !== null && 'correlationId' in metadata && typeof metadata.correlationId === 'string') ids.push(metadata.correlationId);
+    if (typeof metadata === 'object' && metadata !== null && 'correlationId' in metadata && typeof metadata.correlationId === 'string')
+      ids.push(metadata.correlationId);
   }
   return ids;
 }
@@ -101,7 +105,8 @@ export function changeFeedLagMs(events: readonly unknown[], now: Date): number |
   for (const event of events) {
     if (typeof event !== 'object' || event === null || !('metadata' in event)) continue;
     const { metadata } = event;
-    if (typeof metadata !== 'object' || metadata === null || !('occurredAt' in metadata) || typeof metadata.occurredAt !== 'string') continue;
+    if (typeof metadata !== 'object' || metadata === null || !('occurredAt' in metadata) || typeof metadata.occurredAt !== 'string')
+      continue;
     const at = Date.parse(metadata.occurredAt);
     if (!Number.isNaN(at)) oldest = Math.min(oldest, at);
   }

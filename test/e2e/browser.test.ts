@@ -27,12 +27,48 @@ interface Seed {
 
 /** A few of devhost/data/uk-places.json: Manchester, with a mix of kinds, ages and prices, and Chester. */
 const SEEDS: readonly Seed[] = [
-  { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } },
-  { name: 'Manchester Museum', geolocation: { latitude: 53.4664, longitude: -2.2341 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } },
-  { name: 'Whitworth Art Gallery', geolocation: { latitude: 53.4603, longitude: -2.2295 }, kind: 'mixed', ageRange: { min: 0, max: 16 }, price: { free: true } },
-  { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, kind: 'outdoor', ageRange: { min: 0, max: 16 }, price: { free: true } },
-  { name: 'LEGOLAND Discovery Centre Manchester', geolocation: { latitude: 53.4669, longitude: -2.3487 }, kind: 'indoor', ageRange: { min: 3, max: 10 }, price: { free: false, adultGBP: 22, childGBP: 22 } },
-  { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, kind: 'outdoor', ageRange: { min: 0, max: 16 }, price: { free: false, adultGBP: 36, childGBP: 27 } },
+  {
+    name: 'Science and Industry Museum',
+    geolocation: { latitude: 53.4771, longitude: -2.2547 },
+    kind: 'indoor',
+    ageRange: { min: 0, max: 16 },
+    price: { free: true },
+  },
+  {
+    name: 'Manchester Museum',
+    geolocation: { latitude: 53.4664, longitude: -2.2341 },
+    kind: 'indoor',
+    ageRange: { min: 0, max: 16 },
+    price: { free: true },
+  },
+  {
+    name: 'Whitworth Art Gallery',
+    geolocation: { latitude: 53.4603, longitude: -2.2295 },
+    kind: 'mixed',
+    ageRange: { min: 0, max: 16 },
+    price: { free: true },
+  },
+  {
+    name: 'Heaton Park',
+    geolocation: { latitude: 53.5349, longitude: -2.2562 },
+    kind: 'outdoor',
+    ageRange: { min: 0, max: 16 },
+    price: { free: true },
+  },
+  {
+    name: 'LEGOLAND Discovery Centre Manchester',
+    geolocation: { latitude: 53.4669, longitude: -2.3487 },
+    kind: 'indoor',
+    ageRange: { min: 3, max: 10 },
+    price: { free: false, adultGBP: 22, childGBP: 22 },
+  },
+  {
+    name: 'Chester Zoo',
+    geolocation: { latitude: 53.227, longitude: -2.8847 },
+    kind: 'outdoor',
+    ageRange: { min: 0, max: 16 },
+    price: { free: false, adultGBP: 36, childGBP: 27 },
+  },
 ];
 
 async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -72,20 +108,38 @@ describe('the pages in a browser', () => {
   const contexts: BrowserContext[] = [];
 
   const api = (method: string, path: string, key?: string, body?: unknown) =>
-    fetch(`${devhost.url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
-  const statusOf = async (placeId: string) => ((await (await api('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
+    fetch(`${devhost.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  const statusOf = async (placeId: string) =>
+    ((await (await api('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
 
   async function propose(place: Seed | { name: string; address: string }): Promise<string> {
     const answer = await api('POST', '/api/places', devhost.keys.functionKey, place);
     expect(answer.status).toBe(202);
     const { placeId } = (await answer.json()) as { placeId: string };
-    expect(await eventually(() => statusOf(placeId), (status) => status === 'locationValidated')).toBe('locationValidated');
+    expect(
+      await eventually(
+        () => statusOf(placeId),
+        (status) => status === 'locationValidated',
+      ),
+    ).toBe('locationValidated');
     return placeId;
   }
 
   /** A browser context as a parent's phone or a desktop: British English, London time, every request recorded. */
-  async function open(viewport: { width: number; height: number }, options: { geolocation?: { latitude: number; longitude: number } } = {}): Promise<Page> {
-    const context = await browser!.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(options.geolocation && { geolocation: options.geolocation }) });
+  async function open(
+    viewport: { width: number; height: number },
+    options: { geolocation?: { latitude: number; longitude: number } } = {},
+  ): Promise<Page> {
+    const context = await browser!.newContext({
+      viewport,
+      locale: 'en-GB',
+      timezoneId: 'Europe/London',
+      ...(options.geolocation && { geolocation: options.geolocation }),
+    });
     if (options.geolocation) await context.grantPermissions(['geolocation'], { origin: devhost.url });
     contexts.push(context);
     context.on('request', (request) => requested.push(request.url()));
@@ -107,7 +161,10 @@ describe('the pages in a browser', () => {
   async function settled(page: Page): Promise<void> {
     // Polled from here: the page's CSP (rightly) refuses the eval that waitForFunction would need.
     await soon(
-      async () => ({ busy: await page.locator('#result-list').getAttribute('aria-busy'), status: await text(page.locator('#results-status')) }),
+      async () => ({
+        busy: await page.locator('#result-list').getAttribute('aria-busy'),
+        status: await text(page.locator('#results-status')),
+      }),
       (state) => expect(state.busy === null && state.status !== 'Searching…').toBe(true),
     );
   }
@@ -120,7 +177,12 @@ describe('the pages in a browser', () => {
     // Every seeded place listed nearby, each with its region's forecast (fetched at once on activation).
     for (const centre of [SEEDS[0]!.geolocation, SEEDS[5]!.geolocation]) {
       const listed = await eventually(
-        async () => ((await (await api('GET', `/api/places/nearby?lat=${centre.latitude}&lon=${centre.longitude}&radiusKm=15`)).json()) as { results: { forecast: unknown }[] }).results,
+        async () =>
+          (
+            (await (await api('GET', `/api/places/nearby?lat=${centre.latitude}&lon=${centre.longitude}&radiusKm=15`)).json()) as {
+              results: { forecast: unknown }[];
+            }
+          ).results,
         (results) => results.length > 0 && results.every((result) => result.forecast !== null),
         30_000,
       );
@@ -153,12 +215,20 @@ describe('the pages in a browser', () => {
     await page.getByRole('button', { name: 'Find places' }).click();
     await page.getByRole('heading', { name: 'Places near Manchester' }).waitFor();
     await settled(page);
-    expect((await cardNames(page)).sort()).toEqual(['Heaton Park', 'LEGOLAND Discovery Centre Manchester', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']);
+    expect((await cardNames(page)).sort()).toEqual([
+      'Heaton Park',
+      'LEGOLAND Discovery Centre Manchester',
+      'Manchester Museum',
+      'Science and Industry Museum',
+      'Whitworth Art Gallery',
+    ]);
     expect(await text(page.locator('#results-status'))).toContain('5 places within 10 km');
 
     const museum = cardNamed(page, 'Science and Industry Museum');
     expect(await text(museum.locator('.distance'))).toMatch(/^\d+(\.\d)? km$|^\d+ m$/);
-    expect(await museum.locator('svg.wx[role="img"]').getAttribute('aria-label')).toMatch(/^(Sunny|Partly cloudy|Cloudy|Fog|Drizzle|Rain|Snow|Thunderstorms)$/);
+    expect(await museum.locator('svg.wx[role="img"]').getAttribute('aria-label')).toMatch(
+      /^(Sunny|Partly cloudy|Cloudy|Fog|Drizzle|Rain|Snow|Thunderstorms)$/,
+    );
     expect(await text(museum.locator('.temperature'))).toMatch(/^-?\d+°C$/);
     expect(await text(museum.locator('.rain'))).toMatch(/^\d+%$/);
     expect(await text(museum.locator('.fit-score'))).toMatch(/^\d+\/10$/);
@@ -173,20 +243,35 @@ describe('the pages in a browser', () => {
 
     // Filters: outdoor only; then free only; then a 13-year-old (LEGOLAND is for 3–10).
     await page.locator('label[for="kind-outdoor"]').click();
-    await soon(() => cardNames(page), (names) => expect(names).toEqual(['Heaton Park']));
+    await soon(
+      () => cardNames(page),
+      (names) => expect(names).toEqual(['Heaton Park']),
+    );
     await page.locator('label[for="kind-any"]').click();
     await page.getByLabel('Free entry only', { exact: true }).check();
-    await soon(() => cardNames(page), (names) => expect(names.sort()).toEqual(['Heaton Park', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']));
+    await soon(
+      () => cardNames(page),
+      (names) => expect(names.sort()).toEqual(['Heaton Park', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']),
+    );
     await page.getByLabel('Free entry only', { exact: true }).uncheck();
-    await soon(() => cardNames(page), (names) => expect(names).toHaveLength(5));
+    await soon(
+      () => cardNames(page),
+      (names) => expect(names).toHaveLength(5),
+    );
     await page.getByLabel('Child’s age', { exact: true }).selectOption('13');
-    await soon(() => cardNames(page), (names) => expect(names.sort()).toEqual(['Heaton Park', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']));
+    await soon(
+      () => cardNames(page),
+      (names) => expect(names.sort()).toEqual(['Heaton Park', 'Manchester Museum', 'Science and Industry Museum', 'Whitworth Art Gallery']),
+    );
     await page.getByLabel('Child’s age', { exact: true }).selectOption('');
 
     // Another arrival time: tomorrow at 10:00, as the results then say.
     await page.getByLabel('Day', { exact: true }).selectOption({ label: 'Tomorrow' });
     await page.getByLabel('Time', { exact: true }).selectOption({ label: '10:00' });
-    await soon(() => text(page.locator('#results-status')), (status) => expect(status).toMatch(/^5 places within 10 km, weather for \w{3} \d{1,2} \w{3},? 10:00\.$/));
+    await soon(
+      () => text(page.locator('#results-status')),
+      (status) => expect(status).toMatch(/^5 places within 10 km, weather for \w{3} \d{1,2} \w{3},? 10:00\.$/),
+    );
     expect(await page.getByLabel('Day', { exact: true }).locator('option').count()).toBeGreaterThanOrEqual(7);
   }, 90_000);
 
@@ -220,7 +305,10 @@ describe('the pages in a browser', () => {
     const field = page.getByLabel('Town or postcode', { exact: true });
     await field.fill('Atlantis');
     await page.getByRole('button', { name: 'Find places' }).click();
-    await soon(() => text(page.locator('#where-status')), (message) => expect(message).toContain('Nothing matches "Atlantis"'));
+    await soon(
+      () => text(page.locator('#where-status')),
+      (message) => expect(message).toContain('Nothing matches "Atlantis"'),
+    );
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator(':focus').getAttribute('id')).toBe('place');
   }, 30_000);
@@ -234,7 +322,10 @@ describe('the pages in a browser', () => {
     await field('Website').fill('http://not-secure.example');
     await editor.getByRole('button', { name: 'Propose this place' }).click();
     // The API's problem+json: an empty name and a website that is not https, each beside its field.
-    await soon(() => text(editor.locator('#name-error')), (message) => expect(message).toBe('Must not be empty'));
+    await soon(
+      () => text(editor.locator('#name-error')),
+      (message) => expect(message).toBe('Must not be empty'),
+    );
     expect(await text(editor.locator('#website-error'))).toBe('Must be an https URL');
     expect(await text(editor.locator('#address-error'))).toBe('Give a postcode or place name, or the coordinates below');
     expect(await field('Name').getAttribute('aria-invalid')).toBe('true');
@@ -256,10 +347,18 @@ describe('the pages in a browser', () => {
     const answer = await proposed;
     expect(answer.status()).toBe(202);
     expect(answer.request().headers()['idempotency-key']).toMatch(/^[0-9a-f-]{32,36}$/);
-    await soon(() => text(editor.locator('#outcome')), (message) => expect(message).toContain('“Castlefield Play Barn”: its location is confirmed'), 20_000);
+    await soon(
+      () => text(editor.locator('#outcome')),
+      (message) => expect(message).toContain('“Castlefield Play Barn”: its location is confirmed'),
+      20_000,
+    );
     expect(await field('Editor key').inputValue()).toBe(devhost.keys.functionKey);
     expect(await field('Name').inputValue()).toBe('');
-    expect(await editor.evaluate(`({ session: sessionStorage.getItem('visitplannr.editorKey'), local: localStorage.length, cookie: document.cookie })`)).toEqual({ session: devhost.keys.functionKey, local: 0, cookie: '' });
+    expect(
+      await editor.evaluate(
+        `({ session: sessionStorage.getItem('visitplannr.editorKey'), local: localStorage.length, cookie: document.cookie })`,
+      ),
+    ).toEqual({ session: devhost.keys.functionKey, local: 0, cookie: '' });
     await shoot(editor, 'editor-phone-proposed');
 
     // A second place, proposed through the API, that the admin rejects with a reason.
@@ -269,29 +368,47 @@ describe('the pages in a browser', () => {
     await admin.goto(`${devhost.url}/moderation`);
     await admin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.functionKey);
     await admin.getByRole('button', { name: 'Show places' }).click();
-    const item = (name: string) => admin.locator('#moderation-list > li').filter({ has: admin.getByRole('heading', { name, exact: true }) });
+    const item = (name: string) =>
+      admin.locator('#moderation-list > li').filter({ has: admin.getByRole('heading', { name, exact: true }) });
     await item('Castlefield Play Barn').waitFor();
     const barnText = await text(item('Castlefield Play Barn'));
     for (const fact of ['M3 4FP', 'Ages 1–8', 'Pushchair friendly, Café', 'Free', 'Soft play']) expect(barnText).toContain(fact);
     // The editor's key lists places but cannot approve: that takes the master key.
     await item('Castlefield Play Barn').getByRole('button', { name: 'Approve' }).click();
-    await soon(() => text(admin.locator('#key-error')), (message) => expect(message).toBe('That key was not accepted.'));
+    await soon(
+      () => text(admin.locator('#key-error')),
+      (message) => expect(message).toBe('That key was not accepted.'),
+    );
     await admin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.masterKey);
     await admin.getByRole('button', { name: 'Show places' }).click();
     await item('Car Park Fun Zone').waitFor();
     await shoot(admin, 'admin-desktop-list');
     await item('Car Park Fun Zone').getByRole('button', { name: 'Reject…' }).click();
     await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
-    await soon(() => text(item('Car Park Fun Zone').locator('.field-error')), (message) => expect(message).toBe('Give a reason: the editor reads it.'));
+    await soon(
+      () => text(item('Car Park Fun Zone').locator('.field-error')),
+      (message) => expect(message).toBe('Give a reason: the editor reads it.'),
+    );
     await admin.getByLabel('Why reject “Car Park Fun Zone”?', { exact: true }).fill('Not a place for families: it is a car park.');
     expect(await item('Car Park Fun Zone').locator('.field-error').isHidden()).toBe(true);
     await shoot(admin, 'admin-desktop-reject');
     await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
-    await soon(() => text(admin.locator('#admin-status')), (message) => expect(message).toBe('“Car Park Fun Zone” is rejected.'));
+    await soon(
+      () => text(admin.locator('#admin-status')),
+      (message) => expect(message).toBe('“Car Park Fun Zone” is rejected.'),
+    );
     await item('Castlefield Play Barn').getByRole('button', { name: 'Approve' }).click();
-    await soon(() => text(admin.locator('#admin-status')), (message) => expect(message).toBe('“Castlefield Play Barn” is approved: parents can find it now.'));
+    await soon(
+      () => text(admin.locator('#admin-status')),
+      (message) => expect(message).toBe('“Castlefield Play Barn” is approved: parents can find it now.'),
+    );
     expect(await admin.locator('#moderation-list > li').count()).toBe(0);
-    expect(await eventually(() => statusOf(doubtful), (status) => status === 'rejected')).toBe('rejected');
+    expect(
+      await eventually(
+        () => statusOf(doubtful),
+        (status) => status === 'rejected',
+      ),
+    ).toBe('rejected');
 
     const phoneAdmin = await open(PHONE);
     await phoneAdmin.goto(`${devhost.url}/moderation`);
@@ -300,7 +417,10 @@ describe('the pages in a browser', () => {
     await soon(
       async () => {
         await phoneAdmin.getByRole('button', { name: 'Show places' }).click();
-        await soon(() => text(phoneAdmin.locator('#admin-status')), (status) => expect(status).not.toBe('Loading…'));
+        await soon(
+          () => text(phoneAdmin.locator('#admin-status')),
+          (status) => expect(status).not.toBe('Loading…'),
+        );
         return text(phoneAdmin.locator('#moderation-list'));
       },
       (list) => expect(list).toContain('Not a place for families: it is a car park.'),
@@ -343,7 +463,10 @@ describe('the pages in a browser', () => {
     expect(await focused()).toBe('kind-any');
     await page.keyboard.press('ArrowRight');
     expect(await focused()).toBe('kind-indoor');
-    await soon(() => text(page.locator('#results-status')), (status) => expect(status).toBe('No places within 10 km match. Try a wider distance or fewer filters.'));
+    await soon(
+      () => text(page.locator('#results-status')),
+      (status) => expect(status).toBe('No places within 10 km match. Try a wider distance or fewer filters.'),
+    );
     expect(await cards(page).count()).toBe(0);
     await shoot(page, 'parents-desktop-keyboard');
   }, 60_000);

@@ -41,7 +41,10 @@ describe('the devhost runs change-feed triggers', () => {
     });
     expect(answer.status).toBe(202);
     const { placeId } = (await answer.json()) as { placeId: string };
-    const received = await eventually(() => probed(probeFile), (documents) => documents.some((document) => document.streamId === `place-${placeId}`));
+    const received = await eventually(
+      () => probed(probeFile),
+      (documents) => documents.some((document) => document.streamId === `place-${placeId}`),
+    );
     // (The location validator appends to the stream too, soon after: count the proposal only.)
     expect(received.filter((document) => document.streamId === `place-${placeId}` && document.type === 'PlaceProposed')).toEqual([
       expect.objectContaining({ id: `place-${placeId}:1`, type: 'PlaceProposed' }),
@@ -69,7 +72,10 @@ describe('the devhost keeps data and change-feed positions across restarts', () 
     // 1. The consumer runs; a burst is accepted, then the devhost is killed while batches are in flight.
     let devhost = await startDevhostProcess(withProbe);
     for (let i = 0; i < 15; i++) proposed.push(await propose(devhost, `Before the crash ${i}`));
-    await eventually(() => probed(probeFile), (documents) => documents.length > 0);
+    await eventually(
+      () => probed(probeFile),
+      (documents) => documents.length > 0,
+    );
     await devhost.stop('SIGKILL');
     const seenBeforeCrash = new Set(probed(probeFile).map((document) => document.streamId));
     expect(seenBeforeCrash.size).toBeLessThan(proposed.length);
@@ -87,13 +93,16 @@ describe('the devhost keeps data and change-feed positions across restarts', () 
         (documents) => proposed.every((placeId) => documents.some((document) => document.streamId === `place-${placeId}`)),
         20_000,
       );
-      for (const placeId of proposed) expect(received.filter((document) => document.id === `place-${placeId}:1`).length).toBeGreaterThanOrEqual(1);
+      for (const placeId of proposed)
+        expect(received.filter((document) => document.id === `place-${placeId}:1`).length).toBeGreaterThanOrEqual(1);
       // At least once: only the batch in flight at the crash may arrive twice.
       // (Proposals only: the location validator and region activator append events of their own.)
       expect(received.filter((document) => document.type === 'PlaceProposed').length - proposed.length).toBeLessThanOrEqual(5);
 
       // The data survived too: a place proposed before the crash is still there.
-      const place = await fetch(`${devhost.url}/api/manage/places/${proposed[0]}`, { headers: { 'x-functions-key': devhost.keys.functionKey } });
+      const place = await fetch(`${devhost.url}/api/manage/places/${proposed[0]}`, {
+        headers: { 'x-functions-key': devhost.keys.functionKey },
+      });
       expect(place.status).toBe(200);
     } finally {
       await devhost.stop();

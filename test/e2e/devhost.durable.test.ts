@@ -13,7 +13,11 @@ describe('the devhost runs Durable Functions through the real durable client', (
   });
 
   it('starts a fan-out/fan-in orchestration from an HTTP function and reports it completed, without leaking the master key', async () => {
-    const started = await fetch(`${devhost.url}/api/durable/start/fanOutFanIn/e2e-fan-out`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 10 }) });
+    const started = await fetch(`${devhost.url}/api/durable/start/fanOutFanIn/e2e-fan-out`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 10 }),
+    });
     expect(started.status).toBe(202);
     const links = await started.text();
     expect(links).not.toContain(devhost.keys.masterKey);

@@ -19,11 +19,18 @@ describe('npm start: the devhost serves the app over HTTP', () => {
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${devhost.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${devhost.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
   it('answers /api/health within 15 s of start, reporting each dependency', async () => {
     expect(startupMs).toBeLessThan(15_000);
-    await expect((await fetch(`${devhost.url}/api/health`)).json()).resolves.toMatchObject({ status: 'healthy', checks: { cosmos: { status: 'healthy' } } });
+    await expect((await fetch(`${devhost.url}/api/health`)).json()).resolves.toMatchObject({
+      status: 'healthy',
+      checks: { cosmos: { status: 'healthy' } },
+    });
   });
 
   it('takes a proposal with the function key (header or ?code=) and refuses one without a key (401)', async () => {
@@ -47,7 +54,9 @@ describe('npm start: the devhost serves the app over HTTP', () => {
   it('refuses a function key on admin routes; the master key gets through to the domain', async () => {
     // Outside the service area, so the location validator can only reject it: approving is always 409.
     const abroad = { name: 'Mont Saint-Michel', geolocation: { latitude: 48.636, longitude: -1.5115 } };
-    const { placeId } = (await (await post('/api/places', abroad, { 'x-functions-key': devhost.keys.functionKey })).json()) as { placeId: string };
+    const { placeId } = (await (await post('/api/places', abroad, { 'x-functions-key': devhost.keys.functionKey })).json()) as {
+      placeId: string;
+    };
     expect((await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.functionKey })).status).toBe(401);
     const answer = await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.masterKey });
     expect(answer.status).toBe(409);
@@ -65,10 +74,19 @@ describe('npm start: the devhost serves the app over HTTP', () => {
   it('serves the site at / beside the API under /api (routePrefix ""), with its own 404 page', async () => {
     for (const path of ['/', '/editor', '/moderation']) {
       const page = await fetch(`${devhost.url}${path}`);
-      expect({ path, status: page.status, type: page.headers.get('content-type'), csp: page.headers.get('content-security-policy')?.startsWith("default-src 'self'") }).toEqual({ path, status: 200, type: 'text/html; charset=utf-8', csp: true });
+      expect({
+        path,
+        status: page.status,
+        type: page.headers.get('content-type'),
+        csp: page.headers.get('content-security-policy')?.startsWith("default-src 'self'"),
+      }).toEqual({ path, status: 200, type: 'text/html; charset=utf-8', csp: true });
     }
     const script = await fetch(`${devhost.url}/assets/js/parents.js`);
-    expect({ status: script.status, type: script.headers.get('content-type'), nosniff: script.headers.get('x-content-type-options') }).toEqual({ status: 200, type: 'text/javascript; charset=utf-8', nosniff: 'nosniff' });
+    expect({
+      status: script.status,
+      type: script.headers.get('content-type'),
+      nosniff: script.headers.get('x-content-type-options'),
+    }).toEqual({ status: 200, type: 'text/javascript; charset=utf-8', nosniff: 'nosniff' });
     for (const path of ['/nowhere', '/api', '/assets/..%2Fpackage.json', '/assets/js', '/assets/../host.json']) {
       const answer = await fetch(`${devhost.url}${path}`);
       expect({ path, status: answer.status }).toEqual({ path, status: 404 });
@@ -79,7 +97,10 @@ describe('npm start: the devhost serves the app over HTTP', () => {
 
   it('describes its API at /api/openapi.json (OpenAPI 3.1, anonymous, revalidated by ETag)', async () => {
     const answer = await fetch(`${devhost.url}/api/openapi.json`);
-    expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({ status: 200, type: 'application/json; charset=utf-8' });
+    expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({
+      status: 200,
+      type: 'application/json; charset=utf-8',
+    });
     const described = (await answer.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(described.openapi).toMatch(/^3\.1\.\d+$/);
     expect(Object.keys(described.paths)).toContain('/api/places/nearby');
@@ -92,7 +113,10 @@ describe('npm start: the devhost serves the app over HTTP', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:7071');
     const other = await fetch(`${devhost.url}/api/health`, { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(`${devhost.url}/api/places`, { method: 'OPTIONS', headers: { origin: 'http://localhost:7071', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${devhost.url}/api/places`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:7071', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
   });
 });

@@ -41,7 +41,12 @@ describe('through the devhost: validate locations, activate regions, request for
     weather = await startLocalOpenMeteo();
     devhost = await startDevhostProcess({
       extraModules: [probeModule],
-      env: { POSTCODES_BASE_URL: postcodes.url, GEOCODER_BASE_URL: names.url, WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url },
+      env: {
+        POSTCODES_BASE_URL: postcodes.url,
+        GEOCODER_BASE_URL: names.url,
+        WEATHER_PROVIDER: 'open-meteo',
+        WEATHER_BASE_URL: weather.url,
+      },
     });
   });
   afterAll(async () => {
@@ -69,10 +74,16 @@ describe('through the devhost: validate locations, activate regions, request for
     }
     return undefined;
   };
-  const settled = (placeId: string) => eventually(() => place(placeId), (found) => found !== undefined && found.status !== 'proposed');
+  const settled = (placeId: string) =>
+    eventually(
+      () => place(placeId),
+      (found) => found !== undefined && found.status !== 'proposed',
+    );
 
-  const regionEvents = async (region: string) => (await (await fetch(`${devhost.url}/api/test/region-events/${region}`)).json()) as ProbedEvent[];
-  const fetchedNow = (events: readonly ProbedEvent[]) => events.filter((event) => event.type === 'ForecastUpdated' && event.cycleId?.startsWith('request:'));
+  const regionEvents = async (region: string) =>
+    (await (await fetch(`${devhost.url}/api/test/region-events/${region}`)).json()) as ProbedEvent[];
+  const fetchedNow = (events: readonly ProbedEvent[]) =>
+    events.filter((event) => event.type === 'ForecastUpdated' && event.cycleId?.startsWith('request:'));
 
   it('validates a proposal with coordinates with its region, activates the region once and fetches its forecast at once, once', async () => {
     const geolocation = { latitude: 53.2268, longitude: -2.8846 };
@@ -80,7 +91,10 @@ describe('through the devhost: validate locations, activate regions, request for
     const placeId = await propose({ name: 'Chester Zoo', geolocation }, 'e2e-chester-zoo');
     expect(await settled(placeId)).toMatchObject({ placeId, status: 'locationValidated', region, geolocation });
 
-    const events = await eventually(() => regionEvents(region), (found) => fetchedNow(found).length > 0);
+    const events = await eventually(
+      () => regionEvents(region),
+      (found) => fetchedNow(found).length > 0,
+    );
     expect(events.map((event) => event.type)).toEqual(['RegionActivated', 'ForecastUpdated']);
     const forecast = await eventually(
       async () => (await (await fetch(`${devhost.url}/api/regions/${region}/forecast`)).json()) as { hourly?: unknown[] },
@@ -89,7 +103,10 @@ describe('through the devhost: validate locations, activate regions, request for
     expect(forecast.hourly!.length).toBeGreaterThanOrEqual(24);
 
     // A second place in the same region validates, but the region is already active: nothing more is fetched.
-    const neighbour = await propose({ name: 'Chester Zoo car park', geolocation: { latitude: 53.2272, longitude: -2.8851 } }, 'e2e-neighbour');
+    const neighbour = await propose(
+      { name: 'Chester Zoo car park', geolocation: { latitude: 53.2272, longitude: -2.8851 } },
+      'e2e-neighbour',
+    );
     expect(await settled(neighbour)).toMatchObject({ status: 'locationValidated', region });
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(fetchedNow(await regionEvents(region))).toHaveLength(1);
@@ -97,7 +114,11 @@ describe('through the devhost: validate locations, activate regions, request for
 
   it('geocodes a proposal with a UK postcode and validates it', async () => {
     const placeId = await propose({ name: 'Science and Industry Museum', address: 'M3 4FP' }, 'e2e-postcode');
-    expect(await settled(placeId)).toMatchObject({ status: 'locationValidated', geolocation: { latitude: 53.477, longitude: -2.2549 }, region: regionOf({ latitude: 53.477, longitude: -2.2549 }, 5) });
+    expect(await settled(placeId)).toMatchObject({
+      status: 'locationValidated',
+      geolocation: { latitude: 53.477, longitude: -2.2549 },
+      region: regionOf({ latitude: 53.477, longitude: -2.2549 }, 5),
+    });
     expect(postcodes.log).toContain('/postcodes/M3%204FP');
   }, 60_000);
 
@@ -105,7 +126,13 @@ describe('through the devhost: validate locations, activate regions, request for
     const unknown = await propose({ name: 'Nowhere', address: 'CH2 9ZZ' }, 'e2e-unknown');
     const outside = await propose({ name: 'Mont Saint-Michel', geolocation: { latitude: 48.636, longitude: -1.5115 } }, 'e2e-outside');
     const [unknownPlace, outsidePlace] = await Promise.all([settled(unknown), settled(outside)]);
-    expect(unknownPlace).toMatchObject({ status: 'locationRejected', statusReason: expect.stringContaining('there is no postcode CH2 9ZZ') });
-    expect(outsidePlace).toMatchObject({ status: 'locationRejected', statusReason: expect.stringContaining('outside the service area (Great Britain and Ireland)') });
+    expect(unknownPlace).toMatchObject({
+      status: 'locationRejected',
+      statusReason: expect.stringContaining('there is no postcode CH2 9ZZ'),
+    });
+    expect(outsidePlace).toMatchObject({
+      status: 'locationRejected',
+      statusReason: expect.stringContaining('outside the service area (Great Britain and Ireland)'),
+    });
   }, 60_000);
 });

@@ -12,7 +12,11 @@ const CORRELATION_ID = 'e2e-corr-1';
 
 /** The devhost's function log lines: `[time] <function> (<invocation>) <level>: <message>`. */
 function functionLines(output: string): { fn: string; level: string; message: string }[] {
-  return [...output.matchAll(/^\[[^\]]+\] (\w+) \([0-9a-f]{8}\) (\w+): (.*)$/gm)].map(([, fn = '', level = '', message = '']) => ({ fn, level, message }));
+  return [...output.matchAll(/^\[[^\]]+\] (\w+) \([0-9a-f]{8}\) (\w+): (.*)$/gm)].map(([, fn = '', level = '', message = '']) => ({
+    fn,
+    level,
+    message,
+  }));
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, output: () => string): Promise<T> {
@@ -32,7 +36,8 @@ function azuritePid(devhostPid: number): number {
     .map((line) => line.trim())
     .filter((line) => line.includes('azuriteProcess'));
   const [line] = children;
-  if (children.length !== 1 || line === undefined) throw new Error(`Expected one Azurite child of ${devhostPid}, found: ${JSON.stringify(children)}`);
+  if (children.length !== 1 || line === undefined)
+    throw new Error(`Expected one Azurite child of ${devhostPid}, found: ${JSON.stringify(children)}`);
   return Number(line.split(/\s+/)[0]);
 }
 
@@ -58,12 +63,21 @@ describe('operations, through the devhost', () => {
     expect(Object.keys(body.checks).sort()).toEqual(['cosmos', 'eventGrid', 'storage', 'weather']);
     expect(body.checks).toMatchObject({
       cosmos: { status: 'healthy', critical: true },
-      storage: { status: 'healthy', critical: true, detail: expect.stringMatching(/^forecast-refresh-requests: \d+ waiting, \d+ in forecast-refresh-requests-poison$/) },
-      eventGrid: { status: 'healthy', critical: false, detail: expect.stringMatching(/^topic reachable \(HTTP 405 to an unauthenticated GET\)/) },
+      storage: {
+        status: 'healthy',
+        critical: true,
+        detail: expect.stringMatching(/^forecast-refresh-requests: \d+ waiting, \d+ in forecast-refresh-requests-poison$/),
+      },
+      eventGrid: {
+        status: 'healthy',
+        critical: false,
+        detail: expect.stringMatching(/^topic reachable \(HTTP 405 to an unauthenticated GET\)/),
+      },
       weather: { status: 'healthy', critical: false, detail: expect.stringMatching(/^open-meteo answered/) },
     });
     const text = JSON.stringify(body);
-    for (const secret of ['AccountKey', 'Eby8vdM02', devhost.keys.functionKey, devhost.keys.masterKey, '127.0.0.1', 'localhost', 'http:']) expect(text).not.toContain(secret);
+    for (const secret of ['AccountKey', 'Eby8vdM02', devhost.keys.functionKey, devhost.keys.masterKey, '127.0.0.1', 'localhost', 'http:'])
+      expect(text).not.toContain(secret);
     expect(answer.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -86,7 +100,11 @@ describe('operations, through the devhost', () => {
     expect(cycles[0]?.message).toMatch(/ n=1 outcome=completed source=open-meteo due=0 /);
     expect(cycles[0]?.message.endsWith(`correlationId=${cycleId}`)).toBe(true);
     // The plan activity of that cycle logs under the same id.
-    expect(functionLines(devhost.output()).some((line) => line.fn === 'planForecastRefresh' && line.message.endsWith(`correlationId=${cycleId}`))).toBe(true);
+    expect(
+      functionLines(devhost.output()).some(
+        (line) => line.fn === 'planForecastRefresh' && line.message.endsWith(`correlationId=${cycleId}`),
+      ),
+    ).toBe(true);
   });
 
   it(`carries ${CORRELATION_ID} from the proposal into the log lines of every function it reaches`, async () => {
@@ -98,7 +116,14 @@ describe('operations, through the devhost', () => {
     expect(answer.status).toBe(202);
     expect(answer.headers.get('x-correlation-id')).toBe(CORRELATION_ID);
 
-    const functions = ['proposePlace', 'projectEvents', 'publishEvents', 'validatePlaceLocation', 'activateRegion', 'fetchRegionForecastNow'];
+    const functions = [
+      'proposePlace',
+      'projectEvents',
+      'publishEvents',
+      'validatePlaceLocation',
+      'activateRegion',
+      'fetchRegionForecastNow',
+    ];
     const carrying = await waitFor(
       'log lines carrying the correlation id from every function',
       () => {
@@ -112,7 +137,14 @@ describe('operations, through the devhost', () => {
     // Single-event functions say correlationId=…; change-feed batches list theirs in correlationIds=….
     for (const line of carrying) expect(line.message).toMatch(new RegExp(` correlationIds?=(\\S+,)*${CORRELATION_ID}(,\\S+)*$`));
     const first = (fn: string) => carrying.find((line) => line.fn === fn)?.message.split(' ')[0];
-    expect(functions.map(first)).toEqual(['PlaceCommand', 'EventsProjected', 'EventsPublished', 'PlaceLocationChecked', 'RegionActivation', 'ForecastFetchNow']);
+    expect(functions.map(first)).toEqual([
+      'PlaceCommand',
+      'EventsProjected',
+      'EventsPublished',
+      'PlaceLocationChecked',
+      'RegionActivation',
+      'ForecastFetchNow',
+    ]);
     expect(carrying.find((line) => line.fn === 'fetchRegionForecastNow')?.message).toMatch(/ outcome=updated /);
   }, 60_000);
 
@@ -163,7 +195,17 @@ describe('operations, through the devhost', () => {
     const text = JSON.stringify(body);
     for (const secret of ['AccountKey', 'Eby8vdM02', '127.0.0.1', 'http:', '    at ']) expect(text).not.toContain(secret);
     // The unhealthy report is logged, so an alert can follow it.
-    await waitFor('the HealthReport line', () => (functionLines(devhost.output()).some((line) => line.fn === 'health' && line.message.startsWith('HealthReport status=unhealthy failed=storage')) ? true : undefined), 2000, devhost.output);
+    await waitFor(
+      'the HealthReport line',
+      () =>
+        functionLines(devhost.output()).some(
+          (line) => line.fn === 'health' && line.message.startsWith('HealthReport status=unhealthy failed=storage'),
+        )
+          ? true
+          : undefined,
+      2000,
+      devhost.output,
+    );
   });
 });
 

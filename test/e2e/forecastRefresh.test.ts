@@ -14,12 +14,24 @@ import { startDevhostProcess, type DevhostProcess } from '../support/devhostProc
 const probeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'regionEventsProbe.js');
 
 /** Twelve places about 11 km apart: twelve regions. */
-const places = Array.from({ length: 12 }, (_, i) => ({ name: `Park ${i + 1}`, geolocation: { latitude: 52 + Math.floor(i / 4) * 0.1, longitude: -1.6 + (i % 4) * 0.16 } }));
+const places = Array.from({ length: 12 }, (_, i) => ({
+  name: `Park ${i + 1}`,
+  geolocation: { latitude: 52 + Math.floor(i / 4) * 0.1, longitude: -1.6 + (i % 4) * 0.16 },
+}));
 const regions = places.map((place) => regionOf(place.geolocation, 5));
 
 interface RefreshStatus {
   runtimeStatus: string;
-  cycle: { cycle: number; cycleId: string; phase: string; planned: number; updated: number; failed: number; alreadyRecorded: number; requests: number } | null;
+  cycle: {
+    cycle: number;
+    cycleId: string;
+    phase: string;
+    planned: number;
+    updated: number;
+    failed: number;
+    alreadyRecorded: number;
+    requests: number;
+  } | null;
 }
 interface ProbedEvent {
   type: string;
@@ -54,7 +66,12 @@ describe('forecast refresh through the devhost', () => {
     // Five-minute cycles pass in ten seconds.
     DEVHOST_DURABLE_TIME_SCALE: '30',
   };
-  const start = () => startDevhostProcess({ dataDir, extraModules: [probeModule], env: { ...env, WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url } });
+  const start = () =>
+    startDevhostProcess({
+      dataDir,
+      extraModules: [probeModule],
+      env: { ...env, WEATHER_PROVIDER: 'open-meteo', WEATHER_BASE_URL: weather.url },
+    });
 
   beforeAll(async () => {
     weather = await startLocalOpenMeteo({ seed: 7 });
@@ -70,19 +87,46 @@ describe('forecast refresh through the devhost', () => {
     if (answer.status !== 200) throw new Error(`HTTP ${answer.status}`);
     return (await answer.json()) as RefreshStatus;
   };
-  const regionEvents = async (region: string) => (await (await fetch(`${devhost.url}/api/test/region-events/${region}`)).json()) as ProbedEvent[];
+  const regionEvents = async (region: string) =>
+    (await (await fetch(`${devhost.url}/api/test/region-events/${region}`)).json()) as ProbedEvent[];
 
   it('fetches a newly activated region at once, shows it in the region forecast and in nearby results', async () => {
     for (const place of places) {
-      const answer = await fetch(`${devhost.url}/api/places`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': devhost.keys.functionKey }, body: JSON.stringify({ ...place, kind: 'outdoor', ageRange: { min: 0, max: 12 } }) });
+      const answer = await fetch(`${devhost.url}/api/places`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': devhost.keys.functionKey },
+        body: JSON.stringify({ ...place, kind: 'outdoor', ageRange: { min: 0, max: 12 } }),
+      });
       expect(answer.status).toBe(202);
       const { placeId } = (await answer.json()) as { placeId: string };
-      await eventually(async () => ((await (await fetch(`${devhost.url}/api/manage/places/${placeId}`, { headers: { 'x-functions-key': devhost.keys.functionKey } })).json()) as { status?: string }).status, (s) => s === 'locationValidated', 20_000, `${place.name} validated`);
-      expect((await fetch(`${devhost.url}/api/places/${placeId}/approve`, { method: 'POST', headers: { 'x-functions-key': devhost.keys.masterKey } })).status).toBe(200);
+      await eventually(
+        async () =>
+          (
+            (await (
+              await fetch(`${devhost.url}/api/manage/places/${placeId}`, { headers: { 'x-functions-key': devhost.keys.functionKey } })
+            ).json()) as { status?: string }
+          ).status,
+        (s) => s === 'locationValidated',
+        20_000,
+        `${place.name} validated`,
+      );
+      expect(
+        (
+          await fetch(`${devhost.url}/api/places/${placeId}/approve`, {
+            method: 'POST',
+            headers: { 'x-functions-key': devhost.keys.masterKey },
+          })
+        ).status,
+      ).toBe(200);
     }
     for (const region of regions) {
       const forecast = await eventually(
-        async () => (await (await fetch(`${devhost.url}/api/regions/${region}/forecast`)).json()) as { hourly?: unknown[]; source?: string; ageMinutes?: number },
+        async () =>
+          (await (await fetch(`${devhost.url}/api/regions/${region}/forecast`)).json()) as {
+            hourly?: unknown[];
+            source?: string;
+            ageMinutes?: number;
+          },
         (body) => (body.hourly?.length ?? 0) > 0,
         20_000,
         `the forecast of ${region}`,
@@ -91,27 +135,47 @@ describe('forecast refresh through the devhost', () => {
     }
     const [first] = places;
     const at = new Date(Date.now() + 3 * 3_600_000).toISOString();
-    const nearby = (await (await fetch(`${devhost.url}/api/places/nearby?lat=${first!.geolocation.latitude}&lon=${first!.geolocation.longitude}&radiusKm=1&at=${encodeURIComponent(at)}`)).json()) as { results: { forecast: unknown; suitability: unknown }[] };
-    expect(nearby.results[0]).toMatchObject({ forecast: { temperatureC: expect.any(Number), weather: expect.any(String), ageMinutes: expect.any(Number) }, suitability: { score: expect.any(Number) } });
+    const nearby = (await (
+      await fetch(
+        `${devhost.url}/api/places/nearby?lat=${first!.geolocation.latitude}&lon=${first!.geolocation.longitude}&radiusKm=1&at=${encodeURIComponent(at)}`,
+      )
+    ).json()) as { results: { forecast: unknown; suitability: unknown }[] };
+    expect(nearby.results[0]).toMatchObject({
+      forecast: { temperatureC: expect.any(Number), weather: expect.any(String), ageMinutes: expect.any(Number) },
+      suitability: { score: expect.any(Number) },
+    });
   }, 120_000);
 
   it('runs the singleton refresh in cycles that cover every region in ceil(regions / batch size) requests', async () => {
-    const done = await eventually(status, (s) => s.runtimeStatus === 'Running' && s.cycle !== null && s.cycle.phase === 'waiting' && s.cycle.planned === regions.length, 60_000, 'a full cycle');
+    const done = await eventually(
+      status,
+      (s) => s.runtimeStatus === 'Running' && s.cycle !== null && s.cycle.phase === 'waiting' && s.cycle.planned === regions.length,
+      60_000,
+      'a full cycle',
+    );
     expect(done.cycle).toMatchObject({ requests: Math.ceil(regions.length / 2), updated: regions.length, failed: 0 });
     const events = await regionEvents(regions[0]!);
-    expect(events.filter((event) => event.cycleId === done.cycle!.cycleId)).toEqual([{ type: 'ForecastUpdated', version: expect.any(Number), cycleId: done.cycle!.cycleId, ttlSeconds: 172_800 }]);
+    expect(events.filter((event) => event.cycleId === done.cycle!.cycleId)).toEqual([
+      { type: 'ForecastUpdated', version: expect.any(Number), cycleId: done.cycle!.cycleId, ttlSeconds: 172_800 },
+    ]);
   }, 90_000);
 
   it('SIGKILLed mid-cycle, restarted: the cycle resumes and completes with exactly one ForecastUpdated per (cycle, region)', async () => {
     weather.setFaults({ latencyMs: 1500 });
-    const killedDuring = await eventually(status, (s) => s.cycle !== null && s.cycle.phase === 'fetching' && s.cycle.planned === regions.length && s.cycle.updated >= 2, 60_000, 'a cycle half-way');
+    const killedDuring = await eventually(
+      status,
+      (s) => s.cycle !== null && s.cycle.phase === 'fetching' && s.cycle.planned === regions.length && s.cycle.updated >= 2,
+      60_000,
+      'a cycle half-way',
+    );
     expect(await devhost.stop('SIGKILL')).toBeNull();
     const cycleId = killedDuring.cycle!.cycleId;
 
     weather.setFaults({ latencyMs: 50 });
     devhost = await start();
     await eventually(
-      async () => (await Promise.all(regions.map(regionEvents))).map((events) => events.filter((event) => event.cycleId === cycleId).length),
+      async () =>
+        (await Promise.all(regions.map(regionEvents))).map((events) => events.filter((event) => event.cycleId === cycleId).length),
       (counts) => counts.every((count) => count >= 1),
       60_000,
       `every region recorded in ${cycleId}`,
@@ -130,6 +194,8 @@ describe('forecast refresh through the devhost', () => {
     const text = await answer.text();
     expect(text).not.toMatch(/runtime\/webhooks|code=|taskHub|systemKey|statusQueryGetUri/i);
     expect(text).not.toContain(devhost.keys.masterKey);
-    expect((await fetch(`${devhost.url}/api/ops/forecast-refresh`, { headers: { 'x-functions-key': devhost.keys.functionKey } })).status).toBe(401);
+    expect(
+      (await fetch(`${devhost.url}/api/ops/forecast-refresh`, { headers: { 'x-functions-key': devhost.keys.functionKey } })).status,
+    ).toBe(401);
   });
 });

@@ -20,19 +20,42 @@ describe('parents find approved places through the devhost', () => {
   });
 
   const send = (method: string, path: string, key: string | undefined, body?: unknown) =>
-    fetch(`${devhost.url}${path}`, { method, headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
-  const statusOf = async (placeId: string) => ((await (await send('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
-  const nearbyIds = async () => ((await (await send('GET', '/api/places/nearby?lat=53.48&lon=-2.24&radiusKm=5', undefined)).json()) as { results: { placeId: string }[] }).results.map((r) => r.placeId);
-  const newestIds = async () => ((await (await send('GET', '/api/places/newest?limit=50', undefined)).json()) as { results: { placeId: string }[] }).results.map((r) => r.placeId);
+    fetch(`${devhost.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  const statusOf = async (placeId: string) =>
+    ((await (await send('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
+  const nearbyIds = async () =>
+    (
+      (await (await send('GET', '/api/places/nearby?lat=53.48&lon=-2.24&radiusKm=5', undefined)).json()) as {
+        results: { placeId: string }[];
+      }
+    ).results.map((r) => r.placeId);
+  const newestIds = async () =>
+    ((await (await send('GET', '/api/places/newest?limit=50', undefined)).json()) as { results: { placeId: string }[] }).results.map(
+      (r) => r.placeId,
+    );
 
   it('propose → location validated → approve: the place appears in nearby and newest within 5 s; withdrawn, it disappears', async () => {
-    const proposed = await send('POST', '/api/places', devhost.keys.functionKey, { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } });
+    const proposed = await send('POST', '/api/places', devhost.keys.functionKey, {
+      name: 'Science and Industry Museum',
+      geolocation: { latitude: 53.4771, longitude: -2.2547 },
+      kind: 'indoor',
+      ageRange: { min: 0, max: 16 },
+      price: { free: true },
+    });
     expect(proposed.status).toBe(202);
     const { placeId } = (await proposed.json()) as { placeId: string };
 
     // Not approved yet: parents get a 404, editors see it.
     expect((await send('GET', `/api/places/${placeId}`, undefined)).status).toBe(404);
-    const validated = await within(10_000, () => statusOf(placeId), (status) => status === 'locationValidated');
+    const validated = await within(
+      10_000,
+      () => statusOf(placeId),
+      (status) => status === 'locationValidated',
+    );
     expect(validated.value).toBe('locationValidated');
 
     expect((await send('POST', `/api/places/${placeId}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
@@ -44,9 +67,16 @@ describe('parents find approved places through the devhost', () => {
 
     const forParents = await send('GET', `/api/places/${placeId}`, undefined);
     expect(forParents.status).toBe(200);
-    await expect(forParents.json()).resolves.toMatchObject({ placeId, status: 'approved', kind: 'indoor', region: expect.stringMatching(/^gcw/) });
+    await expect(forParents.json()).resolves.toMatchObject({
+      placeId,
+      status: 'approved',
+      kind: 'indoor',
+      region: expect.stringMatching(/^gcw/),
+    });
 
-    expect((await send('POST', `/api/places/${placeId}/withdraw`, devhost.keys.masterKey, { reason: 'Closed for refurbishment' })).status).toBe(200);
+    expect(
+      (await send('POST', `/api/places/${placeId}/withdraw`, devhost.keys.masterKey, { reason: 'Closed for refurbishment' })).status,
+    ).toBe(200);
     const gone = await within(5000, nearbyIds, (ids) => !ids.includes(placeId));
     expect(gone.value).not.toContain(placeId);
     expect(await within(5000, newestIds, (ids) => !ids.includes(placeId)).then((r) => r.value)).not.toContain(placeId);
@@ -63,13 +93,39 @@ describe('parents find approved places through the devhost', () => {
 
   it('lists the places awaiting moderation for key holders (GET /api/manage/places), earliest first; approved, a place moves list', async () => {
     const listed = async (status: string) =>
-      ((await (await send('GET', `/api/manage/places?status=${status}&limit=100`, devhost.keys.functionKey)).json()) as { status: string; results: { placeId: string; name: string; status: string; description?: string }[] }).results;
-    const propose = async (name: string) => ((await (await send('POST', '/api/places', devhost.keys.functionKey, { name, geolocation: { latitude: 53.4664, longitude: -2.2341 }, description: `About ${name}` })).json()) as { placeId: string }).placeId;
+      (
+        (await (await send('GET', `/api/manage/places?status=${status}&limit=100`, devhost.keys.functionKey)).json()) as {
+          status: string;
+          results: { placeId: string; name: string; status: string; description?: string }[];
+        }
+      ).results;
+    const propose = async (name: string) =>
+      (
+        (await (
+          await send('POST', '/api/places', devhost.keys.functionKey, {
+            name,
+            geolocation: { latitude: 53.4664, longitude: -2.2341 },
+            description: `About ${name}`,
+          })
+        ).json()) as { placeId: string }
+      ).placeId;
     const first = await propose('Waiting Museum A');
     const second = await propose('Waiting Museum B');
-    const waiting = await within(10_000, () => listed('locationValidated'), (results) => [first, second].every((id) => results.some((r) => r.placeId === id)));
+    const waiting = await within(
+      10_000,
+      () => listed('locationValidated'),
+      (results) => [first, second].every((id) => results.some((r) => r.placeId === id)),
+    );
     const ours = waiting.value.filter((r) => r.placeId === first || r.placeId === second);
-    expect(ours).toEqual([expect.objectContaining({ placeId: first, name: 'Waiting Museum A', status: 'locationValidated', description: 'About Waiting Museum A' }), expect.objectContaining({ placeId: second })]);
+    expect(ours).toEqual([
+      expect.objectContaining({
+        placeId: first,
+        name: 'Waiting Museum A',
+        status: 'locationValidated',
+        description: 'About Waiting Museum A',
+      }),
+      expect.objectContaining({ placeId: second }),
+    ]);
     expect(ours[0]).not.toHaveProperty('partitionKey');
 
     expect((await send('GET', '/api/manage/places', undefined)).status).toBe(401);
@@ -78,7 +134,11 @@ describe('parents find approved places through the devhost', () => {
     expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field).sort()).toEqual(['limit', 'status']);
 
     expect((await send('POST', `/api/places/${first}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
-    const after = await within(5000, () => listed('locationValidated'), (results) => !results.some((r) => r.placeId === first));
+    const after = await within(
+      5000,
+      () => listed('locationValidated'),
+      (results) => !results.some((r) => r.placeId === first),
+    );
     expect(after.value.map((r) => r.placeId)).not.toContain(first);
     expect((await listed('approved')).map((r) => r.placeId)).toContain(first);
   }, 60_000);

@@ -68,13 +68,18 @@ async function listens(port: number): Promise<boolean> {
 }
 
 /** A separate node process that starts Azurite through the devhost module and reports the child's pid. */
-async function startThrowawayHost(options: { location?: string }): Promise<{ host: ChildProcessWithoutNullStreams; azuritePid: number; connectionString: string }> {
+async function startThrowawayHost(options: {
+  location?: string;
+}): Promise<{ host: ChildProcessWithoutNullStreams; azuritePid: number; connectionString: string }> {
   const module = JSON.stringify(join(root, 'devhost', 'storage', 'azurite.ts'));
   const code = `
     require(${module}).startAzurite(${JSON.stringify(options.location ? { location: options.location } : { inMemory: true })}).then(
       (azurite) => { console.log(JSON.stringify({ pid: azurite.pid, connectionString: azurite.connectionString })); setInterval(() => {}, 60000); },
       (error) => { console.error(error); process.exit(1); });`;
-  const host = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', code], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const host = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', code], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   throwaways.push(host);
   let stderr = '';
   host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -162,6 +167,8 @@ describe('startAzurite', () => {
 
     const restarted = await start({ location });
     const again = QueueServiceClient.fromConnectionString(restarted.connectionString).getQueueClient('orphaned');
-    expect((await again.peekMessages()).peekedMessageItems.map((message) => message.messageText)).toEqual(['written just before the host died']);
+    expect((await again.peekMessages()).peekedMessageItems.map((message) => message.messageText)).toEqual([
+      'written just before the host died',
+    ]);
   });
 });

@@ -28,7 +28,11 @@ import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../
 /** Every line each function wrote, by function name. */
 const lines: { fn: string; level: string; text: string }[] = [];
 function contextFor(functionName: string, invocationId: string = randomUUID()): InvocationContext {
-  return new InvocationContext({ invocationId, functionName, logHandler: (level, ...args) => lines.push({ fn: functionName, level, text: args.map(String).join(' ') }) });
+  return new InvocationContext({
+    invocationId,
+    functionName,
+    logHandler: (level, ...args) => lines.push({ fn: functionName, level, text: args.map(String).join(' ') }),
+  });
 }
 
 const noGeocoding: Geocoder = { geocode: () => Promise.reject(new Error('not used: the proposal has coordinates')) };
@@ -44,13 +48,31 @@ class FixedWeather implements WeatherProvider {
         ok: true as const,
         source: this.name,
         issuedAt: new Date().toISOString(),
-        hourly: [{ time: '2026-11-27T10:00:00.000Z', temperatureC: 9, precipitationProbability: 10, precipitationMm: 0, weather: 'cloudy' as const, windKph: 12, gustKph: 20, uvIndex: 1 }],
+        hourly: [
+          {
+            time: '2026-11-27T10:00:00.000Z',
+            temperatureC: 9,
+            precipitationProbability: 10,
+            precipitationMm: 0,
+            weather: 'cloudy' as const,
+            windKph: 12,
+            gustKph: 20,
+            uvIndex: 1,
+          },
+        ],
       })),
     );
   }
 }
 
-const asDocument = (event: RecordedEvent) => ({ id: toEventDocumentId(event.streamId, event.version), streamId: event.streamId, version: event.version, type: event.type, data: event.data, metadata: event.metadata });
+const asDocument = (event: RecordedEvent) => ({
+  id: toEventDocumentId(event.streamId, event.version),
+  streamId: event.streamId,
+  version: event.version,
+  type: event.type,
+  data: event.data,
+  metadata: event.metadata,
+});
 
 describe('a correlation id from the HTTP request to the forecast', () => {
   const store = new InMemoryEventStore();
@@ -74,13 +96,19 @@ describe('a correlation id from the HTTP request to the forecast', () => {
 
     // The change feed: projected and published.
     const proposed = [...store.allEvents()];
-    await projectEventsHandler({ ...base, views, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode })(proposed.map(asDocument), contextFor('projectEvents'));
+    await projectEventsHandler({ ...base, views, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode })(
+      proposed.map(asDocument),
+      contextFor('projectEvents'),
+    );
     await publishEventsHandler({ eventPublisher: publisher })(proposed.map(asDocument), contextFor('publishEvents'));
     const [proposedCloudEvent] = publisher.published;
     expect(proposedCloudEvent).toMatchObject({ type: 'VisitPlannr.PlaceProposed', correlationid: 'corr-42' });
 
     // Event Grid → validate the location.
-    await validatePlaceLocationHandler({ ...base, geocoder: noGeocoding, regionPrecision: 5 })(proposedCloudEvent, contextFor('validatePlaceLocation'));
+    await validatePlaceLocationHandler({ ...base, geocoder: noGeocoding, regionPrecision: 5 })(
+      proposedCloudEvent,
+      contextFor('validatePlaceLocation'),
+    );
     const validated = store.allEvents().find((event) => event.type === 'PlaceLocationValidated');
     expect(validated?.metadata).toMatchObject({ correlationId: 'corr-42', causationId: proposedCloudEvent?.id });
 
@@ -94,21 +122,55 @@ describe('a correlation id from the HTTP request to the forecast', () => {
     expect(message?.correlationId).toBe('corr-42');
 
     // The queue → the forecast now.
-    await fetchRegionForecastNowHandler(() => ({ ...base, views, weather: new FixedWeather(), forecast: { refreshMinutes: 60, dailyCallBudget: 5000, parallelism: 4 } }))(message, contextFor('fetchRegionForecastNow'));
+    await fetchRegionForecastNowHandler(() => ({
+      ...base,
+      views,
+      weather: new FixedWeather(),
+      forecast: { refreshMinutes: 60, dailyCallBudget: 5000, parallelism: 4 },
+    }))(message, contextFor('fetchRegionForecastNow'));
     expect(store.allEvents().find((event) => event.type === 'ForecastUpdated')?.metadata.correlationId).toBe('corr-42');
 
     // Every line of every function carries the id, as a key=value pair.
-    const functions = ['proposePlace', 'projectEvents', 'publishEvents', 'validatePlaceLocation', 'activateRegion', 'fetchRegionForecastNow'];
+    const functions = [
+      'proposePlace',
+      'projectEvents',
+      'publishEvents',
+      'validatePlaceLocation',
+      'activateRegion',
+      'fetchRegionForecastNow',
+    ];
     expect(new Set(lines.map((line) => line.fn))).toEqual(new Set(functions));
     for (const line of lines) expect(line.text).toMatch(/ correlationIds?=(\S+,)*corr-42(,\S+)*$/);
-    expect(lines.map((line) => line.text.split(' ')[0])).toEqual(['PlaceCommand', 'EventsProjected', 'EventsPublished', 'PlaceLocationChecked', 'EventsPublished', 'RegionActivation', 'ForecastFetchNow']);
+    expect(lines.map((line) => line.text.split(' ')[0])).toEqual([
+      'PlaceCommand',
+      'EventsProjected',
+      'EventsPublished',
+      'PlaceLocationChecked',
+      'EventsPublished',
+      'RegionActivation',
+      'ForecastFetchNow',
+    ]);
   });
 
   it('logs a malformed delivery under the correlationid extension it carries, and throws on', async () => {
     lines.length = 0;
-    const malformed = { specversion: '1.0', id: 'x', type: 'VisitPlannr.PlaceProposed', correlationid: 'corr-bad', data: { hello: 'world' } };
-    await expect(validatePlaceLocationHandler({ ...base, geocoder: noGeocoding, regionPrecision: 5 })(malformed, contextFor('validatePlaceLocation'))).rejects.toThrow(/not a Visit Plannr event/);
-    expect(lines).toEqual([{ fn: 'validatePlaceLocation', level: 'error', text: expect.stringMatching(/^EventMalformed function=validatePlaceLocation error=".*" correlationId=corr-bad$/) }]);
+    const malformed = {
+      specversion: '1.0',
+      id: 'x',
+      type: 'VisitPlannr.PlaceProposed',
+      correlationid: 'corr-bad',
+      data: { hello: 'world' },
+    };
+    await expect(
+      validatePlaceLocationHandler({ ...base, geocoder: noGeocoding, regionPrecision: 5 })(malformed, contextFor('validatePlaceLocation')),
+    ).rejects.toThrow(/not a Visit Plannr event/);
+    expect(lines).toEqual([
+      {
+        fn: 'validatePlaceLocation',
+        level: 'error',
+        text: expect.stringMatching(/^EventMalformed function=validatePlaceLocation error=".*" correlationId=corr-bad$/),
+      },
+    ]);
   });
 });
 
@@ -135,11 +197,19 @@ describe('x-correlation-id on every answer', () => {
     expect(problem.status).toBe(400);
     expect(problem.headers.get('content-type')).toBe('application/problem+json');
     expect(problem.headers.get('x-correlation-id')).toBe('c-400');
-    expect(lines).toEqual([{ fn: 'newestPlaces', level: 'information', text: 'HttpProblem function=newestPlaces method=GET status=400 correlationId=c-400' }]);
+    expect(lines).toEqual([
+      { fn: 'newestPlaces', level: 'information', text: 'HttpProblem function=newestPlaces method=GET status=400 correlationId=c-400' },
+    ]);
 
     const failure = await call(() => Promise.reject(new Error('Cosmos said no')), { 'x-correlation-id': 'c-500' });
     expect(failure.status).toBe(500);
     expect(failure.headers.get('x-correlation-id')).toBe('c-500');
-    expect(lines[0]).toEqual({ fn: 'newestPlaces', level: 'error', text: expect.stringMatching(/^HttpFailed function=newestPlaces method=GET status=500 invocationId=invocation-7 correlationId=c-500 Error: Cosmos said no/) });
+    expect(lines[0]).toEqual({
+      fn: 'newestPlaces',
+      level: 'error',
+      text: expect.stringMatching(
+        /^HttpFailed function=newestPlaces method=GET status=500 invocationId=invocation-7 correlationId=c-500 Error: Cosmos said no/,
+      ),
+    });
   });
 });

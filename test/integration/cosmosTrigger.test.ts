@@ -9,7 +9,12 @@ import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEnd
 import { getProgrammingModel, registeredFunctions, type Registration } from '../../devhost/functionsCore';
 import { invokeFunction } from '../../devhost/invoke';
 import type { Logger } from '../../devhost/logger';
-import { cosmosTriggerLeaseId, startCosmosTriggers, type CosmosTriggerLease, type RunningCosmosTriggers } from '../../devhost/triggers/cosmosTrigger';
+import {
+  cosmosTriggerLeaseId,
+  startCosmosTriggers,
+  type CosmosTriggerLease,
+  type RunningCosmosTriggers,
+} from '../../devhost/triggers/cosmosTrigger';
 import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
 import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
 
@@ -116,7 +121,8 @@ async function stop(service: RunningCosmosTriggers): Promise<void> {
 }
 
 async function write(...ids: string[]): Promise<void> {
-  for (const [index, id] of ids.entries()) await database.container(CONTAINERS.events).items.create<Doc>({ id, streamId: `stream-${id}`, n: index });
+  for (const [index, id] of ids.entries())
+    await database.container(CONTAINERS.events).items.create<Doc>({ id, streamId: `stream-${id}`, n: index });
 }
 
 async function readLease(prefix: string): Promise<CosmosTriggerLease | undefined> {
@@ -147,7 +153,13 @@ describe('where a function starts', () => {
     expect(fromBeginning.delivered().flat()).toEqual(['a', 'b', 'c']);
     expect(fromNow.delivered().flat()).toEqual(['c']);
     // The handler gets the documents as stored, system properties included.
-    expect(fromNow.documents[0]).toMatchObject({ id: 'c', streamId: 'stream-c', n: 0, _lsn: expect.any(Number), _etag: expect.any(String) });
+    expect(fromNow.documents[0]).toMatchObject({
+      id: 'c',
+      streamId: 'stream-c',
+      n: 0,
+      _lsn: expect.any(Number),
+      _etag: expect.any(String),
+    });
   });
 
   it('starts from startFromTime when there is no lease (the service compares whole seconds)', async () => {
@@ -173,7 +185,10 @@ describe('where a function starts', () => {
     expect(projections.delivered().flat()).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(publish.delivered().flat()).toEqual(['a', 'b', 'c', 'd', 'e']);
     const leases = await Promise.all([readLease('projections-'), readLease('publish-')]);
-    expect(leases.map((lease) => lease?.functionName)).toEqual([projections.registration.metadata.name, publish.registration.metadata.name]);
+    expect(leases.map((lease) => lease?.functionName)).toEqual([
+      projections.registration.metadata.name,
+      publish.registration.metadata.name,
+    ]);
     expect(leases[0]?.id).toBe(`projections-127.0.0.1_${database.id}_events`);
   });
 
@@ -182,11 +197,7 @@ describe('where a function starts', () => {
     const capped = feedFunction({ startFromBeginning: true, maxItemsPerInvocation: 3 });
     const service = await start([capped.registration]);
     await service.idle();
-    expect(capped.delivered()).toEqual([
-      ['a', 'b', 'c'],
-      ['d', 'e', 'f'],
-      ['g'],
-    ]);
+    expect(capped.delivered()).toEqual([['a', 'b', 'c'], ['d', 'e', 'f'], ['g']]);
   });
 
   it('ignores startFromBeginning once the function has a lease, and refuses 3.x option names', async () => {
@@ -201,7 +212,12 @@ describe('where a function starts', () => {
     expect(fn.delivered().flat()).toEqual(['a']);
 
     counter += 1;
-    app.cosmosDB(`legacy${String(counter)}`, { connectionStringSetting: 'COSMOS_CONNECTION', databaseName: database.id, collectionName: 'events', handler: () => undefined });
+    app.cosmosDB(`legacy${String(counter)}`, {
+      connectionStringSetting: 'COSMOS_CONNECTION',
+      databaseName: database.id,
+      collectionName: 'events',
+      handler: () => undefined,
+    });
     const legacy = registeredFunctions().find((candidate) => candidate.metadata.name === `legacy${String(counter)}`)!;
     await expect(start([legacy])).rejects.toThrow('extension 3.x names');
   });
@@ -318,7 +334,12 @@ describe('configuration', () => {
     await expect(start([missing.registration])).rejects.toThrow(
       `Cosmos DB trigger of function "${missing.registration.metadata.name}": the lease container ${database.id}/otherLeases does not exist`,
     );
-    const creating = feedFunction({ leaseContainerName: 'otherLeases', leaseDatabaseName: `${database.id}-leases`, createLeaseContainerIfNotExists: true, startFromBeginning: true });
+    const creating = feedFunction({
+      leaseContainerName: 'otherLeases',
+      leaseDatabaseName: `${database.id}-leases`,
+      createLeaseContainerIfNotExists: true,
+      startFromBeginning: true,
+    });
     await write('a');
     const service = await start([creating.registration]);
     await service.idle();
@@ -329,7 +350,9 @@ describe('configuration', () => {
 
   it('names the function and the problem: unset connection setting, shared lease, conflicting start options, unknown container', async () => {
     const fn = feedFunction();
-    await expect(start([fn.registration], hostContext({}))).rejects.toThrow(`function "${fn.registration.metadata.name}": the connection app setting COSMOS_CONNECTION`);
+    await expect(start([fn.registration], hostContext({}))).rejects.toThrow(
+      `function "${fn.registration.metadata.name}": the connection app setting COSMOS_CONNECTION`,
+    );
     const twin = feedFunction();
     await expect(start([fn.registration, twin.registration])).rejects.toThrow('give each a different leaseContainerPrefix');
     const both = feedFunction({ leaseContainerPrefix: 'both-', startFromBeginning: true, startFromTime: '2024-01-01T00:00:00Z' });

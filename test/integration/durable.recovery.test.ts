@@ -57,7 +57,18 @@ describe('durable engine recovery', () => {
   it('starts an instance whose Instances row was written but whose start message was not', async () => {
     const id = uniqueId('unstarted');
     const now = Date.now();
-    await store.writeInstance({ instanceId: id, name: 'fanOutFanIn', executionId: 'e1', input: JSON.stringify({ count: 3 }), runtimeStatus: 'Pending', createdTime: now, lastUpdatedTime: now }, undefined);
+    await store.writeInstance(
+      {
+        instanceId: id,
+        name: 'fanOutFanIn',
+        executionId: 'e1',
+        input: JSON.stringify({ count: 3 }),
+        runtimeStatus: 'Pending',
+        createdTime: now,
+        lastUpdatedTime: now,
+      },
+      undefined,
+    );
     const host = await engine();
     expect(await host.waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: 6 });
   });
@@ -68,12 +79,19 @@ describe('durable engine recovery', () => {
     await host.durable.idle(id);
     const before = await sentinel(id);
     // A checkpoint larger than one transaction died after its first transaction: rows past the committed length.
-    const leftovers = [0, 1, 2].map(
-      (offset): TransactionAction => [
-        'create',
-        { partitionKey: id, rowKey: historyRowKey(before.HistoryLength + offset), ExecutionId: before.ExecutionId, EventType: 'TaskScheduled', EventId: 90 + offset, _Timestamp: new Date().toISOString(), Name: 'fail', Input: '"leftover"' },
-      ],
-    );
+    const leftovers = [0, 1, 2].map((offset): TransactionAction => [
+      'create',
+      {
+        partitionKey: id,
+        rowKey: historyRowKey(before.HistoryLength + offset),
+        ExecutionId: before.ExecutionId,
+        EventType: 'TaskScheduled',
+        EventId: 90 + offset,
+        _Timestamp: new Date().toISOString(),
+        Name: 'fail',
+        Input: '"leftover"',
+      },
+    ]);
     await history.submitTransaction(leftovers);
     const restarted = await restart(host);
     await restarted.raise(id, 'Approval', { approved: true, by: 'after the crash' });
@@ -132,7 +150,10 @@ describe('durable engine recovery', () => {
     // Rewind the parent to the moment before its first child's result arrived (the crash lost the message).
     const { history: events } = await store.readPartition(id);
     const firstResult = events.findIndex((event) => event.EventType === 'SubOrchestrationInstanceCompleted');
-    const episodeStart = events.slice(0, firstResult).map((event) => event.EventType).lastIndexOf('OrchestratorStarted');
+    const episodeStart = events
+      .slice(0, firstResult)
+      .map((event) => event.EventType)
+      .lastIndexOf('OrchestratorStarted');
     const sentinelRow = await history.getEntity<{ ExecutionId: string; HistoryLength: number }>(id, 'sentinel');
     const doomed: string[] = [];
     for await (const entity of history.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}` } })) {
@@ -140,7 +161,11 @@ describe('durable engine recovery', () => {
       if (/^[0-9A-F]{16}$/.test(key) && Number.parseInt(key, 16) >= episodeStart) doomed.push(key);
     }
     await store.deleteRows(id, doomed);
-    await history.updateEntity({ partitionKey: id, rowKey: 'sentinel', ExecutionId: sentinelRow.ExecutionId, HistoryLength: episodeStart }, 'Replace', { etag: sentinelRow.etag });
+    await history.updateEntity(
+      { partitionKey: id, rowKey: 'sentinel', ExecutionId: sentinelRow.ExecutionId, HistoryLength: episodeStart },
+      'Replace',
+      { etag: sentinelRow.etag },
+    );
     const row = await instances.getEntity(id, '');
     await instances.updateEntity({ partitionKey: id, rowKey: '', RuntimeStatus: 'Running', Output: '' }, 'Merge', { etag: row.etag });
 

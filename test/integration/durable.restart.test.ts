@@ -40,7 +40,11 @@ interface Engine {
   readonly output: string[];
 }
 
-async function startEngine(probeFile: string, inboxFirst: boolean, start?: { name: string; instanceId: string; input: unknown }): Promise<Engine> {
+async function startEngine(
+  probeFile: string,
+  inboxFirst: boolean,
+  start?: { name: string; instanceId: string; input: unknown },
+): Promise<Engine> {
   const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), ENTRY], {
     cwd: join(__dirname, '..', '..'),
     env: {
@@ -136,12 +140,20 @@ describe.each([
 
     // The timer falls due while no engine runs.
     const fireAt = timer?.EventType === 'TimerCreated' ? Date.parse(timer.FireAt) : 0;
-    await until(() => Date.now(), (now) => now > fireAt + 200);
+    await until(
+      () => Date.now(),
+      (now) => now > fireAt + 200,
+    );
 
     // 2. Restarted: the overdue timer fires at once and the fan-out starts; killed once a fan-out step has finished.
     const second = await startEngine(probe, inboxFirst);
     const restartedAt = Date.now();
-    await until(() => stepRuns(probe), (runs) => [3, 4, 5].some((step) => runs.has(step)), 20_000, 'a fan-out step finished');
+    await until(
+      () => stepRuns(probe),
+      (runs) => [3, 4, 5].some((step) => runs.has(step)),
+      20_000,
+      'a fan-out step finished',
+    );
     expect(Date.now() - restartedAt).toBeLessThan(TIMER_MS + 10_000);
     await kill(second);
     const recordedAtSecondKill = await recordedSteps(instanceId);
@@ -149,7 +161,12 @@ describe.each([
 
     // 3. Restarted again: runs to completion.
     const third = await startEngine(probe, inboxFirst);
-    const finished = await until(() => store.readInstance(instanceId), (row) => row?.runtimeStatus === 'Completed' || row?.runtimeStatus === 'Failed', 30_000, 'completion');
+    const finished = await until(
+      () => store.readInstance(instanceId),
+      (row) => row?.runtimeStatus === 'Completed' || row?.runtimeStatus === 'Failed',
+      30_000,
+      'completion',
+    );
     expect(finished?.runtimeStatus).toBe('Completed');
     // Every result reached the orchestrator, none lost.
     expect(JSON.parse(finished?.output ?? 'null')).toEqual([10, 20, 30, 40, 50, 60]);

@@ -123,7 +123,9 @@ describe('durable engine', () => {
     expect(fixtureState.flakyAttempts.get(`${key}-c`)).toHaveLength(1);
     const history = await rawHistory(id);
     // Every number is used once, by a task or a timer, as the library hands them out.
-    const ids = history.filter((event) => event.EventType === 'TaskScheduled' || event.EventType === 'TimerCreated').map((event) => event.EventId);
+    const ids = history
+      .filter((event) => event.EventType === 'TaskScheduled' || event.EventType === 'TimerCreated')
+      .map((event) => event.EventId);
     expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length: ids.length }, (_, index) => index));
   });
 
@@ -134,7 +136,11 @@ describe('durable engine', () => {
     expect(status).toMatchObject({ runtimeStatus: 'Completed', output: 'child succeeded on attempt 2' });
     const history = await rawHistory(id);
     expect(history.filter((event) => event.EventType === 'SubOrchestrationInstanceFailed')).toHaveLength(1);
-    expect(history.filter((event) => event.EventType === 'TimerCreated').map((timer) => Date.parse(timer.FireAt ?? '') - Date.parse(timer.Timestamp))).toEqual([1000]);
+    expect(
+      history
+        .filter((event) => event.EventType === 'TimerCreated')
+        .map((timer) => Date.parse(timer.FireAt ?? '') - Date.parse(timer.Timestamp)),
+    ).toEqual([1000]);
   });
 
   it('gives up after maxNumberOfAttempts and hands the last failure to the orchestrator', async () => {
@@ -187,7 +193,10 @@ describe('durable engine', () => {
     const id = uniqueId('parent');
     await host.start('parent', { value: 5 }, id);
     const status = await host.waitFor(id);
-    expect(status).toMatchObject({ runtimeStatus: 'Completed', output: { fromChild: { doubled: 10, parent: id }, fromDefaultId: { doubled: 12 } } });
+    expect(status).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { fromChild: { doubled: 10, parent: id }, fromDefaultId: { doubled: 12 } },
+    });
     const child = await host.status(`${id}-child`);
     expect(child).toMatchObject({ name: 'child', runtimeStatus: 'Completed', input: { value: 5 }, output: { doubled: 10, parent: id } });
     const history = await host.status(id, 'showHistory=true&showHistoryOutput=true');
@@ -235,7 +244,11 @@ describe('durable engine', () => {
       await host.raise(id, 'go', null);
       const status = await host.waitFor(id);
       expect(status.runtimeStatus).toBe('Failed');
-      expect(status.output).toEqual(expect.stringContaining("Non-deterministic orchestrator: the history records activity 'double' at sequence number 0, but the orchestrator now schedules activity 'echo' there"));
+      expect(status.output).toEqual(
+        expect.stringContaining(
+          "Non-deterministic orchestrator: the history records activity 'double' at sequence number 0, but the orchestrator now schedules activity 'echo' there",
+        ),
+      );
     } finally {
       fixtureState.firstActivity = 'double';
     }
@@ -280,7 +293,9 @@ describe('durable engine', () => {
     expect(status).toMatchObject({ runtimeStatus: 'Terminated', output: 'stopped by the test' });
     const terminated = (await (await fetch(`${host.url}/api/durable/manage/list?status=Terminated`)).json()) as { instanceId: string }[];
     expect(terminated.map((entry) => entry.instanceId)).toContain(id);
-    const purged = (await (await fetch(`${host.url}/api/durable/manage/purge/${id}`, { method: 'POST' })).json()) as { instancesDeleted: number };
+    const purged = (await (await fetch(`${host.url}/api/durable/manage/purge/${id}`, { method: 'POST' })).json()) as {
+      instancesDeleted: number;
+    };
     expect(purged).toEqual({ instancesDeleted: 1 });
     expect(await host.status(id)).toBeUndefined();
     expect(await host.durable.engine.countRows(id)).toEqual({ history: 0, inbox: 0, other: 0 });
@@ -300,18 +315,27 @@ describe('durable engine', () => {
     const payload = (await (await fetch(`${host.url}/api/durable/manage/payload/${id}`)).json()) as Record<string, string>;
     expect(payload.statusQueryGetUri).toContain(`code=${durableSystemKey(TEST_KEYS)}`);
     expect(JSON.stringify(payload)).not.toContain(TEST_KEYS.masterKey);
-    const started = await fetch(`${host.url}${WEBHOOK_PATH}/orchestrators/fanOutFanIn?code=${durableSystemKey(TEST_KEYS)}`, { method: 'POST', body: JSON.stringify({ count: 3 }) });
+    const started = await fetch(`${host.url}${WEBHOOK_PATH}/orchestrators/fanOutFanIn?code=${durableSystemKey(TEST_KEYS)}`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 3 }),
+    });
     expect(started.status).toBe(202);
     const { id: webhookId, statusQueryGetUri } = (await started.json()) as { id: string; statusQueryGetUri: string };
     await host.waitFor(webhookId);
     const followed = await fetch(statusQueryGetUri.replace(/^http:\/\/localhost:\d+/, host.url));
     expect(await followed.json()).toMatchObject({ runtimeStatus: 'Completed', output: 6 });
-    expect((await fetch(`${host.url}${WEBHOOK_PATH}/orchestrators/noSuchOrchestrator?code=${TEST_KEYS.masterKey}`, { method: 'POST' })).status).toBe(400);
+    expect(
+      (await fetch(`${host.url}${WEBHOOK_PATH}/orchestrators/noSuchOrchestrator?code=${TEST_KEYS.masterKey}`, { method: 'POST' })).status,
+    ).toBe(400);
   });
 
   it('takes its time from an injected clock: a timer fires when the clock is moved past it', async () => {
     let now = Date.parse('2030-01-01T00:00:00Z');
-    const manual = await startDurableTestHost({ storageConnectionString: azurite.connectionString, hubName: 'DurableManualClock', clock: { now: () => now } });
+    const manual = await startDurableTestHost({
+      storageConnectionString: azurite.connectionString,
+      hubName: 'DurableManualClock',
+      clock: { now: () => now },
+    });
     try {
       const id = await manual.start('timerThenActivity', { delayMs: 3_600_000 });
       await manual.durable.idle(id);
@@ -328,7 +352,11 @@ describe('durable engine', () => {
   });
 
   it('runs a timer longer than the maximum short timer as the library splits it', async () => {
-    const fast = await startDurableTestHost({ storageConnectionString: azurite.connectionString, hubName: 'DurableLongTimers', timeScale: 1_000_000 });
+    const fast = await startDurableTestHost({
+      storageConnectionString: azurite.connectionString,
+      hubName: 'DurableLongTimers',
+      timeScale: 1_000_000,
+    });
     try {
       // 10 days: sub-timers of 3 days until the rest is under 6 days, then the final one.
       const id = await fast.start('longTimer', { days: 10 });

@@ -1,4 +1,11 @@
-import { AzureKeyCredential, AzureSASCredential, EventGridPublisherClient, generateSharedAccessSignature, type SendCloudEventInput, type SendEventGridEventInput } from '@azure/eventgrid';
+import {
+  AzureKeyCredential,
+  AzureSASCredential,
+  EventGridPublisherClient,
+  generateSharedAccessSignature,
+  type SendCloudEventInput,
+  type SendEventGridEventInput,
+} from '@azure/eventgrid';
 import { app } from '@azure/functions';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -78,7 +85,13 @@ async function start(names: readonly FunctionName[], options: Partial<EventGridO
   const logger = silentLogger(logs);
   const model = getProgrammingModel();
   if (!model) throw new Error('@azure/functions registered no programming model');
-  const context: TriggerHostContext = { invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason), logger, settings: {}, hostJson: {}, dataDir };
+  const context: TriggerHostContext = {
+    invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason),
+    logger,
+    settings: {},
+    hostJson: {},
+    dataDir,
+  };
   const registrations = registeredFunctions().filter((registration) => (names as readonly string[]).includes(registration.metadata.name));
   const eventGrid = await startEventGrid(registrations, context, { topicKey: TOPIC_KEY, keys, retry: fastRetry, ...serviceOptions });
   const http = await startHttpHost(model, [], { port: 0, routePrefix: 'api', keys, corsOrigins: [] }, logger, eventGrid.routes);
@@ -98,15 +111,28 @@ async function start(names: readonly FunctionName[], options: Partial<EventGridO
   return running;
 }
 
-function eventGridPublisher(host: Started, credential: AzureKeyCredential | AzureSASCredential = new AzureKeyCredential(TOPIC_KEY)): EventGridPublisherClient<'EventGrid'> {
-  return new EventGridPublisherClient(`${host.base}${host.eventGrid.topicEndpointPath}`, 'EventGrid', credential, { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+function eventGridPublisher(
+  host: Started,
+  credential: AzureKeyCredential | AzureSASCredential = new AzureKeyCredential(TOPIC_KEY),
+): EventGridPublisherClient<'EventGrid'> {
+  return new EventGridPublisherClient(`${host.base}${host.eventGrid.topicEndpointPath}`, 'EventGrid', credential, {
+    allowInsecureConnection: true,
+    retryOptions: { maxRetries: 0 },
+  });
 }
 
 function cloudEventPublisher(host: Started): EventGridPublisherClient<'CloudEvent'> {
-  return new EventGridPublisherClient(`${host.base}${host.eventGrid.topicEndpointPath}`, 'CloudEvent', new AzureKeyCredential(TOPIC_KEY), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+  return new EventGridPublisherClient(`${host.base}${host.eventGrid.topicEndpointPath}`, 'CloudEvent', new AzureKeyCredential(TOPIC_KEY), {
+    allowInsecureConnection: true,
+    retryOptions: { maxRetries: 0 },
+  });
 }
 
-function placeEvent(eventType: string, subject: string, data: Record<string, unknown> = {}): SendEventGridEventInput<unknown> & { id: string } {
+function placeEvent(
+  eventType: string,
+  subject: string,
+  data: Record<string, unknown> = {},
+): SendEventGridEventInput<unknown> & { id: string } {
   return { id: randomUUID(), eventType, subject, dataVersion: '1.0', eventTime: new Date('2026-11-27T09:00:00Z'), data };
 }
 
@@ -148,14 +174,36 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
       metadataVersion: '1',
     });
     expect(host.eventGrid.topicId).toMatch(/^\/subscriptions\/.+\/providers\/Microsoft\.EventGrid\/topics\/devhost$/);
-    expect(host.eventGrid.stats()).toMatchObject({ published: 2, pending: 0, delivered: 2, deadLettered: 0, failedAttempts: 0, subscriptions: { everything: { pending: 0, delivered: 2, deadLettered: 0 } } });
+    expect(host.eventGrid.stats()).toMatchObject({
+      published: 2,
+      pending: 0,
+      delivered: 2,
+      deadLettered: 0,
+      failedAttempts: 0,
+      subscriptions: { everything: { pending: 0, delivered: 2, deadLettered: 0 } },
+    });
   });
 
   it('delivers CloudEvents 1.0, batched or single, as published', async () => {
     const host = await start(['everything']);
-    const batched: SendCloudEventInput<unknown> & { id: string } = { id: randomUUID(), type: 'VisitPlannr.RegionActivated', source: '/visitplannr/regions', subject: 'region-gcw2j', time: new Date('2026-11-27T09:00:00Z'), data: { region: 'gcw2j' } };
+    const batched: SendCloudEventInput<unknown> & { id: string } = {
+      id: randomUUID(),
+      type: 'VisitPlannr.RegionActivated',
+      source: '/visitplannr/regions',
+      subject: 'region-gcw2j',
+      time: new Date('2026-11-27T09:00:00Z'),
+      data: { region: 'gcw2j' },
+    };
     await cloudEventPublisher(host).send([batched]);
-    const single = { specversion: '1.0', id: randomUUID(), type: 'VisitPlannr.PlaceWithdrawn', source: '/visitplannr/places', time: '2026-11-27T11:00:00Z', data: { reason: 'closed' }, traceparent: '00-abc-def-01' };
+    const single = {
+      specversion: '1.0',
+      id: randomUUID(),
+      type: 'VisitPlannr.PlaceWithdrawn',
+      source: '/visitplannr/places',
+      time: '2026-11-27T11:00:00Z',
+      data: { reason: 'closed' },
+      traceparent: '00-abc-def-01',
+    };
     const answer = await fetch(`${host.base}${host.eventGrid.topicEndpointPath}?api-version=2018-01-01`, {
       method: 'POST',
       headers: { 'aeg-sas-key': TOPIC_KEY, 'content-type': 'application/cloudevents+json; charset=utf-8' },
@@ -179,17 +227,27 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
 
   it('refuses a wrong or missing key with 401 and delivers nothing; accepts a valid SAS token, refuses a forged one', async () => {
     const host = await start(['everything']);
-    await expect(eventGridPublisher(host, new AzureKeyCredential('not-the-key')).send([placeEvent('VisitPlannr.PlaceProposed', 'place-1')])).rejects.toMatchObject({ statusCode: 401 });
-    const bare = await fetch(`${host.base}${host.eventGrid.topicEndpointPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([placeEvent('X', 'y')]) });
+    await expect(
+      eventGridPublisher(host, new AzureKeyCredential('not-the-key')).send([placeEvent('VisitPlannr.PlaceProposed', 'place-1')]),
+    ).rejects.toMatchObject({ statusCode: 401 });
+    const bare = await fetch(`${host.base}${host.eventGrid.topicEndpointPath}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([placeEvent('X', 'y')]),
+    });
     expect(bare.status).toBe(401);
     expect(await bare.json()).toMatchObject({ error: { code: 'Unauthorized' } });
 
     const endpoint = `${host.base}${host.eventGrid.topicEndpointPath}`;
     const expires = new Date(Date.now() + 60_000);
     const forged = await generateSharedAccessSignature(endpoint, new AzureKeyCredential('another-key'), expires);
-    await expect(eventGridPublisher(host, new AzureSASCredential(forged)).send([placeEvent('X', 'forged')])).rejects.toMatchObject({ statusCode: 401 });
+    await expect(eventGridPublisher(host, new AzureSASCredential(forged)).send([placeEvent('X', 'forged')])).rejects.toMatchObject({
+      statusCode: 401,
+    });
     const expired = await generateSharedAccessSignature(endpoint, new AzureKeyCredential(TOPIC_KEY), new Date(Date.now() - 60_000));
-    await expect(eventGridPublisher(host, new AzureSASCredential(expired)).send([placeEvent('X', 'expired')])).rejects.toMatchObject({ statusCode: 401 });
+    await expect(eventGridPublisher(host, new AzureSASCredential(expired)).send([placeEvent('X', 'expired')])).rejects.toMatchObject({
+      statusCode: 401,
+    });
     expect(host.eventGrid.stats()).toMatchObject({ published: 0, pending: 0 });
 
     const signed = await generateSharedAccessSignature(endpoint, new AzureKeyCredential(TOPIC_KEY), expires);
@@ -201,7 +259,11 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
   it('refuses invalid events with 400 naming the problem, and an event over 1 MB with 413, accepting none of the request', async () => {
     const host = await start(['everything']);
     const post = (body: string, contentType = 'application/json') =>
-      fetch(`${host.base}${host.eventGrid.topicEndpointPath}`, { method: 'POST', headers: { 'aeg-sas-key': TOPIC_KEY, 'content-type': contentType }, body });
+      fetch(`${host.base}${host.eventGrid.topicEndpointPath}`, {
+        method: 'POST',
+        headers: { 'aeg-sas-key': TOPIC_KEY, 'content-type': contentType },
+        body,
+      });
     const good = { id: 'good', subject: 's', eventType: 't', eventTime: '2026-11-27T09:00:00Z', data: {} };
 
     const missingType = await post(JSON.stringify([good, { id: 'e2', subject: 's', eventTime: '2026-11-27T09:00:00Z', data: {} }]));
@@ -212,8 +274,17 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
     expect((await post(JSON.stringify([{ ...good, topic: '/somebody/else' }]))).status).toBe(400);
     expect((await post(JSON.stringify(good))).status).toBe(400);
     expect((await post('[{"id": ')).status).toBe(400);
-    expect((await post(JSON.stringify([{ specversion: '1.0', id: 'c', type: 't' }]), 'application/cloudevents-batch+json')).status).toBe(400);
-    expect((await post(JSON.stringify([{ specversion: '1.0', id: 'c', type: 't', source: 's', Bad_Name: 1 }]), 'application/cloudevents-batch+json')).status).toBe(400);
+    expect((await post(JSON.stringify([{ specversion: '1.0', id: 'c', type: 't' }]), 'application/cloudevents-batch+json')).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await post(
+          JSON.stringify([{ specversion: '1.0', id: 'c', type: 't', source: 's', Bad_Name: 1 }]),
+          'application/cloudevents-batch+json',
+        )
+      ).status,
+    ).toBe(400);
     expect((await post(JSON.stringify([good]), 'text/plain')).status).toBe(400);
     const tooLarge = await post(JSON.stringify([{ ...good, data: { text: 'x'.repeat(1024 * 1024) } }]));
     expect(tooLarge.status).toBe(413);
@@ -248,9 +319,21 @@ describe('delivery', () => {
       subscription: 'alwaysFails',
       topic: host.eventGrid.topicId,
       lastError: expect.stringContaining('the projection store is down'),
-      event: { id: event.id, subject: 'place-9', eventType: 'VisitPlannr.PlaceProposed', topic: host.eventGrid.topicId, metadataVersion: '1' },
+      event: {
+        id: event.id,
+        subject: 'place-9',
+        eventType: 'VisitPlannr.PlaceProposed',
+        topic: host.eventGrid.topicId,
+        metadataVersion: '1',
+      },
     });
-    expect(host.eventGrid.stats()).toMatchObject({ pending: 0, delivered: 1, deadLettered: 1, failedAttempts: 5, subscriptions: { alwaysFails: { deadLettered: 1, delivered: 0 }, everything: { delivered: 1 } } });
+    expect(host.eventGrid.stats()).toMatchObject({
+      pending: 0,
+      delivered: 1,
+      deadLettered: 1,
+      failedAttempts: 5,
+      subscriptions: { alwaysFails: { deadLettered: 1, delivered: 0 }, everything: { delivered: 1 } },
+    });
     expect(existsSync(join(host.dataDir, 'deadletter', 'everything'))).toBe(false);
   });
 
@@ -310,9 +393,17 @@ describe('delivery', () => {
 
   it('refuses to start when devhost.eventgrid.json names a function that is not an eventGrid-triggered function', async () => {
     const appRoot = temporaryFolder();
-    writeFileSync(join(appRoot, 'devhost.eventgrid.json'), JSON.stringify({ subscriptions: { placeProposd: { includedEventTypes: ['VisitPlannr.PlaceProposed'] } } }));
-    await expect(start(['placeProposed'], { appRoot })).rejects.toThrow(/devhost\.eventgrid\.json names "placeProposd", which is not an eventGrid-triggered function of the app \(they are: placeProposed\)/);
-    writeFileSync(join(appRoot, 'devhost.eventgrid.json'), JSON.stringify({ subscriptions: { placeProposed: { includedEventType: ['typo'] } } }));
+    writeFileSync(
+      join(appRoot, 'devhost.eventgrid.json'),
+      JSON.stringify({ subscriptions: { placeProposd: { includedEventTypes: ['VisitPlannr.PlaceProposed'] } } }),
+    );
+    await expect(start(['placeProposed'], { appRoot })).rejects.toThrow(
+      /devhost\.eventgrid\.json names "placeProposd", which is not an eventGrid-triggered function of the app \(they are: placeProposed\)/,
+    );
+    writeFileSync(
+      join(appRoot, 'devhost.eventgrid.json'),
+      JSON.stringify({ subscriptions: { placeProposed: { includedEventType: ['typo'] } } }),
+    );
     await expect(start(['placeProposed'], { appRoot })).rejects.toThrow(/devhost\.eventgrid\.json is invalid:[\s\S]*includedEventType/);
   });
 });
@@ -363,7 +454,10 @@ describe('durability across restarts', () => {
     const second = await start(['alwaysFails'], { dataDir, retry });
     await second.eventGrid.idle();
     expect(eventsOf('alwaysFails')).toHaveLength(3);
-    const deadLetter = JSON.parse(readFileSync(join(dataDir, 'deadletter', 'alwaysFails', `${event.id}.json`), 'utf8')) as Record<string, unknown>;
+    const deadLetter = JSON.parse(readFileSync(join(dataDir, 'deadletter', 'alwaysFails', `${event.id}.json`), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(deadLetter).toMatchObject({ deadLetterReason: 'MaxDeliveryAttemptsExceeded', deliveryAttempts: 3 });
   });
 
@@ -394,7 +488,12 @@ describe('durability across restarts', () => {
     try {
       const done = placeEvent('T', 'done');
       const hanging = placeEvent('T', 'hang');
-      await new EventGridPublisherClient(`http://127.0.0.1:${child.port}/devhost/eventgrid/api/events`, 'EventGrid', new AzureKeyCredential(TOPIC_KEY), { allowInsecureConnection: true }).send([done, hanging]);
+      await new EventGridPublisherClient(
+        `http://127.0.0.1:${child.port}/devhost/eventgrid/api/events`,
+        'EventGrid',
+        new AzureKeyCredential(TOPIC_KEY),
+        { allowInsecureConnection: true },
+      ).send([done, hanging]);
       await child.waitFor((message) => message.delivered === 1);
       await child.waitFor((message) => message.started === hanging.id);
       child.process.kill('SIGKILL');
@@ -412,19 +511,57 @@ describe('durability across restarts', () => {
 
 describe('the host webhook /runtime/webhooks/eventgrid', () => {
   const webhook = (host: Started, query: string, headers: Record<string, string>, body: unknown) =>
-    fetch(`${host.base}/runtime/webhooks/eventgrid?${query}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const validation = [{ id: 'v1', topic: '/t', subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2026-11-27T09:00:00Z', data: { validationCode: 'ABC-123', validationUrl: 'https://example.invalid' }, dataVersion: '2', metadataVersion: '1' }];
+    fetch(`${host.base}/runtime/webhooks/eventgrid?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const validation = [
+    {
+      id: 'v1',
+      topic: '/t',
+      subject: '',
+      eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      eventTime: '2026-11-27T09:00:00Z',
+      data: { validationCode: 'ABC-123', validationUrl: 'https://example.invalid' },
+      dataVersion: '2',
+      metadataVersion: '1',
+    },
+  ];
 
   it('answers the subscription validation handshake, with the master key only', async () => {
     const host = await start(['everything']);
-    const answer = await webhook(host, `functionName=everything&code=${keys.masterKey}`, { 'aeg-event-type': 'SubscriptionValidation' }, validation);
+    const answer = await webhook(
+      host,
+      `functionName=everything&code=${keys.masterKey}`,
+      { 'aeg-event-type': 'SubscriptionValidation' },
+      validation,
+    );
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ validationResponse: 'ABC-123' });
-    expect((await webhook(host, 'functionName=everything', { 'aeg-event-type': 'SubscriptionValidation', 'x-functions-key': keys.masterKey }, validation)).status).toBe(200);
-    expect((await webhook(host, `functionName=everything&code=${keys.functionKey}`, { 'aeg-event-type': 'SubscriptionValidation' }, validation)).status).toBe(401);
+    expect(
+      (
+        await webhook(
+          host,
+          'functionName=everything',
+          { 'aeg-event-type': 'SubscriptionValidation', 'x-functions-key': keys.masterKey },
+          validation,
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await webhook(host, `functionName=everything&code=${keys.functionKey}`, { 'aeg-event-type': 'SubscriptionValidation' }, validation))
+        .status,
+    ).toBe(401);
     expect((await webhook(host, 'functionName=everything', { 'aeg-event-type': 'SubscriptionValidation' }, validation)).status).toBe(401);
-    expect((await webhook(host, `functionName=nobody&code=${keys.masterKey}`, { 'aeg-event-type': 'SubscriptionValidation' }, validation)).status).toBe(404);
-    const options = await fetch(`${host.base}/runtime/webhooks/eventgrid?functionName=everything&code=${keys.masterKey}`, { method: 'OPTIONS', headers: { 'webhook-request-origin': 'eventgrid.azure.net' } });
+    expect(
+      (await webhook(host, `functionName=nobody&code=${keys.masterKey}`, { 'aeg-event-type': 'SubscriptionValidation' }, validation))
+        .status,
+    ).toBe(404);
+    const options = await fetch(`${host.base}/runtime/webhooks/eventgrid?functionName=everything&code=${keys.masterKey}`, {
+      method: 'OPTIONS',
+      headers: { 'webhook-request-origin': 'eventgrid.azure.net' },
+    });
     expect(options.status).toBe(200);
     expect(options.headers.get('webhook-allowed-origin')).toBe('eventgrid.azure.net');
     expect(eventsOf('everything')).toEqual([]);
@@ -435,12 +572,28 @@ describe('the host webhook /runtime/webhooks/eventgrid', () => {
     behaviour.set('alwaysFails', () => {
       throw new Error('nope');
     });
-    const event = { id: 'n1', topic: '/t', subject: 'place-1', eventType: 'VisitPlannr.PlaceProposed', eventTime: '2026-11-27T09:00:00Z', data: { placeId: '1' }, dataVersion: '1', metadataVersion: '1' };
+    const event = {
+      id: 'n1',
+      topic: '/t',
+      subject: 'place-1',
+      eventType: 'VisitPlannr.PlaceProposed',
+      eventTime: '2026-11-27T09:00:00Z',
+      data: { placeId: '1' },
+      dataVersion: '1',
+      metadataVersion: '1',
+    };
     const ok = await webhook(host, `functionName=everything&code=${keys.masterKey}`, { 'aeg-event-type': 'Notification' }, [event]);
     expect(ok.status).toBe(200);
     expect(eventsOf('everything')).toEqual([event]);
 
-    const cloudEvent = { specversion: '1.0', id: 'c1', type: 'VisitPlannr.PlaceProposed', source: '/places', time: '2026-11-27T09:00:00Z', data: { placeId: '2' } };
+    const cloudEvent = {
+      specversion: '1.0',
+      id: 'c1',
+      type: 'VisitPlannr.PlaceProposed',
+      source: '/places',
+      time: '2026-11-27T09:00:00Z',
+      data: { placeId: '2' },
+    };
     const cloud = await fetch(`${host.base}/runtime/webhooks/eventgrid?functionName=everything&code=${keys.masterKey}`, {
       method: 'POST',
       headers: { 'content-type': 'application/cloudevents+json', 'aeg-event-type': 'Notification' },
@@ -449,7 +602,9 @@ describe('the host webhook /runtime/webhooks/eventgrid', () => {
     expect(cloud.status).toBe(200);
     expect(eventsOf('everything')[1]).toEqual(cloudEvent);
 
-    expect((await webhook(host, `functionName=alwaysFails&code=${keys.masterKey}`, { 'aeg-event-type': 'Notification' }, [event])).status).toBe(500);
+    expect(
+      (await webhook(host, `functionName=alwaysFails&code=${keys.masterKey}`, { 'aeg-event-type': 'Notification' }, [event])).status,
+    ).toBe(500);
     expect(eventsOf('alwaysFails')).toHaveLength(1);
   });
 });

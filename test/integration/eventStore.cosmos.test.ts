@@ -25,7 +25,14 @@ describeEventStoreConformance('Cosmos DB (local endpoint)', {
   store: () => new CosmosEventStore(container),
   plantEventAt: async (streamId, version) => {
     const planted = newEvent('Planted');
-    await container.items.create({ id: toEventDocumentId(streamId, version), streamId, version, type: planted.type, data: {}, metadata: planted.metadata });
+    await container.items.create({
+      id: toEventDocumentId(streamId, version),
+      streamId,
+      version,
+      type: planted.type,
+      data: {},
+      metadata: planted.metadata,
+    });
   },
 });
 

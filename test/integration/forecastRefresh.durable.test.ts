@@ -46,7 +46,9 @@ app.http('testEnsureForecastRefresh', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: async (_request: HttpRequest, context: InvocationContext) => ({ jsonBody: { outcome: await ensureForecastRefresh(df.getClient(context)) } }),
+  handler: async (_request: HttpRequest, context: InvocationContext) => ({
+    jsonBody: { outcome: await ensureForecastRefresh(df.getClient(context)) },
+  }),
 });
 app.http('testForecastRefreshStatus', {
   route: 'api/test/forecast-refresh-status',
@@ -90,11 +92,20 @@ beforeAll(async () => {
     }),
   };
   const queue = new InMemoryForecastRefreshQueue();
-  for (const region of regions) await activateRegion({ eventStore, clock, forecastRefreshQueue: queue }, region, { eventId: `validated-${region}`, correlationId: 'setup' });
+  for (const region of regions)
+    await activateRegion({ eventStore, clock, forecastRefreshQueue: queue }, region, {
+      eventId: `validated-${region}`,
+      correlationId: 'setup',
+    });
   const all: RecordedEvent[] = [];
   for await (const page of eventStore.readAll()) all.push(...page);
   await projectEvents(services.current, all);
-  host = await startDurableTestHost({ storageConnectionString: azurite.connectionString, hubName: 'ForecastRefreshTests', timeScale: TIME_SCALE, existingInstances: 'NonRunningStates' });
+  host = await startDurableTestHost({
+    storageConnectionString: azurite.connectionString,
+    hubName: 'ForecastRefreshTests',
+    timeScale: TIME_SCALE,
+    existingInstances: 'NonRunningStates',
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -103,7 +114,8 @@ afterAll(async () => {
   await azurite.stop();
 });
 
-const ensure = async () => ((await (await fetch(`${host.url}/api/test/ensure-forecast-refresh`, { method: 'POST' })).json()) as { outcome: string }).outcome;
+const ensure = async () =>
+  ((await (await fetch(`${host.url}/api/test/ensure-forecast-refresh`, { method: 'POST' })).json()) as { outcome: string }).outcome;
 const refreshStatus = async () => (await host.status(FORECAST_REFRESH_INSTANCE_ID))?.customStatus as ForecastRefreshStatus | undefined;
 
 async function cycleDone(cycle: number, timeoutMs = 60_000): Promise<ForecastRefreshStatus> {
@@ -121,7 +133,10 @@ async function outcomesOf(cycleId: string): Promise<Map<string, string[]>> {
   const outcomes = new Map<string, string[]>();
   for (const region of regions) {
     const events = (await eventStore.read(`region-${region}`)).filter((event) => (event.data as { cycleId?: string }).cycleId === cycleId);
-    outcomes.set(region, events.map((event) => event.type));
+    outcomes.set(
+      region,
+      events.map((event) => event.type),
+    );
   }
   return outcomes;
 }
@@ -138,8 +153,17 @@ describe('the forecast refresh orchestration in the durable engine', () => {
 
   it('a healthy cycle updates every region once, in one request per region (batch size 1)', async () => {
     const status = await cycleDone(1);
-    expect(status).toMatchObject({ due: regions.length, planned: regions.length, requests: regions.length, updated: regions.length, failed: 0, deferred: 0, nextRunAt: expect.any(String) });
-    for (const [region, types] of await outcomesOf(status.cycleId)) expect({ region, types }).toEqual({ region, types: ['ForecastUpdated'] });
+    expect(status).toMatchObject({
+      due: regions.length,
+      planned: regions.length,
+      requests: regions.length,
+      updated: regions.length,
+      failed: 0,
+      deferred: 0,
+      nextRunAt: expect.any(String),
+    });
+    for (const [region, types] of await outcomesOf(status.cycleId))
+      expect({ region, types }).toEqual({ region, types: ['ForecastUpdated'] });
   });
 
   it('under faults (30% 5xx, 10% hangs, a 429 burst) the cycle completes, reports failures in customStatus and as ForecastFetchFailed, and the next cycle recovers them', async () => {

@@ -16,7 +16,12 @@ import { startQueueTriggers } from '../../devhost/triggers/queueTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
 import { activateRegion } from '../../shared/regions/application/activateRegion';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
-import { decodeForecastRefreshRequest, FORECAST_REFRESH_QUEUE, parseForecastRefreshRequest, type ForecastRefreshRequest } from '../../shared/regions/application/forecastRefreshRequests';
+import {
+  decodeForecastRefreshRequest,
+  FORECAST_REFRESH_QUEUE,
+  parseForecastRefreshRequest,
+  type ForecastRefreshRequest,
+} from '../../shared/regions/application/forecastRefreshRequests';
 import { StorageForecastRefreshQueue, storageQueueClient } from '../../shared/regions/adapters/storageQueue';
 
 let azurite: RunningAzurite;
@@ -49,8 +54,14 @@ describe('forecast refresh requests on the storage queue', () => {
     const store = new InMemoryEventStore();
     const deps = { eventStore: store, clock: () => new Date('2026-11-27T09:00:00Z'), forecastRefreshQueue: refreshQueue };
     // The region's first place sends; a second place of the same region does not.
-    await expect(activateRegion(deps, 'gcmyy', { eventId: 'validated-1', correlationId: 'corr-1' })).resolves.toEqual({ activatedByThisEvent: true, refreshRequested: true });
-    await expect(activateRegion(deps, 'gcmyy', { eventId: 'validated-2', correlationId: 'corr-2' })).resolves.toEqual({ activatedByThisEvent: false, refreshRequested: false });
+    await expect(activateRegion(deps, 'gcmyy', { eventId: 'validated-1', correlationId: 'corr-1' })).resolves.toEqual({
+      activatedByThisEvent: true,
+      refreshRequested: true,
+    });
+    await expect(activateRegion(deps, 'gcmyy', { eventId: 'validated-2', correlationId: 'corr-2' })).resolves.toEqual({
+      activatedByThisEvent: false,
+      refreshRequested: false,
+    });
 
     // As stored: base64 text of the JSON, far under 64 KB.
     const { peekedMessageItems } = await queue.peekMessages({ numberOfMessages: 32 });

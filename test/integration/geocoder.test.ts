@@ -8,13 +8,25 @@ import { HttpGeocoder } from '../../shared/places/adapters/httpGeocoder';
 import { parseRetryAfter, type RetryPolicy } from '../../shared/platform/outbound/httpRetry';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from '../support/fakeGeocoders';
 
-const fast: RetryPolicy = { maxAttempts: 4, attemptTimeoutMs: 250, baseDelayMs: 10, maxDelayMs: 40, retryAfterCapMs: 300, deadlineMs: 3000 };
+const fast: RetryPolicy = {
+  maxAttempts: 4,
+  attemptTimeoutMs: 250,
+  baseDelayMs: 10,
+  maxDelayMs: 40,
+  retryAfterCapMs: 300,
+  deadlineMs: 3000,
+};
 
 let postcodes: FakeService;
 let names: FakeService;
 const retries: string[] = [];
 const geocoder = (policy: RetryPolicy = fast) =>
-  new HttpGeocoder({ postcodesBaseUrl: postcodes.url, placeNamesBaseUrl: names.url, retry: policy, hooks: { onRetry: ({ reason }) => retries.push(reason) } });
+  new HttpGeocoder({
+    postcodesBaseUrl: postcodes.url,
+    placeNamesBaseUrl: names.url,
+    retry: policy,
+    hooks: { onRetry: ({ reason }) => retries.push(reason) },
+  });
 
 beforeEach(async () => {
   postcodes = await startFakePostcodesIo();
@@ -40,11 +52,17 @@ describe('the geocoder’s answers', () => {
   });
 
   it('says a postcode that does not exist is not found', async () => {
-    await expect(geocoder().geocode('CH2 9ZZ')).resolves.toEqual({ kind: 'notFound', reason: 'there is no postcode CH2 9ZZ (postcodes.io: Postcode not found)' });
+    await expect(geocoder().geocode('CH2 9ZZ')).resolves.toEqual({
+      kind: 'notFound',
+      reason: 'there is no postcode CH2 9ZZ (postcodes.io: Postcode not found)',
+    });
   });
 
   it('falls back to the rest of the address when its postcode does not exist', async () => {
-    await expect(geocoder().geocode('Chester Zoo, CH2 9ZZ')).resolves.toMatchObject({ kind: 'found', candidates: [{ label: 'Chester Zoo, England, GB' }] });
+    await expect(geocoder().geocode('Chester Zoo, CH2 9ZZ')).resolves.toMatchObject({
+      kind: 'found',
+      candidates: [{ label: 'Chester Zoo, England, GB' }],
+    });
     await expect(geocoder().geocode('Nowhere Special, CH2 9ZZ')).resolves.toEqual({
       kind: 'notFound',
       reason: 'there is no postcode CH2 9ZZ (postcodes.io: Postcode not found), and no place matches "Nowhere Special"',
@@ -56,7 +74,10 @@ describe('the geocoder’s answers', () => {
       kind: 'found',
       candidates: [{ geolocation: { latitude: 50.3619, longitude: -4.7447 }, label: 'Eden Project, England, GB', countryCode: 'GB' }],
     });
-    await expect(geocoder().geocode('Jodrell Bank, Lower Withington, Macclesfield')).resolves.toMatchObject({ kind: 'found', candidates: [{ label: 'Jodrell Bank, England, GB' }] });
+    await expect(geocoder().geocode('Jodrell Bank, Lower Withington, Macclesfield')).resolves.toMatchObject({
+      kind: 'found',
+      candidates: [{ label: 'Jodrell Bank, England, GB' }],
+    });
     const asked = names.log.slice(-2).map((path) => Object.fromEntries(new URL(path, 'http://x').searchParams));
     expect(asked).toEqual([
       { name: 'Jodrell Bank, Lower Withington, Macclesfield', count: '10', language: 'en', format: 'json' },

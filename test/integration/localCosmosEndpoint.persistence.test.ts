@@ -189,10 +189,14 @@ describe('a persistent endpoint restarted on the same directory', () => {
     process.stdout.write(`restarted on ${running.endpoint.endpoint} (was ${port})\n`);
 
     // ETags survive: If-Match with the ETag from before the restart still matches; a stale one 412s.
-    const { resource: replaced } = await restartedEvents.item('a', 'p').replace<Doc>({ id: 'a', pk: 'p', n: 11 }, { accessCondition: { type: 'IfMatch', condition: a?._etag ?? '' } });
+    const { resource: replaced } = await restartedEvents
+      .item('a', 'p')
+      .replace<Doc>({ id: 'a', pk: 'p', n: 11 }, { accessCondition: { type: 'IfMatch', condition: a?._etag ?? '' } });
     expect(replaced?.n).toBe(11);
     await expect(
-      restartedEvents.item('a', 'p').replace<Doc>({ id: 'a', pk: 'p', n: 12 }, { accessCondition: { type: 'IfMatch', condition: a?._etag ?? '' } }),
+      restartedEvents
+        .item('a', 'p')
+        .replace<Doc>({ id: 'a', pk: 'p', n: 12 }, { accessCondition: { type: 'IfMatch', condition: a?._etag ?? '' } }),
     ).rejects.toMatchObject({ code: StatusCodes.PreconditionFailed });
     // Unique keys, ids and _rid counters survive too.
     await expect(restartedEvents.items.create<Doc>({ id: 'other', pk: 'p', n: 3 })).rejects.toMatchObject({ code: StatusCodes.Conflict });
@@ -238,8 +242,19 @@ describe('a persistent endpoint restarted on the same directory', () => {
     restarted = running.container('app', 'events');
     expect(running.endpoint.restored?.journalRecords).toBe(4);
     expect(await readAll(restarted)).toEqual(beforeSecondRestart);
-    expect(ids((await drain(changeFeed(restarted, ChangeFeedStartFrom.Continuation(second.continuationToken)))).documents)).toEqual(['f', 'g', 'c']);
-    expect(ids((await drain(changeFeed(restarted, ChangeFeedStartFrom.Continuation(first.continuationToken)))).documents)).toEqual(['d', 'a', 'e', 'f', 'g', 'c']);
+    expect(ids((await drain(changeFeed(restarted, ChangeFeedStartFrom.Continuation(second.continuationToken)))).documents)).toEqual([
+      'f',
+      'g',
+      'c',
+    ]);
+    expect(ids((await drain(changeFeed(restarted, ChangeFeedStartFrom.Continuation(first.continuationToken)))).documents)).toEqual([
+      'd',
+      'a',
+      'e',
+      'f',
+      'g',
+      'c',
+    ]);
     expect(ids((await drain(changeFeed(restarted, ChangeFeedStartFrom.Beginning()))).documents)).toEqual(ids(byLsn(beforeSecondRestart)));
     await running.stop();
   });
@@ -360,11 +375,15 @@ describe('a persistent endpoint restarted on the same directory', () => {
 describe('a persistent endpoint killed with SIGKILL', () => {
   /** Run the crash writer on `dir` until it has acknowledged `acks` batches (or a while), then SIGKILL it. */
   async function writeUntilKilled(dir: string, round: number, acks: number): Promise<Set<string>> {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'localCosmosEndpoint.crashWriter.ts'), dir, String(round), '32768'], {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(__dirname, 'localCosmosEndpoint.crashWriter.ts'), dir, String(round), '32768'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const acknowledged = new Set<string>();
     let stderr = '';
     let buffered = '';
@@ -436,7 +455,12 @@ describe('restart time', () => {
       for (let partition = next++; partition < 200; partition = next++) {
         const operations: OperationInput[] = Array.from({ length: 100 }, (_, i) => ({
           operationType: BulkOperationType.Create,
-          resourceBody: { id: `s${partition}:${i}`, pk: `s${partition}`, n: i, payload: { type: 'SomethingHappened', at: new Date(0).toISOString() } },
+          resourceBody: {
+            id: `s${partition}:${i}`,
+            pk: `s${partition}`,
+            n: i,
+            payload: { type: 'SomethingHappened', at: new Date(0).toISOString() },
+          },
         }));
         expect((await container.items.batch(operations, `s${partition}`)).code).toBe(200);
       }

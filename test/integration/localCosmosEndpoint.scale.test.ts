@@ -116,7 +116,13 @@ describe('at 2,000 and at 20,000 documents', () => {
 
     // The query-plan request and the query; only the query sees documents, and only the stream's.
     for (const cost of [small, large]) {
-      expect(cost).toEqual({ queries: 2, queryDocumentsScanned: DOCS_PER_PARTITION, documentStoreScans: 0, batches: 0, batchJournalEntries: 0 });
+      expect(cost).toEqual({
+        queries: 2,
+        queryDocumentsScanned: DOCS_PER_PARTITION,
+        documentStoreScans: 0,
+        batches: 0,
+        batchJournalEntries: 0,
+      });
     }
   }, 120_000);
 });
@@ -129,7 +135,10 @@ describe('at 20,000 documents', () => {
     const cost = await costOf(async () => {
       const top = await container.items
         .query<number>(
-          { query: 'SELECT TOP 2 VALUE c.version FROM c WHERE c.pk = @pk ORDER BY c.version DESC', parameters: [{ name: '@pk', value: pk(partition) }] },
+          {
+            query: 'SELECT TOP 2 VALUE c.version FROM c WHERE c.pk = @pk ORDER BY c.version DESC',
+            parameters: [{ name: '@pk', value: pk(partition) }],
+          },
           { partitionKey: pk(partition) },
         )
         .fetchAll();
@@ -144,7 +153,11 @@ describe('at 20,000 documents', () => {
         const { resources } = await iterator.fetchNext();
         if (resources.length > 0) pages.push(resources.map((d) => d.version));
       }
-      expect(pages).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
+      expect(pages).toEqual([
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10],
+      ]);
     });
     // Each evaluation (a query, a further page) sees at most the partition's documents, plan requests none.
     expect(cost.queries).toBeGreaterThanOrEqual(5);
@@ -168,7 +181,9 @@ describe('at 20,000 documents', () => {
       expect(resource?.version).toBe(3);
       await container.items.create<Doc>({ id: `${pk(partition)}:extra`, pk: pk(partition), version: 100 });
       await container.items.upsert<Doc>({ id: `${pk(partition)}:extra`, pk: pk(partition), version: 100, n: 1 });
-      await container.item(`${pk(partition)}:extra`, pk(partition)).replace<Doc>({ id: `${pk(partition)}:extra`, pk: pk(partition), version: 100, n: 2 });
+      await container
+        .item(`${pk(partition)}:extra`, pk(partition))
+        .replace<Doc>({ id: `${pk(partition)}:extra`, pk: pk(partition), version: 100, n: 2 });
       await container.item(`${pk(partition)}:extra`, pk(partition)).patch([{ op: 'incr', path: '/n', value: 1 }]);
       await container.item(`${pk(partition)}:extra`, pk(partition)).delete();
       expect((await container.item(`${pk(partition)}:extra`, pk(partition)).read()).resource).toBeUndefined();
@@ -181,7 +196,11 @@ describe('at 20,000 documents', () => {
     const before = await readStream(partition);
     const operations: OperationInput[] = [
       { operationType: BulkOperationType.Read, id: `${pk(partition)}:10` },
-      { operationType: BulkOperationType.Replace, id: `${pk(partition)}:1`, resourceBody: { id: `${pk(partition)}:1`, pk: pk(partition), version: 1, n: 1 } },
+      {
+        operationType: BulkOperationType.Replace,
+        id: `${pk(partition)}:1`,
+        resourceBody: { id: `${pk(partition)}:1`, pk: pk(partition), version: 1, n: 1 },
+      },
       { operationType: BulkOperationType.Delete, id: `${pk(partition)}:2` },
       { operationType: BulkOperationType.Create, resourceBody: { id: `${pk(partition)}:11`, pk: pk(partition), version: 11 } },
       { operationType: BulkOperationType.Create, resourceBody: { id: `${pk(partition)}:5`, pk: pk(partition), version: 5 } }, // 409

@@ -19,11 +19,7 @@ import {
   type SqlQuerySpec,
 } from '@azure/cosmos';
 import fc from 'fast-check';
-import {
-  localCosmosClientOptions,
-  startLocalCosmosEndpoint,
-  type LocalCosmosEndpoint,
-} from '../../devhost/cosmos/localCosmosEndpoint';
+import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
 import { JournaledMap, PartitionedMap } from '../../devhost/cosmos/transactionalMaps';
 
 interface Doc {
@@ -303,7 +299,9 @@ describe('queries with a partition key', () => {
     const scoped = await container.items.query<Doc>('SELECT * FROM c', { partitionKey: 'p1' }).fetchAll();
     expect(scoped.resources.map((d) => d.id)).toEqual(['a', 'c']);
     expect((await container.items.readAll<Doc>({ partitionKey: 'p2' }).fetchAll()).resources.map((d) => d.id)).toEqual(['b']);
-    expect((await container.items.query<number>('SELECT VALUE COUNT(1) FROM c', { partitionKey: 'nowhere' }).fetchAll()).resources).toEqual([0]);
+    expect((await container.items.query<number>('SELECT VALUE COUNT(1) FROM c', { partitionKey: 'nowhere' }).fetchAll()).resources).toEqual(
+      [0],
+    );
     // Without a partition key a query still spans the container.
     expect((await container.items.query<Doc>('SELECT * FROM c').fetchAll()).resources.map((d) => d.id).sort()).toEqual(['a', 'b', 'c']);
   });
@@ -331,7 +329,11 @@ describe('queries with a partition key', () => {
         const page = maxItemCount === undefined ? {} : { maxItemCount };
         const scoped = await pagesOf<unknown>(container, query, { partitionKey: 'p', ...page });
         const across = await pagesOf<unknown>(container, query, page);
-        expect({ query: query.query, maxItemCount, results: scoped.flat() }).toEqual({ query: query.query, maxItemCount, results: across.flat() });
+        expect({ query: query.query, maxItemCount, results: scoped.flat() }).toEqual({
+          query: query.query,
+          maxItemCount,
+          results: across.flat(),
+        });
         if (maxItemCount !== undefined) expect(scoped.every((p) => p.length <= maxItemCount)).toBe(true);
       }
     }
@@ -361,12 +363,18 @@ describe('queries with a partition key', () => {
     const container = await newContainer();
     await seed(container, { id: 'a', pk: 'p', n: 1 }, { id: 'b', pk: 'p', n: 2 }, { id: 'x', pk: 'q', n: 3 });
     const scoped = async (): Promise<[string, number | undefined][]> =>
-      (await container.items.query<Doc>('SELECT * FROM c ORDER BY c.id', { partitionKey: 'p' }).fetchAll()).resources.map((d) => [d.id, d.n]);
+      (await container.items.query<Doc>('SELECT * FROM c ORDER BY c.id', { partitionKey: 'p' }).fetchAll()).resources.map((d) => [
+        d.id,
+        d.n,
+      ]);
 
     await container.item('a', 'p').replace<Doc>({ id: 'a', pk: 'p', n: 10 });
     await container.item('b', 'p').delete();
     await container.items.upsert<Doc>({ id: 'c', pk: 'p', n: 3 });
-    expect(await scoped()).toEqual([['a', 10], ['c', 3]]);
+    expect(await scoped()).toEqual([
+      ['a', 10],
+      ['c', 3],
+    ]);
 
     const failed = await container.items.batch(
       [
@@ -378,7 +386,10 @@ describe('queries with a partition key', () => {
       'p',
     );
     expect(failed.code).toBe(207);
-    expect(await scoped()).toEqual([['a', 10], ['c', 3]]);
+    expect(await scoped()).toEqual([
+      ['a', 10],
+      ['c', 3],
+    ]);
 
     const ok = await container.items.batch(
       [
@@ -389,8 +400,13 @@ describe('queries with a partition key', () => {
       'p',
     );
     expect(ok.code).toBe(200);
-    expect(await scoped()).toEqual([['c', 4], ['d', 4]]);
-    expect((await container.items.query<Doc>('SELECT * FROM c', { partitionKey: 'q' }).fetchAll()).resources.map((d) => d.id)).toEqual(['x']);
+    expect(await scoped()).toEqual([
+      ['c', 4],
+      ['d', 4],
+    ]);
+    expect((await container.items.query<Doc>('SELECT * FROM c', { partitionKey: 'q' }).fetchAll()).resources.map((d) => d.id)).toEqual([
+      'x',
+    ]);
   });
 
   it('still reject malformed queries with 400', async () => {
@@ -417,9 +433,7 @@ describe('change feed', () => {
     const container = await newContainer();
     await seed(container, { id: 'a', pk: 'p1' }, { id: 'b', pk: 'p2' }, { id: 'c', pk: 'p1' });
 
-    const { pages } = await readUntilNotModified(
-      changeFeed(container, ChangeFeedStartFrom.Beginning()),
-    );
+    const { pages } = await readUntilNotModified(changeFeed(container, ChangeFeedStartFrom.Beginning()));
 
     expect(ids(pages)).toEqual(['a', 'b', 'c']);
     const lsns = pages.flat().map((d) => d._lsn ?? 0);
@@ -448,9 +462,7 @@ describe('change feed', () => {
   it('pages by maxItemCount', async () => {
     const container = await newContainer();
     await seed(container, ...['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, pk: 'p' })));
-    const { pages } = await readUntilNotModified(
-      changeFeed(container, ChangeFeedStartFrom.Beginning(), 2),
-    );
+    const { pages } = await readUntilNotModified(changeFeed(container, ChangeFeedStartFrom.Beginning(), 2));
     expect(pages.map((page) => page.map((d) => d.id))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });
 
@@ -524,9 +536,7 @@ describe('change feed', () => {
     const container = await newContainer();
     await seed(container, { id: 'stays', pk: 'p' }, { id: 'goes', pk: 'p' });
     await container.item('goes', 'p').delete();
-    const { pages } = await readUntilNotModified(
-      changeFeed(container, ChangeFeedStartFrom.Beginning()),
-    );
+    const { pages } = await readUntilNotModified(changeFeed(container, ChangeFeedStartFrom.Beginning()));
     expect(ids(pages)).toEqual(['stays']);
   });
 
@@ -592,7 +602,11 @@ describe('changesSince', () => {
     await container.items.upsert<Doc>({ id: 'a', pk: 'p', n: 1 });
 
     const all = endpoint.changesSince(database.id, container.id);
-    expect(all.map((c) => [c.id, c.partitionKey])).toEqual([['b', 'q'], ['c', 'p'], ['a', 'p']]);
+    expect(all.map((c) => [c.id, c.partitionKey])).toEqual([
+      ['b', 'q'],
+      ['c', 'p'],
+      ['a', 'p'],
+    ]);
     expect(all.map((c) => c.document._lsn)).toEqual(all.map((c) => c.lsn));
     expect(all[2]?.document).toMatchObject({ id: 'a', n: 1 });
 

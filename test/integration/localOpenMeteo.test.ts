@@ -31,8 +31,13 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-const forecastPath = (lat: string, lon: string, extra = '') => `/v1/forecast?latitude=${lat}&longitude=${lon}&hourly=${ALL}&timezone=UTC${extra}`;
-async function get(base: LocalOpenMeteo, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: unknown }> {
+const forecastPath = (lat: string, lon: string, extra = '') =>
+  `/v1/forecast?latitude=${lat}&longitude=${lon}&hourly=${ALL}&timezone=UTC${extra}`;
+async function get(
+  base: LocalOpenMeteo,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
   const response = await fetch(`${base.url}${path}`, init);
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as unknown) : undefined };
@@ -52,7 +57,16 @@ describe('the local Open-Meteo forecast API', () => {
       timezone: 'GMT',
       timezone_abbreviation: 'GMT',
       elevation: expect.any(Number),
-      hourly_units: { time: 'iso8601', temperature_2m: '°C', precipitation_probability: '%', precipitation: 'mm', weather_code: 'wmo code', wind_speed_10m: 'km/h', wind_gusts_10m: 'km/h', uv_index: '' },
+      hourly_units: {
+        time: 'iso8601',
+        temperature_2m: '°C',
+        precipitation_probability: '%',
+        precipitation: 'mm',
+        weather_code: 'wmo code',
+        wind_speed_10m: 'km/h',
+        wind_gusts_10m: 'km/h',
+        uv_index: '',
+      },
     });
 
     const many = await get(api, forecastPath('53.48,51.5,55.95', '-2.24,-0.12,-3.19'));
@@ -68,7 +82,9 @@ describe('the local Open-Meteo forecast API', () => {
 
   it('returns only the variables asked for, forecast_days × 24 whole UTC hours from today 00:00', async () => {
     const api = await server();
-    const answer = (await get(api, '/v1/forecast?latitude=53.48&longitude=-2.24&hourly=temperature_2m,uv_index&timezone=GMT&forecast_days=3')).body as Forecast;
+    const answer = (
+      await get(api, '/v1/forecast?latitude=53.48&longitude=-2.24&hourly=temperature_2m,uv_index&timezone=GMT&forecast_days=3')
+    ).body as Forecast;
     expect(Object.keys(answer.hourly).sort()).toEqual(['temperature_2m', 'time', 'uv_index']);
     expect(Object.keys(answer.hourly_units).sort()).toEqual(['temperature_2m', 'time', 'uv_index']);
     expect(answer.hourly.time).toHaveLength(72);
@@ -85,7 +101,8 @@ describe('the local Open-Meteo forecast API', () => {
 
   it('converts wind to the unit asked for', async () => {
     const api = await server();
-    const path = (unit: string) => `/v1/forecast?latitude=55.95&longitude=-3.19&hourly=wind_speed_10m,wind_gusts_10m&forecast_days=1${unit}`;
+    const path = (unit: string) =>
+      `/v1/forecast?latitude=55.95&longitude=-3.19&hourly=wind_speed_10m,wind_gusts_10m&forecast_days=1${unit}`;
     const kmh = (await get(api, path(''))).body as Forecast;
     const ms = (await get(api, path('&wind_speed_unit=ms'))).body as Forecast;
     const kn = (await get(api, path('&wind_speed_unit=kn'))).body as Forecast;
@@ -149,7 +166,10 @@ describe('the local Open-Meteo forecast API', () => {
           maxUv = Math.max(maxUv, uv);
           seen.hours += 1;
           seen.codes.add(code);
-          check(temperature > (winter ? -18 : summer ? 0 : -10) && temperature < (summer ? 36 : winter ? 17 : 26), () => `${at(i)} temperature ${temperature}`);
+          check(
+            temperature > (winter ? -18 : summer ? 0 : -10) && temperature < (summer ? 36 : winter ? 17 : 26),
+            () => `${at(i)} temperature ${temperature}`,
+          );
           check(Number.isInteger(probability) && probability >= 0 && probability <= 100, () => `${at(i)} probability ${probability}`);
           check(amount >= 0 && amount < 20, () => `${at(i)} precipitation ${amount}`);
           if (amount > 0) {
@@ -168,7 +188,10 @@ describe('the local Open-Meteo forecast API', () => {
           // The sun is down over the UK between 22:00 and 02:00 UTC all year, and in winter after 17:00 and before 08:00.
           if (hour >= 22 || hour <= 2 || (winter && (hour >= 17 || hour <= 7))) check(uv === 0, () => `${at(i)} uv ${uv} at night`);
           if (i > 0) {
-            check(Math.abs(temperature - h.temperature_2m![i - 1]!) < 4, () => `${at(i)} temperature jumps from ${h.temperature_2m![i - 1]} to ${temperature}`);
+            check(
+              Math.abs(temperature - h.temperature_2m![i - 1]!) < 4,
+              () => `${at(i)} temperature jumps from ${h.temperature_2m![i - 1]} to ${temperature}`,
+            );
             check(Math.abs(wind - h.wind_speed_10m![i - 1]!) < 15, () => `${at(i)} wind jumps from ${h.wind_speed_10m![i - 1]} to ${wind}`);
           }
         });
@@ -245,7 +268,8 @@ describe('fault injection', () => {
     const run = async (faults: { errorRate: number; errorStatus?: number }) => {
       const api = await server({ seed: 7, faults });
       const statuses: number[] = [];
-      for (let i = 0; i < 200; i += 1) statuses.push((await get(api, '/v1/forecast?latitude=53.48&longitude=-2.24&hourly=weather_code&forecast_days=1')).status);
+      for (let i = 0; i < 200; i += 1)
+        statuses.push((await get(api, '/v1/forecast?latitude=53.48&longitude=-2.24&hourly=weather_code&forecast_days=1')).status);
       return statuses;
     };
     const first = await run({ errorRate: 0.3 });
@@ -275,7 +299,9 @@ describe('fault injection', () => {
   it('hangs: the client times out, the log shows no answer, and stop() still returns promptly', async () => {
     const api = await startLocalOpenMeteo({ clock: NOVEMBER, faults: { hangRate: 1 } });
     const started = performance.now();
-    await expect(fetch(`${api.url}${forecastPath('53.48', '-2.24')}`, { signal: AbortSignal.timeout(300) })).rejects.toThrow(/timeout|aborted/i);
+    await expect(fetch(`${api.url}${forecastPath('53.48', '-2.24')}`, { signal: AbortSignal.timeout(300) })).rejects.toThrow(
+      /timeout|aborted/i,
+    );
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     // A second hung request still open when the server stops.
     const pending = fetch(`${api.url}${forecastPath('53.48', '-2.24')}`).then(

@@ -32,8 +32,16 @@ const context = () => new InvocationContext({ invocationId: randomUUID(), functi
 
 /** Proposals with every outcome: coordinates in and out of the area (several sharing a region), postcodes, names, unknowns. */
 function proposals(): PlaceProposal[] {
-  const byCoordinates = UK_PLACES.slice(0, 14).map((place): PlaceProposal => ({ name: place.name, geolocation: { latitude: place.latitude, longitude: place.longitude }, details: {} }));
-  const byPostcode = POSTCODES.slice(0, 6).map((record): PlaceProposal => ({ name: `At ${record.postcode}`, address: record.postcode, details: {} }));
+  const byCoordinates = UK_PLACES.slice(0, 14).map((place): PlaceProposal => ({
+    name: place.name,
+    geolocation: { latitude: place.latitude, longitude: place.longitude },
+    details: {},
+  }));
+  const byPostcode = POSTCODES.slice(0, 6).map((record): PlaceProposal => ({
+    name: `At ${record.postcode}`,
+    address: record.postcode,
+    details: {},
+  }));
   const byName = UK_PLACES.slice(20, 26).map((place): PlaceProposal => ({ name: `Named ${place.name}`, address: place.name, details: {} }));
   return [
     ...byCoordinates,
@@ -93,8 +101,12 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
 }
 
 /** Delivers in random groups that run concurrently, as parallel Event Grid deliveries do. */
-async function deliverConcurrently(events: readonly unknown[], handler: (event: unknown) => Promise<void>, random: () => number): Promise<void> {
-  for (let i = 0; i < events.length; ) {
+async function deliverConcurrently(
+  events: readonly unknown[],
+  handler: (event: unknown) => Promise<void>,
+  random: () => number,
+): Promise<void> {
+  for (let i = 0; i < events.length;) {
     const size = 1 + Math.floor(random() * 6);
     await Promise.all(events.slice(i, i + size).map((event) => handler(event)));
     i += size;
@@ -138,25 +150,44 @@ describe('the subscribers under duplicated, shuffled and concurrent delivery', (
     const messy = await world();
     const proposed = published(messy.store, 0, 'PlaceProposed');
     // Each event two or three times, shuffled, concurrently.
-    const copies = <T>(events: readonly T[]) => events.flatMap((event) => Array.from({ length: 2 + Math.floor(random() * 2) }, () => event));
+    const copies = <T>(events: readonly T[]) =>
+      events.flatMap((event) => Array.from({ length: 2 + Math.floor(random() * 2) }, () => event));
     await deliverConcurrently(shuffle(copies(proposed), random), messy.validate, random);
     const afterValidation = messy.store.allEvents().length;
     const validated = published(messy.store, 0, 'PlaceLocationValidated');
     // Region activations arrive duplicated, shuffled and concurrent, mixed with late redeliveries of proposals.
-    const late = shuffle([...copies(validated).map((event) => ({ event, to: messy.activate })), ...proposed.slice(0, 10).map((event) => ({ event, to: messy.validate }))], random);
-    await deliverConcurrently(late, (item) => (item as { event: unknown; to: (event: unknown) => Promise<void> }).to((item as { event: unknown }).event), random);
+    const late = shuffle(
+      [
+        ...copies(validated).map((event) => ({ event, to: messy.activate })),
+        ...proposed.slice(0, 10).map((event) => ({ event, to: messy.validate })),
+      ],
+      random,
+    );
+    await deliverConcurrently(
+      late,
+      (item) => (item as { event: unknown; to: (event: unknown) => Promise<void> }).to((item as { event: unknown }).event),
+      random,
+    );
     // ... and once more after everything settled.
-    await deliverConcurrently(shuffle([...validated, ...proposed], random), async (event) => {
-      const type = (event as OutgoingCloudEvent).type;
-      await (type === 'VisitPlannr.PlaceProposed' ? messy.validate(event) : messy.activate(event));
-    }, random);
+    await deliverConcurrently(
+      shuffle([...validated, ...proposed], random),
+      async (event) => {
+        const type = (event as OutgoingCloudEvent).type;
+        await (type === 'VisitPlannr.PlaceProposed' ? messy.validate(event) : messy.activate(event));
+      },
+      random,
+    );
     const outcome = await outcomeOf(messy);
 
     expect(outcome).toEqual(expected);
     // The proposals were decided, every decision once.
     for (const place of Object.values(outcome.places)) expect(place.events).toHaveLength(2);
     expect(Object.values(outcome.places).filter((place) => place.status === 'locationValidated').length).toBe(26);
-    expect(Object.entries(outcome.places).filter(([, place]) => place.status === 'locationRejected').map(([name, place]) => [name, place.reason])).toEqual([
+    expect(
+      Object.entries(outcome.places)
+        .filter(([, place]) => place.status === 'locationRejected')
+        .map(([name, place]) => [name, place.reason]),
+    ).toEqual([
       ['Mont Saint-Michel', 'The location (48.636, -1.5115) is outside the service area (Great Britain and Ireland).'],
       ['Somewhere in Calais', 'The address "Calais" is outside the service area (Great Britain and Ireland): it was found at Calais, FR.'],
       ['Unknown postcode', 'The address "CH2 9ZZ" could not be located: no place matches "CH2 9ZZ".'],
@@ -201,7 +232,9 @@ describe('the subscribers under duplicated, shuffled and concurrent delivery', (
     await w.activate(second);
     expect(w.queue.messages).toHaveLength(0);
     await w.activate(first);
-    expect(w.queue.requests()).toEqual([expect.objectContaining({ region: regionOfEvent(first), reason: 'regionActivated', correlationId: first.correlationid })]);
+    expect(w.queue.requests()).toEqual([
+      expect.objectContaining({ region: regionOfEvent(first), reason: 'regionActivated', correlationId: first.correlationid }),
+    ]);
     // The activation was appended once, by the first delivery.
     expect(w.store.allEvents().filter((event) => event.type === 'RegionActivated')).toHaveLength(1);
   });
@@ -215,7 +248,9 @@ describe('the location validator with a faulty geocoder, through the devhost’s
     regionPrecision: 5,
     geocoder: undefined as unknown as Geocoder,
   };
-  app.eventGrid<unknown>('validateWithFaultyGeocoder', { handler: (event, invocation) => validatePlaceLocationHandler(deps)(event, invocation) });
+  app.eventGrid<unknown>('validateWithFaultyGeocoder', {
+    handler: (event, invocation) => validatePlaceLocationHandler(deps)(event, invocation),
+  });
 
   it('never rejects a valid place because of 30 % 5xx, 10 % hangs and a 429 burst: it only delays it', async () => {
     const postcodes = await startFakePostcodesIo({ errorRate: 0.3, hangRate: 0.1, latencyMs: [0, 20] }, 11);
@@ -232,7 +267,11 @@ describe('the location validator with a faulty geocoder, through the devhost’s
     const topic = await startLocalTopic([registration], { maxDeliveryAttempts: 30, baseDelayMs: 50, maxDelayMs: 400 }, 10_000);
     try {
       const valid: PlaceProposal[] = [
-        ...POSTCODES.map((record): PlaceProposal => ({ name: `At ${record.postcode}`, address: record.postcode.toLowerCase().replace(' ', ''), details: {} })),
+        ...POSTCODES.map((record): PlaceProposal => ({
+          name: `At ${record.postcode}`,
+          address: record.postcode.toLowerCase().replace(' ', ''),
+          details: {},
+        })),
         ...UK_PLACES.slice(0, 14).map((place): PlaceProposal => ({ name: place.name, address: `${place.name}, somewhere`, details: {} })),
       ];
       const invalid: PlaceProposal[] = [
@@ -240,22 +279,34 @@ describe('the location validator with a faulty geocoder, through the devhost’s
         { name: 'Across the Channel', address: 'Calais', details: {} },
       ];
       const ids = new Map<string, string>();
-      for (const proposal of [...valid, ...invalid]) ids.set(proposal.name, (await proposePlace(deps, proposal, { correlationId: randomUUID(), requestId: randomUUID() })).placeId);
+      for (const proposal of [...valid, ...invalid])
+        ids.set(proposal.name, (await proposePlace(deps, proposal, { correlationId: randomUUID(), requestId: randomUUID() })).placeId);
 
-      const publisher = new EventGridEventPublisher(createEventGridPublisherClient({ topicEndpoint: topic.topicEndpoint, topicKey: LOCAL_TOPIC_KEY }));
+      const publisher = new EventGridEventPublisher(
+        createEventGridPublisherClient({ topicEndpoint: topic.topicEndpoint, topicKey: LOCAL_TOPIC_KEY }),
+      );
       await publisher.publish(deps.eventStore.allEvents().map((event) => toCloudEvent(event)));
       await topic.eventGrid.idle();
 
       const statuses = new Map<string, PlaceState>();
-      for (const [name, placeId] of ids) statuses.set(name, fold(placeDecider, (await readTyped(deps.eventStore, toPlaceStreamId(placeId), isPlaceEvent)).events));
+      for (const [name, placeId] of ids)
+        statuses.set(name, fold(placeDecider, (await readTyped(deps.eventStore, toPlaceStreamId(placeId), isPlaceEvent)).events));
       for (const proposal of valid) {
         const state = statuses.get(proposal.name);
         expect({ name: proposal.name, status: state?.status }).toEqual({ name: proposal.name, status: 'locationValidated' });
       }
       const postcodeState = statuses.get('At CH2 1LH');
-      expect(postcodeState?.status === 'locationValidated' && postcodeState.place.region).toBe(regionOf({ latitude: 53.2268, longitude: -2.8845 }, 5));
-      expect(statuses.get('No such postcode')).toMatchObject({ status: 'locationRejected', reason: expect.stringContaining('there is no postcode CH2 9ZZ') });
-      expect(statuses.get('Across the Channel')).toMatchObject({ status: 'locationRejected', reason: expect.stringContaining('outside the service area') });
+      expect(postcodeState?.status === 'locationValidated' && postcodeState.place.region).toBe(
+        regionOf({ latitude: 53.2268, longitude: -2.8845 }, 5),
+      );
+      expect(statuses.get('No such postcode')).toMatchObject({
+        status: 'locationRejected',
+        reason: expect.stringContaining('there is no postcode CH2 9ZZ'),
+      });
+      expect(statuses.get('Across the Channel')).toMatchObject({
+        status: 'locationRejected',
+        reason: expect.stringContaining('outside the service area'),
+      });
 
       // The faults happened, and were absorbed by the geocoder's retries and Event Grid's redeliveries.
       expect(postcodes.stats.tooManyRequests + names.stats.tooManyRequests).toBe(12);

@@ -14,7 +14,13 @@ import ngeohash from 'ngeohash';
 import { toPlaceStreamId } from '../../shared/places/domain/place';
 import { call, type Answer } from '../support/http';
 
-const museum = { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } };
+const museum = {
+  name: 'Science and Industry Museum',
+  geolocation: { latitude: 53.4771, longitude: -2.2547 },
+  kind: 'indoor',
+  ageRange: { min: 0, max: 16 },
+  price: { free: true },
+};
 
 let store: InMemoryEventStore;
 let deps: PlaceCommandDeps;
@@ -27,10 +33,14 @@ const propose = (json: unknown, headers: Record<string, string> = {}) => call(pr
 /** Reads through the read side: projects everything appended so far (idempotent), then asks the editors' route. */
 const get = async (id: string) => {
   const views = new InMemoryViewStore();
-  await projectEvents({ views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock: deps.clock }, store.allEvents());
+  await projectEvents(
+    { views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock: deps.clock },
+    store.allEvents(),
+  );
   return call(getManagedPlaceHandler({ views, clock: deps.clock }), { params: { id }, path: `/api/manage/places/${id}` });
 };
-const patch = (id: string, json: unknown, headers: Record<string, string>) => call(updatePlaceDetailsHandler(deps), { method: 'PATCH', params: { id }, json, headers });
+const patch = (id: string, json: unknown, headers: Record<string, string>) =>
+  call(updatePlaceDetailsHandler(deps), { method: 'PATCH', params: { id }, json, headers });
 const approve = (id: string) => call(approvePlaceHandler(deps), { method: 'POST', params: { id } });
 const reject = (id: string, json: unknown) => call(rejectPlaceHandler(deps), { method: 'POST', params: { id }, json });
 const withdraw = (id: string, json: unknown) => call(withdrawPlaceHandler(deps), { method: 'POST', params: { id }, json });
@@ -59,7 +69,11 @@ describe('POST /api/places', () => {
     expect(answer.headers.get('location')).toBe(`/api/places/${placeId}`);
     expect(answer.headers.get('etag')).toBe('"1"');
     const [event] = await store.read(toPlaceStreamId(placeId));
-    expect(event).toMatchObject({ type: 'PlaceProposed', version: 1, data: { placeId, name: museum.name, details: { kind: 'indoor' }, proposedAt: '2026-11-27T09:00:00.000Z' } });
+    expect(event).toMatchObject({
+      type: 'PlaceProposed',
+      version: 1,
+      data: { placeId, name: museum.name, details: { kind: 'indoor' }, proposedAt: '2026-11-27T09:00:00.000Z' },
+    });
     expect(event?.metadata).toMatchObject({ correlationId: 'trace-123', occurredAt: '2026-11-27T09:00:00.000Z' });
   });
 
@@ -92,9 +106,19 @@ describe('POST /api/places', () => {
   });
 
   it('refuses a body that is not JSON (415), too large (413) or malformed (400)', async () => {
-    expectProblem(await call(proposePlaceHandler(deps), { method: 'POST', body: 'name=Zoo', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
+    expectProblem(
+      await call(proposePlaceHandler(deps), {
+        method: 'POST',
+        body: 'name=Zoo',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      415,
+    );
     expectProblem(await propose({ ...museum, description: 'x'.repeat(70 * 1024) }), 413);
-    expectProblem(await call(proposePlaceHandler(deps), { method: 'POST', body: '{"name": ', headers: { 'content-type': 'application/json' } }), 400);
+    expectProblem(
+      await call(proposePlaceHandler(deps), { method: 'POST', body: '{"name": ', headers: { 'content-type': 'application/json' } }),
+      400,
+    );
     expect(store.allEvents()).toHaveLength(0);
   });
 
@@ -124,7 +148,18 @@ describe('GET /api/places/{id}', () => {
     const answer = await get(placeId);
     expect(answer.status).toBe(200);
     expect(answer.headers.get('etag')).toBe('"1"');
-    expect(answer.body).toMatchObject({ placeId, name: museum.name, status: 'proposed', version: 1, geolocation: museum.geolocation, region: null, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true }, forecast: [] });
+    expect(answer.body).toMatchObject({
+      placeId,
+      name: museum.name,
+      status: 'proposed',
+      version: 1,
+      geolocation: museum.geolocation,
+      region: null,
+      kind: 'indoor',
+      ageRange: { min: 0, max: 16 },
+      price: { free: true },
+      forecast: [],
+    });
   });
 
   it('answers 404 for an unknown or impossible id', async () => {

@@ -31,26 +31,68 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     (body) => ({ ...body, website: 'javascript:alert(1)' }),
     (body) => ({ ...body, openingHours: { monday: [{ opens: '17:00', closes: '09:00' }] } }),
   ),
-  fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !(key in valid) && key !== 'address' && !['ageRange', 'price', 'openingHours', '__proto__'].includes(key)).map((key): Mutation => (body) => ({ ...body, [key]: 1 })),
-  fc.string({ minLength: 121, maxLength: 400 }).filter((name) => name.trim().length > 120).map((name): Mutation => (body) => ({ ...body, name })),
-  fc.oneof(fc.double({ min: 90.0001, max: 1e6, noNaN: true }), fc.double({ max: -90.0001, min: -1e6, noNaN: true }), fc.constant(Number.NaN)).map((latitude): Mutation => (body) => ({ ...body, geolocation: { latitude, longitude: 0 } })),
-  fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)).map((kind): Mutation => (body) => ({ ...body, kind: kind === 'indoor' || kind === 'outdoor' || kind === 'mixed' ? 42 : kind })),
+  fc
+    .string({ minLength: 1, maxLength: 12 })
+    .filter((key) => !(key in valid) && key !== 'address' && !['ageRange', 'price', 'openingHours', '__proto__'].includes(key))
+    .map((key): Mutation => (body) => ({ ...body, [key]: 1 })),
+  fc
+    .string({ minLength: 121, maxLength: 400 })
+    .filter((name) => name.trim().length > 120)
+    .map((name): Mutation => (body) => ({ ...body, name })),
+  fc
+    .oneof(
+      fc.double({ min: 90.0001, max: 1e6, noNaN: true }),
+      fc.double({ max: -90.0001, min: -1e6, noNaN: true }),
+      fc.constant(Number.NaN),
+    )
+    .map((latitude): Mutation => (body) => ({ ...body, geolocation: { latitude, longitude: 0 } })),
+  fc
+    .oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))
+    .map((kind): Mutation => (body) => ({ ...body, kind: kind === 'indoor' || kind === 'outdoor' || kind === 'mixed' ? 42 : kind })),
   fc.integer({ min: 19, max: 1000 }).map((max): Mutation => (body) => ({ ...body, ageRange: { min: 0, max } })),
-  fc.string({ minLength: 2001, maxLength: 3000 }).filter((text) => text.trim().length > 2000).map((description): Mutation => (body) => ({ ...body, description })),
+  fc
+    .string({ minLength: 2001, maxLength: 3000 })
+    .filter((text) => text.trim().length > 2000)
+    .map((description): Mutation => (body) => ({ ...body, description })),
 );
 
 const malformedRequest: fc.Arbitrary<RequestSpec> = fc.oneof(
   { weight: 5, arbitrary: mutation.map((mutate) => ({ json: mutate({ ...valid }) })) },
   // Any JSON that has no name cannot be a proposal.
-  { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).filter((value) => typeof value !== 'object' || value === null || Array.isArray(value) || !('name' in value)).map((json) => ({ json })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .jsonValue({ maxDepth: 4 })
+      .filter((value) => typeof value !== 'object' || value === null || Array.isArray(value) || !('name' in value))
+      .map((json) => ({ json })),
+  },
   // Text that is not JSON at all.
-  { weight: 1, arbitrary: fc.string({ minLength: 1 }).filter((text) => !isJson(text)).map((body) => ({ body, headers: { 'content-type': 'application/json' } })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ minLength: 1 })
+      .filter((text) => !isJson(text))
+      .map((body) => ({ body, headers: { 'content-type': 'application/json' } })),
+  },
   // A valid body sent as something else.
-  { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data', 'application/jsonp').map((type) => ({ body: JSON.stringify(valid), headers: { 'content-type': type } })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('text/plain', 'application/xml', 'multipart/form-data', 'application/jsonp')
+      .map((type) => ({ body: JSON.stringify(valid), headers: { 'content-type': type } })),
+  },
   // Too large.
-  { weight: 1, arbitrary: fc.integer({ min: 65 * 1024, max: 200 * 1024 }).map((size) => ({ json: { ...valid, description: 'x'.repeat(size) } })) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 65 * 1024, max: 200 * 1024 }).map((size) => ({ json: { ...valid, description: 'x'.repeat(size) } })),
+  },
   // Deeply nested.
-  { weight: 1, arbitrary: fc.integer({ min: 50, max: 5000 }).map((depth) => ({ body: `${'['.repeat(depth)}${']'.repeat(depth)}`, headers: { 'content-type': 'application/json' } })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 50, max: 5000 })
+      .map((depth) => ({ body: `${'['.repeat(depth)}${']'.repeat(depth)}`, headers: { 'content-type': 'application/json' } })),
+  },
 );
 
 function isJson(text: string): boolean {

@@ -72,7 +72,10 @@ beforeAll(async () => {
     hostJson: {},
     dataDir: '/nonexistent',
   };
-  triggers = await startCosmosTriggers([registration('publishEvents')], context, { feedPollDelayMs: 50, retry: { initialDelayMs: 50, maxDelayMs: 400 } });
+  triggers = await startCosmosTriggers([registration('publishEvents')], context, {
+    feedPollDelayMs: 50,
+    retry: { initialDelayMs: 50, maxDelayMs: 400 },
+  });
 });
 
 afterAll(async () => {
@@ -100,10 +103,19 @@ describe('publishing the change feed to Event Grid', () => {
     topic.outage.mode = 'unavailable';
     const placeIds: string[] = [];
     const burst = Array.from({ length: 200 }, async (_, i) => {
-      const { placeId } = await proposePlace(deps, { name: `Burst ${i}`, geolocation: { latitude: 53 + i / 1000, longitude: -2 }, details: {} }, { correlationId: `burst-${i}`, requestId: randomUUID() });
+      const { placeId } = await proposePlace(
+        deps,
+        { name: `Burst ${i}`, geolocation: { latitude: 53 + i / 1000, longitude: -2 }, details: {} },
+        { correlationId: `burst-${i}`, requestId: randomUUID() },
+      );
       placeIds.push(placeId);
       // Some streams get a second event, so there is an order per stream to keep.
-      if (i % 10 === 0) await executePlaceCommand(deps, { type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: 'outdoor' } } }, { correlationId: `burst-${i}`, requestId: randomUUID() });
+      if (i % 10 === 0)
+        await executePlaceCommand(
+          deps,
+          { type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: 'outdoor' } } },
+          { correlationId: `burst-${i}`, requestId: randomUUID() },
+        );
     });
     await Promise.all(burst);
     await eventually(() => topic.outage.refused >= 3, 'publishes refused while the topic is down');
@@ -127,7 +139,14 @@ describe('publishing the change feed to Event Grid', () => {
     // Each arrives as it was stored.
     const delivered = received.find((event) => event.eventType === 'PlaceDetailsUpdated');
     const original = stored.find((event) => event.metadata.eventId === delivered?.id);
-    expect(delivered).toEqual({ id: original?.metadata.eventId, eventType: 'PlaceDetailsUpdated', streamId: original?.streamId, version: 2, metadata: original?.metadata, payload: { kind: 'inline', data: { kind: 'outdoor' } } });
+    expect(delivered).toEqual({
+      id: original?.metadata.eventId,
+      eventType: 'PlaceDetailsUpdated',
+      streamId: original?.streamId,
+      version: 2,
+      metadata: original?.metadata,
+      payload: { kind: 'inline', data: { kind: 'outdoor' } },
+    });
     expect(receivedRaw.find((event) => (event as { id: string }).id === delivered?.id)).toMatchObject({
       specversion: '1.0',
       type: 'VisitPlannr.PlaceDetailsUpdated',
@@ -142,10 +161,21 @@ describe('publishing the change feed to Event Grid', () => {
 
   it('splits what it publishes into requests Event Grid accepts (under 1 MB each)', async () => {
     received.length = 0;
-    const publisher = new EventGridEventPublisher(createEventGridPublisherClient({ topicEndpoint: topic.topicEndpoint, topicKey: LOCAL_TOPIC_KEY }));
+    const publisher = new EventGridEventPublisher(
+      createEventGridPublisherClient({ topicEndpoint: topic.topicEndpoint, topicKey: LOCAL_TOPIC_KEY }),
+    );
     const padding = 'x'.repeat(60 * 1024);
     const events = Array.from({ length: 40 }, (_, i) =>
-      toCloudEvent({ streamId: 'place-big', version: i + 1, type: 'PlaceDetailsUpdated', data: { description: padding }, metadata: { eventId: randomUUID(), correlationId: 'split', causationId: 'test', occurredAt: new Date().toISOString() } }, 64 * 1024),
+      toCloudEvent(
+        {
+          streamId: 'place-big',
+          version: i + 1,
+          type: 'PlaceDetailsUpdated',
+          data: { description: padding },
+          metadata: { eventId: randomUUID(), correlationId: 'split', causationId: 'test', occurredAt: new Date().toISOString() },
+        },
+        64 * 1024,
+      ),
     );
     expect(events.every((event) => 'data' in event.data)).toBe(true);
     const publishedBefore = topic.eventGrid.stats().published;
@@ -158,9 +188,24 @@ describe('publishing the change feed to Event Grid', () => {
   it('publishes an event too large for Event Grid as a reference that subscribers read from the store', async () => {
     const store = new CosmosEventStore(database.container(CONTAINERS.events));
     received.length = 0;
-    const hourly = Array.from({ length: 9000 }, (_, hour) => ({ time: new Date(Date.UTC(2026, 0, 1, hour)).toISOString(), temperatureC: 12.5, weather: 'rain', windKph: 10 }));
+    const hourly = Array.from({ length: 9000 }, (_, hour) => ({
+      time: new Date(Date.UTC(2026, 0, 1, hour)).toISOString(),
+      temperatureC: 12.5,
+      weather: 'rain',
+      windKph: 10,
+    }));
     const eventId = randomUUID();
-    await store.append('region-gcmyy', [{ type: 'ForecastUpdated', data: { region: 'gcmyy', hourly }, metadata: { eventId, correlationId: 'big', causationId: 'test', occurredAt: new Date().toISOString() } }], 0);
+    await store.append(
+      'region-gcmyy',
+      [
+        {
+          type: 'ForecastUpdated',
+          data: { region: 'gcmyy', hourly },
+          metadata: { eventId, correlationId: 'big', causationId: 'test', occurredAt: new Date().toISOString() },
+        },
+      ],
+      0,
+    );
     await eventually(() => received.some((event) => event.id === eventId), 'the large event to arrive');
     const delivered = received.find((event) => event.id === eventId);
     expect(delivered?.payload).toEqual({ kind: 'reference' });

@@ -11,7 +11,14 @@ import { getProgrammingModel, registeredFunctions, type Registration } from '../
 import { invokeFunction } from '../../devhost/invoke';
 import type { Logger } from '../../devhost/logger';
 import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite';
-import { decodeBase64, parseTimeSpan, PollingBackoff, readQueuesOptions, startQueueTriggers, type QueueListenerOptions } from '../../devhost/triggers/queueTrigger';
+import {
+  decodeBase64,
+  parseTimeSpan,
+  PollingBackoff,
+  readQueuesOptions,
+  startQueueTriggers,
+  type QueueListenerOptions,
+} from '../../devhost/triggers/queueTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
 
 let azurite: RunningAzurite;
@@ -66,7 +73,11 @@ async function serve(
 }
 
 /** Registers a queue-triggered function through @azure/functions and returns what the host would receive. */
-function register(queueName: string, handler: (message: unknown, context: InvocationContext) => Promise<void> | void, connection?: string): Registration {
+function register(
+  queueName: string,
+  handler: (message: unknown, context: InvocationContext) => Promise<void> | void,
+  connection?: string,
+): Registration {
   const name = `fn${randomUUID().replace(/-/g, '')}`;
   app.storageQueue(name, { queueName, connection: connection ?? 'AzureWebJobsStorage', handler });
   const registration = registeredFunctions().find((candidate) => candidate.metadata.name === name);
@@ -122,7 +133,10 @@ describe('queue trigger', () => {
     const payload = { placeId: 'p-1', reason: 'weather changed', emoji: '☔' };
     const sent = await queue.sendMessage(base64(JSON.stringify(payload)));
 
-    await eventually(() => received.length, (count) => count === 1);
+    await eventually(
+      () => received.length,
+      (count) => count === 1,
+    );
     expect(received[0]?.message).toEqual(payload);
     const metadata = received[0]?.metadata ?? {};
     expect(metadata).toMatchObject({ id: sent.messageId, dequeueCount: 1, queueTrigger: payload, popReceipt: expect.any(String) });
@@ -131,7 +145,10 @@ describe('queue trigger', () => {
     }
     expect(metadata.sys).toMatchObject({ methodName: registration.metadata.name });
 
-    await eventually(() => approximateCount(queue), (count) => count === 0);
+    await eventually(
+      () => approximateCount(queue),
+      (count) => count === 0,
+    );
     expect(await messagesIn(service.getQueueClient(`${queueName}-poison`))).toEqual([]);
   });
 
@@ -140,7 +157,10 @@ describe('queue trigger', () => {
     const received: unknown[] = [];
     await serve([register(queueName, (message) => void received.push(message))]);
     await service.getQueueClient(queueName).sendMessage(base64('just text'));
-    await eventually(() => received, (list) => list.length === 1);
+    await eventually(
+      () => received,
+      (list) => list.length === 1,
+    );
     expect(received).toEqual(['just text']);
   });
 
@@ -160,7 +180,12 @@ describe('queue trigger', () => {
     await service.getQueueClient(queueName).sendMessage(body);
 
     const poison = service.getQueueClient(`${queueName}-poison`);
-    expect(await eventually(() => messagesIn(poison), (messages) => messages.length === 1)).toEqual([body]);
+    expect(
+      await eventually(
+        () => messagesIn(poison),
+        (messages) => messages.length === 1,
+      ),
+    ).toEqual([body]);
     await sleep(500); // no further attempt after poisoning
     expect(attempts).toEqual([1, 2, 3]);
     expect(await approximateCount(service.getQueueClient(queueName))).toBe(0);
@@ -177,7 +202,10 @@ describe('queue trigger', () => {
       }),
     ]);
     await service.getQueueClient(queueName).sendMessage(base64('"x"'));
-    await eventually(() => messagesIn(service.getQueueClient(`${queueName}-poison`)), (messages) => messages.length === 1);
+    await eventually(
+      () => messagesIn(service.getQueueClient(`${queueName}-poison`)),
+      (messages) => messages.length === 1,
+    );
     await sleep(300);
     expect(attempts).toBe(5);
   });
@@ -194,8 +222,14 @@ describe('queue trigger', () => {
     ]);
     const queue = service.getQueueClient(queueName);
     await queue.sendMessage(base64('{"retry":true}'));
-    await eventually(() => attempts, (list) => list.length === 2);
-    await eventually(() => approximateCount(queue), (count) => count === 0);
+    await eventually(
+      () => attempts,
+      (list) => list.length === 2,
+    );
+    await eventually(
+      () => approximateCount(queue),
+      (count) => count === 0,
+    );
     await sleep(300);
     expect(attempts).toEqual([1, 2]);
     expect(await messagesIn(service.getQueueClient(`${queueName}-poison`))).toEqual([]);
@@ -214,18 +248,28 @@ describe('queue trigger', () => {
       { visibilityTimeout: '00:00:01' },
     );
     await service.getQueueClient(queueName).sendMessage(base64('"later"'));
-    await eventually(() => attemptedAt, (list) => list.length === 2);
+    await eventually(
+      () => attemptedAt,
+      (list) => list.length === 2,
+    );
     expect((attemptedAt[1] ?? 0) - (attemptedAt[0] ?? 0)).toBeGreaterThanOrEqual(900);
   });
 
   it('moves a message that is not base64 to the poison queue without running the function', async () => {
     const queueName = newQueueName();
     let calls = 0;
-    const captured = await serve([register(queueName, () => {
-      calls++;
-    })]);
+    const captured = await serve([
+      register(queueName, () => {
+        calls++;
+      }),
+    ]);
     await service.getQueueClient(queueName).sendMessage('{"not":"base64"}');
-    expect(await eventually(() => messagesIn(service.getQueueClient(`${queueName}-poison`)), (messages) => messages.length === 1)).toEqual(['{"not":"base64"}']);
+    expect(
+      await eventually(
+        () => messagesIn(service.getQueueClient(`${queueName}-poison`)),
+        (messages) => messages.length === 1,
+      ),
+    ).toEqual(['{"not":"base64"}']);
     expect(calls).toBe(0);
     expect(captured.warnings.some((warning) => warning.startsWith('Message decoding has failed!'))).toBe(true);
   });
@@ -235,7 +279,10 @@ describe('queue trigger', () => {
     const received: unknown[] = [];
     await serve([register(queueName, (message) => void received.push(message))], { messageEncoding: 'none' });
     await service.getQueueClient(queueName).sendMessage('{"plain":true}');
-    await eventually(() => received, (list) => list.length === 1);
+    await eventually(
+      () => received,
+      (list) => list.length === 1,
+    );
     expect(received).toEqual([{ plain: true }]);
   });
 
@@ -251,19 +298,35 @@ describe('queue trigger', () => {
       await queue.updateMessage(message.messageId, message.popReceipt, undefined, 0);
     }
     let calls = 0;
-    await serve([register(queueName, () => {
-      calls++;
-    })], { maxDequeueCount: 1 });
-    await eventually(() => messagesIn(service.getQueueClient(`${queueName}-poison`)), (messages) => messages.length === 1);
+    await serve(
+      [
+        register(queueName, () => {
+          calls++;
+        }),
+      ],
+      { maxDequeueCount: 1 },
+    );
+    await eventually(
+      () => messagesIn(service.getQueueClient(`${queueName}-poison`)),
+      (messages) => messages.length === 1,
+    );
     expect(calls).toBe(0);
   });
 
   it('resolves %SETTING% in the queue name and reads the connection string from the named setting', async () => {
     const queueName = newQueueName();
     const received: unknown[] = [];
-    await serve([register('%WORK_QUEUE%', (message) => void received.push(message), 'MyStorage')], {}, {}, { WORK_QUEUE: queueName, MyStorage: azurite.connectionString });
+    await serve(
+      [register('%WORK_QUEUE%', (message) => void received.push(message), 'MyStorage')],
+      {},
+      {},
+      { WORK_QUEUE: queueName, MyStorage: azurite.connectionString },
+    );
     await service.getQueueClient(queueName).sendMessage(base64('"hello"'));
-    await eventually(() => received, (list) => list.length === 1);
+    await eventually(
+      () => received,
+      (list) => list.length === 1,
+    );
     expect(received).toEqual(['hello']);
   });
 
@@ -292,15 +355,25 @@ describe('queue trigger', () => {
       { batchSize: 4, newBatchThreshold: 0 },
     );
     const queue = service.getQueueClient(queueName);
-    for (const text of ['slow-1', 'slow-2', 'fast-1', 'fast-2', 'fast-3', 'fast-4', 'fast-5', 'fast-6']) await queue.sendMessage(base64(text));
+    for (const text of ['slow-1', 'slow-2', 'fast-1', 'fast-2', 'fast-3', 'fast-4', 'fast-5', 'fast-6'])
+      await queue.sendMessage(base64(text));
 
-    await eventually(() => started.length, (count) => count === 4);
+    await eventually(
+      () => started.length,
+      (count) => count === 4,
+    );
     await sleep(600); // the two slow ones still run: nothing more is fetched
     expect(started).toHaveLength(4);
     slow.open();
-    await eventually(() => started.length, (count) => count === 8);
+    await eventually(
+      () => started.length,
+      (count) => count === 8,
+    );
     expect(maxActive).toBeLessThanOrEqual(4);
-    await eventually(() => approximateCount(queue), (count) => count === 0);
+    await eventually(
+      () => approximateCount(queue),
+      (count) => count === 0,
+    );
   });
 
   it('fetches the next batch once no more than newBatchThreshold are running (at most batchSize + newBatchThreshold at once)', async () => {
@@ -327,12 +400,18 @@ describe('queue trigger', () => {
     for (const text of ['slow-1', 'slow-2', ...fast]) await queue.sendMessage(base64(text));
 
     // With the two slow ones running, the fast ones are all fetched and finished meanwhile.
-    await eventually(() => finished.length, (count) => count === 10);
+    await eventually(
+      () => finished.length,
+      (count) => count === 10,
+    );
     expect(finished.every((text) => text.startsWith('fast'))).toBe(true);
     expect(maxActive).toBeGreaterThan(4);
     expect(maxActive).toBeLessThanOrEqual(6);
     slow.open();
-    await eventually(() => finished.length, (count) => count === 12);
+    await eventually(
+      () => finished.length,
+      (count) => count === 12,
+    );
   });
 
   it('keeps a long-running message invisible (no second invocation) by renewing its lease', async () => {
@@ -350,8 +429,15 @@ describe('queue trigger', () => {
     );
     const queue = service.getQueueClient(queueName);
     await queue.sendMessage(base64('"long"'));
-    await eventually(() => calls, (count) => count === 1);
-    await eventually(() => approximateCount(queue), (count) => count === 0, 8000);
+    await eventually(
+      () => calls,
+      (count) => count === 1,
+    );
+    await eventually(
+      () => approximateCount(queue),
+      (count) => count === 0,
+      8000,
+    );
     await sleep(300);
     expect(calls).toBe(1);
   }, 15_000);
@@ -368,7 +454,10 @@ describe('queue trigger', () => {
     await serve([registration]);
     const queue = service.getQueueClient(queueName);
     await queue.sendMessage(base64('"one"'));
-    await eventually(() => calls, (count) => count === 1);
+    await eventually(
+      () => calls,
+      (count) => count === 1,
+    );
     const trigger = running.pop();
     await trigger?.stop();
     expect(finished).toBe(1);
@@ -403,9 +492,25 @@ describe('host.json extensions.queues', () => {
   it('reads the app host.json values', () => {
     expect(
       readQueuesOptions({
-        extensions: { queues: { batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeout: '00:00:30', maxPollingInterval: '00:00:02', messageEncoding: 'base64' } },
+        extensions: {
+          queues: {
+            batchSize: 16,
+            newBatchThreshold: 8,
+            maxDequeueCount: 5,
+            visibilityTimeout: '00:00:30',
+            maxPollingInterval: '00:00:02',
+            messageEncoding: 'base64',
+          },
+        },
       }),
-    ).toEqual({ batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeoutMs: 30_000, maxPollingIntervalMs: 2000, messageEncoding: 'base64' });
+    ).toEqual({
+      batchSize: 16,
+      newBatchThreshold: 8,
+      maxDequeueCount: 5,
+      visibilityTimeoutMs: 30_000,
+      maxPollingIntervalMs: 2000,
+      messageEncoding: 'base64',
+    });
   });
 
   it('rejects values the host rejects', () => {
@@ -426,7 +531,14 @@ describe('host.json extensions.queues', () => {
 
   it('backs off from 100 ms up to maxPollingInterval, and starts again after messages were found', () => {
     const backoff = new PollingBackoff(100, 1000, () => 0.5);
-    expect([backoff.next(false), backoff.next(false), backoff.next(false), backoff.next(false), backoff.next(false), backoff.next(false)]).toEqual([100, 200, 300, 500, 900, 1000]);
+    expect([
+      backoff.next(false),
+      backoff.next(false),
+      backoff.next(false),
+      backoff.next(false),
+      backoff.next(false),
+      backoff.next(false),
+    ]).toEqual([100, 200, 300, 500, 900, 1000]);
     expect(backoff.next(false)).toBe(1000);
     expect(backoff.next(true)).toBe(100);
     expect(backoff.next(false)).toBe(200);

@@ -1,7 +1,13 @@
 import ngeohash from 'ngeohash';
 import { activateRegion } from '../../shared/regions/application/activateRegion';
 import { projectEvents, type ProjectionDeps } from '../../shared/platform/views/projectEvents';
-import { forecastEventId, planForecastCycle, refreshForecastBatch, refreshRegionNow, type ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
+import {
+  forecastEventId,
+  planForecastCycle,
+  refreshForecastBatch,
+  refreshRegionNow,
+  type ForecastRefreshDeps,
+} from '../../shared/regions/application/refreshForecasts';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
@@ -10,8 +16,8 @@ import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/f
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
-import { type HourlyForecast } from "../../shared/kernel/forecast";
-import { regionForecast } from "../../shared/regions/application/regionQueries";
+import { type HourlyForecast } from '../../shared/kernel/forecast';
+import { regionForecast } from '../../shared/regions/application/regionQueries';
 
 /** A provider whose answer per region the test decides; it counts what it was asked. */
 class ScriptedProvider implements WeatherProvider {
@@ -24,7 +30,15 @@ class ScriptedProvider implements WeatherProvider {
     this.requests.push(locations.map((location) => location.region));
     return Promise.resolve(
       locations.map((location): LocationForecast =>
-        this.failing.has(location.region) ? { region: location.region, ok: false, reason: 'HTTP 503 (4 attempts)' } : { region: location.region, ok: true, source: this.name, issuedAt: '2026-11-27T09:00:00.000Z', hourly: hours(location.latitude) },
+        this.failing.has(location.region)
+          ? { region: location.region, ok: false, reason: 'HTTP 503 (4 attempts)' }
+          : {
+              region: location.region,
+              ok: true,
+              source: this.name,
+              issuedAt: '2026-11-27T09:00:00.000Z',
+              hourly: hours(location.latitude),
+            },
       ),
     );
   }
@@ -61,14 +75,26 @@ async function setUp(options: { batchSize?: number; budget?: number } = {}) {
     forecast: { refreshMinutes: 60, dailyCallBudget: options.budget ?? 5000, parallelism: 2 },
   };
   const queue = new InMemoryForecastRefreshQueue();
-  for (const region of regions) await activateRegion({ eventStore, clock, forecastRefreshQueue: queue }, region, { eventId: `validated-${region}`, correlationId: 'setup' });
+  for (const region of regions)
+    await activateRegion({ eventStore, clock, forecastRefreshQueue: queue }, region, {
+      eventId: `validated-${region}`,
+      correlationId: 'setup',
+    });
   const project = async () => {
     const all: RecordedEvent[] = [];
     for await (const page of eventStore.readAll()) all.push(...page);
     await projectEvents(deps, all);
   };
   await project();
-  return { deps, weather, eventStore, views, queue, project, advance: (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000)) };
+  return {
+    deps,
+    weather,
+    eventStore,
+    views,
+    queue,
+    project,
+    advance: (minutes: number) => (now = new Date(now.getTime() + minutes * 60_000)),
+  };
 }
 
 async function forecastEvents(store: EventStore, region: string) {
@@ -82,12 +108,22 @@ describe('forecast refresh (application, in memory)', () => {
     expect(plan).toMatchObject({ due: 5, deferred: 0, refreshMinutes: 60, parallelism: 2, source: 'open-meteo' });
     expect(plan.batches.map((batch) => batch.length)).toEqual([2, 2, 1]);
 
-    for (const batch of plan.batches) expect(await refreshForecastBatch(deps, 'cycle-a', batch)).toMatchObject({ updated: batch.map((planned) => planned.region), failed: [], alreadyRecorded: [] });
+    for (const batch of plan.batches)
+      expect(await refreshForecastBatch(deps, 'cycle-a', batch)).toMatchObject({
+        updated: batch.map((planned) => planned.region),
+        failed: [],
+        alreadyRecorded: [],
+      });
     expect(weather.requests).toHaveLength(3);
     for (const region of regions) {
       const events = await forecastEvents(eventStore, region);
       expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ type: 'ForecastUpdated', ttlSeconds: FORECAST_EVENT_TTL_SECONDS, data: { cycleId: 'cycle-a', region }, metadata: { eventId: forecastEventId(region, 'cycle-a') } });
+      expect(events[0]).toMatchObject({
+        type: 'ForecastUpdated',
+        ttlSeconds: FORECAST_EVENT_TTL_SECONDS,
+        data: { cycleId: 'cycle-a', region },
+        metadata: { eventId: forecastEventId(region, 'cycle-a') },
+      });
     }
     await project();
     const states = await views.regionRefreshStates();
@@ -99,9 +135,16 @@ describe('forecast refresh (application, in memory)', () => {
     const { deps, eventStore } = await setUp();
     const [batch] = (await planForecastCycle(deps, deps.clock())).batches;
     await refreshForecastBatch(deps, 'cycle-a', batch!);
-    expect(await refreshForecastBatch(deps, 'cycle-a', batch!)).toMatchObject({ updated: [], alreadyRecorded: batch!.map((planned) => planned.region) });
+    expect(await refreshForecastBatch(deps, 'cycle-a', batch!)).toMatchObject({
+      updated: [],
+      alreadyRecorded: batch!.map((planned) => planned.region),
+    });
     await Promise.all([refreshForecastBatch(deps, 'cycle-b', batch!), refreshForecastBatch(deps, 'cycle-b', batch!)]);
-    for (const { region } of batch!) expect((await forecastEvents(eventStore, region)).map((event) => event.data)).toMatchObject([{ cycleId: 'cycle-a' }, { cycleId: 'cycle-b' }]);
+    for (const { region } of batch!)
+      expect((await forecastEvents(eventStore, region)).map((event) => event.data)).toMatchObject([
+        { cycleId: 'cycle-a' },
+        { cycleId: 'cycle-b' },
+      ]);
   });
 
   it('records failures as ForecastFetchFailed, keeps those regions due, and the next cycle recovers them', async () => {
@@ -113,21 +156,35 @@ describe('forecast refresh (application, in memory)', () => {
       { region: 'gcqrx', reason: 'HTTP 503 (4 attempts)' },
       { region: 'gcw2j', reason: 'HTTP 503 (4 attempts)' },
     ]);
-    expect(await forecastEvents(eventStore, 'gcw2j')).toMatchObject([{ type: 'ForecastFetchFailed', data: { cycleId: 'cycle-a', reason: 'HTTP 503 (4 attempts)' } }]);
+    expect(await forecastEvents(eventStore, 'gcw2j')).toMatchObject([
+      { type: 'ForecastFetchFailed', data: { cycleId: 'cycle-a', reason: 'HTTP 503 (4 attempts)' } },
+    ]);
     await project();
 
     weather.failing.clear();
     advance(10);
     const next = await planForecastCycle(deps, deps.clock());
-    expect(next.batches.flat().map((planned) => planned.region).sort()).toEqual(['gcqrx', 'gcw2j']);
+    expect(
+      next.batches
+        .flat()
+        .map((planned) => planned.region)
+        .sort(),
+    ).toEqual(['gcqrx', 'gcw2j']);
     expect((await refreshForecastBatch(deps, 'cycle-b', next.batches[0]!)).updated.toSorted()).toEqual(['gcqrx', 'gcw2j']);
   });
 
   it('a store that refuses the append reports the region as failed instead of throwing', async () => {
     const { deps } = await setUp();
     const store = deps.eventStore;
-    const broken: EventStore = { read: store.read.bind(store), readAll: store.readAll.bind(store), probe: store.probe.bind(store), append: () => Promise.reject(new Error('Cosmos said 503')) };
-    const outcome = await refreshForecastBatch({ ...deps, eventStore: broken }, 'cycle-a', [{ region: 'gcw2h', latitude: 53.4, longitude: -2.2 }]);
+    const broken: EventStore = {
+      read: store.read.bind(store),
+      readAll: store.readAll.bind(store),
+      probe: store.probe.bind(store),
+      append: () => Promise.reject(new Error('Cosmos said 503')),
+    };
+    const outcome = await refreshForecastBatch({ ...deps, eventStore: broken }, 'cycle-a', [
+      { region: 'gcw2h', latitude: 53.4, longitude: -2.2 },
+    ]);
     expect(outcome.failed).toEqual([{ region: 'gcw2h', reason: 'Fetched, but could not record: Cosmos said 503' }]);
   });
 
@@ -144,7 +201,9 @@ describe('forecast refresh (application, in memory)', () => {
     const { deps, weather, queue, advance, project } = await setUp();
     const [request] = queue.requests();
     advance(1);
-    await refreshForecastBatch(deps, 'cycle-a', [{ region: request!.region, latitude: request!.centre.latitude, longitude: request!.centre.longitude }]);
+    await refreshForecastBatch(deps, 'cycle-a', [
+      { region: request!.region, latitude: request!.centre.latitude, longitude: request!.centre.longitude },
+    ]);
     // The consumer judges freshness by the region view (the stream's forecasts are too big to read for it).
     await project();
     expect(await refreshRegionNow(deps, request!)).toBe('alreadyFresh');
@@ -156,6 +215,11 @@ describe('forecast refresh (application, in memory)', () => {
     for (const batch of (await planForecastCycle(deps, deps.clock())).batches) await refreshForecastBatch(deps, 'cycle-a', batch);
     await project();
     advance(30);
-    expect(await regionForecast(deps, 'gcw2h')).toMatchObject({ source: 'open-meteo', updatedAt: '2026-11-27T09:00:00.000Z', ageMinutes: 30, hourly: expect.any(Array) });
+    expect(await regionForecast(deps, 'gcw2h')).toMatchObject({
+      source: 'open-meteo',
+      updatedAt: '2026-11-27T09:00:00.000Z',
+      ageMinutes: 30,
+      hourly: expect.any(Array),
+    });
   });
 });

@@ -9,7 +9,14 @@ import { app, type Timer, type TimerFunctionOptions } from '@azure/functions';
 import { getProgrammingModel, registeredFunctions, type Registration } from '../../devhost/functionsCore';
 import { invokeFunction } from '../../devhost/invoke';
 import type { Logger } from '../../devhost/logger';
-import { NEVER, parseTimerSchedule, startTimerTriggers, timerStatusFile, type ScheduleStatusRecord, type TimerTriggerOptions } from '../../devhost/triggers/timerTrigger';
+import {
+  NEVER,
+  parseTimerSchedule,
+  startTimerTriggers,
+  timerStatusFile,
+  type ScheduleStatusRecord,
+  type TimerTriggerOptions,
+} from '../../devhost/triggers/timerTrigger';
 import type { RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
 
 interface Call {
@@ -52,7 +59,10 @@ function context(settings: Record<string, string> = {}): TriggerHostContext {
 }
 
 /** Registers a timer function whose calls are recorded; `body` runs inside the handler. */
-function timer(options: Omit<TimerFunctionOptions, 'handler'>, body: (call: number) => Promise<void> | void = () => undefined): { registration: Registration; calls: Call[] } {
+function timer(
+  options: Omit<TimerFunctionOptions, 'handler'>,
+  body: (call: number) => Promise<void> | void = () => undefined,
+): { registration: Registration; calls: Call[] } {
   counter += 1;
   const name = `timer${String(counter)}`;
   const calls: Call[] = [];
@@ -67,7 +77,11 @@ function timer(options: Omit<TimerFunctionOptions, 'handler'>, body: (call: numb
   return { registration, calls };
 }
 
-async function start(registrations: Registration[], settings: Record<string, string> = {}, options: TimerTriggerOptions = {}): Promise<RunningService> {
+async function start(
+  registrations: Registration[],
+  settings: Record<string, string> = {},
+  options: TimerTriggerOptions = {},
+): Promise<RunningService> {
   const service = await startTimerTriggers(registrations, context(settings), options);
   running.push(service);
   return service;
@@ -119,7 +133,11 @@ describe('schedules', () => {
     await waitFor(() => calls.length === 1, 1000);
     expect(calls[0]!.at - started).toBeLessThan(500);
     const nextNewYear = `${String(new Date().getUTCFullYear() + 1)}-01-01T00:00:00.000Z`;
-    expect(calls[0]!.timer).toEqual({ schedule: { adjustForDST: true }, scheduleStatus: { last: NEVER, next: nextNewYear, lastUpdated: expect.any(String) }, isPastDue: false });
+    expect(calls[0]!.timer).toEqual({
+      schedule: { adjustForDST: true },
+      scheduleStatus: { last: NEVER, next: nextNewYear, lastUpdated: expect.any(String) },
+      isPastDue: false,
+    });
     await sleep(200);
     expect(calls).toHaveLength(1);
     await waitFor(() => logs.some((log) => log.message.startsWith(`Executed 'Functions.${registration.metadata.name}' (Succeeded`)));
@@ -127,7 +145,9 @@ describe('schedules', () => {
 
   it('refuses a schedule that is neither NCRONTAB nor a TimeSpan, naming the function', async () => {
     const { registration } = timer({ schedule: '*/5 * * * *' });
-    await expect(start([registration])).rejects.toThrow(`Timer function "${registration.metadata.name}": The schedule expression '*/5 * * * *' was not recognized`);
+    await expect(start([registration])).rejects.toThrow(
+      `Timer function "${registration.metadata.name}": The schedule expression '*/5 * * * *' was not recognized`,
+    );
   });
 
   it('evaluates NCRONTAB as NCrontab does: six fields, day-of-month AND day-of-week', () => {
@@ -139,9 +159,12 @@ describe('schedules', () => {
       occurrences.push(at.toISOString());
     }
     expect(occurrences).toEqual(['2024-09-13T00:00:00.000Z', '2024-12-13T00:00:00.000Z', '2025-06-13T00:00:00.000Z']);
-    expect(parseTimerSchedule('0 30 9 * * Mon-Fri', 'Europe/London').nextAfter(new Date('2024-06-01T00:00:00Z')).toISOString()).toBe('2024-06-03T08:30:00.000Z');
+    expect(parseTimerSchedule('0 30 9 * * Mon-Fri', 'Europe/London').nextAfter(new Date('2024-06-01T00:00:00Z')).toISOString()).toBe(
+      '2024-06-03T08:30:00.000Z',
+    );
     expect(parseTimerSchedule('1.00:00:00').nextAfter(new Date('2024-01-01T00:00:00Z')).toISOString()).toBe('2024-01-02T00:00:00.000Z');
-    for (const invalid of ['0 0 * * *', '0 0 0 L * *', '0 0 0 ? * *', '0 61 * * * *', '25:00:00']) expect(() => parseTimerSchedule(invalid)).toThrow('not recognized');
+    for (const invalid of ['0 0 * * *', '0 0 0 L * *', '0 0 0 ? * *', '0 61 * * * *', '25:00:00'])
+      expect(() => parseTimerSchedule(invalid)).toThrow('not recognized');
   });
 });
 
@@ -157,7 +180,9 @@ describe('schedule monitoring (timers.json)', () => {
     const name = registration.metadata.name;
     await writeFile(
       timerStatusFile(dataDir),
-      JSON.stringify({ [name]: { last: '2023-01-01T00:00:00.000Z', next: '2024-01-01T00:00:00.000Z', lastUpdated: '2023-01-01T00:00:00.000Z' } }),
+      JSON.stringify({
+        [name]: { last: '2023-01-01T00:00:00.000Z', next: '2024-01-01T00:00:00.000Z', lastUpdated: '2023-01-01T00:00:00.000Z' },
+      }),
     );
     const service = await start([registration], {}, { now: clockFrom('2024-06-01T12:00:00Z') });
     await waitFor(() => calls.length === 1, 1000);
@@ -182,7 +207,11 @@ describe('schedule monitoring (timers.json)', () => {
     const { registration, calls } = timer({ schedule: '0 0 0 1 1 *' });
     const name = registration.metadata.name;
     const first = await start([registration], {}, { now: clockFrom('2024-12-31T23:00:00Z') });
-    expect(await readStatus(name)).toEqual({ last: NEVER, next: '2025-01-01T00:00:00.000Z', lastUpdated: expect.stringMatching(/^2024-12-31T23:00:00/) });
+    expect(await readStatus(name)).toEqual({
+      last: NEVER,
+      next: '2025-01-01T00:00:00.000Z',
+      lastUpdated: expect.stringMatching(/^2024-12-31T23:00:00/),
+    });
     await first.stop();
     await start([registration], {}, { now: clockFrom('2025-03-01T00:00:00Z') });
     await waitFor(() => calls.length === 1, 1000);
@@ -193,7 +222,12 @@ describe('schedule monitoring (timers.json)', () => {
     const { registration, calls } = timer({ schedule: '0 0 0 1 1 *' });
     const name = registration.metadata.name;
     // `next` does not follow from `last` under the current schedule: the schedule was changed.
-    await writeFile(timerStatusFile(dataDir), JSON.stringify({ [name]: { last: '2023-01-01T00:00:00.000Z', next: '2023-02-01T00:00:00.000Z', lastUpdated: '2023-01-01T00:00:00.000Z' } }));
+    await writeFile(
+      timerStatusFile(dataDir),
+      JSON.stringify({
+        [name]: { last: '2023-01-01T00:00:00.000Z', next: '2023-02-01T00:00:00.000Z', lastUpdated: '2023-01-01T00:00:00.000Z' },
+      }),
+    );
     await start([registration], {}, { now: clockFrom('2024-06-01T12:00:00Z') });
     await sleep(200);
     expect(calls).toHaveLength(0);
@@ -203,7 +237,12 @@ describe('schedule monitoring (timers.json)', () => {
   it('with useMonitor false, neither reads nor writes the status', async () => {
     const { registration, calls } = timer({ schedule: '0 0 0 1 1 *', useMonitor: false, runOnStartup: true });
     const name = registration.metadata.name;
-    await writeFile(timerStatusFile(dataDir), JSON.stringify({ [name]: { last: '2023-01-01T00:00:00.000Z', next: '2024-01-01T00:00:00.000Z', lastUpdated: '2023-01-01T00:00:00.000Z' } }));
+    await writeFile(
+      timerStatusFile(dataDir),
+      JSON.stringify({
+        [name]: { last: '2023-01-01T00:00:00.000Z', next: '2024-01-01T00:00:00.000Z', lastUpdated: '2023-01-01T00:00:00.000Z' },
+      }),
+    );
     const service = await start([registration], {}, { now: clockFrom('2024-06-01T12:00:00Z') });
     await waitFor(() => calls.length === 1, 1000);
     await service.stop();
@@ -222,7 +261,9 @@ describe('invocations', () => {
     await waitFor(() => calls.length >= 4);
     const name = registration.metadata.name;
     expect(logs.filter((log) => log.message.startsWith(`Executed 'Functions.${name}' (Failed`))).toHaveLength(2);
-    expect(logs.filter((log) => log.level === 'warn' && log.message.includes(`Timer '${name}': the invocation failed; the schedule continues`))).toHaveLength(2);
+    expect(
+      logs.filter((log) => log.level === 'warn' && log.message.includes(`Timer '${name}': the invocation failed; the schedule continues`)),
+    ).toHaveLength(2);
   });
 
   it('never overlaps two runs of one function, even when a run outlasts the interval', async () => {
@@ -244,7 +285,10 @@ describe('invocations', () => {
 
   it('stop() cancels the timers and waits for a running invocation and its status', async () => {
     let release: () => void = () => undefined;
-    const { registration, calls } = timer({ schedule: '0 0 0 1 1 *', runOnStartup: true }, () => new Promise<void>((resolve) => (release = resolve)));
+    const { registration, calls } = timer(
+      { schedule: '0 0 0 1 1 *', runOnStartup: true },
+      () => new Promise<void>((resolve) => (release = resolve)),
+    );
     const other = timer({ schedule: '00:00:00.05' });
     const service = await start([registration, other.registration]);
     await waitFor(() => calls.length === 1 && other.calls.length >= 1);

@@ -14,7 +14,7 @@ import { distanceKm } from '../../shared/places/application/nearbySearch';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../support/placeScenario';
 import { nearbyEntry } from '../support/nearbyEntries';
 import { describeViewStoreConformance } from '../support/viewStoreConformance';
-import { parseNearbyQuery } from "../../shared/places/http/placeRequests";
+import { parseNearbyQuery } from '../../shared/places/http/placeRequests';
 
 let endpoint: LocalCosmosEndpoint;
 let client: CosmosClient;
@@ -38,13 +38,24 @@ describe('nearby search', () => {
   const now = new Date('2026-11-27T09:00:00Z');
   const random = seededRandom(42);
   // 10,000 places over Great Britain.
-  const entries = Array.from({ length: 10_000 }, () => nearbyEntry(50 + random() * 8.6, -5.7 + random() * 7.5, { kind: (['indoor', 'outdoor', 'mixed'] as const)[Math.floor(random() * 3)], free: random() < 0.5, ageRange: { min: 0, max: 4 + Math.floor(random() * 14) } }));
+  const entries = Array.from({ length: 10_000 }, () =>
+    nearbyEntry(50 + random() * 8.6, -5.7 + random() * 7.5, {
+      kind: (['indoor', 'outdoor', 'mixed'] as const)[Math.floor(random() * 3)],
+      free: random() < 0.5,
+      ageRange: { min: 0, max: 4 + Math.floor(random() * 14) },
+    }),
+  );
 
   it('returns exactly what a brute-force scan over 10,000 places returns, in the same order', async () => {
     const views = new InMemoryViewStore();
     for (const entry of entries) await views.write(entry, 'any');
     for (let i = 0; i < 100; i++) {
-      const params = new URLSearchParams({ lat: String(50.5 + random() * 7.5), lon: String(-5 + random() * 6.5), radiusKm: String(0.5 + random() * 49.5), limit: '100' });
+      const params = new URLSearchParams({
+        lat: String(50.5 + random() * 7.5),
+        lon: String(-5 + random() * 6.5),
+        radiusKm: String(0.5 + random() * 49.5),
+        limit: '100',
+      });
       if (i % 3 === 0) params.set('kind', 'outdoor');
       if (i % 4 === 0) params.set('age', '6');
       if (i % 5 === 0) params.set('free', 'true');
@@ -68,10 +79,22 @@ describe('nearby search', () => {
     const views = new CosmosViewStore(container(CONTAINERS.views));
     await views.clear();
     for (let i = 0; i < entries.length; i += 50) await Promise.all(entries.slice(i, i + 50).map((entry) => views.write(entry, 'any')));
-    for (const [lat, lon, radiusKm] of [[53.48, -2.24, 25], [51.5, -0.12, 25], [55.95, -3.19, 10], [52.2, 0.12, 1], [50.0, -5.5, 25]] as const) {
+    for (const [lat, lon, radiusKm] of [
+      [53.48, -2.24, 25],
+      [51.5, -0.12, 25],
+      [55.95, -3.19, 10],
+      [52.2, 0.12, 1],
+      [50.0, -5.5, 25],
+    ] as const) {
       views.requestCount = 0;
-      const { results } = await findNearby({ views, clock: () => now }, parseNearbyQuery(new URLSearchParams({ lat: String(lat), lon: String(lon), radiusKm: String(radiusKm), limit: '100' }), now));
-      expect({ at: [lat, lon, radiusKm], requests: views.requestCount }).toEqual({ at: [lat, lon, radiusKm], requests: expect.any(Number) });
+      const { results } = await findNearby(
+        { views, clock: () => now },
+        parseNearbyQuery(new URLSearchParams({ lat: String(lat), lon: String(lon), radiusKm: String(radiusKm), limit: '100' }), now),
+      );
+      expect({ at: [lat, lon, radiusKm], requests: views.requestCount }).toEqual({
+        at: [lat, lon, radiusKm],
+        requests: expect.any(Number),
+      });
       expect(views.requestCount).toBeLessThanOrEqual(10);
       expect(results.every((r) => r.distanceKm <= radiusKm)).toBe(true);
     }
@@ -83,13 +106,22 @@ describe('rebuild against the local Cosmos endpoint', () => {
     const database = await ensureCosmosContainers(client, `rebuild-${randomUUID().slice(0, 8)}`);
     const eventStore = new CosmosEventStore(database.container(CONTAINERS.events));
     const views = new CosmosViewStore(database.container(CONTAINERS.views));
-    const deps = { views, eventStore, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock: () => new Date('2026-11-27T09:00:00Z') };
+    const deps = {
+      views,
+      eventStore,
+      deadLetters: new InMemoryDeadLetterStore(),
+      geohash: ngeohash.encode,
+      clock: () => new Date('2026-11-27T09:00:00Z'),
+    };
     await placeLifecycles(eventStore, 40, 11);
     await regionWithForecast(eventStore, 'gcw2h', '2026-11-27T00:00:00Z');
     const all = [];
     for await (const page of eventStore.readAll(25)) all.push(...page);
     for (let i = 0; i < all.length; i += 17) await projectEvents(deps, all.slice(i, i + 17));
-    const snapshot = async () => (await database.container(CONTAINERS.views).items.query<Record<string, unknown>>('SELECT * FROM c').fetchAll()).resources.map(({ _rid, _self, _etag, _attachments, _ts, _lsn, ...document }) => document).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    const snapshot = async () =>
+      (await database.container(CONTAINERS.views).items.query<Record<string, unknown>>('SELECT * FROM c').fetchAll()).resources
+        .map(({ _rid, _self, _etag, _attachments, _ts, _lsn, ...document }) => document)
+        .sort((a, b) => String(a.id).localeCompare(String(b.id)));
     const incremental = await snapshot();
     expect(incremental.length).toBeGreaterThan(40);
     const outcome = await rebuildViews(deps);

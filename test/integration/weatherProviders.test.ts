@@ -8,7 +8,12 @@ import { startLocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
 import { MetOfficeProvider } from '../../shared/regions/adapters/weather/metOfficeProvider';
 import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
 import { startLocalMetOffice, type LocalMetOffice } from '../support/localMetOffice';
-import { describeWeatherProviderConformance, expectPlausibleForecast, PLACES, TEST_RETRY_POLICY } from '../support/weatherProviderConformance';
+import {
+  describeWeatherProviderConformance,
+  expectPlausibleForecast,
+  PLACES,
+  TEST_RETRY_POLICY,
+} from '../support/weatherProviderConformance';
 
 const FETCHED_AT = new Date('2025-11-17T09:41:07.000Z');
 
@@ -31,7 +36,10 @@ describe('the Open-Meteo adapter', () => {
     });
     await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
     try {
-      const provider = new OpenMeteoProvider({ baseUrl: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`, retry: TEST_RETRY_POLICY });
+      const provider = new OpenMeteoProvider({
+        baseUrl: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`,
+        retry: TEST_RETRY_POLICY,
+      });
       const outcomes = await provider.fetchForecasts([
         { region: 'a', latitude: 53.480812345, longitude: -2.242631 },
         { region: 'b', latitude: 55.95, longitude: -3.18830001 },
@@ -83,7 +91,12 @@ describe('the Met Office adapter', () => {
   afterEach(() => server.stop());
 
   it('takes issuedAt from the model run, keeps missing values null, and converts wind to km/h', async () => {
-    const provider = new MetOfficeProvider({ baseUrl: server.url, apiKey: server.apiKey, retry: TEST_RETRY_POLICY, clock: () => FETCHED_AT });
+    const provider = new MetOfficeProvider({
+      baseUrl: server.url,
+      apiKey: server.apiKey,
+      retry: TEST_RETRY_POLICY,
+      clock: () => FETCHED_AT,
+    });
     const [outcome] = await provider.fetchForecasts([PLACES[0]!]);
     expectPlausibleForecast(outcome, provider);
     if (!outcome?.ok) return;

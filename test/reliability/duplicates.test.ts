@@ -56,7 +56,11 @@ import { batches, shuffle } from '../support/delivery';
 import { TableGeocoder } from '../support/fakeGeocoders';
 
 /** Subscriptions as the devhost's topic routes them (and infra creates them): function → event types. */
-const SUBSCRIPTIONS = (JSON.parse(readFileSync(join(root, 'devhost.eventgrid.json'), 'utf8')) as { subscriptions: Record<string, { includedEventTypes?: string[] }> }).subscriptions;
+const SUBSCRIPTIONS = (
+  JSON.parse(readFileSync(join(root, 'devhost.eventgrid.json'), 'utf8')) as {
+    subscriptions: Record<string, { includedEventTypes?: string[] }>;
+  }
+).subscriptions;
 const triggers = triggerTypes(loadFunctionRegistrations());
 
 const ID_NAMESPACE = '6f1d3c2b-8a4e-4b7f-9c1d-2e3f4a5b6c7d';
@@ -64,11 +68,17 @@ const HOUR = 3_600_000;
 const CONSUMER_EPOCH = [Date.parse('2030-01-01T00:00:00Z'), Date.parse('2030-02-01T00:00:00Z')] as const;
 /** Placeholders the flow injects: poison of every kind a consumer can meet. */
 const POISON_PLACE = 'place-00000000-0000-4000-8000-00000000dead';
-const JUNK_DOCUMENT = { id: 'not-an-event', streamId: 'place-junk', note: 'a document in the events container that is not an event', _ts: 1 };
+const JUNK_DOCUMENT = {
+  id: 'not-an-event',
+  streamId: 'place-junk',
+  note: 'a document in the events container that is not an event',
+  _ts: 1,
+};
 const FOREIGN_DELIVERY = { specversion: '1.0', id: 'foreign-1', type: 'Contoso.Something', source: '/x', data: 42 };
 const MALFORMED_MESSAGE = JSON.stringify({ region: '!!', reason: 'regionActivated' });
 
-const context = (functionName: string) => new InvocationContext({ invocationId: uuidV5(functionName, ID_NAMESPACE), functionName, logHandler: () => undefined });
+const context = (functionName: string) =>
+  new InvocationContext({ invocationId: uuidV5(functionName, ID_NAMESPACE), functionName, logHandler: () => undefined });
 
 /** The same forecast for a region on every call; one region in five always fails (a ForecastFetchFailed). */
 class ScriptedWeather implements WeatherProvider {
@@ -81,7 +91,13 @@ class ScriptedWeather implements WeatherProvider {
       locations.map(({ region }): LocationForecast =>
         Array.from({ length: region.length }, (_, i) => region.charCodeAt(i)).reduce((sum, code) => sum + code, 0) % 5 === 0
           ? { region, ok: false, reason: 'HTTP 503 (4 attempts)' }
-          : { region, ok: true, source: 'scripted', issuedAt: '2029-12-31T18:00:00.000Z', hourly: hourly('2029-12-31T18:00:00Z', 48, region.charCodeAt(4) % 100) },
+          : {
+              region,
+              ok: true,
+              source: 'scripted',
+              issuedAt: '2029-12-31T18:00:00.000Z',
+              hourly: hourly('2029-12-31T18:00:00Z', 48, region.charCodeAt(4) % 100),
+            },
       ),
     );
   }
@@ -90,11 +106,27 @@ class ScriptedWeather implements WeatherProvider {
 /** 50 proposals with every outcome. */
 function proposals(seed: number): PlaceProposal[] {
   const random = seededRandom(seed);
-  const scattered = Array.from({ length: 16 }, (_, i): PlaceProposal => ({ name: `Scattered ${i}`, geolocation: { latitude: 50.2 + random() * 7.5, longitude: -5 + random() * 6.5 }, details: { kind: (['indoor', 'outdoor', 'mixed'] as const)[i % 3] } }));
+  const scattered = Array.from({ length: 16 }, (_, i): PlaceProposal => ({
+    name: `Scattered ${i}`,
+    geolocation: { latitude: 50.2 + random() * 7.5, longitude: -5 + random() * 6.5 },
+    details: { kind: (['indoor', 'outdoor', 'mixed'] as const)[i % 3] },
+  }));
   // Six places in one region (about 5 × 5 km round Chester Zoo), so most of them find it active already.
-  const clustered = Array.from({ length: 6 }, (_, i): PlaceProposal => ({ name: `Near Chester ${i}`, geolocation: { latitude: 53.2268 + (i - 3) * 0.002, longitude: -2.8846 + (i % 2) * 0.003 }, details: {} }));
-  const famous = UK_PLACES.slice(0, 10).map((place): PlaceProposal => ({ name: place.name, geolocation: { latitude: place.latitude, longitude: place.longitude }, details: { price: { free: true } } }));
-  const byPostcode = POSTCODES.slice(0, 6).map((record): PlaceProposal => ({ name: `At ${record.postcode}`, address: record.postcode, details: {} }));
+  const clustered = Array.from({ length: 6 }, (_, i): PlaceProposal => ({
+    name: `Near Chester ${i}`,
+    geolocation: { latitude: 53.2268 + (i - 3) * 0.002, longitude: -2.8846 + (i % 2) * 0.003 },
+    details: {},
+  }));
+  const famous = UK_PLACES.slice(0, 10).map((place): PlaceProposal => ({
+    name: place.name,
+    geolocation: { latitude: place.latitude, longitude: place.longitude },
+    details: { price: { free: true } },
+  }));
+  const byPostcode = POSTCODES.slice(0, 6).map((record): PlaceProposal => ({
+    name: `At ${record.postcode}`,
+    address: record.postcode,
+    details: {},
+  }));
   const byName = UK_PLACES.slice(20, 26).map((place): PlaceProposal => ({ name: `Named ${place.name}`, address: place.name, details: {} }));
   const abroad: PlaceProposal[] = [
     { name: 'Mont Saint-Michel', geolocation: { latitude: 48.636, longitude: -1.5115 }, details: {} },
@@ -158,11 +190,28 @@ class Flow {
   };
 
   private readonly handlers = {
-    projectEvents: projectEventsHandler({ views: this.views, eventStore: this.store, deadLetters: this.deadLetters, geohash: (lat, lon, precision) => ngeohash.encode(lat, lon, precision), clock: this.clock }),
+    projectEvents: projectEventsHandler({
+      views: this.views,
+      eventStore: this.store,
+      deadLetters: this.deadLetters,
+      geohash: (lat, lon, precision) => ngeohash.encode(lat, lon, precision),
+      clock: this.clock,
+    }),
     publishEvents: publishEventsHandler({ eventPublisher: this.publisher }),
-    validatePlaceLocation: validatePlaceLocationHandler({ ...this.commandDeps, clock: this.clock, geocoder: this.geocoder, regionPrecision: 5 }),
+    validatePlaceLocation: validatePlaceLocationHandler({
+      ...this.commandDeps,
+      clock: this.clock,
+      geocoder: this.geocoder,
+      regionPrecision: 5,
+    }),
     activateRegion: activateRegionHandler({ eventStore: this.store, clock: this.clock, forecastRefreshQueue: this.queue }),
-    fetchRegionForecastNow: fetchRegionForecastNowHandler(() => ({ eventStore: this.store, views: this.views, weather: this.weather, clock: this.clock, forecast: { refreshMinutes: 60, dailyCallBudget: 5000, parallelism: 4 } })),
+    fetchRegionForecastNow: fetchRegionForecastNowHandler(() => ({
+      eventStore: this.store,
+      views: this.views,
+      weather: this.weather,
+      clock: this.clock,
+      forecast: { refreshMinutes: 60, dailyCallBudget: 5000, parallelism: 4 },
+    })),
   };
 
   /** Which handler serves each Event Grid subscription. */
@@ -173,11 +222,21 @@ class Flow {
 
   async propose(all: readonly PlaceProposal[]): Promise<void> {
     for (const [i, proposal] of all.entries()) {
-      const { placeId } = await proposePlace(this.commandDeps, proposal, { correlationId: `proposal-${i}`, requestId: `proposal-${i}` }, `duplicates-${i}`);
+      const { placeId } = await proposePlace(
+        this.commandDeps,
+        proposal,
+        { correlationId: `proposal-${i}`, requestId: `proposal-${i}` },
+        `duplicates-${i}`,
+      );
       this.placeIds.push(placeId);
     }
     // Poison in the event store: a PlaceProposed that breaks its schema, and a stream no projection knows.
-    const meta = (n: number) => ({ eventId: uuidV5(`poison-${n}`, ID_NAMESPACE), correlationId: 'poison', causationId: 'poison', occurredAt: '2026-11-01T08:00:00.000Z' });
+    const meta = (n: number) => ({
+      eventId: uuidV5(`poison-${n}`, ID_NAMESPACE),
+      correlationId: 'poison',
+      causationId: 'poison',
+      occurredAt: '2026-11-01T08:00:00.000Z',
+    });
     await this.store.append(POISON_PLACE, [{ type: 'PlaceProposed', data: { name: 42 }, metadata: meta(1) }], 0);
     await this.store.append('mystery-1', [{ type: 'Whatever', data: {}, metadata: meta(2) }], 0);
   }
@@ -188,7 +247,11 @@ class Flow {
       const { events } = await readTyped(this.store, toPlaceStreamId(placeId), isPlaceEvent);
       if (fold(placeDecider, events).status !== 'locationValidated') continue;
       const act = async (command: Exclude<PlaceCommand, { type: 'ProposePlace' }>) => {
-        await executePlaceCommand(this.commandDeps, command, { correlationId: `moderation-${i}`, requestId: `moderation-${i}`, commandId: `moderation-${i}-${command.type}` });
+        await executePlaceCommand(this.commandDeps, command, {
+          correlationId: `moderation-${i}`,
+          requestId: `moderation-${i}`,
+          commandId: `moderation-${i}-${command.type}`,
+        });
       };
       const now = () => this.commandDeps.clock().toISOString();
       if (i % 5 === 1) {
@@ -197,7 +260,8 @@ class Flow {
       }
       if (i % 5 === 4) continue;
       await act({ type: 'ApprovePlace', data: { placeId, now: now() } });
-      if (i % 5 === 2) await act({ type: 'UpdatePlaceDetails', data: { placeId, changes: { description: `Updated ${i}`, kind: 'mixed' } } });
+      if (i % 5 === 2)
+        await act({ type: 'UpdatePlaceDetails', data: { placeId, changes: { description: `Updated ${i}`, kind: 'mixed' } } });
       if (i % 5 === 3) await act({ type: 'WithdrawPlace', data: { placeId, reason: 'Closed', now: now() } });
     }
   }
@@ -234,7 +298,7 @@ class Flow {
       for (const item of items) await this.attempt(item);
     };
     const concurrent = async (items: readonly Delivery[]) => {
-      for (let i = 0; i < items.length; ) {
+      for (let i = 0; i < items.length;) {
         const size = this.twice ? 1 + Math.floor(this.random() * 4) : 1;
         await Promise.all(items.slice(i, i + size).map((item) => this.attempt(item)));
         i += size;
@@ -267,7 +331,13 @@ class Flow {
       for (const batch of batches(documents, this.random)) {
         const handler = lease === 'projections' ? this.handlers.projectEvents : this.handlers.publishEvents;
         // The change feed retries a failed batch until it succeeds (an unlimited retry policy).
-        deliveries.push({ key: `${lease}:${documentKey(batch[0])}+${batch.length}`, lane: lease, maxAttempts: 20, attempts: 0, run: () => handler(clone(batch), context(lease)) });
+        deliveries.push({
+          key: `${lease}:${documentKey(batch[0])}+${batch.length}`,
+          lane: lease,
+          maxAttempts: 20,
+          attempts: 0,
+          run: () => handler(clone(batch), context(lease)),
+        });
       }
     }
     const published = this.published().slice(this.cursors.published);
@@ -281,7 +351,13 @@ class Flow {
         // Event Grid's own filter, except for the foreign delivery, which every subscriber gets once (as a misrouted event).
         if (event !== FOREIGN_DELIVERY && !(subscription.includedEventTypes ?? []).includes(String(type))) continue;
         const id = (event as { id: string }).id;
-        deliveries.push({ key: `${name}:${id}`, lane: 'subscribers', maxAttempts: 30, attempts: 0, run: () => handler(clone(event), context(name)) });
+        deliveries.push({
+          key: `${name}:${id}`,
+          lane: 'subscribers',
+          maxAttempts: 30,
+          attempts: 0,
+          run: () => handler(clone(event), context(name)),
+        });
       }
     }
     const messages = this.queue.messages.slice(this.cursors.queue);
@@ -290,7 +366,14 @@ class Flow {
     const texts = messages.map((message) => Buffer.from(message, 'base64').toString('utf8'));
     if (!this.poisonQueued) texts.unshift(MALFORMED_MESSAGE);
     this.poisonQueued = true;
-    for (const text of texts) deliveries.push({ key: `fetchRegionForecastNow:${text}`, lane: 'subscribers', maxAttempts: 5, attempts: 0, run: () => this.handlers.fetchRegionForecastNow(text, context('fetchRegionForecastNow')) });
+    for (const text of texts)
+      deliveries.push({
+        key: `fetchRegionForecastNow:${text}`,
+        lane: 'subscribers',
+        maxAttempts: 5,
+        attempts: 0,
+        run: () => this.handlers.fetchRegionForecastNow(text, context('fetchRegionForecastNow')),
+      });
     return deliveries;
   }
 
@@ -367,34 +450,57 @@ const ACTIVATOR = '<the first validated place of the region>';
  * set aside for the comparison; {@link expectActivatorsConsistent} checks them on their own.
  */
 function withoutActivators(outcome: Outcome): Outcome {
-  const isRequested = (event: { data?: unknown }) => typeof event.data === 'object' && event.data !== null && 'cycleId' in event.data && String(event.data.cycleId).startsWith('request:');
+  const isRequested = (event: { data?: unknown }) =>
+    typeof event.data === 'object' && event.data !== null && 'cycleId' in event.data && String(event.data.cycleId).startsWith('request:');
   const streams = Object.fromEntries(
     Object.entries(outcome.streams).map(([streamId, events]) => [
       streamId,
       (events as RecordedEvent[]).map((event) =>
-        event.type === 'RegionActivated' ? { ...event, metadata: { ...event.metadata, causationId: ACTIVATOR, correlationId: ACTIVATOR } } : isRequested(event) ? { ...event, metadata: { ...event.metadata, correlationId: ACTIVATOR } } : event,
+        event.type === 'RegionActivated'
+          ? { ...event, metadata: { ...event.metadata, causationId: ACTIVATOR, correlationId: ACTIVATOR } }
+          : isRequested(event)
+            ? { ...event, metadata: { ...event.metadata, correlationId: ACTIVATOR } }
+            : event,
       ),
     ]),
   );
   const published = (outcome.published as OutgoingCloudEvent[]).map((event) => {
-    if (event.type !== 'VisitPlannr.RegionActivated' && !(event.type.startsWith('VisitPlannr.Forecast') && 'data' in event.data && isRequested(event.data))) return event;
+    if (
+      event.type !== 'VisitPlannr.RegionActivated' &&
+      !(event.type.startsWith('VisitPlannr.Forecast') && 'data' in event.data && isRequested(event.data))
+    )
+      return event;
     const causationId = event.type === 'VisitPlannr.RegionActivated' ? ACTIVATOR : event.data.metadata.causationId;
-    return { ...event, correlationid: ACTIVATOR, data: { ...event.data, metadata: { ...event.data.metadata, correlationId: ACTIVATOR, causationId } } };
+    return {
+      ...event,
+      correlationid: ACTIVATOR,
+      data: { ...event.data, metadata: { ...event.data.metadata, correlationId: ACTIVATOR, causationId } },
+    };
   });
-  const refreshRequests = outcome.refreshRequests.map((text) => JSON.stringify({ ...(JSON.parse(text) as object), correlationId: ACTIVATOR }));
+  const refreshRequests = outcome.refreshRequests.map((text) =>
+    JSON.stringify({ ...(JSON.parse(text) as object), correlationId: ACTIVATOR }),
+  );
   return { ...outcome, streams, published, refreshRequests };
 }
 
 /** Each region was activated by one of its validated places, with that validation's correlation id, carried on to its refresh request. */
 function expectActivatorsConsistent(outcome: Outcome): void {
   const events = Object.values(outcome.streams).flat() as RecordedEvent[];
-  const validations = new Map(events.filter((event) => event.type === 'PlaceLocationValidated').map((event) => [event.metadata.eventId, event]));
+  const validations = new Map(
+    events.filter((event) => event.type === 'PlaceLocationValidated').map((event) => [event.metadata.eventId, event]),
+  );
   const requests = outcome.refreshRequests.map((text) => JSON.parse(text) as { region: string; correlationId: string });
   for (const activation of events.filter((event) => event.type === 'RegionActivated')) {
     const cause = validations.get(activation.metadata.causationId);
     const region = (activation.data as { region: string }).region;
-    expect({ region, causeRegion: (cause?.data as { region?: string } | undefined)?.region, correlationId: cause?.metadata.correlationId }).toEqual({ region, causeRegion: region, correlationId: activation.metadata.correlationId });
-    expect(requests.filter((request) => request.region === region)).toEqual([expect.objectContaining({ correlationId: activation.metadata.correlationId })]);
+    expect({
+      region,
+      causeRegion: (cause?.data as { region?: string } | undefined)?.region,
+      correlationId: cause?.metadata.correlationId,
+    }).toEqual({ region, causeRegion: region, correlationId: activation.metadata.correlationId });
+    expect(requests.filter((request) => request.region === region)).toEqual([
+      expect.objectContaining({ correlationId: activation.metadata.correlationId }),
+    ]);
   }
 }
 
@@ -432,35 +538,61 @@ describe('duplicates: every change-feed batch, Event Grid event and queue messag
   });
 
   it('the single delivery reaches every outcome: validated and rejected places, active regions with forecasts and failures, moderation, dead letters', () => {
-    const types = Object.values(reference.streams).flat().map((event) => (event as RecordedEvent).type);
+    const types = Object.values(reference.streams)
+      .flat()
+      .map((event) => (event as RecordedEvent).type);
     const count = (type: string) => types.filter((candidate) => candidate === type).length;
     expect(once.placeIds).toHaveLength(50);
     expect(count('PlaceLocationValidated')).toBeGreaterThan(25);
     expect(count('PlaceLocationRejected')).toBeGreaterThan(5);
-    for (const type of ['RegionActivated', 'ForecastUpdated', 'ForecastFetchFailed', 'PlaceApproved', 'PlaceRejected', 'PlaceDetailsUpdated', 'PlaceWithdrawn']) expect({ type, seen: count(type) > 0 }).toEqual({ type, seen: true });
+    for (const type of [
+      'RegionActivated',
+      'ForecastUpdated',
+      'ForecastFetchFailed',
+      'PlaceApproved',
+      'PlaceRejected',
+      'PlaceDetailsUpdated',
+      'PlaceWithdrawn',
+    ])
+      expect({ type, seen: count(type) > 0 }).toEqual({ type, seen: true });
     expect(count('RegionActivated')).toBeLessThan(count('PlaceLocationValidated'));
     expect(once.queue.requests()).toHaveLength(count('RegionActivated'));
     expect((reference.deadLetters as { reason: string }[]).map((letter) => letter.reason)).toEqual(
-      expect.arrayContaining([expect.stringContaining('Not an event document'), expect.stringContaining('Malformed PlaceProposed'), expect.stringContaining('No projection handles stream "mystery-1"')]),
+      expect.arrayContaining([
+        expect.stringContaining('Not an event document'),
+        expect.stringContaining('Malformed PlaceProposed'),
+        expect.stringContaining('No projection handles stream "mystery-1"'),
+      ]),
     );
-    expect(reference.givenUp).toEqual([`activateRegion:${FOREIGN_DELIVERY.id}`, `fetchRegionForecastNow:${MALFORMED_MESSAGE}`, `validatePlaceLocation:${FOREIGN_DELIVERY.id}`]);
-    report.push(`  once: ${once.stats.deliveries} deliveries in ${once.stats.rounds} rounds, ${types.length} events, ${(reference.views as unknown[]).length} view documents, ${once.weather.calls} weather fetches, ${once.geocoder.calls} geocoder calls`);
+    expect(reference.givenUp).toEqual([
+      `activateRegion:${FOREIGN_DELIVERY.id}`,
+      `fetchRegionForecastNow:${MALFORMED_MESSAGE}`,
+      `validatePlaceLocation:${FOREIGN_DELIVERY.id}`,
+    ]);
+    report.push(
+      `  once: ${once.stats.deliveries} deliveries in ${once.stats.rounds} rounds, ${types.length} events, ${(reference.views as unknown[]).length} view documents, ${once.weather.calls} weather fetches, ${once.geocoder.calls} geocoder calls`,
+    );
   });
 
-  it.each([1, 2, 3, 4])('twice, shuffled, concurrent and late (seed %i): the same streams, views, dead letters, published events and requests', async (seed) => {
-    const twice = await run(true, seed);
-    const outcome = twice.outcome();
-    expectActivatorsConsistent(outcome);
-    const [expected, actual] = [withoutActivators(reference), withoutActivators(outcome)];
-    expect(actual.streams).toEqual(expected.streams);
-    expect(actual.views).toEqual(expected.views);
-    expect(actual.deadLetters).toEqual(expected.deadLetters);
-    expect(actual.published).toEqual(expected.published);
-    expect(actual.refreshRequests).toEqual(expected.refreshRequests);
-    expect(actual.givenUp).toEqual(expected.givenUp);
-    expect(twice.stats.deliveries).toBeGreaterThan(2 * once.stats.deliveries * 0.9);
-    report.push(`  twice (seed ${seed}): ${twice.stats.deliveries} deliveries (${twice.stats.failedAttempts} failed attempts, retried) in ${twice.stats.rounds} rounds, ${twice.publisher.published.length} publications of ${(outcome.published as unknown[]).length} events, ${twice.queue.messages.length} refresh requests sent (${outcome.refreshRequests.length} distinct), ${twice.weather.calls} weather fetches, ${twice.geocoder.calls} geocoder calls`);
-  });
+  it.each([1, 2, 3, 4])(
+    'twice, shuffled, concurrent and late (seed %i): the same streams, views, dead letters, published events and requests',
+    async (seed) => {
+      const twice = await run(true, seed);
+      const outcome = twice.outcome();
+      expectActivatorsConsistent(outcome);
+      const [expected, actual] = [withoutActivators(reference), withoutActivators(outcome)];
+      expect(actual.streams).toEqual(expected.streams);
+      expect(actual.views).toEqual(expected.views);
+      expect(actual.deadLetters).toEqual(expected.deadLetters);
+      expect(actual.published).toEqual(expected.published);
+      expect(actual.refreshRequests).toEqual(expected.refreshRequests);
+      expect(actual.givenUp).toEqual(expected.givenUp);
+      expect(twice.stats.deliveries).toBeGreaterThan(2 * once.stats.deliveries * 0.9);
+      report.push(
+        `  twice (seed ${seed}): ${twice.stats.deliveries} deliveries (${twice.stats.failedAttempts} failed attempts, retried) in ${twice.stats.rounds} rounds, ${twice.publisher.published.length} publications of ${(outcome.published as unknown[]).length} events, ${twice.queue.messages.length} refresh requests sent (${outcome.refreshRequests.length} distinct), ${twice.weather.calls} weather fetches, ${twice.geocoder.calls} geocoder calls`,
+      );
+    },
+  );
 });
 
 describe('duplicates through the devhost: Event Grid redelivers every event twice, through the host’s webhook', () => {
@@ -473,7 +605,9 @@ describe('duplicates through the devhost: Event Grid redelivers every event twic
   });
 
   const allEvents = async (): Promise<RecordedEvent[]> => {
-    const response = await fetch(`${devhost.url}/api/test/event-count?events=true`, { headers: { 'x-functions-key': devhost.keys.masterKey } });
+    const response = await fetch(`${devhost.url}/api/test/event-count?events=true`, {
+      headers: { 'x-functions-key': devhost.keys.masterKey },
+    });
     return ((await response.json()) as { events: RecordedEvent[] }).events;
   };
 
@@ -489,7 +623,8 @@ describe('duplicates through the devhost: Event Grid redelivers every event twic
         since = Date.now();
       }
       if (Date.now() - since >= quietMs && until(events)) return events;
-      if (Date.now() > deadline) throw new Error(`The devhost did not settle within 60 s (${events.length} events):\n${devhost.output().slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`The devhost did not settle within 60 s (${events.length} events):\n${devhost.output().slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
@@ -504,14 +639,20 @@ describe('duplicates through the devhost: Event Grid redelivers every event twic
       { name: 'Unknown postcode', address: 'CH2 9ZZ' },
     ];
     for (const place of places) {
-      const answer = await fetch(`${devhost.url}/api/places`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': devhost.keys.functionKey }, body: JSON.stringify(place) });
+      const answer = await fetch(`${devhost.url}/api/places`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': devhost.keys.functionKey },
+        body: JSON.stringify(place),
+      });
       expect(answer.status).toBe(202);
     }
     // Settled: every place decided, every active region with a forecast (or a failure) recorded.
     const settled = (events: readonly RecordedEvent[]) => {
       const decided = events.filter((event) => event.type === 'PlaceLocationValidated' || event.type === 'PlaceLocationRejected').length;
       const regions = events.filter((event) => event.type === 'RegionActivated').map((event) => event.streamId);
-      const fetched = new Set(events.filter((event) => event.type === 'ForecastUpdated' || event.type === 'ForecastFetchFailed').map((event) => event.streamId));
+      const fetched = new Set(
+        events.filter((event) => event.type === 'ForecastUpdated' || event.type === 'ForecastFetchFailed').map((event) => event.streamId),
+      );
       return decided === places.length && regions.length > 0 && regions.every((stream) => fetched.has(stream));
     };
     const before = await quiet(3_000, settled);
@@ -526,15 +667,24 @@ describe('duplicates through the devhost: Event Grid redelivers every event twic
     const deliver = (functionName: string, cloudEvent: OutgoingCloudEvent) =>
       fetch(`${devhost.url}/runtime/webhooks/eventgrid?functionName=${functionName}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json; charset=utf-8', 'aeg-event-type': 'Notification', 'x-functions-key': devhost.keys.masterKey },
+        headers: {
+          'content-type': 'application/cloudevents+json; charset=utf-8',
+          'aeg-event-type': 'Notification',
+          'x-functions-key': devhost.keys.masterKey,
+        },
         body: JSON.stringify(cloudEvent),
       });
-    const statuses = await Promise.all(redelivered.flatMap(({ functionName, cloudEvent }) => [deliver(functionName, cloudEvent), deliver(functionName, cloudEvent)].map(async (response) => (await response).status)));
+    const statuses = await Promise.all(
+      redelivered.flatMap(({ functionName, cloudEvent }) =>
+        [deliver(functionName, cloudEvent), deliver(functionName, cloudEvent)].map(async (response) => (await response).status),
+      ),
+    );
     expect(new Set(statuses)).toEqual(new Set([200]));
 
     // Long enough for the change feed (0.5–1 s), the queue (polls at most every 2 s) and a forecast fetch.
     const after = await quiet(5_000);
-    const summary = (events: readonly RecordedEvent[]) => events.map((event) => `${event.streamId}#${event.version} ${event.type} ${event.metadata.eventId}`).sort();
+    const summary = (events: readonly RecordedEvent[]) =>
+      events.map((event) => `${event.streamId}#${event.version} ${event.type} ${event.metadata.eventId}`).sort();
     expect(summary(after)).toEqual(summary(before));
     expect(await eventCount(devhost.url, devhost.keys.masterKey)).toBe(before.length);
   }, 120_000);

@@ -27,7 +27,18 @@ import { readLocalSettings } from '../../devhost/settings';
 import { DEV_ACCOUNT_KEY } from '../../devhost/storage/azurite';
 import { CONTENT_TYPES, PAGES } from '../../shared/platform/http/staticSite';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
-import { answerOf, keyAuthorises, loadHttpEndpoints, pathOf, root, type Answer, type AuthLevel, type HttpEndpoint, type KeyChoice, type ParamValue } from './support/endpoints';
+import {
+  answerOf,
+  keyAuthorises,
+  loadHttpEndpoints,
+  pathOf,
+  root,
+  type Answer,
+  type AuthLevel,
+  type HttpEndpoint,
+  type KeyChoice,
+  type ParamValue,
+} from './support/endpoints';
 
 const endpoints = loadHttpEndpoints();
 const eventGridFunctions = registeredFunctions()
@@ -81,7 +92,9 @@ interface Crawled {
 /** The site's pages (as the app names them) and its files under web/assets/ that it serves. */
 function sitePaths(): string[] {
   const assets = join(root, 'web', 'assets');
-  const files = existsSync(assets) ? readdirSync(assets, { recursive: true, encoding: 'utf8' }).filter((file) => extname(file).toLowerCase() in CONTENT_TYPES) : [];
+  const files = existsSync(assets)
+    ? readdirSync(assets, { recursive: true, encoding: 'utf8' }).filter((file) => extname(file).toLowerCase() in CONTENT_TYPES)
+    : [];
   return [...Object.keys(PAGES).map((page) => `/${page}`), ...files.map((file) => `/assets/${file.split(sep).join('/')}`)];
 }
 
@@ -89,8 +102,15 @@ const UNKNOWN_PLACE_ID = '0b6f2d4c-1a3e-4f5b-8c7d-9e0f1a2b3c4d';
 
 /** Valid-looking values for route parameters, by name. */
 function plainValues(endpoint: HttpEndpoint, placeId = UNKNOWN_PLACE_ID): Record<string, ParamValue | undefined> {
-  const byName: Record<string, ParamValue | undefined> = { id: { text: placeId }, region: { text: 'gcw2h' }, page: undefined, file: { text: 'site.css' } };
-  return Object.fromEntries(endpoint.parameters.map((parameter) => [parameter.name, parameter.name in byName ? byName[parameter.name] : { text: 'x' }]));
+  const byName: Record<string, ParamValue | undefined> = {
+    id: { text: placeId },
+    region: { text: 'gcw2h' },
+    page: undefined,
+    file: { text: 'site.css' },
+  };
+  return Object.fromEntries(
+    endpoint.parameters.map((parameter) => [parameter.name, parameter.name in byName ? byName[parameter.name] : { text: 'x' }]),
+  );
 }
 
 /** A harmless body for a method that takes one: no command takes `{}` as a change of anything that exists. */
@@ -102,10 +122,21 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
   const crawl: Crawled[] = [];
   const started = performance.now();
 
-  const keyText = (key: KeyChoice): string | undefined => (key === 'none' ? undefined : key === 'wrong' ? 'wrong-key-for-this-host' : key === 'function' ? devhost.keys.functionKey : devhost.keys.masterKey);
+  const keyText = (key: KeyChoice): string | undefined =>
+    key === 'none'
+      ? undefined
+      : key === 'wrong'
+        ? 'wrong-key-for-this-host'
+        : key === 'function'
+          ? devhost.keys.functionKey
+          : devhost.keys.masterKey;
 
   /** Sends a request and keeps the answer for the leak search. */
-  async function call(label: string, path: string, init: RequestInit & { key?: KeyChoice; keyVia?: 'header' | 'query'; keep?: boolean } = {}): Promise<Answer> {
+  async function call(
+    label: string,
+    path: string,
+    init: RequestInit & { key?: KeyChoice; keyVia?: 'header' | 'query'; keep?: boolean } = {},
+  ): Promise<Answer> {
     const { key = 'none', keyVia = 'header', keep = true, ...rest } = init;
     const headers = new Headers(rest.headers);
     const text = keyText(key);
@@ -117,7 +148,11 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
     return answer;
   }
 
-  const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({ method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
   beforeAll(async () => {
     devhost = await startDevhostProcess({ args: ['--quiet'] });
@@ -126,12 +161,16 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
 
   afterAll(async () => {
     await devhost.stop();
-    console.log(`Security: ${crawl.length} answers searched for leaks, ${endpoints.length} endpoints, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `Security: ${crawl.length} answers searched for leaks, ${endpoints.length} endpoints, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   });
 
   describe('keys', () => {
     it("every route's auth level is the contract's (architecture.md), and unlisted routes follow its rules", () => {
-      const registered = new Map(endpoints.flatMap((endpoint) => endpoint.methods.map((method) => [contractKey(method, endpoint.route), endpoint] as const)));
+      const registered = new Map(
+        endpoints.flatMap((endpoint) => endpoint.methods.map((method) => [contractKey(method, endpoint.route), endpoint] as const)),
+      );
       // Every route of the contract is served, with exactly its auth level.
       for (const [route, level] of Object.entries(CONTRACT)) {
         expect({ route, authLevel: registered.get(route)?.authLevel }).toEqual({ route, authLevel: level });
@@ -143,39 +182,62 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
         const least = leastLevelFor(method, endpoint.route);
         expect({ route, atLeast: least, ok: STRENGTH[endpoint.authLevel] >= STRENGTH[least] }).toEqual({ route, atLeast: least, ok: true });
       }
-      console.log(`Routes not in the contract table, checked by its rules: ${unlisted.map(([route, endpoint]) => `${route} (${endpoint.authLevel})`).join(', ')}`);
+      console.log(
+        `Routes not in the contract table, checked by its rules: ${unlisted.map(([route, endpoint]) => `${route} (${endpoint.authLevel})`).join(', ')}`,
+      );
     });
 
-    it.each(endpoints.map((endpoint) => [`${endpoint.methods.join(',')} /${endpoint.route}`, endpoint] as const))('%s: the host enforces its auth level', async (_label, endpoint) => {
-      for (const method of endpoint.methods) {
-        const path = pathOf(endpoint, plainValues(endpoint));
-        const init = (): RequestInit => (method === 'GET' || method === 'HEAD' ? { method } : json(method, JSON.parse(HARMLESS_BODY)));
-        const cases: { key: KeyChoice; keyVia: 'header' | 'query' }[] = [
-          { key: 'none', keyVia: 'header' },
-          { key: 'wrong', keyVia: 'header' },
-          { key: 'wrong', keyVia: 'query' },
-          { key: 'function', keyVia: 'header' },
-          { key: 'function', keyVia: 'query' },
-          { key: 'master', keyVia: 'header' },
-          { key: 'master', keyVia: 'query' },
-        ];
-        for (const { key, keyVia } of cases) {
-          const answer = await call(endpoint.name, path, { ...init(), key, keyVia });
-          const expected = keyAuthorises(endpoint.authLevel, key) ? 'handled' : 'refused';
-          expect({ method, path, key, keyVia, outcome: answer.status === 401 ? 'refused' : answer.status === 403 ? 'forbidden' : 'handled' }).toEqual({ method, path, key, keyVia, outcome: expected });
-          if (expected === 'refused') expect(answer.text).toBe('');
-        }
-        if (endpoint.authLevel !== 'anonymous') {
-          // Near misses of a right key are wrong keys; a wrong header is not rescued by a right ?code=.
-          const right = endpoint.authLevel === 'admin' ? devhost.keys.masterKey : devhost.keys.functionKey;
-          for (const near of [right.toUpperCase(), `${right}x`, right.slice(0, -1), ` ${right}x`, '', 'null', 'undefined']) {
-            expect({ near, status: (await call(endpoint.name, path, { ...init(), headers: { ...Object.fromEntries(new Headers(init().headers)), 'x-functions-key': near } })).status }).toEqual({ near, status: 401 });
+    it.each(endpoints.map((endpoint) => [`${endpoint.methods.join(',')} /${endpoint.route}`, endpoint] as const))(
+      '%s: the host enforces its auth level',
+      async (_label, endpoint) => {
+        for (const method of endpoint.methods) {
+          const path = pathOf(endpoint, plainValues(endpoint));
+          const init = (): RequestInit => (method === 'GET' || method === 'HEAD' ? { method } : json(method, JSON.parse(HARMLESS_BODY)));
+          const cases: { key: KeyChoice; keyVia: 'header' | 'query' }[] = [
+            { key: 'none', keyVia: 'header' },
+            { key: 'wrong', keyVia: 'header' },
+            { key: 'wrong', keyVia: 'query' },
+            { key: 'function', keyVia: 'header' },
+            { key: 'function', keyVia: 'query' },
+            { key: 'master', keyVia: 'header' },
+            { key: 'master', keyVia: 'query' },
+          ];
+          for (const { key, keyVia } of cases) {
+            const answer = await call(endpoint.name, path, { ...init(), key, keyVia });
+            const expected = keyAuthorises(endpoint.authLevel, key) ? 'handled' : 'refused';
+            expect({
+              method,
+              path,
+              key,
+              keyVia,
+              outcome: answer.status === 401 ? 'refused' : answer.status === 403 ? 'forbidden' : 'handled',
+            }).toEqual({ method, path, key, keyVia, outcome: expected });
+            if (expected === 'refused') expect(answer.text).toBe('');
           }
-          const both = await call(endpoint.name, `${path}?code=${encodeURIComponent(right)}`, { ...init(), headers: { ...Object.fromEntries(new Headers(init().headers)), 'x-functions-key': 'wrong' }, keep: false });
-          expect(both.status).toBe(401);
+          if (endpoint.authLevel !== 'anonymous') {
+            // Near misses of a right key are wrong keys; a wrong header is not rescued by a right ?code=.
+            const right = endpoint.authLevel === 'admin' ? devhost.keys.masterKey : devhost.keys.functionKey;
+            for (const near of [right.toUpperCase(), `${right}x`, right.slice(0, -1), ` ${right}x`, '', 'null', 'undefined']) {
+              expect({
+                near,
+                status: (
+                  await call(endpoint.name, path, {
+                    ...init(),
+                    headers: { ...Object.fromEntries(new Headers(init().headers)), 'x-functions-key': near },
+                  })
+                ).status,
+              }).toEqual({ near, status: 401 });
+            }
+            const both = await call(endpoint.name, `${path}?code=${encodeURIComponent(right)}`, {
+              ...init(),
+              headers: { ...Object.fromEntries(new Headers(init().headers)), 'x-functions-key': 'wrong' },
+              keep: false,
+            });
+            expect(both.status).toBe(401);
+          }
         }
-      }
-    });
+      },
+    );
 
     it('the durable management webhooks refuse no key, a wrong key and the function key; only the master key gets in', async () => {
       const probes: [string, string][] = [
@@ -199,19 +261,35 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       }
       // The master key gets in (the 401s above are the key check, not a missing route). Its answers are the
       // management API's own, for admins, and are not searched for management URLs.
-      const status = await call('durable (master key)', '/runtime/webhooks/durabletask/instances/forecast-refresh', { key: 'master', keep: false });
+      const status = await call('durable (master key)', '/runtime/webhooks/durabletask/instances/forecast-refresh', {
+        key: 'master',
+        keep: false,
+      });
       expect([200, 202]).toContain(status.status);
     });
 
     it('the Event Grid webhook refuses no key, a wrong key and the function key, for every eventGrid-triggered function', async () => {
       expect(eventGridFunctions.length).toBeGreaterThan(0);
-      const validation = [{ id: 'v1', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', subject: '', eventTime: new Date().toISOString(), dataVersion: '1', data: { validationCode: 'code-123' } }];
+      const validation = [
+        {
+          id: 'v1',
+          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+          subject: '',
+          eventTime: new Date().toISOString(),
+          dataVersion: '1',
+          data: { validationCode: 'code-123' },
+        },
+      ];
       for (const functionName of [...eventGridFunctions, 'noSuchFunction']) {
         const path = `/runtime/webhooks/eventgrid?functionName=${encodeURIComponent(functionName)}`;
         for (const key of ['none', 'wrong', 'function'] as const) {
           for (const keyVia of ['header', 'query'] as const) {
             for (const type of ['SubscriptionValidation', 'Notification']) {
-              const answer = await call('eventgrid webhook', path, { ...json('POST', validation, { 'aeg-event-type': type }), key, keyVia });
+              const answer = await call('eventgrid webhook', path, {
+                ...json('POST', validation, { 'aeg-event-type': type }),
+                key,
+                keyVia,
+              });
               expect({ functionName, key, keyVia, type, status: answer.status }).toEqual({ functionName, key, keyVia, type, status: 401 });
             }
           }
@@ -219,17 +297,40 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       }
       // With the master key the handshake is answered (so the 401s are the key check); no event is delivered.
       const [first] = eventGridFunctions;
-      const shaken = await call('eventgrid webhook (master key)', `/runtime/webhooks/eventgrid?functionName=${first ?? ''}`, { ...json('POST', validation, { 'aeg-event-type': 'SubscriptionValidation' }), key: 'master' });
-      expect({ status: shaken.status, body: JSON.parse(shaken.text) as unknown }).toEqual({ status: 200, body: { validationResponse: 'code-123' } });
+      const shaken = await call('eventgrid webhook (master key)', `/runtime/webhooks/eventgrid?functionName=${first ?? ''}`, {
+        ...json('POST', validation, { 'aeg-event-type': 'SubscriptionValidation' }),
+        key: 'master',
+      });
+      expect({ status: shaken.status, body: JSON.parse(shaken.text) as unknown }).toEqual({
+        status: 200,
+        body: { validationResponse: 'code-123' },
+      });
     });
 
     it("the devhost's Event Grid topic refuses publishers without the topic key (and the host's keys are not topic keys)", async () => {
       const event = { specversion: '1.0', id: 'x', type: 'VisitPlannr.Nothing', source: '/x', data: {} };
-      const publish = (headers: Record<string, string>) => call('topic', '/devhost/eventgrid/api/events', { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json; charset=utf-8', ...headers }, body: JSON.stringify([event]) });
-      const refused: Record<string, string>[] = [{}, { 'aeg-sas-key': 'wrong' }, { 'aeg-sas-key': devhost.keys.functionKey }, { 'aeg-sas-key': devhost.keys.masterKey }, { 'x-functions-key': devhost.keys.masterKey }, { 'aeg-sas-token': 'r=x&e=1/1/2100 1:00:00 AM&s=bm90LWEtc2lnbmF0dXJl' }, { 'aeg-sas-key': `${topicKey}x` }];
+      const publish = (headers: Record<string, string>) =>
+        call('topic', '/devhost/eventgrid/api/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/cloudevents-batch+json; charset=utf-8', ...headers },
+          body: JSON.stringify([event]),
+        });
+      const refused: Record<string, string>[] = [
+        {},
+        { 'aeg-sas-key': 'wrong' },
+        { 'aeg-sas-key': devhost.keys.functionKey },
+        { 'aeg-sas-key': devhost.keys.masterKey },
+        { 'x-functions-key': devhost.keys.masterKey },
+        { 'aeg-sas-token': 'r=x&e=1/1/2100 1:00:00 AM&s=bm90LWEtc2lnbmF0dXJl' },
+        { 'aeg-sas-key': `${topicKey}x` },
+      ];
       for (const headers of refused) expect({ headers, status: (await publish(headers)).status }).toEqual({ headers, status: 401 });
       // The topic key gets past the check: a body that is not a batch is then the topic's 400 (nothing is published).
-      const accepted = await call('topic (topic key)', '/devhost/eventgrid/api/events', { method: 'POST', headers: { 'content-type': 'text/plain', 'aeg-sas-key': topicKey }, body: 'not events' });
+      const accepted = await call('topic (topic key)', '/devhost/eventgrid/api/events', {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'aeg-sas-key': topicKey },
+        body: 'not events',
+      });
       expect(accepted.status).not.toBe(401);
       expect(accepted.status).toBeLessThan(500);
     });
@@ -237,38 +338,77 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
 
   describe('leaks', () => {
     it('crawls every endpoint with good input: a place proposed, validated, approved, read, searched, changed and withdrawn', async () => {
-      const proposal = { name: 'Chester Zoo', geolocation: { latitude: 53.2268, longitude: -2.8846 }, kind: 'outdoor', price: { free: false, adultGBP: 30 } };
-      const proposed = await call('propose', '/api/places', { ...json('POST', proposal, { 'idempotency-key': 'security-crawl-1', 'x-correlation-id': 'security-crawl' }), key: 'function', keyVia: 'query' });
+      const proposal = {
+        name: 'Chester Zoo',
+        geolocation: { latitude: 53.2268, longitude: -2.8846 },
+        kind: 'outdoor',
+        price: { free: false, adultGBP: 30 },
+      };
+      const proposed = await call('propose', '/api/places', {
+        ...json('POST', proposal, { 'idempotency-key': 'security-crawl-1', 'x-correlation-id': 'security-crawl' }),
+        key: 'function',
+        keyVia: 'query',
+      });
       expect(proposed.status).toBe(202);
       const { placeId } = JSON.parse(proposed.text) as { placeId: string };
       // The same key again answers as before; with another body it is a 422.
-      expect((await call('propose again', '/api/places', { ...json('POST', proposal, { 'idempotency-key': 'security-crawl-1' }), key: 'function' })).status).toBe(202);
-      expect((await call('propose reused key', '/api/places', { ...json('POST', { ...proposal, name: 'Other' }, { 'idempotency-key': 'security-crawl-1' }), key: 'function' })).status).toBe(422);
+      expect(
+        (
+          await call('propose again', '/api/places', {
+            ...json('POST', proposal, { 'idempotency-key': 'security-crawl-1' }),
+            key: 'function',
+          })
+        ).status,
+      ).toBe(202);
+      expect(
+        (
+          await call('propose reused key', '/api/places', {
+            ...json('POST', { ...proposal, name: 'Other' }, { 'idempotency-key': 'security-crawl-1' }),
+            key: 'function',
+          })
+        ).status,
+      ).toBe(422);
 
       let place: { status?: string; region?: string; version?: number } = {};
-      for (const deadline = Date.now() + 30_000; place.status !== 'locationValidated' && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 30_000; place.status !== 'locationValidated' && Date.now() < deadline;) {
         const answer = await call('manage place', `/api/manage/places/${placeId}`, { key: 'function' });
         if (answer.status === 200) place = JSON.parse(answer.text) as typeof place;
         else await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(place.status).toBe('locationValidated');
       expect((await call('approve early', `/api/places/${UNKNOWN_PLACE_ID}/approve`, { method: 'POST', key: 'master' })).status).toBe(404);
-      expect((await call('approve', `/api/places/${placeId}/approve`, { ...json('POST', {}), key: 'master', keyVia: 'query' })).status).toBe(200);
-      expect((await call('patch stale', `/api/places/${placeId}`, { ...json('PATCH', { description: 'Lions' }, { 'if-match': '"1"' }), key: 'function' })).status).toBe(412);
-      expect((await call('patch no if-match', `/api/places/${placeId}`, { ...json('PATCH', { description: 'Lions' }), key: 'function' })).status).toBe(428);
-      const patched = await call('patch', `/api/places/${placeId}`, { ...json('PATCH', { description: 'Lions' }, { 'if-match': '*' }), key: 'master' });
+      expect(
+        (await call('approve', `/api/places/${placeId}/approve`, { ...json('POST', {}), key: 'master', keyVia: 'query' })).status,
+      ).toBe(200);
+      expect(
+        (
+          await call('patch stale', `/api/places/${placeId}`, {
+            ...json('PATCH', { description: 'Lions' }, { 'if-match': '"1"' }),
+            key: 'function',
+          })
+        ).status,
+      ).toBe(412);
+      expect(
+        (await call('patch no if-match', `/api/places/${placeId}`, { ...json('PATCH', { description: 'Lions' }), key: 'function' })).status,
+      ).toBe(428);
+      const patched = await call('patch', `/api/places/${placeId}`, {
+        ...json('PATCH', { description: 'Lions' }, { 'if-match': '*' }),
+        key: 'master',
+      });
       expect(patched.status).toBe(200);
-      expect((await call('reject approved', `/api/places/${placeId}/reject`, { ...json('POST', { reason: 'no' }), key: 'master' })).status).toBe(409);
+      expect(
+        (await call('reject approved', `/api/places/${placeId}/reject`, { ...json('POST', { reason: 'no' }), key: 'master' })).status,
+      ).toBe(409);
 
       // The read side follows the change feed; the region's forecast follows its activation.
       let read: Answer | undefined;
-      for (const deadline = Date.now() + 30_000; read?.status !== 200 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 30_000; read?.status !== 200 && Date.now() < deadline;) {
         read = await call('get place', `/api/places/${placeId}`);
         if (read.status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(read?.status).toBe(200);
       let forecast: Answer | undefined;
-      for (const deadline = Date.now() + 30_000; forecast?.status !== 200 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 30_000; forecast?.status !== 200 && Date.now() < deadline;) {
         forecast = await call('region forecast', `/api/regions/${place.region ?? 'x'}/forecast`);
         if (forecast.status !== 200) await new Promise((resolve) => setTimeout(resolve, 300));
       }
@@ -279,14 +419,21 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       expect((await call('health', '/api/health')).status).toBe(200);
       expect([200, 404]).toContain((await call('forecast refresh', '/api/ops/forecast-refresh', { key: 'master' })).status);
       expect((await call('rebuild views', '/api/ops/rebuild-views', { method: 'POST', key: 'master' })).status).toBe(200);
-      expect((await call('withdraw', `/api/places/${placeId}/withdraw`, { ...json('POST', { reason: 'Closed' }), key: 'master' })).status).toBe(200);
-      expect((await call('withdraw again', `/api/places/${placeId}/withdraw`, { ...json('POST', { reason: 'Closed' }), key: 'master' })).status).toBe(200);
+      expect(
+        (await call('withdraw', `/api/places/${placeId}/withdraw`, { ...json('POST', { reason: 'Closed' }), key: 'master' })).status,
+      ).toBe(200);
+      expect(
+        (await call('withdraw again', `/api/places/${placeId}/withdraw`, { ...json('POST', { reason: 'Closed' }), key: 'master' })).status,
+      ).toBe(200);
       for (const page of sitePaths()) expect({ page, status: (await call('site', page)).status }).toEqual({ page, status: 200 });
 
       // Every endpoint once more with its plain input and the key it needs (new routes included).
       for (const endpoint of endpoints) {
         for (const method of endpoint.methods) {
-          const answer = await call(endpoint.name, pathOf(endpoint, plainValues(endpoint, placeId)), { ...(method === 'GET' ? { method } : json(method, {})), key: endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master' });
+          const answer = await call(endpoint.name, pathOf(endpoint, plainValues(endpoint, placeId)), {
+            ...(method === 'GET' ? { method } : json(method, {})),
+            key: endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master',
+          });
           expect({ endpoint: endpoint.name, status: answer.status < 500 }).toEqual({ endpoint: endpoint.name, status: true });
         }
       }
@@ -295,19 +442,48 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
     it('crawls every endpoint with bad input, unknown routes, wrong methods and hostile paths', async () => {
       const bad: [string, RequestInit][] = [
         ['not JSON', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' }],
-        ['10,000 levels', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${'['.repeat(10_000)}${']'.repeat(10_000)}` }],
-        ['70 KB', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'x'.repeat(70_000) }) }],
+        [
+          '10,000 levels',
+          { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${'['.repeat(10_000)}${']'.repeat(10_000)}` },
+        ],
+        [
+          '70 KB',
+          { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'x'.repeat(70_000) }) },
+        ],
         ['text/plain', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }],
         ['__proto__', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"__proto__":{"polluted":true}}' }],
-        ['wrong types', { method: 'POST', headers: { 'content-type': 'application/json', 'if-match': 'W/"x"', 'idempotency-key': 'a b' }, body: '{"name":[],"reason":{},"geolocation":"x"}' }],
+        [
+          'wrong types',
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'if-match': 'W/"x"', 'idempotency-key': 'a b' },
+            body: '{"name":[],"reason":{},"geolocation":"x"}',
+          },
+        ],
       ];
-      const hostile: ParamValue[] = [{ text: '../../local.settings.json' }, { text: '%2e%2e', raw: true }, { text: '<script>alert(1)</script>' }, { text: "' OR 1=1 --" }, { text: 'x'.repeat(500) }, { text: '\u0000' }, { text: '__proto__' }];
+      const hostile: ParamValue[] = [
+        { text: '../../local.settings.json' },
+        { text: '%2e%2e', raw: true },
+        { text: '<script>alert(1)</script>' },
+        { text: "' OR 1=1 --" },
+        { text: 'x'.repeat(500) },
+        { text: '\u0000' },
+        { text: '__proto__' },
+      ];
       for (const endpoint of endpoints) {
         for (const method of endpoint.methods) {
           const key: KeyChoice = endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master';
           const path = pathOf(endpoint, plainValues(endpoint));
           if (method === 'GET') {
-            for (const query of ['?lat=abc&lon=1e400', '?limit=-1&limit=999', '?status=__proto__', '?q=%E0%A4%A', `?q=${'x'.repeat(300)}`, '?constructor=1&toString=2']) await call(endpoint.name, `${path}${query}`, { key, keyVia: 'query' });
+            for (const query of [
+              '?lat=abc&lon=1e400',
+              '?limit=-1&limit=999',
+              '?status=__proto__',
+              '?q=%E0%A4%A',
+              `?q=${'x'.repeat(300)}`,
+              '?constructor=1&toString=2',
+            ])
+              await call(endpoint.name, `${path}${query}`, { key, keyVia: 'query' });
           } else {
             for (const [, init] of bad) await call(endpoint.name, path, { ...init, method, key });
           }
@@ -316,7 +492,8 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
             const values = Object.fromEntries(endpoint.parameters.map((parameter) => [parameter.name, value]));
             await call(endpoint.name, pathOf(endpoint, values), { ...(method === 'GET' ? { method } : { ...bad[0]?.[1], method }), key });
           }
-          for (const other of ['PUT', 'DELETE', 'HEAD', 'OPTIONS'].filter((candidate) => !endpoint.methods.includes(candidate))) await call(endpoint.name, path, { method: other, key });
+          for (const other of ['PUT', 'DELETE', 'HEAD', 'OPTIONS'].filter((candidate) => !endpoint.methods.includes(candidate)))
+            await call(endpoint.name, path, { method: other, key });
         }
       }
       const unknown = [
@@ -386,18 +563,31 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
           ['headers', headerText],
         ] as const) {
           for (const [what, secret] of secrets) if (text.includes(secret)) leaks.push(`${label}: ${what} in the ${where}`);
-          for (const [what, pattern] of patterns) if (pattern.test(text)) leaks.push(`${label}: ${what} in the ${where}: …${text.slice(Math.max(0, (pattern.exec(text)?.index ?? 0) - 40), (pattern.exec(text)?.index ?? 0) + 80)}…`);
+          for (const [what, pattern] of patterns)
+            if (pattern.test(text))
+              leaks.push(
+                `${label}: ${what} in the ${where}: …${text.slice(Math.max(0, (pattern.exec(text)?.index ?? 0) - 40), (pattern.exec(text)?.index ?? 0) + 80)}…`,
+              );
         }
       }
       expect(leaks).toEqual([]);
       // The search covered successes, client errors, refusals and not-founds.
       const statuses = new Set(crawl.map(({ answer }) => answer.status));
-      for (const status of [200, 202, 400, 401, 404, 409, 412, 413, 415, 422, 428]) expect({ status, seen: statuses.has(status) }).toEqual({ status, seen: true });
+      for (const status of [200, 202, 400, 401, 404, 409, 412, 413, 415, 422, 428])
+        expect({ status, seen: statuses.has(status) }).toEqual({ status, seen: true });
     });
   });
 
   describe('CORS', () => {
-    const others = ['https://evil.example', 'http://localhost:7071.evil.example', 'http://evil.localhost:7071', 'null', 'http://localhost:7072', 'https://localhost:7071', 'http://localhost'];
+    const others = [
+      'https://evil.example',
+      'http://localhost:7071.evil.example',
+      'http://evil.localhost:7071',
+      'null',
+      'http://localhost:7072',
+      'https://localhost:7071',
+      'http://localhost',
+    ];
 
     it('the allowed origins come from local.settings (Host.CORS), and none is a wildcard', () => {
       expect(settings.corsOrigins.length).toBeGreaterThan(0);
@@ -405,34 +595,47 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       for (const other of others) expect(settings.corsOrigins).not.toContain(other);
     });
 
-    it.each(endpoints.map((endpoint) => [`${endpoint.methods.join(',')} /${endpoint.route}`, endpoint] as const))('%s: allowed origins get the CORS headers, any other origin none', async (_label, endpoint) => {
-      const path = pathOf(endpoint, plainValues(endpoint));
-      const key: KeyChoice = endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master';
-      for (const method of endpoint.methods) {
-        const requestHeaders = 'content-type,x-functions-key,if-match,idempotency-key,x-correlation-id';
-        const preflight = (origin: string) => call('preflight', path, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': requestHeaders } });
-        const actual = (origin: string) => call('cors', path, { ...(method === 'GET' ? { method } : json(method, {})), headers: { origin, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) }, key });
-        for (const origin of settings.corsOrigins) {
-          const before = await preflight(origin);
-          expect({ origin, method, status: before.status >= 200 && before.status < 300 }).toEqual({ origin, method, status: true });
-          expect(before.headers.get('access-control-allow-origin')).toBe(origin);
-          expect(before.headers.get('access-control-allow-methods')?.toUpperCase()).toContain(method);
-          for (const header of requestHeaders.split(',')) expect(before.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(header);
-          expect(before.headers.get('vary')?.toLowerCase()).toContain('origin');
-          const answer = await actual(origin);
-          expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
-          expect(answer.headers.get('vary')?.toLowerCase()).toContain('origin');
-        }
-        for (const origin of others) {
-          for (const answer of [await preflight(origin), await actual(origin)]) {
-            const cors = [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
-            expect({ origin, method, cors }).toEqual({ origin, method, cors: [] });
+    it.each(endpoints.map((endpoint) => [`${endpoint.methods.join(',')} /${endpoint.route}`, endpoint] as const))(
+      '%s: allowed origins get the CORS headers, any other origin none',
+      async (_label, endpoint) => {
+        const path = pathOf(endpoint, plainValues(endpoint));
+        const key: KeyChoice = endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master';
+        for (const method of endpoint.methods) {
+          const requestHeaders = 'content-type,x-functions-key,if-match,idempotency-key,x-correlation-id';
+          const preflight = (origin: string) =>
+            call('preflight', path, {
+              method: 'OPTIONS',
+              headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': requestHeaders },
+            });
+          const actual = (origin: string) =>
+            call('cors', path, {
+              ...(method === 'GET' ? { method } : json(method, {})),
+              headers: { origin, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+              key,
+            });
+          for (const origin of settings.corsOrigins) {
+            const before = await preflight(origin);
+            expect({ origin, method, status: before.status >= 200 && before.status < 300 }).toEqual({ origin, method, status: true });
+            expect(before.headers.get('access-control-allow-origin')).toBe(origin);
+            expect(before.headers.get('access-control-allow-methods')?.toUpperCase()).toContain(method);
+            for (const header of requestHeaders.split(','))
+              expect(before.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(header);
+            expect(before.headers.get('vary')?.toLowerCase()).toContain('origin');
+            const answer = await actual(origin);
+            expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+            expect(answer.headers.get('vary')?.toLowerCase()).toContain('origin');
           }
+          for (const origin of others) {
+            for (const answer of [await preflight(origin), await actual(origin)]) {
+              const cors = [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'));
+              expect({ origin, method, cors }).toEqual({ origin, method, cors: [] });
+            }
+          }
+          // No origin at all (a server-to-server call): no CORS headers either.
+          const plain = await call('no origin', path, { ...(method === 'GET' ? { method } : json(method, {})), key });
+          expect([...plain.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
         }
-        // No origin at all (a server-to-server call): no CORS headers either.
-        const plain = await call('no origin', path, { ...(method === 'GET' ? { method } : json(method, {})), key });
-        expect([...plain.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
-      }
-    });
+      },
+    );
   });
 });

@@ -3,7 +3,7 @@
 /** Splits items, in order, into batches of 1 to 7 (as a change feed or a queue hands them over). */
 export function batches<T>(items: readonly T[], random: () => number): T[][] {
   const result: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const size = 1 + Math.floor(random() * 7);
     result.push(items.slice(i, i + size));
     i += size;

@@ -20,7 +20,12 @@ export interface LintMessage {
 
 export interface LintReport {
   readonly snippets: readonly (readonly LintMessage[])[];
-  readonly files: readonly { readonly filePath: string; readonly errorCount: number; readonly warningCount: number; readonly messages: readonly LintMessage[] }[];
+  readonly files: readonly {
+    readonly filePath: string;
+    readonly errorCount: number;
+    readonly warningCount: number;
+    readonly messages: readonly LintMessage[];
+  }[];
 }
 
 const LINT_SCRIPT = `
@@ -48,7 +53,11 @@ process.stdin.on('end', async () => {
 `;
 
 /** Lints snippets as if they were files at their paths (only those matching `allowDefaultProject` need not exist), and real files as `npx eslint` does. */
-export function lint(snippets: readonly { code: string; filePath: string }[], files: readonly string[], allowDefaultProject: readonly string[] = ['functions/__linttest*.ts']): Promise<LintReport> {
+export function lint(
+  snippets: readonly { code: string; filePath: string }[],
+  files: readonly string[],
+  allowDefaultProject: readonly string[] = ['functions/__linttest*.ts'],
+): Promise<LintReport> {
   return new Promise((resolve, reject) => {
     const child = execFile(process.execPath, ['-e', LINT_SCRIPT], { cwd: root, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`ESLint failed: ${stderr || error.message}`));
@@ -57,4 +66,3 @@ export function lint(snippets: readonly { code: string; filePath: string }[], fi
     child.stdin?.end(JSON.stringify({ snippets, files, allowDefaultProject }));
   });
 }
-

@@ -101,7 +101,9 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
 
     it('lets exactly one of 50 concurrent appends at the same version win; versions stay gapless', async () => {
       await store.append(streamId, [newEvent('Start')], NO_STREAM);
-      const attempts = Array.from({ length: 50 }, (_, i) => store.append(streamId, [newEvent('Attempt', { i }), newEvent('Follow', { i })], 1));
+      const attempts = Array.from({ length: 50 }, (_, i) =>
+        store.append(streamId, [newEvent('Attempt', { i }), newEvent('Follow', { i })], 1),
+      );
       const results = await Promise.allSettled(attempts);
       const won = results.filter((result) => result.status === 'fulfilled');
       const lost = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -128,7 +130,11 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
       const seen: { streamId: string; version: number }[] = [];
       for await (const page of store.readAll(2)) {
         expect(page.length).toBeLessThanOrEqual(2);
-        seen.push(...page.filter((event) => event.streamId === streamId || event.streamId === other).map(({ streamId: s, version }) => ({ streamId: s, version })));
+        seen.push(
+          ...page
+            .filter((event) => event.streamId === streamId || event.streamId === other)
+            .map(({ streamId: s, version }) => ({ streamId: s, version })),
+        );
       }
       expect(seen.filter((event) => event.streamId === streamId).map((event) => event.version)).toEqual([1, 2, 3]);
       expect(seen.filter((event) => event.streamId === other).map((event) => event.version)).toEqual([1]);

@@ -20,10 +20,24 @@ export class TableGeocoder implements Geocoder {
   geocode(address: string): Promise<GeocodeResult> {
     this.calls += 1;
     const postcode = POSTCODES.find((record) => record.postcode === address);
-    if (postcode) return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: postcode.latitude, longitude: postcode.longitude }, label: postcode.postcode, countryCode: 'GB' }] });
-    if (address === 'Calais') return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: 50.95, longitude: 1.85 }, label: 'Calais, FR', countryCode: 'FR' }] });
+    if (postcode)
+      return Promise.resolve({
+        kind: 'found',
+        candidates: [
+          { geolocation: { latitude: postcode.latitude, longitude: postcode.longitude }, label: postcode.postcode, countryCode: 'GB' },
+        ],
+      });
+    if (address === 'Calais')
+      return Promise.resolve({
+        kind: 'found',
+        candidates: [{ geolocation: { latitude: 50.95, longitude: 1.85 }, label: 'Calais, FR', countryCode: 'FR' }],
+      });
     const named = UK_PLACES.find((place) => place.name === address);
-    if (named) return Promise.resolve({ kind: 'found', candidates: [{ geolocation: { latitude: named.latitude, longitude: named.longitude }, label: named.name, countryCode: 'GB' }] });
+    if (named)
+      return Promise.resolve({
+        kind: 'found',
+        candidates: [{ geolocation: { latitude: named.latitude, longitude: named.longitude }, label: named.name, countryCode: 'GB' }],
+      });
     return Promise.resolve({ kind: 'notFound', reason: `no place matches "${address}"` });
   }
 }

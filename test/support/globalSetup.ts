@@ -7,5 +7,8 @@ export default function globalSetup(): void {
   if (process.env.PLANNR_SKIP_BUILD === '1') return;
   const root = join(__dirname, '..', '..');
   // As `npm run build`, incrementally: the app, benches and test fixtures into dist/, the pages' scripts into web/assets/js/.
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', join(root, 'tsconfig.build.json'), join(root, 'web')], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', join(root, 'tsconfig.build.json'), join(root, 'web')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }

@@ -71,7 +71,14 @@ export function httpClient(baseUrl: string, options: { readonly maxSockets?: num
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8'), ...(resent && { resent }) }));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              text: Buffer.concat(chunks).toString('utf8'),
+              ...(resent && { resent }),
+            }),
+          );
           response.on('error', reject);
         },
       );
@@ -173,7 +180,15 @@ export interface RunSummary {
   readonly latencyMs: LatencyFigures;
   /** How late requests were sent against their schedule (the client's own lag). */
   readonly sendLagMs: LatencyFigures;
-  readonly byKind: Record<string, { readonly requests: number; readonly statuses: Record<string, number>; readonly transportErrors: number; readonly latencyMs: LatencyFigures }>;
+  readonly byKind: Record<
+    string,
+    {
+      readonly requests: number;
+      readonly statuses: Record<string, number>;
+      readonly transportErrors: number;
+      readonly latencyMs: LatencyFigures;
+    }
+  >;
 }
 
 export function summarise(run: OpenLoopRun): RunSummary {
@@ -202,7 +217,15 @@ export function summarise(run: OpenLoopRun): RunSummary {
     byKind: Object.fromEntries(
       kinds.map((kind) => {
         const list = results.filter((result) => result.request.kind === kind);
-        return [kind, { requests: list.length, statuses: statusCounts(list), transportErrors: list.filter((result) => result.error !== undefined).length, latencyMs: latency(list) }];
+        return [
+          kind,
+          {
+            requests: list.length,
+            statuses: statusCounts(list),
+            transportErrors: list.filter((result) => result.error !== undefined).length,
+            latencyMs: latency(list),
+          },
+        ];
       }),
     ),
   };
@@ -211,12 +234,25 @@ export function summarise(run: OpenLoopRun): RunSummary {
 /** The summary as a fixed-width table for the test log. */
 export function summaryTable(title: string, summary: RunSummary): string {
   const row = (name: string, requests: number, statuses: Record<string, number>, errors: number, figures: LatencyFigures) =>
-    [name.padEnd(10), String(requests).padStart(7), String(figures.p50).padStart(8), String(figures.p90).padStart(8), String(figures.p99).padStart(8), String(figures.max).padStart(8), String(errors).padStart(6), `  ${Object.entries(statuses).map(([status, count]) => `${status}×${count}`).join(' ')}`].join(' ');
+    [
+      name.padEnd(10),
+      String(requests).padStart(7),
+      String(figures.p50).padStart(8),
+      String(figures.p90).padStart(8),
+      String(figures.p99).padStart(8),
+      String(figures.max).padStart(8),
+      String(errors).padStart(6),
+      `  ${Object.entries(statuses)
+        .map(([status, count]) => `${status}×${count}`)
+        .join(' ')}`,
+    ].join(' ');
   return [
     `${title}: ${summary.requests} requests in ${summary.durationS} s, issued at ${summary.achievedRatePerS}/s (completed ${summary.completedRatePerS}/s); ` +
       `send lag p99 ${summary.sendLagMs.p99} ms, max ${summary.sendLagMs.max} ms; resent after a keep-alive race ${summary.resent}`,
     `${'kind'.padEnd(10)} ${'count'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'errors'.padStart(6)}   statuses`,
-    ...Object.entries(summary.byKind).map(([kind, figures]) => row(kind, figures.requests, figures.statuses, figures.transportErrors, figures.latencyMs)),
+    ...Object.entries(summary.byKind).map(([kind, figures]) =>
+      row(kind, figures.requests, figures.statuses, figures.transportErrors, figures.latencyMs),
+    ),
     row('all', summary.requests, summary.statuses, summary.transportErrors, summary.latencyMs),
   ].join('\n');
 }
@@ -267,7 +303,18 @@ export const GB_TOWNS: readonly { readonly name: string; readonly latitude: numb
 ];
 
 const KINDS = ['indoor', 'outdoor', 'mixed'] as const;
-const FACILITIES = ['pushchair', 'babyChange', 'accessibleToilet', 'toilets', 'parking', 'cafe', 'picnicArea', 'playground', 'nursingRoom', 'dogFriendly'] as const;
+const FACILITIES = [
+  'pushchair',
+  'babyChange',
+  'accessibleToilet',
+  'toilets',
+  'parking',
+  'cafe',
+  'picnicArea',
+  'playground',
+  'nursingRoom',
+  'dogFriendly',
+] as const;
 
 export interface RequestMix {
   /** A valid proposal body near a GB town (a random point within about 4 km of its centre). */
@@ -304,12 +351,21 @@ export function requestMix(seed: number, now: () => number = Date.now): RequestM
       const free = chance(0.4);
       return {
         name: `${label} near ${town.name}`,
-        geolocation: { latitude: fixed(town.latitude + between(-0.035, 0.035), 5), longitude: fixed(town.longitude + between(-0.055, 0.055), 5) },
+        geolocation: {
+          latitude: fixed(town.latitude + between(-0.035, 0.035), 5),
+          longitude: fixed(town.longitude + between(-0.055, 0.055), 5),
+        },
         kind: pick(KINDS),
         ageRange: { min, max: int(min, 18) },
         price: free ? { free: true } : { free: false, adultGBP: fixed(between(2, 30), 2), childGBP: fixed(between(0, 15), 2) },
         facilities: FACILITIES.filter(() => chance(0.3)),
-        ...(chance(0.5) && { openingHours: { saturday: [{ opens: '10:00', closes: '17:00' }], sunday: [{ opens: '11:00', closes: '16:00' }], notes: 'Closed 25 Dec' } }),
+        ...(chance(0.5) && {
+          openingHours: {
+            saturday: [{ opens: '10:00', closes: '17:00' }],
+            sunday: [{ opens: '11:00', closes: '16:00' }],
+            notes: 'Closed 25 Dec',
+          },
+        }),
         ...(chance(0.5) && { website: `https://example.org/${encodeURIComponent(label)}` }),
         ...(chance(0.5) && { description: 'A place to spend a day with children. '.repeat(int(1, 10)).trim() }),
       };

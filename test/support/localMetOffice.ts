@@ -51,9 +51,11 @@ export async function startLocalMetOffice(options: LocalMetOfficeOptions = {}): 
     {
       locationsOf: (url) => (url.searchParams.has('latitude') ? 1 : 0),
       // As the real gateway does: a wrong key is refused before anything else.
-      refuse: (request, reply) => (request.headers.apikey === apiKey ? undefined : () => reply(401, gatewayError(401, 'Unauthorized', 'Invalid client id or secret.'))),
+      refuse: (request, reply) =>
+        request.headers.apikey === apiKey ? undefined : () => reply(401, gatewayError(401, 'Unauthorized', 'Invalid client id or secret.')),
       defaultRetryAfterSeconds: 3600,
-      tooManyRequests: (reply, retryAfter) => reply(429, gatewayError(429, 'Too Many Requests', 'Rate Limit exceeded'), { 'retry-after': retryAfter }),
+      tooManyRequests: (reply, retryAfter) =>
+        reply(429, gatewayError(429, 'Too Many Requests', 'Rate Limit exceeded'), { 'retry-after': retryAfter }),
       injectedError: (reply, status) => reply(status, gatewayError(status, 'Injected fault', `HTTP ${status}`)),
       hang: (response, draw) => {
         if (draw >= 0.5) return;
@@ -95,10 +97,15 @@ function route(url: URL, reply: Reply, now: Date): void {
 function hourlyPoint(latitude: number, longitude: number, now: Date, withName: boolean): unknown {
   const siteLatitude = Math.round(latitude * 50) / 50;
   const siteLongitude = Math.round(longitude * 30) / 30;
-  const distance = Math.hypot((siteLatitude - latitude) * 111_195, (siteLongitude - longitude) * 111_195 * Math.cos((latitude * Math.PI) / 180));
+  const distance = Math.hypot(
+    (siteLatitude - latitude) * 111_195,
+    (siteLongitude - longitude) * 111_195 * Math.cos((latitude * Math.PI) / 180),
+  );
   // The run is an hour or so old by the time it is served.
   const modelRun = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - HOUR_MS;
-  const timeSeries = Array.from({ length: STEPS }, (_, step) => timeStep(siteLatitude, siteLongitude, new Date(modelRun + step * HOUR_MS), step === 0));
+  const timeSeries = Array.from({ length: STEPS }, (_, step) =>
+    timeStep(siteLatitude, siteLongitude, new Date(modelRun + step * HOUR_MS), step === 0),
+  );
   return {
     type: 'FeatureCollection',
     features: [
@@ -115,13 +122,41 @@ function hourlyPoint(latitude: number, longitude: number, now: Date, withName: b
     ],
     parameters: [
       {
-        screenTemperature: { type: 'Parameter', description: 'Screen Air Temperature', unit: { label: 'degrees Celsius', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'Cel' } } },
-        windSpeed10m: { type: 'Parameter', description: '10m Wind Speed', unit: { label: 'metres per second', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'm/s' } } },
-        windGustSpeed10m: { type: 'Parameter', description: '10m Wind Gust Speed', unit: { label: 'metres per second', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'm/s' } } },
-        significantWeatherCode: { type: 'Parameter', description: 'Significant Weather Code', unit: { label: 'dimensionless', symbol: { value: 'https://datahub.metoffice.gov.uk/', type: '1' } } },
-        totalPrecipAmount: { type: 'Parameter', description: 'Total Precipitation Amount', unit: { label: 'millimetres', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'mm' } } },
-        probOfPrecipitation: { type: 'Parameter', description: 'Probability of Precipitation', unit: { label: 'percentage', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: '%' } } },
-        uvIndex: { type: 'Parameter', description: 'UV Index', unit: { label: 'dimensionless', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: '1' } } },
+        screenTemperature: {
+          type: 'Parameter',
+          description: 'Screen Air Temperature',
+          unit: { label: 'degrees Celsius', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'Cel' } },
+        },
+        windSpeed10m: {
+          type: 'Parameter',
+          description: '10m Wind Speed',
+          unit: { label: 'metres per second', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'm/s' } },
+        },
+        windGustSpeed10m: {
+          type: 'Parameter',
+          description: '10m Wind Gust Speed',
+          unit: { label: 'metres per second', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'm/s' } },
+        },
+        significantWeatherCode: {
+          type: 'Parameter',
+          description: 'Significant Weather Code',
+          unit: { label: 'dimensionless', symbol: { value: 'https://datahub.metoffice.gov.uk/', type: '1' } },
+        },
+        totalPrecipAmount: {
+          type: 'Parameter',
+          description: 'Total Precipitation Amount',
+          unit: { label: 'millimetres', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: 'mm' } },
+        },
+        probOfPrecipitation: {
+          type: 'Parameter',
+          description: 'Probability of Precipitation',
+          unit: { label: 'percentage', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: '%' } },
+        },
+        uvIndex: {
+          type: 'Parameter',
+          description: 'UV Index',
+          unit: { label: 'dimensionless', symbol: { value: 'http://www.opengis.net/def/uom/UCUM/', type: '1' } },
+        },
       },
     ],
   };

@@ -27,7 +27,11 @@ export interface LocalTopic {
  * as subscriptions (invoked through @azure/functions as the devhost invokes them) and an outage switch
  * in front of the topic endpoint.
  */
-export async function startLocalTopic(registrations: readonly Registration[], retry: EventGridRetryOptions = {}, deliveryTimeoutMs = 30_000): Promise<LocalTopic> {
+export async function startLocalTopic(
+  registrations: readonly Registration[],
+  retry: EventGridRetryOptions = {},
+  deliveryTimeoutMs = 30_000,
+): Promise<LocalTopic> {
   const dataDir = mkdtempSync(join(tmpdir(), 'local-topic-'));
   const logs: string[] = [];
   const logger: Logger = {
@@ -40,7 +44,13 @@ export async function startLocalTopic(registrations: readonly Registration[], re
   };
   const model = getProgrammingModel();
   if (!model) throw new Error('@azure/functions registered no programming model');
-  const context: TriggerHostContext = { invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason), logger, settings: {}, hostJson: {}, dataDir };
+  const context: TriggerHostContext = {
+    invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason),
+    logger,
+    settings: {},
+    hostJson: {},
+    dataDir,
+  };
   const keys = { functionKey: 'function-key-for-tests', masterKey: 'master-key-for-tests' };
   const eventGrid = await startEventGrid(registrations, context, { topicKey: LOCAL_TOPIC_KEY, keys, retry, deliveryTimeoutMs });
   const outage: LocalTopic['outage'] = { down: false, mode: 'unavailable', refused: 0 };
@@ -52,10 +62,15 @@ export async function startLocalTopic(registrations: readonly Registration[], re
       return true;
     }
     request.resume();
-    response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'The topic is down for a test.' } }));
+    response
+      .writeHead(503, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'The topic is down for a test.' } }));
     return true;
   };
-  const http = await startHttpHost(model, [], { port: 0, routePrefix: 'api', keys, corsOrigins: [] }, logger, [outageRoute, ...eventGrid.routes]);
+  const http = await startHttpHost(model, [], { port: 0, routePrefix: 'api', keys, corsOrigins: [] }, logger, [
+    outageRoute,
+    ...eventGrid.routes,
+  ]);
   const base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
   return {
     topicEndpoint: `${base}${eventGrid.topicEndpointPath}`,

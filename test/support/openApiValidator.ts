@@ -18,6 +18,10 @@ export function validateOpenApi(document: unknown): OpenApiValidation {
     "const result = await new Validator().validate(JSON.parse(readFileSync(0, 'utf8')));",
     'process.stdout.write(JSON.stringify(result));',
   ].join('\n');
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(__dirname, '..', '..'), input: JSON.stringify(document), encoding: 'utf8' });
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: join(__dirname, '..', '..'),
+    input: JSON.stringify(document),
+    encoding: 'utf8',
+  });
   return JSON.parse(output) as OpenApiValidation;
 }

@@ -66,7 +66,10 @@ export interface ActivityCall {
   readonly episode: number;
 }
 
-export type RunOutcome = { readonly status: 'ContinuedAsNew'; readonly input: unknown } | { readonly status: 'Completed'; readonly output: unknown } | { readonly status: 'Failed'; readonly reason: string };
+export type RunOutcome =
+  | { readonly status: 'ContinuedAsNew'; readonly input: unknown }
+  | { readonly status: 'Completed'; readonly output: unknown }
+  | { readonly status: 'Failed'; readonly reason: string };
 
 export interface Run {
   readonly episodes: readonly Episode[];
@@ -79,7 +82,11 @@ export interface Run {
 }
 
 /** The Azure Storage provider's timer limits, as the engine hands them to replay.ts. */
-const REPLAY_OPTIONS: ReplayOptions = { longTimers: true, maximumShortTimerMs: MAXIMUM_SHORT_TIMER_MS, longRunningTimerIntervalMs: LONG_RUNNING_TIMER_INTERVAL_MS };
+const REPLAY_OPTIONS: ReplayOptions = {
+  longTimers: true,
+  maximumShortTimerMs: MAXIMUM_SHORT_TIMER_MS,
+  longRunningTimerIntervalMs: LONG_RUNNING_TIMER_INTERVAL_MS,
+};
 
 /**
  * The extension refuses a customStatus over 16 KB of UTF-16 JSON (SetCustomStatus → Serialize(…, 16)),
@@ -128,7 +135,11 @@ export async function runToCompletion(name: string, input: unknown, options: Run
     const result = await invokeOrchestrator(name, seen, instanceId, options.logger);
     episodes.push({ history: seen, result });
     const replay = replayActions(seen, result.actions, REPLAY_OPTIONS, result.error !== undefined);
-    const failure = result.error?.message ?? replay.nonDeterminism ?? (replay.unsupported !== undefined ? `unsupported: ${replay.unsupported}` : undefined) ?? customStatusTooLarge(result);
+    const failure =
+      result.error?.message ??
+      replay.nonDeterminism ??
+      (replay.unsupported !== undefined ? `unsupported: ${replay.unsupported}` : undefined) ??
+      customStatusTooLarge(result);
     if (failure !== undefined) return finish({ status: 'Failed', reason: failure });
     if (replay.continueAsNew) return finish({ status: 'ContinuedAsNew', input: fromJsonText(replay.continueAsNew.input) });
     if (result.isDone) return finish({ status: 'Completed', output: fromJsonText(result.output) });
@@ -137,7 +148,13 @@ export async function runToCompletion(name: string, input: unknown, options: Run
     for (const task of replay.newTasks) {
       switch (task.kind) {
         case 'activity': {
-          history.push({ EventType: 'TaskScheduled', EventId: task.id, Timestamp: iso(now), Name: task.name, ...(task.input !== undefined ? { Input: task.input } : {}) });
+          history.push({
+            EventType: 'TaskScheduled',
+            EventId: task.id,
+            Timestamp: iso(now),
+            Name: task.name,
+            ...(task.input !== undefined ? { Input: task.input } : {}),
+          });
           const activityInput = fromJsonText(task.input);
           activityCalls.push({ name: task.name, input: activityInput, taskId: task.id, episode });
           const completion = runFake(options.activities, task.name, activityInput);
@@ -146,7 +163,11 @@ export async function runToCompletion(name: string, input: unknown, options: Run
         }
         case 'timer':
           history.push({ EventType: 'TimerCreated', EventId: task.id, Timestamp: iso(now), FireAt: iso(task.fireAt) });
-          pending.push({ id: task.id, dueAt: task.fireAt, event: (at) => ({ EventType: 'TimerFired', EventId: -1, Timestamp: iso(at), TimerId: task.id, FireAt: iso(task.fireAt) }) });
+          pending.push({
+            id: task.id,
+            dueAt: task.fireAt,
+            event: (at) => ({ EventType: 'TimerFired', EventId: -1, Timestamp: iso(at), TimerId: task.id, FireAt: iso(task.fireAt) }),
+          });
           break;
         case 'subOrchestration':
           throw new Error(`${name} scheduled sub-orchestration '${task.name}': the history driver does not run sub-orchestrations.`);
@@ -156,7 +177,10 @@ export async function runToCompletion(name: string, input: unknown, options: Run
 
     pending.sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);
     const next = pending.shift();
-    if (!next) throw new Error(`${name} waits, but on nothing the driver can complete (external events are not supported). Actions: ${JSON.stringify(result.actions)}`);
+    if (!next)
+      throw new Error(
+        `${name} waits, but on nothing the driver can complete (external events are not supported). Actions: ${JSON.stringify(result.actions)}`,
+      );
     now = Math.max(now + episodeMs, next.dueAt);
     history.push({ EventType: 'OrchestratorStarted', EventId: -1, Timestamp: iso(now) }, next.event(next.dueAt));
   }
@@ -166,11 +190,20 @@ export async function runToCompletion(name: string, input: unknown, options: Run
  * The orchestrator's result for exactly this history, as a host replaying it gets it: every event
  * before the last OrchestratorStarted is already played, the last episode's events are new.
  */
-export async function replay(name: string, history: readonly HistoryEvent[], instanceId = 'orchestration-history-test'): Promise<OrchestratorResult> {
+export async function replay(
+  name: string,
+  history: readonly HistoryEvent[],
+  instanceId = 'orchestration-history-test',
+): Promise<OrchestratorResult> {
   return invokeOrchestrator(name, history, instanceId);
 }
 
-async function invokeOrchestrator(name: string, history: readonly HistoryEvent[], instanceId: string, logger: Logger = quiet): Promise<OrchestratorResult> {
+async function invokeOrchestrator(
+  name: string,
+  history: readonly HistoryEvent[],
+  instanceId: string,
+  logger: Logger = quiet,
+): Promise<OrchestratorResult> {
   const registration = orchestratorNamed(name);
   const model = getProgrammingModel();
   if (!model) throw new Error('@azure/functions registered no programming model (import the orchestration module first).');
@@ -202,13 +235,16 @@ async function invokeOrchestrator(name: string, history: readonly HistoryEvent[]
 
 function orchestratorNamed(name: string): Registration {
   const registration = registeredFunctions().find(
-    (candidate) => candidate.metadata.name.toLowerCase() === name.toLowerCase() && Object.values(candidate.metadata.bindings).some((binding) => binding.type === 'orchestrationTrigger'),
+    (candidate) =>
+      candidate.metadata.name.toLowerCase() === name.toLowerCase() &&
+      Object.values(candidate.metadata.bindings).some((binding) => binding.type === 'orchestrationTrigger'),
   );
   if (!registration) throw new Error(`No orchestrator function named '${name}' is registered (import its module first).`);
   return registration;
 }
 
-type Completion = { readonly ok: true; readonly result: string } | { readonly ok: false; readonly reason: string; readonly details: string };
+type Completion =
+  { readonly ok: true; readonly result: string } | { readonly ok: false; readonly reason: string; readonly details: string };
 
 function runFake(activities: FakeActivities, name: string, input: unknown): Completion {
   let answer: unknown;
@@ -216,7 +252,11 @@ function runFake(activities: FakeActivities, name: string, input: unknown): Comp
     answer = activities(name, input);
   } catch (error) {
     // As the engine reports an activity that threw.
-    return { ok: false, reason: error instanceof Error ? error.message : String(error), details: error instanceof Error ? (error.stack ?? '') : '' };
+    return {
+      ok: false,
+      reason: error instanceof Error ? error.message : String(error),
+      details: error instanceof Error ? (error.stack ?? '') : '',
+    };
   }
   if (isFailure(answer)) return { ok: false, reason: answer.fail, details: answer.details ?? '' };
   return { ok: true, result: answer === undefined ? 'null' : JSON.stringify(answer) };
@@ -225,7 +265,14 @@ function runFake(activities: FakeActivities, name: string, input: unknown): Comp
 function completionEvent(id: number, name: string, completion: Completion, at: number): HistoryEvent {
   if (completion.ok) return { EventType: 'TaskCompleted', EventId: -1, Timestamp: iso(at), TaskScheduledId: id, Result: completion.result };
   // The library reads a failure only when both Reason and Details are strings; the wording is the engine's.
-  return { EventType: 'TaskFailed', EventId: -1, Timestamp: iso(at), TaskScheduledId: id, Reason: `Activity function '${name}' failed: ${completion.reason}`, Details: completion.details };
+  return {
+    EventType: 'TaskFailed',
+    EventId: -1,
+    Timestamp: iso(at),
+    TaskScheduledId: id,
+    Reason: `Activity function '${name}' failed: ${completion.reason}`,
+    Details: completion.details,
+  };
 }
 
 function isFailure(value: unknown): value is ActivityFailure {
@@ -235,7 +282,9 @@ function isFailure(value: unknown): value is ActivityFailure {
 function customStatusTooLarge(result: OrchestratorResult): string | undefined {
   // JSON text is UTF-16 in .NET: two bytes per JavaScript code unit.
   const bytes = (result.customStatus?.length ?? 0) * 2;
-  return bytes > MAX_CUSTOM_STATUS_UTF16_BYTES ? `The custom status is ${bytes} bytes of UTF-16 JSON; the extension allows ${MAX_CUSTOM_STATUS_UTF16_BYTES} and fails the orchestration.` : undefined;
+  return bytes > MAX_CUSTOM_STATUS_UTF16_BYTES
+    ? `The custom status is ${bytes} bytes of UTF-16 JSON; the extension allows ${MAX_CUSTOM_STATUS_UTF16_BYTES} and fails the orchestration.`
+    : undefined;
 }
 
 function iso(ms: number): string {

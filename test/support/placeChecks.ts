@@ -10,7 +10,7 @@ import type { PlaceEvent } from '../../shared/places/domain/place';
 import { evolvePlaceView } from '../../shared/places/projection/placeView';
 import type { DevhostProcess } from './devhostProcess';
 import type { HttpClient } from './loadGenerator';
-import { type PlaceView } from "../../shared/places/projection/placeDocuments";
+import { type PlaceView } from '../../shared/places/projection/placeDocuments';
 
 export const placeEventsProbeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'placeEventsProbe.js');
 
@@ -22,8 +22,17 @@ export async function placeEvents(client: HttpClient, placeId: string): Promise<
   return JSON.parse(answer.text) as ProbedPlaceEvent[];
 }
 
-export async function managedPlace(client: HttpClient, functionKey: string, placeId: string): Promise<{ status: number; view?: Record<string, unknown> }> {
-  const answer = await client.send({ kind: 'managed', method: 'GET', path: `/api/manage/places/${placeId}`, headers: { 'x-functions-key': functionKey } });
+export async function managedPlace(
+  client: HttpClient,
+  functionKey: string,
+  placeId: string,
+): Promise<{ status: number; view?: Record<string, unknown> }> {
+  const answer = await client.send({
+    kind: 'managed',
+    method: 'GET',
+    path: `/api/manage/places/${placeId}`,
+    headers: { 'x-functions-key': functionKey },
+  });
   return answer.status === 200 ? { status: 200, view: JSON.parse(answer.text) as Record<string, unknown> } : { status: answer.status };
 }
 
@@ -49,7 +58,8 @@ export function streamProblems(events: readonly ProbedPlaceEvent[]): string[] {
   for (const type of ['PlaceProposed', 'PlaceApproved', 'PlaceRejected', 'PlaceWithdrawn'] as const) {
     if ((counts[type] ?? 0) > 1) problems.push(`${type} ×${counts[type]}`);
   }
-  if ((counts.PlaceLocationValidated ?? 0) + (counts.PlaceLocationRejected ?? 0) > 1) problems.push('the location was checked more than once');
+  if ((counts.PlaceLocationValidated ?? 0) + (counts.PlaceLocationRejected ?? 0) > 1)
+    problems.push('the location was checked more than once');
   const ids = new Set(events.map((event) => event.metadata.eventId));
   if (ids.size !== events.length) problems.push('an event id occurs twice');
   return problems;
@@ -69,13 +79,20 @@ export function viewDifferences(events: readonly ProbedPlaceEvent[], served: Rec
   for (const field of ['placeId', 'name', 'status', 'version', 'region', 'kind'] as const) {
     const want = expected[field] ?? null;
     const got = served[field] ?? null;
-    if (JSON.stringify(want) !== JSON.stringify(got)) differences.push(`${field}: view ${JSON.stringify(got)}, events ${JSON.stringify(want)}`);
+    if (JSON.stringify(want) !== JSON.stringify(got))
+      differences.push(`${field}: view ${JSON.stringify(got)}, events ${JSON.stringify(want)}`);
   }
   return differences;
 }
 
 /** Polls `probe` until `accept` holds; throws naming `what` (and the last value) when the time is up. */
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number, what: string, intervalMs = 200): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
@@ -119,7 +136,12 @@ export interface ConvergenceReport {
  * Waits (up to `timeoutMs`) until every place's stream is sound and its managed view equals what its
  * events say; re-checks only the places not there yet, every second.
  */
-export async function waitForConvergence(client: HttpClient, functionKey: string, placeIds: readonly string[], timeoutMs: number): Promise<ConvergenceReport> {
+export async function waitForConvergence(
+  client: HttpClient,
+  functionKey: string,
+  placeIds: readonly string[],
+  timeoutMs: number,
+): Promise<ConvergenceReport> {
   const started = Date.now();
   let pending = [...new Set(placeIds)];
   let problems: Record<string, string[]> = {};
@@ -162,5 +184,11 @@ export function isRunning(pid: number): boolean {
 
 /** Waits until a process has ended (e.g. the Azurite child of a killed devhost, which flushes its data first). */
 export async function waitForExit(pid: number, timeoutMs = 20_000): Promise<void> {
-  await eventually(() => Promise.resolve(isRunning(pid)), (running) => !running, timeoutMs, `process ${pid} to exit`, 50);
+  await eventually(
+    () => Promise.resolve(isRunning(pid)),
+    (running) => !running,
+    timeoutMs,
+    `process ${pid} to exit`,
+    50,
+  );
 }

@@ -4,7 +4,7 @@ import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../
 import type { NewEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
 import { seededRandom } from '../../devhost/seededRandom';
-import { type HourlyForecast } from "../../shared/kernel/forecast";
+import { type HourlyForecast } from '../../shared/kernel/forecast';
 
 /** A deterministic pseudo-random sequence (mulberry32), so scenarios are the same every run. */
 export { seededRandom };
@@ -20,7 +20,11 @@ export async function placeLifecycles(store: EventStore, count: number, seed = 1
   for (let i = 0; i < count; i++) {
     const geolocation = { latitude: 50 + random() * 8, longitude: -5 + random() * 6.5 };
     const kind = (['indoor', 'outdoor', 'mixed'] as const)[i % 3];
-    const { placeId } = await proposePlace(deps, { name: `Place ${i}`, geolocation, details: { kind, ageRange: { min: 0, max: 5 + (i % 12) }, price: { free: i % 2 === 0 } } }, origin);
+    const { placeId } = await proposePlace(
+      deps,
+      { name: `Place ${i}`, geolocation, details: { kind, ageRange: { min: 0, max: 5 + (i % 12) }, price: { free: i % 2 === 0 } } },
+      origin,
+    );
     placeIds.push(placeId);
     const fate = random();
     if (fate < 0.1) {
@@ -31,12 +35,26 @@ export async function placeLifecycles(store: EventStore, count: number, seed = 1
     await executePlaceCommand(deps, { type: 'RecordLocationValidated', data: { placeId, geolocation, region } }, origin);
     if (fate < 0.2) continue;
     if (fate < 0.3) {
-      await executePlaceCommand(deps, { type: 'RejectPlace', data: { placeId, reason: 'duplicate', now: deps.clock().toISOString() } }, origin);
+      await executePlaceCommand(
+        deps,
+        { type: 'RejectPlace', data: { placeId, reason: 'duplicate', now: deps.clock().toISOString() } },
+        origin,
+      );
       continue;
     }
     await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now: deps.clock().toISOString() } }, origin);
-    if (fate < 0.6) await executePlaceCommand(deps, { type: 'UpdatePlaceDetails', data: { placeId, changes: { description: `Updated ${i}`, name: `Place ${i} (renamed)` } } }, origin);
-    if (fate > 0.9) await executePlaceCommand(deps, { type: 'WithdrawPlace', data: { placeId, reason: 'closed', now: deps.clock().toISOString() } }, origin);
+    if (fate < 0.6)
+      await executePlaceCommand(
+        deps,
+        { type: 'UpdatePlaceDetails', data: { placeId, changes: { description: `Updated ${i}`, name: `Place ${i} (renamed)` } } },
+        origin,
+      );
+    if (fate > 0.9)
+      await executePlaceCommand(
+        deps,
+        { type: 'WithdrawPlace', data: { placeId, reason: 'closed', now: deps.clock().toISOString() } },
+        origin,
+      );
   }
   return placeIds;
 }
@@ -56,13 +74,22 @@ export function hourly(from: string, hours: number, rainPercent = 20): HourlyFor
 
 /** Appends a region's activation and a forecast, as Parts 5 and 6 will. */
 export async function regionWithForecast(store: EventStore, region: string, from: string, rainPercent = 20): Promise<void> {
-  const meta = (): NewEvent['metadata'] => ({ eventId: randomUUID(), correlationId: 'scenario', causationId: 'scenario', occurredAt: from });
+  const meta = (): NewEvent['metadata'] => ({
+    eventId: randomUUID(),
+    correlationId: 'scenario',
+    causationId: 'scenario',
+    occurredAt: from,
+  });
   const [lat, lon] = [ngeohash.decode(region).latitude, ngeohash.decode(region).longitude];
   await store.append(
     `region-${region}`,
     [
       { type: 'RegionActivated', data: { region, centre: { latitude: lat, longitude: lon } }, metadata: meta() },
-      { type: 'ForecastUpdated', data: { region, source: 'open-meteo', issuedAt: from, cycleId: 'cycle-1', hourly: hourly(from, 48, rainPercent) }, metadata: meta() },
+      {
+        type: 'ForecastUpdated',
+        data: { region, source: 'open-meteo', issuedAt: from, cycleId: 'cycle-1', hourly: hourly(from, 48, rainPercent) },
+        metadata: meta(),
+      },
     ],
     0,
   );

@@ -7,7 +7,7 @@ import type { RegionViews } from '../../shared/regions/application/regionViews';
 
 /** An adapter of the views container serves the projections' store and each feature's query port. */
 type Views = ViewStore & PlaceViews & RegionViews;
-import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from "../../shared/places/projection/placeDocuments";
+import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/places/projection/placeDocuments';
 
 /** The contract of every adapter of the views container: ViewStore, PlaceViews and RegionViews. */
 export function describeViewStoreConformance(adapterName: string, storeFor: () => Views): void {
@@ -16,7 +16,19 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
     beforeEach(() => {
       views = storeFor();
     });
-    const placeView = (placeId = randomUUID()): PlaceView => ({ id: `place-${placeId}`, partitionKey: `place-${placeId}`, type: 'place', placeId, name: 'Zoo', status: 'proposed', version: 1, geolocation: null, region: null, proposedAt: '2026-11-27T09:00:00.000Z', updatedAt: '2026-11-27T09:00:00.000Z' });
+    const placeView = (placeId = randomUUID()): PlaceView => ({
+      id: `place-${placeId}`,
+      partitionKey: `place-${placeId}`,
+      type: 'place',
+      placeId,
+      name: 'Zoo',
+      status: 'proposed',
+      version: 1,
+      geolocation: null,
+      region: null,
+      proposedAt: '2026-11-27T09:00:00.000Z',
+      updatedAt: '2026-11-27T09:00:00.000Z',
+    });
 
     it('creates, reads and replaces under optimistic concurrency', async () => {
       const view = placeView();
@@ -50,13 +62,24 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
       expect(await views.nearbyInCells(inside.partitionKey, 'cell4', [inside.cell4])).toHaveLength(2);
       expect(await views.nearbyInCells(inside.partitionKey, 'cell5', ['zzzzz'])).toEqual([]);
       await views.remove(inside);
-      expect((await views.nearbyInCells(inside.partitionKey, 'cell5', [inside.cell5])).map((entry) => entry.placeId)).toEqual([sameCellOtherPlace.placeId]);
+      expect((await views.nearbyInCells(inside.partitionKey, 'cell5', [inside.cell5])).map((entry) => entry.placeId)).toEqual([
+        sameCellOtherPlace.placeId,
+      ]);
     });
 
     it('lists the newest approved places first, up to the limit', async () => {
       const entry = (approvedAt: string): NewestEntry => {
         const placeId = randomUUID();
-        return { id: `newest-${placeId}`, partitionKey: 'newest', type: 'newest', placeId, name: approvedAt, region: 'gcw2h', approvedAt, sourceVersion: 3 };
+        return {
+          id: `newest-${placeId}`,
+          partitionKey: 'newest',
+          type: 'newest',
+          placeId,
+          name: approvedAt,
+          region: 'gcw2h',
+          approvedAt,
+          sourceVersion: 3,
+        };
       };
       await views.clear();
       for (const at of ['2026-11-01T00:00:00Z', '2026-11-03T00:00:00Z', '2026-11-02T00:00:00Z']) await views.write(entry(at), 'any');
@@ -66,22 +89,54 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
     it('lists the places of one status, earliest proposed first, up to the limit', async () => {
       const entry = (status: PlaceStatus, proposedAt: string): StatusEntry => {
         const placeId = randomUUID();
-        return { ...placeView(placeId), ...statusEntryKey(placeId, status), type: 'status', status, name: proposedAt, proposedAt, description: 'Lions and tigers' };
+        return {
+          ...placeView(placeId),
+          ...statusEntryKey(placeId, status),
+          type: 'status',
+          status,
+          name: proposedAt,
+          proposedAt,
+          description: 'Lions and tigers',
+        };
       };
       await views.clear();
-      const waiting = ['2026-11-03T00:00:00.000Z', '2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z'].map((at) => entry('locationValidated', at));
+      const waiting = ['2026-11-03T00:00:00.000Z', '2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z'].map((at) =>
+        entry('locationValidated', at),
+      );
       const approved = entry('approved', '2026-10-01T00:00:00.000Z');
       for (const document of [...waiting, approved]) await views.write(document, 'any');
-      expect((await views.withStatus('locationValidated', 2)).map((e) => e.proposedAt)).toEqual(['2026-11-01T00:00:00.000Z', '2026-11-02T00:00:00.000Z']);
+      expect((await views.withStatus('locationValidated', 2)).map((e) => e.proposedAt)).toEqual([
+        '2026-11-01T00:00:00.000Z',
+        '2026-11-02T00:00:00.000Z',
+      ]);
       expect(await views.withStatus('approved', 10)).toEqual([approved]);
       expect(await views.withStatus('rejected', 10)).toEqual([]);
       await views.remove(waiting[1]!);
-      expect((await views.withStatus('locationValidated', 10)).map((e) => e.proposedAt)).toEqual(['2026-11-02T00:00:00.000Z', '2026-11-03T00:00:00.000Z']);
+      expect((await views.withStatus('locationValidated', 10)).map((e) => e.proposedAt)).toEqual([
+        '2026-11-02T00:00:00.000Z',
+        '2026-11-03T00:00:00.000Z',
+      ]);
     });
 
     it('reads the forecasts of several regions at once and clears everything', async () => {
       for (const region of ['gcw2h', 'gcw2j']) {
-        await views.write({ id: `region-${region}`, partitionKey: 'regionForecasts', type: 'regionForecast', region, centre: null, version: 2, source: 'open-meteo', issuedAt: null, updatedAt: null, cycleId: null, hourly: [], lastFailure: null }, 'any');
+        await views.write(
+          {
+            id: `region-${region}`,
+            partitionKey: 'regionForecasts',
+            type: 'regionForecast',
+            region,
+            centre: null,
+            version: 2,
+            source: 'open-meteo',
+            issuedAt: null,
+            updatedAt: null,
+            cycleId: null,
+            hourly: [],
+            lastFailure: null,
+          },
+          'any',
+        );
       }
       expect((await views.regionForecasts(['gcw2h', 'gcw2j', 'nowhere'])).map((view) => view.region).sort()).toEqual(['gcw2h', 'gcw2j']);
       await views.clear();
@@ -90,10 +145,36 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
 
     it('lists the refresh state of every active region without its forecast', async () => {
       await views.clear();
-      const hourly = [{ time: '2026-11-27T10:00:00.000Z', temperatureC: 7, precipitationProbability: 10, precipitationMm: 0, weather: 'clear' as const, windKph: 5, gustKph: 8, uvIndex: 1 }];
-      const base = { partitionKey: 'regionForecasts', type: 'regionForecast' as const, version: 2, source: 'open-meteo', issuedAt: '2026-11-27T09:00:00Z', cycleId: 'c1', hourly, lastFailure: null };
-      await views.write({ ...base, id: 'region-gcw2h', region: 'gcw2h', centre: { latitude: 53.46, longitude: -2.21 }, updatedAt: '2026-11-27T09:00:05Z' }, 'any');
-      await views.write({ ...base, id: 'region-gcw2j', region: 'gcw2j', centre: { latitude: 53.5, longitude: -2.2 }, updatedAt: null }, 'any');
+      const hourly = [
+        {
+          time: '2026-11-27T10:00:00.000Z',
+          temperatureC: 7,
+          precipitationProbability: 10,
+          precipitationMm: 0,
+          weather: 'clear' as const,
+          windKph: 5,
+          gustKph: 8,
+          uvIndex: 1,
+        },
+      ];
+      const base = {
+        partitionKey: 'regionForecasts',
+        type: 'regionForecast' as const,
+        version: 2,
+        source: 'open-meteo',
+        issuedAt: '2026-11-27T09:00:00Z',
+        cycleId: 'c1',
+        hourly,
+        lastFailure: null,
+      };
+      await views.write(
+        { ...base, id: 'region-gcw2h', region: 'gcw2h', centre: { latitude: 53.46, longitude: -2.21 }, updatedAt: '2026-11-27T09:00:05Z' },
+        'any',
+      );
+      await views.write(
+        { ...base, id: 'region-gcw2j', region: 'gcw2j', centre: { latitude: 53.5, longitude: -2.2 }, updatedAt: null },
+        'any',
+      );
       // A forecast projected before its region's activation: no centre yet, so nothing to fetch for.
       await views.write({ ...base, id: 'region-gcw2k', region: 'gcw2k', centre: null, updatedAt: null }, 'any');
       const states = (await views.regionRefreshStates()).sort((a, b) => a.region.localeCompare(b.region));

@@ -1,5 +1,5 @@
 /**
- * The contract every WeatherProvider adapter honours (see shared/weather/weatherProvider.ts), run
+ * The contract every WeatherProvider adapter honours (see shared/regions/adapters/weather/weatherProvider.ts), run
  * against each adapter and its local server: normalised outcomes per location in order, batching,
  * bounded retries of transient faults, no retries of other 4xx, a circuit breaker that stops
  * sending, and failures as outcomes rather than exceptions.
@@ -9,8 +9,13 @@ import type { AddressInfo } from 'node:net';
 import type { WeatherFaults } from '../../devhost/weather/localOpenMeteo';
 import type { RetryHooks, RetryPolicy } from '../../shared/platform/outbound/httpRetry';
 import type { CircuitBreakerSettings } from '../../shared/regions/adapters/weather/providerClient';
-import type { ForecastLocation, LocationForecast, WeatherProvider, WeatherProviderHealth } from '../../shared/regions/application/weatherProvider';
-import { hourlyForecastSchema, WEATHER_CONDITIONS } from "../../shared/kernel/forecast";
+import type {
+  ForecastLocation,
+  LocationForecast,
+  WeatherProvider,
+  WeatherProviderHealth,
+} from '../../shared/regions/application/weatherProvider';
+import { hourlyForecastSchema, WEATHER_CONDITIONS } from '../../shared/kernel/forecast';
 
 /** What the suite needs of an adapter's local server. */
 export interface WeatherServerControls {
@@ -28,10 +33,19 @@ export interface ProviderTuning {
 }
 
 /** Starts a fresh local server and a provider for it (or for `tuning.baseUrl`). */
-export type WeatherProviderFactory = (tuning: ProviderTuning) => Promise<{ provider: WeatherProvider & WeatherProviderHealth; server: WeatherServerControls }>;
+export type WeatherProviderFactory = (
+  tuning: ProviderTuning,
+) => Promise<{ provider: WeatherProvider & WeatherProviderHealth; server: WeatherServerControls }>;
 
 /** Short enough for tests, shaped like the real policy. */
-export const TEST_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, attemptTimeoutMs: 2000, baseDelayMs: 10, maxDelayMs: 40, retryAfterCapMs: 2000, deadlineMs: 8000 };
+export const TEST_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 4,
+  attemptTimeoutMs: 2000,
+  baseDelayMs: 10,
+  maxDelayMs: 40,
+  retryAfterCapMs: 2000,
+  deadlineMs: 8000,
+};
 const TEST_CIRCUIT: CircuitBreakerSettings = { consecutiveFailures: 3, halfOpenAfterMs: 400 };
 
 export const PLACES: readonly ForecastLocation[] = [
@@ -75,7 +89,12 @@ export function describeWeatherProviderConformance(adapterName: string, factory:
     let onRetry: NonNullable<RetryHooks['onRetry']> = () => undefined;
 
     const start = async (overrides: Partial<ProviderTuning> = {}) => {
-      const started = await factory({ retry: TEST_RETRY_POLICY, circuitBreaker: TEST_CIRCUIT, hooks: { onRetry: (info) => onRetry(info) }, ...overrides });
+      const started = await factory({
+        retry: TEST_RETRY_POLICY,
+        circuitBreaker: TEST_CIRCUIT,
+        hooks: { onRetry: (info) => onRetry(info) },
+        ...overrides,
+      });
       stops.push(() => started.server.stop());
       return started;
     };
@@ -153,7 +172,9 @@ export function describeWeatherProviderConformance(adapterName: string, factory:
       const { provider, server } = await start({ retry: { ...TEST_RETRY_POLICY, maxAttempts: 2 } });
       server.setFaults({ errorRate: 1, errorStatus: 502 });
       const outcomes = await provider.fetchForecasts(PLACES);
-      expect(outcomes).toEqual(PLACES.map((place) => ({ region: place.region, ok: false, reason: expect.stringMatching(/unavailable.*HTTP 502.*2 attempts/) })));
+      expect(outcomes).toEqual(
+        PLACES.map((place) => ({ region: place.region, ok: false, reason: expect.stringMatching(/unavailable.*HTTP 502.*2 attempts/) })),
+      );
       expect(server.requests).toHaveLength(2 * requestsFor(provider, PLACES.length));
     });
 
@@ -195,20 +216,28 @@ export function describeWeatherProviderConformance(adapterName: string, factory:
       const { provider, server } = await start({ retry });
       server.setFaults({ errorRate: 1, errorStatus: 503 });
       for (let i = 0; i < TEST_CIRCUIT.consecutiveFailures; i++) {
-        expect(await provider.fetchForecasts([MANCHESTER])).toEqual([{ region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/HTTP 503/) }]);
+        expect(await provider.fetchForecasts([MANCHESTER])).toEqual([
+          { region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/HTTP 503/) },
+        ]);
       }
       const sentBeforeOpen = server.requests.length;
       expect(sentBeforeOpen).toBe(TEST_CIRCUIT.consecutiveFailures * retry.maxAttempts);
 
       // Open: every location fails fast and nothing is sent.
-      expect(await provider.fetchForecasts(PLACES)).toEqual(PLACES.map((place) => ({ region: place.region, ok: false, reason: expect.stringMatching(/circuit open/) })));
+      expect(await provider.fetchForecasts(PLACES)).toEqual(
+        PLACES.map((place) => ({ region: place.region, ok: false, reason: expect.stringMatching(/circuit open/) })),
+      );
       expect(server.requests).toHaveLength(sentBeforeOpen);
 
       // Half-open while still failing: one trial request, then open again.
       await sleep(TEST_CIRCUIT.halfOpenAfterMs + 50);
-      expect(await provider.fetchForecasts([MANCHESTER])).toEqual([{ region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/HTTP 503/) }]);
+      expect(await provider.fetchForecasts([MANCHESTER])).toEqual([
+        { region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/HTTP 503/) },
+      ]);
       expect(server.requests).toHaveLength(sentBeforeOpen + retry.maxAttempts);
-      expect(await provider.fetchForecasts([MANCHESTER])).toEqual([{ region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/circuit open/) }]);
+      expect(await provider.fetchForecasts([MANCHESTER])).toEqual([
+        { region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/circuit open/) },
+      ]);
       expect(server.requests).toHaveLength(sentBeforeOpen + retry.maxAttempts);
 
       // Half-open after recovery: the trial succeeds and the circuit closes.
@@ -280,7 +309,9 @@ export function describeWeatherProviderConformance(adapterName: string, factory:
       server.setFaults({ errorRate: 1, errorStatus: 400 });
       const fetches = TEST_CIRCUIT.consecutiveFailures + 2;
       for (let i = 0; i < fetches; i++) {
-        expect(await provider.fetchForecasts([MANCHESTER])).toEqual([{ region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/HTTP 400/) }]);
+        expect(await provider.fetchForecasts([MANCHESTER])).toEqual([
+          { region: MANCHESTER.region, ok: false, reason: expect.stringMatching(/HTTP 400/) },
+        ]);
       }
       expect(server.requests).toHaveLength(fetches);
     });
@@ -301,7 +332,10 @@ export function describeWeatherProviderConformance(adapterName: string, factory:
 }
 
 /** Answers every request 200 with the same body. */
-async function startFixedServer(contentType: string, body: string): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
+async function startFixedServer(
+  contentType: string,
+  body: string,
+): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
   let requests = 0;
   const server = createServer((request, response) => {
     request.resume();

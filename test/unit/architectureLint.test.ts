@@ -14,34 +14,107 @@ interface Case {
 }
 
 const refused: readonly Case[] = [
-  { name: "a place's domain importing a region's domain", filePath: 'shared/places/domain/__linttest.ts', code: "import { toRegionStreamId } from '../../regions/domain/region';\nexport const id = toRegionStreamId;\n" },
-  { name: "a region's projection importing the places' projection", filePath: 'shared/regions/projection/__linttest.ts', code: "import { placeViewKey } from '../../places/projection/placeDocuments';\nexport const key = placeViewKey;\n" },
-  { name: 'a domain importing its own use cases', filePath: 'shared/places/domain/__linttest.ts', code: "import { proposePlace } from '../application/placeCommands';\nexport const propose = proposePlace;\n" },
-  { name: 'a domain importing the platform', filePath: 'shared/regions/domain/__linttest.ts', code: "import { logLine } from '../../platform/logging';\nexport const log = logLine;\n" },
-  { name: 'a domain importing an SDK', filePath: 'shared/places/domain/__linttest.ts', code: "import { CosmosClient } from '@azure/cosmos';\nexport const client = CosmosClient;\n" },
-  { name: 'the kernel importing a feature', filePath: 'shared/kernel/__linttest.ts', code: "import { PLACE_KINDS } from '../places/domain/placeDetails';\nexport const kinds = PLACE_KINDS;\n" },
-  { name: 'a use case importing an adapter of its own feature', filePath: 'shared/places/application/__linttest.ts', code: "import { HttpGeocoder } from '../adapters/httpGeocoder';\nexport const geocoder = HttpGeocoder;\n" },
-  { name: 'a use case importing a platform adapter', filePath: 'shared/regions/application/__linttest.ts', code: "import { CosmosEventStore } from '../../platform/eventSourcing/adapters/cosmosEventStore';\nexport const store = CosmosEventStore;\n" },
-  { name: "a use case importing another feature's use cases", filePath: 'shared/regions/application/__linttest.ts', code: "import { validatePlaceLocation } from '../../places/application/validatePlaceLocation';\nexport const validate = validatePlaceLocation;\n" },
-  { name: 'a use case importing an SDK', filePath: 'shared/places/application/__linttest.ts', code: "import axios from 'axios';\nexport const client = axios;\n" },
-  { name: 'a use case importing the composition root', filePath: 'shared/places/application/__linttest.ts', code: "import { appServices } from '../../platform/composition/appServices';\nexport const services = appServices;\n" },
-  { name: "a platform port importing a feature's use cases", filePath: 'shared/platform/views/__linttest.ts', code: "import { nearbyPlaces } from '../../places/application/placeQueries';\nexport const nearby = nearbyPlaces;\n" },
-  { name: 'a platform port importing an adapter', filePath: 'shared/platform/publishing/__linttest.ts', code: "import { EventGridEventPublisher } from './adapters/eventGridPublisher';\nexport const publisher = EventGridEventPublisher;\n" },
-  { name: 'shared/ importing the devhost', filePath: 'shared/platform/adapters/__linttest.ts', code: "import { startDevhost } from '../../../devhost/devhost';\nexport const start = startDevhost;\n" },
+  {
+    name: "a place's domain importing a region's domain",
+    filePath: 'shared/places/domain/__linttest.ts',
+    code: "import { toRegionStreamId } from '../../regions/domain/region';\nexport const id = toRegionStreamId;\n",
+  },
+  {
+    name: "a region's projection importing the places' projection",
+    filePath: 'shared/regions/projection/__linttest.ts',
+    code: "import { placeViewKey } from '../../places/projection/placeDocuments';\nexport const key = placeViewKey;\n",
+  },
+  {
+    name: 'a domain importing its own use cases',
+    filePath: 'shared/places/domain/__linttest.ts',
+    code: "import { proposePlace } from '../application/placeCommands';\nexport const propose = proposePlace;\n",
+  },
+  {
+    name: 'a domain importing the platform',
+    filePath: 'shared/regions/domain/__linttest.ts',
+    code: "import { logLine } from '../../platform/logging';\nexport const log = logLine;\n",
+  },
+  {
+    name: 'a domain importing an SDK',
+    filePath: 'shared/places/domain/__linttest.ts',
+    code: "import { CosmosClient } from '@azure/cosmos';\nexport const client = CosmosClient;\n",
+  },
+  {
+    name: 'the kernel importing a feature',
+    filePath: 'shared/kernel/__linttest.ts',
+    code: "import { PLACE_KINDS } from '../places/domain/placeDetails';\nexport const kinds = PLACE_KINDS;\n",
+  },
+  {
+    name: 'a use case importing an adapter of its own feature',
+    filePath: 'shared/places/application/__linttest.ts',
+    code: "import { HttpGeocoder } from '../adapters/httpGeocoder';\nexport const geocoder = HttpGeocoder;\n",
+  },
+  {
+    name: 'a use case importing a platform adapter',
+    filePath: 'shared/regions/application/__linttest.ts',
+    code: "import { CosmosEventStore } from '../../platform/eventSourcing/adapters/cosmosEventStore';\nexport const store = CosmosEventStore;\n",
+  },
+  {
+    name: "a use case importing another feature's use cases",
+    filePath: 'shared/regions/application/__linttest.ts',
+    code: "import { validatePlaceLocation } from '../../places/application/validatePlaceLocation';\nexport const validate = validatePlaceLocation;\n",
+  },
+  {
+    name: 'a use case importing an SDK',
+    filePath: 'shared/places/application/__linttest.ts',
+    code: "import axios from 'axios';\nexport const client = axios;\n",
+  },
+  {
+    name: 'a use case importing the composition root',
+    filePath: 'shared/places/application/__linttest.ts',
+    code: "import { appServices } from '../../platform/composition/appServices';\nexport const services = appServices;\n",
+  },
+  {
+    name: "a platform port importing a feature's use cases",
+    filePath: 'shared/platform/views/__linttest.ts',
+    code: "import { nearbyPlaces } from '../../places/application/placeQueries';\nexport const nearby = nearbyPlaces;\n",
+  },
+  {
+    name: 'a platform port importing an adapter',
+    filePath: 'shared/platform/publishing/__linttest.ts',
+    code: "import { EventGridEventPublisher } from './adapters/eventGridPublisher';\nexport const publisher = EventGridEventPublisher;\n",
+  },
+  {
+    name: 'shared/ importing the devhost',
+    filePath: 'shared/platform/adapters/__linttest.ts',
+    code: "import { startDevhost } from '../../../devhost/devhost';\nexport const start = startDevhost;\n",
+  },
 ];
 
 const accepted: readonly Case[] = [
-  { name: 'a domain importing the kernel and its own domain', filePath: 'shared/places/domain/__linttest.ts', code: "import type { Geolocation } from '../../kernel/geolocation';\nimport { PLACE_KINDS } from './placeDetails';\nexport const kinds: readonly string[] = PLACE_KINDS;\nexport type Where = Geolocation;\n" },
-  { name: 'a use case importing its ports, its domain and platform ports', filePath: 'shared/places/application/__linttest.ts', code: "import type { EventStore } from '../../platform/eventSourcing/eventStore';\nimport type { Geocoder } from './geocoder';\nimport { toPlaceStreamId } from '../domain/place';\nexport type Deps = { store: EventStore; geocoder: Geocoder };\nexport const id = toPlaceStreamId;\n" },
-  { name: 'an adapter importing the port it adapts', filePath: 'shared/places/adapters/__linttest.ts', code: "import type { Geocoder } from '../application/geocoder';\nexport type Adapted = Geocoder;\n" },
+  {
+    name: 'a domain importing the kernel and its own domain',
+    filePath: 'shared/places/domain/__linttest.ts',
+    code: "import type { Geolocation } from '../../kernel/geolocation';\nimport { PLACE_KINDS } from './placeDetails';\nexport const kinds: readonly string[] = PLACE_KINDS;\nexport type Where = Geolocation;\n",
+  },
+  {
+    name: 'a use case importing its ports, its domain and platform ports',
+    filePath: 'shared/places/application/__linttest.ts',
+    code: "import type { EventStore } from '../../platform/eventSourcing/eventStore';\nimport type { Geocoder } from './geocoder';\nimport { toPlaceStreamId } from '../domain/place';\nexport type Deps = { store: EventStore; geocoder: Geocoder };\nexport const id = toPlaceStreamId;\n",
+  },
+  {
+    name: 'an adapter importing the port it adapts',
+    filePath: 'shared/places/adapters/__linttest.ts',
+    code: "import type { Geocoder } from '../application/geocoder';\nexport type Adapted = Geocoder;\n",
+  },
 ];
 
-const restrictedImports = (report: LintReport, index: number) => (report.snippets[index] ?? []).filter((message) => message.ruleId === 'no-restricted-imports');
+const restrictedImports = (report: LintReport, index: number) =>
+  (report.snippets[index] ?? []).filter((message) => message.ruleId === 'no-restricted-imports');
 
 describe('the dependency rules of shared/ (lint)', () => {
   let report: LintReport;
   beforeAll(async () => {
-    report = await lint([...refused, ...accepted].map(({ code, filePath }) => ({ code, filePath })), ['shared'], ['shared/*/__linttest*.ts', 'shared/*/*/__linttest*.ts']);
+    report = await lint(
+      [...refused, ...accepted].map(({ code, filePath }) => ({ code, filePath })),
+      ['shared'],
+      ['shared/*/__linttest*.ts', 'shared/*/*/__linttest*.ts'],
+    );
   }, 120_000);
 
   it.each(refused.map((c, index) => [c.name, index] as const))('refuses %s', (_name, index) => {

@@ -62,7 +62,11 @@ describe('what the Functions host will find', () => {
   it('serves the site at the root (routePrefix ""), so every API route names its api/ itself', async () => {
     for (const source of functionSources) await import(join(root, 'functions', source));
     expect(hostJson.extensions.http.routePrefix).toBe('');
-    const routes = registeredFunctions().flatMap(({ metadata }) => Object.values(metadata.bindings).filter((binding) => binding.type === 'httpTrigger').map((binding) => String(binding.route)));
+    const routes = registeredFunctions().flatMap(({ metadata }) =>
+      Object.values(metadata.bindings)
+        .filter((binding) => binding.type === 'httpTrigger')
+        .map((binding) => String(binding.route)),
+    );
     expect(routes.filter((route) => !route.startsWith('api/')).sort()).toEqual(['assets/{*file}', '{page?}']);
   });
 });

@@ -165,7 +165,10 @@ function objectItems(array: string): string[] {
   return items;
 }
 
-type Value = { readonly kind: 'string'; readonly text: string } | { readonly kind: 'block'; readonly text: string } | { readonly kind: 'expression'; readonly text: string };
+type Value =
+  | { readonly kind: 'string'; readonly text: string }
+  | { readonly kind: 'block'; readonly text: string }
+  | { readonly kind: 'expression'; readonly text: string };
 
 /** The value of `key:` directly inside the object literal `object` (not in a nested one). */
 function property(object: string, key: string): Value | undefined {
@@ -276,7 +279,13 @@ function params(text: string): Map<string, Param> {
         defaultValue: defaultText === undefined ? undefined : literal(defaultText),
         ...(minValue !== undefined && { minValue: Number(minValue) }),
         ...(maxValue !== undefined && { maxValue: Number(maxValue) }),
-        ...(allowed !== undefined && { allowed: allowed.replace(/^\[|\]$/g, '').split(',').map((item) => literal(item)).filter((item): item is string | number => typeof item === 'string' || typeof item === 'number') }),
+        ...(allowed !== undefined && {
+          allowed: allowed
+            .replace(/^\[|\]$/g, '')
+            .split(',')
+            .map((item) => literal(item))
+            .filter((item): item is string | number => typeof item === 'string' || typeof item === 'number'),
+        }),
       });
     }
     if (line.trim() !== '') decorators = {};
@@ -304,7 +313,8 @@ function appSettingsOf(main: string): AppSetting[] {
   return objectItems(settings.text).map((item) => {
     const name = property(item, 'name');
     const value = property(item, 'value');
-    if (name?.kind !== 'string' || value === undefined) throw new Error(`main.bicep: an app setting without a literal name and a value: ${item}`);
+    if (name?.kind !== 'string' || value === undefined)
+      throw new Error(`main.bicep: an app setting without a literal name and a value: ${item}`);
     return { name: name.text, value };
   });
 }
@@ -360,7 +370,8 @@ function containersOf(cosmos: string): ContainerSpec[] {
     const key = property(item, 'partitionKeyPath');
     const settings = property(item, 'settings');
     const ttl = settings?.kind === 'block' ? property(settings.text, 'defaultTtl') : undefined;
-    if (name?.kind !== 'string' || key?.kind !== 'string') throw new Error(`cosmos.bicep: a container without a literal name and partitionKeyPath: ${item}`);
+    if (name?.kind !== 'string' || key?.kind !== 'string')
+      throw new Error(`cosmos.bicep: a container without a literal name and partitionKeyPath: ${item}`);
     return { name: name.text, partitionKeyPath: key.text, defaultTtl: ttl === undefined ? undefined : Number(ttl.text) };
   });
 }
@@ -410,7 +421,11 @@ async function containersTheAppCreates(): Promise<ContainerSpec[]> {
   const database = {
     containers: {
       createIfNotExists: (definition: ContainerDefinition) => {
-        created.push({ name: definition.id ?? '', partitionKeyPath: definition.partitionKey?.paths.join(',') ?? '', defaultTtl: definition.defaultTtl });
+        created.push({
+          name: definition.id ?? '',
+          partitionKeyPath: definition.partitionKey?.paths.join(',') ?? '',
+          defaultTtl: definition.defaultTtl,
+        });
         return Promise.resolve({});
       },
     },
@@ -458,11 +473,30 @@ const HOST_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /** Identity-based connection properties (learn.microsoft.com, "identity-based connections"). */
-const CONNECTION_PROPERTIES = ['accountName', 'accountEndpoint', 'serviceUri', 'blobServiceUri', 'queueServiceUri', 'tableServiceUri', 'credential', 'clientId'];
+const CONNECTION_PROPERTIES = [
+  'accountName',
+  'accountEndpoint',
+  'serviceUri',
+  'blobServiceUri',
+  'queueServiceUri',
+  'tableServiceUri',
+  'credential',
+  'clientId',
+];
 const CONNECTION_TARGETS = ['accountName', 'accountEndpoint', 'serviceUri', 'blobServiceUri', 'queueServiceUri', 'tableServiceUri'];
 
 /** App settings that Flex Consumption refuses or ignores ("Flex Consumption plan deprecations"). */
-const REFUSED_ON_FLEX = ['FUNCTIONS_WORKER_RUNTIME', 'FUNCTIONS_WORKER_RUNTIME_VERSION', 'FUNCTIONS_EXTENSION_VERSION', 'WEBSITE_NODE_DEFAULT_VERSION', 'WEBSITE_RUN_FROM_PACKAGE', 'WEBSITE_CONTENTSHARE', 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING', 'SCM_DO_BUILD_DURING_DEPLOYMENT', 'ENABLE_ORYX_BUILD'];
+const REFUSED_ON_FLEX = [
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'ENABLE_ORYX_BUILD',
+];
 
 function configProblems(environment: Record<string, string>): string[] {
   try {
@@ -481,35 +515,46 @@ function appSettingProblems(main: string, app: App): string[] {
   const set = new Set(names);
   const isFlex = /\bname:\s*'FC1'/.test(resources(withoutComments(main), 'Microsoft.Web/serverfarms')[0]?.body ?? '');
   const isConnectionSetting = (name: string) =>
-    [...app.connections].some((connection) => name === connection || CONNECTION_PROPERTIES.some((part) => name === `${connection}__${part}`));
+    [...app.connections].some(
+      (connection) => name === connection || CONNECTION_PROPERTIES.some((part) => name === `${connection}__${part}`),
+    );
 
   for (const name of names.filter((name, index) => names.indexOf(name) !== index)) problems.push(`${name} is set twice`);
   for (const name of set) {
-    if (isFlex && REFUSED_ON_FLEX.includes(name)) problems.push(`${name} is refused or ignored on Flex Consumption (the runtime is functionAppConfig.runtime)`);
+    if (isFlex && REFUSED_ON_FLEX.includes(name))
+      problems.push(`${name} is refused or ignored on Flex Consumption (the runtime is functionAppConfig.runtime)`);
     else if (!app.appSettings.has(name) && !app.settingReferences.has(name) && !isConnectionSetting(name) && !(name in HOST_SETTINGS)) {
       problems.push(`${name} is read by neither the app (shared/platform/config.ts) nor the host`);
     }
   }
 
   // Everything the app requires, judged by the app itself.
-  problems.push(...configProblems(environmentOf(main)).map((problem) => `shared/platform/config.ts refuses the template's settings: ${problem}`));
+  problems.push(
+    ...configProblems(environmentOf(main)).map((problem) => `shared/platform/config.ts refuses the template's settings: ${problem}`),
+  );
 
   // Everything the host requires: %SETTING% references, and each binding's connection.
-  for (const reference of app.settingReferences) if (!set.has(reference)) problems.push(`${reference} is missing (host.json or a binding refers to %${reference}%)`);
+  for (const reference of app.settingReferences)
+    if (!set.has(reference)) problems.push(`${reference} is missing (host.json or a binding refers to %${reference}%)`);
   const userAssigned = /type:\s*'UserAssigned'/.test(path(functionAppOf(main).body, ['identity'])?.text ?? '');
   for (const connection of app.connections) {
     if (!set.has(connection) && !CONNECTION_TARGETS.some((part) => set.has(`${connection}__${part}`))) {
-      problems.push(`the connection ${connection} is missing: set ${connection}__accountName/__accountEndpoint (identity) or ${connection}`);
+      problems.push(
+        `the connection ${connection} is missing: set ${connection}__accountName/__accountEndpoint (identity) or ${connection}`,
+      );
     }
     if (userAssigned && set.has(`${connection}__credential`) && !set.has(`${connection}__clientId`)) {
       problems.push(`${connection}__clientId is missing: the identity is user-assigned`);
     }
   }
-  if (userAssigned && !set.has('AZURE_CLIENT_ID')) problems.push('AZURE_CLIENT_ID is missing: DefaultAzureCredential cannot pick a user-assigned identity without it');
+  if (userAssigned && !set.has('AZURE_CLIENT_ID'))
+    problems.push('AZURE_CLIENT_ID is missing: DefaultAzureCredential cannot pick a user-assigned identity without it');
   const value = (name: string) => settings.find((setting) => setting.name === name)?.value.text;
-  if (value('AzureWebJobsDisableHomepage') !== 'true') problems.push('AzureWebJobsDisableHomepage must be true: the app serves its own page at /');
+  if (value('AzureWebJobsDisableHomepage') !== 'true')
+    problems.push('AzureWebJobsDisableHomepage must be true: the app serves its own page at /');
   const hub = environmentOf(main).DURABLE_TASK_HUB ?? '';
-  if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(hub)) problems.push(`DURABLE_TASK_HUB ${JSON.stringify(hub)} is not a task hub name (a letter, then 2-44 letters or digits)`);
+  if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(hub))
+    problems.push(`DURABLE_TASK_HUB ${JSON.stringify(hub)} is not a task hub name (a letter, then 2-44 letters or digits)`);
 
   // A parameter's range must be the app's: its bounds and default accepted, one past either refused.
   const declared = params(main);
@@ -518,12 +563,17 @@ function appSettingProblems(main: string, app: App): string[] {
     const param = paramOf(settingValue);
     const declaration = param === undefined || !app.appSettings.has(name) ? undefined : declared.get(param);
     if (declaration?.minValue === undefined || declaration.maxValue === undefined) continue;
-    const judge = (candidate: number) => configProblems({ ...environment, [name]: String(candidate) }).filter((problem) => problem.startsWith(name));
+    const judge = (candidate: number) =>
+      configProblems({ ...environment, [name]: String(candidate) }).filter((problem) => problem.startsWith(name));
     for (const candidate of [declaration.minValue, declaration.maxValue, declaration.defaultValue]) {
-      if (typeof candidate === 'number' && judge(candidate).length > 0) problems.push(`${name}: the template allows ${candidate} (param ${param}), the app refuses it`);
+      if (typeof candidate === 'number' && judge(candidate).length > 0)
+        problems.push(`${name}: the template allows ${candidate} (param ${param}), the app refuses it`);
     }
     for (const candidate of [declaration.minValue - 1, declaration.maxValue + 1]) {
-      if (judge(candidate).length === 0) problems.push(`${name}: the app accepts ${candidate}, outside the template's ${declaration.minValue}-${declaration.maxValue} (param ${param})`);
+      if (judge(candidate).length === 0)
+        problems.push(
+          `${name}: the app accepts ${candidate}, outside the template's ${declaration.minValue}-${declaration.maxValue} (param ${param})`,
+        );
     }
   }
   return problems;
@@ -533,7 +583,8 @@ function runtimeProblems(main: string): string[] {
   const problems: string[] = [];
   const text = withoutComments(main);
   const plans = resources(text, 'Microsoft.Web/serverfarms');
-  if (plans.length !== 1 || !/\bname:\s*'FC1'/.test(plans[0]?.body ?? '') || !/\btier:\s*'FlexConsumption'/.test(plans[0]?.body ?? '')) problems.push('the plan is not one Flex Consumption (FC1) plan');
+  if (plans.length !== 1 || !/\bname:\s*'FC1'/.test(plans[0]?.body ?? '') || !/\btier:\s*'FlexConsumption'/.test(plans[0]?.body ?? ''))
+    problems.push('the plan is not one Flex Consumption (FC1) plan');
   const site = functionAppOf(main).body;
   if (!/\bkind:\s*'functionapp,linux'/.test(site)) problems.push("the function app is not kind 'functionapp,linux'");
   const runtime = path(site, ['properties', 'functionAppConfig', 'runtime']);
@@ -549,10 +600,14 @@ function runtimeProblems(main: string): string[] {
 function subscriptionProblems(files: Template, app: App): string[] {
   const problems: string[] = [];
   const subscribers = subscribersOf(files.eventSubscriptions);
-  const triggered = app.registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger').map(({ metadata }) => metadata.name);
+  const triggered = app.registrations
+    .filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger')
+    .map(({ metadata }) => metadata.name);
   const names = subscribers.map(({ functionName }) => functionName);
   for (const name of names.filter((name, index) => names.indexOf(name) !== index)) problems.push(`${name} has more than one subscription`);
-  for (const name of names) if (!triggered.includes(name)) problems.push(`a subscription points at ${name}, which is not an eventGrid-triggered function (they are: ${triggered.join(', ')})`);
+  for (const name of names)
+    if (!triggered.includes(name))
+      problems.push(`a subscription points at ${name}, which is not an eventGrid-triggered function (they are: ${triggered.join(', ')})`);
   for (const name of triggered) if (!names.includes(name)) problems.push(`the eventGrid-triggered function ${name} has no subscription`);
 
   const retry = variable(withoutComments(files.eventSubscriptions), 'retryPolicy');
@@ -561,30 +616,43 @@ function subscriptionProblems(files: Template, app: App): string[] {
     if (!subscriber) continue;
     const local = [...(filter.includedEventTypes ?? [])].sort();
     const azure = [...(subscriber.includedEventTypes ?? [])].sort();
-    if (JSON.stringify(local) !== JSON.stringify(azure)) problems.push(`${functionName} gets ${JSON.stringify(azure)} in Azure, ${JSON.stringify(local)} locally (${EVENT_GRID_CONFIG_FILE})`);
-    if (filter.subjectBeginsWith !== undefined || filter.subjectEndsWith !== undefined) problems.push(`${functionName} filters on the subject locally; the template does not`);
+    if (JSON.stringify(local) !== JSON.stringify(azure))
+      problems.push(`${functionName} gets ${JSON.stringify(azure)} in Azure, ${JSON.stringify(local)} locally (${EVENT_GRID_CONFIG_FILE})`);
+    if (filter.subjectBeginsWith !== undefined || filter.subjectEndsWith !== undefined)
+      problems.push(`${functionName} filters on the subject locally; the template does not`);
     for (const [key, localValue] of Object.entries(retryPolicy)) {
       const azureValue = property(retry, key)?.text;
-      if (azureValue !== String(localValue)) problems.push(`${functionName}: retryPolicy.${key} is ${String(azureValue)} in Azure, ${String(localValue)} locally`);
+      if (azureValue !== String(localValue))
+        problems.push(`${functionName}: retryPolicy.${key} is ${String(azureValue)} in Azure, ${String(localValue)} locally`);
     }
   }
 
   const loops = resources(withoutComments(files.eventSubscriptions), 'Microsoft.EventGrid/topics/eventSubscriptions');
   const body = loops[0]?.body ?? '';
   if (loops.length !== 1) problems.push('eventSubscriptions.bicep should declare the subscriptions in one loop over `subscribers`');
-  if (path(body, ['properties', 'destination', 'endpointType'])?.text !== 'AzureFunction') problems.push('the endpoint type is not AzureFunction');
-  if (path(body, ['properties', 'destination', 'properties', 'resourceId'])?.text !== '${functionApp.id}/functions/${subscriber.functionName}') {
+  if (path(body, ['properties', 'destination', 'endpointType'])?.text !== 'AzureFunction')
+    problems.push('the endpoint type is not AzureFunction');
+  if (
+    path(body, ['properties', 'destination', 'properties', 'resourceId'])?.text !== '${functionApp.id}/functions/${subscriber.functionName}'
+  ) {
     problems.push("the endpoint is not '${functionApp.id}/functions/${subscriber.functionName}'");
   }
-  if (path(body, ['properties', 'filter', 'includedEventTypes'])?.text !== 'subscriber.includedEventTypes') problems.push("the filter is not the subscriber's includedEventTypes");
-  if (path(body, ['properties', 'eventDeliverySchema'])?.text !== 'CloudEventSchemaV1_0') problems.push('the delivery schema is not CloudEvents 1.0');
-  if (path(body, ['properties', 'deadLetterWithResourceIdentity', 'deadLetterDestination', 'endpointType'])?.text !== 'StorageBlob') problems.push('the subscriptions have no dead-letter container');
+  if (path(body, ['properties', 'filter', 'includedEventTypes'])?.text !== 'subscriber.includedEventTypes')
+    problems.push("the filter is not the subscriber's includedEventTypes");
+  if (path(body, ['properties', 'eventDeliverySchema'])?.text !== 'CloudEventSchemaV1_0')
+    problems.push('the delivery schema is not CloudEvents 1.0');
+  if (path(body, ['properties', 'deadLetterWithResourceIdentity', 'deadLetterDestination', 'endpointType'])?.text !== 'StorageBlob')
+    problems.push('the subscriptions have no dead-letter container');
   if (path(body, ['properties', 'retryPolicy'])?.text !== 'retryPolicy') problems.push('the subscriptions have no retry policy');
 
   const topic = resources(withoutComments(files.eventGrid), 'Microsoft.EventGrid/topics')[0]?.body ?? '';
-  if (path(topic, ['properties', 'inputSchema'])?.text !== 'CloudEventSchemaV1_0') problems.push('the topic does not take CloudEvents 1.0, which the app publishes');
-  const module = /module\s+\w+\s+'modules\/eventSubscriptions\.bicep'\s*=\s*if\s*\(\s*deploySubscriptions\s*\)/.test(withoutComments(files.main));
-  if (!module || params(files.main).get('deploySubscriptions')?.defaultValue !== false) problems.push('the subscriptions are not behind deploySubscriptions (default false): they need the code deployed first');
+  if (path(topic, ['properties', 'inputSchema'])?.text !== 'CloudEventSchemaV1_0')
+    problems.push('the topic does not take CloudEvents 1.0, which the app publishes');
+  const module = /module\s+\w+\s+'modules\/eventSubscriptions\.bicep'\s*=\s*if\s*\(\s*deploySubscriptions\s*\)/.test(
+    withoutComments(files.main),
+  );
+  if (!module || params(files.main).get('deploySubscriptions')?.defaultValue !== false)
+    problems.push('the subscriptions are not behind deploySubscriptions (default false): they need the code deployed first');
   return problems;
 }
 
@@ -594,9 +662,11 @@ function containerProblems(cosmos: string, app: App): string[] {
   for (const created of app.containers) {
     const declared = inTemplate.find(({ name }) => name === created.name);
     if (!declared) problems.push(`the app creates the container ${created.name}; the template does not`);
-    else if (JSON.stringify(declared) !== JSON.stringify(created)) problems.push(`${created.name} is ${JSON.stringify(declared)} in the template, ${JSON.stringify(created)} in the app`);
+    else if (JSON.stringify(declared) !== JSON.stringify(created))
+      problems.push(`${created.name} is ${JSON.stringify(declared)} in the template, ${JSON.stringify(created)} in the app`);
   }
-  for (const { name } of inTemplate) if (!app.containers.some((created) => created.name === name)) problems.push(`the template creates ${name}, which the app does not use`);
+  for (const { name } of inTemplate)
+    if (!app.containers.some((created) => created.name === name)) problems.push(`the template creates ${name}, which the app does not use`);
   return problems;
 }
 
@@ -618,8 +688,12 @@ function accessProblems(files: Template, app: App): string[] {
   const queues = storageModule ? property(blockFrom(withoutComments(files.main), storageModule.index), 'params') : undefined;
   const queueNames = queues?.kind === 'block' ? property(queues.text, 'queueNames') : undefined;
   const declaredQueues = queueNames?.kind === 'block' ? stringsIn(queueNames.text) : [];
-  const triggerQueues = app.registrations.map((registration) => triggerOf(registration).binding).filter((binding) => binding.type === 'queueTrigger').map((binding) => String(binding.queueName));
-  for (const queue of new Set([FORECAST_REFRESH_QUEUE, ...triggerQueues])) if (!declaredQueues.includes(queue)) problems.push(`main.bicep: the queue ${queue} is not created`);
+  const triggerQueues = app.registrations
+    .map((registration) => triggerOf(registration).binding)
+    .filter((binding) => binding.type === 'queueTrigger')
+    .map((binding) => String(binding.queueName));
+  for (const queue of new Set([FORECAST_REFRESH_QUEUE, ...triggerQueues]))
+    if (!declaredQueues.includes(queue)) problems.push(`main.bicep: the queue ${queue} is not created`);
   return problems;
 }
 
@@ -634,7 +708,16 @@ beforeAll(async () => {
 describe('the Bicep template (infra/) against the app', () => {
   it('sets only settings the app or the host reads, and every one they need, with values the app accepts', () => {
     const names = appSettingsOf(template.main).map(({ name }) => name);
-    expect(names).toEqual(expect.arrayContaining(['AzureWebJobsStorage__accountName', 'COSMOS__accountEndpoint', 'COSMOS_CONNECTION__accountEndpoint', 'COSMOS_DATABASE', 'EVENTGRID_TOPIC_ENDPOINT', 'DURABLE_TASK_HUB']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'AzureWebJobsStorage__accountName',
+        'COSMOS__accountEndpoint',
+        'COSMOS_CONNECTION__accountEndpoint',
+        'COSMOS_DATABASE',
+        'EVENTGRID_TOPIC_ENDPOINT',
+        'DURABLE_TASK_HUB',
+      ]),
+    );
     expect(names).not.toContain('EVENTGRID_TOPIC_KEY');
     expect(names).not.toContain('COSMOS_CONNECTION');
     expect(appSettingProblems(template.main, app)).toEqual([]);
@@ -675,12 +758,16 @@ describe('the checks fail on a broken template', () => {
 
   it('a setting the app requires is missing', () => {
     const broken = breaking('main', "{ name: 'COSMOS_DATABASE', value: cosmosDatabaseName }", '');
-    expect(appSettingProblems(broken.main, app)).toContain('shared/platform/config.ts refuses the template\'s settings: COSMOS_DATABASE is missing');
+    expect(appSettingProblems(broken.main, app)).toContain(
+      "shared/platform/config.ts refuses the template's settings: COSMOS_DATABASE is missing",
+    );
   });
 
   it('a setting nobody reads (a typo)', () => {
     const broken = breaking('main', "name: 'FORECAST_BATCH_SIZE'", "name: 'FORECAST_BATCHSIZE'");
-    expect(appSettingProblems(broken.main, app)).toContain('FORECAST_BATCHSIZE is read by neither the app (shared/platform/config.ts) nor the host');
+    expect(appSettingProblems(broken.main, app)).toContain(
+      'FORECAST_BATCHSIZE is read by neither the app (shared/platform/config.ts) nor the host',
+    );
   });
 
   it("the change-feed triggers' identity connection is missing", () => {
@@ -690,46 +777,88 @@ describe('the checks fail on a broken template', () => {
 
   it('a commented-out setting does not count', () => {
     const broken = breaking('main', "{ name: 'DURABLE_TASK_HUB'", "// { name: 'DURABLE_TASK_HUB'");
-    expect(appSettingProblems(broken.main, app)).toEqual(expect.arrayContaining(['DURABLE_TASK_HUB is missing (host.json or a binding refers to %DURABLE_TASK_HUB%)']));
+    expect(appSettingProblems(broken.main, app)).toEqual(
+      expect.arrayContaining(['DURABLE_TASK_HUB is missing (host.json or a binding refers to %DURABLE_TASK_HUB%)']),
+    );
   });
 
   it('FUNCTIONS_WORKER_RUNTIME on Flex', () => {
-    const broken = breaking('main', "{ name: 'DURABLE_TASK_HUB'", "{ name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }\n        { name: 'DURABLE_TASK_HUB'");
-    expect(appSettingProblems(broken.main, app)).toEqual(['FUNCTIONS_WORKER_RUNTIME is refused or ignored on Flex Consumption (the runtime is functionAppConfig.runtime)']);
+    const broken = breaking(
+      'main',
+      "{ name: 'DURABLE_TASK_HUB'",
+      "{ name: 'FUNCTIONS_WORKER_RUNTIME', value: 'node' }\n        { name: 'DURABLE_TASK_HUB'",
+    );
+    expect(appSettingProblems(broken.main, app)).toEqual([
+      'FUNCTIONS_WORKER_RUNTIME is refused or ignored on Flex Consumption (the runtime is functionAppConfig.runtime)',
+    ]);
   });
 
   it("a parameter's range wider than the app's", () => {
-    const broken = breaking('main', '@minValue(5)\n@maxValue(1440)\nparam forecastRefreshMinutes', '@minValue(1)\n@maxValue(1440)\nparam forecastRefreshMinutes');
-    expect(appSettingProblems(broken.main, app)).toEqual(['FORECAST_REFRESH_MINUTES: the template allows 1 (param forecastRefreshMinutes), the app refuses it']);
+    const broken = breaking(
+      'main',
+      '@minValue(5)\n@maxValue(1440)\nparam forecastRefreshMinutes',
+      '@minValue(1)\n@maxValue(1440)\nparam forecastRefreshMinutes',
+    );
+    expect(appSettingProblems(broken.main, app)).toEqual([
+      'FORECAST_REFRESH_MINUTES: the template allows 1 (param forecastRefreshMinutes), the app refuses it',
+    ]);
   });
 
   it('another Node.js version, or another plan', () => {
-    expect(runtimeProblems(breaking('main', "param nodeVersion string = '22'", "param nodeVersion string = '20'").main)).toEqual(['the Node.js version is 20, not 22']);
-    expect(runtimeProblems(breaking('main', "sku: { name: 'FC1', tier: 'FlexConsumption' }", "sku: { name: 'Y1', tier: 'Dynamic' }").main)).toEqual(['the plan is not one Flex Consumption (FC1) plan']);
+    expect(runtimeProblems(breaking('main', "param nodeVersion string = '22'", "param nodeVersion string = '20'").main)).toEqual([
+      'the Node.js version is 20, not 22',
+    ]);
+    expect(
+      runtimeProblems(breaking('main', "sku: { name: 'FC1', tier: 'FlexConsumption' }", "sku: { name: 'Y1', tier: 'Dynamic' }").main),
+    ).toEqual(['the plan is not one Flex Consumption (FC1) plan']);
   });
 
   it('a subscription to a function that does not exist, and a function without one', () => {
     const broken = breaking('eventSubscriptions', "functionName: 'activateRegion'", "functionName: 'activateRegions'");
-    expect(subscriptionProblems(broken, app)).toEqual([expect.stringContaining('a subscription points at activateRegions'), 'the eventGrid-triggered function activateRegion has no subscription']);
+    expect(subscriptionProblems(broken, app)).toEqual([
+      expect.stringContaining('a subscription points at activateRegions'),
+      'the eventGrid-triggered function activateRegion has no subscription',
+    ]);
   });
 
   it('a filter that differs from the devhost', () => {
-    const broken = breaking('eventSubscriptions', "'VisitPlannr.PlaceProposed'", "'VisitPlannr.PlaceProposed', 'VisitPlannr.PlaceApproved'");
-    expect(subscriptionProblems(broken, app)).toEqual([expect.stringContaining('validatePlaceLocation gets ["VisitPlannr.PlaceApproved","VisitPlannr.PlaceProposed"] in Azure')]);
+    const broken = breaking(
+      'eventSubscriptions',
+      "'VisitPlannr.PlaceProposed'",
+      "'VisitPlannr.PlaceProposed', 'VisitPlannr.PlaceApproved'",
+    );
+    expect(subscriptionProblems(broken, app)).toEqual([
+      expect.stringContaining('validatePlaceLocation gets ["VisitPlannr.PlaceApproved","VisitPlannr.PlaceProposed"] in Azure'),
+    ]);
   });
 
   it('subscriptions deployed with the infrastructure, before the code', () => {
-    const broken = breaking('main', "'modules/eventSubscriptions.bicep' = if (deploySubscriptions)", "'modules/eventSubscriptions.bicep' =");
+    const broken = breaking(
+      'main',
+      "'modules/eventSubscriptions.bicep' = if (deploySubscriptions)",
+      "'modules/eventSubscriptions.bicep' =",
+    );
     expect(subscriptionProblems(broken, app)).toEqual([expect.stringContaining('not behind deploySubscriptions')]);
   });
 
   it('a partition key or the TTL that differs from the app', () => {
-    expect(containerProblems(breaking('cosmos', "{ name: 'events', partitionKeyPath: '/streamId'", "{ name: 'events', partitionKeyPath: '/id'").cosmos, app)).toEqual([expect.stringContaining('events is')]);
-    expect(containerProblems(breaking('cosmos', 'settings: { defaultTtl: -1 }', 'settings: {}').cosmos, app)).toEqual([expect.stringContaining('events is')]);
-    expect(containerProblems(breaking('cosmos', "  { name: 'deadletters', partitionKeyPath: '/streamId', settings: {} }\n", '').cosmos, app)).toEqual(['the app creates the container deadletters; the template does not']);
+    expect(
+      containerProblems(
+        breaking('cosmos', "{ name: 'events', partitionKeyPath: '/streamId'", "{ name: 'events', partitionKeyPath: '/id'").cosmos,
+        app,
+      ),
+    ).toEqual([expect.stringContaining('events is')]);
+    expect(containerProblems(breaking('cosmos', 'settings: { defaultTtl: -1 }', 'settings: {}').cosmos, app)).toEqual([
+      expect.stringContaining('events is'),
+    ]);
+    expect(
+      containerProblems(breaking('cosmos', "  { name: 'deadletters', partitionKeyPath: '/streamId', settings: {} }\n", '').cosmos, app),
+    ).toEqual(['the app creates the container deadletters; the template does not']);
   });
 
   it('keys left on', () => {
-    expect(accessProblems(breaking('cosmos', 'disableLocalAuth: true', 'disableLocalAuth: false'), app)).toEqual(['cosmos: Cosmos DB keys are not disabled']);
+    expect(accessProblems(breaking('cosmos', 'disableLocalAuth: true', 'disableLocalAuth: false'), app)).toEqual([
+      'cosmos: Cosmos DB keys are not disabled',
+    ]);
   });
 });

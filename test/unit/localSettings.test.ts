@@ -4,7 +4,21 @@ import { loadConfig } from '../../shared/platform/config';
 
 const root = join(__dirname, '..', '..');
 const example = JSON.parse(readFileSync(join(root, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
-const architecture = ['AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME', 'COSMOS_CONNECTION', 'COSMOS_DATABASE', 'EVENTGRID_TOPIC_ENDPOINT', 'EVENTGRID_TOPIC_KEY', 'WEATHER_PROVIDER', 'WEATHER_BASE_URL', 'MET_OFFICE_API_KEY', 'FORECAST_REFRESH_MINUTES', 'FORECAST_DAILY_CALL_BUDGET', 'REGION_PRECISION', 'GEOCODER_BASE_URL'];
+const architecture = [
+  'AzureWebJobsStorage',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'COSMOS_CONNECTION',
+  'COSMOS_DATABASE',
+  'EVENTGRID_TOPIC_ENDPOINT',
+  'EVENTGRID_TOPIC_KEY',
+  'WEATHER_PROVIDER',
+  'WEATHER_BASE_URL',
+  'MET_OFFICE_API_KEY',
+  'FORECAST_REFRESH_MINUTES',
+  'FORECAST_DAILY_CALL_BUDGET',
+  'REGION_PRECISION',
+  'GEOCODER_BASE_URL',
+];
 
 describe('local.settings.example.json', () => {
   it('lists every setting named in the architecture', () => {

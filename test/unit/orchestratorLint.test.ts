@@ -20,7 +20,11 @@ const violations: readonly { name: string; code: string; rules: readonly string[
   { name: 'const { env } = process', code: 'const { env } = process;\nexport const setting = env.X;\n', rules: ['no-restricted-globals'] },
   { name: 'Math.random()', code: 'export const pick = Math.random();\n', rules: ['no-restricted-syntax'] },
   { name: 'process.env.X', code: 'export const setting = process.env.X;\n', rules: ['no-restricted-globals'] },
-  { name: "import axios from 'axios'", code: "import axios from 'axios';\n\nexport const client = axios;\n", rules: ['no-restricted-imports'] },
+  {
+    name: "import axios from 'axios'",
+    code: "import axios from 'axios';\n\nexport const client = axios;\n",
+    rules: ['no-restricted-imports'],
+  },
   { name: 'setTimeout', code: 'setTimeout(() => undefined, 1_000);\n', rules: ['no-restricted-globals'] },
 ];
 
@@ -57,15 +61,21 @@ describe('the lint rule that keeps orchestrator files replay-safe', () => {
     );
   }, 120_000);
 
-  it.each(violations.map((violation, index) => [violation.name, violation, index] as const))('reports %s in an orchestrator file', (_name, violation, index) => {
-    const messages = report.snippets[index]!;
-    expect(new Set(messages.map(({ ruleId }) => ruleId))).toEqual(new Set(violation.rules));
-    for (const { message } of messages) expect(message).toMatch(/Orchestrators (replay|wait|do no I\/O|read no settings)/);
-  });
+  it.each(violations.map((violation, index) => [violation.name, violation, index] as const))(
+    'reports %s in an orchestrator file',
+    (_name, violation, index) => {
+      const messages = report.snippets[index]!;
+      expect(new Set(messages.map(({ ruleId }) => ruleId))).toEqual(new Set(violation.rules));
+      for (const { message } of messages) expect(message).toMatch(/Orchestrators (replay|wait|do no I\/O|read no settings)/);
+    },
+  );
 
-  it.each(violations.map((violation, index) => [violation.name, index] as const))('leaves %s alone outside orchestrator files', (_name, index) => {
-    expect(report.snippets[violations.length + index]).toEqual([]);
-  });
+  it.each(violations.map((violation, index) => [violation.name, index] as const))(
+    'leaves %s alone outside orchestrator files',
+    (_name, index) => {
+      expect(report.snippets[violations.length + index]).toEqual([]);
+    },
+  );
 
   it('passes an orchestrator that takes its time from the context (type-aware rules included)', () => {
     expect(report.snippets[2 * violations.length]).toEqual([]);

@@ -8,11 +8,18 @@
  */
 import type { z } from 'zod';
 import type { locatedSearchSchema } from '../../shared/places/application/geocodeQuery';
-import type { listedPlaceSchema, nearbyAnswerSchema, nearbyResultSchema, newestAnswerSchema, placeAnswerSchema, placeListAnswerSchema } from '../../shared/places/application/placeQueries';
+import type {
+  listedPlaceSchema,
+  nearbyAnswerSchema,
+  nearbyResultSchema,
+  newestAnswerSchema,
+  placeAnswerSchema,
+  placeListAnswerSchema,
+} from '../../shared/places/application/placeQueries';
 import type { commandAnswerSchema } from '../../shared/places/http/placeResponses';
 import type { fieldErrorSchema } from '../../shared/platform/http/problem';
 import type * as web from '../../web/src/api';
-import { type hourlyForecastSchema } from "../../shared/kernel/forecast";
+import { type hourlyForecastSchema } from '../../shared/kernel/forecast';
 
 /** A type with every `readonly` taken off, all the way down (arrays included). */
 type Mutable<T> = T extends readonly (infer Item)[] ? Mutable<Item>[] : T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;

@@ -54,7 +54,14 @@ async function load(): Promise<void> {
     const answer = await callApi<ManagedPlaceList>(`/api/manage/places?status=${status}&limit=100`, { key: masterKey });
     list.replaceChildren(...answer.results.map((place) => item(place, masterKey)));
     const count = answer.results.length;
-    say(banner, count === 0 ? (status === 'locationValidated' ? 'Nothing waits for approval.' : 'No places.') : `${count} ${count === 1 ? 'place' : 'places'}.`);
+    say(
+      banner,
+      count === 0
+        ? status === 'locationValidated'
+          ? 'Nothing waits for approval.'
+          : 'No places.'
+        : `${count} ${count === 1 ? 'place' : 'places'}.`,
+    );
   } catch (error) {
     if (error instanceof ApiProblem && error.status === 401) {
       say(banner, '');
@@ -67,14 +74,24 @@ async function load(): Promise<void> {
 
 function item(place: ManagedPlace, masterKey: string): HTMLLIElement {
   const headingId = `m-${place.placeId}`;
-  const where = [place.address, place.geolocation && `${place.geolocation.latitude.toFixed(4)}, ${place.geolocation.longitude.toFixed(4)}`].filter(Boolean).join(' · ');
+  const where = [place.address, place.geolocation && `${place.geolocation.latitude.toFixed(4)}, ${place.geolocation.longitude.toFixed(4)}`]
+    .filter(Boolean)
+    .join(' · ');
   const facts: [string, Node | string | undefined][] = [
     ['Where', where || undefined],
     ['Kind', place.kind && KIND_LABELS[place.kind]],
     ['Ages', place.ageRange && agesText(place.ageRange)],
     ['Price', place.price && priceText(place.price)],
-    ['Facilities', place.facilities && place.facilities.length > 0 ? place.facilities.map((facility) => FACILITY_LABELS[facility] ?? facility).join(', ') : undefined],
-    ['Website', place.website && h('a', { text: place.website, attrs: { href: place.website, rel: 'noopener noreferrer', target: '_blank' } })],
+    [
+      'Facilities',
+      place.facilities && place.facilities.length > 0
+        ? place.facilities.map((facility) => FACILITY_LABELS[facility] ?? facility).join(', ')
+        : undefined,
+    ],
+    [
+      'Website',
+      place.website && h('a', { text: place.website, attrs: { href: place.website, rel: 'noopener noreferrer', target: '_blank' } }),
+    ],
     ['About', place.description],
     ['Proposed', agoText(place.proposedAt)],
     ['Reason', place.statusReason],
@@ -83,7 +100,11 @@ function item(place: ManagedPlace, masterKey: string): HTMLLIElement {
     'article',
     { attrs: { 'aria-labelledby': headingId } },
     h('h3', { id: headingId, text: place.name }),
-    h('dl', { class: 'facts' }, ...facts.flatMap(([term, value]) => (value === undefined || value === '' ? [] : [h('dt', { text: term }), h('dd', {}, value)]))),
+    h(
+      'dl',
+      { class: 'facts' },
+      ...facts.flatMap(([term, value]) => (value === undefined || value === '' ? [] : [h('dt', { text: term }), h('dd', {}, value)])),
+    ),
   );
   const li = h('li', { class: 'card moderation-item' }, article);
   if (place.status === 'locationValidated') article.append(actions(place, masterKey, li));
@@ -91,15 +112,30 @@ function item(place: ManagedPlace, masterKey: string): HTMLLIElement {
 }
 
 function actions(place: ManagedPlace, masterKey: string, li: HTMLLIElement): HTMLElement {
-  const approve = h('button', { class: 'button primary small', text: 'Approve', attrs: { type: 'button', 'aria-describedby': `m-${place.placeId}` } });
-  const reject = h('button', { class: 'button danger small', text: 'Reject…', attrs: { type: 'button', 'aria-describedby': `m-${place.placeId}`, 'aria-expanded': 'false' } });
+  const approve = h('button', {
+    class: 'button primary small',
+    text: 'Approve',
+    attrs: { type: 'button', 'aria-describedby': `m-${place.placeId}` },
+  });
+  const reject = h('button', {
+    class: 'button danger small',
+    text: 'Reject…',
+    attrs: { type: 'button', 'aria-describedby': `m-${place.placeId}`, 'aria-expanded': 'false' },
+  });
   const reasonId = `reason-${place.placeId}`;
   const reason = h('textarea', { id: reasonId, attrs: { name: 'reason', maxlength: '500', 'aria-describedby': `${reasonId}-error` } });
   const reasonError = h('p', { class: 'field-error', id: `${reasonId}-error` });
   reasonError.hidden = true;
   const confirm = h('button', { class: 'button danger small', text: 'Reject this place', attrs: { type: 'submit' } });
   const cancel = h('button', { class: 'button secondary small', text: 'Cancel', attrs: { type: 'button' } });
-  const rejectForm = h('form', { class: 'reject-form', attrs: { novalidate: '' } }, h('label', { text: `Why reject “${place.name}”?`, attrs: { for: reasonId } }), reason, reasonError, h('div', { class: 'actions' }, confirm, cancel));
+  const rejectForm = h(
+    'form',
+    { class: 'reject-form', attrs: { novalidate: '' } },
+    h('label', { text: `Why reject “${place.name}”?`, attrs: { for: reasonId } }),
+    reason,
+    reasonError,
+    h('div', { class: 'actions' }, confirm, cancel),
+  );
   rejectForm.hidden = true;
 
   const done = (message: string) => {
@@ -114,7 +150,8 @@ function actions(place: ManagedPlace, masterKey: string, li: HTMLLIElement): HTM
   };
   const failed = (error: unknown) => {
     if (error instanceof ApiProblem && error.status === 401) showKeyError('That key was not accepted.');
-    else if (error instanceof ApiProblem && error.status === 409) say(banner, `“${place.name}” cannot be changed any more: ${error.message} Show the list again to see where it is now.`, 'error');
+    else if (error instanceof ApiProblem && error.status === 409)
+      say(banner, `“${place.name}” cannot be changed any more: ${error.message} Show the list again to see where it is now.`, 'error');
     else say(banner, error instanceof Error ? error.message : 'That did not work.', 'error');
   };
 
@@ -163,7 +200,8 @@ function actions(place: ManagedPlace, masterKey: string, li: HTMLLIElement): HTM
       () => done(`“${place.name}” is rejected.`),
       (error: unknown) => {
         confirm.disabled = false;
-        if (error instanceof ApiProblem && error.status === 400 && error.errors.length > 0) showReasonError(error.errors.map((e) => e.message).join('; '));
+        if (error instanceof ApiProblem && error.status === 400 && error.errors.length > 0)
+          showReasonError(error.errors.map((e) => e.message).join('; '));
         else failed(error);
       },
     );

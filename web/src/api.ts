@@ -7,7 +7,17 @@
 export type Weather = 'clear' | 'partlyCloudy' | 'cloudy' | 'fog' | 'drizzle' | 'rain' | 'snow' | 'thunder';
 export type PlaceKind = 'indoor' | 'outdoor' | 'mixed';
 export type PlaceStatus = 'proposed' | 'locationValidated' | 'locationRejected' | 'approved' | 'rejected' | 'withdrawn';
-export type Facility = 'pushchair' | 'babyChange' | 'accessibleToilet' | 'toilets' | 'parking' | 'cafe' | 'picnicArea' | 'playground' | 'nursingRoom' | 'dogFriendly';
+export type Facility =
+  | 'pushchair'
+  | 'babyChange'
+  | 'accessibleToilet'
+  | 'toilets'
+  | 'parking'
+  | 'cafe'
+  | 'picnicArea'
+  | 'playground'
+  | 'nursingRoom'
+  | 'dogFriendly';
 
 export interface Geolocation {
   readonly latitude: number;
@@ -47,7 +57,13 @@ export interface NearbyAnswer {
 }
 
 export interface NewestAnswer {
-  readonly results: readonly { readonly placeId: string; readonly name: string; readonly kind?: PlaceKind; readonly region: string; readonly approvedAt: string }[];
+  readonly results: readonly {
+    readonly placeId: string;
+    readonly name: string;
+    readonly kind?: PlaceKind;
+    readonly region: string;
+    readonly approvedAt: string;
+  }[];
 }
 
 export interface Located {
@@ -183,7 +199,12 @@ async function problemOf(response: Response): Promise<ApiProblem> {
   try {
     const problem = JSON.parse(text) as { detail?: unknown; title?: unknown; errors?: unknown };
     const errors = Array.isArray(problem.errors) ? problem.errors.filter(isFieldError) : [];
-    const message = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `The app answered ${response.status}.`;
+    const message =
+      typeof problem.detail === 'string'
+        ? problem.detail
+        : typeof problem.title === 'string'
+          ? problem.title
+          : `The app answered ${response.status}.`;
     return new ApiProblem(response.status, message, errors);
   } catch {
     return new ApiProblem(response.status, `The app answered ${response.status}.`);
@@ -191,5 +212,10 @@ async function problemOf(response: Response): Promise<ApiProblem> {
 }
 
 function isFieldError(value: unknown): value is FieldError {
-  return typeof value === 'object' && value !== null && typeof (value as FieldError).field === 'string' && typeof (value as FieldError).message === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as FieldError).field === 'string' &&
+    typeof (value as FieldError).message === 'string'
+  );
 }

@@ -53,7 +53,14 @@ let pending: { body: string; idempotencyKey: string } | undefined;
 
 for (const [value, label] of Object.entries(FACILITY_LABELS)) {
   const id = `facility-${value}`;
-  facilities.append(h('div', { class: 'check' }, h('input', { id, attrs: { type: 'checkbox', name: 'facilities', value } }), h('label', { text: label, attrs: { for: id } })));
+  facilities.append(
+    h(
+      'div',
+      { class: 'check' },
+      h('input', { id, attrs: { type: 'checkbox', name: 'facilities', value } }),
+      h('label', { text: label, attrs: { for: id } }),
+    ),
+  );
 }
 
 function syncPrices(): void {
@@ -68,7 +75,8 @@ function syncPrices(): void {
 /** The trimmed value of a form control. */
 function text(id: string): string {
   const control = document.getElementById(id);
-  if (control instanceof HTMLInputElement || control instanceof HTMLSelectElement || control instanceof HTMLTextAreaElement) return control.value.trim();
+  if (control instanceof HTMLInputElement || control instanceof HTMLSelectElement || control instanceof HTMLTextAreaElement)
+    return control.value.trim();
   throw new Error(`The page has no form control #${id}.`);
 }
 /** A number when the text is one; otherwise the text itself, so the API names what is wrong with it. */
@@ -84,7 +92,12 @@ function proposal(): Record<string, unknown> {
   if (min !== '' || max !== '') body.ageRange = { min: numberOrText(min === '' ? '0' : min), max: numberOrText(max === '' ? '18' : max) };
   const [adult, child] = [adultPrice.value.trim(), childPrice.value.trim()];
   if (free.checked) body.price = { free: true };
-  else if (adult !== '' || child !== '') body.price = { free: false, ...(adult !== '' && { adultGBP: numberOrText(adult) }), ...(child !== '' && { childGBP: numberOrText(child) }) };
+  else if (adult !== '' || child !== '')
+    body.price = {
+      free: false,
+      ...(adult !== '' && { adultGBP: numberOrText(adult) }),
+      ...(child !== '' && { childGBP: numberOrText(child) }),
+    };
   const chosen = [...facilities.querySelectorAll<HTMLInputElement>('input:checked')].map((box) => box.value);
   if (chosen.length > 0) body.facilities = chosen;
   if (text('website') !== '') body.website = text('website');
@@ -113,7 +126,10 @@ function showErrors(errors: readonly FieldError[], fallback: string): void {
     }
     const field = error.field.split('.')[0] ?? '';
     const known = Object.hasOwn(FIELDS, field) ? field : '';
-    byField.set(known, [...(byField.get(known) ?? []), known === '' && error.field !== '' ? `${error.field} ${error.message}` : error.message]);
+    byField.set(known, [
+      ...(byField.get(known) ?? []),
+      known === '' && error.field !== '' ? `${error.field} ${error.message}` : error.message,
+    ]);
   }
   if (byField.size === 0) byField.set('', [fallback]);
   const items: HTMLLIElement[] = [];
@@ -163,7 +179,12 @@ async function propose(): Promise<void> {
   if (pending?.body !== serialised) pending = { body: serialised, idempotencyKey: newIdempotencyKey() };
   submit.disabled = true;
   try {
-    const answer = await callApi<CommandAnswer>('/api/places', { method: 'POST', key: editorKey, body, headers: { 'idempotency-key': pending.idempotencyKey } });
+    const answer = await callApi<CommandAnswer>('/api/places', {
+      method: 'POST',
+      key: editorKey,
+      body,
+      headers: { 'idempotency-key': pending.idempotencyKey },
+    });
     pending = undefined;
     const name = typeof body.name === 'string' ? body.name : 'The place';
     resetPlaceFields();
@@ -222,7 +243,9 @@ async function useHere(): Promise<void> {
   }
   say(hereStatus, 'Finding where you are…');
   try {
-    const position = await new Promise<GeolocationPosition>((resolve, reject) => navigator.geolocation.getCurrentPosition(resolve, reject, { enableHighAccuracy: true, timeout: 15_000 }));
+    const position = await new Promise<GeolocationPosition>((resolve, reject) =>
+      navigator.geolocation.getCurrentPosition(resolve, reject, { enableHighAccuracy: true, timeout: 15_000 }),
+    );
     latitude.value = position.coords.latitude.toFixed(5);
     longitude.value = position.coords.longitude.toFixed(5);
     say(hereStatus, 'Coordinates filled in from where you are.', 'success');

@@ -39,11 +39,20 @@ export function agesText(range: AgeRange): string {
 
 export function priceText(price: Price): string {
   if (price.free) return 'Free';
-  const parts = [price.adultGBP === undefined ? '' : `adults £${price.adultGBP.toFixed(2)}`, price.childGBP === undefined ? '' : `children £${price.childGBP.toFixed(2)}`].filter(Boolean);
+  const parts = [
+    price.adultGBP === undefined ? '' : `adults £${price.adultGBP.toFixed(2)}`,
+    price.childGBP === undefined ? '' : `children £${price.childGBP.toFixed(2)}`,
+  ].filter(Boolean);
   return parts.length > 0 ? `Paid: ${parts.join(', ')}` : 'Paid entry';
 }
 
-const dayAndTime = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const dayAndTime = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 const timeOnly = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
 
 /** "14:00" today, "Sat 29 Nov, 10:00" on another day. */

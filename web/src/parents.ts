@@ -74,7 +74,10 @@ function fillTimes(): void {
   const offset = Number(daySelect.value);
   const previous = timeSelect.value;
   const hour = (n: number) => `${String(n).padStart(2, '0')}:00`;
-  const options = [...(offset === 0 ? [h('option', { text: 'Now', attrs: { value: 'now' } })] : []), ...hoursOn(offset).map((n) => h('option', { text: hour(n), attrs: { value: String(n) } }))];
+  const options = [
+    ...(offset === 0 ? [h('option', { text: 'Now', attrs: { value: 'now' } })] : []),
+    ...hoursOn(offset).map((n) => h('option', { text: hour(n), attrs: { value: String(n) } })),
+  ];
   timeSelect.replaceChildren(...options);
   // Keep the hour chosen on another day when this day has it; otherwise mid-morning, or now.
   const keep = [previous, '10'].find((value) => options.some((option) => option.value === value));
@@ -117,7 +120,12 @@ async function useDeviceLocation(): Promise<void> {
     await search(true);
   } catch (error) {
     const denied = error instanceof GeolocationPositionError && error.code === error.PERMISSION_DENIED;
-    showWhere(denied ? 'Location sharing is turned off for this site. Type a town or postcode instead.' : 'Your location could not be found just now. Type a town or postcode instead.', 'error');
+    showWhere(
+      denied
+        ? 'Location sharing is turned off for this site. Type a town or postcode instead.'
+        : 'Your location could not be found just now. Type a town or postcode instead.',
+      'error',
+    );
     placeInput.focus();
   } finally {
     locateButton.disabled = false;
@@ -138,7 +146,14 @@ async function resolveOrigin(): Promise<Origin | undefined> {
     showWhere(`Searching from ${label}.`, 'success');
     return origin;
   } catch (error) {
-    const message = error instanceof ApiProblem && error.status === 404 ? error.message : error instanceof ApiProblem && error.status === 400 ? 'Type at least two letters of a town, or a postcode.' : error instanceof Error ? error.message : 'That place could not be looked up.';
+    const message =
+      error instanceof ApiProblem && error.status === 404
+        ? error.message
+        : error instanceof ApiProblem && error.status === 400
+          ? 'Type at least two letters of a town, or a postcode.'
+          : error instanceof Error
+            ? error.message
+            : 'That place could not be looked up.';
     showWhere(message, 'error');
     placeInput.setAttribute('aria-invalid', 'true');
     placeInput.focus();
@@ -165,7 +180,13 @@ async function search(reveal = false): Promise<void> {
       return;
     }
     const at = arrival();
-    const params = new URLSearchParams({ lat: from.latitude.toFixed(5), lon: from.longitude.toFixed(5), radiusKm: radiusSelect.value, at: at.toISOString(), limit: '20' });
+    const params = new URLSearchParams({
+      lat: from.latitude.toFixed(5),
+      lon: from.longitude.toFixed(5),
+      radiusKm: radiusSelect.value,
+      at: at.toISOString(),
+      limit: '20',
+    });
     const kind = selectedKind();
     if (kind !== '') params.set('kind', kind);
     if (ageSelect.value !== '') params.set('age', ageSelect.value);
@@ -219,7 +240,16 @@ function nearbyCard(place: NearbyResult): HTMLLIElement {
     h(
       'article',
       { attrs: { 'aria-labelledby': headingId } },
-      h('div', { class: 'place-head' }, h('h3', { id: headingId, text: place.name }), h('p', { class: 'distance', text: distanceText(place.distanceKm), attrs: { 'aria-label': `${distanceText(place.distanceKm)} away` } })),
+      h(
+        'div',
+        { class: 'place-head' },
+        h('h3', { id: headingId, text: place.name }),
+        h('p', {
+          class: 'distance',
+          text: distanceText(place.distanceKm),
+          attrs: { 'aria-label': `${distanceText(place.distanceKm)} away` },
+        }),
+      ),
       tags.childElementCount > 0 && tags,
       weatherBlock(place),
       suitabilityBlock(place.suitability),
@@ -229,7 +259,8 @@ function nearbyCard(place: NearbyResult): HTMLLIElement {
 
 function weatherBlock(place: NearbyResult): HTMLElement {
   const forecast = place.forecast;
-  if (!forecast) return h('p', { class: 'weather weather-none' }, icon('wx-unknown'), h('span', { text: place.forecastNote ?? 'No forecast yet' }));
+  if (!forecast)
+    return h('p', { class: 'weather weather-none' }, icon('wx-unknown'), h('span', { text: place.forecastNote ?? 'No forecast yet' }));
   const label = WEATHER_LABELS[forecast.weather];
   return h(
     'div',
@@ -239,7 +270,12 @@ function weatherBlock(place: NearbyResult): HTMLElement {
       'dl',
       { class: 'weather-facts' },
       h('div', {}, h('dt', { class: 'visually-hidden', text: 'Weather' }), h('dd', { class: 'weather-label', text: label })),
-      h('div', {}, h('dt', { class: 'visually-hidden', text: 'Temperature' }), h('dd', { class: 'temperature', text: `${Math.round(forecast.temperatureC)}°C` })),
+      h(
+        'div',
+        {},
+        h('dt', { class: 'visually-hidden', text: 'Temperature' }),
+        h('dd', { class: 'temperature', text: `${Math.round(forecast.temperatureC)}°C` }),
+      ),
       forecast.precipitationProbability !== null &&
         h('div', {}, h('dt', { text: 'Rain' }), h('dd', { class: 'rain', text: `${Math.round(forecast.precipitationProbability)}%` })),
     ),
@@ -250,13 +286,24 @@ function suitabilityBlock(suitability: NearbyResult['suitability']): HTMLElement
   const outOfTen = Math.round(suitability.score * 10);
   const score = suitability.score;
   const grade =
-    score >= 0.9 ? { name: 'good', text: 'Great choice' } : score >= 0.7 ? { name: 'good', text: 'Good choice' } : score >= 0.45 ? { name: 'fair', text: 'Worth a look' } : { name: 'poor', text: 'Not ideal' };
+    score >= 0.9
+      ? { name: 'good', text: 'Great choice' }
+      : score >= 0.7
+        ? { name: 'good', text: 'Good choice' }
+        : score >= 0.45
+          ? { name: 'fair', text: 'Worth a look' }
+          : { name: 'poor', text: 'Not ideal' };
   const meter = h('meter', { attrs: { min: '0', max: '1', low: '0.45', high: '0.7', optimum: '1', 'aria-hidden': 'true' } });
   meter.value = score;
   return h(
     'div',
     { class: `fit fit-${grade.name}` },
-    h('p', { class: 'fit-line' }, h('span', { class: 'fit-grade', text: grade.text }), h('span', { class: 'fit-score', text: `${outOfTen}/10`, attrs: { 'aria-label': `suitability ${outOfTen} out of 10` } })),
+    h(
+      'p',
+      { class: 'fit-line' },
+      h('span', { class: 'fit-grade', text: grade.text }),
+      h('span', { class: 'fit-score', text: `${outOfTen}/10`, attrs: { 'aria-label': `suitability ${outOfTen} out of 10` } }),
+    ),
     meter,
     h('p', { class: 'fit-reason', text: suitability.reason }),
   );
@@ -266,7 +313,12 @@ function showAttribution(text: string): void {
   const name = 'Open-Meteo.com';
   const at = text.indexOf(name);
   if (at < 0) attribution.replaceChildren(text);
-  else attribution.replaceChildren(text.slice(0, at), h('a', { text: name, attrs: { href: 'https://open-meteo.com/', rel: 'noopener' } }), text.slice(at + name.length));
+  else
+    attribution.replaceChildren(
+      text.slice(0, at),
+      h('a', { text: name, attrs: { href: 'https://open-meteo.com/', rel: 'noopener' } }),
+      text.slice(at + name.length),
+    );
   attribution.hidden = false;
 }
 
@@ -275,7 +327,12 @@ async function showNewest(): Promise<void> {
     const answer = await callApi<NewestAnswer>('/api/places/newest?limit=6');
     if (origin) return;
     resultsHeading.textContent = 'Newest places';
-    say(resultsStatus, answer.results.length === 0 ? 'No places yet.' : 'Give a town, a postcode or your location to see places near you with their weather.');
+    say(
+      resultsStatus,
+      answer.results.length === 0
+        ? 'No places yet.'
+        : 'Give a town, a postcode or your location to see places near you with their weather.',
+    );
     resultList.replaceChildren(
       ...answer.results.map((place) =>
         h(
@@ -285,7 +342,12 @@ async function showNewest(): Promise<void> {
             'article',
             { attrs: { 'aria-labelledby': `new-${place.placeId}` } },
             h('div', { class: 'place-head' }, h('h3', { id: `new-${place.placeId}`, text: place.name })),
-            h('ul', { class: 'tags' }, place.kind && h('li', { class: `tag tag-${place.kind}`, text: KIND_LABELS[place.kind] }), h('li', { class: 'tag tag-new', text: `Added ${agoText(place.approvedAt)}` })),
+            h(
+              'ul',
+              { class: 'tags' },
+              place.kind && h('li', { class: `tag tag-${place.kind}`, text: KIND_LABELS[place.kind] }),
+              h('li', { class: 'tag tag-new', text: `Added ${agoText(place.approvedAt)}` }),
+            ),
           ),
         ),
       ),
@@ -307,7 +369,14 @@ form.addEventListener('submit', (event) => {
   void search(true);
 });
 // Once there is somewhere to search from, a changed filter searches again at once.
-for (const control of [daySelect, timeSelect, ageSelect, radiusSelect, freeBox, ...form.querySelectorAll<HTMLInputElement>('input[name="kind"]')]) {
+for (const control of [
+  daySelect,
+  timeSelect,
+  ageSelect,
+  radiusSelect,
+  freeBox,
+  ...form.querySelectorAll<HTMLInputElement>('input[name="kind"]'),
+]) {
   control.addEventListener('change', () => {
     if (origin && (placeInput.value.trim() === '' || origin.query === placeInput.value.trim())) void search();
   });

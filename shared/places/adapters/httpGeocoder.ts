@@ -1,7 +1,20 @@
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { DEFAULT_RETRY_POLICY, getWithRetry, TransientHttpError, type RetryHooks, type RetryPolicy } from '../../platform/outbound/httpRetry';
-import { splitPostcode, GeocoderProtocolError, GeocoderUnavailableError, type GeocodedPlace, type Geocoder, type GeocodeResult } from '../application/geocoder';
+import {
+  DEFAULT_RETRY_POLICY,
+  getWithRetry,
+  TransientHttpError,
+  type RetryHooks,
+  type RetryPolicy,
+} from '../../platform/outbound/httpRetry';
+import {
+  splitPostcode,
+  GeocoderProtocolError,
+  GeocoderUnavailableError,
+  type GeocodedPlace,
+  type Geocoder,
+  type GeocodeResult,
+} from '../application/geocoder';
 
 export interface HttpGeocoderOptions {
   /** postcodes.io, e.g. https://api.postcodes.io (POSTCODES_BASE_URL). */
@@ -86,11 +99,23 @@ export class HttpGeocoder implements Geocoder {
     const answer = this.expect(postcodeAnswer, response, 'postcodes.io');
     const { latitude: lat, longitude: lon, country } = answer.result;
     if (lat === null || lon === null) return { kind: 'notFound', reason: `postcode ${postcode} has no known location` };
-    return { kind: 'found', candidates: [{ geolocation: { latitude: lat, longitude: lon }, label: `${answer.result.postcode}${country ? `, ${country}` : ''}`, countryCode: 'GB' }] };
+    return {
+      kind: 'found',
+      candidates: [
+        {
+          geolocation: { latitude: lat, longitude: lon },
+          label: `${answer.result.postcode}${country ? `, ${country}` : ''}`,
+          countryCode: 'GB',
+        },
+      ],
+    };
   }
 
   private async searchNames(address: string): Promise<GeocodeResult> {
-    const parts = address.split(',').map((part) => part.trim()).filter((part) => part.length >= 2);
+    const parts = address
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.length >= 2);
     const queries = [...new Set([address.trim(), ...(parts.length > 1 ? parts : [])])].slice(0, 4);
     for (const name of queries) {
       const response = await this.get(this.placeNames, '/v1/search', { name, count: this.maxCandidates, language: 'en', format: 'json' });
@@ -109,15 +134,20 @@ export class HttpGeocoder implements Geocoder {
     try {
       return await getWithRetry(client, url, params, this.retry, this.hooks);
     } catch (error) {
-      if (error instanceof TransientHttpError) throw new GeocoderUnavailableError(`The geocoder is unavailable: ${error.message}`, { cause: error });
+      if (error instanceof TransientHttpError)
+        throw new GeocoderUnavailableError(`The geocoder is unavailable: ${error.message}`, { cause: error });
       throw error;
     }
   }
 
   private expect<T>(schema: z.ZodType<T>, response: { status: number; data: unknown }, service: string): T {
-    if (response.status !== 200) throw new GeocoderProtocolError(`${service} answered HTTP ${response.status}, which is neither an answer nor a passing fault.`);
+    if (response.status !== 200)
+      throw new GeocoderProtocolError(`${service} answered HTTP ${response.status}, which is neither an answer nor a passing fault.`);
     const parsed = schema.safeParse(response.data);
-    if (!parsed.success) throw new GeocoderProtocolError(`${service} answered 200 with an unexpected body: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new GeocoderProtocolError(
+        `${service} answered 200 with an unexpected body: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
     return parsed.data;
   }
 }

@@ -28,7 +28,9 @@ export function parseGeocodeQuery(params: URLSearchParams): string {
   const parsed = geocodeQuerySchema.safeParse(raw);
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((issue) =>
-      issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' })) : [{ field: 'q', message: issue.message }],
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' }))
+        : [{ field: 'q', message: issue.message }],
     );
     throw new ValidationError(errors, 'Give a postcode or place name as q.');
   }

@@ -1,4 +1,4 @@
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 
 /** One place a geocoder matched to an address. */
 export interface GeocodedPlace {
@@ -14,8 +14,7 @@ export interface GeocodedPlace {
  * Faults are not answers: they are thrown.
  */
 export type GeocodeResult =
-  | { readonly kind: 'found'; readonly candidates: readonly GeocodedPlace[] }
-  | { readonly kind: 'notFound'; readonly reason: string };
+  { readonly kind: 'found'; readonly candidates: readonly GeocodedPlace[] } | { readonly kind: 'notFound'; readonly reason: string };
 
 /**
  * Turns an address (a UK postcode, a place name, or a short address containing either) into

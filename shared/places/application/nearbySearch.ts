@@ -1,6 +1,6 @@
 import ngeohash from 'ngeohash';
-import { type Geolocation } from "../../kernel/geolocation";
-import { type NearbyEntry } from "../projection/placeDocuments";
+import { type Geolocation } from '../../kernel/geolocation';
+import { type NearbyEntry } from '../projection/placeDocuments';
 
 const EARTH_RADIUS_KM = 6371.0088;
 
@@ -70,15 +70,24 @@ function cellsInBox(minLat: number, minLon: number, maxLat: number, maxLon: numb
   const cells: string[] = [];
   for (let row = 0; row <= rows; row++) {
     const lat = Math.min(south + (row + 0.5) * height, 90);
-    for (let column = 0; column <= columns; column++) cells.push(ngeohash.encode(lat, Math.min(west + (column + 0.5) * width, 180), precision));
+    for (let column = 0; column <= columns; column++)
+      cells.push(ngeohash.encode(lat, Math.min(west + (column + 0.5) * width, 180), precision));
   }
   return cells;
 }
 
 function longitudeRanges(min: number, max: number): [number, number][] {
   if (max - min >= 360) return [[-180, 180]];
-  if (min < -180) return [[min + 360, 180], [-180, max]];
-  if (max > 180) return [[min, 180], [-180, max - 360]];
+  if (min < -180)
+    return [
+      [min + 360, 180],
+      [-180, max],
+    ];
+  if (max > 180)
+    return [
+      [min, 180],
+      [-180, max - 360],
+    ];
   return [[min, max]];
 }
 
@@ -89,7 +98,12 @@ export interface NearbyFilter {
 }
 
 /** The entries within the radius that pass the filters, nearest first (ties by name, then id). */
-export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation, radiusKm: number, filter: NearbyFilter): { entry: NearbyEntry; distanceKm: number }[] {
+export function rankNearby(
+  entries: readonly NearbyEntry[],
+  centre: Geolocation,
+  radiusKm: number,
+  filter: NearbyFilter,
+): { entry: NearbyEntry; distanceKm: number }[] {
   // A cheap box test first: most candidates from the covering cells lie outside the circle.
   const box = boundingDegrees(centre, radiusKm);
   const dLat = box.dLat + 1e-9;
@@ -105,7 +119,9 @@ export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation,
     const d = distanceKm(centre, entry.geolocation);
     if (d <= radiusKm) ranked.push({ entry, distanceKm: d });
   }
-  return ranked.sort((a, b) => a.distanceKm - b.distanceKm || compareText(a.entry.name, b.entry.name) || compareText(a.entry.placeId, b.entry.placeId));
+  return ranked.sort(
+    (a, b) => a.distanceKm - b.distanceKm || compareText(a.entry.name, b.entry.name) || compareText(a.entry.placeId, b.entry.placeId),
+  );
 }
 
 function compareText(a: string, b: string): number {

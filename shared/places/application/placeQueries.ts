@@ -6,11 +6,10 @@ import { suitability } from '../domain/suitability';
 import { regionSchema } from '../../regions/domain/region';
 import { coveringCells, rankNearby } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
-import { forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from "../../kernel/forecast";
-import { geolocationSchema } from "../../kernel/geolocation";
-import { placeViewKey, type PlaceView } from "../projection/placeDocuments";
-import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from "../../regions/projection/regionForecastDocument";
-
+import { forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
+import { geolocationSchema } from '../../kernel/geolocation';
+import { placeViewKey, type PlaceView } from '../projection/placeDocuments';
+import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
 
 export interface QueryDeps {
   readonly views: PlaceViews;
@@ -60,7 +59,9 @@ const placeFields = {
   status: placeStatusSchema,
   version: z.int().min(1).meta({ description: "The place stream's version this reflects: its ETag, to send as If-Match with a change" }),
   geolocation: geolocationSchema.nullable().meta({ description: 'null until a proposal given by address is located' }),
-  region: regionSchema.nullable().meta({ description: "The geohash cell whose forecast is the place's; null until the location is validated" }),
+  region: regionSchema
+    .nullable()
+    .meta({ description: "The geohash cell whose forecast is the place's; null until the location is validated" }),
   address: z.string().optional(),
   kind: detailsShape.kind.optional(),
   ageRange: detailsShape.ageRange.optional(),
@@ -86,7 +87,9 @@ export type PlaceListAnswer = z.output<typeof placeListAnswerSchema>;
 /** A place with the hourly forecast of its region from the past hour on. */
 export const placeAnswerSchema = z.strictObject({
   ...placeFields,
-  forecast: z.array(hourlyForecastSchema).meta({ description: "The region's hourly forecast from an hour ago on; empty while there is none" }),
+  forecast: z
+    .array(hourlyForecastSchema)
+    .meta({ description: "The region's hourly forecast from an hour ago on; empty while there is none" }),
   forecastIssuedAt: timestamp.optional().meta({ description: 'When the provider issued the forecast (when there is one)' }),
   forecastAgeMinutes: z.int().min(0).nullable().optional().meta({ description: 'Minutes since the forecast was recorded' }),
 });
@@ -113,7 +116,9 @@ export const nearbyResultSchema = z.strictObject({
   distanceKm: z.number().min(0).meta({ description: 'Great-circle distance from the centre of the search, to 0.01 km' }),
   geolocation: geolocationSchema,
   region: regionSchema,
-  forecast: forecastSummarySchema.nullable().meta({ description: 'The forecast hour nearest the time of the visit; null when there is none' }),
+  forecast: forecastSummarySchema
+    .nullable()
+    .meta({ description: 'The forecast hour nearest the time of the visit; null when there is none' }),
   forecastNote: z.string().optional().meta({ description: 'Why there is no forecast' }),
   suitability: suitabilitySchema,
 });
@@ -121,12 +126,23 @@ export type NearbyResult = z.output<typeof nearbyResultSchema>;
 
 const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
 
-export const nearbyAnswerSchema = z.strictObject({ results: z.array(nearbyResultSchema).meta({ description: 'Nearest first' }), attribution });
+export const nearbyAnswerSchema = z.strictObject({
+  results: z.array(nearbyResultSchema).meta({ description: 'Nearest first' }),
+  attribution,
+});
 export type NearbyAnswer = z.output<typeof nearbyAnswerSchema>;
 
 export const newestAnswerSchema = z.strictObject({
   results: z
-    .array(z.strictObject({ placeId: placeIdSchema, name: z.string(), kind: detailsShape.kind.optional(), region: regionSchema, approvedAt: timestamp }))
+    .array(
+      z.strictObject({
+        placeId: placeIdSchema,
+        name: z.string(),
+        kind: detailsShape.kind.optional(),
+        region: regionSchema,
+        approvedAt: timestamp,
+      }),
+    )
     .meta({ description: 'Newest approval first' }),
 });
 export type NewestAnswer = z.output<typeof newestAnswerSchema>;
@@ -143,9 +159,14 @@ export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery):
 export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<NearbyAnswer> {
   const centre = { latitude: query.lat, longitude: query.lon };
   const cover = coveringCells(centre, query.radiusKm);
-  const perPartition = await Promise.all([...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)));
+  const perPartition = await Promise.all(
+    [...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)),
+  );
   const ranked = rankNearby(perPartition.flat(), centre, query.radiusKm, query).slice(0, query.limit);
-  const forecasts = await forecastsByRegion(deps, ranked.map(({ entry }) => entry.region));
+  const forecasts = await forecastsByRegion(
+    deps,
+    ranked.map(({ entry }) => entry.region),
+  );
   const results = ranked.map(({ entry, distanceKm }): NearbyResult => {
     const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at, deps.clock());
     return {
@@ -159,7 +180,12 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
       region: entry.region,
       forecast,
       ...(note && { forecastNote: note }),
-      suitability: suitability({ kind: entry.kind, ageRange: entry.ageRange, forecast: hourFrom(forecasts.get(entry.region), query.at), ...(query.age !== undefined && { childAge: query.age }) }),
+      suitability: suitability({
+        kind: entry.kind,
+        ageRange: entry.ageRange,
+        forecast: hourFrom(forecasts.get(entry.region), query.at),
+        ...(query.age !== undefined && { childAge: query.age }),
+      }),
     };
   });
   return { results, attribution: WEATHER_ATTRIBUTION };
@@ -188,7 +214,11 @@ async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnsw
   const { id: _id, partitionKey: _pk, type: _type, ...place } = view;
   const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;
   const now = deps.clock().getTime();
-  return { ...place, forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [], ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: forecastAgeMinutes(region, now) }) };
+  return {
+    ...place,
+    forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [],
+    ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: forecastAgeMinutes(region, now) }),
+  };
 }
 
 async function forecastsByRegion(deps: QueryDeps, regions: readonly string[]): Promise<Map<string, RegionForecastView>> {

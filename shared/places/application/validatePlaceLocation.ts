@@ -7,7 +7,7 @@ import { placeDecider, type PlaceCommand } from '../domain/decide';
 import { isPlaceEvent, toPlaceStreamId, type PlaceFacts } from '../domain/place';
 import { regionOf } from '../../regions/domain/geohash';
 import { executePlaceCommand, type PlaceCommandDeps } from './placeCommands';
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 import type { EventCause } from '../../kernel/event';
 
 export interface LocationValidationDeps extends PlaceCommandDeps {
@@ -45,7 +45,11 @@ export async function validatePlaceLocation(deps: LocationValidationDeps, placeI
       ? { type: 'RecordLocationValidated', data: { placeId, geolocation: decision.geolocation, region: decision.region } }
       : { type: 'RecordLocationRejected', data: { placeId, reason: decision.reason } };
   try {
-    await executePlaceCommand(deps, command, { correlationId: cause.correlationId, requestId: cause.eventId, commandId: `${cause.eventId}/${command.type}` });
+    await executePlaceCommand(deps, command, {
+      correlationId: cause.correlationId,
+      requestId: cause.eventId,
+      commandId: `${cause.eventId}/${command.type}`,
+    });
   } catch (error) {
     // A concurrent delivery decided first (and, the geocoder having changed its mind, differently):
     // the first answer stands.
@@ -56,9 +60,16 @@ export async function validatePlaceLocation(deps: LocationValidationDeps, placeI
 }
 
 /** Where a place is, and whether that is a place the app serves. */
-export async function decideLocation(deps: Omit<LocationValidationDeps, keyof PlaceCommandDeps>, place: PlaceFacts): Promise<LocationDecision> {
+export async function decideLocation(
+  deps: Omit<LocationValidationDeps, keyof PlaceCommandDeps>,
+  place: PlaceFacts,
+): Promise<LocationDecision> {
   const area = deps.serviceArea ?? GREAT_BRITAIN_AND_IRELAND;
-  const validated = (geolocation: Geolocation): LocationDecision => ({ kind: 'validated', geolocation, region: regionOf(geolocation, deps.regionPrecision) });
+  const validated = (geolocation: Geolocation): LocationDecision => ({
+    kind: 'validated',
+    geolocation,
+    region: regionOf(geolocation, deps.regionPrecision),
+  });
   if (place.geolocation) {
     if (isInServiceArea(area, place.geolocation)) return validated(place.geolocation);
     const { latitude, longitude } = place.geolocation;
@@ -67,7 +78,8 @@ export async function decideLocation(deps: Omit<LocationValidationDeps, keyof Pl
   if (place.address === undefined) return { kind: 'rejected', reason: 'The place has neither coordinates nor an address.' };
 
   const result = await deps.geocoder.geocode(place.address);
-  if (result.kind === 'notFound') return { kind: 'rejected', reason: `The address "${place.address}" could not be located: ${result.reason}.` };
+  if (result.kind === 'notFound')
+    return { kind: 'rejected', reason: `The address "${place.address}" could not be located: ${result.reason}.` };
   const inArea = result.candidates.find((candidate) => isInServiceArea(area, candidate.geolocation));
   if (inArea) return validated(inArea.geolocation);
   const first = result.candidates[0];

@@ -10,7 +10,7 @@ import {
   type PlaceEvent,
   type PlaceState,
 } from './place';
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 
 /** Commands on one place. Time (`now`, ISO 8601 UTC) and ids arrive in the command: the domain has no clock. */
 export type PlaceCommand =
@@ -53,7 +53,10 @@ export const placeDecider: Decider<PlaceCommand, PlaceState, PlaceEvent> = {
   initialState: initialPlaceState,
 };
 
-function proposePlace({ placeId, proposal, now }: { placeId: string; proposal: PlaceProposal; now: string }, state: PlaceState): PlaceEvent[] {
+function proposePlace(
+  { placeId, proposal, now }: { placeId: string; proposal: PlaceProposal; now: string },
+  state: PlaceState,
+): PlaceEvent[] {
   if (state.status !== 'absent') {
     throw new IllegalStateError(`Place ${placeId} has already been proposed.`, state.status);
   }

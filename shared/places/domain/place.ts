@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import type { PlaceDetails } from './placeDetails';
 import type { DetailsChanges } from './proposal';
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 
 /** Events of a place stream (`place-<placeId>`); their names and fields are the public contract. */
 export type PlaceProposed = Event<
@@ -24,13 +24,7 @@ export type PlaceDetailsUpdated = Event<'PlaceDetailsUpdated', DetailsChanges>;
 export type PlaceWithdrawn = Event<'PlaceWithdrawn', { reason: string; withdrawnAt: string }>;
 
 export type PlaceEvent =
-  | PlaceProposed
-  | PlaceLocationValidated
-  | PlaceLocationRejected
-  | PlaceApproved
-  | PlaceRejected
-  | PlaceDetailsUpdated
-  | PlaceWithdrawn;
+  PlaceProposed | PlaceLocationValidated | PlaceLocationRejected | PlaceApproved | PlaceRejected | PlaceDetailsUpdated | PlaceWithdrawn;
 
 export const PLACE_EVENT_TYPES = [
   'PlaceProposed',

@@ -26,7 +26,6 @@ export type PlaceKind = (typeof PLACE_KINDS)[number];
 export type Facility = (typeof FACILITIES)[number];
 export type Weekday = (typeof WEEKDAYS)[number];
 
-
 export const nameSchema = z
   .string({ error: 'must be a string' })
   .trim()
@@ -70,7 +69,9 @@ const facilitiesSchema = z
   .max(FACILITIES.length, { error: 'lists a facility more than once' })
   .refine((list) => new Set(list).size === list.length, { error: 'lists a facility more than once' });
 
-const clockTime = z.string({ error: 'must be a time HH:MM' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a time HH:MM (00:00–23:59)' });
+const clockTime = z
+  .string({ error: 'must be a time HH:MM' })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a time HH:MM (00:00–23:59)' });
 const openingInterval = z
   .strictObject({ opens: clockTime, closes: clockTime }, { error: 'must be an object {opens, closes}' })
   .refine((interval) => interval.opens < interval.closes, { error: 'must close after it opens', path: ['closes'] });

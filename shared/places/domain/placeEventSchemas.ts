@@ -3,7 +3,7 @@ import type { Event } from '../../kernel/event';
 import { nameSchema, optionalDetailsShape } from './placeDetails';
 import type { PlaceEvent } from './place';
 import { detailsChangesShape } from './proposal';
-import { geolocationSchema } from "../../kernel/geolocation";
+import { geolocationSchema } from '../../kernel/geolocation';
 import { PoisonEventError } from '../../kernel/errors';
 
 /**

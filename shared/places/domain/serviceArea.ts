@@ -1,4 +1,4 @@
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 
 /** A ring of [longitude, latitude] vertices (GeoJSON order), implicitly closed. */
 export type Ring = readonly (readonly [longitude: number, latitude: number])[];

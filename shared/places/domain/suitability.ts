@@ -1,5 +1,5 @@
 import type { AgeRange, PlaceKind } from './placeDetails';
-import { type HourlyForecast } from "../../kernel/forecast";
+import { type HourlyForecast } from '../../kernel/forecast';
 
 export interface Suitability {
   /** 0 (a poor idea) to 1 (ideal), rounded to two decimals. */
@@ -36,7 +36,10 @@ export function suitability({ kind, ageRange, forecast, childAge }: SuitabilityQ
     if (forecast.temperatureC >= 30) factors.push({ factor: 1 - exposure * 0.4, reason: `Hot (${Math.round(forecast.temperatureC)}°C)` });
   }
   const score = Math.round(factors.reduce((product, { factor }) => product * factor, 1) * 100) / 100;
-  const worst = factors.reduce<{ factor: number; reason: string } | undefined>((min, next) => (min === undefined || next.factor < min.factor ? next : min), undefined);
+  const worst = factors.reduce<{ factor: number; reason: string } | undefined>(
+    (min, next) => (min === undefined || next.factor < min.factor ? next : min),
+    undefined,
+  );
   if (worst && worst.factor < 0.95) return { score, reason: worst.reason };
   if (!forecast) return { score, reason: kind === 'indoor' ? 'Indoors: fine whatever the weather' : 'No forecast yet' };
   if (kind === 'indoor') return { score, reason: 'Indoors: fine whatever the weather' };

@@ -83,14 +83,24 @@ const numberParam = (name: string, min: number, max: number) =>
     .trim()
     .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { error: 'must be a number' })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be ≥ ${min}` })
+        .max(max, { error: `must be ≤ ${max}` }),
+    );
 const intParam = (min: number, max: number) =>
   z
     .string()
     .trim()
     .regex(/^\d+$/, { error: 'must be a whole number' })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be ≥ ${min}` }).max(max, { error: `must be ≤ ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be ≥ ${min}` })
+        .max(max, { error: `must be ≤ ${max}` }),
+    );
 
 /** The query of `GET /api/places/nearby`. */
 export const nearbyQuerySchema = z.strictObject({
@@ -101,9 +111,15 @@ export const nearbyQuerySchema = z.strictObject({
     .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
     .optional()
     .meta({ description: 'When the visit is, for the forecast and suitability: from now to 7 days ahead (default now)' }),
-  kind: z.enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` }).optional().meta({ description: 'Only places of this kind' }),
+  kind: z
+    .enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` })
+    .optional()
+    .meta({ description: 'Only places of this kind' }),
   age: intParam(0, 18).optional().meta({ description: "The child's age in years: places whose age range leaves it out score lower" }),
-  free: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({ description: 'Only free places (true) or only paid ones (false)' }),
+  free: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .meta({ description: 'Only free places (true) or only paid ones (false)' }),
   limit: intParam(1, 100).optional().meta({ description: 'At most this many results (default 20)' }),
 });
 
@@ -130,7 +146,9 @@ export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuer
 }
 
 /** The query of `GET /api/places/newest`. */
-export const newestQuerySchema = z.strictObject({ limit: intParam(1, 50).optional().meta({ description: 'At most this many results (default 5)' }) });
+export const newestQuerySchema = z.strictObject({
+  limit: intParam(1, 50).optional().meta({ description: 'At most this many results (default 5)' }),
+});
 
 /** Parses the query string of `GET /api/places/newest?limit` (1–50, default 5). */
 export function parseNewestQuery(params: URLSearchParams): number {

@@ -5,7 +5,7 @@ import { placeStatusSchema } from '../application/placeQueries';
 import { withCorrelation, type LogSink } from '../../platform/logging';
 import { placeIdSchema } from '../domain/place';
 import { etagOf } from '../../platform/http/request';
-import { type RequestOrigin } from "../../kernel/event";
+import { type RequestOrigin } from '../../kernel/event';
 
 export const placeLocation = (placeId: string): string => `/api/places/${placeId}`;
 
@@ -13,14 +13,25 @@ export const placeLocation = (placeId: string): string => `/api/places/${placeId
 export const commandAnswerSchema = z.strictObject({
   placeId: placeIdSchema,
   status: placeStatusSchema,
-  version: z.int().min(1).meta({ description: "The place stream's version after the command: send it as If-Match (its ETag) with the next change" }),
-  links: z.strictObject({ self: z.string().meta({ description: "The place's URL (the parents' route: it answers once the place is approved)" }) }),
+  version: z
+    .int()
+    .min(1)
+    .meta({ description: "The place stream's version after the command: send it as If-Match (its ETag) with the next change" }),
+  links: z.strictObject({
+    self: z.string().meta({ description: "The place's URL (the parents' route: it answers once the place is approved)" }),
+  }),
 });
 export type CommandAnswer = z.output<typeof commandAnswerSchema>;
 
 /** One line per command carried out: `PlaceCommand command=… placeId=… status=… version=… correlationId=…`. */
 export function logCommand(context: LogSink, origin: RequestOrigin, command: string, outcome: PlaceCommandOutcome): void {
-  withCorrelation(context, origin.correlationId).info('PlaceCommand', { command, placeId: outcome.placeId, status: outcome.status, version: outcome.version, requestId: origin.requestId });
+  withCorrelation(context, origin.correlationId).info('PlaceCommand', {
+    command,
+    placeId: outcome.placeId,
+    status: outcome.status,
+    version: outcome.version,
+    requestId: origin.requestId,
+  });
 }
 
 /** The answer to a command: where the place is, its status and the version to send in If-Match next. */

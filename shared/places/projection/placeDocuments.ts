@@ -66,4 +66,7 @@ export const placeViewKey = (placeId: string) => ({ id: `place-${placeId}`, part
 export const nearbyEntryKey = (placeId: string, cell3: string) => ({ id: `nearby-${placeId}`, partitionKey: `nearby-${cell3}` });
 export const newestEntryKey = (placeId: string) => ({ id: `newest-${placeId}`, partitionKey: NEWEST_PARTITION });
 export const statusPartition = (status: PlaceStatus) => `status-${status}`;
-export const statusEntryKey = (placeId: string, status: PlaceStatus) => ({ id: `status-${placeId}`, partitionKey: statusPartition(status) });
+export const statusEntryKey = (placeId: string, status: PlaceStatus) => ({
+  id: `status-${placeId}`,
+  partitionKey: statusPartition(status),
+});

@@ -1,7 +1,16 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { applyDetailsChanges, assertNever, type PlaceEvent, type PlaceStatus } from '../domain/place';
 import type { Geohasher } from './geohasher';
-import { nearbyEntryKey, newestEntryKey, placeViewKey, statusEntryKey, type NearbyEntry, type NewestEntry, type PlaceView, type StatusEntry } from "./placeDocuments";
+import {
+  nearbyEntryKey,
+  newestEntryKey,
+  placeViewKey,
+  statusEntryKey,
+  type NearbyEntry,
+  type NewestEntry,
+  type PlaceView,
+  type StatusEntry,
+} from './placeDocuments';
 
 /**
  * Folds one place event into the place's view. Pure; `null` means no view yet. An event at or below
@@ -43,7 +52,23 @@ export function evolvePlaceView(view: PlaceView | null, event: RecordedEvent<Pla
     case 'PlaceWithdrawn':
       return { ...next, status: 'withdrawn', statusReason: event.data.reason };
     case 'PlaceDetailsUpdated': {
-      const { id, partitionKey, type, placeId, name, status, version, geolocation, region, address, proposedAt, updatedAt, approvedAt, statusReason, ...details } = next;
+      const {
+        id,
+        partitionKey,
+        type,
+        placeId,
+        name,
+        status,
+        version,
+        geolocation,
+        region,
+        address,
+        proposedAt,
+        updatedAt,
+        approvedAt,
+        statusReason,
+        ...details
+      } = next;
       const changed = applyDetailsChanges({ placeId, name, details, proposedAt }, event.data);
       return {
         id,

@@ -51,12 +51,16 @@ export function createAppServices(config: AppConfig): AppServices {
   const weather = createWeatherProvider(config.weather, { batchSize: config.forecast.batchSize });
   // The health check's own queue clients try once: a storage account that is down should say so at
   // once, with its reason, rather than after the SDK's retries outlast the check's time-out.
-  const healthQueue = (name: string) => storageQueueClient(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
+  const healthQueue = (name: string) =>
+    storageQueueClient(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
   return {
     config,
     healthChecks: [
       cosmosHealthCheck(database.container(CONTAINERS.events)),
-      storageHealthCheck({ requests: healthQueue(FORECAST_REFRESH_QUEUE), poison: healthQueue(`${FORECAST_REFRESH_QUEUE}-poison`) }, FORECAST_REFRESH_QUEUE),
+      storageHealthCheck(
+        { requests: healthQueue(FORECAST_REFRESH_QUEUE), poison: healthQueue(`${FORECAST_REFRESH_QUEUE}-poison`) },
+        FORECAST_REFRESH_QUEUE,
+      ),
       eventGridHealthCheck(config.eventGrid.topicEndpoint, { lastPublish: () => eventPublisher.lastPublish() }),
       weatherHealthCheck(weather),
     ],

@@ -7,7 +7,7 @@ import {
   nearbyResultSchema,
   newestAnswerSchema,
   placeAnswerSchema,
-  placeListAnswerSchema
+  placeListAnswerSchema,
 } from '../../places/application/placeQueries';
 import { viewsRebuiltSchema } from '../views/rebuildViews';
 import { checkResultSchema, healthReportSchema } from '../health/health';
@@ -17,9 +17,16 @@ import { CORRELATION_HEADER } from '../http/httpHandler';
 import { commandAnswerSchema } from '../../places/http/placeResponses';
 import { fieldErrorSchema, PROBLEM_CONTENT_TYPE, problemSchema } from '../http/problem';
 import { correlationIdSchema, idempotencyKeySchema, ifMatchSchema, MAX_BODY_BYTES } from '../http/request';
-import { hourlyForecastSchema } from "../../kernel/forecast";
-import { nearbyQuerySchema, newestQuerySchema, statusListQuerySchema, detailsChangesSchema, proposalSchema, reasonSchema } from "../../places/http/placeRequests";
-import { regionForecastAnswerSchema } from "../../regions/application/regionQueries";
+import { hourlyForecastSchema } from '../../kernel/forecast';
+import {
+  nearbyQuerySchema,
+  newestQuerySchema,
+  statusListQuerySchema,
+  detailsChangesSchema,
+  proposalSchema,
+  reasonSchema,
+} from '../../places/http/placeRequests';
+import { regionForecastAnswerSchema } from '../../regions/application/regionQueries';
 
 /**
  * The app's HTTP API as an OpenAPI 3.1 document (served at `GET /api/openapi.json`), built from the
@@ -76,7 +83,8 @@ const COMPONENT_NOTES: Partial<Record<RequestSchemaName | ResponseSchemaName, z.
     anyOf: [{ required: ['geolocation'] }, { required: ['address'] }],
   },
   DetailsChanges: {
-    description: 'The fields to change, at least one; null removes a detail; each top-level field is replaced whole. Unknown fields are refused.',
+    description:
+      'The fields to change, at least one; null removes a detail; each top-level field is replaced whole. Unknown fields are refused.',
     minProperties: 1,
   },
   Reason: { description: 'Why the place is rejected or withdrawn' },
@@ -136,7 +144,14 @@ const UNKNOWN_PLACE = problem('No place has this id');
 const CHANGED_CONCURRENTLY = 'or it was changed by someone else at the same moment (type …/concurrent-change): read it again and retry';
 
 /** An admin's command on a place: they differ only in what they do, what they read and when they are refused. */
-function moderation(command: { functionName: string; route: string; summary: string; body: 'IgnoredBody' | 'Reason'; done: string; refused: string }): ApiOperation {
+function moderation(command: {
+  functionName: string;
+  route: string;
+  summary: string;
+  body: 'IgnoredBody' | 'Reason';
+  done: string;
+  refused: string;
+}): ApiOperation {
   return {
     functionName: command.functionName,
     method: 'POST',
@@ -254,7 +269,8 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     authLevel: 'function',
     tag: 'editors',
     summary: 'A place in any status',
-    description: "For editors and admins: on the parents' anonymous route the app cannot tell whether a key was accepted, so key holders read here.",
+    description:
+      "For editors and admins: on the parents' anonymous route the app cannot tell whether a key was accepted, so key holders read here.",
     answers: {
       200: { description: 'The place', body: 'PlaceAnswer', headers: ['ETag'] },
       404: problem('No place has this id (or it is not projected yet: a proposal shows here within moments)'),
@@ -326,7 +342,10 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     summary: 'Each dependency: Cosmos DB, storage, Event Grid, the weather provider',
     description: 'Every check is bounded by 2 s. No endpoint, key or stack is ever shown.',
     answers: {
-      200: { description: 'healthy, or degraded (only a non-critical dependency is down: the app still serves places)', body: 'HealthReport' },
+      200: {
+        description: 'healthy, or degraded (only a non-critical dependency is down: the app still serves places)',
+        body: 'HealthReport',
+      },
       503: { description: 'unhealthy: Cosmos DB or storage is down', body: 'HealthReport' },
     },
     dependsOnServices: false,
@@ -407,14 +426,22 @@ export type PathItem = Partial<Record<Lowercase<Method>, Operation>>;
 
 export interface OpenApiDocument {
   readonly openapi: string;
-  readonly info: { readonly title: string; readonly version: string; readonly description: string; readonly license: { readonly name: string; readonly identifier: string } };
+  readonly info: {
+    readonly title: string;
+    readonly version: string;
+    readonly description: string;
+    readonly license: { readonly name: string; readonly identifier: string };
+  };
   readonly tags: readonly { readonly name: Tag; readonly description: string }[];
   readonly paths: Record<string, PathItem>;
   readonly components: {
     readonly schemas: Record<string, JsonSchema>;
     readonly parameters: Record<string, Parameter>;
     readonly headers: Record<string, { readonly description: string; readonly schema: JsonSchema }>;
-    readonly securitySchemes: Record<string, { readonly type: 'apiKey'; readonly in: 'header' | 'query'; readonly name: string; readonly description: string }>;
+    readonly securitySchemes: Record<
+      string,
+      { readonly type: 'apiKey'; readonly in: 'header' | 'query'; readonly name: string; readonly description: string }
+    >;
   };
 }
 
@@ -463,15 +490,28 @@ export function openApiDocument(): OpenApiDocument {
     paths,
     components: {
       schemas: { ...componentSchemas(REQUEST_SCHEMAS, 'input'), ...componentSchemas(RESPONSE_SCHEMAS, 'output') },
-      parameters: { CorrelationId: { name: CORRELATION_HEADER, in: 'header', required: false, ...described(correlationIdSchema, 'input') } },
+      parameters: {
+        CorrelationId: { name: CORRELATION_HEADER, in: 'header', required: false, ...described(correlationIdSchema, 'input') },
+      },
       headers: {
-        ETag: { description: 'The version of the place (or of the document), to send as If-Match (or If-None-Match)', schema: { type: 'string' } },
+        ETag: {
+          description: 'The version of the place (or of the document), to send as If-Match (or If-None-Match)',
+          schema: { type: 'string' },
+        },
         Location: { description: "The place's URL", schema: { type: 'string' } },
-        RetryAfter: { description: 'Seconds to wait before retrying (a command retried with the same Idempotency-Key or If-Match is not applied twice)', schema: { type: 'integer', minimum: 1 } },
+        RetryAfter: {
+          description: 'Seconds to wait before retrying (a command retried with the same Idempotency-Key or If-Match is not applied twice)',
+          schema: { type: 'integer', minimum: 1 },
+        },
         CorrelationId: { ...described(correlationIdSchema, 'output'), description: "This request's correlation id" },
       },
       securitySchemes: {
-        functionKey: { type: 'apiKey', in: 'header', name: KEY_HEADER, description: 'A function key of the app (editors); the master key opens these routes too' },
+        functionKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: KEY_HEADER,
+          description: 'A function key of the app (editors); the master key opens these routes too',
+        },
         functionKeyInQuery: { type: 'apiKey', in: 'query', name: KEY_QUERY, description: 'A function key as a query parameter' },
         masterKey: { type: 'apiKey', in: 'header', name: KEY_HEADER, description: "The host's master key (admins)" },
         masterKeyInQuery: { type: 'apiKey', in: 'query', name: KEY_QUERY, description: 'The master key as a query parameter' },
@@ -483,15 +523,22 @@ export function openApiDocument(): OpenApiDocument {
 function operationObject(operation: ApiOperation): Operation {
   // Integer keys: listed in ascending order of status whatever the order they are set in.
   const answers: Record<number, Answer> = { ...operation.answers, 500: problem('A fault of ours: detail names the invocation to quote') };
-  if (operation.authLevel !== 'anonymous') answers[401] = { description: 'No key, or not a key of this route (the Functions host answers, with no body)' };
-  if (operation.dependsOnServices) answers[503] = problem('A store or service this needs is unavailable just now: retry after Retry-After', ['RetryAfter']);
+  if (operation.authLevel !== 'anonymous')
+    answers[401] = { description: 'No key, or not a key of this route (the Functions host answers, with no body)' };
+  if (operation.dependsOnServices)
+    answers[503] = problem('A store or service this needs is unavailable just now: retry after Retry-After', ['RetryAfter']);
   return {
     operationId: operation.functionName,
     summary: operation.summary,
     ...(operation.description !== undefined && { description: operation.description }),
     tags: [operation.tag],
     security: SECURITY[operation.authLevel],
-    parameters: [...pathParameters(operation.route), ...queryParameters(operation.query), ...headerParameters(operation.headers ?? []), { $ref: '#/components/parameters/CorrelationId' }],
+    parameters: [
+      ...pathParameters(operation.route),
+      ...queryParameters(operation.query),
+      ...headerParameters(operation.headers ?? []),
+      { $ref: '#/components/parameters/CorrelationId' },
+    ],
     ...(operation.body && {
       requestBody: { required: operation.body.required, content: { 'application/json': { schema: schemaRef(operation.body.schema) } } },
     }),
@@ -505,7 +552,9 @@ function responseObject(status: number, answer: Answer): Response {
   const mediaType = answer.body === 'Problem' ? PROBLEM_CONTENT_TYPE : 'application/json';
   return {
     description: answer.description,
-    ...(headers.length > 0 && { headers: Object.fromEntries(headers.map((name) => [headerName(name), { $ref: `#/components/headers/${name}` }])) }),
+    ...(headers.length > 0 && {
+      headers: Object.fromEntries(headers.map((name) => [headerName(name), { $ref: `#/components/headers/${name}` }])),
+    }),
     ...(answer.body && { content: { [mediaType]: { schema: schemaRef(answer.body) } } }),
   };
 }
@@ -529,7 +578,12 @@ function pathParameters(route: string): Parameter[] {
 function queryParameters(query: z.ZodObject | undefined): Parameter[] {
   if (!query) return [];
   const { properties = {}, required = [] } = jsonSchemaOf(query, 'output');
-  return Object.entries(properties).map(([name, property]) => ({ name, in: 'query', required: required.includes(name), ...describedJson(typeof property === 'boolean' ? {} : property) }));
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: required.includes(name),
+    ...describedJson(typeof property === 'boolean' ? {} : property),
+  }));
 }
 
 function headerParameters(headers: readonly HeaderInput[]): Parameter[] {
@@ -560,7 +614,8 @@ function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
  */
 function componentSchemas(named: Readonly<Record<string, z.ZodType>>, io: 'input' | 'output'): Record<string, JsonSchema> {
   const registry = new ComponentRegistry();
-  for (const [id, schema] of Object.entries(named)) registry.add(schema, { ...COMPONENT_NOTES[id as RequestSchemaName | ResponseSchemaName], id });
+  for (const [id, schema] of Object.entries(named))
+    registry.add(schema, { ...COMPONENT_NOTES[id as RequestSchemaName | ResponseSchemaName], id });
   const { schemas } = z.toJSONSchema(registry, { io, metadata: registry, uri: (id) => `#/components/schemas/${id}`, override: simplify });
   return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...json }]) => [id, json]));
 }

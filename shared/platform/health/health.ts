@@ -27,7 +27,9 @@ export type CheckResult = z.output<typeof checkResultSchema>;
 
 /** The answer of `GET /api/health`. */
 export const healthReportSchema = z.strictObject({
-  status: z.enum(['healthy', 'degraded', 'unhealthy']).meta({ description: 'unhealthy: a critical check failed (503); degraded: only others did (200)' }),
+  status: z
+    .enum(['healthy', 'degraded', 'unhealthy'])
+    .meta({ description: 'unhealthy: a critical check failed (503); degraded: only others did (200)' }),
   checks: z.record(z.string(), checkResultSchema).meta({ description: 'Each dependency (cosmos, storage, eventGrid, weather) by name' }),
 });
 export type HealthReport = z.output<typeof healthReportSchema>;
@@ -53,12 +55,24 @@ export async function checkHealth(checks: readonly HealthCheck[], timeoutMs = DE
       try {
         const detail = await Promise.race([
           check(signal),
-          new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new HealthCheckFailure(timedOut)), { once: true })),
+          new Promise<never>((_, reject) =>
+            signal.addEventListener('abort', () => reject(new HealthCheckFailure(timedOut)), { once: true }),
+          ),
         ]);
-        const result: CheckResult = { status: 'healthy', critical, durationMs: Date.now() - started, ...(detail !== undefined && detail !== '' && { detail: redact(detail) }) };
+        const result: CheckResult = {
+          status: 'healthy',
+          critical,
+          durationMs: Date.now() - started,
+          ...(detail !== undefined && detail !== '' && { detail: redact(detail) }),
+        };
         return [name, result] as const;
       } catch (error) {
-        const result: CheckResult = { status: 'unhealthy', critical, durationMs: Date.now() - started, error: signal.aborted ? timedOut : describeFailure(error) };
+        const result: CheckResult = {
+          status: 'unhealthy',
+          critical,
+          durationMs: Date.now() - started,
+          error: signal.aborted ? timedOut : describeFailure(error),
+        };
         return [name, result] as const;
       }
     }),
@@ -87,7 +101,8 @@ export function describeFailure(error: unknown): string {
 }
 
 const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi;
-const SECRET_PATTERN = /\b(AccountKey|SharedAccessKey|SharedAccessSignature|AccessKey|sig|key|code|apikey|api-key|token|password|secret)=[^;&\s]+/gi;
+const SECRET_PATTERN =
+  /\b(AccountKey|SharedAccessKey|SharedAccessSignature|AccessKey|sig|key|code|apikey|api-key|token|password|secret)=[^;&\s]+/gi;
 const IPV4_PATTERN = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g;
 const HOST_PATTERN = /\b(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?\b/gi;
 const MAX_REPORTED_CHARS = 200;
@@ -95,7 +110,11 @@ const MAX_REPORTED_CHARS = 200;
 /** The first line of a text, without URLs, host names, IP addresses or `key=value` secrets, at most 200 characters. */
 export function redact(text: string): string {
   const line = (text.split('\n')[0] ?? '').trim();
-  const clean = line.replace(URL_PATTERN, '<url>').replace(SECRET_PATTERN, '$1=<redacted>').replace(IPV4_PATTERN, '<address>').replace(HOST_PATTERN, '<host>');
+  const clean = line
+    .replace(URL_PATTERN, '<url>')
+    .replace(SECRET_PATTERN, '$1=<redacted>')
+    .replace(IPV4_PATTERN, '<address>')
+    .replace(HOST_PATTERN, '<host>');
   return clean.length > MAX_REPORTED_CHARS ? `${clean.slice(0, MAX_REPORTED_CHARS - 1)}…` : clean;
 }
 

@@ -34,7 +34,10 @@ export interface QueueProperties {
  * messages piling up in the poison queue need someone (docs/operations.md). A queue that does not exist
  * yet is an answer too: the poison queue exists only once a message failed.
  */
-export function storageHealthCheck(queues: { readonly requests: QueueProperties; readonly poison: QueueProperties }, queueName: string): HealthCheck {
+export function storageHealthCheck(
+  queues: { readonly requests: QueueProperties; readonly poison: QueueProperties },
+  queueName: string,
+): HealthCheck {
   const waiting = async (queue: QueueProperties, abortSignal: AbortSignal): Promise<number> => {
     try {
       return (await queue.getProperties({ abortSignal })).approximateMessagesCount ?? 0;
@@ -77,12 +80,18 @@ export function eventGridHealthCheck(topicEndpoint: string, options: EventGridCh
     name: 'eventGrid',
     critical: false,
     check: async (signal) => {
-      const response = await fetchImpl(topicEndpoint, { method: 'GET', redirect: 'manual', signal, headers: { accept: 'application/json' } });
+      const response = await fetchImpl(topicEndpoint, {
+        method: 'GET',
+        redirect: 'manual',
+        signal,
+        headers: { accept: 'application/json' },
+      });
       await response.body?.cancel().catch(() => undefined);
       if (response.status >= 500) throw new HealthCheckFailure(`the topic answered HTTP ${response.status}`);
       const reachable = `topic reachable (HTTP ${response.status} to an unauthenticated GET)`;
       const last = options.lastPublish?.();
-      if (last === undefined || now() - last.at > evidenceMs) return `${reachable}; no publish in the last ${Math.round(evidenceMs / 60_000)} min to vouch for the credentials`;
+      if (last === undefined || now() - last.at > evidenceMs)
+        return `${reachable}; no publish in the last ${Math.round(evidenceMs / 60_000)} min to vouch for the credentials`;
       const ago = secondsAgo(now(), last.at);
       if (!last.ok) throw new HealthCheckFailure(`${reachable}, but the last publish (${ago}) failed: ${describeFailure(last.error)}`);
       return `${reachable}; last publish (${ago}) accepted`;
@@ -136,9 +145,14 @@ export function weatherHealthCheck(provider: WeatherProviderHealth, options: Wea
       const circuit = provider.circuitState();
       if (circuit === 'open' || circuit === 'isolated') {
         const last = provider.lastAnswer();
-        throw new HealthCheckFailure(`${provider.name} circuit ${circuit} after repeated failures, no request sent${last && !last.ok ? `; last: ${last.reason}` : ''}`);
+        throw new HealthCheckFailure(
+          `${provider.name} circuit ${circuit} after repeated failures, no request sent${last && !last.ok ? `; last: ${last.reason}` : ''}`,
+        );
       }
-      const latest = [provider.lastAnswer(), probed].reduce<ProviderEvidence | undefined>((a, b) => (b !== undefined && (a === undefined || b.at > a.at) ? b : a), undefined);
+      const latest = [provider.lastAnswer(), probed].reduce<ProviderEvidence | undefined>(
+        (a, b) => (b !== undefined && (a === undefined || b.at > a.at) ? b : a),
+        undefined,
+      );
       const fresh = latest !== undefined && now() - latest.at < (latest.ok ? probeEveryMs : failedProbeEveryMs);
       const evidence = fresh ? latest : await probe();
       const source = fresh ? `last answer ${secondsAgo(now(), evidence.at)}` : 'probed now';

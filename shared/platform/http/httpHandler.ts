@@ -34,10 +34,20 @@ export function withProblemDetails(handler: HttpHandler): HttpHandler {
         response = known;
       } else if (isDependencyUnavailable(error)) {
         // Cosmos DB or storage unreachable or throttling: the client may retry, and the answer says when.
-        log.warn('HttpDependencyUnavailable', { function: context.functionName, method: request.method, status: 503, invocationId: context.invocationId, error: errorSummary(error) });
+        log.warn('HttpDependencyUnavailable', {
+          function: context.functionName,
+          method: request.method,
+          status: 503,
+          invocationId: context.invocationId,
+          error: errorSummary(error),
+        });
         response = unavailableResponse(error);
       } else {
-        log.error('HttpFailed', { function: context.functionName, method: request.method, status: 500, invocationId: context.invocationId }, error);
+        log.error(
+          'HttpFailed',
+          { function: context.functionName, method: request.method, status: 500, invocationId: context.invocationId },
+          error,
+        );
         response = problemResponse(500, `The request could not be completed. Quote invocation ${context.invocationId} when reporting it.`);
       }
     }

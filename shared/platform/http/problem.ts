@@ -5,19 +5,28 @@ import type { FieldError } from '../../kernel/errors';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export const fieldErrorSchema = z.strictObject({
-  field: z.string().meta({ description: 'Where the problem is: a body field as a dotted path (ageRange.min), a query parameter or a header; empty for the body as a whole' }),
+  field: z.string().meta({
+    description:
+      'Where the problem is: a body field as a dotted path (ageRange.min), a query parameter or a header; empty for the body as a whole',
+  }),
   message: z.string(),
 });
 
 /** An RFC 9457 problem document, with the field errors of a rejected input. */
 export const problemSchema = z
   .strictObject({
-    type: z.url().meta({ description: 'A stable URI per kind of problem, e.g. …/problems/validation, …/problems/concurrent-change, …/problems/404' }),
+    type: z
+      .url()
+      .meta({ description: 'A stable URI per kind of problem, e.g. …/problems/validation, …/problems/concurrent-change, …/problems/404' }),
     title: z.string(),
     status: z.int().min(400).max(599),
     detail: z.string().meta({ description: 'What went wrong with this request, for people' }),
     // Readonly: the errors are the domain's own (readonly) list, passed through as they are.
-    errors: z.array(fieldErrorSchema).readonly().optional().meta({ description: 'Each field that is not valid, when the input was refused' }),
+    errors: z
+      .array(fieldErrorSchema)
+      .readonly()
+      .optional()
+      .meta({ description: 'Each field that is not valid, when the input was refused' }),
   })
   .meta({ description: 'An RFC 9457 problem document' });
 export type Problem = z.output<typeof problemSchema>;

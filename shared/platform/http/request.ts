@@ -2,7 +2,7 @@ import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { placeIdSchema } from '../../places/domain/place';
 import { HttpProblem } from './problem';
-import { type RequestOrigin } from "../../kernel/event";
+import { type RequestOrigin } from '../../kernel/event';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -47,7 +47,10 @@ export function placeIdParam(request: HttpRequest): string {
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/)
-  .meta({ description: 'Any 1–255 visible ASCII characters; a proposal sent again with the same key and body is taken once and answered as before' });
+  .meta({
+    description:
+      'Any 1–255 visible ASCII characters; a proposal sent again with the same key and body is taken once and answered as before',
+  });
 
 /** The optional `Idempotency-Key` header: 1–255 visible ASCII characters. */
 export function idempotencyKeyHeader(request: HttpRequest): string | undefined {
@@ -87,7 +90,10 @@ export function requiredIfMatchVersion(request: HttpRequest): number | undefined
 export const correlationIdSchema = z
   .string()
   .regex(/^[\w.:-]{1,128}$/)
-  .meta({ description: 'Your id for this request (1–128 letters, digits, _ . : -), carried by every event and log line it causes and sent back; otherwise the invocation id is used' });
+  .meta({
+    description:
+      'Your id for this request (1–128 letters, digits, _ . : -), carried by every event and log line it causes and sent back; otherwise the invocation id is used',
+  });
 
 /** The caller's correlation id (`x-correlation-id`) when well-formed, else the invocation's own id. */
 export function correlationIdOf(request: HttpRequest, invocationId: string): string {

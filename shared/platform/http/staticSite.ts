@@ -78,7 +78,9 @@ export function staticSite(webRoot: string): StaticSite {
   const assets = join(root, 'assets');
 
   async function notFound(): Promise<HttpResponseInit> {
-    const body = await readFile(join(root, NOT_FOUND_PAGE)).catch(() => Buffer.from('<!doctype html><title>Not found</title><p>Not found.</p>'));
+    const body = await readFile(join(root, NOT_FOUND_PAGE)).catch(() =>
+      Buffer.from('<!doctype html><title>Not found</title><p>Not found.</p>'),
+    );
     return { status: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': PAGE_CACHE }, body };
   }
 
@@ -114,10 +116,16 @@ export function staticSite(webRoot: string): StaticSite {
  * A file's answer: 200 with its body, or 304 when `If-None-Match` names its ETag (a hash of the
  * content, so any change is a new ETag).
  */
-export function fileResponse(body: Buffer | string, contentType: string, cacheControl: string, ifNoneMatch: string | null): HttpResponseInit {
+export function fileResponse(
+  body: Buffer | string,
+  contentType: string,
+  cacheControl: string,
+  ifNoneMatch: string | null,
+): HttpResponseInit {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   const headers = { ...SECURITY_HEADERS, 'content-type': contentType, 'cache-control': cacheControl, etag };
-  if (ifNoneMatch !== null && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, headers };
+  if (ifNoneMatch !== null && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag))
+    return { status: 304, headers };
   return { status: 200, headers, body };
 }
 

@@ -10,7 +10,12 @@ import { problemResponse } from './problem';
  */
 export function isDependencyUnavailable(error: unknown): boolean {
   return someError(error, (candidate) => {
-    const { code, statusCode, status, message } = candidate as { code?: unknown; statusCode?: unknown; status?: unknown; message?: unknown };
+    const { code, statusCode, status, message } = candidate as {
+      code?: unknown;
+      statusCode?: unknown;
+      status?: unknown;
+      message?: unknown;
+    };
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     if (typeof message === 'string' && COSMOS_BATCH_TRANSPORT_FAILURE.test(message)) return true;
     return [code, statusCode, status].some((value) => typeof value === 'number' && UNAVAILABLE_STATUSES.has(value));
@@ -44,7 +49,8 @@ const UNAVAILABLE_STATUSES = new Set([408, 429, 503]);
  * @azure/cosmos rethrows a transactional batch's failure as `new Error('Batch request error: <message>')`,
  * dropping the code and the cause: such an error is recognised by its message naming a transport failure.
  */
-const COSMOS_BATCH_TRANSPORT_FAILURE = /^Batch request error: .*(\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b|socket hang up|Timeout Error)/;
+const COSMOS_BATCH_TRANSPORT_FAILURE =
+  /^Batch request error: .*(\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b|socket hang up|Timeout Error)/;
 
 /** Seconds a client should wait before retrying when the error does not say (a local restart takes a few). */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -67,7 +73,8 @@ function retryAfterSecondsOf(error: unknown): number | undefined {
   let found: number | undefined;
   someError(error, (candidate) => {
     const { retryAfterInMs } = candidate as { retryAfterInMs?: unknown };
-    if (typeof retryAfterInMs === 'number' && Number.isFinite(retryAfterInMs) && retryAfterInMs > 0) found = Math.min(60, Math.max(1, Math.ceil(retryAfterInMs / 1000)));
+    if (typeof retryAfterInMs === 'number' && Number.isFinite(retryAfterInMs) && retryAfterInMs > 0)
+      found = Math.min(60, Math.max(1, Math.ceil(retryAfterInMs / 1000)));
     return found !== undefined;
   });
   return found;

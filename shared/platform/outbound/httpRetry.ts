@@ -104,7 +104,9 @@ export async function getWithRetry(
     }
     if (attempt === policy.maxAttempts) break;
     const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random() * 0.5);
-    const delayMs = Math.round(retryAfterMs === undefined ? backoff : Math.min(policy.retryAfterCapMs, retryAfterMs) + random() * policy.baseDelayMs);
+    const delayMs = Math.round(
+      retryAfterMs === undefined ? backoff : Math.min(policy.retryAfterCapMs, retryAfterMs) + random() * policy.baseDelayMs,
+    );
     if (Date.now() - started + delayMs + policy.attemptTimeoutMs > policy.deadlineMs) break;
     hooks.onRetry?.({ attempt, delayMs, reason: lastReason, url });
     try {
@@ -114,7 +116,11 @@ export async function getWithRetry(
       throw error;
     }
   }
-  throw new TransientHttpError(`GET ${url} failed: ${lastReason} (${attempts} attempt${attempts === 1 ? '' : 's'} in ${Math.round((Date.now() - started) / 100) / 10} s).`, attempts, lastStatus);
+  throw new TransientHttpError(
+    `GET ${url} failed: ${lastReason} (${attempts} attempt${attempts === 1 ? '' : 's'} in ${Math.round((Date.now() - started) / 100) / 10} s).`,
+    attempts,
+    lastStatus,
+  );
 }
 
 /** `Retry-After` as milliseconds from `now`: delay-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -69,7 +69,8 @@ export function sourceOf(streamId: string): string {
 
 /** A stored event as the CloudEvent it is published as (inline, or a reference when too large). */
 export function toCloudEvent(event: RecordedEvent, inlineLimitBytes = DEFAULT_INLINE_LIMIT_BYTES): OutgoingCloudEvent {
-  if (inlineLimitBytes > EVENT_GRID_MAX_EVENT_BYTES) throw new RangeError(`The inline limit may be at most ${EVENT_GRID_MAX_EVENT_BYTES} bytes.`);
+  if (inlineLimitBytes > EVENT_GRID_MAX_EVENT_BYTES)
+    throw new RangeError(`The inline limit may be at most ${EVENT_GRID_MAX_EVENT_BYTES} bytes.`);
   const { streamId, version, metadata } = event;
   const envelope = {
     specversion: '1.0',

@@ -25,7 +25,12 @@ export class MalformedDeliveryError extends Error {
   }
 }
 
-const metadataSchema = z.object({ eventId: z.string().min(1), correlationId: z.string().min(1), causationId: z.string().min(1), occurredAt: z.string().min(1) });
+const metadataSchema = z.object({
+  eventId: z.string().min(1),
+  correlationId: z.string().min(1),
+  causationId: z.string().min(1),
+  occurredAt: z.string().min(1),
+});
 const dataSchema = z.object({
   streamId: z.string().min(1),
   version: z.number().int().positive(),
@@ -44,15 +49,21 @@ const eventGridEventSchema = z.object({ id: z.string().min(1), eventType: z.stri
  */
 export function parseDeliveredEvent(raw: unknown): DeliveredEvent {
   const asCloudEvent = cloudEventSchema.safeParse(raw);
-  const parsed = asCloudEvent.success ? { id: asCloudEvent.data.id, type: asCloudEvent.data.type, data: asCloudEvent.data.data } : undefined;
+  const parsed = asCloudEvent.success
+    ? { id: asCloudEvent.data.id, type: asCloudEvent.data.type, data: asCloudEvent.data.data }
+    : undefined;
   const asEventGrid = parsed === undefined ? eventGridEventSchema.safeParse(raw) : undefined;
-  const event = parsed ?? (asEventGrid?.success ? { id: asEventGrid.data.id, type: asEventGrid.data.eventType, data: asEventGrid.data.data } : undefined);
+  const event =
+    parsed ??
+    (asEventGrid?.success ? { id: asEventGrid.data.id, type: asEventGrid.data.eventType, data: asEventGrid.data.data } : undefined);
   if (event === undefined) {
     const issues = (asCloudEvent.error?.issues ?? []).map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`).join('; ');
     throw new MalformedDeliveryError(`The delivery is not a Visit Plannr event: ${issues}`);
   }
-  if (!event.type.startsWith(EVENT_TYPE_PREFIX)) throw new MalformedDeliveryError(`Event ${event.id} has type "${event.type}", not a ${EVENT_TYPE_PREFIX}* type.`);
-  if (event.data.metadata.eventId !== event.id) throw new MalformedDeliveryError(`Event ${event.id} carries the metadata of event ${event.data.metadata.eventId}.`);
+  if (!event.type.startsWith(EVENT_TYPE_PREFIX))
+    throw new MalformedDeliveryError(`Event ${event.id} has type "${event.type}", not a ${EVENT_TYPE_PREFIX}* type.`);
+  if (event.data.metadata.eventId !== event.id)
+    throw new MalformedDeliveryError(`Event ${event.id} carries the metadata of event ${event.data.metadata.eventId}.`);
   const { streamId, version, metadata } = event.data;
   const isInline = event.data.ref !== true && raw !== null && typeof raw === 'object' && 'data' in raw && hasData(raw.data);
   if (event.data.ref !== true && !isInline) throw new MalformedDeliveryError(`Event ${event.id} has neither data nor a reference.`);
@@ -75,7 +86,8 @@ export function deliveredCorrelationId(raw: unknown): string | undefined {
   if ('correlationid' in raw && typeof raw.correlationid === 'string' && raw.correlationid !== '') return raw.correlationid;
   if ('data' in raw && typeof raw.data === 'object' && raw.data !== null && 'metadata' in raw.data) {
     const { metadata } = raw.data;
-    if (typeof metadata === 'object' && metadata !== null && 'correlationId' in metadata && typeof metadata.correlationId === 'string') return metadata.correlationId;
+    if (typeof metadata === 'object' && metadata !== null && 'correlationId' in metadata && typeof metadata.correlationId === 'string')
+      return metadata.correlationId;
   }
   return undefined;
 }
@@ -88,7 +100,10 @@ export function parseDeliveredEventOrLog(raw: unknown, context: LogSink & { read
   try {
     return parseDeliveredEvent(raw);
   } catch (error) {
-    withCorrelation(context, deliveredCorrelationId(raw) ?? 'unknown').error('EventMalformed', { function: context.functionName, error: errorSummary(error) });
+    withCorrelation(context, deliveredCorrelationId(raw) ?? 'unknown').error('EventMalformed', {
+      function: context.functionName,
+      error: errorSummary(error),
+    });
     throw error;
   }
 }

@@ -14,7 +14,11 @@ export interface PublishChangesOptions {
  * without moving its checkpoint, so no event is ever checkpointed past unpublished (earlier ones are
  * published again, with the same ids).
  */
-export async function publishChanges(publisher: EventPublisher, events: readonly RecordedEvent[], options: PublishChangesOptions = {}): Promise<{ readonly published: number }> {
+export async function publishChanges(
+  publisher: EventPublisher,
+  events: readonly RecordedEvent[],
+  options: PublishChangesOptions = {},
+): Promise<{ readonly published: number }> {
   const byStream = new Map<string, Map<number, RecordedEvent>>();
   for (const event of events) {
     const stream = byStream.get(event.streamId) ?? new Map<number, RecordedEvent>();

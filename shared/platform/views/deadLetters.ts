@@ -15,7 +15,12 @@ export interface DeadLetterStore {
   record(letter: DeadLetter): Promise<void>;
 }
 
-export function deadLetterOf(consumer: string, event: RecordedEvent | { streamId?: unknown; version?: unknown }, reason: string, at: Date): DeadLetter {
+export function deadLetterOf(
+  consumer: string,
+  event: RecordedEvent | { streamId?: unknown; version?: unknown },
+  reason: string,
+  at: Date,
+): DeadLetter {
   const streamId = typeof event.streamId === 'string' ? event.streamId : 'unknown';
   const version = typeof event.version === 'number' ? event.version : 'unknown';
   return { id: `${consumer}:${streamId}:${version}`, streamId, consumer, reason, event, deadLetteredAt: at.toISOString() };

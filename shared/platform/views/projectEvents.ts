@@ -8,10 +8,10 @@ import type { Geohasher } from '../../places/projection/geohasher';
 import { evolvePlaceView, nearbyEntryOf, newestEntryOf, staleStatusEntryKeys, statusEntryOf } from '../../places/projection/placeView';
 import { evolveRegionForecastView } from '../../regions/projection/regionForecastView';
 import { ViewWriteConflictError, type StoredView, type ViewStore } from './viewStore';
-import { REGION_STREAM_PREFIX } from "../../regions/domain/region";
-import { PoisonEventError } from "../../kernel/errors";
-import { nearbyEntryKey, newestEntryKey, placeViewKey, type PlaceView } from "../../places/projection/placeDocuments";
-import { regionForecastKey, type RegionForecastView } from "../../regions/projection/regionForecastDocument";
+import { REGION_STREAM_PREFIX } from '../../regions/domain/region';
+import { PoisonEventError } from '../../kernel/errors';
+import { nearbyEntryKey, newestEntryKey, placeViewKey, type PlaceView } from '../../places/projection/placeDocuments';
+import { regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
 
 export interface ProjectionDeps {
   readonly views: ViewStore;
@@ -42,7 +42,9 @@ export async function projectEvents(deps: ProjectionDeps, batch: readonly Record
   let deadLettered = 0;
   const streams = [...byStream.entries()];
   for (let i = 0; i < streams.length; i += STREAMS_IN_PARALLEL) {
-    const counts = await Promise.all(streams.slice(i, i + STREAMS_IN_PARALLEL).map(([streamId, events]) => projectStream(deps, streamId, events)));
+    const counts = await Promise.all(
+      streams.slice(i, i + STREAMS_IN_PARALLEL).map(([streamId, events]) => projectStream(deps, streamId, events)),
+    );
     deadLettered += counts.reduce((sum, n) => sum + n, 0);
   }
   return { streams: byStream.size, deadLettered };
@@ -50,15 +52,20 @@ export async function projectEvents(deps: ProjectionDeps, batch: readonly Record
 
 async function projectStream(deps: ProjectionDeps, streamId: string, events: RecordedEvent[]): Promise<number> {
   const ordered = [...events].sort((a, b) => a.version - b.version);
-  if (streamId.startsWith(PLACE_STREAM_PREFIX)) return withConflictRetry(() => projectPlace(deps, streamId.slice(PLACE_STREAM_PREFIX.length), ordered));
-  if (streamId.startsWith(REGION_STREAM_PREFIX)) return withConflictRetry(() => projectRegion(deps, streamId.slice(REGION_STREAM_PREFIX.length), ordered));
-  for (const event of ordered) await deps.deadLetters.record(deadLetterOf(CONSUMER, event, `No projection handles stream "${streamId}".`, deps.clock()));
+  if (streamId.startsWith(PLACE_STREAM_PREFIX))
+    return withConflictRetry(() => projectPlace(deps, streamId.slice(PLACE_STREAM_PREFIX.length), ordered));
+  if (streamId.startsWith(REGION_STREAM_PREFIX))
+    return withConflictRetry(() => projectRegion(deps, streamId.slice(REGION_STREAM_PREFIX.length), ordered));
+  for (const event of ordered)
+    await deps.deadLetters.record(deadLetterOf(CONSUMER, event, `No projection handles stream "${streamId}".`, deps.clock()));
   return ordered.length;
 }
 
 async function projectPlace(deps: ProjectionDeps, placeId: string, events: readonly RecordedEvent[]): Promise<number> {
   const stored = await deps.views.read<PlaceView>(placeViewKey(placeId));
-  const { view, deadLettered } = await foldIntoView(deps, stored, events, (current, event) => evolvePlaceView(current, { ...event, ...parsePlaceEvent(event) }));
+  const { view, deadLettered } = await foldIntoView(deps, stored, events, (current, event) =>
+    evolvePlaceView(current, { ...event, ...parsePlaceEvent(event) }),
+  );
   if (view) await syncListings(deps, view);
   return deadLettered;
 }
@@ -156,4 +163,3 @@ async function withConflictRetry(project: () => Promise<number>): Promise<number
     }
   }
 }
-

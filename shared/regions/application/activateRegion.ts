@@ -3,7 +3,7 @@ import { NO_STREAM, readTyped, StreamVersionConflictError, type EventStore } fro
 import type { ForecastRefreshQueue } from './forecastRefreshRequests';
 import { regionCentre } from '../domain/geohash';
 import { isRegionEvent, regionDecider, toRegionStreamId } from '../domain/region';
-import { type EventCause } from "../../kernel/event";
+import { type EventCause } from '../../kernel/event';
 
 export interface RegionActivationDeps {
   readonly eventStore: EventStore;
@@ -46,11 +46,20 @@ export async function activateRegion(deps: RegionActivationDeps, region: string,
   let activation = await activationOf(deps.eventStore, streamId);
   if (activation === undefined) {
     const decided = regionDecider.decide({ type: 'ActivateRegion', data: { region, centre } }, regionDecider.initialState());
-    const metadata = { eventId: regionActivatedEventId(region), correlationId: cause.correlationId, causationId: cause.eventId, occurredAt: deps.clock().toISOString() };
+    const metadata = {
+      eventId: regionActivatedEventId(region),
+      correlationId: cause.correlationId,
+      causationId: cause.eventId,
+      occurredAt: deps.clock().toISOString(),
+    };
     try {
       // A concurrent activation appended the same event id first: the store takes this as the same
       // append, and both deliveries send the request (a duplicate the consumer absorbs).
-      await deps.eventStore.append(streamId, decided.map((event) => ({ ...event, metadata })), NO_STREAM);
+      await deps.eventStore.append(
+        streamId,
+        decided.map((event) => ({ ...event, metadata })),
+        NO_STREAM,
+      );
     } catch (error) {
       if (!(error instanceof StreamVersionConflictError)) throw error;
     }
@@ -60,7 +69,13 @@ export async function activateRegion(deps: RegionActivationDeps, region: string,
   }
   const activatedByThisEvent = activation.causationId === cause.eventId;
   if (!activatedByThisEvent) return { activatedByThisEvent, refreshRequested: false };
-  await deps.forecastRefreshQueue.send({ region, centre, reason: 'regionActivated', correlationId: cause.correlationId, requestedAt: activation.occurredAt });
+  await deps.forecastRefreshQueue.send({
+    region,
+    centre,
+    reason: 'regionActivated',
+    correlationId: cause.correlationId,
+    requestedAt: activation.occurredAt,
+  });
   return { activatedByThisEvent, refreshRequested: true };
 }
 
@@ -69,5 +84,7 @@ async function activationOf(store: EventStore, streamId: string): Promise<{ caus
   const { events } = await readTyped(store, streamId, isRegionEvent);
   // Only RegionActivated is a region event of this domain (readTyped skips forecast events).
   const [activation] = events;
-  return activation === undefined ? undefined : { causationId: activation.metadata.causationId, occurredAt: activation.metadata.occurredAt };
+  return activation === undefined
+    ? undefined
+    : { causationId: activation.metadata.causationId, occurredAt: activation.metadata.occurredAt };
 }

@@ -38,7 +38,8 @@ export function parseForecastRefreshRequest(message: unknown): ForecastRefreshRe
  */
 export function encodeForecastRefreshRequest(request: ForecastRefreshRequest): string {
   const text = Buffer.from(JSON.stringify(forecastRefreshRequestSchema.parse(request)), 'utf8').toString('base64');
-  if (Buffer.byteLength(text) > MAX_QUEUE_MESSAGE_BYTES) throw new RangeError(`A forecast refresh request is over ${MAX_QUEUE_MESSAGE_BYTES} bytes.`);
+  if (Buffer.byteLength(text) > MAX_QUEUE_MESSAGE_BYTES)
+    throw new RangeError(`A forecast refresh request is over ${MAX_QUEUE_MESSAGE_BYTES} bytes.`);
   return text;
 }
 

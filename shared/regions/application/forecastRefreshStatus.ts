@@ -16,7 +16,9 @@ export const forecastRefreshCycleSchema = z.strictObject({
   updated: z.int().min(0),
   failed: z.int().min(0),
   alreadyRecorded: z.int().min(0),
-  failedRegions: z.array(z.strictObject({ region: z.string(), reason: z.string() })).meta({ description: 'The first failed regions (the count is always complete)' }),
+  failedRegions: z
+    .array(z.strictObject({ region: z.string(), reason: z.string() }))
+    .meta({ description: 'The first failed regions (the count is always complete)' }),
   providerMs: z.number().min(0).meta({ description: 'Summed time the provider took to answer, over every request of the cycle' }),
   nextRunAt: timestamp.nullable(),
   planError: z.string().optional().meta({ description: 'Why the cycle could not be planned (the next try is at nextRunAt)' }),
@@ -25,7 +27,9 @@ export const forecastRefreshCycleSchema = z.strictObject({
 /** The answer of `GET /api/ops/forecast-refresh`: built field by field, so no management URL or key is in it. */
 export const forecastRefreshStatusSchema = z.strictObject({
   instanceId: z.string(),
-  runtimeStatus: z.string().meta({ description: "Durable Functions' runtime status: Running, Pending, ContinuedAsNew, Suspended, Completed, Failed, Terminated…" }),
+  runtimeStatus: z.string().meta({
+    description: "Durable Functions' runtime status: Running, Pending, ContinuedAsNew, Suspended, Completed, Failed, Terminated…",
+  }),
   createdTime: timestamp.nullable(),
   lastUpdatedTime: timestamp.nullable(),
   cycle: forecastRefreshCycleSchema.nullable(),

@@ -6,7 +6,7 @@ import type { ForecastRefreshRequest } from './forecastRefreshRequests';
 import { toRegionStreamId } from '../domain/region';
 import type { RegionViews } from './regionViews';
 import type { LocationForecast, WeatherProvider } from './weatherProvider';
-import { regionForecastKey, type RegionForecastView } from "../projection/regionForecastDocument";
+import { regionForecastKey, type RegionForecastView } from '../projection/regionForecastDocument';
 
 export interface ForecastRefreshDeps {
   readonly eventStore: EventStore;
@@ -41,7 +41,10 @@ export interface BatchOutcome {
 
 /** Plans one refresh cycle from the region forecast views (the planActivity of the orchestration). */
 export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Promise<CyclePlan> {
-  const plan = planRefresh(await deps.views.regionRefreshStates(), at, { ...deps.forecast, batchSize: deps.weather.maxLocationsPerRequest });
+  const plan = planRefresh(await deps.views.regionRefreshStates(), at, {
+    ...deps.forecast,
+    batchSize: deps.weather.maxLocationsPerRequest,
+  });
   return { ...plan, refreshMinutes: deps.forecast.refreshMinutes, parallelism: deps.forecast.parallelism, source: deps.weather.name };
 }
 
@@ -50,7 +53,11 @@ export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Pr
  * throws for a region's failure — a durable fan-out has no allSettled — so every region comes back as
  * updated, failed or already recorded.
  */
-export async function refreshForecastBatch(deps: ForecastRefreshDeps, cycleId: string, regions: readonly PlannedRegion[]): Promise<BatchOutcome> {
+export async function refreshForecastBatch(
+  deps: ForecastRefreshDeps,
+  cycleId: string,
+  regions: readonly PlannedRegion[],
+): Promise<BatchOutcome> {
   const started = Date.now();
   const requestMs: number[] = [];
   const outcomes = await deps.weather.fetchForecasts(regions, { onRequest: (ms) => requestMs.push(ms) });
@@ -59,7 +66,11 @@ export async function refreshForecastBatch(deps: ForecastRefreshDeps, cycleId: s
   const failed: { region: string; reason: string }[] = [];
   const alreadyRecorded: string[] = [];
   await forEachBounded(regions, RECORDS_IN_PARALLEL, async ({ region }) => {
-    const outcome = outcomes.find((candidate) => candidate.region === region) ?? { region, ok: false as const, reason: 'The provider gave no forecast for this region.' };
+    const outcome = outcomes.find((candidate) => candidate.region === region) ?? {
+      region,
+      ok: false as const,
+      reason: 'The provider gave no forecast for this region.',
+    };
     try {
       const recorded = await recordForecastOutcome(deps, outcome, cycleId);
       if (!recorded) alreadyRecorded.push(region);
@@ -67,7 +78,10 @@ export async function refreshForecastBatch(deps: ForecastRefreshDeps, cycleId: s
       else failed.push({ region, reason: outcome.reason });
     } catch (error) {
       // The store refused (or the region is unknown): the region stays due and the next cycle tries again.
-      failed.push({ region, reason: `${outcome.ok ? 'Fetched, but could not record' : outcome.reason}: ${error instanceof Error ? error.message : String(error)}` });
+      failed.push({
+        region,
+        reason: `${outcome.ok ? 'Fetched, but could not record' : outcome.reason}: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   });
   return { updated, failed, alreadyRecorded, providerMs, requestMs };
@@ -86,8 +100,15 @@ export async function refreshRegionNow(deps: ForecastRefreshDeps, request: Forec
   // The view may lag the stream a little; a forecast it already shows as newer than the request is enough.
   const updatedAt = (await deps.views.read<RegionForecastView>(regionForecastKey(request.region)))?.document.updatedAt;
   if (updatedAt && Date.parse(updatedAt) >= Date.parse(request.requestedAt)) return 'alreadyFresh';
-  const [outcome] = await deps.weather.fetchForecasts([{ region: request.region, latitude: request.centre.latitude, longitude: request.centre.longitude }]);
-  const recorded = await recordForecastOutcome(deps, outcome ?? { region: request.region, ok: false, reason: 'The provider gave no forecast for this region.' }, cycleId, request.correlationId);
+  const [outcome] = await deps.weather.fetchForecasts([
+    { region: request.region, latitude: request.centre.latitude, longitude: request.centre.longitude },
+  ]);
+  const recorded = await recordForecastOutcome(
+    deps,
+    outcome ?? { region: request.region, ok: false, reason: 'The provider gave no forecast for this region.' },
+    cycleId,
+    request.correlationId,
+  );
   if (!recorded) return 'alreadyFresh';
   return outcome?.ok ? 'updated' : 'failed';
 }
@@ -109,9 +130,17 @@ const MAX_RECORD_ATTEMPTS = 5;
  * version and whether this cycle's event id is in it. A region stream exists only once
  * RegionActivated started it, so an existing stream is an active region.
  */
-export async function recordForecastOutcome(deps: Pick<ForecastRefreshDeps, 'eventStore' | 'clock'>, outcome: LocationForecast, cycleId: string, correlationId = cycleId): Promise<boolean> {
+export async function recordForecastOutcome(
+  deps: Pick<ForecastRefreshDeps, 'eventStore' | 'clock'>,
+  outcome: LocationForecast,
+  cycleId: string,
+  correlationId = cycleId,
+): Promise<boolean> {
   const command: ForecastCommand = outcome.ok
-    ? { type: 'RecordForecast', data: { region: outcome.region, cycleId, source: outcome.source, issuedAt: outcome.issuedAt, hourly: outcome.hourly } }
+    ? {
+        type: 'RecordForecast',
+        data: { region: outcome.region, cycleId, source: outcome.source, issuedAt: outcome.issuedAt, hourly: outcome.hourly },
+      }
     : { type: 'RecordForecastFailure', data: { region: outcome.region, cycleId, reason: outcome.reason } };
   const streamId = toRegionStreamId(outcome.region);
   const eventId = forecastEventId(outcome.region, cycleId);
@@ -121,7 +150,11 @@ export async function recordForecastOutcome(deps: Pick<ForecastRefreshDeps, 'eve
     if (decided.length === 0) return false;
     const metadata = { eventId, correlationId, causationId: cycleId, occurredAt: deps.clock().toISOString() };
     try {
-      await deps.eventStore.append(streamId, decided.map((event) => ({ ...event, metadata, ttlSeconds: FORECAST_EVENT_TTL_SECONDS })), version);
+      await deps.eventStore.append(
+        streamId,
+        decided.map((event) => ({ ...event, metadata, ttlSeconds: FORECAST_EVENT_TTL_SECONDS })),
+        version,
+      );
       return true;
     } catch (error) {
       // Another cycle's outcome (or this one's, from a concurrent retry) got there first: probe again.

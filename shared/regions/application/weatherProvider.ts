@@ -1,4 +1,4 @@
-import { type HourlyForecast } from "../../kernel/forecast";
+import { type HourlyForecast } from '../../kernel/forecast';
 
 /** Where to fetch a forecast for: a region's centre. */
 export interface ForecastLocation {
@@ -57,7 +57,8 @@ export interface FetchForecastsOptions {
 export type CircuitStatus = 'closed' | 'open' | 'halfOpen' | 'isolated';
 
 /** The last answer a process had from a provider: when, and whether it served a forecast. */
-export type ProviderEvidence = { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly reason: string };
+export type ProviderEvidence =
+  { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly reason: string };
 
 /**
  * What the health check reads from a provider without spending its call budget: the circuit

@@ -2,9 +2,12 @@ import type { Decider } from '../../kernel/decider';
 import { IllegalStateError } from '../../kernel/errors';
 import type { Event } from '../../kernel/event';
 import type { RegionActivated } from './region';
-import { type HourlyForecast } from "../../kernel/forecast";
+import { type HourlyForecast } from '../../kernel/forecast';
 
-export type ForecastUpdated = Event<'ForecastUpdated', { region: string; source: string; issuedAt: string; cycleId: string; hourly: readonly HourlyForecast[] }>;
+export type ForecastUpdated = Event<
+  'ForecastUpdated',
+  { region: string; source: string; issuedAt: string; cycleId: string; hourly: readonly HourlyForecast[] }
+>;
 export type ForecastFetchFailed = Event<'ForecastFetchFailed', { region: string; cycleId: string; reason: string }>;
 export type ForecastEvent = ForecastUpdated | ForecastFetchFailed;
 
@@ -22,7 +25,10 @@ export const FORECAST_EVENT_TTL_SECONDS = 2 * 24 * 60 * 60;
  * replayed activity, or a redelivered queue message, never records twice.
  */
 export type ForecastCommand =
-  | { type: 'RecordForecast'; data: { region: string; cycleId: string; source: string; issuedAt: string; hourly: readonly HourlyForecast[] } }
+  | {
+      type: 'RecordForecast';
+      data: { region: string; cycleId: string; source: string; issuedAt: string; hourly: readonly HourlyForecast[] };
+    }
   | { type: 'RecordForecastFailure'; data: { region: string; cycleId: string; reason: string } };
 
 export interface RegionForecastState {

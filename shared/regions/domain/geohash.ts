@@ -1,10 +1,11 @@
 import ngeohash from 'ngeohash';
 import { isRegion } from './region';
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 
 /** The region (geohash cell of `precision` characters) a point lies in. */
 export function regionOf(geolocation: Geolocation, precision: number): string {
-  if (!Number.isInteger(precision) || precision < 1 || precision > 12) throw new RangeError(`A region's precision is 1 to 12 characters, not ${precision}.`);
+  if (!Number.isInteger(precision) || precision < 1 || precision > 12)
+    throw new RangeError(`A region's precision is 1 to 12 characters, not ${precision}.`);
   return ngeohash.encode(geolocation.latitude, geolocation.longitude, precision);
 }
 

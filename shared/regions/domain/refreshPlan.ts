@@ -53,7 +53,9 @@ export function planRefresh(regions: readonly RegionRefreshState[], now: Date, s
     .filter(({ fetchedAt }) => fetchedAt <= dueBefore)
     .sort((a, b) => (a.fetchedAt === b.fetchedAt ? a.state.region.localeCompare(b.state.region) : a.fetchedAt < b.fetchedAt ? -1 : 1));
   const allowance = Math.max(1, Math.floor((settings.dailyCallBudget * settings.refreshMinutes) / MINUTES_PER_DAY));
-  const selected = due.slice(0, allowance).map(({ state }) => ({ region: state.region, latitude: state.centre.latitude, longitude: state.centre.longitude }));
+  const selected = due
+    .slice(0, allowance)
+    .map(({ state }) => ({ region: state.region, latitude: state.centre.latitude, longitude: state.centre.longitude }));
   const batchSize = Math.max(1, settings.batchSize);
   const batches: PlannedRegion[][] = [];
   for (let i = 0; i < selected.length; i += batchSize) batches.push(selected.slice(i, i + batchSize));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Decider } from '../../kernel/decider';
 import type { Event } from '../../kernel/event';
-import { type Geolocation } from "../../kernel/geolocation";
+import { type Geolocation } from '../../kernel/geolocation';
 
 /**
  * A region is a geohash cell (`REGION_PRECISION` characters, default 5: about 4.9 km × 4.9 km) that
@@ -36,7 +36,8 @@ export function toRegionStreamId(region: string): string {
   return `${REGION_STREAM_PREFIX}${region}`;
 }
 
-export type RegionState = { readonly status: 'inactive' } | { readonly status: 'active'; readonly region: string; readonly centre: Geolocation };
+export type RegionState =
+  { readonly status: 'inactive' } | { readonly status: 'active'; readonly region: string; readonly centre: Geolocation };
 
 export type RegionCommand = { type: 'ActivateRegion'; data: { region: string; centre: Geolocation } };
 

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { regionEventSchemas } from '../domain/regionEventSchemas';
-import { PoisonEventError } from "../../kernel/errors";
-import { regionForecastKey, type RegionForecastView } from "./regionForecastDocument";
+import { PoisonEventError } from '../../kernel/errors';
+import { regionForecastKey, type RegionForecastView } from './regionForecastDocument';
 
 /**
  * Folds one region event into the region's forecast view. Pure, idempotent and independent of the
@@ -68,6 +68,9 @@ function compare(a: readonly [string, string], b: readonly [string, string]): nu
 
 function parse<K extends keyof typeof regionEventSchemas>(type: K, data: unknown) {
   const result = regionEventSchemas[type].safeParse(data);
-  if (!result.success) throw new PoisonEventError(`Malformed ${type}: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!result.success)
+    throw new PoisonEventError(
+      `Malformed ${type}: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   return result.data as ReturnType<(typeof regionEventSchemas)[K]['parse']>;
 }

@@ -44,7 +44,9 @@ export function loadFunctionRegistrations(): readonly Registration[] {
   for (const source of sources) require(join(root, 'functions', source));
   const registrations = registeredFunctions();
   if (registrations.length === 0) {
-    throw new Error("No function registered: the jest config must map '@azure/functions-core' to devhost/functionsCore.ts (as jest.config.js does).");
+    throw new Error(
+      "No function registered: the jest config must map '@azure/functions-core' to devhost/functionsCore.ts (as jest.config.js does).",
+    );
   }
   return registrations;
 }
@@ -76,7 +78,15 @@ export function loadHttpEndpoints(): HttpEndpoint[] {
 export function httpEndpoint(name: string, route: string, methods: readonly string[], authLevel: AuthLevel): HttpEndpoint {
   const prefix = routePrefix();
   const fullRoute = prefix === '' ? route : `${prefix}/${route}`;
-  return { name, route, methods, authLevel, parameters: parametersOf(route), template: compileRouteTemplate(route), isApi: fullRoute.toLowerCase().startsWith('api/') };
+  return {
+    name,
+    route,
+    methods,
+    authLevel,
+    parameters: parametersOf(route),
+    template: compileRouteTemplate(route),
+    isApi: fullRoute.toLowerCase().startsWith('api/'),
+  };
 }
 
 /** host.json's extensions.http.routePrefix ('api' when unset, as the host defaults). */
@@ -131,11 +141,17 @@ export function isHostPath(pathname: string): boolean {
  * The endpoint the host routes a request to, as the devhost (and ASP.NET routing) decides: the
  * matching template with the given method and the highest precedence; undefined: the host's 404.
  */
-export function routeOf(endpoints: readonly HttpEndpoint[], method: string, pathname: string): { endpoint: HttpEndpoint; params: Record<string, string> } | undefined {
+export function routeOf(
+  endpoints: readonly HttpEndpoint[],
+  method: string,
+  pathname: string,
+): { endpoint: HttpEndpoint; params: Record<string, string> } | undefined {
   const prefix = routePrefix().toLowerCase();
   const path = pathname.replace(/\/+$/, '');
   let relative: string | undefined = path;
-  if (prefix !== '') relative = path.toLowerCase().startsWith(`/${prefix}/`) || path.toLowerCase() === `/${prefix}` ? path.slice(prefix.length + 1) : undefined;
+  if (prefix !== '')
+    relative =
+      path.toLowerCase().startsWith(`/${prefix}/`) || path.toLowerCase() === `/${prefix}` ? path.slice(prefix.length + 1) : undefined;
   if (relative === undefined) return undefined;
   const candidates = endpoints
     .filter((endpoint) => endpoint.methods.includes(method.toUpperCase()))
@@ -178,7 +194,8 @@ export function mediaTypeOf(headers: Headers): string {
 /** The number of events in the store, through test/fixtures/eventCountProbe.ts. */
 export async function eventCount(url: string, masterKey: string): Promise<number> {
   const response = await fetch(`${url}/api/test/event-count`, { headers: { 'x-functions-key': masterKey } });
-  if (response.status !== 200) throw new Error(`The event count probe answered ${response.status}: is test/fixtures/eventCountProbe loaded?`);
+  if (response.status !== 200)
+    throw new Error(`The event count probe answered ${response.status}: is test/fixtures/eventCountProbe loaded?`);
   return ((await response.json()) as { count: number }).count;
 }
 

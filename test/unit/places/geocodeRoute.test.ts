@@ -25,7 +25,10 @@ function geocoder(answers: Record<string, GeocodeResult | Error>): Geocoder & { 
 describe('GET /api/geocode?q=', () => {
   const stub = geocoder({
     Richmond: RICHMOND,
-    Paris: { kind: 'found', candidates: [{ geolocation: { latitude: 48.85341, longitude: 2.3488 }, label: 'Paris, Île-de-France, FR', countryCode: 'FR' }] },
+    Paris: {
+      kind: 'found',
+      candidates: [{ geolocation: { latitude: 48.85341, longitude: 2.3488 }, label: 'Paris, Île-de-France, FR', countryCode: 'FR' }],
+    },
     Down: new GeocoderUnavailableError('The geocoder is unavailable: HTTP 503'),
   });
   const get = (query: string) => call(geocodeHandler({ geocoder: stub }), { path: `/api/geocode?${query}` });
@@ -38,16 +41,26 @@ describe('GET /api/geocode?q=', () => {
   });
 
   it('is a 404 problem when nothing matches, or nothing inside the area', async () => {
-    await expect(get('q=Atlantis')).resolves.toMatchObject({ status: 404, body: { status: 404, detail: 'Nothing matches "Atlantis". Try a town or a full postcode.' } });
+    await expect(get('q=Atlantis')).resolves.toMatchObject({
+      status: 404,
+      body: { status: 404, detail: 'Nothing matches "Atlantis". Try a town or a full postcode.' },
+    });
     const abroad = await get('q=Paris');
-    expect(abroad).toMatchObject({ status: 404, body: { detail: '"Paris" is outside the area Visit Plannr covers (Great Britain and Ireland).' } });
+    expect(abroad).toMatchObject({
+      status: 404,
+      body: { detail: '"Paris" is outside the area Visit Plannr covers (Great Britain and Ireland).' },
+    });
     expect(abroad.headers.get('content-type')).toBe('application/problem+json');
   });
 
   it('is a 400 problem naming q without a usable one, and asks the geocoder nothing', async () => {
     const before = stub.asked.length;
-    for (const query of ['', 'q=', 'q=x', `q=${'a'.repeat(201)}`]) await expect(get(query)).resolves.toMatchObject({ status: 400, body: { errors: [{ field: 'q' }] } });
-    await expect(get('q=York&lat=1')).resolves.toMatchObject({ status: 400, body: { errors: [{ field: 'lat', message: 'is not a known parameter' }] } });
+    for (const query of ['', 'q=', 'q=x', `q=${'a'.repeat(201)}`])
+      await expect(get(query)).resolves.toMatchObject({ status: 400, body: { errors: [{ field: 'q' }] } });
+    await expect(get('q=York&lat=1')).resolves.toMatchObject({
+      status: 400,
+      body: { errors: [{ field: 'lat', message: 'is not a known parameter' }] },
+    });
     expect(stub.asked.length).toBe(before);
   });
 

@@ -13,8 +13,19 @@ describe('place commands read the clock once', () => {
 
   it('a proposal is recorded as happening when it was decided', async () => {
     const eventStore = new InMemoryEventStore();
-    const deps: PlaceCommandDeps = { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId: (() => { let n = 0; return () => `00000000-0000-4000-8000-00000000000${n++}`; })() };
-    const { placeId } = await proposePlace(deps, { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, details: {} }, origin);
+    const deps: PlaceCommandDeps = {
+      eventStore,
+      clock: tickingClock('2026-12-06T10:00:00.000Z'),
+      newId: (() => {
+        let n = 0;
+        return () => `00000000-0000-4000-8000-00000000000${n++}`;
+      })(),
+    };
+    const { placeId } = await proposePlace(
+      deps,
+      { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, details: {} },
+      origin,
+    );
     const [proposed] = await eventStore.read(toPlaceStreamId(placeId));
     expect((proposed?.data as { proposedAt: string }).proposedAt).toBe('2026-12-06T10:00:00.000Z');
     expect(proposed?.metadata.occurredAt).toBe('2026-12-06T10:00:00.000Z');
@@ -22,9 +33,24 @@ describe('place commands read the clock once', () => {
 
   it('a command that carries its time records its events at that time', async () => {
     const eventStore = new InMemoryEventStore();
-    const deps: PlaceCommandDeps = { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId: (() => { let n = 0; return () => `00000000-0000-4000-8000-00000000001${n++}`; })() };
-    const { placeId } = await proposePlace(deps, { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, details: {} }, origin);
-    await executePlaceCommand(deps, { type: 'RecordLocationValidated', data: { placeId, geolocation: { latitude: 53.5349, longitude: -2.2562 }, region: 'gcw2n' } }, origin);
+    const deps: PlaceCommandDeps = {
+      eventStore,
+      clock: tickingClock('2026-12-06T10:00:00.000Z'),
+      newId: (() => {
+        let n = 0;
+        return () => `00000000-0000-4000-8000-00000000001${n++}`;
+      })(),
+    };
+    const { placeId } = await proposePlace(
+      deps,
+      { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, details: {} },
+      origin,
+    );
+    await executePlaceCommand(
+      deps,
+      { type: 'RecordLocationValidated', data: { placeId, geolocation: { latitude: 53.5349, longitude: -2.2562 }, region: 'gcw2n' } },
+      origin,
+    );
     await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now: '2026-12-06T12:00:00.000Z' } }, origin);
     const events = await eventStore.read(toPlaceStreamId(placeId));
     expect(events.at(-1)?.type).toBe('PlaceApproved');

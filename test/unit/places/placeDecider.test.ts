@@ -31,7 +31,10 @@ const historyOf: Record<PlaceStatus | 'absent', PlaceEvent[]> = {
 };
 
 const commands: Record<PlaceCommand['type'], PlaceCommand> = {
-  ProposePlace: { type: 'ProposePlace', data: { placeId, proposal: { name: 'Science and Industry Museum', geolocation, details: { kind: 'indoor' } }, now } },
+  ProposePlace: {
+    type: 'ProposePlace',
+    data: { placeId, proposal: { name: 'Science and Industry Museum', geolocation, details: { kind: 'indoor' } }, now },
+  },
   UpdatePlaceDetails: { type: 'UpdatePlaceDetails', data: { placeId, changes: { description: 'Trains and looms', kind: 'mixed' } } },
   RecordLocationValidated: { type: 'RecordLocationValidated', data: { placeId, geolocation, region } },
   RecordLocationRejected: { type: 'RecordLocationRejected', data: { placeId, reason: 'outside the service area' } },
@@ -51,16 +54,44 @@ const IS = IllegalStateError;
 const expected: Record<PlaceCommand['type'], Record<PlaceStatus | 'absent', Outcome>> = {
   //                        absent    proposed          locationValidated  locationRejected   approved       rejected  withdrawn
   ProposePlace: { absent: proposed, proposed: IS, locationValidated: IS, locationRejected: IS, approved: IS, rejected: IS, withdrawn: IS },
-  UpdatePlaceDetails: { absent: NF, proposed: detailsUpdated, locationValidated: detailsUpdated, locationRejected: IS, approved: detailsUpdated, rejected: IS, withdrawn: IS },
-  RecordLocationValidated: { absent: NF, proposed: validated, locationValidated: N, locationRejected: IS, approved: N, rejected: N, withdrawn: N },
-  RecordLocationRejected: { absent: NF, proposed: locationRejected, locationValidated: IS, locationRejected: N, approved: IS, rejected: IS, withdrawn: IS },
+  UpdatePlaceDetails: {
+    absent: NF,
+    proposed: detailsUpdated,
+    locationValidated: detailsUpdated,
+    locationRejected: IS,
+    approved: detailsUpdated,
+    rejected: IS,
+    withdrawn: IS,
+  },
+  RecordLocationValidated: {
+    absent: NF,
+    proposed: validated,
+    locationValidated: N,
+    locationRejected: IS,
+    approved: N,
+    rejected: N,
+    withdrawn: N,
+  },
+  RecordLocationRejected: {
+    absent: NF,
+    proposed: locationRejected,
+    locationValidated: IS,
+    locationRejected: N,
+    approved: IS,
+    rejected: IS,
+    withdrawn: IS,
+  },
   ApprovePlace: { absent: NF, proposed: IS, locationValidated: approved, locationRejected: IS, approved: N, rejected: IS, withdrawn: IS },
   RejectPlace: { absent: NF, proposed: IS, locationValidated: rejected, locationRejected: IS, approved: IS, rejected: N, withdrawn: IS },
   WithdrawPlace: { absent: NF, proposed: IS, locationValidated: IS, locationRejected: IS, approved: withdrawn, rejected: IS, withdrawn: N },
 };
 
 const cases = Object.entries(expected).flatMap(([commandType, byStatus]) =>
-  Object.entries(byStatus).map(([status, outcome]) => ({ commandType: commandType as PlaceCommand['type'], status: status as PlaceStatus | 'absent', outcome })),
+  Object.entries(byStatus).map(([status, outcome]) => ({
+    commandType: commandType as PlaceCommand['type'],
+    status: status as PlaceStatus | 'absent',
+    outcome,
+  })),
 );
 
 describe('place decider: every command in every status', () => {
@@ -78,7 +109,10 @@ describe('place decider: every command in every status', () => {
 
 describe('place decider: rules in detail', () => {
   it('only a locationValidated place can be approved, and says why', () => {
-    spec.given([proposed]).when(commands.ApprovePlace).thenThrows(IllegalStateError, /validated/);
+    spec
+      .given([proposed])
+      .when(commands.ApprovePlace)
+      .thenThrows(IllegalStateError, /validated/);
   });
 
   it('a second validation with a different location is a conflict, not a silent overwrite', () => {
@@ -98,17 +132,29 @@ describe('place decider: rules in detail', () => {
   it('a details update that changes nothing is a no-op', () => {
     spec
       .given([proposed, { type: 'PlaceDetailsUpdated', data: { description: 'Trains' } }])
-      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: 'indoor', description: 'Trains', name: 'Science and Industry Museum' } } })
+      .when({
+        type: 'UpdatePlaceDetails',
+        data: { placeId, changes: { kind: 'indoor', description: 'Trains', name: 'Science and Industry Museum' } },
+      })
       .thenNothingHappens();
   });
 
   it('null removes a detail, and removing an absent detail is a no-op', () => {
-    spec.given([proposed]).when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: null } } }).then([{ type: 'PlaceDetailsUpdated', data: { kind: null } }]);
-    spec.given([proposed]).when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { website: null } } }).thenNothingHappens();
+    spec
+      .given([proposed])
+      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: null } } })
+      .then([{ type: 'PlaceDetailsUpdated', data: { kind: null } }]);
+    spec
+      .given([proposed])
+      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { website: null } } })
+      .thenNothingHappens();
   });
 
   it('a renamed place keeps its other details', () => {
-    const state = [proposed, { type: 'PlaceDetailsUpdated', data: { name: 'SIM', kind: null } } as PlaceEvent].reduce(placeDecider.evolve, placeDecider.initialState());
+    const state = [proposed, { type: 'PlaceDetailsUpdated', data: { name: 'SIM', kind: null } } as PlaceEvent].reduce(
+      placeDecider.evolve,
+      placeDecider.initialState(),
+    );
     expect(state).toMatchObject({ status: 'proposed', place: { name: 'SIM', details: {} } });
   });
 

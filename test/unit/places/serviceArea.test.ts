@@ -5,7 +5,11 @@ const at = (latitude: number, longitude: number) => ({ latitude, longitude });
 
 describe('the service area: Great Britain and Ireland', () => {
   it('holds every place of the handbook data', () => {
-    for (const place of ukPlaces.places) expect({ name: place.name, inside: isInServiceArea(GREAT_BRITAIN_AND_IRELAND, place.geolocation) }).toEqual({ name: place.name, inside: true });
+    for (const place of ukPlaces.places)
+      expect({ name: place.name, inside: isInServiceArea(GREAT_BRITAIN_AND_IRELAND, place.geolocation) }).toEqual({
+        name: place.name,
+        inside: true,
+      });
   });
 
   it.each([
@@ -75,7 +79,17 @@ describe('the service area: Great Britain and Ireland', () => {
   });
 
   it('is a value: another area can be used instead', () => {
-    const square: ServiceArea = { name: 'a square', polygons: [[[0, 0], [1, 0], [1, 1], [0, 1]]] };
+    const square: ServiceArea = {
+      name: 'a square',
+      polygons: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+      ],
+    };
     expect(isInServiceArea(square, at(0.5, 0.5))).toBe(true);
     expect(isInServiceArea(square, at(53.48, -2.24))).toBe(false);
   });

@@ -19,7 +19,11 @@ describe('settings', () => {
 
   it('accepts identity-based Cosmos and storage settings', () => {
     const { AzureWebJobsStorage: _s, COSMOS_CONNECTION: _c, ...rest } = local;
-    const config = loadConfig({ ...rest, AzureWebJobsStorage__accountName: 'plannrstore', COSMOS__accountEndpoint: 'https://plannr.documents.azure.com:443/' });
+    const config = loadConfig({
+      ...rest,
+      AzureWebJobsStorage__accountName: 'plannrstore',
+      COSMOS__accountEndpoint: 'https://plannr.documents.azure.com:443/',
+    });
     expect(config.cosmos.accountEndpoint).toBe('https://plannr.documents.azure.com:443/');
     expect(config.storage.accountName).toBe('plannrstore');
   });
@@ -27,13 +31,26 @@ describe('settings', () => {
   it('names every missing or malformed setting at once', () => {
     let error: unknown;
     try {
-      loadConfig({ COSMOS_CONNECTION: 'nonsense', REGION_PRECISION: 'five', WEATHER_PROVIDER: 'met-office', FORECAST_REFRESH_MINUTES: '1' });
+      loadConfig({
+        COSMOS_CONNECTION: 'nonsense',
+        REGION_PRECISION: 'five',
+        WEATHER_PROVIDER: 'met-office',
+        FORECAST_REFRESH_MINUTES: '1',
+      });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['AzureWebJobsStorage', 'COSMOS_CONNECTION', 'COSMOS_DATABASE', 'EVENTGRID_TOPIC_ENDPOINT', 'REGION_PRECISION', 'MET_OFFICE_API_KEY', 'FORECAST_REFRESH_MINUTES']) {
+    for (const name of [
+      'AzureWebJobsStorage',
+      'COSMOS_CONNECTION',
+      'COSMOS_DATABASE',
+      'EVENTGRID_TOPIC_ENDPOINT',
+      'REGION_PRECISION',
+      'MET_OFFICE_API_KEY',
+      'FORECAST_REFRESH_MINUTES',
+    ]) {
       expect(message).toContain(name);
     }
   });

@@ -3,7 +3,11 @@ import { healthHandler } from '../../../functions/health.http';
 import { checkHealth, describeFailure, HealthCheckFailure, redact, type HealthCheck } from '../../../shared/platform/health/health';
 
 const ok = (name: string, critical: boolean, detail?: string): HealthCheck => ({ name, critical, check: () => Promise.resolve(detail) });
-const failing = (name: string, critical: boolean, error: unknown): HealthCheck => ({ name, critical, check: () => Promise.reject(error instanceof Error ? error : new Error(String(error))) });
+const failing = (name: string, critical: boolean, error: unknown): HealthCheck => ({
+  name,
+  critical,
+  check: () => Promise.reject(error instanceof Error ? error : new Error(String(error))),
+});
 const hanging = (name: string, critical: boolean): HealthCheck => ({ name, critical, check: () => new Promise<never>(() => undefined) });
 
 describe('checkHealth', () => {
@@ -19,11 +23,15 @@ describe('checkHealth', () => {
   });
 
   it('is degraded when only non-critical checks fail, unhealthy when a critical one does', async () => {
-    await expect(checkHealth([ok('cosmos', true), failing('weather', false, new HealthCheckFailure('circuit open'))])).resolves.toMatchObject({
+    await expect(
+      checkHealth([ok('cosmos', true), failing('weather', false, new HealthCheckFailure('circuit open'))]),
+    ).resolves.toMatchObject({
       status: 'degraded',
       checks: { weather: { status: 'unhealthy', critical: false, error: 'circuit open' } },
     });
-    await expect(checkHealth([failing('storage', true, new HealthCheckFailure('down')), failing('weather', false, new HealthCheckFailure('down'))])).resolves.toMatchObject({
+    await expect(
+      checkHealth([failing('storage', true, new HealthCheckFailure('down')), failing('weather', false, new HealthCheckFailure('down'))]),
+    ).resolves.toMatchObject({
       status: 'unhealthy',
     });
   });
@@ -42,7 +50,10 @@ describe('checkHealth', () => {
     const obeying: HealthCheck = {
       name: 'cosmos',
       critical: true,
-      check: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })))),
+      check: (signal) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }))),
+        ),
     };
     await expect(checkHealth([obeying], 50)).resolves.toMatchObject({ checks: { cosmos: { error: 'no answer within 50 ms' } } });
   });
@@ -52,12 +63,24 @@ describe('what the report may show', () => {
   const key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
   it('shows an SDK error as its status and code, never its message', () => {
-    const restError = Object.assign(new Error(`Server failed to authenticate the request. https://acct.queue.core.windows.net/q?sig=${key}`), { statusCode: 403, code: 'AuthenticationFailed' });
+    const restError = Object.assign(
+      new Error(`Server failed to authenticate the request. https://acct.queue.core.windows.net/q?sig=${key}`),
+      { statusCode: 403, code: 'AuthenticationFailed' },
+    );
     expect(describeFailure(restError)).toBe('HTTP 403 AuthenticationFailed');
-    const cosmosError = Object.assign(new Error('Message: {"Errors":["Resource Not Found"]}\nActivityId: …, Request URI: /dbs/x/colls/events'), { code: 404 });
+    const cosmosError = Object.assign(
+      new Error('Message: {"Errors":["Resource Not Found"]}\nActivityId: …, Request URI: /dbs/x/colls/events'),
+      { code: 404 },
+    );
     expect(describeFailure(cosmosError)).toBe('HTTP 404');
     expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED 10.0.0.4:443'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
-    expect(describeFailure(new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND mytopic.uksouth-1.eventgrid.azure.net'), { code: 'ENOTFOUND' }) }))).toBe('ENOTFOUND');
+    expect(
+      describeFailure(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('getaddrinfo ENOTFOUND mytopic.uksouth-1.eventgrid.azure.net'), { code: 'ENOTFOUND' }),
+        }),
+      ),
+    ).toBe('ENOTFOUND');
   });
 
   it('takes addresses, URLs and keys out of any other message, and keeps only its first line', () => {
@@ -75,7 +98,13 @@ describe('what the report may show', () => {
 
   it('redacts a check’s own messages and notes too (they may quote a provider)', async () => {
     const report = await checkHealth([
-      failing('weather', false, new HealthCheckFailure('open-meteo unavailable: connect ECONNREFUSED 127.0.0.1:9 (https://api.open-meteo.com/v1/forecast?latitude=1)')),
+      failing(
+        'weather',
+        false,
+        new HealthCheckFailure(
+          'open-meteo unavailable: connect ECONNREFUSED 127.0.0.1:9 (https://api.open-meteo.com/v1/forecast?latitude=1)',
+        ),
+      ),
       ok('eventGrid', false, 'topic at mytopic.uksouth-1.eventgrid.azure.net reachable'),
     ]);
     expect(JSON.stringify(report)).not.toMatch(/127\.0\.0\.1|open-meteo\.com|eventgrid\.azure\.net/);
@@ -85,7 +114,11 @@ describe('what the report may show', () => {
 describe('GET /api/health', () => {
   function invoke(checks: readonly HealthCheck[], headers: Record<string, string> = {}) {
     const logs: string[] = [];
-    const context = new InvocationContext({ invocationId: 'inv-1', functionName: 'health', logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`) });
+    const context = new InvocationContext({
+      invocationId: 'inv-1',
+      functionName: 'health',
+      logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+    });
     const request = new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/health', headers });
     return healthHandler(() => checks, 100)(request, context).then(async (init) => {
       const response = new HttpResponse(init);
@@ -106,12 +139,16 @@ describe('GET /api/health', () => {
     const degraded = await invoke([ok('cosmos', true), failing('weather', false, new HealthCheckFailure('circuit open'))]);
     expect(degraded.status).toBe(200);
     expect(degraded.body.status).toBe('degraded');
-    expect(degraded.logs).toEqual(['warning: HealthReport status=degraded failed=weather errors="weather: circuit open" correlationId=inv-1']);
+    expect(degraded.logs).toEqual([
+      'warning: HealthReport status=degraded failed=weather errors="weather: circuit open" correlationId=inv-1',
+    ]);
 
     const unhealthy = await invoke([hanging('storage', true), ok('cosmos', true)]);
     expect(unhealthy.status).toBe(503);
     expect(unhealthy.body.status).toBe('unhealthy');
     expect(unhealthy.headers.get('x-correlation-id')).toBe('inv-1');
-    expect(unhealthy.logs).toEqual(['warning: HealthReport status=unhealthy failed=storage errors="storage: no answer within 100 ms" correlationId=inv-1']);
+    expect(unhealthy.logs).toEqual([
+      'warning: HealthReport status=unhealthy failed=storage errors="storage: no answer within 100 ms" correlationId=inv-1',
+    ]);
   });
 });

@@ -1,4 +1,13 @@
-import { changeFeedLagMs, correlationIdsOf, errorSummary, logLine, MAX_LISTED_CORRELATION_IDS, MAX_VALUE_CHARS, withCorrelation, type LogSink } from '../../../shared/platform/logging';
+import {
+  changeFeedLagMs,
+  correlationIdsOf,
+  errorSummary,
+  logLine,
+  MAX_LISTED_CORRELATION_IDS,
+  MAX_VALUE_CHARS,
+  withCorrelation,
+  type LogSink,
+} from '../../../shared/platform/logging';
 
 /** A sink that keeps what each level was given. */
 function recordingSink() {
@@ -21,9 +30,9 @@ function extract(line: string, key: string): string | undefined {
 
 describe('logLine: Name key=value', () => {
   it('writes numbers, booleans and plain words bare, leaves undefined out and writes null as -', () => {
-    expect(logLine('ForecastRefreshBatch', { cycle: '2025-11-17T10:00:00.000Z#4', regions: 3, ok: true, skipped: undefined, p50: null })).toBe(
-      'ForecastRefreshBatch cycle=2025-11-17T10:00:00.000Z#4 regions=3 ok=true p50=-',
-    );
+    expect(
+      logLine('ForecastRefreshBatch', { cycle: '2025-11-17T10:00:00.000Z#4', regions: 3, ok: true, skipped: undefined, p50: null }),
+    ).toBe('ForecastRefreshBatch cycle=2025-11-17T10:00:00.000Z#4 regions=3 ok=true p50=-');
     expect(logLine('Bare')).toBe('Bare');
   });
 
@@ -85,7 +94,16 @@ describe('withCorrelation', () => {
 
 describe('helpers', () => {
   it('reads correlation ids from events and event documents, skipping anything else', () => {
-    expect(correlationIdsOf([{ metadata: { correlationId: 'a' } }, { id: 'x' }, null, 'text', { metadata: { correlationId: 7 } }, { metadata: { correlationId: 'b' } }])).toEqual(['a', 'b']);
+    expect(
+      correlationIdsOf([
+        { metadata: { correlationId: 'a' } },
+        { id: 'x' },
+        null,
+        'text',
+        { metadata: { correlationId: 7 } },
+        { metadata: { correlationId: 'b' } },
+      ]),
+    ).toEqual(['a', 'b']);
   });
 
   it('measures a change-feed batch’s lag from its oldest event', () => {

@@ -1,41 +1,83 @@
 import { IllegalStateError } from '../../../shared/kernel/errors';
 import { regionForecastDecider, type RegionStreamEvent } from '../../../shared/regions/domain/forecastRecording';
 import { DeciderSpecification } from '../../support/deciderSpecification';
-import { type HourlyForecast } from "../../../shared/kernel/forecast";
+import { type HourlyForecast } from '../../../shared/kernel/forecast';
 
 const spec = DeciderSpecification.for(regionForecastDecider);
 const hourly: HourlyForecast[] = [
-  { time: '2026-11-27T10:00:00.000Z', temperatureC: 7, precipitationProbability: 20, precipitationMm: 0, weather: 'cloudy', windKph: 12, gustKph: 20, uvIndex: 1 },
+  {
+    time: '2026-11-27T10:00:00.000Z',
+    temperatureC: 7,
+    precipitationProbability: 20,
+    precipitationMm: 0,
+    weather: 'cloudy',
+    windKph: 12,
+    gustKph: 20,
+    uvIndex: 1,
+  },
 ];
 const activated: RegionStreamEvent = { type: 'RegionActivated', data: { region: 'gcw2h', centre: { latitude: 53.48, longitude: -2.24 } } };
-const updated = (cycleId: string): RegionStreamEvent => ({ type: 'ForecastUpdated', data: { region: 'gcw2h', source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', cycleId, hourly } });
-const failed = (cycleId: string): RegionStreamEvent => ({ type: 'ForecastFetchFailed', data: { region: 'gcw2h', cycleId, reason: 'HTTP 503 (4 attempts)' } });
-const record = (cycleId: string) => ({ type: 'RecordForecast' as const, data: { region: 'gcw2h', cycleId, source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', hourly } });
-const recordFailure = (cycleId: string) => ({ type: 'RecordForecastFailure' as const, data: { region: 'gcw2h', cycleId, reason: 'HTTP 503 (4 attempts)' } });
+const updated = (cycleId: string): RegionStreamEvent => ({
+  type: 'ForecastUpdated',
+  data: { region: 'gcw2h', source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', cycleId, hourly },
+});
+const failed = (cycleId: string): RegionStreamEvent => ({
+  type: 'ForecastFetchFailed',
+  data: { region: 'gcw2h', cycleId, reason: 'HTTP 503 (4 attempts)' },
+});
+const record = (cycleId: string) => ({
+  type: 'RecordForecast' as const,
+  data: { region: 'gcw2h', cycleId, source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', hourly },
+});
+const recordFailure = (cycleId: string) => ({
+  type: 'RecordForecastFailure' as const,
+  data: { region: 'gcw2h', cycleId, reason: 'HTTP 503 (4 attempts)' },
+});
 
 describe('recording forecasts: given/when/then', () => {
   it('given an active region, when a cycle records a forecast, then ForecastUpdated', () => {
-    spec.given([activated]).when(record('c1')).then([updated('c1')]);
+    spec
+      .given([activated])
+      .when(record('c1'))
+      .then([updated('c1')]);
   });
 
   it('given an active region, when a cycle records a failure, then ForecastFetchFailed', () => {
-    spec.given([activated]).when(recordFailure('c1')).then([failed('c1')]);
+    spec
+      .given([activated])
+      .when(recordFailure('c1'))
+      .then([failed('c1')]);
   });
 
   it('given the cycle already recorded a forecast, when it records again (a replayed activity), then nothing happens', () => {
-    spec.given([activated, updated('c1')]).when(record('c1')).thenNothingHappens();
-    spec.given([activated, updated('c1')]).when(recordFailure('c1')).thenNothingHappens();
+    spec
+      .given([activated, updated('c1')])
+      .when(record('c1'))
+      .thenNothingHappens();
+    spec
+      .given([activated, updated('c1')])
+      .when(recordFailure('c1'))
+      .thenNothingHappens();
   });
 
   it('given the cycle recorded a failure, when a retry of that cycle succeeds, then the first outcome stands (one per cycle)', () => {
-    spec.given([activated, failed('c1')]).when(record('c1')).thenNothingHappens();
+    spec
+      .given([activated, failed('c1')])
+      .when(record('c1'))
+      .thenNothingHappens();
   });
 
   it('given an earlier cycle, when the next cycle records, then it is recorded', () => {
-    spec.given([activated, failed('c1'), updated('c2')]).when(record('c3')).then([updated('c3')]);
+    spec
+      .given([activated, failed('c1'), updated('c2')])
+      .when(record('c3'))
+      .then([updated('c3')]);
   });
 
   it('given no activation, when a forecast is recorded, then it is refused', () => {
-    spec.given([]).when(record('c1')).thenThrows(IllegalStateError, /not active/);
+    spec
+      .given([])
+      .when(record('c1'))
+      .thenThrows(IllegalStateError, /not active/);
   });
 });

@@ -23,7 +23,12 @@ const extract = (line: string, key: string) => new RegExp(`(?:^| )${key}=(\\S+)`
 
 function capture() {
   const lines: { fn: string; level: string; message: string }[] = [];
-  const logger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, functionLog: (fn, _id, level, _category, message) => lines.push({ fn, level, message }) };
+  const logger: Logger = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    functionLog: (fn, _id, level, _category, message) => lines.push({ fn, level, message }),
+  };
   return { lines, logger };
 }
 
@@ -37,7 +42,8 @@ describe('latencySummary', () => {
 });
 
 describe('ForecastRefreshCycle: one summary line per cycle, from the orchestrator', () => {
-  const run = (activities: FakeActivities, logger: Logger) => runToCompletion(FORECAST_REFRESH_ORCHESTRATION, { cycle: 4 }, { startAt: new Date(STARTED), activities, logger });
+  const run = (activities: FakeActivities, logger: Logger) =>
+    runToCompletion(FORECAST_REFRESH_ORCHESTRATION, { cycle: 4 }, { startAt: new Date(STARTED), activities, logger });
 
   it('is written once, by the episode that ends the cycle, never by the replays before or after it', async () => {
     const { lines, logger } = capture();
@@ -82,7 +88,18 @@ describe('ForecastRefreshCycle: one summary line per cycle, from the orchestrato
 
   it('reads batch results recorded before request times existed as no requests', async () => {
     const { lines, logger } = capture();
-    await run((name, input) => (name === PLAN_ACTIVITY ? plan : { updated: (input as { regions: PlannedRegion[] }).regions.map((r) => r.region), failed: [], alreadyRecorded: [], providerMs: 5 }), logger);
+    await run(
+      (name, input) =>
+        name === PLAN_ACTIVITY
+          ? plan
+          : {
+              updated: (input as { regions: PlannedRegion[] }).regions.map((r) => r.region),
+              failed: [],
+              alreadyRecorded: [],
+              providerMs: 5,
+            },
+      logger,
+    );
     expect(extract(lines[0]?.message ?? '', 'providerRequests')).toBe('0');
     expect(extract(lines[0]?.message ?? '', 'providerMaxMs')).toBe('-');
     expect(extract(lines[0]?.message ?? '', 'providerMs')).toBe('35');
@@ -96,16 +113,29 @@ describe('ForecastRefreshBatch: one line per batch activity, with the providerâ€
     fetchForecasts(locations: readonly ForecastLocation[], options?: { onRequest?: (ms: number) => void }): Promise<LocationForecast[]> {
       // Three requests (one per location, as the Met Office takes them): 40, 10 and 25 ms.
       [40, 10, 25].slice(0, locations.length).forEach((ms) => options?.onRequest?.(ms));
-      return Promise.resolve(locations.map((location, i) => (i === 1 ? { region: location.region, ok: false as const, reason: 'met-office answered HTTP 429 (not retried)' } : { region: location.region, ok: false as const, reason: 'HTTP 503' })));
+      return Promise.resolve(
+        locations.map((location, i) =>
+          i === 1
+            ? { region: location.region, ok: false as const, reason: 'met-office answered HTTP 429 (not retried)' }
+            : { region: location.region, ok: false as const, reason: 'HTTP 503' },
+        ),
+      );
     }
   }
 
   it('logs the batch with p50 and max request times, and each failed region, all under the cycle id', async () => {
     const lines: { level: string; text: string }[] = [];
-    const context = new InvocationContext({ invocationId: 'i', functionName: BATCH_ACTIVITY, logHandler: (level, ...args) => lines.push({ level, text: args.map(String).join(' ') }) });
+    const context = new InvocationContext({
+      invocationId: 'i',
+      functionName: BATCH_ACTIVITY,
+      logHandler: (level, ...args) => lines.push({ level, text: args.map(String).join(' ') }),
+    });
     const eventStore = new InMemoryEventStore();
     for (const { region: name } of [region(1), region(2), region(3)]) {
-      await activateRegion({ eventStore, clock: () => new Date(STARTED), forecastRefreshQueue: new InMemoryForecastRefreshQueue() }, name, { eventId: `activation-${name}`, correlationId: 'activation' });
+      await activateRegion({ eventStore, clock: () => new Date(STARTED), forecastRefreshQueue: new InMemoryForecastRefreshQueue() }, name, {
+        eventId: `activation-${name}`,
+        correlationId: 'activation',
+      });
     }
     const deps: ForecastRefreshDeps = {
       eventStore,
@@ -114,14 +144,23 @@ describe('ForecastRefreshBatch: one line per batch activity, with the providerâ€
       clock: () => new Date(STARTED),
       forecast: { refreshMinutes: 60, dailyCallBudget: 5000, parallelism: 4 },
     };
-    const outcome = await refreshForecastBatchHandler(() => deps)({ cycleId: CYCLE_ID, regions: [region(1), region(2), region(3)] }, context);
+    const outcome = await refreshForecastBatchHandler(() => deps)(
+      { cycleId: CYCLE_ID, regions: [region(1), region(2), region(3)] },
+      context,
+    );
     expect(outcome.requestMs).toEqual([40, 10, 25]);
     const [batch, ...failures] = lines;
     expect(batch).toEqual({
       level: 'information',
-      text: expect.stringMatching(new RegExp(`^ForecastRefreshBatch cycle=${CYCLE_ID.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} regions=3 updated=0 failed=3 alreadyRecorded=0 providerMs=\\d+ providerRequests=3 providerP50Ms=25 providerMaxMs=40 correlationId=`)),
+      text: expect.stringMatching(
+        new RegExp(
+          `^ForecastRefreshBatch cycle=${CYCLE_ID.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} regions=3 updated=0 failed=3 alreadyRecorded=0 providerMs=\\d+ providerRequests=3 providerP50Ms=25 providerMaxMs=40 correlationId=`,
+        ),
+      ),
     });
     expect(failures.map((line) => line.level)).toEqual(['warning', 'warning', 'warning']);
-    expect(failures[1]?.text).toBe(`ForecastRegionFailed cycle=${CYCLE_ID} region=gcpv2 reason="met-office answered HTTP 429 (not retried)" correlationId=${CYCLE_ID}`);
+    expect(failures[1]?.text).toBe(
+      `ForecastRegionFailed cycle=${CYCLE_ID} region=gcpv2 reason="met-office answered HTTP 429 (not retried)" correlationId=${CYCLE_ID}`,
+    );
   });
 });

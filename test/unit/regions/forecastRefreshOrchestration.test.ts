@@ -1,9 +1,21 @@
 import * as df from 'durable-functions';
 import type { HistoryEvent } from '../../../devhost/durable/protocol';
-import { BATCH_ACTIVITY, FORECAST_REFRESH_ORCHESTRATION, PLAN_ACTIVITY, type ForecastRefreshStatus } from '../../../functions/forecastRefresh.orchestration';
+import {
+  BATCH_ACTIVITY,
+  FORECAST_REFRESH_ORCHESTRATION,
+  PLAN_ACTIVITY,
+  type ForecastRefreshStatus,
+} from '../../../functions/forecastRefresh.orchestration';
 import type { BatchOutcome, CyclePlan } from '../../../shared/regions/application/refreshForecasts';
 import type { PlannedRegion } from '../../../shared/regions/domain/refreshPlan';
-import { MAX_CUSTOM_STATUS_UTF16_BYTES, replay, runToCompletion, type ActivityFailure, type Episode, type Run } from '../../support/orchestrationHistory';
+import {
+  MAX_CUSTOM_STATUS_UTF16_BYTES,
+  replay,
+  runToCompletion,
+  type ActivityFailure,
+  type Episode,
+  type Run,
+} from '../../support/orchestrationHistory';
 
 /*
  * The orchestrator runs here exactly as the host runs it — the registered function, invoked through
@@ -19,11 +31,21 @@ const REFRESH_MINUTES = 30;
 const NEXT_RUN = '2025-11-17T10:30:00.000Z';
 
 const region = (n: number): PlannedRegion => ({ region: `gcpv${n}`, latitude: 51.5 + n / 100, longitude: -0.1 });
-const batchesOf = (count: number, size: number) => Array.from({ length: count }, (_, b) => Array.from({ length: size }, (_, i) => region(b * size + i)));
+const batchesOf = (count: number, size: number) =>
+  Array.from({ length: count }, (_, b) => Array.from({ length: size }, (_, i) => region(b * size + i)));
 
 function cyclePlan(batches: readonly (readonly PlannedRegion[])[], overrides: Partial<CyclePlan> = {}): CyclePlan {
   const planned = batches.reduce((sum, batch) => sum + batch.length, 0);
-  return { due: planned + 6, deferred: 6, allowance: planned, batches, refreshMinutes: REFRESH_MINUTES, parallelism: 3, source: 'open-meteo', ...overrides };
+  return {
+    due: planned + 6,
+    deferred: 6,
+    allowance: planned,
+    batches,
+    refreshMinutes: REFRESH_MINUTES,
+    parallelism: 3,
+    source: 'open-meteo',
+    ...overrides,
+  };
 }
 
 interface BatchInput {
@@ -31,10 +53,18 @@ interface BatchInput {
   readonly regions: readonly PlannedRegion[];
 }
 
-const updatedAll = (regions: readonly PlannedRegion[]): BatchOutcome => ({ updated: regions.map(({ region }) => region), failed: [], alreadyRecorded: [], providerMs: 10 });
+const updatedAll = (regions: readonly PlannedRegion[]): BatchOutcome => ({
+  updated: regions.map(({ region }) => region),
+  failed: [],
+  alreadyRecorded: [],
+  providerMs: 10,
+});
 
 /** Fake activities: the plan, and a batch answer per call (all updated unless told). */
-function fakes(plan: CyclePlan, batch: (input: BatchInput, attempt: number) => BatchOutcome | ActivityFailure = ({ regions }) => updatedAll(regions)) {
+function fakes(
+  plan: CyclePlan,
+  batch: (input: BatchInput, attempt: number) => BatchOutcome | ActivityFailure = ({ regions }) => updatedAll(regions),
+) {
   const attempts = new Map<string, number>();
   return (name: string, input: unknown): unknown => {
     if (name === PLAN_ACTIVITY) return plan;
@@ -47,17 +77,23 @@ function fakes(plan: CyclePlan, batch: (input: BatchInput, attempt: number) => B
   };
 }
 
-const run = (input: unknown, activities: (name: string, input: unknown) => unknown) => runToCompletion(FORECAST_REFRESH_ORCHESTRATION, input, { startAt: START, activities });
+const run = (input: unknown, activities: (name: string, input: unknown) => unknown) =>
+  runToCompletion(FORECAST_REFRESH_ORCHESTRATION, input, { startAt: START, activities });
 
 const statusOf = (episode: Episode) => JSON.parse(episode.result.customStatus ?? 'null') as ForecastRefreshStatus;
 const finalHistory = (result: Run) => result.episodes.at(-1)!.history;
-const completedIds = (history: readonly HistoryEvent[]) => new Set(history.flatMap((event) => (event.EventType === 'TaskCompleted' || event.EventType === 'TaskFailed' ? [event.TaskScheduledId] : [])));
+const completedIds = (history: readonly HistoryEvent[]) =>
+  new Set(
+    history.flatMap((event) => (event.EventType === 'TaskCompleted' || event.EventType === 'TaskFailed' ? [event.TaskScheduledId] : [])),
+  );
 /** The events of an episode that are new to it (from its OrchestratorStarted on). */
-const newEvents = (episode: Episode) => episode.history.slice(episode.history.findLastIndex((event) => event.EventType === 'OrchestratorStarted'));
+const newEvents = (episode: Episode) =>
+  episode.history.slice(episode.history.findLastIndex((event) => event.EventType === 'OrchestratorStarted'));
 const timersCreated = (history: readonly HistoryEvent[]) => history.filter((event) => event.EventType === 'TimerCreated');
 
 /** Every attempt of the batch that starts with `first`. */
-const attemptsOf = (result: Run, first: string) => result.activityCalls.filter((call) => call.name === BATCH_ACTIVITY && (call.input as BatchInput).regions[0]?.region === first);
+const attemptsOf = (result: Run, first: string) =>
+  result.activityCalls.filter((call) => call.name === BATCH_ACTIVITY && (call.input as BatchInput).regions[0]?.region === first);
 
 /** Batch calls grouped by the episode that scheduled them (one group per wave, retries apart). */
 function wavesOf(result: Run) {
@@ -70,7 +106,10 @@ function wavesOf(result: Run) {
 }
 
 /** A realistic TaskFailed.Details: the host sends the exception with its stack. */
-const STACK = ['Error: Open-Meteo adapter crashed', ...Array.from({ length: 30 }, (_, i) => `    at frame${i} (/home/site/wwwroot/dist/shared/weather/openMeteoProvider.js:${100 + i}:17)`)].join('\n');
+const STACK = [
+  'Error: Open-Meteo adapter crashed',
+  ...Array.from({ length: 30 }, (_, i) => `    at frame${i} (/home/site/wwwroot/dist/shared/regions/adapters/weather/openMeteoProvider.js:${100 + i}:17)`),
+].join('\n');
 
 describe('forecast refresh orchestration, replayed from its history', () => {
   const seven = batchesOf(7, 2);
@@ -105,9 +144,18 @@ describe('forecast refresh orchestration, replayed from its history', () => {
     expect(timersCreated(history)).toEqual([expect.objectContaining({ FireAt: NEXT_RUN })]);
     const timerId = timersCreated(history)[0]!.EventId;
     const lastBatch = Math.max(...waves.at(-1)!.calls.map(({ taskId }) => taskId));
-    const timerEpisode = result.episodes.findIndex((episode) => newEvents(episode).some((event) => event.EventType === 'TaskCompleted' && event.TaskScheduledId === lastBatch));
-    expect(result.episodes[timerEpisode]!.result.actions.at(-1)).toEqual({ kind: 'createTimer', fireAt: Date.parse(NEXT_RUN), isCanceled: false });
-    expect(newEvents(result.episodes.at(-1)!)).toEqual([expect.objectContaining({ EventType: 'OrchestratorStarted', Timestamp: NEXT_RUN }), expect.objectContaining({ EventType: 'TimerFired', TimerId: timerId })]);
+    const timerEpisode = result.episodes.findIndex((episode) =>
+      newEvents(episode).some((event) => event.EventType === 'TaskCompleted' && event.TaskScheduledId === lastBatch),
+    );
+    expect(result.episodes[timerEpisode]!.result.actions.at(-1)).toEqual({
+      kind: 'createTimer',
+      fireAt: Date.parse(NEXT_RUN),
+      isCanceled: false,
+    });
+    expect(newEvents(result.episodes.at(-1)!)).toEqual([
+      expect.objectContaining({ EventType: 'OrchestratorStarted', Timestamp: NEXT_RUN }),
+      expect.objectContaining({ EventType: 'TimerFired', TimerId: timerId }),
+    ]);
     expect(result.episodes.at(-1)!.result.actions.at(-1)).toEqual({ kind: 'continueAsNew', input: JSON.stringify({ cycle: CYCLE + 1 }) });
     // Plan, three waves' results, the timer: one episode each after the start.
     expect(result.episodes).toHaveLength(1 + 1 + 7 + 1);
@@ -118,7 +166,14 @@ describe('forecast refresh orchestration, replayed from its history', () => {
       ['every batch succeeds', () => fakes(cyclePlan(seven))],
       [
         'a batch retries once, another fails through its retries',
-        () => fakes(cyclePlan(seven), (input, attempt) => (input.regions[0]!.region === 'gcpv2' && attempt === 1 ? { fail: 'timeout' } : input.regions[0]!.region === 'gcpv8' ? { fail: 'crashed', details: STACK } : updatedAll(input.regions))),
+        () =>
+          fakes(cyclePlan(seven), (input, attempt) =>
+            input.regions[0]!.region === 'gcpv2' && attempt === 1
+              ? { fail: 'timeout' }
+              : input.regions[0]!.region === 'gcpv8'
+                ? { fail: 'crashed', details: STACK }
+                : updatedAll(input.regions),
+          ),
       ],
     ];
 
@@ -176,7 +231,13 @@ describe('forecast refresh orchestration, replayed from its history', () => {
         });
         const history: HistoryEvent[] = [
           { EventType: 'OrchestratorStarted', EventId: -1, Timestamp: STARTED },
-          { EventType: 'ExecutionStarted', EventId: -1, Timestamp: STARTED, Name: probe, OrchestrationInstance: { InstanceId: 'probe', ExecutionId: 'probe-1' } },
+          {
+            EventType: 'ExecutionStarted',
+            EventId: -1,
+            Timestamp: STARTED,
+            Name: probe,
+            OrchestrationInstance: { InstanceId: 'probe', ExecutionId: 'probe-1' },
+          },
         ];
         jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
         const early = await replayAt('2020-02-29T23:59:59.000Z', history, probe);
@@ -204,50 +265,126 @@ describe('forecast refresh orchestration, replayed from its history', () => {
       const result = await run({ cycle: CYCLE }, fakes(cyclePlan(seven), mixed));
       const statuses = result.episodes.map(statusOf);
       const base = { cycle: CYCLE, cycleId: CYCLE_ID, startedAt: STARTED };
-      const fetching = { ...base, phase: 'fetching', source: 'open-meteo', due: 20, planned: 14, deferred: 6, requests: 7, nextRunAt: null };
+      const fetching = {
+        ...base,
+        phase: 'fetching',
+        source: 'open-meteo',
+        due: 20,
+        planned: 14,
+        deferred: 6,
+        requests: 7,
+        nextRunAt: null,
+      };
       const failedRegion = (i: number) => ({ region: `gcpv${2 * i + 1}`, reason: `provider said no to gcpv${2 * i + 1}` });
 
-      expect(statuses[0]).toEqual({ ...base, phase: 'planning', source: null, due: 0, planned: 0, deferred: 0, requests: 0, updated: 0, failed: 0, alreadyRecorded: 0, failedRegions: [], providerMs: 0, nextRunAt: null });
+      expect(statuses[0]).toEqual({
+        ...base,
+        phase: 'planning',
+        source: null,
+        due: 0,
+        planned: 0,
+        deferred: 0,
+        requests: 0,
+        updated: 0,
+        failed: 0,
+        alreadyRecorded: 0,
+        failedRegions: [],
+        providerMs: 0,
+        nextRunAt: null,
+      });
       expect(statuses[1]).toEqual({ ...fetching, updated: 0, failed: 0, alreadyRecorded: 0, failedRegions: [], providerMs: 0 });
       // Results of a wave count only once the whole wave is in (the tally is per wave).
       expect(statuses[2]).toEqual(statuses[1]);
-      expect(statuses[4]).toEqual({ ...fetching, updated: 3, failed: 2, alreadyRecorded: 1, failedRegions: [failedRegion(0), failedRegion(2)], providerMs: 303 });
-      expect(statuses[7]).toEqual({ ...fetching, updated: 6, failed: 3, alreadyRecorded: 3, failedRegions: [failedRegion(0), failedRegion(2), failedRegion(4)], providerMs: 615 });
-      const waiting = { ...fetching, phase: 'waiting', nextRunAt: NEXT_RUN, updated: 7, failed: 4, alreadyRecorded: 3, failedRegions: [0, 2, 4, 6].map(failedRegion), providerMs: 721 };
+      expect(statuses[4]).toEqual({
+        ...fetching,
+        updated: 3,
+        failed: 2,
+        alreadyRecorded: 1,
+        failedRegions: [failedRegion(0), failedRegion(2)],
+        providerMs: 303,
+      });
+      expect(statuses[7]).toEqual({
+        ...fetching,
+        updated: 6,
+        failed: 3,
+        alreadyRecorded: 3,
+        failedRegions: [failedRegion(0), failedRegion(2), failedRegion(4)],
+        providerMs: 615,
+      });
+      const waiting = {
+        ...fetching,
+        phase: 'waiting',
+        nextRunAt: NEXT_RUN,
+        updated: 7,
+        failed: 4,
+        alreadyRecorded: 3,
+        failedRegions: [0, 2, 4, 6].map(failedRegion),
+        providerMs: 721,
+      };
       expect(statuses[8]).toEqual(waiting);
       expect(result.finalStatus).toEqual(waiting);
     });
 
     it('lists at most 20 failed regions but counts them all', async () => {
       const wide = batchesOf(7, 4);
-      const result = await run({ cycle: CYCLE }, fakes(cyclePlan(wide), ({ regions }) => ({ updated: [], alreadyRecorded: [], providerMs: 5, failed: regions.map(({ region }) => ({ region, reason: `no forecast for ${region}` })) })));
+      const result = await run(
+        { cycle: CYCLE },
+        fakes(cyclePlan(wide), ({ regions }) => ({
+          updated: [],
+          alreadyRecorded: [],
+          providerMs: 5,
+          failed: regions.map(({ region }) => ({ region, reason: `no forecast for ${region}` })),
+        })),
+      );
       const status = result.finalStatus as ForecastRefreshStatus;
       expect(status.failed).toBe(28);
-      expect(status.failedRegions).toEqual(wide.flat().slice(0, 20).map(({ region }) => ({ region, reason: `no forecast for ${region}` })));
+      expect(status.failedRegions).toEqual(
+        wide
+          .flat()
+          .slice(0, 20)
+          .map(({ region }) => ({ region, reason: `no forecast for ${region}` })),
+      );
       expect(status.updated).toBe(0);
     });
 
     const essays: [string, (region: string) => string, RegExp][] = [
-      ['prose', (region) => `"${region}": ${'the provider explained at length, with "quotes" and\nnew lines, '.repeat(80)}`, /^"gcpv0": the provider explained at length, with "quotes" and new lines, /],
+      [
+        'prose',
+        (region) => `"${region}": ${'the provider explained at length, with "quotes" and\nnew lines, '.repeat(80)}`,
+        /^"gcpv0": the provider explained at length, with "quotes" and new lines, /,
+      ],
       ['nothing but characters JSON escapes', () => '"\\'.repeat(3_000), /^("\\)+/],
     ];
 
-    it.each(essays)('stays within the extension’s 16 KB customStatus limit however long the failure reasons are (%s)', async (_name, essay, start) => {
-      const wide = batchesOf(7, 4);
-      const result = await run({ cycle: CYCLE }, fakes(cyclePlan(wide), ({ regions }) => ({ updated: [], alreadyRecorded: [], providerMs: 5, failed: regions.map(({ region }) => ({ region, reason: essay(region) })) })));
-      expect(result.outcome).toEqual({ status: 'ContinuedAsNew', input: { cycle: CYCLE + 1 } });
-      const status = result.finalStatus as ForecastRefreshStatus;
-      expect(status.failed).toBe(28);
-      expect(status.failedRegions).toHaveLength(20);
-      // Each listed reason still says what failed.
-      expect(status.failedRegions[0]!.reason).toMatch(start);
-      for (const episode of result.episodes) expect((episode.result.customStatus?.length ?? 0) * 2).toBeLessThanOrEqual(MAX_CUSTOM_STATUS_UTF16_BYTES);
-    });
+    it.each(essays)(
+      'stays within the extension’s 16 KB customStatus limit however long the failure reasons are (%s)',
+      async (_name, essay, start) => {
+        const wide = batchesOf(7, 4);
+        const result = await run(
+          { cycle: CYCLE },
+          fakes(cyclePlan(wide), ({ regions }) => ({
+            updated: [],
+            alreadyRecorded: [],
+            providerMs: 5,
+            failed: regions.map(({ region }) => ({ region, reason: essay(region) })),
+          })),
+        );
+        expect(result.outcome).toEqual({ status: 'ContinuedAsNew', input: { cycle: CYCLE + 1 } });
+        const status = result.finalStatus as ForecastRefreshStatus;
+        expect(status.failed).toBe(28);
+        expect(status.failedRegions).toHaveLength(20);
+        // Each listed reason still says what failed.
+        expect(status.failedRegions[0]!.reason).toMatch(start);
+        for (const episode of result.episodes)
+          expect((episode.result.customStatus?.length ?? 0) * 2).toBeLessThanOrEqual(MAX_CUSTOM_STATUS_UTF16_BYTES);
+      },
+    );
   });
 
   describe('a batch activity that fails', () => {
     // gcpv8 is batch 4: in the second wave (batches 3, 4, 5).
-    const crashing = (input: BatchInput) => (input.regions[0]!.region === 'gcpv8' ? { fail: 'Open-Meteo adapter crashed', details: STACK } : updatedAll(input.regions));
+    const crashing = (input: BatchInput) =>
+      input.regions[0]!.region === 'gcpv8' ? { fail: 'Open-Meteo adapter crashed', details: STACK } : updatedAll(input.regions);
 
     it('on every attempt: its regions count as failed, the other batches of its wave keep their outcome, and the cycle still waits and continues as new', async () => {
       const result = await run({ cycle: CYCLE }, fakes(cyclePlan(seven), crashing));
@@ -269,20 +406,31 @@ describe('forecast refresh orchestration, replayed from its history', () => {
       expect(waves.map(({ calls }) => calls.length)).toEqual([3, 3, 1]);
       const lastTimer = backOff.at(-1)!;
       const thirdWave = waves[2]!.episode;
-      expect(newEvents(result.episodes[thirdWave]!)).toContainEqual(expect.objectContaining({ EventType: 'TimerFired', TimerId: lastTimer.EventId }));
+      expect(newEvents(result.episodes[thirdWave]!)).toContainEqual(
+        expect.objectContaining({ EventType: 'TimerFired', TimerId: lastTimer.EventId }),
+      );
 
       const status = result.finalStatus as ForecastRefreshStatus;
       // The wave's other batches finished: they keep their outcome; only the crashed batch's regions failed.
       const crashedRegions = seven[4]!.map(({ region }) => region);
-      expect(status).toEqual(expect.objectContaining({ phase: 'waiting', nextRunAt: NEXT_RUN, updated: 12, failed: 2, alreadyRecorded: 0, requests: 7 }));
+      expect(status).toEqual(
+        expect.objectContaining({ phase: 'waiting', nextRunAt: NEXT_RUN, updated: 12, failed: 2, alreadyRecorded: 0, requests: 7 }),
+      );
       expect(status.failedRegions.map(({ region }) => region)).toEqual(crashedRegions);
       // The activity's failure, without the stack trace the host sends with it.
       const reasons = new Set(status.failedRegions.map(({ reason }) => reason));
-      expect(reasons).toEqual(new Set([`A batch activity failed: Activity function '${BATCH_ACTIVITY}' failed: Open-Meteo adapter crashed`]));
+      expect(reasons).toEqual(
+        new Set([`A batch activity failed: Activity function '${BATCH_ACTIVITY}' failed: Open-Meteo adapter crashed`]),
+      );
     });
 
     it('once, then succeeds on its retry: it counts as updated', async () => {
-      const result = await run({ cycle: CYCLE }, fakes(cyclePlan(seven), (input, attempt) => (input.regions[0]!.region === 'gcpv8' && attempt === 1 ? { fail: 'socket hang up' } : updatedAll(input.regions))));
+      const result = await run(
+        { cycle: CYCLE },
+        fakes(cyclePlan(seven), (input, attempt) =>
+          input.regions[0]!.region === 'gcpv8' && attempt === 1 ? { fail: 'socket hang up' } : updatedAll(input.regions),
+        ),
+      );
       expect(result.outcome.status).toBe('ContinuedAsNew');
       expect(attemptsOf(result, 'gcpv8')).toHaveLength(2);
       expect(result.finalStatus).toEqual(expect.objectContaining({ updated: 14, failed: 0, failedRegions: [] }));
@@ -296,7 +444,13 @@ describe('forecast refresh orchestration, replayed from its history', () => {
   it('when the plan activity fails through its retries, waits five minutes and continues as new instead of failing', async () => {
     const result = await run({ cycle: CYCLE }, (name) => (name === PLAN_ACTIVITY ? { fail: 'Cosmos DB unavailable' } : updatedAll([])));
     expect(result.outcome).toEqual({ status: 'ContinuedAsNew', input: { cycle: CYCLE + 1 } });
-    expect(result.finalStatus).toEqual(expect.objectContaining({ phase: 'waiting', planError: expect.stringContaining('Cosmos DB unavailable'), nextRunAt: '2025-11-17T10:05:00.000Z' }));
+    expect(result.finalStatus).toEqual(
+      expect.objectContaining({
+        phase: 'waiting',
+        planError: expect.stringContaining('Cosmos DB unavailable'),
+        nextRunAt: '2025-11-17T10:05:00.000Z',
+      }),
+    );
   });
 
   it('goes straight to the timer when the plan has no batches', async () => {
@@ -306,16 +460,24 @@ describe('forecast refresh orchestration, replayed from its history', () => {
     expect(result.episodes).toHaveLength(3);
     expect(result.episodes[1]!.result.actions.map(({ kind }) => kind)).toEqual(['callActivity', 'createTimer']);
     expect(timersCreated(finalHistory(result))).toEqual([expect.objectContaining({ FireAt: NEXT_RUN })]);
-    expect(result.finalStatus).toEqual(expect.objectContaining({ phase: 'waiting', due: 0, planned: 0, requests: 0, updated: 0, failed: 0, nextRunAt: NEXT_RUN }));
+    expect(result.finalStatus).toEqual(
+      expect.objectContaining({ phase: 'waiting', due: 0, planned: 0, requests: 0, updated: 0, failed: 0, nextRunAt: NEXT_RUN }),
+    );
   });
 
-  it.each([['no input', undefined], ['null', null], ['{}', {}], ['cycle 0', { cycle: 0 }], ['a negative cycle', { cycle: -2 }], ['a fractional cycle', { cycle: 2.5 }], ['a string cycle', { cycle: '3' }], ['a string', 'cycle 3']])(
-    'starts at cycle 1 given %s',
-    async (_name, input) => {
-      const result = await run(input, fakes(cyclePlan([], { due: 0, deferred: 0 })));
-      expect(result.activityCalls[0]!.input).toEqual({ cycleId: `${STARTED}#1`, at: STARTED });
-      expect(result.finalStatus).toEqual(expect.objectContaining({ cycle: 1, cycleId: `${STARTED}#1` }));
-      expect(result.continueAsNewInput).toEqual({ cycle: 2 });
-    },
-  );
+  it.each([
+    ['no input', undefined],
+    ['null', null],
+    ['{}', {}],
+    ['cycle 0', { cycle: 0 }],
+    ['a negative cycle', { cycle: -2 }],
+    ['a fractional cycle', { cycle: 2.5 }],
+    ['a string cycle', { cycle: '3' }],
+    ['a string', 'cycle 3'],
+  ])('starts at cycle 1 given %s', async (_name, input) => {
+    const result = await run(input, fakes(cyclePlan([], { due: 0, deferred: 0 })));
+    expect(result.activityCalls[0]!.input).toEqual({ cycleId: `${STARTED}#1`, at: STARTED });
+    expect(result.finalStatus).toEqual(expect.objectContaining({ cycle: 1, cycleId: `${STARTED}#1` }));
+    expect(result.continueAsNewInput).toEqual({ cycle: 2 });
+  });
 });

@@ -2,12 +2,20 @@ import { DUE_FRACTION, nextCycleAt, planRefresh, type RegionRefreshState } from 
 
 const now = new Date('2026-11-27T12:00:00Z');
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
-const region = (name: string, updatedAt: string | null): RegionRefreshState => ({ region: name, centre: { latitude: 53.4, longitude: -2.2 }, updatedAt });
+const region = (name: string, updatedAt: string | null): RegionRefreshState => ({
+  region: name,
+  centre: { latitude: 53.4, longitude: -2.2 },
+  updatedAt,
+});
 const settings = { refreshMinutes: 60, dailyCallBudget: 5000, batchSize: 2 };
 
 describe('refresh plan', () => {
   it('given regions of every age, plans the never-fetched first, then the oldest, and leaves the fresh alone', () => {
-    const plan = planRefresh([region('gcw2j', minutesAgo(50)), region('gcw2h', minutesAgo(200)), region('gcw2k', null), region('gcw2m', minutesAgo(5))], now, settings);
+    const plan = planRefresh(
+      [region('gcw2j', minutesAgo(50)), region('gcw2h', minutesAgo(200)), region('gcw2k', null), region('gcw2m', minutesAgo(5))],
+      now,
+      settings,
+    );
     expect(plan.due).toBe(3);
     expect(plan.batches.flat().map((planned) => planned.region)).toEqual(['gcw2k', 'gcw2h', 'gcw2j']);
     expect(plan.batches.map((batch) => batch.length)).toEqual([2, 1]);
@@ -46,7 +54,11 @@ describe('refresh plan', () => {
   });
 
   it('always allows at least one fetch per cycle, and unreadable times count as never fetched', () => {
-    const plan = planRefresh([region('a', 'not a time'), region('b', minutesAgo(100))], now, { refreshMinutes: 5, dailyCallBudget: 1, batchSize: 10 });
+    const plan = planRefresh([region('a', 'not a time'), region('b', minutesAgo(100))], now, {
+      refreshMinutes: 5,
+      dailyCallBudget: 1,
+      batchSize: 10,
+    });
     expect(plan).toMatchObject({ due: 2, allowance: 1, deferred: 1 });
     expect(plan.batches).toEqual([[{ region: 'a', latitude: 53.4, longitude: -2.2 }]]);
   });

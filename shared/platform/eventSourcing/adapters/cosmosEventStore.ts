@@ -62,7 +62,13 @@ export class CosmosEventStore implements EventStore {
       this.lastVersion(streamId),
       this.container.items
         .query<number>(
-          { query: 'SELECT VALUE COUNT(1) FROM c WHERE c.streamId = @streamId AND c.metadata.eventId = @eventId', parameters: [{ name: '@streamId', value: streamId }, { name: '@eventId', value: eventId }] },
+          {
+            query: 'SELECT VALUE COUNT(1) FROM c WHERE c.streamId = @streamId AND c.metadata.eventId = @eventId',
+            parameters: [
+              { name: '@streamId', value: streamId },
+              { name: '@eventId', value: eventId },
+            ],
+          },
           { partitionKey: streamId },
         )
         .fetchAll(),
@@ -73,8 +79,11 @@ export class CosmosEventStore implements EventStore {
   /** The container's change feed from the beginning: every event, each stream (partition) in order. */
   async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {
     // The SDK's own factory returns a sibling class of the option's declared type (a typing quirk).
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-    const iterator = this.container.items.getChangeFeedIterator<unknown>({ changeFeedStartFrom: ChangeFeedStartFrom.Beginning(), maxItemCount: pageSize });
+    const iterator = this.container.items.getChangeFeedIterator<unknown>({
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+      changeFeedStartFrom: ChangeFeedStartFrom.Beginning(),
+      maxItemCount: pageSize,
+    });
     for (;;) {
       const response = await iterator.readNext();
       // 304 Not Modified: the feed has nothing more (hasMoreResults stays true for a live feed).
@@ -95,7 +104,10 @@ export class CosmosEventStore implements EventStore {
   private async lastVersion(streamId: string): Promise<number> {
     const { resources } = await this.container.items
       .query<number>(
-        { query: 'SELECT TOP 1 VALUE c.version FROM c WHERE c.streamId = @streamId ORDER BY c.version DESC', parameters: [{ name: '@streamId', value: streamId }] },
+        {
+          query: 'SELECT TOP 1 VALUE c.version FROM c WHERE c.streamId = @streamId ORDER BY c.version DESC',
+          parameters: [{ name: '@streamId', value: streamId }],
+        },
         { partitionKey: streamId },
       )
       .fetchAll();

@@ -46,7 +46,8 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {
-    for (let i = 0; i < this.log.length; i += pageSize) yield await Promise.resolve(this.log.slice(i, i + pageSize).map((event) => structuredClone(event)));
+    for (let i = 0; i < this.log.length; i += pageSize)
+      yield await Promise.resolve(this.log.slice(i, i + pageSize).map((event) => structuredClone(event)));
   }
 
   /** All events across streams in append order. */

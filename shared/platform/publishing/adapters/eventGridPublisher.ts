@@ -1,4 +1,9 @@
-import { AzureKeyCredential, EventGridPublisherClient, type EventGridPublisherClientOptions, type SendCloudEventInput } from '@azure/eventgrid';
+import {
+  AzureKeyCredential,
+  EventGridPublisherClient,
+  type EventGridPublisherClientOptions,
+  type SendCloudEventInput,
+} from '@azure/eventgrid';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AppConfig } from '../../config';
 import { cloudEventBytes, type OutgoingCloudEvent } from '../cloudEvents';
@@ -35,7 +40,8 @@ export class EventGridEventPublisher implements EventPublisher {
 }
 
 /** The outcome of a publish: when, and the error when the topic did not take the events. */
-export type PublishEvidence = { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly error: unknown };
+export type PublishEvidence =
+  { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly error: unknown };
 
 /**
  * A client for the topic in the settings: the topic key when EVENTGRID_TOPIC_KEY is set, otherwise
@@ -48,7 +54,10 @@ export function createEventGridPublisherClient(
 ): EventGridPublisherClient<'CloudEvent'> {
   const credential = eventGrid.topicKey === undefined ? new DefaultAzureCredential() : new AzureKeyCredential(eventGrid.topicKey);
   const insecure = new URL(eventGrid.topicEndpoint).protocol === 'http:';
-  return new EventGridPublisherClient(eventGrid.topicEndpoint, 'CloudEvent', credential, { ...options, ...(insecure && { allowInsecureConnection: true }) });
+  return new EventGridPublisherClient(eventGrid.topicEndpoint, 'CloudEvent', credential, {
+    ...options,
+    ...(insecure && { allowInsecureConnection: true }),
+  });
 }
 
 function toSendInput(event: OutgoingCloudEvent): SendCloudEventInput<unknown> {

@@ -3,9 +3,15 @@ import type { PlaceStatus } from '../../../places/domain/place';
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
 import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
-import { type Geolocation } from "../../../kernel/geolocation";
-import { NEWEST_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type StatusEntry } from "../../../places/projection/placeDocuments";
-import { REGION_FORECASTS_PARTITION, type RegionForecastView } from "../../../regions/projection/regionForecastDocument";
+import { type Geolocation } from '../../../kernel/geolocation';
+import {
+  NEWEST_PARTITION,
+  statusPartition,
+  type NearbyEntry,
+  type NewestEntry,
+  type StatusEntry,
+} from '../../../places/projection/placeDocuments';
+import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
 import type { RegionViews } from '../../../regions/application/regionViews';
 
@@ -35,7 +41,10 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
     try {
       if (condition === 'any') await this.container.items.upsert(document);
       else if (condition === 'ifAbsent') await this.container.items.create(document);
-      else await this.container.item(document.id, document.partitionKey).replace(document, { accessCondition: { type: 'IfMatch', condition: condition.ifMatch } });
+      else
+        await this.container
+          .item(document.id, document.partitionKey)
+          .replace(document, { accessCondition: { type: 'IfMatch', condition: condition.ifMatch } });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === 409 || code === 412 || (code === 404 && typeof condition === 'object')) throw new ViewWriteConflictError(document);
@@ -54,14 +63,26 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
 
   nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
     return this.query<NearbyEntry>(
-      { query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'nearby' AND ARRAY_CONTAINS(@cells, c.${field})`, parameters: [{ name: '@partitionKey', value: partitionKey }, { name: '@cells', value: [...cells] }] },
+      {
+        query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'nearby' AND ARRAY_CONTAINS(@cells, c.${field})`,
+        parameters: [
+          { name: '@partitionKey', value: partitionKey },
+          { name: '@cells', value: [...cells] },
+        ],
+      },
       partitionKey,
     );
   }
 
   newest(limit: number): Promise<NewestEntry[]> {
     return this.query<NewestEntry>(
-      { query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'newest' ORDER BY c.approvedAt DESC`, parameters: [{ name: '@limit', value: limit }, { name: '@partitionKey', value: NEWEST_PARTITION }] },
+      {
+        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'newest' ORDER BY c.approvedAt DESC`,
+        parameters: [
+          { name: '@limit', value: limit },
+          { name: '@partitionKey', value: NEWEST_PARTITION },
+        ],
+      },
       NEWEST_PARTITION,
     );
   }
@@ -69,7 +90,13 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
   withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
     const partitionKey = statusPartition(status);
     return this.query<StatusEntry>(
-      { query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ASC`, parameters: [{ name: '@limit', value: limit }, { name: '@partitionKey', value: partitionKey }] },
+      {
+        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ASC`,
+        parameters: [
+          { name: '@limit', value: limit },
+          { name: '@partitionKey', value: partitionKey },
+        ],
+      },
       partitionKey,
     );
   }
@@ -77,7 +104,13 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
   regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]> {
     if (regions.length === 0) return Promise.resolve([]);
     return this.query<RegionForecastView>(
-      { query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND ARRAY_CONTAINS(@ids, c.id)`, parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }, { name: '@ids', value: regions.map((region) => `region-${region}`) }] },
+      {
+        query: `SELECT * FROM c WHERE c.partitionKey = @partitionKey AND ARRAY_CONTAINS(@ids, c.id)`,
+        parameters: [
+          { name: '@partitionKey', value: REGION_FORECASTS_PARTITION },
+          { name: '@ids', value: regions.map((region) => `region-${region}`) },
+        ],
+      },
       REGION_FORECASTS_PARTITION,
     );
   }
@@ -101,7 +134,9 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
   }
 
   async clear(): Promise<void> {
-    const iterator = this.container.items.query<{ id: string; partitionKey: string }>('SELECT c.id, c.partitionKey FROM c', { maxItemCount: 1000 });
+    const iterator = this.container.items.query<{ id: string; partitionKey: string }>('SELECT c.id, c.partitionKey FROM c', {
+      maxItemCount: 1000,
+    });
     while (iterator.hasMoreResults()) {
       const { resources } = await iterator.fetchNext();
       for (const { id, partitionKey } of resources) await this.remove({ id, partitionKey });

@@ -2,8 +2,14 @@ import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
 import type { PlaceStatus } from '../../../places/domain/place';
 import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
-import { NEWEST_PARTITION, statusPartition, type NearbyEntry, type NewestEntry, type StatusEntry } from "../../../places/projection/placeDocuments";
-import { REGION_FORECASTS_PARTITION, type RegionForecastView } from "../../../regions/projection/regionForecastDocument";
+import {
+  NEWEST_PARTITION,
+  statusPartition,
+  type NearbyEntry,
+  type NewestEntry,
+  type StatusEntry,
+} from '../../../places/projection/placeDocuments';
+import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
 import type { RegionViews } from '../../../regions/application/regionViews';
 
@@ -89,7 +95,11 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews {
   regionRefreshStates(): Promise<RegionRefreshState[]> {
     const documents = [...(this.partitions.get(REGION_FORECASTS_PARTITION)?.values() ?? [])].map((stored) => stored.document);
     return Promise.resolve(
-      documents.flatMap((document) => (document.type === 'regionForecast' && document.centre !== null ? [{ region: document.region, centre: document.centre, updatedAt: document.updatedAt }] : [])),
+      documents.flatMap((document) =>
+        document.type === 'regionForecast' && document.centre !== null
+          ? [{ region: document.region, centre: document.centre, updatedAt: document.updatedAt }]
+          : [],
+      ),
     );
   }
 

@@ -14,7 +14,10 @@ export interface CreateWeatherProviderOptions extends ProviderClientOptions {
  * The configured provider. Build it once per process and keep it: its circuit breaker only
  * protects the provider if every fetch goes through the same instance.
  */
-export function createWeatherProvider(weather: AppConfig['weather'], options: CreateWeatherProviderOptions): WeatherProvider & WeatherProviderHealth {
+export function createWeatherProvider(
+  weather: AppConfig['weather'],
+  options: CreateWeatherProviderOptions,
+): WeatherProvider & WeatherProviderHealth {
   switch (weather.provider) {
     case 'open-meteo':
       return new OpenMeteoProvider({ ...options, baseUrl: weather.baseUrl });

@@ -2,8 +2,16 @@ import axios from 'axios';
 import { z } from 'zod';
 import { conditionFromMetOfficeCode } from './weatherCodes';
 import { describeIssues, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
-import type { CircuitStatus, FetchForecastsOptions, ForecastLocation, LocationForecast, ProviderEvidence, WeatherProvider, WeatherProviderHealth } from '../../application/weatherProvider';
-import { type HourlyForecast } from "../../../kernel/forecast";
+import type {
+  CircuitStatus,
+  FetchForecastsOptions,
+  ForecastLocation,
+  LocationForecast,
+  ProviderEvidence,
+  WeatherProvider,
+  WeatherProviderHealth,
+} from '../../application/weatherProvider';
+import { type HourlyForecast } from '../../../kernel/forecast';
 
 export interface MetOfficeProviderOptions extends ProviderClientOptions {
   /** Site-specific base, e.g. https://data.hub.api.metoffice.gov.uk/sitespecific/v0 (WEATHER_BASE_URL). */
@@ -17,7 +25,9 @@ export interface MetOfficeProviderOptions extends ProviderClientOptions {
 }
 
 /** Met Office times are UTC with minutes and a Z, seconds optional: `2025-11-17T10:00Z`. */
-const utcTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/, { error: 'must be a UTC time like 2025-11-17T10:00Z' });
+const utcTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/, { error: 'must be a UTC time like 2025-11-17T10:00Z' });
 /** The first step of a run lacks the fields that summarise the previous hour, so every value may be missing. */
 const value = <T extends z.ZodType>(schema: T) => schema.nullish();
 
@@ -34,9 +44,7 @@ const timeStep = z.object({
 
 const hourlyPoint = z.object({
   type: z.literal('FeatureCollection'),
-  features: z
-    .array(z.object({ properties: z.object({ modelRunDate: utcTime.optional(), timeSeries: z.array(timeStep) }) }))
-    .min(1),
+  features: z.array(z.object({ properties: z.object({ modelRunDate: utcTime.optional(), timeSeries: z.array(timeStep) }) })).min(1),
 });
 
 /** DataHub speeds are m/s; HourlyForecast's are km/h, to one decimal as Open-Meteo gives them. */
@@ -49,7 +57,9 @@ export function metresPerSecondToKph(metresPerSecond: number): number {
  * known weather code, or off the hour, are dropped; the rest are sorted, since the port promises
  * ascending hours.
  */
-export function readMetOfficeBody(body: unknown): { ok: true; modelRunDate?: string; hourly: HourlyForecast[] } | { ok: false; reason: string } {
+export function readMetOfficeBody(
+  body: unknown,
+): { ok: true; modelRunDate?: string; hourly: HourlyForecast[] } | { ok: false; reason: string } {
   const parsed = hourlyPoint.safeParse(body);
   if (!parsed.success) return { ok: false, reason: describeIssues('met-office', parsed.error) };
   const [feature] = parsed.data.features;
@@ -91,7 +101,11 @@ export class MetOfficeProvider implements WeatherProvider, WeatherProviderHealth
   constructor(options: MetOfficeProviderOptions) {
     this.clock = options.clock ?? (() => new Date());
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-    this.client = new ProviderClient(this.name, axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json', apikey: options.apiKey } }), options);
+    this.client = new ProviderClient(
+      this.name,
+      axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json', apikey: options.apiKey } }),
+      options,
+    );
   }
 
   async fetchForecasts(locations: readonly ForecastLocation[], options: FetchForecastsOptions = {}): Promise<LocationForecast[]> {
@@ -119,7 +133,11 @@ export class MetOfficeProvider implements WeatherProvider, WeatherProviderHealth
     return answer.ok ? { ok: true } : answer;
   }
 
-  private async fetchOne(location: ForecastLocation, signal: AbortSignal | undefined, onRequest: ((ms: number) => void) | undefined): Promise<LocationForecast> {
+  private async fetchOne(
+    location: ForecastLocation,
+    signal: AbortSignal | undefined,
+    onRequest: ((ms: number) => void) | undefined,
+  ): Promise<LocationForecast> {
     const answer = await this.client.get(
       '/point/hourly',
       { latitude: roundCoordinate(location.latitude), longitude: roundCoordinate(location.longitude), includeLocationName: 'false' },

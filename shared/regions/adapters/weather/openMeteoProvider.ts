@@ -2,8 +2,16 @@ import axios from 'axios';
 import { z } from 'zod';
 import { conditionFromWmoCode } from './weatherCodes';
 import { describeIssues, failAll, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
-import type { CircuitStatus, FetchForecastsOptions, ForecastLocation, LocationForecast, ProviderEvidence, WeatherProvider, WeatherProviderHealth } from '../../application/weatherProvider';
-import { type HourlyForecast } from "../../../kernel/forecast";
+import type {
+  CircuitStatus,
+  FetchForecastsOptions,
+  ForecastLocation,
+  LocationForecast,
+  ProviderEvidence,
+  WeatherProvider,
+  WeatherProviderHealth,
+} from '../../application/weatherProvider';
+import { type HourlyForecast } from '../../../kernel/forecast';
 
 export interface OpenMeteoProviderOptions extends ProviderClientOptions {
   /** e.g. https://api.open-meteo.com (WEATHER_BASE_URL). */
@@ -14,7 +22,15 @@ export interface OpenMeteoProviderOptions extends ProviderClientOptions {
   readonly clock?: () => Date;
 }
 
-export const OPEN_METEO_HOURLY = ['temperature_2m', 'precipitation_probability', 'precipitation', 'weather_code', 'wind_speed_10m', 'wind_gusts_10m', 'uv_index'] as const;
+export const OPEN_METEO_HOURLY = [
+  'temperature_2m',
+  'precipitation_probability',
+  'precipitation',
+  'weather_code',
+  'wind_speed_10m',
+  'wind_gusts_10m',
+  'uv_index',
+] as const;
 
 const series = <T extends z.ZodType>(item: T) => z.array(item.nullable());
 
@@ -38,7 +54,11 @@ const openMeteoLocation = z
   .superRefine(({ hourly }, context) => {
     for (const name of OPEN_METEO_HOURLY) {
       if (hourly[name].length !== hourly.time.length) {
-        context.addIssue({ code: 'custom', path: ['hourly', name], message: `has ${hourly[name].length} values for ${hourly.time.length} times` });
+        context.addIssue({
+          code: 'custom',
+          path: ['hourly', name],
+          message: `has ${hourly[name].length} values for ${hourly.time.length} times`,
+        });
       }
     }
     // Same-format strings compare as times do.
@@ -52,12 +72,18 @@ type OpenMeteoLocation = z.infer<typeof openMeteoLocation>;
  * One location answers with an object and several with an array of them; a count that does not
  * match what was asked for is a malformed answer, since the order is the only way to pair them up.
  */
-export function readOpenMeteoBody(body: unknown, locations: number): { ok: true; hourly: HourlyForecast[][] } | { ok: false; reason: string } {
+export function readOpenMeteoBody(
+  body: unknown,
+  locations: number,
+): { ok: true; hourly: HourlyForecast[][] } | { ok: false; reason: string } {
   // Parsed by shape rather than as a union, so that a failure names the field at fault.
-  const parsed = Array.isArray(body) ? z.array(openMeteoLocation).safeParse(body) : openMeteoLocation.transform((answer) => [answer]).safeParse(body);
+  const parsed = Array.isArray(body)
+    ? z.array(openMeteoLocation).safeParse(body)
+    : openMeteoLocation.transform((answer) => [answer]).safeParse(body);
   if (!parsed.success) return { ok: false, reason: describeIssues('open-meteo', parsed.error) };
   const answers = parsed.data;
-  if (answers.length !== locations) return { ok: false, reason: `open-meteo answered for ${answers.length} location(s) when asked for ${locations}` };
+  if (answers.length !== locations)
+    return { ok: false, reason: `open-meteo answered for ${answers.length} location(s) when asked for ${locations}` };
   return { ok: true, hourly: answers.map(toHourly) };
 }
 
@@ -93,17 +119,24 @@ export class OpenMeteoProvider implements WeatherProvider, WeatherProviderHealth
 
   constructor(options: OpenMeteoProviderOptions) {
     const batchSize = options.batchSize ?? 50;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a whole number of at least 1, not ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a whole number of at least 1, not ${batchSize}`);
     this.maxLocationsPerRequest = batchSize;
     this.clock = options.clock ?? (() => new Date());
-    this.client = new ProviderClient(this.name, axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json' } }), options);
+    this.client = new ProviderClient(
+      this.name,
+      axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json' } }),
+      options,
+    );
   }
 
   async fetchForecasts(locations: readonly ForecastLocation[], options: FetchForecastsOptions = {}): Promise<LocationForecast[]> {
     // More than a batch is not what callers are meant to send, but splitting costs nothing and beats failing.
     const outcomes: LocationForecast[] = [];
     for (let start = 0; start < locations.length; start += this.maxLocationsPerRequest) {
-      outcomes.push(...(await this.fetchBatch(locations.slice(start, start + this.maxLocationsPerRequest), options.signal, options.onRequest)));
+      outcomes.push(
+        ...(await this.fetchBatch(locations.slice(start, start + this.maxLocationsPerRequest), options.signal, options.onRequest)),
+      );
     }
     return outcomes;
   }
@@ -118,11 +151,19 @@ export class OpenMeteoProvider implements WeatherProvider, WeatherProviderHealth
 
   /** One location, one variable, one day: the smallest request there is (Open-Meteo still counts it as a call). */
   async probe(signal?: AbortSignal): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }> {
-    const answer = await this.client.probe('/v1/forecast', { ...PROBE_LOCATION, hourly: 'temperature_2m', timezone: 'UTC', forecast_days: 1 }, signal);
+    const answer = await this.client.probe(
+      '/v1/forecast',
+      { ...PROBE_LOCATION, hourly: 'temperature_2m', timezone: 'UTC', forecast_days: 1 },
+      signal,
+    );
     return answer.ok ? { ok: true } : answer;
   }
 
-  private async fetchBatch(locations: readonly ForecastLocation[], signal: AbortSignal | undefined, onRequest: ((ms: number) => void) | undefined): Promise<LocationForecast[]> {
+  private async fetchBatch(
+    locations: readonly ForecastLocation[],
+    signal: AbortSignal | undefined,
+    onRequest: ((ms: number) => void) | undefined,
+  ): Promise<LocationForecast[]> {
     const answer = await this.client.get(
       '/v1/forecast',
       {
@@ -141,6 +182,12 @@ export class OpenMeteoProvider implements WeatherProvider, WeatherProviderHealth
     const issuedAt = this.clock().toISOString();
     const read = readOpenMeteoBody(answer.data, locations.length);
     if (!read.ok) return failAll(locations, read.reason);
-    return locations.map((location, index) => ({ region: location.region, ok: true, source: this.name, issuedAt, hourly: read.hourly[index] ?? [] }));
+    return locations.map((location, index) => ({
+      region: location.region,
+      ok: true,
+      source: this.name,
+      issuedAt,
+      hourly: read.hourly[index] ?? [],
+    }));
   }
 }

@@ -50,7 +50,14 @@ export interface ProviderClientOptions {
  * A health probe is one attempt, no retries, outside the circuit breaker: it answers "is the provider
  * serving us now?" within a health check's few seconds, and never adds to a breaker's count.
  */
-export const PROBE_POLICY: RetryPolicy = { maxAttempts: 1, attemptTimeoutMs: 5000, baseDelayMs: 0, maxDelayMs: 0, retryAfterCapMs: 0, deadlineMs: 5000 };
+export const PROBE_POLICY: RetryPolicy = {
+  maxAttempts: 1,
+  attemptTimeoutMs: 5000,
+  baseDelayMs: 0,
+  maxDelayMs: 0,
+  retryAfterCapMs: 0,
+  deadlineMs: 5000,
+};
 
 /** Where a health probe asks about (central London): any point of the service area would do. */
 export const PROBE_LOCATION = { latitude: 51.5072, longitude: -0.1276 } as const;
@@ -97,7 +104,12 @@ export class ProviderClient {
    * GETs `url` and returns its 2xx body, or a failure that names the cause. Never rejects, except
    * with the reason of `signal` when the caller aborts.
    */
-  async get(url: string, params: Readonly<Record<string, string | number>>, signal?: AbortSignal, onRequest?: (ms: number) => void): Promise<ProviderAnswer> {
+  async get(
+    url: string,
+    params: Readonly<Record<string, string | number>>,
+    signal?: AbortSignal,
+    onRequest?: (ms: number) => void,
+  ): Promise<ProviderAnswer> {
     try {
       const response = await this.breaker.execute(async () => {
         // Timed inside the breaker: a request the open circuit refused was never sent.
@@ -112,9 +124,13 @@ export class ProviderClient {
     } catch (error) {
       signal?.throwIfAborted();
       if (error instanceof BrokenCircuitError) return { ok: false, reason: this.circuitOpenReason() };
-      if (error instanceof TransientHttpError) return this.remember({ ok: false, reason: `${this.provider} unavailable: ${error.message}` });
+      if (error instanceof TransientHttpError)
+        return this.remember({ ok: false, reason: `${this.provider} unavailable: ${error.message}` });
       // Not expected (a bug, or an error shape axios has not shown before); still an outcome, not a throw.
-      return this.remember({ ok: false, reason: `${this.provider} request failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` });
+      return this.remember({
+        ok: false,
+        reason: `${this.provider} request failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
 
@@ -128,7 +144,10 @@ export class ProviderClient {
       return this.remember(this.answerOf(response.status, response.data));
     } catch (error) {
       signal?.throwIfAborted();
-      return this.remember({ ok: false, reason: `${this.provider} unavailable: ${error instanceof Error ? error.message : String(error)}` });
+      return this.remember({
+        ok: false,
+        reason: `${this.provider} unavailable: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-import { type WeatherCondition } from "../../../kernel/forecast";
+import { type WeatherCondition } from '../../../kernel/forecast';
 
 /*
  * Providers describe the sky with codes; parents see eight conditions. The choices that are not

@@ -20,7 +20,15 @@ import packageJson from '../../../../package.json';
 import { executePlaceCommand, type PlaceCommandDeps } from '../../../../shared/places/application/placeCommands';
 import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { HealthCheckFailure } from '../../../../shared/platform/health/health';
-import { API_OPERATIONS, API_VERSION, openApiDocument, openApiPath, RESPONSE_SCHEMAS, type AuthLevel, type OpenApiDocument } from '../../../../shared/platform/composition/openApi';
+import {
+  API_OPERATIONS,
+  API_VERSION,
+  openApiDocument,
+  openApiPath,
+  RESPONSE_SCHEMAS,
+  type AuthLevel,
+  type OpenApiDocument,
+} from '../../../../shared/platform/composition/openApi';
 import { InMemoryDeadLetterStore } from '../../../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../../../shared/platform/views/adapters/inMemoryViewStore';
 import { httpEndpoint, loadHttpEndpoints, type HttpEndpoint } from '../../../reliability/support/endpoints';
@@ -34,7 +42,10 @@ const endpoints = loadHttpEndpoints();
 
 /** Which auth level a documented operation's security requirements stand for. */
 function authLevelOf(security: readonly Record<string, readonly string[]>[]): AuthLevel | 'unknown' {
-  const schemes = security.flatMap((requirement) => Object.keys(requirement)).sort().join(',');
+  const schemes = security
+    .flatMap((requirement) => Object.keys(requirement))
+    .sort()
+    .join(',');
   if (schemes === '') return 'anonymous';
   if (schemes === 'functionKey,functionKeyInQuery') return 'function';
   if (schemes === 'masterKey,masterKeyInQuery') return 'admin';
@@ -48,9 +59,15 @@ function authLevelOf(security: readonly Record<string, readonly string[]>[]): Au
  */
 function differences(documented: OpenApiDocument, registered: readonly HttpEndpoint[]): string[] {
   const operations = new Map(
-    Object.entries(documented.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation] as const)),
+    Object.entries(documented.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation] as const),
+    ),
   );
-  const routes = new Map(registered.filter((endpoint) => endpoint.isApi).flatMap((endpoint) => endpoint.methods.map((method) => [`${method} ${openApiPath(endpoint.route)}`, endpoint] as const)));
+  const routes = new Map(
+    registered
+      .filter((endpoint) => endpoint.isApi)
+      .flatMap((endpoint) => endpoint.methods.map((method) => [`${method} ${openApiPath(endpoint.route)}`, endpoint] as const)),
+  );
   const found: string[] = [];
   for (const [route, endpoint] of routes) {
     const operation = operations.get(route);
@@ -58,11 +75,14 @@ function differences(documented: OpenApiDocument, registered: readonly HttpEndpo
       found.push(`${route} (${endpoint.name}) is registered but not documented`);
       continue;
     }
-    if (operation.operationId !== endpoint.name) found.push(`${route} is the function ${endpoint.name}, documented as ${operation.operationId}`);
+    if (operation.operationId !== endpoint.name)
+      found.push(`${route} is the function ${endpoint.name}, documented as ${operation.operationId}`);
     const documentedLevel = authLevelOf(operation.security);
-    if (documentedLevel !== endpoint.authLevel) found.push(`${route} (${endpoint.name}) is ${endpoint.authLevel}, documented as ${documentedLevel}`);
+    if (documentedLevel !== endpoint.authLevel)
+      found.push(`${route} (${endpoint.name}) is ${endpoint.authLevel}, documented as ${documentedLevel}`);
   }
-  for (const [route, operation] of operations) if (!routes.has(route)) found.push(`${route} (${operation.operationId}) is documented but not registered`);
+  for (const [route, operation] of operations)
+    if (!routes.has(route)) found.push(`${route} (${operation.operationId}) is documented but not registered`);
   return found;
 }
 
@@ -73,10 +93,14 @@ describe('the OpenAPI document', () => {
   });
 
   it('fails validation when it is broken (so the check above can fail)', () => {
-    const broken = structuredClone(document) as { paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>> };
+    const broken = structuredClone(document) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>>;
+    };
     delete broken.paths['/api/health']?.get?.responses['200']?.description;
     expect(validateOpenApi(broken).valid).toBe(false);
-    const dangling = JSON.parse(JSON.stringify(document).replace('#/components/schemas/NearbyAnswer', '#/components/schemas/NoSuchSchema')) as unknown;
+    const dangling = JSON.parse(
+      JSON.stringify(document).replace('#/components/schemas/NearbyAnswer', '#/components/schemas/NoSuchSchema'),
+    ) as unknown;
     expect(validateOpenApi(dangling)).toMatchObject({ valid: false, errors: expect.stringContaining('NoSuchSchema') });
   });
 
@@ -84,8 +108,13 @@ describe('the OpenAPI document', () => {
     expect(endpoints.filter((endpoint) => endpoint.isApi).length).toBeGreaterThanOrEqual(16);
     expect(differences(document, endpoints)).toEqual([]);
     // The list it is built from is exactly the registrations too.
-    expect(API_OPERATIONS.map(({ functionName, method, route, authLevel }) => `${method} ${route} ${functionName} ${authLevel}`).sort()).toEqual(
-      endpoints.filter((endpoint) => endpoint.isApi).flatMap((endpoint) => endpoint.methods.map((method) => `${method} ${endpoint.route} ${endpoint.name} ${endpoint.authLevel}`)).sort(),
+    expect(
+      API_OPERATIONS.map(({ functionName, method, route, authLevel }) => `${method} ${route} ${functionName} ${authLevel}`).sort(),
+    ).toEqual(
+      endpoints
+        .filter((endpoint) => endpoint.isApi)
+        .flatMap((endpoint) => endpoint.methods.map((method) => `${method} ${endpoint.route} ${endpoint.name} ${endpoint.authLevel}`))
+        .sort(),
     );
   });
 
@@ -106,7 +135,12 @@ describe('the OpenAPI document', () => {
 
   it('leaves the site (pages and assets) out', () => {
     expect(Object.keys(document.paths).every((path) => path.startsWith('/api/'))).toBe(true);
-    expect(endpoints.filter((endpoint) => !endpoint.isApi).map((endpoint) => endpoint.route).sort()).toEqual(['assets/{*file}', '{page?}']);
+    expect(
+      endpoints
+        .filter((endpoint) => !endpoint.isApi)
+        .map((endpoint) => endpoint.route)
+        .sort(),
+    ).toEqual(['assets/{*file}', '{page?}']);
   });
 
   it("carries package.json's version", () => {
@@ -146,7 +180,13 @@ describe('the answers the handlers give are the ones the document describes', ()
   const views = new InMemoryViewStore();
   const commands: PlaceCommandDeps = { eventStore: store, clock, newId: randomUUID };
   const queries = { views, clock };
-  const museum = { name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 }, kind: 'indoor', ageRange: { min: 0, max: 16 }, price: { free: true } };
+  const museum = {
+    name: 'Science and Industry Museum',
+    geolocation: { latitude: 53.4771, longitude: -2.2547 },
+    kind: 'indoor',
+    ageRange: { min: 0, max: 16 },
+    price: { free: true },
+  };
   const region = ngeohash.encode(museum.geolocation.latitude, museum.geolocation.longitude, 5);
   const origin = { correlationId: 'openapi-test', requestId: 'openapi-test' };
   /** The statuses each operation answered with, in order. */
@@ -162,7 +202,11 @@ describe('the answers the handlers give are the ones the document describes', ()
       .flatMap((item) => Object.values(item))
       .find((candidate) => candidate.operationId === operationId);
     const response = operation?.responses[String(answer.status)];
-    expect({ operationId, status: answer.status, documented: response !== undefined }).toEqual({ operationId, status: answer.status, documented: true });
+    expect({ operationId, status: answer.status, documented: response !== undefined }).toEqual({
+      operationId,
+      status: answer.status,
+      documented: true,
+    });
     const [mediaType, content] = Object.entries(response?.content ?? {})[0] ?? [];
     if (!content) {
       expect(answer.text).toBe('');
@@ -172,11 +216,20 @@ describe('the answers the handlers give are the ones the document describes', ()
     const name = content.schema.$ref.replace('#/components/schemas/', '') as keyof typeof RESPONSE_SCHEMAS;
     const schema: z.ZodType = RESPONSE_SCHEMAS[name];
     const parsed = schema.safeParse(answer.body);
-    expect({ operationId, status: answer.status, schema: name, issues: parsed.error?.issues ?? [] }).toEqual({ operationId, status: answer.status, schema: name, issues: [] });
+    expect({ operationId, status: answer.status, schema: name, issues: parsed.error?.issues ?? [] }).toEqual({
+      operationId,
+      status: answer.status,
+      schema: name,
+      issues: [],
+    });
   }
 
   it('for every operation the in-memory app can answer, successes and problems alike', async () => {
-    const proposed = await call(proposePlaceHandler(commands), { method: 'POST', json: museum, headers: { 'idempotency-key': 'openapi-museum' } });
+    const proposed = await call(proposePlaceHandler(commands), {
+      method: 'POST',
+      json: museum,
+      headers: { 'idempotency-key': 'openapi-museum' },
+    });
     expectDocumented('proposePlace', proposed);
     const museumId = (proposed.body as { placeId: string }).placeId;
     const farm = await call(proposePlaceHandler(commands), {
@@ -193,33 +246,76 @@ describe('the answers the handlers give are the ones the document describes', ()
     });
     expectDocumented('proposePlace', farm);
     const farmId = (farm.body as { placeId: string }).placeId;
-    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: { ...museum, name: 'Other' }, headers: { 'idempotency-key': 'openapi-museum' } }));
+    expectDocumented(
+      'proposePlace',
+      await call(proposePlaceHandler(commands), {
+        method: 'POST',
+        json: { ...museum, name: 'Other' },
+        headers: { 'idempotency-key': 'openapi-museum' },
+      }),
+    );
     expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: { name: '' } }));
-    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', body: 'name=x', headers: { 'content-type': 'text/plain' } }));
+    expectDocumented(
+      'proposePlace',
+      await call(proposePlaceHandler(commands), { method: 'POST', body: 'name=x', headers: { 'content-type': 'text/plain' } }),
+    );
 
     expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId } }));
-    await executePlaceCommand(commands, { type: 'RecordLocationValidated', data: { placeId: museumId, geolocation: museum.geolocation, region } }, origin);
-    await executePlaceCommand(commands, { type: 'RecordLocationValidated', data: { placeId: farmId, geolocation: { latitude: 53.4365, longitude: -2.1423 }, region: 'gcqrv' } }, origin);
+    await executePlaceCommand(
+      commands,
+      { type: 'RecordLocationValidated', data: { placeId: museumId, geolocation: museum.geolocation, region } },
+      origin,
+    );
+    await executePlaceCommand(
+      commands,
+      {
+        type: 'RecordLocationValidated',
+        data: { placeId: farmId, geolocation: { latitude: 53.4365, longitude: -2.1423 }, region: 'gcqrv' },
+      },
+      origin,
+    );
     await regionWithForecast(store, region, now.toISOString());
     expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId } }));
     expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: randomUUID() } }));
-    const patch = (headers: Record<string, string>) => call(updatePlaceDetailsHandler(commands), { method: 'PATCH', params: { id: museumId }, json: { description: 'Trains and looms' }, headers });
+    const patch = (headers: Record<string, string>) =>
+      call(updatePlaceDetailsHandler(commands), {
+        method: 'PATCH',
+        params: { id: museumId },
+        json: { description: 'Trains and looms' },
+        headers,
+      });
     expectDocumented('updatePlaceDetails', await patch({}));
     expectDocumented('updatePlaceDetails', await patch({ 'if-match': '"1"' }));
     expectDocumented('updatePlaceDetails', await patch({ 'if-match': 'W/"x"' }));
     expectDocumented('updatePlaceDetails', await patch({ 'if-match': '"3"' }));
-    expectDocumented('rejectPlace', await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'A duplicate' } }));
-    expectDocumented('rejectPlace', await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: { reason: 'No' } }));
-    expectDocumented('withdrawPlace', await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'Closed' } }));
+    expectDocumented(
+      'rejectPlace',
+      await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'A duplicate' } }),
+    );
+    expectDocumented(
+      'rejectPlace',
+      await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: { reason: 'No' } }),
+    );
+    expectDocumented(
+      'withdrawPlace',
+      await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'Closed' } }),
+    );
     expectDocumented('withdrawPlace', await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: {} }));
 
     // The read side, rebuilt from the events above.
-    expectDocumented('rebuildViews', await call(rebuildViewsHandler({ views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock }), { method: 'POST' }));
+    expectDocumented(
+      'rebuildViews',
+      await call(
+        rebuildViewsHandler({ views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock }),
+        { method: 'POST' },
+      ),
+    );
     expectDocumented('getPlace', await call(getPlaceHandler(queries), { params: { id: museumId } }));
     expectDocumented('getPlace', await call(getPlaceHandler(queries), { params: { id: farmId } }));
     expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: farmId } }));
     expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: 'not-an-id' } }));
-    for (const status of ['approved', 'rejected', 'nonsense']) expectDocumented('listManagedPlaces', await call(listManagedPlacesHandler(queries), { path: `/api/manage/places?status=${status}` }));
+    for (const status of ['approved', 'rejected', 'nonsense'])
+      expectDocumented('listManagedPlaces', await call(listManagedPlacesHandler(queries), { path: `/api/manage/places?status=${status}` }));
     const nearby = (query: string) => call(nearbyPlacesHandler(queries), { path: `/api/places/nearby?${query}` });
     const found = await nearby('lat=53.4771&lon=-2.2547&radiusKm=5&age=3');
     expectDocumented('nearbyPlaces', found);
@@ -231,12 +327,34 @@ describe('the answers the handlers give are the ones the document describes', ()
     expectDocumented('regionForecast', await call(regionForecastHandler(queries), { params: { region } }));
     expectDocumented('regionForecast', await call(regionForecastHandler(queries), { params: { region: 'gcw2a' } }));
 
-    const geocoder = { geocode: (address: string) => Promise.resolve(address === 'M1 1AA' ? { kind: 'found' as const, candidates: [{ geolocation: { latitude: 53.48, longitude: -2.24 }, label: 'M1 1AA, England', countryCode: 'GB' }] } : { kind: 'notFound' as const, reason: 'no match' }) };
-    for (const q of ['M1%201AA', 'Atlantis', 'x']) expectDocumented('geocode', await call(geocodeHandler({ geocoder }), { path: `/api/geocode?q=${q}` }));
+    const geocoder = {
+      geocode: (address: string) =>
+        Promise.resolve(
+          address === 'M1 1AA'
+            ? {
+                kind: 'found' as const,
+                candidates: [{ geolocation: { latitude: 53.48, longitude: -2.24 }, label: 'M1 1AA, England', countryCode: 'GB' }],
+              }
+            : { kind: 'notFound' as const, reason: 'no match' },
+        ),
+    };
+    for (const q of ['M1%201AA', 'Atlantis', 'x'])
+      expectDocumented('geocode', await call(geocodeHandler({ geocoder }), { path: `/api/geocode?q=${q}` }));
 
     const ok = { name: 'cosmos', critical: true, check: () => Promise.resolve('2 containers') };
-    const down = (critical: boolean) => ({ name: critical ? 'storage' : 'weather', critical, check: () => Promise.reject(new HealthCheckFailure('down')) });
-    for (const checks of [[ok], [ok, down(false)], [ok, down(true)]]) expectDocumented('health', await call(healthHandler(() => checks), { path: '/api/health' }));
+    const down = (critical: boolean) => ({
+      name: critical ? 'storage' : 'weather',
+      critical,
+      check: () => Promise.reject(new HealthCheckFailure('down')),
+    });
+    for (const checks of [[ok], [ok, down(false)], [ok, down(true)]])
+      expectDocumented(
+        'health',
+        await call(
+          healthHandler(() => checks),
+          { path: '/api/health' },
+        ),
+      );
 
     expectDocumented('openApi', await call(openApiHandler(openApiDocument), { path: '/api/openapi.json' }));
     expect(answered).toEqual({

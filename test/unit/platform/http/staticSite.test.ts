@@ -18,7 +18,17 @@ describe('the static site: pages and assets', () => {
     root = join(dir, 'web');
     mkdirSync(join(root, 'assets', 'js'), { recursive: true });
     mkdirSync(join(root, 'assets', 'folder.css'));
-    for (const [file, text] of Object.entries({ 'index.html': 'parents', 'editor.html': 'editors', 'admin.html': 'admins', '404.html': 'not found page', 'assets/site.css': 'body{}', 'assets/js/parents.js': 'export {};', 'assets/icon.svg': '<svg/>', 'assets/notes.ts': 'secret', 'tsconfig.json': '{}' })) {
+    for (const [file, text] of Object.entries({
+      'index.html': 'parents',
+      'editor.html': 'editors',
+      'admin.html': 'admins',
+      '404.html': 'not found page',
+      'assets/site.css': 'body{}',
+      'assets/js/parents.js': 'export {};',
+      'assets/icon.svg': '<svg/>',
+      'assets/notes.ts': 'secret',
+      'tsconfig.json': '{}',
+    })) {
       writeFileSync(join(root, file), text);
     }
     writeFileSync(join(dir, 'secret.css'), 'outside');
@@ -28,9 +38,23 @@ describe('the static site: pages and assets', () => {
 
   it('serves /, /editor and /moderation as HTML with a strict policy, nosniff and revalidation', async () => {
     const site = staticSite(root);
-    for (const [page, body] of [[undefined, 'parents'], ['', 'parents'], ['editor', 'editors'], ['Moderation', 'admins']] as const) {
+    for (const [page, body] of [
+      [undefined, 'parents'],
+      ['', 'parents'],
+      ['editor', 'editors'],
+      ['Moderation', 'admins'],
+    ] as const) {
       const answer = await read(await site.page(page, null));
-      expect(answer).toMatchObject({ status: 200, body, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' } });
+      expect(answer).toMatchObject({
+        status: 200,
+        body,
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': CONTENT_SECURITY_POLICY,
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-cache',
+        },
+      });
       expect(answer.headers.etag).toMatch(/^"[\w-]+"$/);
     }
     expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");
@@ -42,15 +66,28 @@ describe('the static site: pages and assets', () => {
     const site = staticSite(root);
     for (const page of ['nope', 'index.html', 'index', '404', '__proto__', 'constructor', 'hasOwnProperty', 'assets', 'api']) {
       const answer = await read(await site.page(page, null));
-      expect({ page, status: answer.status, body: answer.body, type: answer.headers['content-type'], nosniff: answer.headers['x-content-type-options'] }).toEqual({ page, status: 404, body: 'not found page', type: 'text/html; charset=utf-8', nosniff: 'nosniff' });
+      expect({
+        page,
+        status: answer.status,
+        body: answer.body,
+        type: answer.headers['content-type'],
+        nosniff: answer.headers['x-content-type-options'],
+      }).toEqual({ page, status: 404, body: 'not found page', type: 'text/html; charset=utf-8', nosniff: 'nosniff' });
     }
   });
 
   it('serves assets with their content type, and 304 to a matching If-None-Match', async () => {
     const site = staticSite(root);
     const css = await read(await site.asset('site.css', null));
-    expect(css).toMatchObject({ status: 200, body: 'body{}', headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, no-cache', 'x-content-type-options': 'nosniff' } });
-    expect(await read(await site.asset('js/parents.js', null))).toMatchObject({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8' } });
+    expect(css).toMatchObject({
+      status: 200,
+      body: 'body{}',
+      headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, no-cache', 'x-content-type-options': 'nosniff' },
+    });
+    expect(await read(await site.asset('js/parents.js', null))).toMatchObject({
+      status: 200,
+      headers: { 'content-type': 'text/javascript; charset=utf-8' },
+    });
     expect(await read(await site.asset('icon.svg', null))).toMatchObject({ status: 200, headers: { 'content-type': 'image/svg+xml' } });
     const etag = css.headers.etag ?? '';
     expect(await read(await site.asset('site.css', etag))).toMatchObject({ status: 304, body: '', headers: { etag } });
@@ -60,7 +97,30 @@ describe('the static site: pages and assets', () => {
 
   it('never leaves web/assets/: no climbing, hidden files, folders, links, unknown types or odd names', async () => {
     const site = staticSite(root);
-    const refused = ['../index.html', '../tsconfig.json', '..', '.', 'js/../../index.html', 'js/./parents.js', '..%2findex.html', '%2e%2e/index.html', '.hidden.css', 'js', 'js/', '', undefined, 'folder.css', 'link.css', 'notes.ts', 'a\\b.css', '/etc/passwd', 'site.css/', 'site.css\0.js', 'x'.repeat(120) + '.css', 'a/b/c/d/e/f/g/h/i.css'];
+    const refused = [
+      '../index.html',
+      '../tsconfig.json',
+      '..',
+      '.',
+      'js/../../index.html',
+      'js/./parents.js',
+      '..%2findex.html',
+      '%2e%2e/index.html',
+      '.hidden.css',
+      'js',
+      'js/',
+      '',
+      undefined,
+      'folder.css',
+      'link.css',
+      'notes.ts',
+      'a\\b.css',
+      '/etc/passwd',
+      'site.css/',
+      'site.css\0.js',
+      'x'.repeat(120) + '.css',
+      'a/b/c/d/e/f/g/h/i.css',
+    ];
     for (const path of refused) {
       const answer = await read(await site.asset(path, null));
       expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 404, body: 'not found page' });
@@ -81,7 +141,12 @@ describe('the pages in web/', () => {
     expect(pages).toEqual(expect.arrayContaining([...Object.values(PAGES), '404.html']));
     for (const page of pages) {
       const html = readFileSync(join(web, page), 'utf8');
-      expect({ page, lang: /<html lang="en-GB">/.test(html), title: /<title>[^<]+<\/title>/.test(html), main: /<main[\s>]/.test(html) }).toEqual({ page, lang: true, title: true, main: true });
+      expect({
+        page,
+        lang: /<html lang="en-GB">/.test(html),
+        title: /<title>[^<]+<\/title>/.test(html),
+        main: /<main[\s>]/.test(html),
+      }).toEqual({ page, lang: true, title: true, main: true });
     }
   });
 
@@ -91,9 +156,18 @@ describe('the pages in web/', () => {
       const references = [...html.matchAll(/\b(?:src|href)="([^"#]*)"/g)].map((match) => match[1] ?? '');
       const loaded = [...html.matchAll(/<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]*)"/g)].map((match) => match[1] ?? '');
       expect({ page, external: loaded.filter((url) => !url.startsWith('/')) }).toEqual({ page, external: [] });
-      expect({ page, inlineScript: /<script(?![^>]*\bsrc=)[^>]*>/.test(html), inlineStyle: /<style|\sstyle="/.test(html), handlers: /\son[a-z]+="/.test(html) }).toEqual({ page, inlineScript: false, inlineStyle: false, handlers: false });
+      expect({
+        page,
+        inlineScript: /<script(?![^>]*\bsrc=)[^>]*>/.test(html),
+        inlineStyle: /<style|\sstyle="/.test(html),
+        handlers: /\son[a-z]+="/.test(html),
+      }).toEqual({ page, inlineScript: false, inlineStyle: false, handlers: false });
       for (const reference of references.filter((url) => url.startsWith('/assets/') && !url.startsWith('/assets/js/'))) {
-        expect({ page, reference, exists: readdirSync(join(web, 'assets')).includes(reference.slice('/assets/'.length)) }).toEqual({ page, reference, exists: true });
+        expect({ page, reference, exists: readdirSync(join(web, 'assets')).includes(reference.slice('/assets/'.length)) }).toEqual({
+          page,
+          reference,
+          exists: true,
+        });
       }
     }
   });

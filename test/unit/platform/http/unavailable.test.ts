@@ -19,7 +19,10 @@ describe('a dependency that is unavailable just now', () => {
     ['the Cosmos SDK time-out', Object.assign(new Error('Timeout Error'), { code: 'TimeoutError' })],
     ['a 503 from the service', sdkError('Service Unavailable', { code: 503, statusCode: 503 })],
     ['throttling beyond the SDK retries', sdkError('Request rate is large', { code: 429, statusCode: 429, retryAfterInMs: 2500 })],
-    ['a socket error wrapped as the cause', new Error('fetch failed', { cause: sdkError('connect ECONNREFUSED 10.0.0.4:443', { code: 'ECONNREFUSED' }) })],
+    [
+      'a socket error wrapped as the cause',
+      new Error('fetch failed', { cause: sdkError('connect ECONNREFUSED 10.0.0.4:443', { code: 'ECONNREFUSED' }) }),
+    ],
     ["the Cosmos SDK's flattened batch error", new Error('Batch request error: connect ECONNREFUSED 127.0.0.1:8081')],
     ["the Cosmos SDK's flattened batch error (hang-up)", new Error('Batch request error: socket hang up')],
   ])('is recognised: %s', (_, error) => {
@@ -37,7 +40,10 @@ describe('a dependency that is unavailable just now', () => {
   });
 
   it('is answered 503 problem+json with Retry-After, and nothing of the dependency', async () => {
-    const answer = await call(failingWith(sdkError('connect ECONNREFUSED 127.0.0.1:8081', { code: 'ECONNREFUSED', headers: { host: 'cosmos.internal' } })), { method: 'POST' });
+    const answer = await call(
+      failingWith(sdkError('connect ECONNREFUSED 127.0.0.1:8081', { code: 'ECONNREFUSED', headers: { host: 'cosmos.internal' } })),
+      { method: 'POST' },
+    );
     expect(answer.status).toBe(503);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
     expect(answer.headers.get('retry-after')).toBe('5');

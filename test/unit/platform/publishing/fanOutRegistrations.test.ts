@@ -25,7 +25,12 @@ describe('the fan-out functions as the host sees them', () => {
   });
 
   it('subscribe to the topic with the filters of devhost.eventgrid.json', () => {
-    const filters = Object.fromEntries(loadSubscriptions(registeredFunctions(), join(root, 'devhost.eventgrid.json')).map((subscription) => [subscription.functionName, subscription.filter]));
+    const filters = Object.fromEntries(
+      loadSubscriptions(registeredFunctions(), join(root, 'devhost.eventgrid.json')).map((subscription) => [
+        subscription.functionName,
+        subscription.filter,
+      ]),
+    );
     expect(filters).toEqual({
       validatePlaceLocation: { includedEventTypes: ['VisitPlannr.PlaceProposed'] },
       activateRegion: { includedEventTypes: ['VisitPlannr.PlaceLocationValidated'] },

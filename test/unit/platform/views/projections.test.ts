@@ -9,7 +9,7 @@ import { InMemoryViewStore } from '../../../../shared/platform/views/adapters/in
 import { evolvePlaceView } from '../../../../shared/places/projection/placeView';
 import type { PlaceEvent } from '../../../../shared/places/domain/place';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../../../support/placeScenario';
-import { type PlaceView } from "../../../../shared/places/projection/placeDocuments";
+import { type PlaceView } from '../../../../shared/places/projection/placeDocuments';
 import { batches, shuffle } from '../../../support/delivery';
 
 const clock = () => new Date('2026-11-27T09:00:00Z');
@@ -49,9 +49,13 @@ describe('projections: given the events, then the views', () => {
     const all = reference.all();
     const places = all.filter((document): document is PlaceView => document.type === 'place');
     const listed = all.filter((document) => document.type === 'status');
-    expect(listed.map((entry) => `${entry.partitionKey}/${entry.id}`).sort()).toEqual(places.map((place) => `status-${place.status}/status-${place.placeId}`).sort());
+    expect(listed.map((entry) => `${entry.partitionKey}/${entry.id}`).sort()).toEqual(
+      places.map((place) => `status-${place.status}/status-${place.placeId}`).sort(),
+    );
     const waiting = places.filter((place) => place.status === 'locationValidated');
-    expect((await reference.withStatus('locationValidated', 100)).map((entry) => entry.placeId).sort()).toEqual(waiting.map((place) => place.placeId).sort());
+    expect((await reference.withStatus('locationValidated', 100)).map((entry) => entry.placeId).sort()).toEqual(
+      waiting.map((place) => place.placeId).sort(),
+    );
   });
 
   it('every batch delivered twice, batches in shuffled order across streams: the same views as one in-order delivery', async () => {
@@ -70,7 +74,10 @@ describe('projections: given the events, then the views', () => {
 
   it('a rebuild from all events gives the same documents as incremental processing', async () => {
     const deps = projectionInto(store);
-    await deps.views.write({ id: 'stale', partitionKey: 'stale', type: 'newest', placeId: 'x', name: 'x', region: 'x', approvedAt: 'x', sourceVersion: 1 }, 'any');
+    await deps.views.write(
+      { id: 'stale', partitionKey: 'stale', type: 'newest', placeId: 'x', name: 'x', region: 'x', approvedAt: 'x', sourceVersion: 1 },
+      'any',
+    );
     const outcome = await rebuildViews(deps);
     expect(outcome.events).toBe(store.allEvents().length);
     expect(byId(deps.views.all())).toEqual(byId(reference.all()));
@@ -85,7 +92,10 @@ describe('projections: given the events, then the views', () => {
     const deps = projectionInto(own);
     const outcome = await projectEvents(deps, own.allEvents());
     expect(outcome.deadLettered).toBe(2);
-    expect([...deps.deadLetters.letters.values()].map((letter) => letter.reason).sort()).toEqual([expect.stringContaining('Malformed PlaceProposed'), expect.stringContaining('No projection handles stream')]);
+    expect([...deps.deadLetters.letters.values()].map((letter) => letter.reason).sort()).toEqual([
+      expect.stringContaining('Malformed PlaceProposed'),
+      expect.stringContaining('No projection handles stream'),
+    ]);
     expect(await deps.views.read({ id: `place-${placeId}`, partitionKey: `place-${placeId}` })).toBeDefined();
     await projectEvents(deps, own.allEvents());
     expect(deps.deadLetters.letters.size).toBe(2);
@@ -94,12 +104,32 @@ describe('projections: given the events, then the views', () => {
 
 describe('place view: given/when/then', () => {
   const placeId = '7d1c2a4e-5b6f-4c3d-8e9f-0a1b2c3d4e5f';
-  const meta = (version: number) => ({ streamId: `place-${placeId}`, version, metadata: { eventId: `e${version}`, correlationId: 'c', causationId: 'c', occurredAt: `2026-11-27T09:0${version}:00.000Z` } });
-  const proposed: RecordedEvent<PlaceEvent> = { type: 'PlaceProposed', data: { placeId, name: 'Zoo', details: { kind: 'outdoor' }, proposedAt: '2026-11-27T09:01:00.000Z' }, ...meta(1) };
-  const renamed: RecordedEvent<PlaceEvent> = { type: 'PlaceDetailsUpdated', data: { name: 'City Zoo', kind: null, description: 'Lions' }, ...meta(2) };
+  const meta = (version: number) => ({
+    streamId: `place-${placeId}`,
+    version,
+    metadata: { eventId: `e${version}`, correlationId: 'c', causationId: 'c', occurredAt: `2026-11-27T09:0${version}:00.000Z` },
+  });
+  const proposed: RecordedEvent<PlaceEvent> = {
+    type: 'PlaceProposed',
+    data: { placeId, name: 'Zoo', details: { kind: 'outdoor' }, proposedAt: '2026-11-27T09:01:00.000Z' },
+    ...meta(1),
+  };
+  const renamed: RecordedEvent<PlaceEvent> = {
+    type: 'PlaceDetailsUpdated',
+    data: { name: 'City Zoo', kind: null, description: 'Lions' },
+    ...meta(2),
+  };
 
   it('given nothing, when proposed, then a proposed view at version 1', () => {
-    expect(evolvePlaceView(null, proposed)).toMatchObject({ id: `place-${placeId}`, status: 'proposed', version: 1, name: 'Zoo', kind: 'outdoor', geolocation: null, region: null });
+    expect(evolvePlaceView(null, proposed)).toMatchObject({
+      id: `place-${placeId}`,
+      status: 'proposed',
+      version: 1,
+      name: 'Zoo',
+      kind: 'outdoor',
+      geolocation: null,
+      region: null,
+    });
   });
 
   it('given a proposed view, when details change, then the view changes them and removes nulls', () => {

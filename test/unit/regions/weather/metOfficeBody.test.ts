@@ -42,7 +42,12 @@ describe('reading a Met Office point/hourly body', () => {
   it('normalises times, wind and codes, takes the model run date, and keeps missing values null', () => {
     const read = readMetOfficeBody(
       body([
-        step('2025-11-17T09:00Z', { totalPrecipAmount: undefined, probOfPrecipitation: undefined, windGustSpeed10m: undefined, uvIndex: undefined }),
+        step('2025-11-17T09:00Z', {
+          totalPrecipAmount: undefined,
+          probOfPrecipitation: undefined,
+          windGustSpeed10m: undefined,
+          uvIndex: undefined,
+        }),
         step('2025-11-17T10:00Z', { significantWeatherCode: 28 }),
       ]),
     );
@@ -50,8 +55,26 @@ describe('reading a Met Office point/hourly body', () => {
       ok: true,
       modelRunDate: '2025-11-17T09:00:00.000Z',
       hourly: [
-        { time: '2025-11-17T09:00:00.000Z', temperatureC: 8.4, precipitationProbability: null, precipitationMm: null, weather: 'cloudy', windKph: 18, gustKph: null, uvIndex: null },
-        { time: '2025-11-17T10:00:00.000Z', temperatureC: 8.4, precipitationProbability: 35, precipitationMm: 0.2, weather: 'thunder', windKph: 18, gustKph: 36.9, uvIndex: 1 },
+        {
+          time: '2025-11-17T09:00:00.000Z',
+          temperatureC: 8.4,
+          precipitationProbability: null,
+          precipitationMm: null,
+          weather: 'cloudy',
+          windKph: 18,
+          gustKph: null,
+          uvIndex: null,
+        },
+        {
+          time: '2025-11-17T10:00:00.000Z',
+          temperatureC: 8.4,
+          precipitationProbability: 35,
+          precipitationMm: 0.2,
+          weather: 'thunder',
+          windKph: 18,
+          gustKph: 36.9,
+          uvIndex: 1,
+        },
       ],
     });
   });

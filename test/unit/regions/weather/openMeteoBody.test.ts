@@ -31,9 +31,36 @@ describe('reading an Open-Meteo forecast body', () => {
       ok: true,
       hourly: [
         [
-          { time: '2025-11-17T00:00:00.000Z', temperatureC: 7.2, precipitationProbability: 10, precipitationMm: 0, weather: 'clear', windKph: 12.4, gustKph: 25.2, uvIndex: 0 },
-          { time: '2025-11-17T01:00:00.000Z', temperatureC: 6.9, precipitationProbability: null, precipitationMm: 0.1, weather: 'cloudy', windKph: 10.1, gustKph: null, uvIndex: 0 },
-          { time: '2025-11-17T02:00:00.000Z', temperatureC: 6.5, precipitationProbability: 80, precipitationMm: 1.4, weather: 'rain', windKph: 0, gustKph: 14, uvIndex: null },
+          {
+            time: '2025-11-17T00:00:00.000Z',
+            temperatureC: 7.2,
+            precipitationProbability: 10,
+            precipitationMm: 0,
+            weather: 'clear',
+            windKph: 12.4,
+            gustKph: 25.2,
+            uvIndex: 0,
+          },
+          {
+            time: '2025-11-17T01:00:00.000Z',
+            temperatureC: 6.9,
+            precipitationProbability: null,
+            precipitationMm: 0.1,
+            weather: 'cloudy',
+            windKph: 10.1,
+            gustKph: null,
+            uvIndex: 0,
+          },
+          {
+            time: '2025-11-17T02:00:00.000Z',
+            temperatureC: 6.5,
+            precipitationProbability: 80,
+            precipitationMm: 1.4,
+            weather: 'rain',
+            windKph: 0,
+            gustKph: 14,
+            uvIndex: null,
+          },
         ],
       ],
     });
@@ -54,7 +81,10 @@ describe('reading an Open-Meteo forecast body', () => {
   });
 
   it('skips hours without a temperature, a wind speed or a known weather code', () => {
-    const read = readOpenMeteoBody(location({ temperature_2m: [null, 6.9, 6.5], weather_code: [0, null, 63], wind_speed_10m: [1, 2, null] }), 1);
+    const read = readOpenMeteoBody(
+      location({ temperature_2m: [null, 6.9, 6.5], weather_code: [0, null, 63], wind_speed_10m: [1, 2, null] }),
+      1,
+    );
     expect(read).toEqual({ ok: true, hourly: [[]] });
     const unknown = readOpenMeteoBody(location({ weather_code: [0, 42, 63] }), 1);
     expect(unknown.ok && unknown.hourly[0]?.map((hour) => hour.time)).toEqual(['2025-11-17T00:00:00.000Z', '2025-11-17T02:00:00.000Z']);

@@ -1,5 +1,5 @@
 import { conditionFromMetOfficeCode, conditionFromWmoCode } from '../../../../shared/regions/adapters/weather/weatherCodes';
-import { WEATHER_CONDITIONS, type WeatherCondition } from "../../../../shared/kernel/forecast";
+import { WEATHER_CONDITIONS, type WeatherCondition } from '../../../../shared/kernel/forecast';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

@@ -108,7 +108,10 @@ function wavesOf(result: Run) {
 /** A realistic TaskFailed.Details: the host sends the exception with its stack. */
 const STACK = [
   'Error: Open-Meteo adapter crashed',
-  ...Array.from({ length: 30 }, (_, i) => `    at frame${i} (/home/site/wwwroot/dist/shared/regions/adapters/weather/openMeteoProvider.js:${100 + i}:17)`),
+  ...Array.from(
+    { length: 30 },
+    (_, i) => `    at frame${i} (/home/site/wwwroot/dist/shared/regions/adapters/weather/openMeteoProvider.js:${100 + i}:17)`,
+  ),
 ].join('\n');
 
 describe('forecast refresh orchestration, replayed from its history', () => {

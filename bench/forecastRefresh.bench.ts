@@ -26,7 +26,7 @@ import { projectEvents } from '../shared/platform/views/projectEvents';
 import { recordForecastOutcome } from '../shared/regions/application/refreshForecasts';
 import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
 import { fromDocument, toEventDocumentId } from '../shared/platform/eventSourcing/adapters/cosmosEventStore';
-import { FORECAST_EVENT_TTL_SECONDS } from '../shared/regions/domain/forecastRecording';
+import { FORECAST_EVENT_TTL_SECONDS } from '../shared/regions/domain/region';
 import { InMemoryForecastRefreshQueue } from '../shared/regions/application/forecastRefreshRequests';
 import { regionCentre } from '../shared/regions/domain/geohash';
 import { toRegionStreamId } from '../shared/regions/domain/region';

@@ -11,7 +11,7 @@ import {
 import type { RecordedEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
-import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/regions/domain/forecastRecording';
+import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/regions/domain/region';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';

@@ -82,8 +82,8 @@ export async function activateRegion(deps: RegionActivationDeps, region: string,
 /** The region's activation (which event caused it, and when); undefined while the region is not active. */
 async function activationOf(store: EventStore, streamId: string): Promise<{ causationId: string; occurredAt: string } | undefined> {
   const { events } = await readTyped(store, streamId, isRegionEvent);
-  // Only RegionActivated is a region event of this domain (readTyped skips forecast events).
-  const [activation] = events;
+  // The stream starts with its activation; forecasts follow it.
+  const activation = events.find((event) => event.type === 'RegionActivated');
   return activation === undefined
     ? undefined
     : { causationId: activation.metadata.causationId, occurredAt: activation.metadata.occurredAt };

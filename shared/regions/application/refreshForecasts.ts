@@ -1,9 +1,8 @@
 import { v5 as uuidV5 } from 'uuid';
 import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../platform/eventSourcing/eventStore';
-import { decideForecast, FORECAST_EVENT_TTL_SECONDS, type ForecastCommand } from '../domain/forecastRecording';
 import { planRefresh, type PlannedRegion, type RefreshPlan } from '../domain/refreshPlan';
 import type { ForecastRefreshRequest } from './forecastRefreshRequests';
-import { toRegionStreamId } from '../domain/region';
+import { FORECAST_EVENT_TTL_SECONDS, regionDecider, toRegionStreamId, type RegionCommand } from '../domain/region';
 import type { RegionViews } from './regionViews';
 import type { LocationForecast, WeatherProvider } from './weatherProvider';
 import { regionForecastKey, type RegionForecastView } from '../projection/regionForecastDocument';
@@ -136,7 +135,7 @@ export async function recordForecastOutcome(
   cycleId: string,
   correlationId = cycleId,
 ): Promise<boolean> {
-  const command: ForecastCommand = outcome.ok
+  const command: RegionCommand = outcome.ok
     ? {
         type: 'RecordForecast',
         data: { region: outcome.region, cycleId, source: outcome.source, issuedAt: outcome.issuedAt, hourly: outcome.hourly },
@@ -146,7 +145,8 @@ export async function recordForecastOutcome(
   const eventId = forecastEventId(outcome.region, cycleId);
   for (let attempt = 1; ; attempt++) {
     const { version, hasEvent } = await deps.eventStore.probe(streamId, eventId);
-    const decided = decideForecast(command, { active: version > NO_STREAM, recordedCycles: new Set(hasEvent ? [cycleId] : []) });
+    // The probe stands in for reading the stream: it starts with the activation, and the event id says whether this cycle is in.
+    const decided = regionDecider.decide(command, { active: version > NO_STREAM, recordedCycles: new Set(hasEvent ? [cycleId] : []) });
     if (decided.length === 0) return false;
     const metadata = { eventId, correlationId, causationId: cycleId, occurredAt: deps.clock().toISOString() };
     try {

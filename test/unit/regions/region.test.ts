@@ -24,7 +24,7 @@ describe('regions', () => {
     expect(activated).toEqual({ type: 'RegionActivated', data: command.data });
     if (!activated) throw new Error('no event');
     const state = evolveRegion(regionDecider.initialState(), activated);
-    expect(state).toEqual({ status: 'active', region: 'gcmyy', centre: command.data.centre });
+    expect(state).toEqual({ active: true, recordedCycles: new Set() });
     expect(decideRegion(command, state)).toEqual([]);
     expect(evolveRegion(state, activated)).toBe(state);
   });

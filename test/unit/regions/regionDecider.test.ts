@@ -1,9 +1,9 @@
 import { IllegalStateError } from '../../../shared/kernel/errors';
-import { regionForecastDecider, type RegionStreamEvent } from '../../../shared/regions/domain/forecastRecording';
+import { regionDecider, type RegionEvent } from '../../../shared/regions/domain/region';
 import { DeciderSpecification } from '../../support/deciderSpecification';
 import { type HourlyForecast } from '../../../shared/kernel/forecast';
 
-const spec = DeciderSpecification.for(regionForecastDecider);
+const spec = DeciderSpecification.for(regionDecider);
 const hourly: HourlyForecast[] = [
   {
     time: '2026-11-27T10:00:00.000Z',
@@ -16,12 +16,12 @@ const hourly: HourlyForecast[] = [
     uvIndex: 1,
   },
 ];
-const activated: RegionStreamEvent = { type: 'RegionActivated', data: { region: 'gcw2h', centre: { latitude: 53.48, longitude: -2.24 } } };
-const updated = (cycleId: string): RegionStreamEvent => ({
+const activated: RegionEvent = { type: 'RegionActivated', data: { region: 'gcw2h', centre: { latitude: 53.48, longitude: -2.24 } } };
+const updated = (cycleId: string): RegionEvent => ({
   type: 'ForecastUpdated',
   data: { region: 'gcw2h', source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', cycleId, hourly },
 });
-const failed = (cycleId: string): RegionStreamEvent => ({
+const failed = (cycleId: string): RegionEvent => ({
   type: 'ForecastFetchFailed',
   data: { region: 'gcw2h', cycleId, reason: 'HTTP 503 (4 attempts)' },
 });
@@ -32,6 +32,21 @@ const record = (cycleId: string) => ({
 const recordFailure = (cycleId: string) => ({
   type: 'RecordForecastFailure' as const,
   data: { region: 'gcw2h', cycleId, reason: 'HTTP 503 (4 attempts)' },
+});
+
+describe('activating a region: given/when/then', () => {
+  const activate = { type: 'ActivateRegion' as const, data: { region: 'gcw2h', centre: { latitude: 53.48, longitude: -2.24 } } };
+
+  it('given nothing, when the first validated place activates it, then RegionActivated', () => {
+    spec.given([]).when(activate).then([activated]);
+  });
+
+  it('given an active region (with forecasts since), when another place activates it, then nothing happens', () => {
+    spec
+      .given([activated, updated('c1')])
+      .when(activate)
+      .thenNothingHappens();
+  });
 });
 
 describe('recording forecasts: given/when/then', () => {

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { lint, type LintReport } from '../support/eslintRunner';
 
 /*
@@ -131,5 +133,55 @@ describe('the dependency rules of shared/ (lint)', () => {
     const broken = report.files.filter((file) => file.messages.some((message) => message.ruleId === 'no-restricted-imports'));
     expect(broken.map((file) => `${file.filePath}: ${file.messages.map((m) => m.message).join('; ')}`)).toEqual([]);
     expect(report.files.length).toBeGreaterThan(60);
+  });
+});
+
+/** Folder → the folders its files import (relative imports inside shared/). */
+function folderGraph(root: string): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  const walk = (folder: string): string[] =>
+    readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(folder, entry.name)) : entry.name.endsWith('.ts') ? [join(folder, entry.name)] : [],
+    );
+  for (const file of walk(root)) {
+    const from = relative(root, dirname(file));
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const to = relative(root, dirname(resolve(dirname(file), `${specifier ?? ''}.ts`)));
+      if (to !== from && !to.startsWith('..')) graph.set(from, (graph.get(from) ?? new Set()).add(to));
+    }
+  }
+  return graph;
+}
+
+/** Every cycle reachable in the graph, as a path that starts and ends at the same folder. */
+function loops(graph: Map<string, Set<string>>): string[][] {
+  const found: string[][] = [];
+  const done = new Set<string>();
+  const visit = (node: string, path: string[]) => {
+    if (path.includes(node)) {
+      found.push([...path.slice(path.indexOf(node)), node]);
+      return;
+    }
+    if (done.has(node)) return;
+    for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+    done.add(node);
+  };
+  for (const node of graph.keys()) visit(node, []);
+  return found;
+}
+
+describe('folders of shared/', () => {
+  it('import one another without a loop', () => {
+    const graph = folderGraph(join(__dirname, '..', '..', 'shared'));
+    expect(graph.size).toBeGreaterThan(15);
+    expect(loops(graph)).toEqual([]);
+  });
+
+  it('the loop check finds a loop when there is one', () => {
+    const graph = new Map([
+      ['places/application', new Set(['platform/views'])],
+      ['platform/views', new Set(['places/application'])],
+    ]);
+    expect(loops(graph)).toContainEqual(['places/application', 'platform/views', 'places/application']);
   });
 });

@@ -8,19 +8,19 @@ function tickingClock(start: string): () => Date {
   return () => new Date((at += 1000) - 1000);
 }
 
+/** An in-memory command side whose clock starts at 10:00 and ticks on every reading. */
+function commandSide(): { eventStore: InMemoryEventStore; deps: PlaceCommandDeps } {
+  const eventStore = new InMemoryEventStore();
+  let ids = 0;
+  const newId = () => `00000000-0000-4000-8000-${String(ids++).padStart(12, '0')}`;
+  return { eventStore, deps: { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId } };
+}
+
 describe('place commands read the clock once', () => {
   const origin = { correlationId: 'corr-1', requestId: 'req-1' };
 
   it('a proposal is recorded as happening when it was decided', async () => {
-    const eventStore = new InMemoryEventStore();
-    const deps: PlaceCommandDeps = {
-      eventStore,
-      clock: tickingClock('2026-12-06T10:00:00.000Z'),
-      newId: (() => {
-        let n = 0;
-        return () => `00000000-0000-4000-8000-00000000000${n++}`;
-      })(),
-    };
+    const { eventStore, deps } = commandSide();
     const { placeId } = await proposePlace(
       deps,
       { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, details: {} },
@@ -32,15 +32,7 @@ describe('place commands read the clock once', () => {
   });
 
   it('a command that carries its time records its events at that time', async () => {
-    const eventStore = new InMemoryEventStore();
-    const deps: PlaceCommandDeps = {
-      eventStore,
-      clock: tickingClock('2026-12-06T10:00:00.000Z'),
-      newId: (() => {
-        let n = 0;
-        return () => `00000000-0000-4000-8000-00000000001${n++}`;
-      })(),
-    };
+    const { eventStore, deps } = commandSide();
     const { placeId } = await proposePlace(
       deps,
       { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, details: {} },

@@ -180,10 +180,12 @@ describe('PATCH /api/places/{id}', () => {
     expect(place).not.toHaveProperty('price');
   });
 
-  it('428 without If-Match, 412 with a stale one (and the current ETag), nothing written', async () => {
+  it('428 without If-Match or with *, 412 with a stale one (and the current ETag), nothing written', async () => {
     const placeId = placeIdOf(await propose(museum));
     await patch(placeId, { description: 'v2' }, { 'if-match': '1' });
     expectProblem(await patch(placeId, { description: 'v3' }, {}), 428);
+    expectProblem(await patch(placeId, { description: 'v3' }, { 'if-match': '*' }), 428);
+    expectProblem(await patch(placeId, { description: 'v3' }, { 'if-match': ' * ' }), 428);
     const stale = await patch(placeId, { description: 'v3' }, { 'if-match': '"1"' });
     expectProblem(stale, 412);
     expect(stale.headers.get('etag')).toBe('"2"');

@@ -391,8 +391,17 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       expect(
         (await call('patch no if-match', `/api/places/${placeId}`, { ...json('PATCH', { description: 'Lions' }), key: 'function' })).status,
       ).toBe(428);
+      expect(
+        (
+          await call('patch any version', `/api/places/${placeId}`, {
+            ...json('PATCH', { description: 'Lions' }, { 'if-match': '*' }),
+            key: 'master',
+          })
+        ).status,
+      ).toBe(428);
+      // Approved: one version past the validated place read above.
       const patched = await call('patch', `/api/places/${placeId}`, {
-        ...json('PATCH', { description: 'Lions' }, { 'if-match': '*' }),
+        ...json('PATCH', { description: 'Lions' }, { 'if-match': `"${(place.version ?? 0) + 1}"` }),
         key: 'master',
       });
       expect(patched.status).toBe(200);

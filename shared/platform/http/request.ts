@@ -64,26 +64,27 @@ export function idempotencyKeyHeader(request: HttpRequest): string | undefined {
   return key;
 }
 
-/** The `If-Match` header: the ETag of the version a change is based on (`"3"`, or `3`), or `*` for any. */
+/** The `If-Match` header: the ETag of the version a change is based on (`"3"`, or `3`). */
 export const ifMatchSchema = z
   .string()
-  .regex(/^\s*(\*|"?\d{1,9}"?)\s*$/)
-  .meta({ description: 'The ETag of the version you last read, e.g. "3" (or * to change whatever the version)' });
+  .regex(/^\s*"?\d{1,9}"?\s*$/)
+  .meta({ description: 'The ETag of the version you last read, e.g. "3" (`*` is refused with 428: a change names its version)' });
 
 /**
  * The version an `If-Match` header requires: `"3"`, or `3` for convenience. A missing header is 428:
  * changes must say which version they were based on.
  */
-export function requiredIfMatchVersion(request: HttpRequest): number | undefined {
+export function requiredIfMatchVersion(request: HttpRequest): number {
   const header = request.headers.get('if-match');
   if (header === null) throw new HttpProblem(428, 'Send If-Match with the version you last read (its ETag).');
+  // `*` would skip the check that keeps one editor from overwriting another's change unseen.
+  if (header.trim() === '*') throw new HttpProblem(428, 'If-Match: * is not accepted: send the version you last read (its ETag).');
   if (!ifMatchSchema.safeParse(header).success) {
     throw new HttpProblem(400, 'If-Match must be the ETag of the version you last read, such as "3".', [
       { field: 'If-Match', message: 'must be an ETag such as "3"' },
     ]);
   }
-  const value = header.trim();
-  return value === '*' ? undefined : Number(value.replaceAll('"', ''));
+  return Number(header.trim().replaceAll('"', ''));
 }
 
 /** A correlation id a caller may send (`x-correlation-id`); any other value is ignored. */

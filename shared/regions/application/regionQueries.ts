@@ -14,6 +14,9 @@ export interface RegionQueryDeps {
 const timestamp = z.iso.datetime({ offset: true });
 const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
 
+/** What anonymous callers are told of a failed refresh. */
+export const PUBLIC_FAILURE_REASON = 'The weather service could not be reached for this refresh; the next one will try again.';
+
 /** The answer of `GET /api/regions/{region}/forecast`. */
 export const regionForecastAnswerSchema = z.strictObject({
   region: regionSchema,
@@ -24,7 +27,16 @@ export const regionForecastAnswerSchema = z.strictObject({
   ageMinutes: z.int().min(0).nullable(),
   hourly: z.array(hourlyForecastSchema).meta({ description: 'From an hour ago on' }),
   lastFailure: z
-    .strictObject({ cycleId: z.string(), reason: z.string(), at: timestamp })
+    .strictObject({
+      cycleId: z.string(),
+      reason: z
+        .string()
+        .meta({
+          description:
+            "Always the same generic reason: the provider's own error is for operators (GET /api/ops/forecast-refresh, the logs)",
+        }),
+      at: timestamp,
+    })
     .nullable()
     .meta({ description: 'The latest refresh of this region that failed, if any' }),
   attribution,
@@ -44,7 +56,8 @@ export async function regionForecast(deps: RegionQueryDeps, region: string): Pro
     updatedAt: view.updatedAt,
     ageMinutes: forecastAgeMinutes(view, now),
     hourly: view.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000),
-    lastFailure: view.lastFailure,
+    // A provider's error text can name hosts, keys' shapes or internals: anonymous callers get a generic reason.
+    lastFailure: view.lastFailure && { cycleId: view.lastFailure.cycleId, reason: PUBLIC_FAILURE_REASON, at: view.lastFailure.at },
     attribution: WEATHER_ATTRIBUTION,
   };
 }

@@ -47,6 +47,8 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
     it('reads from a given version', async () => {
       await store.append(streamId, [newEvent('A'), newEvent('B'), newEvent('C')], NO_STREAM);
       expect((await store.read(streamId, 2)).map((event) => event.type)).toEqual(['B', 'C']);
+      expect((await store.read(streamId, 1, 1)).map((event) => event.type)).toEqual(['A']);
+      expect((await store.read(streamId, 2, 5)).map((event) => event.type)).toEqual(['B', 'C']);
     });
 
     it('keeps streams apart', async () => {

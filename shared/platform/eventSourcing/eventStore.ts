@@ -21,8 +21,11 @@ export interface AppendResult {
 export interface EventStore {
   /** Appends events to a stream that must currently be at `expectedVersion` ({@link NO_STREAM} for a new one). */
   append(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult>;
-  /** Reads a stream in order from `fromVersion` (default 1); an unknown stream reads as empty. */
-  read(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
+  /**
+   * Reads a stream in order from `fromVersion` (default 1), at most `maxCount` events (default all);
+   * an unknown stream reads as empty.
+   */
+  read(streamId: string, fromVersion?: number, maxCount?: number): Promise<RecordedEvent[]>;
   /** Every stored event, in pages; each stream's events in version order (for rebuilding read models). */
   readAll(pageSize?: number): AsyncIterable<RecordedEvent[]>;
   /**

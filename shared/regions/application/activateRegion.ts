@@ -1,5 +1,5 @@
 import { v5 as uuidV5 } from 'uuid';
-import { NO_STREAM, readTyped, StreamVersionConflictError, type EventStore } from '../../platform/eventSourcing/eventStore';
+import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../platform/eventSourcing/eventStore';
 import type { ForecastRefreshQueue } from './forecastRefreshRequests';
 import { regionCentre } from '../domain/geohash';
 import { isRegionEvent, regionDecider, toRegionStreamId } from '../domain/region';
@@ -81,9 +81,9 @@ export async function activateRegion(deps: RegionActivationDeps, region: string,
 
 /** The region's activation (which event caused it, and when); undefined while the region is not active. */
 async function activationOf(store: EventStore, streamId: string): Promise<{ causationId: string; occurredAt: string } | undefined> {
-  const { events } = await readTyped(store, streamId, isRegionEvent);
-  // The stream starts with its activation; forecasts follow it.
-  const activation = events.find((event) => event.type === 'RegionActivated');
+  // The stream starts with its activation and forecasts follow (two days of them): read the first event only.
+  const [first] = await store.read(streamId, 1, 1);
+  const activation = first !== undefined && isRegionEvent(first) && first.type === 'RegionActivated' ? first : undefined;
   return activation === undefined
     ? undefined
     : { causationId: activation.metadata.causationId, occurredAt: activation.metadata.occurredAt };

@@ -40,14 +40,17 @@ export class CosmosEventStore implements EventStore {
     throw new Error(`Appending to ${streamId} failed: operation statuses ${statuses.join(', ') || `none (HTTP ${response.code ?? '?'})`}.`);
   }
 
-  async read(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
+  async read(streamId: string, fromVersion = 1, maxCount?: number): Promise<RecordedEvent[]> {
+    // Versions are gapless, so "at most maxCount" is a version range: no OFFSET/LIMIT needed.
+    const upTo = maxCount === undefined ? '' : ' AND c.version < @toVersion';
     const { resources } = await this.container.items
       .query<unknown>(
         {
-          query: 'SELECT * FROM c WHERE c.streamId = @streamId AND c.version >= @fromVersion ORDER BY c.version',
+          query: `SELECT * FROM c WHERE c.streamId = @streamId AND c.version >= @fromVersion${upTo} ORDER BY c.version`,
           parameters: [
             { name: '@streamId', value: streamId },
             { name: '@fromVersion', value: fromVersion },
+            ...(maxCount === undefined ? [] : [{ name: '@toVersion', value: fromVersion + maxCount }]),
           ],
         },
         { partitionKey: streamId },

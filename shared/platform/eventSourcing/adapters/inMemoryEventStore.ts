@@ -18,9 +18,10 @@ export class InMemoryEventStore implements EventStore {
     }
   }
 
-  read(streamId: string, fromVersion = 1): Promise<RecordedEvent[]> {
+  read(streamId: string, fromVersion = 1, maxCount = Number.POSITIVE_INFINITY): Promise<RecordedEvent[]> {
     const stream = this.streams.get(streamId) ?? [];
-    return Promise.resolve(stream.slice(Math.max(0, fromVersion - 1)).map((event) => structuredClone(event)));
+    const from = Math.max(0, fromVersion - 1);
+    return Promise.resolve(stream.slice(from, from + maxCount).map((event) => structuredClone(event)));
   }
 
   probe(streamId: string, eventId: string): Promise<{ version: number; hasEvent: boolean }> {

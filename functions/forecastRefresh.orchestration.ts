@@ -132,9 +132,19 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
       outcomes = (yield context.df.Task.all(tasks)) as BatchOutcome[];
     } catch (error) {
       // A batch activity crashed through its retries (the activity reports fetch and store failures
-      // as outcomes, so this is rare) and Task.all, having no allSettled, failed the wave. Batches that
-      // finished keep their outcome; the others count as failed, stay due, and the next cycle fetches them.
+      // as outcomes, so this is rare) and Task.all, having no allSettled, failed the wave at once.
+      // Batches still running are waited for, one by one (yielding a scheduled task again schedules
+      // nothing), so the next wave never overlaps this one and their regions count by their outcome.
+      // Crashed batches' regions count as failed, stay due, and the next cycle fetches them.
       const reason = `A batch activity failed: ${firstLine(error)}`;
+      for (const task of tasks) {
+        if (task.isCompleted) continue;
+        try {
+          yield task;
+        } catch {
+          // Counted below as failed.
+        }
+      }
       outcomes = wave.map((regions, i) => {
         const task = tasks[i];
         if (task?.isCompleted && !task.isFaulted) return task.result as BatchOutcome;

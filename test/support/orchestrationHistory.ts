@@ -36,7 +36,13 @@ export interface ActivityFailure {
   readonly details?: string;
 }
 
-/** A fake activity: its result (any JSON value), or `{fail}`. Called once per attempt, in dispatch order. */
+/** What a fake activity answers to complete later: its answer (a result or `{fail}`) arrives `afterMs` after it was scheduled. */
+export interface DelayedAnswer {
+  readonly afterMs: number;
+  readonly answer: unknown;
+}
+
+/** A fake activity: its result (any JSON value), `{fail}`, or `{afterMs, answer}`. Called once per attempt, in dispatch order. */
 export type FakeActivities = (name: string, input: unknown) => unknown;
 
 export interface RunOptions {
@@ -157,8 +163,8 @@ export async function runToCompletion(name: string, input: unknown, options: Run
           });
           const activityInput = fromJsonText(task.input);
           activityCalls.push({ name: task.name, input: activityInput, taskId: task.id, episode });
-          const completion = runFake(options.activities, task.name, activityInput);
-          pending.push({ id: task.id, dueAt: now, event: (at) => completionEvent(task.id, task.name, completion, at) });
+          const { completion, afterMs } = runFake(options.activities, task.name, activityInput);
+          pending.push({ id: task.id, dueAt: now + afterMs, event: (at) => completionEvent(task.id, task.name, completion, at) });
           break;
         }
         case 'timer':
@@ -246,20 +252,27 @@ function orchestratorNamed(name: string): Registration {
 type Completion =
   { readonly ok: true; readonly result: string } | { readonly ok: false; readonly reason: string; readonly details: string };
 
-function runFake(activities: FakeActivities, name: string, input: unknown): Completion {
+function runFake(activities: FakeActivities, name: string, input: unknown): { completion: Completion; afterMs: number } {
   let answer: unknown;
   try {
     answer = activities(name, input);
   } catch (error) {
     // As the engine reports an activity that threw.
-    return {
+    const completion: Completion = {
       ok: false,
       reason: error instanceof Error ? error.message : String(error),
       details: error instanceof Error ? (error.stack ?? '') : '',
     };
+    return { completion, afterMs: 0 };
   }
-  if (isFailure(answer)) return { ok: false, reason: answer.fail, details: answer.details ?? '' };
-  return { ok: true, result: answer === undefined ? 'null' : JSON.stringify(answer) };
+  const afterMs = isDelayed(answer) ? answer.afterMs : 0;
+  if (isDelayed(answer)) answer = answer.answer;
+  if (isFailure(answer)) return { completion: { ok: false, reason: answer.fail, details: answer.details ?? '' }, afterMs };
+  return { completion: { ok: true, result: answer === undefined ? 'null' : JSON.stringify(answer) }, afterMs };
+}
+
+function isDelayed(value: unknown): value is DelayedAnswer {
+  return isRecord(value) && typeof value.afterMs === 'number' && 'answer' in value && Object.keys(value).length === 2;
 }
 
 function completionEvent(id: number, name: string, completion: Completion, at: number): HistoryEvent {

@@ -13,6 +13,7 @@ import {
   replay,
   runToCompletion,
   type ActivityFailure,
+  type DelayedAnswer,
   type Episode,
   type Run,
 } from '../../support/orchestrationHistory';
@@ -63,7 +64,7 @@ const updatedAll = (regions: readonly PlannedRegion[]): BatchOutcome => ({
 /** Fake activities: the plan, and a batch answer per call (all updated unless told). */
 function fakes(
   plan: CyclePlan,
-  batch: (input: BatchInput, attempt: number) => BatchOutcome | ActivityFailure = ({ regions }) => updatedAll(regions),
+  batch: (input: BatchInput, attempt: number) => BatchOutcome | ActivityFailure | DelayedAnswer = ({ regions }) => updatedAll(regions),
 ) {
   const attempts = new Map<string, number>();
   return (name: string, input: unknown): unknown => {
@@ -425,6 +426,24 @@ describe('forecast refresh orchestration, replayed from its history', () => {
       expect(reasons).toEqual(
         new Set([`A batch activity failed: Activity function '${BATCH_ACTIVITY}' failed: Open-Meteo adapter crashed`]),
       );
+    });
+
+    it('while another batch of its wave is still running: the wave waits for it, it counts as updated, and no more than the parallelism is ever in flight', async () => {
+      // Batch 5 (same wave as the crashing batch 4) answers after 60 s: well after batch 4's retries (5 + 10 + 20 s) are over.
+      const slowFive = (input: BatchInput) =>
+        input.regions[0]!.region === seven[5]![0]!.region ? { afterMs: 60_000, answer: updatedAll(input.regions) } : crashing(input);
+      const result = await run({ cycle: CYCLE }, fakes(cyclePlan(seven), slowFive));
+      expect(result.outcome).toEqual({ status: 'ContinuedAsNew', input: { cycle: CYCLE + 1 } });
+      const slow = attemptsOf(result, seven[5]![0]!.region)[0]!;
+      const history = finalHistory(result);
+      const completedAt = history.findIndex((event) => event.EventType === 'TaskCompleted' && event.TaskScheduledId === slow.taskId);
+      const thirdWave = attemptsOf(result, seven[6]![0]!.region)[0]!;
+      const thirdScheduledAt = history.findIndex((event) => event.EventType === 'TaskScheduled' && event.EventId === thirdWave.taskId);
+      expect(completedAt).toBeGreaterThan(-1);
+      expect(thirdScheduledAt).toBeGreaterThan(completedAt);
+      const status = result.finalStatus as ForecastRefreshStatus;
+      expect(status).toEqual(expect.objectContaining({ updated: 12, failed: 2 }));
+      expect(status.failedRegions.map(({ region }) => region)).toEqual(seven[4]!.map(({ region }) => region));
     });
 
     it('once, then succeeds on its retry: it counts as updated', async () => {

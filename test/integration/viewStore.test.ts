@@ -121,7 +121,7 @@ describe('rebuild against the local Cosmos endpoint', () => {
     const snapshot = async () =>
       (await database.container(CONTAINERS.views).items.query<Record<string, unknown>>('SELECT * FROM c').fetchAll()).resources
         .map(({ _rid, _self, _etag, _attachments, _ts, _lsn, ...document }) => document)
-        .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+        .sort((a, b) => `${String(a.partitionKey)}/${String(a.id)}`.localeCompare(`${String(b.partitionKey)}/${String(b.id)}`));
     const incremental = await snapshot();
     expect(incremental.length).toBeGreaterThan(40);
     const outcome = await rebuildViews(deps);

@@ -56,8 +56,27 @@ export interface StatusEntry extends Omit<PlaceView, 'type'> {
   readonly type: 'status';
 }
 
+/**
+ * What stays of a listing a place has left (the nearby or newest entry of a withdrawn place, its
+ * entry in an earlier status): the place version that removed it, so that a late write of an older
+ * listing (a rebuild racing the live projection) is refused instead of bringing the place back.
+ */
+export interface RemovedListing extends ViewDocumentBase {
+  readonly type: 'removedListing';
+  readonly placeId: string;
+  readonly sourceVersion: number;
+}
+
+/** A listing: an entry in a place list, or what stays of a removed one. */
+export type Listing = NearbyEntry | NewestEntry | StatusEntry | RemovedListing;
+
+/** The place version a listing reflects. */
+export function listingVersion(listing: Listing): number {
+  return listing.type === 'status' ? listing.version : listing.sourceVersion;
+}
+
 /** Every document the place projection writes. */
-export type PlaceDocument = PlaceView | NearbyEntry | NewestEntry | StatusEntry;
+export type PlaceDocument = PlaceView | Listing;
 
 export const NEAREST_PARTITION_PRECISION = 3;
 export const NEWEST_PARTITION = 'newest';

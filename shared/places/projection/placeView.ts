@@ -10,6 +10,8 @@ import {
   type NewestEntry,
   type PlaceView,
   type StatusEntry,
+  type Listing,
+  type RemovedListing,
 } from './placeDocuments';
 
 /**
@@ -147,4 +149,30 @@ const EARLIER_STATUSES: Record<PlaceStatus, readonly PlaceStatus[]> = {
 /** Where the place's entries in the lists of earlier statuses would be: each is removed once it moves on. */
 export function staleStatusEntryKeys(view: PlaceView): { id: string; partitionKey: string }[] {
   return EARLIER_STATUSES[view.status].map((status) => statusEntryKey(view.placeId, status));
+}
+
+/** What replaces the listing at `key` once the place at `version` has left it. */
+export function removedListing(key: { id: string; partitionKey: string }, placeId: string, version: number): RemovedListing {
+  return { ...key, type: 'removedListing', placeId, sourceVersion: version };
+}
+
+/**
+ * Every listing the place at this version should have: its entries where they apply, and a removal
+ * marker where it had one before (nearby and newest once it was approved, earlier statuses).
+ */
+export function listingsOf(view: PlaceView, geohash: Geohasher): Listing[] {
+  const listings: Listing[] = [
+    statusEntryOf(view),
+    ...staleStatusEntryKeys(view).map((key) => removedListing(key, view.placeId, view.version)),
+  ];
+  const nearby = nearbyEntryOf(view, geohash);
+  if (nearby) listings.push(nearby);
+  else if (view.approvedAt && view.geolocation) {
+    const cell3 = geohash(view.geolocation.latitude, view.geolocation.longitude, 3);
+    listings.push(removedListing(nearbyEntryKey(view.placeId, cell3), view.placeId, view.version));
+  }
+  const newest = newestEntryOf(view);
+  if (newest) listings.push(newest);
+  else if (view.approvedAt) listings.push(removedListing(newestEntryKey(view.placeId), view.placeId, view.version));
+  return listings;
 }

@@ -5,12 +5,12 @@ import { parsePlaceEvent } from '../../places/domain/placeEventSchemas';
 import { deadLetterOf, type DeadLetterStore } from './deadLetters';
 import { type ViewDocument } from './documents';
 import type { Geohasher } from '../../places/projection/geohasher';
-import { evolvePlaceView, nearbyEntryOf, newestEntryOf, staleStatusEntryKeys, statusEntryOf } from '../../places/projection/placeView';
+import { evolvePlaceView, listingsOf } from '../../places/projection/placeView';
 import { evolveRegionForecastView } from '../../regions/projection/regionForecastView';
 import { ViewWriteConflictError, type StoredView, type ViewStore } from './viewStore';
 import { REGION_STREAM_PREFIX } from '../../regions/domain/region';
 import { PoisonEventError } from '../../kernel/errors';
-import { nearbyEntryKey, newestEntryKey, placeViewKey, type PlaceView } from '../../places/projection/placeDocuments';
+import { listingVersion, placeViewKey, type Listing, type PlaceView } from '../../places/projection/placeDocuments';
 import { regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
 
 export interface ProjectionDeps {
@@ -71,23 +71,26 @@ async function projectPlace(deps: ProjectionDeps, placeId: string, events: reado
 }
 
 /**
- * The listings follow the place view: spatial and newest while approved, removed otherwise; the
- * status list always, under the current status only.
+ * The listings follow the place view: spatial and newest while approved, the status list under the
+ * current status only. Each is written only over an older one (by place version), and a listing the
+ * place has left keeps a removal marker, so a late worker syncing an older view (a rebuild racing the
+ * live projection, a slow retry) can neither overwrite a newer listing nor bring a removed one back.
  */
-// Listings are written after the view they follow; the change feed gives one worker per stream at a
-// time, and the next event or a rebuild re-derives them, so they never stay behind the view.
 async function syncListings(deps: ProjectionDeps, view: PlaceView): Promise<void> {
-  const nearby = nearbyEntryOf(view, deps.geohash);
-  const newest = newestEntryOf(view);
-  if (nearby) await deps.views.write(nearby, 'any');
-  else if (view.geolocation) {
-    const cell3 = deps.geohash(view.geolocation.latitude, view.geolocation.longitude, 3);
-    await deps.views.remove(nearbyEntryKey(view.placeId, cell3));
+  for (const listing of listingsOf(view, deps.geohash)) await writeListing(deps.views, listing);
+}
+
+async function writeListing(views: ViewStore, listing: Listing): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const stored = await views.read<Listing>(listing);
+    if (stored && listingVersion(stored.document) >= listingVersion(listing)) return;
+    try {
+      await views.write(listing, stored ? { ifMatch: stored.etag } : 'ifAbsent');
+      return;
+    } catch (error) {
+      if (!(error instanceof ViewWriteConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+    }
   }
-  if (newest) await deps.views.write(newest, 'any');
-  else if (view.approvedAt) await deps.views.remove(newestEntryKey(view.placeId));
-  await deps.views.write(statusEntryOf(view), 'any');
-  for (const key of staleStatusEntryKeys(view)) await deps.views.remove(key);
 }
 
 /**

@@ -29,12 +29,9 @@ export const regionForecastAnswerSchema = z.strictObject({
   lastFailure: z
     .strictObject({
       cycleId: z.string(),
-      reason: z
-        .string()
-        .meta({
-          description:
-            "Always the same generic reason: the provider's own error is for operators (GET /api/ops/forecast-refresh, the logs)",
-        }),
+      reason: z.string().meta({
+        description: "Always the same generic reason: the provider's own error is for operators (GET /api/ops/forecast-refresh, the logs)",
+      }),
       at: timestamp,
     })
     .nullable()

@@ -23,7 +23,7 @@ import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
 import { superviseAzurite } from './storage/azuriteSupervisor';
 import { startCosmosTriggers } from './triggers/cosmosTrigger';
-import { startQueueTriggers } from './triggers/queueTrigger';
+import { startQueueTriggers, type QueueListenerOptions } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
 import { startLocalGeocoders } from './geocoding/localGeocoders';
@@ -196,7 +196,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     for (const hook of registeredHooks('appStart')) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.appRoot });
 
     // Triggers that start work on their own come last, once everything they may call is up.
-    running.push(await startQueueTriggers(app.registrations, context));
+    running.push(await startQueueTriggers(app.registrations, context, queueListenerOptions(process.env)));
     running.push(await startCosmosTriggers(app.registrations, context));
     running.push(await startTimerTriggers(app.registrations, context));
     await durable?.resume();
@@ -257,6 +257,20 @@ function durableTimeScale(env: Readonly<Record<string, string | undefined>>): nu
   const scale = Number(text);
   if (!Number.isFinite(scale) || scale < 1) throw new Error(`DEVHOST_DURABLE_TIME_SCALE must be a number ≥ 1, not "${text}".`);
   return scale;
+}
+
+/**
+ * DEVHOST_QUEUE_MESSAGE_LEASE_SECONDS (tests only): how long a fetched queue message stays invisible
+ * while it runs, instead of the host's 10 minutes. A fetch whose answer is lost (storage restarted
+ * mid-request) leaves its messages invisible that long before they are delivered again.
+ */
+function queueListenerOptions(env: Readonly<Record<string, string | undefined>>): QueueListenerOptions {
+  const text = env.DEVHOST_QUEUE_MESSAGE_LEASE_SECONDS;
+  if (text === undefined || text === '') return {};
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 2)
+    throw new Error(`DEVHOST_QUEUE_MESSAGE_LEASE_SECONDS must be a whole number ≥ 2, not "${text}".`);
+  return { messageLeaseMs: seconds * 1000 };
 }
 
 function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

@@ -9,6 +9,8 @@
  * that hang, exit anyway.
  */
 
+import { installWriteThrough } from './azuriteWriteThrough';
+
 /** How long Azurite may take to close its servers once the parent is gone. */
 const FORCED_EXIT_AFTER_MS = 5000;
 
@@ -48,8 +50,9 @@ process.stdin.on('close', endWithParent);
 process.stdin.on('error', endWithParent);
 process.stdin.resume();
 
+// Every acknowledged write is on disk before its response leaves, not up to 5 s later (azuriteWriteThrough.ts).
+installWriteThrough();
+
 // The CLI reads its options from process.argv, which are ours: `node <this file> --blobPort 0 …`.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require(require.resolve('azurite/dist/src/azurite.js'));
-
-export {};

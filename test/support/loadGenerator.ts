@@ -49,7 +49,7 @@ export interface HttpClient {
  * A keep-alive HTTP client for one base URL; an answer of any status resolves, a transport failure
  * rejects. A request whose reused connection the server closed just as it was sent (ECONNRESET /
  * "socket hang up" on a reused socket: the keep-alive race every HTTP client has) is sent once more on
- * a new connection, as browsers and undici do, and marked `resent`; the server never saw the first.
+ * a fresh connection, as browsers and undici do, and marked `resent`.
  */
 export function httpClient(baseUrl: string, options: { readonly maxSockets?: number; readonly timeoutMs?: number } = {}): HttpClient {
   // LIFO: reuse the most recently used connection, the one least likely to be closing for idleness.
@@ -61,7 +61,8 @@ export function httpClient(baseUrl: string, options: { readonly maxSockets?: num
       const body = planned.json === undefined ? undefined : Buffer.from(JSON.stringify(planned.json));
       const request = httpRequest(
         {
-          agent,
+          // A resend goes out on a connection of its own, which nobody can be closing.
+          agent: resent ? false : agent,
           host: base.hostname,
           port: base.port,
           method: planned.method,

@@ -173,12 +173,18 @@ export function azuritePid(devhost: Pick<DevhostProcess, 'dataDir'>): number | u
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/** Alive and not a zombie (an orphan that PID 1 has not reaped yet has ended for our purpose). */
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const state = /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 

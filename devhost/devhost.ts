@@ -17,6 +17,7 @@ import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { loadFunctionApp } from './functionApp';
 import { startHttpHost } from './http/httpHost';
+import { httpThrottleLimits } from './http/httpThrottle';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
@@ -179,7 +180,13 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     const http = await startHttpHost(
       model,
       app.registrations,
-      { port: options.port, routePrefix: readRoutePrefix(options.appRoot), keys, corsOrigins: settings.corsOrigins },
+      {
+        port: options.port,
+        routePrefix: readRoutePrefix(options.appRoot),
+        keys,
+        corsOrigins: settings.corsOrigins,
+        throttle: httpThrottleLimits(hostJson.extensions?.http),
+      },
       logger,
       [
         ...(testControlsEnabled(process.env) ? [controlRoute(keys, { restartCosmos: (downMs) => cosmos.restart(downMs) }, logger)] : []),

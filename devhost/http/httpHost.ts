@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ProgrammingModel, Registration } from '../functionsCore';
 import { invokeFunction, triggerOf, type RpcTypedData } from '../invoke';
+import { HttpThrottle, UNBOUNDED, type HttpThrottleLimits } from './httpThrottle';
 import type { Logger } from '../logger';
 import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
 import { compileRouteTemplate, type RouteTemplate } from './routeTemplate';
@@ -16,6 +17,8 @@ export interface HttpHostOptions {
   readonly corsOrigins: readonly string[];
   /** Larger bodies are refused with 413 (the host's default is 100 MB). */
   readonly maxBodyBytes?: number;
+  /** host.json extensions.http maxConcurrentRequests / maxOutstandingRequests (default unbounded). */
+  readonly throttle?: HttpThrottleLimits;
 }
 
 /** A route the devhost itself serves (webhooks, the static page), tried before the app's routes. */
@@ -47,6 +50,7 @@ export async function startHttpHost(
 ): Promise<HttpHost> {
   const functions = registrations.filter((registration) => triggerOf(registration).binding.type === 'httpTrigger').map(toHttpFunction);
   const prefix = options.routePrefix.replace(/^\/+|\/+$/g, '');
+  const throttle = new HttpThrottle(options.throttle ?? { maxConcurrentRequests: UNBOUNDED, maxOutstandingRequests: UNBOUNDED });
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -103,12 +107,24 @@ export async function startHttpHost(
       response.writeHead(401).end();
       return;
     }
-    const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
-    if (body === 'tooLarge') {
-      response.writeHead(413).end();
+    const release = await throttle.enter();
+    if (!release) {
+      // As the host: 429 at once rather than a queue that grows without bound. Retry-After is the
+      // devhost's own hint (a second), so clients back off instead of hammering.
+      request.resume();
+      response.writeHead(429, { 'retry-after': '1' }).end();
       return;
     }
-    await invokeHttp(chosen.fn, request, response, url, chosen.params, body);
+    try {
+      const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+      if (body === 'tooLarge') {
+        response.writeHead(413).end();
+        return;
+      }
+      await invokeHttp(chosen.fn, request, response, url, chosen.params, body);
+    } finally {
+      release();
+    }
   }
 
   async function invokeHttp(

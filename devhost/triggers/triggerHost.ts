@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 /** host.json, as far as the devhost reads it. */
 export interface HostJson {
   readonly extensions?: {
-    readonly http?: { readonly routePrefix?: string };
+    readonly http?: { readonly routePrefix?: string; readonly maxConcurrentRequests?: unknown; readonly maxOutstandingRequests?: unknown };
     readonly queues?: {
       readonly batchSize?: number;
       readonly newBatchThreshold?: number;

@@ -37,3 +37,6 @@ export function forecastAt(hourly: readonly HourlyForecast[], at: Date): HourlyF
 
 /** Shown with every forecast the app passes on (Open-Meteo's licence asks for it; it is the default provider). */
 export const WEATHER_ATTRIBUTION = 'Weather data by Open-Meteo.com (CC BY 4.0)';
+
+/** The attribution field of every answer that carries forecasts. */
+export const attributionSchema = z.string().meta({ description: "The weather data's attribution, to show with it" });

@@ -7,6 +7,7 @@
  */
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { seededRandom } from '../../devhost/seededRandom';
+import { FACILITIES, PLACE_KINDS } from '../../shared/places/domain/placeDetails';
 
 export interface PlannedRequest {
   /** What the request is, for per-kind figures (e.g. 'nearby', 'propose'). */
@@ -303,20 +304,6 @@ export const GB_TOWNS: readonly { readonly name: string; readonly latitude: numb
   { name: 'Inverness', latitude: 57.4778, longitude: -4.2247 },
 ];
 
-const KINDS = ['indoor', 'outdoor', 'mixed'] as const;
-const FACILITIES = [
-  'pushchair',
-  'babyChange',
-  'accessibleToilet',
-  'toilets',
-  'parking',
-  'cafe',
-  'picnicArea',
-  'playground',
-  'nursingRoom',
-  'dogFriendly',
-] as const;
-
 export interface RequestMix {
   /** A valid proposal body near a GB town (a random point within about 4 km of its centre). */
   proposal(label: string): Record<string, unknown>;
@@ -356,7 +343,7 @@ export function requestMix(seed: number, now: () => number = Date.now): RequestM
           latitude: fixed(town.latitude + between(-0.035, 0.035), 5),
           longitude: fixed(town.longitude + between(-0.055, 0.055), 5),
         },
-        kind: pick(KINDS),
+        kind: pick(PLACE_KINDS),
         ageRange: { min, max: int(min, 18) },
         price: free ? { free: true } : { free: false, adultGBP: fixed(between(2, 30), 2), childGBP: fixed(between(0, 15), 2) },
         facilities: FACILITIES.filter(() => chance(0.3)),
@@ -379,7 +366,7 @@ export function requestMix(seed: number, now: () => number = Date.now): RequestM
       const params = new URLSearchParams({ lat: lat.toFixed(4), lon: lon.toFixed(4) });
       if (chance(0.8)) params.set('radiusKm', String(fixed(between(0.5, 50), 1)));
       if (chance(0.5)) params.set('at', new Date(now() + between(0, 6.9 * 24) * 3_600_000).toISOString());
-      if (chance(0.4)) params.set('kind', pick(KINDS));
+      if (chance(0.4)) params.set('kind', pick(PLACE_KINDS));
       if (chance(0.4)) params.set('age', String(int(0, 18)));
       if (chance(0.3)) params.set('free', chance(0.5) ? 'true' : 'false');
       if (chance(0.5)) params.set('limit', String(int(1, 100)));

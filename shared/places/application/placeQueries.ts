@@ -6,7 +6,7 @@ import { suitability } from '../domain/suitability';
 import { regionSchema } from '../../regions/domain/region';
 import { coveringCells, rankNearby } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
-import { forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
+import { attributionSchema, forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
 import { placeViewKey, type PlaceView } from '../projection/placeDocuments';
 import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
@@ -124,11 +124,9 @@ export const nearbyResultSchema = z.strictObject({
 });
 export type NearbyResult = z.output<typeof nearbyResultSchema>;
 
-const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
-
 export const nearbyAnswerSchema = z.strictObject({
   results: z.array(nearbyResultSchema).meta({ description: 'Nearest first' }),
-  attribution,
+  attribution: attributionSchema,
 });
 export type NearbyAnswer = z.output<typeof nearbyAnswerSchema>;
 

@@ -220,7 +220,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       409: problem(`The place is in a final status (locationRejected, rejected, withdrawn), ${CHANGED_CONCURRENTLY}`),
       412: problem('If-Match names an older version: the ETag header names the current one', ['ETag']),
       ...BODY_PROBLEMS,
-      428: problem('If-Match is missing'),
+      428: problem('If-Match is missing, or is * (a change names the version it was based on)'),
     },
     dependsOnServices: true,
   },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../kernel/errors';
-import { hourlyForecastSchema, WEATHER_ATTRIBUTION } from '../../kernel/forecast';
+import { attributionSchema, hourlyForecastSchema, WEATHER_ATTRIBUTION } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
 import { regionSchema } from '../domain/region';
 import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../projection/regionForecastDocument';
@@ -12,7 +12,6 @@ export interface RegionQueryDeps {
 }
 
 const timestamp = z.iso.datetime({ offset: true });
-const attribution = z.string().meta({ description: "The weather data's attribution, to show with it" });
 
 /** What anonymous callers are told of a failed refresh. */
 export const PUBLIC_FAILURE_REASON = 'The weather service could not be reached for this refresh; the next one will try again.';
@@ -36,7 +35,7 @@ export const regionForecastAnswerSchema = z.strictObject({
     })
     .nullable()
     .meta({ description: 'The latest refresh of this region that failed, if any' }),
-  attribution,
+  attribution: attributionSchema,
 });
 export type RegionForecastAnswer = z.output<typeof regionForecastAnswerSchema>;
 

@@ -39,6 +39,7 @@ export interface HttpHost {
 }
 
 const DEFAULT_MAX_BODY = 100 * 1024 * 1024;
+const KESTREL_KEEP_ALIVE_TIMEOUT_MS = 130_000;
 
 /** Serves the app's HTTP-triggered functions as the Functions host does. */
 export async function startHttpHost(
@@ -59,6 +60,10 @@ export async function startHttpHost(
       response.end();
     });
   });
+
+  // Kestrel's keep-alive timeout (Node's own is 5 s): clients and Azure's front ends keep their
+  // connections as long as the host would.
+  server.keepAliveTimeout = KESTREL_KEEP_ALIVE_TIMEOUT_MS;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);

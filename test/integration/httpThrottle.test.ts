@@ -60,4 +60,12 @@ describe('the devhost honours host.json maxConcurrentRequests and maxOutstanding
     // Free again: a new request runs.
     expect((await fetch(`${host.url}/api/slow`)).status).toBe(200);
   });
+
+  it("keeps idle connections open as long as Kestrel does (130 s), not Node's 5 s", async () => {
+    gate = new Promise<void>((resolve) => (letGo = resolve));
+    letGo();
+    const answer = await fetch(`${host.url}/api/slow`);
+    await answer.text();
+    expect(answer.headers.get('keep-alive')).toBe('timeout=130');
+  });
 });

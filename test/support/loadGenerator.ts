@@ -43,6 +43,8 @@ export interface RequestResult {
 
 export interface HttpClient {
   send(request: PlannedRequest): Promise<Answer>;
+  /** Opens `connections` kept-alive connections at once (a request each to a path no function serves), ready for a burst. */
+  warm(connections: number): Promise<void>;
   close(): void;
 }
 
@@ -52,9 +54,14 @@ export interface HttpClient {
  * "socket hang up" on a reused socket: the keep-alive race every HTTP client has) is sent once more on
  * a fresh connection, as browsers and undici do, and marked `resent`.
  */
-export function httpClient(baseUrl: string, options: { readonly maxSockets?: number; readonly timeoutMs?: number } = {}): HttpClient {
-  // LIFO: reuse the most recently used connection, the one least likely to be closing for idleness.
-  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' });
+export function httpClient(
+  baseUrl: string,
+  options: { readonly maxSockets?: number; readonly timeoutMs?: number; readonly scheduling?: 'lifo' | 'fifo' } = {},
+): HttpClient {
+  // LIFO by default: reuse the most recently used connection, the one least likely to be closing for
+  // idleness. FIFO rotates through all of them, so that a large pool stays open between bursts.
+  const maxSockets = options.maxSockets ?? 256;
+  const agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: options.scheduling ?? 'lifo' });
   const timeoutMs = options.timeoutMs ?? 30_000;
   const base = new URL(baseUrl);
   const send = (planned: PlannedRequest, resent: boolean): Promise<Answer> =>
@@ -92,7 +99,13 @@ export function httpClient(baseUrl: string, options: { readonly maxSockets?: num
       });
       request.end(body);
     });
-  return { send: (planned) => send(planned, false), close: () => agent.destroy() };
+  return {
+    send: (planned) => send(planned, false),
+    warm: async (connections) => {
+      await Promise.all(Array.from({ length: connections }, () => send({ kind: 'warm', method: 'GET', path: '/.devhost-warm-up' }, false)));
+    },
+    close: () => agent.destroy(),
+  };
 }
 
 export interface OpenLoopOptions {

@@ -10,7 +10,7 @@
  * 3. **Overload** at 3 × it for 30 s: p99 ≤ 2 s; what is not served is shed with 429 (the host's
  *    maxOutstandingRequests, host.json) or 503 problem+json (the app's own), both with Retry-After.
  * 4. **Recovery** at 70 % again from the moment the overload ends, for 20 s: within 10 s, the rest of
- *    it is back to the steady latency (its p99 within max(2 × steady p99, steady p99 + 100 ms)) and
+ *    it is back to the steady latency (its p99 within max(2 × steady p99, steady p99 + 250 ms)) and
  *    sheds nothing.
  *
  * After each phase every proposal it acknowledged (202) must reach the read model exactly once (a
@@ -320,8 +320,10 @@ describe('load sized to this machine: sustainable rate, steady at 70 %, overload
       const recoveryPhase = (await phase('recovery', recoveryRate, RECOVERY_SECONDS, recoveryDone)).report;
 
       // Recovered at the first second from which the rest of the recovery load, taken together, is back
-      // to the steady latency (p99 within the bound) and sheds nothing; 1-second windows for the log.
-      const bound = Math.max(2 * steady.summary.latencyMs.p99, steady.summary.latencyMs.p99 + 100);
+      // to the steady latency and sheds nothing; 1-second windows for the log. The slack allows the
+      // isolated hiccups of a few hundred ms (a change-feed batch, a collection) that steady operation
+      // has too; a queue left behind by the overload shows as seconds.
+      const bound = Math.max(2 * steady.summary.latencyMs.p99, steady.summary.latencyMs.p99 + 250);
       const second = (result: RequestResult) => Math.floor((result.scheduledAt - recoveryDone.startedAt) / 1000);
       const latency = (list: readonly RequestResult[]) => latencyFigures(list.map((result) => result.endedAt - result.scheduledAt)).p99;
       const notServed = (list: readonly RequestResult[]) =>

@@ -49,7 +49,10 @@ function architectureBoundaries() {
     group: ['**/composition/**', '**/platform/health/**'],
     message: 'Only functions/ import the composition root and the health checks.',
   };
-  const hosts = { group: ['**/devhost/**', '**/functions/**'], message: 'shared/ knows neither the devhost nor the function adapters.' };
+  const hosts = {
+    group: ['**/devhost/**', '**/functions/**', '**/local/**'],
+    message: 'shared/ knows neither the devhost, nor the function adapters, nor the local stand-ins.',
+  };
   const sdks = {
     group: ['@azure/*', '!@azure/functions', 'axios', 'durable-functions'],
     message: 'Use cases reach the outside world through ports: SDKs belong in adapters.',
@@ -118,6 +121,41 @@ function architectureBoundaries() {
     {
       files: ['shared/platform/**/adapters/**/*.ts', 'shared/platform/adapters/**/*.ts'],
       rules: noRestricted(composition),
+    },
+    {
+      // The devhost runs any Functions app: it knows nothing of this one (what the app needs at start
+      // comes through its set-up hook, local/devhostSetup.ts).
+      files: ['devhost/**/*.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: ['**/shared', '**/shared/**', '**/functions', '**/functions/**', '**/local', '**/local/**', '**/web/**'],
+                message:
+                  'The devhost knows nothing of the app: what the app needs at start comes through its set-up hook (devhost/appSetup.ts).',
+              },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      files: ['functions/**/*.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: ['**/devhost', '**/devhost/**', '**/local', '**/local/**'],
+                message: 'The app runs under any host: it may not import the devhost or the local stand-ins.',
+              },
+            ],
+          },
+        ],
+      },
     },
   ];
 }

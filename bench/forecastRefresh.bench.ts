@@ -18,7 +18,7 @@ import { invokeFunction, type InvocationResult } from '../devhost/invoke';
 import { consoleLogger } from '../devhost/logger';
 import { startAzurite, type RunningAzurite } from '../devhost/storage/azurite';
 import type { HostJson, TriggerHostContext } from '../devhost/triggers/triggerHost';
-import { startLocalOpenMeteo, type LocalOpenMeteo } from '../devhost/weather/localOpenMeteo';
+import { startLocalOpenMeteo, type LocalOpenMeteo } from '../local/weather/localOpenMeteo';
 import type { ForecastRefreshStatus } from '../functions/forecastRefresh.orchestration';
 import { appServices, type AppServices } from '../shared/platform/composition/appServices';
 import { activateRegion } from '../shared/regions/application/activateRegion';
@@ -32,7 +32,7 @@ import { regionCentre } from '../shared/regions/domain/geohash';
 import { toRegionStreamId } from '../shared/regions/domain/region';
 import { round, summarise, withConcurrency } from './stats';
 import { REGION_FORECASTS_PARTITION } from '../shared/regions/projection/regionForecastDocument';
-import { seededRandom } from '../devhost/seededRandom';
+import { seededRandom } from '../local/seededRandom';
 
 const REGIONS = 2000;
 const REGION_PRECISION = 5;
@@ -501,7 +501,7 @@ export async function benchmarkForecastRefresh(options: ForecastRefreshOptions =
         ...(samplePlaces
           ? [
               {
-                assumption: `as in the sample data (devhost/data/uk-places.json: ${samplePlaces.places} places in ${samplePlaces.regions} regions)`,
+                assumption: `as in the sample data (local/data/uk-places.json: ${samplePlaces.places} places in ${samplePlaces.regions} regions)`,
                 placesPerRegion: round(samplePlaces.places / samplePlaces.regions, 2),
                 calls: Math.round((REGIONS * samplePlaces.places) / samplePlaces.regions),
               },
@@ -829,7 +829,7 @@ function inside(polygon: readonly (readonly [number, number])[], x: number, y: n
 /** Places and distinct regions of the sample data, if it is there. */
 function samplePlaceDensity(): { places: number; regions: number } | undefined {
   try {
-    const data = JSON.parse(readFileSync(join(__dirname, '..', 'devhost', 'data', 'uk-places.json'), 'utf8')) as {
+    const data = JSON.parse(readFileSync(join(__dirname, '..', 'local', 'data', 'uk-places.json'), 'utf8')) as {
       places?: { geolocation?: { latitude?: unknown; longitude?: unknown } }[];
     };
     const points = (data.places ?? []).flatMap(({ geolocation }) =>

@@ -1,8 +1,6 @@
-import { CosmosClient } from '@azure/cosmos';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
-import { localCosmosClientOptions } from './cosmos/localCosmosEndpoint';
+import { loadAppSetup } from './appSetup';
 import { startRestartableCosmos } from './cosmos/restartableCosmos';
 import { controlRoute, testControlsEnabled } from './control';
 import {
@@ -15,7 +13,7 @@ import {
 } from './durable';
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
-import { loadFunctionApp } from './functionApp';
+import { installFunctionsCore, loadFunctionApp } from './functionApp';
 import { startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
@@ -27,8 +25,7 @@ import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers, type QueueListenerOptions } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
-import { startLocalGeocoders } from './geocoding/localGeocoders';
-import { startLocalOpenMeteo } from './weather/localOpenMeteo';
+import { withLocalConnections } from './localConnections';
 
 export interface DevhostOptions {
   /** Folder holding package.json, host.json and the compiled app (dist/). */
@@ -41,7 +38,7 @@ export interface DevhostOptions {
   readonly fresh?: boolean;
   /** More compiled function modules to load beside the app's (test fixtures). */
   readonly extraModules?: readonly string[];
-  /** Serve forecasts and geocoding from local stand-ins of the real APIs: no network needed. */
+  /** Ask the app's set-up hook for local stand-ins of the services it calls: no network needed. */
   readonly offline?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Told as each stage of start-up is done, with what it started and how long it took. */
@@ -49,7 +46,7 @@ export interface DevhostOptions {
 }
 
 export interface StartStage {
-  readonly name: 'storage' | 'cosmos' | 'offline' | 'functions' | 'eventGrid' | 'durable' | 'http' | 'triggers';
+  readonly name: 'storage' | 'cosmos' | 'app' | 'functions' | 'eventGrid' | 'durable' | 'http' | 'triggers';
   readonly detail: string;
   readonly ms: number;
 }
@@ -59,10 +56,8 @@ export interface Devhost {
   readonly keys: HostKeys;
   readonly keysFile: string;
   readonly functions: readonly string[];
-  /** The local forecast server the app is pointed at, when offline. */
-  readonly weatherUrl?: string;
-  /** The local geocoders the app is pointed at, when offline. */
-  readonly geocoderUrls?: { readonly postcodes: string; readonly placeNames: string };
+  /** The app's own lines for the start-up banner (its set-up hook's). */
+  readonly banner: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -110,37 +105,25 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     // Restartable in place (same port, same data) for the test control route.
     const cosmos = await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') });
     running.push({ stop: () => cosmos.close() });
-    const databaseName = settings.values.COSMOS_DATABASE ?? 'visitplannr';
-    const client = new CosmosClient(localCosmosClientOptions(cosmos));
-    await ensureCosmosContainers(client, databaseName);
-    client.dispose();
-    stage('cosmos', `local endpoint ${cosmos.endpoint}, database ${databaseName}`);
+    stage('cosmos', `local endpoint ${cosmos.endpoint}`);
 
-    let offlineServices: Record<string, string> = {};
-    if (options.offline) {
-      const weather = await startLocalOpenMeteo();
-      running.push(weather);
-      const geocoders = await startLocalGeocoders();
-      running.push(geocoders);
-      offlineServices = {
-        WEATHER_PROVIDER: 'open-meteo',
-        WEATHER_BASE_URL: weather.url,
-        POSTCODES_BASE_URL: geocoders.postcodesUrl,
-        GEOCODER_BASE_URL: geocoders.placeNamesUrl,
-      };
-      stage('offline', `local weather ${weather.url}, geocoders ${geocoders.postcodesUrl} and ${geocoders.placeNamesUrl}`);
-    }
-
-    // The app reads its settings from the environment, as in Azure: local.settings.json, then the
-    // local dependencies' endpoints, then whatever the environment already sets.
-    Object.assign(
-      process.env,
-      settings.values,
-      { AzureWebJobsStorage: azurite.connectionString, COSMOS_CONNECTION: cosmos.connectionString, COSMOS_DATABASE: databaseName },
-      pickDefined(env),
-      // --offline is asked for on this run, so it beats the settings file and the environment.
-      offlineServices,
+    // The app reads its settings from the environment, as in Azure: local.settings.json, then whatever
+    // the environment already sets, with every connection that names the local storage or Cosmos DB
+    // emulator pointed at the devhost's (localConnections.ts); then the app's set-up hook, which may
+    // create what the app needs there and answer settings of its own (e.g. --offline stand-ins).
+    const appSettings = withLocalConnections(
+      { ...settings.values, ...pickDefined(env) },
+      { storage: azurite.connectionString, cosmos: cosmos.connectionString },
     );
+    // Before the app's own modules load, as the worker's @azure/functions-core would be there.
+    installFunctionsCore();
+    const appSetup = loadAppSetup(options.appRoot);
+    const setUp = appSetup
+      ? await appSetup({ appRoot: options.appRoot, dataDir, offline: options.offline ?? false, settings: appSettings, logger })
+      : {};
+    if (setUp.stop) running.push({ stop: setUp.stop });
+    if (appSetup) stage('app', setUp.summary ?? 'set up');
+    Object.assign(process.env, appSettings, setUp.settings);
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     refuseUnservedTriggers(app.registrations);
@@ -214,11 +197,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       keys,
       keysFile,
       functions: app.registrations.map((registration) => registration.metadata.name),
-      ...(offlineServices.WEATHER_BASE_URL !== undefined && { weatherUrl: offlineServices.WEATHER_BASE_URL }),
-      ...(offlineServices.POSTCODES_BASE_URL !== undefined &&
-        offlineServices.GEOCODER_BASE_URL !== undefined && {
-          geocoderUrls: { postcodes: offlineServices.POSTCODES_BASE_URL, placeNames: offlineServices.GEOCODER_BASE_URL },
-        }),
+      banner: setUp.banner?.({ url: http.url, keys }) ?? [],
       stop: stopAll,
     };
   } catch (error) {

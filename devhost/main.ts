@@ -1,10 +1,11 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDevhost, type Devhost, type StartStage } from './devhost';
 
 /**
- * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools.
- * For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
+ * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools;
+ * `--offline` asks the app's set-up hook (appSetup.ts) for local stand-ins of the services it calls.
+ * `--app DIR` runs the Functions app in DIR (default: the current folder). For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
  * more compiled function modules beside the app's, `--quiet` logs only warnings and errors.
  */
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
       offline: { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      app: { type: 'string', default: process.cwd() },
       'data-dir': { type: 'string' },
       'extra-module': { type: 'string', multiple: true, default: [] },
     },
@@ -42,9 +44,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const appRoot = join(__dirname, '..', '..');
   devhost = await startDevhost({
-    appRoot,
+    appRoot: resolve(values.app),
     port,
     quiet: values.quiet,
     fresh: values.fresh,
@@ -62,21 +63,11 @@ async function main(): Promise<void> {
   console.log(
     [
       '',
-      `Visit Plannr is running at ${devhost.url}`,
+      `The Functions app is running at ${devhost.url}`,
       '',
       `Functions: ${devhost.functions.join(', ')}`,
-      `  parents    ${devhost.url}/   editors ${devhost.url}/editor   admins ${devhost.url}/moderation`,
-      `  health     ${devhost.url}/api/health`,
-      `  propose    POST ${devhost.url}/api/places   (header x-functions-key: ${devhost.keys.functionKey})`,
       `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
-      devhost.weatherUrl === undefined
-        ? `Forecasts: ${process.env.WEATHER_PROVIDER ?? 'open-meteo'}${process.env.WEATHER_BASE_URL ? ` at ${process.env.WEATHER_BASE_URL}` : ''} (--offline serves them locally)`
-        : `Forecasts: local (offline), from the Open-Meteo-compatible server at ${devhost.weatherUrl}/v1/forecast`,
-      ...(devhost.geocoderUrls === undefined
-        ? []
-        : [
-            `Geocoding: local (offline), postcodes.io stand-in at ${devhost.geocoderUrls.postcodes}, Open-Meteo geocoding stand-in at ${devhost.geocoderUrls.placeNames}`,
-          ]),
+      ...devhost.banner,
       '',
     ].join('\n'),
   );
@@ -85,7 +76,7 @@ async function main(): Promise<void> {
 const STAGE_LABELS: Record<StartStage['name'], string> = {
   storage: 'storage',
   cosmos: 'Cosmos DB',
-  offline: 'offline',
+  app: 'app',
   functions: 'functions',
   eventGrid: 'Event Grid',
   durable: 'durable',

@@ -24,7 +24,7 @@ import {
   type ItemDefinition,
   type Resource,
 } from '@azure/cosmos';
-import { createCosmosClient } from '../../shared/platform/adapters/cosmosClient';
+import { connectionStringPart, cosmosClientFor, type CosmosConnection } from '../cosmos/cosmosConnection';
 import type { Registration } from '../functionsCore';
 import { triggerOf } from '../invoke';
 import { resolveBindingExpression, type RunningService, type TriggerHostContext } from './triggerHost';
@@ -85,7 +85,7 @@ export async function startCosmosTriggers(
     const key = connection.connectionString ?? `identity:${connection.accountEndpoint}`;
     let client = clients.get(key);
     if (!client) {
-      client = createCosmosClient({ ...connection, database: '' });
+      client = cosmosClientFor(connection);
       clients.set(key, client);
     }
     return client;
@@ -125,11 +125,6 @@ export async function startCosmosTriggers(
 }
 
 // --- configuration ---------------------------------------------------------------------------
-
-interface CosmosConnection {
-  readonly connectionString?: string;
-  readonly accountEndpoint: string;
-}
 
 interface FeedConfig {
   readonly registration: Registration;
@@ -232,7 +227,7 @@ function readFeedConfig(registration: Registration, context: TriggerHostContext,
 function readConnection(name: string, context: TriggerHostContext, fail: (message: string) => never): CosmosConnection {
   const connectionString = context.settings[name];
   if (connectionString) {
-    const accountEndpoint = /AccountEndpoint=([^;]+)/i.exec(connectionString)?.[1];
+    const accountEndpoint = connectionStringPart(connectionString, 'AccountEndpoint');
     if (!accountEndpoint) return fail(`the app setting ${name} is not a Cosmos DB connection string (AccountEndpoint=…;AccountKey=…;).`);
     return { connectionString, accountEndpoint };
   }

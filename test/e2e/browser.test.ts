@@ -25,7 +25,7 @@ interface Seed {
   readonly price: { free: boolean; adultGBP?: number; childGBP?: number };
 }
 
-/** A few of devhost/data/uk-places.json: Manchester, with a mix of kinds, ages and prices, and Chester. */
+/** A few of local/data/uk-places.json: Manchester, with a mix of kinds, ages and prices, and Chester. */
 const SEEDS: readonly Seed[] = [
   {
     name: 'Science and Industry Museum',

@@ -8,7 +8,7 @@
  * with a local weather server of its own.
  */
 import { join } from 'node:path';
-import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
+import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../local/weather/localOpenMeteo';
 import { regionOf } from '../../shared/regions/domain/geohash';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from '../support/fakeGeocoders';

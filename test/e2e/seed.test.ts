@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
 const root = join(__dirname, '..', '..');
-const seedScript = join(root, 'dist', 'devhost', 'seed.js');
+const seedScript = join(root, 'dist', 'local', 'seed.js');
 const samples = (
-  JSON.parse(readFileSync(join(root, 'devhost', 'data', 'uk-places.json'), 'utf8')) as {
+  JSON.parse(readFileSync(join(root, 'local', 'data', 'uk-places.json'), 'utf8')) as {
     places: { name: string; geolocation: { latitude: number; longitude: number } }[];
   }
 ).places;

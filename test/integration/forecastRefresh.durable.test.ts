@@ -7,7 +7,7 @@
 import ngeohash from 'ngeohash';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
+import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../local/weather/localOpenMeteo';
 import { DurableStore } from '../../devhost/durable/store';
 import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite';
 import { activateRegion } from '../../shared/regions/application/activateRegion';

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startLocalOpenMeteo } from '../../devhost/weather/localOpenMeteo';
+import { startLocalOpenMeteo } from '../../local/weather/localOpenMeteo';
 import { MetOfficeProvider } from '../../shared/regions/adapters/weather/metOfficeProvider';
 import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
 import { startLocalMetOffice, type LocalMetOffice } from '../support/localMetOffice';

@@ -9,9 +9,9 @@ export {
   startLocalPostcodesIo as startFakePostcodesIo,
   type Faults,
   type LocalGeocoderService as FakeService,
-} from '../../devhost/geocoding/localGeocoders';
+} from '../../local/geocoding/localGeocoders';
 export { seededRandom } from './placeScenario';
-import { POSTCODES, UK_PLACES } from '../../devhost/geocoding/localGeocoders';
+import { POSTCODES, UK_PLACES } from '../../local/geocoding/localGeocoders';
 import type { GeocodeResult, Geocoder } from '../../shared/places/application/geocoder';
 
 /** A geocoder that answers from a table, like the local geocoders: the postcodes and place names they know; Calais is in France; anything else is not found. */

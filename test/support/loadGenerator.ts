@@ -6,7 +6,7 @@
  * an http.Agent, which also honours the server's `Keep-Alive: timeout` hint.
  */
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { seededRandom } from '../../devhost/seededRandom';
+import { seededRandom } from '../../local/seededRandom';
 import { FACILITIES, PLACE_KINDS } from '../../shared/places/domain/placeDetails';
 
 export interface PlannedRequest {
@@ -283,7 +283,7 @@ function describe(error: unknown): string {
 
 // --- what the requests carry ------------------------------------------------------------------
 
-/** Town centres across Great Britain (from devhost/data/uk-places.json and a few more), for proposals. */
+/** Town centres across Great Britain (from local/data/uk-places.json and a few more), for proposals. */
 export const GB_TOWNS: readonly { readonly name: string; readonly latitude: number; readonly longitude: number }[] = [
   { name: 'Manchester', latitude: 53.4808, longitude: -2.2426 },
   { name: 'Liverpool', latitude: 53.4084, longitude: -2.9916 },

@@ -11,8 +11,8 @@
  * anything else. Faults are the local Open-Meteo server's knobs (latency, errors, hangs, 429
  * bursts), drawn from a seeded generator so that a run repeats.
  */
-import { startFaultyServer, type Reply, type WeatherFaults } from '../../devhost/weather/faultyServer';
-import { elevationAt, weatherAt } from '../../devhost/weather/syntheticWeather';
+import { startFaultyServer, type Reply, type WeatherFaults } from '../../local/weather/faultyServer';
+import { elevationAt, weatherAt } from '../../local/weather/syntheticWeather';
 
 export type { WeatherFaults };
 

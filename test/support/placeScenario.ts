@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../shared/places/application/placeCommands';
 import type { NewEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
-import { seededRandom } from '../../devhost/seededRandom';
+import { seededRandom } from '../../local/seededRandom';
 import { type HourlyForecast } from '../../shared/kernel/forecast';
 
 /** A deterministic pseudo-random sequence (mulberry32), so scenarios are the same every run. */

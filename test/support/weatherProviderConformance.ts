@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WeatherFaults } from '../../devhost/weather/localOpenMeteo';
+import type { WeatherFaults } from '../../local/weather/localOpenMeteo';
 import type { RetryHooks, RetryPolicy } from '../../shared/platform/outbound/httpRetry';
 import type { CircuitBreakerSettings } from '../../shared/regions/adapters/weather/providerClient';
 import type {

@@ -136,6 +136,83 @@ describe('the dependency rules of shared/ (lint)', () => {
   });
 });
 
+/*
+ * The devhost runs any Functions app and knows nothing of this one; the app runs under any host and
+ * knows nothing of the devhost. local/ (the app's stand-ins and its set-up hook) sits between them.
+ */
+const separated: readonly Case[] = [
+  {
+    name: 'the devhost importing the app',
+    filePath: 'devhost/__linttest.ts',
+    code: "import { CONTAINERS } from '../shared/platform/adapters/cosmosClient';\nexport const containers = CONTAINERS;\n",
+  },
+  {
+    name: "the devhost importing the app's stand-ins",
+    filePath: 'devhost/cosmos/__linttest.ts',
+    code: "import { startLocalOpenMeteo } from '../../local/weather/localOpenMeteo';\nexport const start = startLocalOpenMeteo;\n",
+  },
+  {
+    name: 'a function importing the devhost',
+    filePath: 'functions/__linttest.ts',
+    code: "import { HttpThrottle } from '../devhost/http/httpThrottle';\nexport const throttle = HttpThrottle;\n",
+  },
+  {
+    name: 'a function importing the stand-ins',
+    filePath: 'functions/__linttest.ts',
+    code: "import { seededRandom } from '../local/seededRandom';\nexport const random = seededRandom;\n",
+  },
+  {
+    name: 'shared/ importing the stand-ins',
+    filePath: 'shared/platform/adapters/__linttest.ts',
+    code: "import { startLocalGeocoders } from '../../../local/geocoding/localGeocoders';\nexport const start = startLocalGeocoders;\n",
+  },
+];
+
+const joined: readonly Case[] = [
+  {
+    name: 'the devhost importing its own modules',
+    filePath: 'devhost/__linttest.ts',
+    code: "import { withLocalConnections } from './localConnections';\nexport const resolve = withLocalConnections;\n",
+  },
+  {
+    name: "the app's set-up hook importing the devhost's hook type and the app",
+    filePath: 'local/__linttest.ts',
+    code: "import type { AppSetup } from '../devhost/appSetup';\nimport { CONTAINERS } from '../shared/platform/adapters/cosmosClient';\nexport type Setup = AppSetup;\nexport const containers = CONTAINERS;\n",
+  },
+];
+
+describe('the devhost and the app apart (lint)', () => {
+  let report: LintReport;
+  beforeAll(async () => {
+    report = await lint(
+      [...separated, ...joined].map(({ code, filePath }) => ({ code, filePath })),
+      ['devhost', 'functions'],
+      [
+        'devhost/__linttest*.ts',
+        'devhost/*/__linttest*.ts',
+        'functions/__linttest*.ts',
+        'local/__linttest*.ts',
+        'shared/*/*/__linttest*.ts',
+      ],
+    );
+  }, 120_000);
+
+  it.each(separated.map((c, index) => [c.name, index] as const))('refuses %s', (_name, index) => {
+    expect(restrictedImports(report, index)).not.toEqual([]);
+  });
+
+  it.each(joined.map((c, index) => [c.name, separated.length + index] as const))('accepts %s', (_name, index) => {
+    expect((report.snippets[index] ?? []).filter((message) => message.ruleId === null)).toEqual([]);
+    expect(restrictedImports(report, index)).toEqual([]);
+  });
+
+  it('the real devhost and functions keep them', () => {
+    const broken = report.files.filter((file) => file.messages.some((message) => message.ruleId === 'no-restricted-imports'));
+    expect(broken.map((file) => `${file.filePath}: ${file.messages.map((m) => m.message).join('; ')}`)).toEqual([]);
+    expect(report.files.length).toBeGreaterThan(40);
+  });
+});
+
 /** Folder → the folders its files import (relative imports inside shared/). */
 function folderGraph(root: string): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();

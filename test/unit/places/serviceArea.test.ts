@@ -1,4 +1,4 @@
-import ukPlaces from '../../../devhost/data/uk-places.json';
+import ukPlaces from '../../../local/data/uk-places.json';
 import { GREAT_BRITAIN_AND_IRELAND, isInServiceArea, type ServiceArea } from '../../../shared/places/domain/serviceArea';
 
 const at = (latitude: number, longitude: number) => ({ latitude, longitude });

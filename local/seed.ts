@@ -14,7 +14,7 @@ import { z } from 'zod';
  */
 
 const appRoot = join(__dirname, '..', '..');
-const DEFAULT_FILE = join(appRoot, 'devhost', 'data', 'uk-places.json');
+const DEFAULT_FILE = join(appRoot, 'local', 'data', 'uk-places.json');
 const DEFAULT_KEYS = join(appRoot, '.devhost', 'keys.json');
 const REQUEST_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 250;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { startLocalOpenMeteo, type WeatherFaults } from './localOpenMeteo';
 
 /**
- * `node dist/devhost/weather/localOpenMeteoMain.js [--port 8090] [--host H] [--latency-ms N]
+ * `node dist/local/weather/localOpenMeteoMain.js [--port 8090] [--host H] [--latency-ms N]
  * [--error-rate R] [--error-status S] [--hang-rate R] [--rate-limit N --retry-after S] [--seed N]
  * [--quiet]`: the local Open-Meteo server on its own, for manual runs and benchmarks.
  */

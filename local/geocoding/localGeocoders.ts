@@ -9,7 +9,7 @@
  * - Open-Meteo geocoding: `GET /v1/search?name=..&count=..` → `{results: [{id, name, latitude, longitude,
  *   feature_code, country_code, country, admin1, timezone, …}], generationtime_ms}`, without `results`
  *   when nothing matched; 400 `{error: true, reason}` without a name. It knows the towns of
- *   devhost/data/uk-places.json, its places, and a few towns abroad.
+ *   local/data/uk-places.json, its places, and a few towns abroad.
  *
  * Faults (each request, in this order): a 429 burst (the next N requests answer 429 with Retry-After),
  * hangs (no answer at all, or headers and half a body then nothing), 5xx, and latency. Random

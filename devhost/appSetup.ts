@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { HostKeys } from './http/keys';
+import type { Logger } from './logger';
+
+/**
+ * What an app may ask of the devhost at start, without the devhost knowing the app: a module named
+ * by the app's package.json (`"devhost": { "setup": "dist/local/devhostSetup.js" }`) that exports
+ * `setup`. It runs once the local storage and Cosmos DB endpoint are up and before the functions
+ * load: it creates what the app needs there (its Cosmos containers, say), starts stand-ins for the
+ * services the app calls (when `offline`), and answers the settings that point the app at them.
+ */
+export interface AppSetupContext {
+  readonly appRoot: string;
+  /** The devhost's data folder; the app may keep its own local state under it. */
+  readonly dataDir: string;
+  /** `--offline` was asked for: nothing but local services should be called. */
+  readonly offline: boolean;
+  /** The app's settings as its functions will see them so far (local connections filled in). */
+  readonly settings: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+}
+
+export interface AppSetupResult {
+  /** Settings that win over local.settings.json and the environment (e.g. the addresses of local stand-ins). */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** One line for the start-up log, saying what was set up. */
+  readonly summary?: string;
+  /** Lines for the start-up banner, once the devhost's address and keys are known. */
+  readonly banner?: (host: { readonly url: string; readonly keys: HostKeys }) => readonly string[];
+  /** Stops what `setup` started; called when the devhost stops, after the functions. */
+  readonly stop?: () => Promise<void>;
+}
+
+export type AppSetup = (context: AppSetupContext) => Promise<AppSetupResult>;
+
+/** The app's set-up hook, or none when its package.json names none. */
+export function loadAppSetup(appRoot: string): AppSetup | undefined {
+  const packageFile = join(appRoot, 'package.json');
+  if (!existsSync(packageFile)) return undefined;
+  const declared = (JSON.parse(readFileSync(packageFile, 'utf8')) as { devhost?: { setup?: unknown } }).devhost?.setup;
+  if (declared === undefined) return undefined;
+  if (typeof declared !== 'string' || declared === '')
+    throw new Error(`package.json "devhost.setup" must name a module, not ${JSON.stringify(declared)}.`);
+  const file = resolve(appRoot, declared);
+  if (!existsSync(file)) throw new Error(`package.json "devhost.setup" names ${declared}, which does not exist (is the app built?).`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the app's module, found at run time as the host finds `main`
+  const loaded = require(file) as { setup?: unknown };
+  if (typeof loaded.setup !== 'function')
+    throw new Error(`${declared} (package.json "devhost.setup") does not export a function named setup.`);
+  return loaded.setup as AppSetup;
+}

@@ -14,7 +14,7 @@ import {
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { installFunctionsCore, loadFunctionApp } from './functionApp';
-import { startHttpHost } from './http/httpHost';
+import { requestBodySizeLimit, startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
@@ -41,6 +41,8 @@ export interface DevhostOptions {
   /** Ask the app's set-up hook for local stand-ins of the services it calls: no network needed. */
   readonly offline?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Serve every function as anonymous, as Core Tools does locally (default: keys checked, as in Azure). */
+  readonly skipKeyChecks?: boolean;
   /** Told as each stage of start-up is done, with what it started and how long it took. */
   readonly onStage?: (stage: StartStage) => void;
 }
@@ -126,14 +128,16 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     Object.assign(process.env, appSettings, setUp.settings);
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
-    refuseUnservedTriggers(app.registrations);
-    stage('functions', `${app.registrations.length} functions loaded`);
+    const registrations = enabledRegistrations(app.registrations, process.env, logger);
+    refuseUnservedTriggers(registrations);
+    const disabled = app.registrations.length - registrations.length;
+    stage('functions', `${registrations.length} functions loaded${disabled > 0 ? `, ${disabled} disabled` : ''}`);
     // Every invocation of a function with a durableClient input gets the client's binding data.
     let durable: RunningDurable | undefined;
     const model = withDurableClientInput(app.programmingModel, () => durable);
     const context = triggerContext(model, logger, hostJson, dataDir);
 
-    const eventGrid = await startEventGrid(app.registrations, context, {
+    const eventGrid = await startEventGrid(registrations, context, {
       topicKey: process.env.EVENTGRID_TOPIC_KEY ?? 'local-event-grid-topic-key',
       keys,
       appRoot: options.appRoot,
@@ -141,14 +145,14 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     running.push(eventGrid);
     stage(
       'eventGrid',
-      `local topic, ${app.registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger').length} subscriptions`,
+      `local topic, ${registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger').length} subscriptions`,
     );
 
     // The engine's client links need the HTTP address, known only once the server listens.
     const httpAddress: { url?: string } = {};
-    if (usesDurable(app.registrations)) {
+    if (usesDurable(registrations)) {
       // Orchestrations resume only once everything they may call is up (see the end of start-up).
-      durable = await startDurable(app.registrations, context, {
+      durable = await startDurable(registrations, context, {
         storageConnectionString: azurite.connectionString,
         ...readDurableTaskOptions(hostJson, process.env),
         keys,
@@ -162,13 +166,15 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
 
     const http = await startHttpHost(
       model,
-      app.registrations,
+      registrations,
       {
         port: options.port,
         routePrefix: readRoutePrefix(options.appRoot),
         keys,
         corsOrigins: settings.corsOrigins,
         throttle: httpThrottleLimits(hostJson.extensions?.http),
+        maxBodyBytes: requestBodySizeLimit(process.env),
+        skipKeyChecks: options.skipKeyChecks ?? false,
       },
       logger,
       [
@@ -186,9 +192,9 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     for (const hook of registeredHooks('appStart')) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.appRoot });
 
     // Triggers that start work on their own come last, once everything they may call is up.
-    running.push(await startQueueTriggers(app.registrations, context, queueListenerOptions(process.env)));
-    running.push(await startCosmosTriggers(app.registrations, context));
-    running.push(await startTimerTriggers(app.registrations, context));
+    running.push(await startQueueTriggers(registrations, context, queueListenerOptions(process.env)));
+    running.push(await startCosmosTriggers(registrations, context));
+    running.push(await startTimerTriggers(registrations, context));
     await durable?.resume();
     stage('triggers', 'queues, change feed, timers and orchestrations running');
 
@@ -196,7 +202,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       url: http.url,
       keys,
       keysFile,
-      functions: app.registrations.map((registration) => registration.metadata.name),
+      functions: registrations.map((registration) => registration.metadata.name),
       banner: setUp.banner?.({ url: http.url, keys }) ?? [],
       stop: stopAll,
     };
@@ -214,6 +220,24 @@ function triggerContext(model: ProgrammingModel, logger: Logger, hostJson: HostJ
     hostJson,
     dataDir,
   };
+}
+
+/**
+ * Without the functions an `AzureWebJobs.<name>.Disabled` setting turns off ("true" or "1"), as the
+ * host leaves them: not triggered, not served.
+ */
+function enabledRegistrations(
+  registrations: readonly Registration[],
+  settings: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): Registration[] {
+  return registrations.filter((registration) => {
+    const name = registration.metadata.name;
+    const setting = settings[`AzureWebJobs.${name}.Disabled`]?.trim().toLowerCase();
+    const disabled = setting === 'true' || setting === '1';
+    if (disabled) logger.info(`Function '${name}' is disabled (AzureWebJobs.${name}.Disabled).`);
+    return !disabled;
+  });
 }
 
 function refuseUnservedTriggers(registrations: readonly Registration[]): void {

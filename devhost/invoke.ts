@@ -1,3 +1,4 @@
+import type { RpcHttpCookie } from './http/responseCookies';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ProgrammingModel, Registration, RpcBindingInfo } from './functionsCore';
@@ -19,6 +20,7 @@ export interface RpcHttpData {
   readonly params?: Record<string, string>;
   readonly statusCode?: string;
   readonly body?: RpcTypedData | null;
+  readonly cookies?: readonly RpcHttpCookie[] | null;
 }
 
 export interface InvocationRequest {

@@ -5,7 +5,8 @@ import { startDevhost, type Devhost, type StartStage } from './devhost';
 /**
  * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools;
  * `--offline` asks the app's set-up hook (appSetup.ts) for local stand-ins of the services it calls.
- * `--app DIR` runs the Functions app in DIR (default: the current folder). For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
+ * `--app DIR` runs the Functions app in DIR (default: the current folder); `--skip-key-checks` serves
+ * every function as anonymous, as Core Tools does locally. For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
  * more compiled function modules beside the app's, `--quiet` logs only warnings and errors.
  */
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
       offline: { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      'skip-key-checks': { type: 'boolean', default: false },
       app: { type: 'string', default: process.cwd() },
       'data-dir': { type: 'string' },
       'extra-module': { type: 'string', multiple: true, default: [] },
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     quiet: values.quiet,
     fresh: values.fresh,
     offline: values.offline,
+    skipKeyChecks: values['skip-key-checks'],
     extraModules: values['extra-module'].map((file) => resolve(file)),
     ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
     ...(!values.quiet && { onStage: printStage }),

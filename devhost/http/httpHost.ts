@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ProgrammingModel, Registration } from '../functionsCore';
 import { invokeFunction, triggerOf, type RpcTypedData } from '../invoke';
+import { setCookieHeader } from './responseCookies';
 import { HttpThrottle, UNBOUNDED, type HttpThrottleLimits } from './httpThrottle';
 import type { Logger } from '../logger';
 import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
@@ -19,6 +20,19 @@ export interface HttpHostOptions {
   readonly maxBodyBytes?: number;
   /** host.json extensions.http maxConcurrentRequests / maxOutstandingRequests (default unbounded). */
   readonly throttle?: HttpThrottleLimits;
+  /** Serve every function as anonymous, as Core Tools does locally (default: keys checked, as in Azure). */
+  readonly skipKeyChecks?: boolean;
+}
+
+/** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT as the host reads it (bytes; default 100 MB), refusing a value it would not take. */
+export function requestBodySizeLimit(settings: Readonly<Record<string, string | undefined>>): number {
+  const raw = settings.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_BODY;
+  const limit = Number(raw);
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new Error(`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a whole number of bytes, ≥ 1; it is ${JSON.stringify(raw)}.`);
+  }
+  return limit;
 }
 
 /** A route the devhost itself serves (webhooks, the static page), tried before the app's routes. */
@@ -108,7 +122,7 @@ export async function startHttpHost(
       return;
     }
     const presentedKey = headerValue(request.headers['x-functions-key']) ?? url.searchParams.get('code') ?? undefined;
-    if (!isAuthorised(chosen.fn.authLevel, presentedKey, options.keys)) {
+    if (!options.skipKeyChecks && !isAuthorised(chosen.fn.authLevel, presentedKey, options.keys)) {
       response.writeHead(401).end();
       return;
     }
@@ -143,7 +157,13 @@ export async function startHttpHost(
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers))
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const query = Object.fromEntries(url.searchParams.entries());
+    // A repeated query parameter reaches the worker as the host gives it: its values joined by commas.
+    const joined = new Map<string, string>();
+    for (const [name, value] of url.searchParams) joined.set(name, joined.has(name) ? `${joined.get(name) ?? ''},${value}` : value);
+    const query = Object.fromEntries(joined);
+    // The host sends no body with GET or HEAD (@azure/functions before 4.16 refuses one).
+    const method = request.method ?? 'GET';
+    const withBody = !['GET', 'HEAD'].includes(method.toUpperCase());
     let result;
     try {
       result = await invokeFunction(
@@ -153,7 +173,7 @@ export async function startHttpHost(
           inputData: [
             {
               name: fn.bindingName,
-              data: { http: { method: request.method ?? 'GET', url: url.toString(), headers, query, params, body: { bytes: body } } },
+              data: { http: { method, url: url.toString(), headers, query, params, ...(withBody && { body: { bytes: body } }) } },
             },
           ],
           triggerMetadata: {},
@@ -168,6 +188,8 @@ export async function startHttpHost(
     const http = result.returnValue?.http;
     const status = Number(http?.statusCode ?? 200);
     for (const [name, value] of Object.entries(http?.headers ?? {})) response.setHeader(name, value);
+    const cookies = (http?.cookies ?? []).map(setCookieHeader);
+    if (cookies.length > 0) response.appendHeader('set-cookie', cookies);
     response.writeHead(Number.isInteger(status) ? status : 200);
     response.end(bodyBytes(http?.body));
   }

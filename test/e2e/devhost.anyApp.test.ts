@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
@@ -30,6 +31,8 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
           Orders: 'UseDevelopmentStorage=true',
           Catalogue: EMULATOR,
           Real: REAL,
+          FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1000',
+          'AzureWebJobs.hidden.Disabled': 'true',
         },
       }),
     );
@@ -44,6 +47,26 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
         '    jsonBody: { web: process.env.AzureWebJobsStorage, orders: process.env.Orders, catalogue: process.env.Catalogue, real: process.env.Real },',
         '  }),',
         '});',
+        "app.http('echo', {",
+        "  methods: ['GET', 'POST'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async (request) => ({',
+        '    jsonBody: { method: request.method, query: Object.fromEntries(request.query), body: await request.text() },',
+        '  }),',
+        '});',
+        "app.http('cookies', {",
+        "  methods: ['GET'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async () => ({',
+        '    cookies: [',
+        "      { name: 'session id', value: 'a b!', httpOnly: true, sameSite: 'Lax', maxAge: 60 },",
+        "      { name: 'theme', value: 'dark', path: '/pages', secure: true, sameSite: 'None', expires: new Date(86400000) },",
+        "      { name: 'plain', value: '1' },",
+        '    ],',
+        '  }),',
+        '});',
+        "app.http('keyed', { methods: ['GET'], authLevel: 'function', handler: async () => ({ body: 'in' }) });",
+        "app.http('hidden', { methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'should not be served' }) });",
         '',
       ].join('\n'),
     );
@@ -59,7 +82,7 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     expect(answer.status).toBe(200);
     const output = devhost.output();
     expect(output).toMatch(/The Functions app is running at http:\/\/\S+/);
-    expect(output).toMatch(/Functions: settings\n/);
+    expect(output).toMatch(/Functions: settings, echo, cookies, keyed\n/);
     expect(output).not.toMatch(/^\s+app\s/m);
     expect(output).not.toMatch(/parents|Forecasts|Geocoding|visitplannr/i);
   });
@@ -73,5 +96,56 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     expect(seen.catalogue).toContain(`AccountEndpoint=${local ?? ''}`);
     expect(seen.catalogue).not.toContain(':8081');
     expect(seen.real).toBe(REAL);
+  });
+
+  it('gives a repeated query parameter as the host does (values joined by commas), and a GET no body', async () => {
+    const seen = (await (await fetch(`${devhost.url}/api/echo?tag=a&tag=b&one=1`)).json()) as { query: Record<string, string> };
+    expect(seen.query).toEqual({ tag: 'a,b', one: '1' });
+    // A GET that carries a body anyway: the host does not pass it on (the library would refuse or discard it).
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const call = request(`${devhost.url}/api/echo`, { method: 'GET', headers: { 'content-length': '5' } }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      call.on('error', reject);
+      call.end('hello');
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ method: 'GET', body: '' });
+    expect(devhost.output()).not.toMatch(/Discarding the body/);
+  });
+
+  it("writes a function's response cookies as the host does (ASP.NET Core's Set-Cookie)", async () => {
+    const answer = await fetch(`${devhost.url}/api/cookies`);
+    expect(answer.headers.getSetCookie()).toEqual([
+      'session%20id=a%20b%21; max-age=60; path=/; samesite=lax; httponly',
+      'theme=dark; expires=Fri, 02 Jan 1970 00:00:00 GMT; path=/pages; secure; samesite=none',
+      'plain=1; path=/',
+    ]);
+  });
+
+  it('refuses a body over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT with 413, and takes one within it', async () => {
+    expect((await fetch(`${devhost.url}/api/echo`, { method: 'POST', body: 'x'.repeat(1001) })).status).toBe(413);
+    const within = await fetch(`${devhost.url}/api/echo`, { method: 'POST', body: 'x'.repeat(1000) });
+    expect(within.status).toBe(200);
+    expect(((await within.json()) as { body: string }).body).toHaveLength(1000);
+  });
+
+  it('leaves a function that AzureWebJobs.<name>.Disabled turns off unserved, and says so', async () => {
+    expect((await fetch(`${devhost.url}/api/hidden`)).status).toBe(404);
+    expect(devhost.output()).toMatch(/Function 'hidden' is disabled \(AzureWebJobs\.hidden\.Disabled\)/);
+    expect(devhost.output()).toMatch(/4 functions loaded, 1 disabled/);
+  });
+
+  it('checks function keys by default, as in Azure; --skip-key-checks serves every function as Core Tools does', async () => {
+    expect((await fetch(`${devhost.url}/api/keyed`)).status).toBe(401);
+    expect((await fetch(`${devhost.url}/api/keyed`, { headers: { 'x-functions-key': devhost.keys.functionKey } })).status).toBe(200);
+    const open = await startDevhostProcess({ args: ['--app', appDir, '--skip-key-checks', '--quiet'] });
+    try {
+      expect((await fetch(`${open.url}/api/keyed`)).status).toBe(200);
+    } finally {
+      await open.stop();
+    }
   });
 });

@@ -12,7 +12,7 @@ import {
   type RunningDurable,
 } from './durable';
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
-import { registeredHooks, type ProgrammingModel, type Registration } from './functionsCore';
+import { runAppHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { installFunctionsCore, loadFunctionApp } from './functionApp';
 import { requestBodySizeLimit, startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
@@ -189,7 +189,12 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     process.env.EVENTGRID_TOPIC_ENDPOINT = `${http.url}${TOPIC_ENDPOINT_PATH}`;
     process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
 
-    for (const hook of registeredHooks('appStart')) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.appRoot });
+    await runAppHooks('appStart', options.appRoot);
+    // On stop, appTerminate runs once the triggers have stopped, while what the app may call is still up.
+    running.push({
+      stop: () =>
+        runAppHooks('appTerminate', options.appRoot).catch((error: unknown) => logger.error('An appTerminate hook failed', error)),
+    });
 
     // Triggers that start work on their own come last, once everything they may call is up.
     running.push(await startQueueTriggers(registrations, context, queueListenerOptions(process.env)));

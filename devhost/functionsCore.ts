@@ -89,3 +89,24 @@ export function registeredFunctions(): readonly Registration[] {
 export function registeredHooks(hookName: string): readonly HookCallback[] {
   return hooks.get(hookName) ?? [];
 }
+
+/**
+ * The worker's two hook data objects: `appHookData` shared by every hook of the app, and the one
+ * that only the app-level hooks (appStart, appTerminate) share as their `hookData`.
+ */
+export const appHookData: Record<string, unknown> = {};
+export const appLevelOnlyHookData: Record<string, unknown> = {};
+
+/** Runs the hooks of one kind in the order they were registered, each awaited; a throw stops the rest and fails the caller, as in the worker. */
+export async function runHooks(hookName: string, context: unknown): Promise<void> {
+  for (const hook of [...registeredHooks(hookName)]) await hook(context);
+}
+
+/** appStart and appTerminate as the worker calls them. */
+export function runAppHooks(hookName: 'appStart' | 'appTerminate', functionAppDirectory: string): Promise<void> {
+  return runHooks(hookName, {
+    hookData: appLevelOnlyHookData,
+    appHookData,
+    ...(hookName === 'appStart' && { functionAppDirectory }),
+  });
+}

@@ -1,7 +1,7 @@
 import type { RpcHttpCookie } from './http/responseCookies';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ProgrammingModel, Registration, RpcBindingInfo } from './functionsCore';
+import { appHookData, runHooks, type ProgrammingModel, type Registration, type RpcBindingInfo } from './functionsCore';
 import type { Logger } from './logger';
 
 /** Typed data as the host sends it to the worker (the subset the devhost uses). */
@@ -73,8 +73,30 @@ export async function invokeFunction(
   }) as InvocationModel;
   try {
     const { context, inputs } = await invocation.getArguments();
-    const result = await invocation.invokeFunction(context, inputs, registration.callback);
-    const response = await invocation.getResponse(context, result);
+    // As the worker: preInvocation hooks may replace the inputs and the handler; postInvocation hooks
+    // see (and may replace) the result or the error; both share one hookData per invocation.
+    const hookData: Record<string, unknown> = {};
+    const before = { hookData, appHookData, invocationContext: context, functionCallback: registration.callback, inputs };
+    await runHooks('preInvocation', before);
+    const after: { result: unknown; error: unknown } & Record<string, unknown> = {
+      hookData,
+      appHookData,
+      invocationContext: context,
+      inputs: before.inputs,
+      result: null,
+      error: null,
+    };
+    try {
+      after.result = await invocation.invokeFunction(context, before.inputs, before.functionCallback);
+    } catch (error) {
+      after.error = error;
+    }
+    await runHooks('postInvocation', after);
+    // A postInvocation hook may clear the error (the invocation then succeeds with its result).
+    if (after.error instanceof Error) throw after.error;
+    if (after.error !== null && after.error !== undefined)
+      throw new Error('The function threw a value that is not an Error.', { cause: after.error });
+    const response = await invocation.getResponse(context, after.result);
     logger.info(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`);
     return response;
   } catch (error) {

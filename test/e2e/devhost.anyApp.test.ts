@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
@@ -67,6 +67,26 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
         '});',
         "app.http('keyed', { methods: ['GET'], authLevel: 'function', handler: async () => ({ body: 'in' }) });",
         "app.http('hidden', { methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'should not be served' }) });",
+        'let started = false;',
+        "app.hook.appStart((context) => { started = true; context.hookData.fromStart = 'kept for appTerminate'; });",
+        'app.hook.preInvocation((context) => {',
+        "  if (context.invocationContext.functionName !== 'hooked') return;",
+        "  context.hookData.pre = 'ran';",
+        '  const handler = context.functionHandler;',
+        '  context.functionHandler = async (...args) => ({ jsonBody: { ...(await handler(...args)).jsonBody, wrapped: true } });',
+        '});',
+        'app.hook.postInvocation((context) => {',
+        "  if (context.invocationContext.functionName !== 'hooked') return;",
+        '  context.result = { jsonBody: { ...context.result.jsonBody, pre: context.hookData.pre, started } };',
+        '});',
+        'app.hook.appTerminate((context) => {',
+        "  require('node:fs').writeFileSync(require('node:path').join(__dirname, 'terminated.json'), JSON.stringify(context.hookData));",
+        '});',
+        "app.http('hooked', {",
+        "  methods: ['GET'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async (request, context) => ({ jsonBody: { url: request.url.length > 0, invocation: typeof context.invocationId } }),',
+        '});',
         '',
       ].join('\n'),
     );
@@ -82,7 +102,7 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     expect(answer.status).toBe(200);
     const output = devhost.output();
     expect(output).toMatch(/The Functions app is running at http:\/\/\S+/);
-    expect(output).toMatch(/Functions: settings, echo, cookies, keyed\n/);
+    expect(output).toMatch(/Functions: settings, echo, cookies, keyed, hooked\n/);
     expect(output).not.toMatch(/^\s+app\s/m);
     expect(output).not.toMatch(/parents|Forecasts|Geocoding|visitplannr/i);
   });
@@ -135,7 +155,7 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
   it('leaves a function that AzureWebJobs.<name>.Disabled turns off unserved, and says so', async () => {
     expect((await fetch(`${devhost.url}/api/hidden`)).status).toBe(404);
     expect(devhost.output()).toMatch(/Function 'hidden' is disabled \(AzureWebJobs\.hidden\.Disabled\)/);
-    expect(devhost.output()).toMatch(/4 functions loaded, 1 disabled/);
+    expect(devhost.output()).toMatch(/5 functions loaded, 1 disabled/);
   });
 
   it('checks function keys by default, as in Azure; --skip-key-checks serves every function as Core Tools does', async () => {
@@ -147,5 +167,16 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     } finally {
       await open.stop();
     }
+  });
+
+  it('runs appStart, preInvocation, postInvocation and appTerminate hooks as the worker does', async () => {
+    const seen = (await (await fetch(`${devhost.url}/api/hooked`)).json()) as Record<string, unknown>;
+    // The handler got its own arguments through the hook's wrapper; post saw pre's hookData; appStart ran first.
+    expect(seen).toEqual({ url: true, invocation: 'string', wrapped: true, pre: 'ran', started: true });
+    const terminated = join(appDir, 'terminated.json');
+    const own = await startDevhostProcess({ args: ['--app', appDir, '--quiet'] });
+    rmSync(terminated, { force: true });
+    expect(await own.stop()).toBe(0);
+    expect(JSON.parse(readFileSync(terminated, 'utf8'))).toEqual({ fromStart: 'kept for appTerminate' });
   });
 });

@@ -93,8 +93,11 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     devhost = await startDevhostProcess({ args: ['--app', appDir] });
   });
   afterAll(async () => {
-    await devhost.stop();
-    rmSync(appDir, { recursive: true, force: true });
+    try {
+      await devhost.stop();
+    } finally {
+      rmSync(appDir, { recursive: true, force: true });
+    }
   });
 
   it('serves its functions under its own routePrefix, with no set-up of its own and nothing of Visit Plannr', async () => {

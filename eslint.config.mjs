@@ -167,7 +167,19 @@ function architectureBoundaries() {
 const orchestratorFiles = ['functions/**/*.orchestration.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.devhost/**', 'test-artifacts/**', 'test-results/**', 'web/**/*.js', 'jest.config.js', 'jest.reliability.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.devhost/**',
+      'test-artifacts/**',
+      'test-results/**',
+      'web/**/*.js',
+      'jest.config.js',
+      'jest.reliability.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -396,3 +396,18 @@ export function documentRidCount(container: EmulatorContainer): number {
 export function setDocumentRidCount(container: EmulatorContainer, count: number): void {
   container.documents._ridCount = count;
 }
+
+/**
+ * The emulator advertises its locations as https:// though it speaks plain HTTP, so a CosmosClient
+ * with endpoint discovery on (the SDK's default) would move to an address it cannot reach ("wrong
+ * version number"). Advertise what it serves.
+ */
+export function advertisePlainHttp(account: EmulatorAccount): void {
+  const data = account.read() as {
+    writableLocations?: { databaseAccountEndpoint: string }[];
+    readableLocations?: { databaseAccountEndpoint: string }[];
+  };
+  for (const location of [...(data.writableLocations ?? []), ...(data.readableLocations ?? [])]) {
+    location.databaseAccountEndpoint = location.databaseAccountEndpoint.replace(/^https:/, 'http:');
+  }
+}

@@ -24,6 +24,7 @@ import {
   captureEmulatorAccount,
   findContainer,
   instrumentContainer,
+  advertisePlainHttp,
   newWorkCounters,
   parsePartitionKeyJson,
   type EmulatorAccount,
@@ -96,8 +97,8 @@ export function localCosmosClientOptions(endpoint: Pick<LocalCosmosEndpoint, 'en
   return {
     endpoint: endpoint.endpoint,
     key: endpoint.key,
-    // The emulator advertises https:// locations built from its own host name; discovery would
-    // send the SDK there, and its TLS certificate has expired. Stay on the given endpoint.
+    // Discovery works (the locations are advertised as http://, advertisePlainHttp), but there is
+    // only one location: stay on the given endpoint and save the SDK the account read.
     connectionPolicy: { enableEndpointDiscovery: false },
   };
 }
@@ -127,6 +128,7 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
   // Captured synchronously in the 'listening' event, so before any request can arrive. The restore
   // below is synchronous too, and the layer answers 503 until it has the account.
   const account = await accountCreated;
+  advertisePlainHttp(account);
   let restored: RestoreSummary | undefined;
   if (persisted) {
     try {

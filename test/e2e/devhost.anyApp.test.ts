@@ -1,3 +1,4 @@
+import { CosmosClient } from '@azure/cosmos';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -118,6 +119,16 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     expect(local).toBeDefined();
     expect(seen.catalogue).toContain(`AccountEndpoint=${local ?? ''}`);
     expect(seen.catalogue).not.toContain(':8081');
+    // A client as apps make one, endpoint discovery on (the SDK's default): the locations the local
+    // endpoint advertises are ones it serves (http://), so discovery keeps it there.
+    const client = new CosmosClient(seen.catalogue ?? '');
+    try {
+      const { resources } = await client.databases.readAll().fetchAll();
+      expect(Array.isArray(resources)).toBe(true);
+      expect(await client.getWriteEndpoint()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    } finally {
+      client.dispose();
+    }
     expect(seen.real).toBe(REAL);
   });
 

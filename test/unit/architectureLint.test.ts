@@ -109,32 +109,48 @@ const accepted: readonly Case[] = [
 const restrictedImports = (report: LintReport, index: number) =>
   (report.snippets[index] ?? []).filter((message) => message.ruleId === 'no-restricted-imports');
 
-describe('the dependency rules of shared/ (lint)', () => {
-  let report: LintReport;
-  beforeAll(async () => {
-    report = await lint(
-      [...refused, ...accepted].map(({ code, filePath }) => ({ code, filePath })),
-      ['shared'],
-      ['shared/*/__linttest*.ts', 'shared/*/*/__linttest*.ts'],
-    );
-  }, 120_000);
+/**
+ * One lint run for a set of rules: each refused snippet must get a no-restricted-imports message,
+ * each accepted one none (and no parsing error, which would hide every rule), and the real folders
+ * none at all.
+ */
+function describeImportRules(
+  title: string,
+  cases: { refused: readonly Case[]; accepted: readonly Case[] },
+  tree: { folders: readonly string[]; snippetGlobs: readonly string[]; atLeastFiles: number },
+): void {
+  describe(title, () => {
+    let report: LintReport;
+    beforeAll(async () => {
+      report = await lint(
+        [...cases.refused, ...cases.accepted].map(({ code, filePath }) => ({ code, filePath })),
+        tree.folders,
+        tree.snippetGlobs,
+      );
+    }, 120_000);
 
-  it.each(refused.map((c, index) => [c.name, index] as const))('refuses %s', (_name, index) => {
-    expect(restrictedImports(report, index)).not.toEqual([]);
-  });
+    it.each(cases.refused.map((c, index) => [c.name, index] as const))('refuses %s', (_name, index) => {
+      expect(restrictedImports(report, index)).not.toEqual([]);
+    });
 
-  it.each(accepted.map((c, index) => [c.name, refused.length + index] as const))('accepts %s', (_name, index) => {
-    // Linted for real: a parsing error (ruleId null) would hide every rule.
-    expect((report.snippets[index] ?? []).filter((message) => message.ruleId === null)).toEqual([]);
-    expect(restrictedImports(report, index)).toEqual([]);
-  });
+    it.each(cases.accepted.map((c, index) => [c.name, cases.refused.length + index] as const))('accepts %s', (_name, index) => {
+      expect((report.snippets[index] ?? []).filter((message) => message.ruleId === null)).toEqual([]);
+      expect(restrictedImports(report, index)).toEqual([]);
+    });
 
-  it('the real tree keeps them', () => {
-    const broken = report.files.filter((file) => file.messages.some((message) => message.ruleId === 'no-restricted-imports'));
-    expect(broken.map((file) => `${file.filePath}: ${file.messages.map((m) => m.message).join('; ')}`)).toEqual([]);
-    expect(report.files.length).toBeGreaterThan(60);
+    it(`the real files in ${tree.folders.map((folder) => `${folder}/`).join(' and ')} keep them`, () => {
+      const broken = report.files.filter((file) => file.messages.some((message) => message.ruleId === 'no-restricted-imports'));
+      expect(broken.map((file) => `${file.filePath}: ${file.messages.map((m) => m.message).join('; ')}`)).toEqual([]);
+      expect(report.files.length).toBeGreaterThan(tree.atLeastFiles);
+    });
   });
-});
+}
+
+describeImportRules(
+  'the dependency rules of shared/ (lint)',
+  { refused, accepted },
+  { folders: ['shared'], snippetGlobs: ['shared/*/__linttest*.ts', 'shared/*/*/__linttest*.ts'], atLeastFiles: 60 },
+);
 
 /*
  * The devhost runs any Functions app and knows nothing of this one; the app runs under any host and
@@ -181,37 +197,21 @@ const joined: readonly Case[] = [
   },
 ];
 
-describe('the devhost and the app apart (lint)', () => {
-  let report: LintReport;
-  beforeAll(async () => {
-    report = await lint(
-      [...separated, ...joined].map(({ code, filePath }) => ({ code, filePath })),
-      ['devhost', 'functions'],
-      [
-        'devhost/__linttest*.ts',
-        'devhost/*/__linttest*.ts',
-        'functions/__linttest*.ts',
-        'local/__linttest*.ts',
-        'shared/*/*/__linttest*.ts',
-      ],
-    );
-  }, 120_000);
-
-  it.each(separated.map((c, index) => [c.name, index] as const))('refuses %s', (_name, index) => {
-    expect(restrictedImports(report, index)).not.toEqual([]);
-  });
-
-  it.each(joined.map((c, index) => [c.name, separated.length + index] as const))('accepts %s', (_name, index) => {
-    expect((report.snippets[index] ?? []).filter((message) => message.ruleId === null)).toEqual([]);
-    expect(restrictedImports(report, index)).toEqual([]);
-  });
-
-  it('the real devhost and functions keep them', () => {
-    const broken = report.files.filter((file) => file.messages.some((message) => message.ruleId === 'no-restricted-imports'));
-    expect(broken.map((file) => `${file.filePath}: ${file.messages.map((m) => m.message).join('; ')}`)).toEqual([]);
-    expect(report.files.length).toBeGreaterThan(40);
-  });
-});
+describeImportRules(
+  'the devhost and the app apart (lint)',
+  { refused: separated, accepted: joined },
+  {
+    folders: ['devhost', 'functions'],
+    snippetGlobs: [
+      'devhost/__linttest*.ts',
+      'devhost/*/__linttest*.ts',
+      'functions/__linttest*.ts',
+      'local/__linttest*.ts',
+      'shared/*/*/__linttest*.ts',
+    ],
+    atLeastFiles: 40,
+  },
+);
 
 /** Folder → the folders its files import (relative imports inside shared/). */
 function folderGraph(root: string): Map<string, Set<string>> {

@@ -19,6 +19,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import type { Registration } from '../functionsCore';
+import { readRetryPolicy, type RetryPolicy } from './retryPolicy';
 import { triggerOf } from '../invoke';
 import { resolveBindingExpression, type RunningService, type TriggerHostContext } from './triggerHost';
 
@@ -150,6 +151,9 @@ class TimerRunner {
   private remainingMs = 0;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly retryPolicy: RetryPolicy | undefined;
+  /** Ends a wait between retries early, when the devhost stops. */
+  private wakeRetry: (() => void) | undefined;
 
   constructor(
     private readonly registration: Registration,
@@ -160,6 +164,7 @@ class TimerRunner {
   ) {
     this.name = registration.metadata.name;
     this.bindingName = triggerOf(registration).name;
+    this.retryPolicy = readRetryPolicy(registration.metadata);
     this.status = { last: undefined, next: config.schedule.nextAfter(clock()), lastUpdated: undefined };
   }
 
@@ -186,8 +191,14 @@ class TimerRunner {
     }
   }
 
+  /** A method, not the field: the devhost may stop while a retry waits. */
+  private hasStopped(): boolean {
+    return this.stopped;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wakeRetry?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     // Wait for a running invocation and its status update.
@@ -274,15 +285,43 @@ class TimerRunner {
         : null,
       IsPastDue: isPastDue,
     };
-    try {
-      await this.context.invoke(
-        this.registration,
-        { inputData: [{ name: this.bindingName, data: { json: JSON.stringify(timerInfo) } }], triggerMetadata: {} },
-        `Timer fired at ${invocationTime.toISOString()}`,
-      );
-    } catch {
-      // context.invoke logged the failure; like the host, a failing run does not stop the schedule.
-      this.context.logger.warn(`Timer '${this.name}': the invocation failed; the schedule continues.`);
+    // A failed run is tried again as the function's retry policy says (none: not at all).
+    for (let retry = 0; ; retry++) {
+      try {
+        await this.context.invoke(
+          this.registration,
+          {
+            inputData: [{ name: this.bindingName, data: { json: JSON.stringify(timerInfo) } }],
+            triggerMetadata: {},
+            ...(this.retryPolicy && { retryContext: { retryCount: retry, maxRetryCount: this.retryPolicy.maxRetryCount } }),
+          },
+          retry === 0
+            ? `Timer fired at ${invocationTime.toISOString()}`
+            : `Retry ${retry} of the run due at ${invocationTime.toISOString()}`,
+        );
+        break;
+      } catch {
+        const policy = this.retryPolicy;
+        if (policy && !this.stopped && (policy.maxRetryCount === -1 || retry < policy.maxRetryCount)) {
+          const delay = policy.delayMs(retry + 1);
+          this.context.logger.warn(
+            `Timer '${this.name}': the invocation failed; retry ${retry + 1} in ${Math.round(delay)} ms (${policy.strategy}).`,
+          );
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            this.wakeRetry = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wakeRetry = undefined;
+          if (this.hasStopped()) break;
+          continue;
+        }
+        // context.invoke logged the failure; like the host, a failing run does not stop the schedule.
+        this.context.logger.warn(`Timer '${this.name}': the invocation failed; the schedule continues.`);
+        break;
+      }
     }
 
     // A timer that fired a little early (clock skew) must not compute the same Next again.

@@ -17,6 +17,7 @@ import {
   type ScheduleStatusRecord,
   type TimerTriggerOptions,
 } from '../../devhost/triggers/timerTrigger';
+import { readRetryPolicy } from '../../devhost/triggers/retryPolicy';
 import type { RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
 
 interface Call {
@@ -302,5 +303,63 @@ describe('invocations', () => {
     const otherCalls = other.calls.length;
     await sleep(150);
     expect(other.calls).toHaveLength(otherCalls);
+  });
+});
+
+describe('retry policies (the function retry option, as the host applies it to timers)', () => {
+  /** A timer function that runs at start-up and fails `failures` times; each call's retryContext and time are kept. */
+  function failingTimer(retry: TimerFunctionOptions['retry'], failures: number) {
+    counter += 1;
+    const name = `retryTimer${String(counter)}`;
+    const calls: { retryCount?: number; maxRetryCount?: number; at: number }[] = [];
+    app.timer(name, {
+      schedule: '0 0 0 1 1 *',
+      runOnStartup: true,
+      useMonitor: false,
+      ...(retry && { retry }),
+      handler: (_timer, invocation) => {
+        calls.push({ ...(invocation.retryContext ?? {}), at: Date.now() });
+        if (calls.length <= failures) throw new Error(`failure ${String(calls.length)}`);
+      },
+    });
+    return { registration: registeredFunctions().find((candidate) => candidate.metadata.name === name)!, calls };
+  }
+
+  it('fixedDelay: retries a failing run maxRetryCount times, delayInterval apart, telling each its retryContext, then keeps the schedule', async () => {
+    const { registration, calls } = failingTimer({ strategy: 'fixedDelay', maxRetryCount: 2, delayInterval: { milliseconds: 1000 } }, 99);
+    await start([registration]);
+    await waitFor(() => logs.some((log) => log.message.includes('the invocation failed; the schedule continues')), 5000);
+    expect(calls.map(({ retryCount, maxRetryCount }) => ({ retryCount, maxRetryCount }))).toEqual([
+      { retryCount: 0, maxRetryCount: 2 },
+      { retryCount: 1, maxRetryCount: 2 },
+      { retryCount: 2, maxRetryCount: 2 },
+    ]);
+    for (const [index, call] of calls.slice(1).entries()) expect(call.at - calls[index]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('exponentialBackoff: waits minimumInterval, then doubles up to maximumInterval, and stops retrying once a run succeeds', async () => {
+    const { registration, calls } = failingTimer(
+      { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 1 }, maximumInterval: { seconds: 1 } },
+      2,
+    );
+    await start([registration]);
+    await waitFor(() => calls.length === 3, 5000);
+    await sleep(1200);
+    expect(calls).toHaveLength(3);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(950);
+    // Doubling from 1 s is capped at the 1 s maximum.
+    expect(calls[2]!.at - calls[1]!.at).toBeLessThan(1900);
+  });
+
+  it('without a policy a failing run is not retried; an unknown strategy stops start-up naming the function', async () => {
+    const { registration, calls } = failingTimer(undefined, 99);
+    await start([registration]);
+    await waitFor(() => calls.length === 1, 2000);
+    await sleep(300);
+    expect(calls).toEqual([{ at: expect.any(Number) }]);
+    expect(() => readRetryPolicy({ name: 'odd', bindings: {}, retryOptions: { retryStrategy: 'linear', maxRetryCount: 1 } })).toThrow(
+      /Function "odd": its retry policy has strategy "linear"; the host knows fixedDelay and exponentialBackoff/,
+    );
+    expect(readRetryPolicy({ name: 'none', bindings: {} })).toBeUndefined();
   });
 });

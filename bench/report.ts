@@ -42,15 +42,7 @@ export function writePerformanceReport(sections: Record<string, unknown>): strin
     (result: { adapter: string; eventsPerSecond: number; appendLatency: { p50Ms: number; p99Ms: number; maxMs: number } }[]) => [
       '10,000 single-event appends over 1,000 streams, 32 streams in flight.',
       '',
-      ...table(
-        result.map((r) => ({
-          adapter: r.adapter,
-          'events/s': r.eventsPerSecond,
-          'p50 ms': r.appendLatency.p50Ms,
-          'p99 ms': r.appendLatency.p99Ms,
-          'max ms': r.appendLatency.maxMs,
-        })),
-      ),
+      ...table(eventStoreRows(result)),
     ],
   );
   add(
@@ -81,20 +73,11 @@ export function writePerformanceReport(sections: Record<string, unknown>): strin
     }) => [
       'Nearby search (10 km, limit 20), in-process over the in-memory view store:',
       '',
-      ...table(
-        r.nearby.map((n) => ({
-          places: n.places,
-          'searched in': n.searchArea,
-          queries: n.queries,
-          'p50 ms': n.latency.p50Ms,
-          'p99 ms': n.latency.p99Ms,
-          'mean results': n.meanResults,
-        })),
-      ),
+      ...table(nearbyRows(r.nearby)),
       '',
       'Projection throughput (the events of 1,500 place lifecycles, batches of 100):',
       '',
-      ...table(r.projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond }))),
+      ...table(projectionRows(r.projection)),
     ],
   );
   add(
@@ -197,6 +180,42 @@ export function writePerformanceReport(sections: Record<string, unknown>): strin
   // The kept part starts with its own line break: joining it with another would add a blank line per run.
   writeFileSync(file, `${parts.join('\n')}\n${KEEP_MARKER}${kept ?? '\n'}`);
   return file;
+}
+
+/** Rows of the tables that both the report and the console (bench/run.ts) show. */
+export function eventStoreRows(
+  result: readonly { adapter: string; eventsPerSecond: number; appendLatency: { p50Ms: number; p99Ms: number; maxMs: number } }[],
+): Row[] {
+  return result.map((r) => ({
+    adapter: r.adapter,
+    'events/s': r.eventsPerSecond,
+    'p50 ms': r.appendLatency.p50Ms,
+    'p99 ms': r.appendLatency.p99Ms,
+    'max ms': r.appendLatency.maxMs,
+  }));
+}
+
+export function nearbyRows(
+  nearby: readonly {
+    places: number;
+    searchArea: string;
+    queries: number;
+    latency: { p50Ms: number; p99Ms: number };
+    meanResults: number;
+  }[],
+): Row[] {
+  return nearby.map((n) => ({
+    places: n.places,
+    'searched in': n.searchArea,
+    queries: n.queries,
+    'p50 ms': n.latency.p50Ms,
+    'p99 ms': n.latency.p99Ms,
+    'mean results': n.meanResults,
+  }));
+}
+
+export function projectionRows(projection: readonly { store: string; events: number; eventsPerSecond: number }[]): Row[] {
+  return projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond }));
 }
 
 function describeRun(section: Section): string {

@@ -8,7 +8,7 @@ import { benchmarkEventStores } from './eventStore.bench';
 import { benchmarkForecastRefresh, printForecastRefresh } from './forecastRefresh.bench';
 import { benchmarkReadSide } from './readSide.bench';
 import { benchmarkStart } from './start.bench';
-import { writePerformanceReport } from './report';
+import { eventStoreRows, nearbyRows, projectionRows, writePerformanceReport } from './report';
 import { medianOfRuns } from './stats';
 
 /**
@@ -55,15 +55,7 @@ async function main(): Promise<void> {
     const eventStore = await repeat('eventStore', benchmarkEventStores);
     record('eventStore', eventStore);
     console.log('Event store: 10,000 single-event appends over 1,000 streams (32 streams in flight)');
-    console.table(
-      eventStore.map((r) => ({
-        adapter: r.adapter,
-        'events/s': r.eventsPerSecond,
-        'p50 ms': r.appendLatency.p50Ms,
-        'p99 ms': r.appendLatency.p99Ms,
-        'max ms': r.appendLatency.maxMs,
-      })),
-    );
+    console.table(eventStoreRows(eventStore));
   }
 
   if (wanted('devhost')) {
@@ -81,18 +73,9 @@ async function main(): Promise<void> {
     const readSide = await repeat('readSide', benchmarkReadSide);
     record('readSide', readSide);
     console.log('\nNearby search (10 km, limit 20), in-process over the in-memory view store');
-    console.table(
-      readSide.nearby.map((n) => ({
-        places: n.places,
-        'searched in': n.searchArea,
-        queries: n.queries,
-        'p50 ms': n.latency.p50Ms,
-        'p99 ms': n.latency.p99Ms,
-        'mean results': n.meanResults,
-      })),
-    );
+    console.table(nearbyRows(readSide.nearby));
     console.log('Projection throughput (events of 1,500 place lifecycles, batches of 100)');
-    console.table(readSide.projection.map((p) => ({ store: p.store, events: p.events, 'events/s': p.eventsPerSecond })));
+    console.table(projectionRows(readSide.projection));
   }
 
   if (wanted('durable')) {

@@ -1,3 +1,5 @@
+import { connectionStringPart, isLoopback } from './cosmos/cosmosConnection';
+
 /**
  * Points an app's connection settings at the devhost's own storage and Cosmos DB endpoint, by what
  * they say rather than by their names: any setting whose value is the development-storage shorthand
@@ -19,11 +21,10 @@ export function isDevelopmentStorage(value: string): boolean {
 
 /** A Cosmos DB connection string whose AccountEndpoint is the emulator's local address. */
 export function isCosmosEmulator(value: string): boolean {
-  const endpoint = /(?:^|;)\s*AccountEndpoint\s*=\s*([^;]+)/i.exec(value)?.[1]?.trim();
-  if (endpoint === undefined || !URL.canParse(endpoint)) return false;
+  const endpoint = connectionStringPart(value, 'AccountEndpoint');
+  if (endpoint === undefined || !isLoopback(endpoint)) return false;
   const url = new URL(endpoint);
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || url.hostname.startsWith('127.');
-  return loopback && Number(url.port || (url.protocol === 'https:' ? 443 : 80)) === COSMOS_EMULATOR_PORT;
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80)) === COSMOS_EMULATOR_PORT;
 }
 
 /** The settings with every local storage or Cosmos emulator connection replaced; `AzureWebJobsStorage` defaults to Azurite. */

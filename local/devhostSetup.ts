@@ -23,17 +23,17 @@ export const setup: AppSetup = async ({ settings, offline }): Promise<AppSetupRe
   } finally {
     client.dispose();
   }
-  const pages = (url: string): string[] => [
+  const pages = (url: string, functionKey: string): string[] => [
     `  parents    ${url}/   editors ${url}/editor   admins ${url}/moderation`,
     `  health     ${url}/api/health`,
+    `  propose    POST ${url}/api/places   (header x-functions-key: ${functionKey})`,
   ];
   if (!offline) {
     return {
       settings: { COSMOS_DATABASE: database },
       summary: `database ${database} and its containers`,
       banner: ({ url, keys }) => [
-        ...pages(url),
-        `  propose    POST ${url}/api/places   (header x-functions-key: ${keys.functionKey})`,
+        ...pages(url, keys.functionKey),
         `Forecasts: ${settings.WEATHER_PROVIDER ?? 'open-meteo'}${settings.WEATHER_BASE_URL ? ` at ${settings.WEATHER_BASE_URL}` : ''} (--offline serves them locally)`,
       ],
     };
@@ -55,8 +55,7 @@ export const setup: AppSetup = async ({ settings, offline }): Promise<AppSetupRe
     },
     summary: `database ${database} and its containers; offline: local weather ${weather.url}, geocoders ${geocoders.postcodesUrl} and ${geocoders.placeNamesUrl}`,
     banner: ({ url, keys }) => [
-      ...pages(url),
-      `  propose    POST ${url}/api/places   (header x-functions-key: ${keys.functionKey})`,
+      ...pages(url, keys.functionKey),
       `Forecasts: local (offline), from the Open-Meteo-compatible server at ${weather.url}/v1/forecast`,
       `Geocoding: local (offline), postcodes.io stand-in at ${geocoders.postcodesUrl}, Open-Meteo geocoding stand-in at ${geocoders.placeNamesUrl}`,
     ],

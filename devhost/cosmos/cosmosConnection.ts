@@ -31,7 +31,7 @@ export function connectionStringPart(connectionString: string, name: string): st
   return undefined;
 }
 
-function isLoopback(endpoint: string): boolean {
+export function isLoopback(endpoint: string): boolean {
   if (!URL.canParse(endpoint)) return false;
   const { hostname } = new URL(endpoint);
   return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');

@@ -14,6 +14,7 @@ import {
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { runAppHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { installFunctionsCore, loadFunctionApp } from './functionApp';
+import { refuseUnservedBindings, startBindings } from './bindings';
 import { requestBodySizeLimit, startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
@@ -130,11 +131,18 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     const registrations = enabledRegistrations(app.registrations, process.env, logger);
     refuseUnservedTriggers(registrations);
+    refuseUnservedBindings(registrations, { settings: process.env, hostJson });
     const disabled = app.registrations.length - registrations.length;
     stage('functions', `${registrations.length} functions loaded${disabled > 0 ? `, ${disabled} disabled` : ''}`);
     // Every invocation of a function with a durableClient input gets the client's binding data.
     let durable: RunningDurable | undefined;
-    const model = withDurableClientInput(app.programmingModel, () => durable);
+    // Inputs and outputs beside the trigger (queue, blob, table, Cosmos DB) around every invocation.
+    const bindings = startBindings(
+      withDurableClientInput(app.programmingModel, () => durable),
+      { settings: process.env, hostJson },
+    );
+    running.push({ stop: () => Promise.resolve(bindings.dispose()) });
+    const model = bindings.model;
     const context = triggerContext(model, logger, hostJson, dataDir);
 
     const eventGrid = await startEventGrid(registrations, context, {

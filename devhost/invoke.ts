@@ -9,6 +9,8 @@ export interface RpcTypedData {
   readonly string?: string;
   readonly json?: string;
   readonly bytes?: Uint8Array;
+  readonly int?: number | string;
+  readonly double?: number;
   readonly http?: RpcHttpData;
 }
 

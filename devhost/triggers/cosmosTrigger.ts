@@ -8,10 +8,11 @@
  *     functions share one lease container, each seeing every change.
  *   - `startFromBeginning` / `startFromTime` apply only while the function has no lease yet; after
  *     that it resumes from its checkpoint. Without either it starts from now.
- *   - The checkpoint moves only after the function succeeded for the batch. A failing batch is
- *     retried (the same documents, exponential backoff capped at 60 s by default) and never
- *     skipped; each failure is logged. (Stricter than Azure without a retry policy, where the
- *     processor checkpoints after a failed invocation too; the same as Azure with an unlimited one.)
+ *   - A failed batch is retried as the function's retry policy says (`retry`: fixedDelay or
+ *     exponentialBackoff, up to maxRetryCount, -1 without end), the same documents each time, and
+ *     the checkpoint holds meanwhile. Without a policy, or once its retries are spent, the lease
+ *     moves past the batch, as the host's change feed processor does; each failure is logged. A
+ *     batch still failing when the devhost stops is delivered again at the next start.
  *   - One batch at a time per function, in change feed order, at most `maxItemsPerInvocation` each.
  *   - When a poll finds nothing new, the next one waits `feedPollDelay` ms (default 5000).
  * The handler receives the array of documents (with their system properties), as in Azure.
@@ -27,12 +28,16 @@ import {
 import { connectionStringPart, cosmosClientFor, type CosmosConnection } from '../cosmos/cosmosConnection';
 import type { Registration } from '../functionsCore';
 import { triggerOf } from '../invoke';
+import { readRetryPolicy, type RetryPolicy } from './retryPolicy';
 import { resolveBindingExpression, type RunningService, type TriggerHostContext } from './triggerHost';
 
 export interface CosmosTriggerOptions {
   /** Used instead of every function's `feedPollDelay` (ms): tests and benchmarks poll faster. */
   readonly feedPollDelayMs?: number;
-  /** Backoff between attempts at a failing batch: `initialDelayMs` (default 1000) doubling up to `maxDelayMs` (default 60000). */
+  /**
+   * Waits for tests: between retries of a failing batch (in place of the function's policy's) and after
+   * the devhost's own transient failures: `initialDelayMs` (default 1000) doubling up to `maxDelayMs` (default 60000).
+   */
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
 }
 
@@ -142,6 +147,11 @@ interface FeedConfig {
   readonly startFrom: { readonly kind: 'beginning' } | { readonly kind: 'now' } | { readonly kind: 'time'; readonly time: Date };
   readonly maxItemsPerInvocation: number | undefined;
   readonly feedPollDelayMs: number;
+  /** The function's retry policy, as the host applies it to a failed batch (none: the batch is given up). */
+  readonly retryPolicy: RetryPolicy | undefined;
+  /** Tests' shorter waits between retries, in place of the policy's. */
+  readonly retryDelayOverride: { readonly initialDelayMs: number; readonly maxDelayMs: number } | undefined;
+  /** Backoff for the devhost's own transient failures (reading the feed, writing the lease). */
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
 }
@@ -218,6 +228,11 @@ function readFeedConfig(registration: Registration, context: TriggerHostContext,
     startFrom,
     maxItemsPerInvocation,
     feedPollDelayMs: options.feedPollDelayMs ?? positiveNumber('feedPollDelay') ?? DEFAULT_FEED_POLL_DELAY_MS,
+    retryPolicy: readRetryPolicy(registration.metadata),
+    retryDelayOverride: options.retry && {
+      initialDelayMs: options.retry.initialDelayMs ?? 1000,
+      maxDelayMs: options.retry.maxDelayMs ?? 60_000,
+    },
     retryInitialDelayMs: options.retry?.initialDelayMs ?? 1000,
     retryMaxDelayMs: options.retry?.maxDelayMs ?? 60_000,
   };
@@ -481,16 +496,27 @@ class FeedRunner {
     });
   }
 
-  /** Invokes the function with the batch until it succeeds; false if stopped first. */
+  /**
+   * Invokes the function with the batch as the host does: once without a retry policy, else again
+   * after each failure as the policy says (its delays scaled by `options.retry` in tests), each retry
+   * told its retryContext. True when the lease may move past the batch: it succeeded, or the host
+   * would give up on it (it logs that it does); false if stopped first, so the next start delivers
+   * the batch again.
+   */
   private async deliver(documents: readonly Document[]): Promise<boolean> {
     const { config } = this;
-    const request = { inputData: [{ name: config.bindingName, data: { json: JSON.stringify(documents) } }], triggerMetadata: {} };
-    for (let attempt = 1; ; attempt += 1) {
+    const policy = config.retryPolicy;
+    const reason = `New changes on container ${config.containerName} at ${new Date().toISOString()}`;
+    for (let retry = 0; ; retry += 1) {
       try {
         await this.context.invoke(
           config.registration,
-          request,
-          `New changes on container ${config.containerName} at ${new Date().toISOString()}`,
+          {
+            inputData: [{ name: config.bindingName, data: { json: JSON.stringify(documents) } }],
+            triggerMetadata: {},
+            ...(policy && { retryContext: { retryCount: retry, maxRetryCount: policy.maxRetryCount } }),
+          },
+          reason,
         );
         return true;
       } catch {
@@ -501,15 +527,28 @@ class FeedRunner {
           );
           return false;
         }
-        const delay = this.backoff(attempt);
+        if (!policy || (policy.maxRetryCount !== -1 && retry >= policy.maxRetryCount)) {
+          this.context.logger.error(
+            `Cosmos DB trigger '${config.functionName}': the function failed on a batch of ${documents.length} documents` +
+              (policy ? ` and its ${policy.maxRetryCount} retries` : ' and it has no retry policy') +
+              '; the lease moves past the batch, as the host does.',
+          );
+          return true;
+        }
+        const delay = this.retryDelay(policy, retry + 1);
         this.context.logger.warn(
-          `Cosmos DB trigger '${config.functionName}': the function failed on a batch of ${documents.length} documents (attempt ${attempt}); ` +
-            `retrying the same batch in ${delay} ms. The lease stays at its last checkpoint.`,
+          `Cosmos DB trigger '${config.functionName}': the function failed on a batch of ${documents.length} documents; ` +
+            `retrying the same batch in ${delay} ms (retry ${retry + 1}${policy.maxRetryCount === -1 ? '' : ` of ${policy.maxRetryCount}`}). The lease stays at its last checkpoint.`,
         );
         await this.sleep(delay, 'backoff');
         if (this.isStopping()) return false;
       }
     }
+  }
+
+  private retryDelay(policy: RetryPolicy, retry: number): number {
+    const scaled = this.config.retryDelayOverride;
+    return scaled ? Math.min(scaled.initialDelayMs * 2 ** Math.min(retry - 1, 30), scaled.maxDelayMs) : policy.delayMs(retry);
   }
 
   /** Moves the lease; retried on transient errors. False if stopped before it could be written. */

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CosmosClient, type Database } from '@azure/cosmos';
-import { app, type CosmosDBv4FunctionOptions } from '@azure/functions';
+import { app, type CosmosDBv4FunctionOptions, type InvocationContext } from '@azure/functions';
 import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
 import { getProgrammingModel, registeredFunctions, type Registration } from '../../devhost/functionsCore';
 import { invokeFunction } from '../../devhost/invoke';
@@ -30,7 +30,16 @@ interface Attempt {
   readonly ids: string[];
   readonly ok: boolean;
   readonly at: number;
+  readonly retryCount: number | undefined;
 }
+
+/** Retry without end, as the app's change-feed functions ask (waits shortened by start()'s options). */
+const RETRY_FOREVER = {
+  strategy: 'exponentialBackoff',
+  maxRetryCount: -1,
+  minimumInterval: { seconds: 1 },
+  maximumInterval: { minutes: 1 },
+} as const;
 
 let endpoint: LocalCosmosEndpoint;
 let client: CosmosClient;
@@ -90,16 +99,17 @@ function feedFunction(options: TriggerOptions = {}, body: (documents: Doc[], att
     databaseName: database.id,
     containerName: CONTAINERS.events,
     ...options,
-    handler: async (batch: unknown[]) => {
+    handler: async (batch: unknown[], context: InvocationContext) => {
       const docs = batch as Doc[];
       const ids = docs.map((doc) => doc.id);
+      const retryCount = context.retryContext?.retryCount;
       try {
         await body(docs, attempts.length + 1);
       } catch (error) {
-        attempts.push({ ids, ok: false, at: Date.now() });
+        attempts.push({ ids, ok: false, at: Date.now(), retryCount });
         throw error;
       }
-      attempts.push({ ids, ok: true, at: Date.now() });
+      attempts.push({ ids, ok: true, at: Date.now(), retryCount });
       documents.push(...docs);
     },
   });
@@ -224,10 +234,10 @@ describe('where a function starts', () => {
 });
 
 describe('failures and checkpoints', () => {
-  it('gives a failing batch again, with backoff, until it succeeds; skips nothing; the lease stays put meanwhile', async () => {
+  it('with a retry policy without end, gives a failing batch again, with backoff, until it succeeds; skips nothing; the lease stays put meanwhile', async () => {
     const leaseTokensDuringAttempts: (string | undefined)[] = [];
     let failuresLeft = 2;
-    const fn = feedFunction({ leaseContainerPrefix: 'retry-' }, async (documents) => {
+    const fn = feedFunction({ leaseContainerPrefix: 'retry-', retry: RETRY_FOREVER }, async (documents) => {
       if (!documents.some((doc) => doc.id === 'c')) return;
       leaseTokensDuringAttempts.push((await readLease('retry-'))?.continuationToken);
       if (failuresLeft > 0) {
@@ -262,6 +272,45 @@ describe('failures and checkpoints', () => {
     expect(leaseTokensDuringAttempts).toEqual([checkpointBefore, checkpointBefore, checkpointBefore]);
     expect((await readLease('retry-'))?.continuationToken).not.toEqual(checkpointBefore);
     expect(logs.filter((log) => log.level === 'warn' && log.message.includes('retrying the same batch'))).toHaveLength(2);
+    expect(fn.attempts.slice(fn.attempts.indexOf(failed[0]!)).map((attempt) => attempt.retryCount)).toEqual([0, 1, 2]);
+  });
+
+  it('without a retry policy, moves the lease past a failed batch after one attempt, as the host does, and logs it', async () => {
+    const fn = feedFunction({ leaseContainerPrefix: 'nopolicy-' }, (documents) => {
+      if (documents.some((doc) => doc.id === 'x')) throw new Error('bad document');
+    });
+    const service = await start([fn.registration]);
+    await service.idle();
+    await write('x');
+    await service.idle();
+    await write('y');
+    await service.idle();
+    expect(fn.attempts.map((attempt) => [attempt.ids, attempt.ok, attempt.retryCount])).toEqual([
+      [['x'], false, undefined],
+      [['y'], true, undefined],
+    ]);
+    expect(logs.some((log) => log.level === 'error' && /has no retry policy; the lease moves past the batch/.test(log.message))).toBe(true);
+  });
+
+  it('with maxRetryCount 2, tries a failing batch three times (retryContext 0, 1, 2), then moves past it', async () => {
+    const fn = feedFunction(
+      { leaseContainerPrefix: 'bounded-', retry: { strategy: 'fixedDelay', maxRetryCount: 2, delayInterval: { seconds: 1 } } },
+      (documents) => {
+        if (documents.some((doc) => doc.id === 'p')) throw new Error('still bad');
+      },
+    );
+    const service = await start([fn.registration]);
+    await service.idle();
+    await write('p');
+    await service.idle();
+    await write('q');
+    await service.idle();
+    expect(fn.attempts.map((attempt) => [attempt.ids, attempt.ok, attempt.retryCount])).toEqual([
+      [['p'], false, 0],
+      [['p'], false, 1],
+      [['p'], false, 2],
+      [['q'], true, 0],
+    ]);
   });
 
   it('resumes after the last checkpoint on restart: what was written while stopped once, nothing again', async () => {
@@ -311,7 +360,7 @@ describe('failures and checkpoints', () => {
 
   it('a batch still failing at stop is not checkpointed, and is delivered at the next start', async () => {
     let healthy = false;
-    const fn = feedFunction({ leaseContainerPrefix: 'poison-' }, () => {
+    const fn = feedFunction({ leaseContainerPrefix: 'poison-', retry: RETRY_FOREVER }, () => {
       if (!healthy) throw new Error('down');
     });
     const first = await start([fn.registration]);

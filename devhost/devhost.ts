@@ -26,7 +26,8 @@ import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers, type QueueListenerOptions } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
-import { withLocalConnections } from './localConnections';
+import { COSMOS_EMULATOR_PORT, withLocalConnections } from './localConnections';
+import { AZURITE_PORTS, portsFree, startEmulatorPort } from './wellKnownPorts';
 
 export interface DevhostOptions {
   /** Folder holding package.json, host.json and the compiled app (dist/). */
@@ -102,13 +103,24 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   try {
     // Azurite is a child process that ends with the devhost, even when the devhost is killed; if it
     // ends on its own, it is started again on the same ports (azuriteSupervisor.ts).
-    const azurite = await superviseAzurite({ location: join(dataDir, 'azurite'), logger, pidFile: join(dataDir, 'azurite.pid') });
+    // On Azurite's well-known ports when they are free (wellKnownPorts.ts), else on free ones.
+    const azuriteOptions = { location: join(dataDir, 'azurite'), logger, pidFile: join(dataDir, 'azurite.pid') };
+    const azurite = (await portsFree(Object.values(AZURITE_PORTS)))
+      ? await superviseAzurite({ ...azuriteOptions, ports: AZURITE_PORTS }).catch(() => superviseAzurite(azuriteOptions))
+      : await superviseAzurite(azuriteOptions);
     running.push(azurite);
     stage('storage', `Azurite: blob ${azurite.blobPort}, queue ${azurite.queuePort}, table ${azurite.tablePort}`);
     // Restartable in place (same port, same data) for the test control route.
     const cosmos = await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') });
     running.push({ stop: () => cosmos.close() });
-    stage('cosmos', `local endpoint ${cosmos.endpoint}`);
+    const emulatorPort = (await portsFree([COSMOS_EMULATOR_PORT]))
+      ? await startEmulatorPort(cosmos.endpoint).catch(() => undefined)
+      : undefined;
+    if (emulatorPort) running.push({ stop: () => emulatorPort.close() });
+    stage(
+      'cosmos',
+      `local endpoint ${cosmos.endpoint}${emulatorPort ? `, also at the emulator's https://localhost:${emulatorPort.port}` : ` (port ${COSMOS_EMULATOR_PORT} is taken)`}`,
+    );
 
     // The app reads its settings from the environment, as in Azure: local.settings.json, then whatever
     // the environment already sets, with every connection that names the local storage or Cosmos DB

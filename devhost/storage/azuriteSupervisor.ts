@@ -17,7 +17,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from '../logger';
 import { startAzurite, type AzuriteExit, type AzuriteOptions, type RunningAzurite } from './azurite';
 
-export interface SupervisedAzuriteOptions extends Omit<AzuriteOptions, 'ports'> {
+export interface SupervisedAzuriteOptions extends AzuriteOptions {
   readonly logger: Logger;
   /** Where to keep the current child's pid (rewritten at each restart, removed by stop()). */
   readonly pidFile?: string;

@@ -17,6 +17,7 @@ import { installFunctionsCore, loadFunctionApp } from './functionApp';
 import { refuseUnservedBindings, startBindings } from './bindings';
 import { requestBodySizeLimit, startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
+import { workerCapabilities } from './http/httpStream';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
@@ -119,7 +120,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     if (emulatorPort) running.push({ stop: () => emulatorPort.close() });
     stage(
       'cosmos',
-      `local endpoint ${cosmos.endpoint}${emulatorPort ? `, also at the emulator's https://localhost:${emulatorPort.port}` : ` (port ${COSMOS_EMULATOR_PORT} is taken)`}`,
+      `local endpoint ${cosmos.endpoint} ${emulatorPort ? `and at the emulator's https://localhost:${emulatorPort.port}` : `(the emulator's port ${COSMOS_EMULATOR_PORT} is taken)`}`,
     );
 
     // The app reads its settings from the environment, as in Azure: local.settings.json, then whatever
@@ -195,6 +196,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
         throttle: httpThrottleLimits(hostJson.extensions?.http),
         maxBodyBytes: requestBodySizeLimit(process.env),
         skipKeyChecks: options.skipKeyChecks ?? false,
+        awaitWorkerCapabilities: true,
       },
       logger,
       [
@@ -210,6 +212,8 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
 
     await runAppHooks('appStart', options.appRoot);
+    // As the worker answers the host's init request once appStart has run: stream mode's HttpUri among them.
+    http.useWorkerCapabilities(await workerCapabilities(app.programmingModel));
     // On stop, appTerminate runs once the triggers have stopped, while what the app may call is still up.
     running.push({
       stop: () =>

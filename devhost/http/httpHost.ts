@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
 import { compileRouteTemplate, type RouteTemplate } from './routeTemplate';
 import { readBody } from './readBody';
+import { HttpStreamForwarder, type WorkerCapabilities } from './httpStream';
 
 export interface HttpHostOptions {
   readonly port: number;
@@ -22,6 +23,11 @@ export interface HttpHostOptions {
   readonly throttle?: HttpThrottleLimits;
   /** Serve every function as anonymous, as Core Tools does locally (default: keys checked, as in Azure). */
   readonly skipKeyChecks?: boolean;
+  /**
+   * Hold the app's requests until `useWorkerCapabilities` (the devhost: the worker answers them once the app has
+   * started, and the host serves no function before). Otherwise the worker is taken to have no HttpUri.
+   */
+  readonly awaitWorkerCapabilities?: boolean;
 }
 
 /** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT as the host reads it (bytes; default 100 MB), refusing a value it would not take. */
@@ -49,6 +55,8 @@ interface HttpFunction {
 export interface HttpHost {
   readonly url: string;
   readonly server: Server;
+  /** The worker's capabilities: with an `HttpUri` (the library's HTTP streaming), HTTP functions are forwarded to it. */
+  useWorkerCapabilities(capabilities: WorkerCapabilities): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +74,11 @@ export async function startHttpHost(
   const functions = registrations.filter((registration) => triggerOf(registration).binding.type === 'httpTrigger').map(toHttpFunction);
   const prefix = options.routePrefix.replace(/^\/+|\/+$/g, '');
   const throttle = new HttpThrottle(options.throttle ?? { maxConcurrentRequests: UNBOUNDED, maxOutstandingRequests: UNBOUNDED });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  let stream: HttpStreamForwarder | undefined;
+  let capabilitiesKnown = !options.awaitWorkerCapabilities;
+  let capabilitiesArrived = () => {};
+  const capabilitiesReady = new Promise<void>((resolve) => (capabilitiesArrived = resolve));
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -126,6 +139,7 @@ export async function startHttpHost(
       response.writeHead(401).end();
       return;
     }
+    if (!capabilitiesKnown) await capabilitiesReady;
     const release = await throttle.enter();
     if (!release) {
       // As the host: 429 at once rather than a queue that grows without bound. Retry-After is the
@@ -135,7 +149,22 @@ export async function startHttpHost(
       return;
     }
     try {
-      const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+      if (stream) {
+        // Streamed: the body goes to the function as it arrives (httpStream.ts); one declared too large is refused at once.
+        if (Number(request.headers['content-length'] ?? '0') > maxBodyBytes) {
+          request.resume();
+          response.writeHead(413).end();
+          return;
+        }
+        const { headers, query } = hostHeadersAndQuery(request, url);
+        await stream.serve(
+          { registration: chosen.fn.registration, bindingName: chosen.fn.bindingName, params: chosen.params, headers, query },
+          request,
+          response,
+        );
+        return;
+      }
+      const body = await readBody(request, maxBodyBytes);
       if (body === 'tooLarge') {
         response.writeHead(413).end();
         return;
@@ -154,13 +183,7 @@ export async function startHttpHost(
     params: Record<string, string>,
     body: Buffer,
   ): Promise<void> {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers))
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    // A repeated query parameter reaches the worker as the host gives it: its values joined by commas.
-    const joined = new Map<string, string>();
-    for (const [name, value] of url.searchParams) joined.set(name, joined.has(name) ? `${joined.get(name) ?? ''},${value}` : value);
-    const query = Object.fromEntries(joined);
+    const { headers, query } = hostHeadersAndQuery(request, url);
     // The host sends no body with GET or HEAD (@azure/functions before 4.16 refuses one).
     const method = request.method ?? 'GET';
     const withBody = !['GET', 'HEAD'].includes(method.toUpperCase());
@@ -205,12 +228,30 @@ export async function startHttpHost(
   return {
     url: `http://localhost:${port}`,
     server,
+    useWorkerCapabilities: (capabilities) => {
+      const httpUri = capabilities.HttpUri;
+      if (httpUri) stream = new HttpStreamForwarder(httpUri, model, logger, maxBodyBytes);
+      capabilitiesKnown = true;
+      capabilitiesArrived();
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        stream?.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** The request's headers and query as the host hands them to the worker. */
+function hostHeadersAndQuery(request: IncomingMessage, url: URL): { headers: Record<string, string>; query: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  // A repeated query parameter reaches the worker as the host gives it: its values joined by commas.
+  const joined = new Map<string, string>();
+  for (const [name, value] of url.searchParams) joined.set(name, joined.has(name) ? `${joined.get(name) ?? ''},${value}` : value);
+  return { headers, query: Object.fromEntries(joined) };
 }
 
 function toHttpFunction(registration: Registration): HttpFunction {

@@ -1,0 +1,322 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+
+/**
+ * An app in HTTP stream mode (`app.setup({ enableHttpStream: true })`): @azure/functions then takes every HTTP request
+ * from its own proxy, which the host must forward to, and writes the response there (devhost/http/httpStream.ts).
+ * A plain Functions app like devhost.anyApp.test.ts's, written inside the repository so that it finds @azure/functions.
+ */
+const MB = 1024 * 1024;
+const LIMIT = 33 * MB;
+const CHUNK = 64 * 1024;
+
+/** Chunk i of the app's generated download (the app has the same), so the test knows what the 32 MB should hash to. */
+const downloadChunk = (i: number, size: number) => Buffer.alloc(size, Buffer.from([i & 255, (i >> 8) & 255, 0x5a]));
+
+describe('the devhost serves an app in HTTP stream mode', () => {
+  const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `stream-${process.pid}`);
+  let devhost: DevhostProcess;
+
+  beforeAll(async () => {
+    mkdirSync(appDir, { recursive: true });
+    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'stream-functions-app', main: 'index.js' }));
+    writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0' }));
+    writeFileSync(
+      join(appDir, 'local.settings.json'),
+      JSON.stringify({
+        IsEncrypted: false,
+        Values: {
+          FUNCTIONS_WORKER_RUNTIME: 'node',
+          AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+          FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(LIMIT),
+        },
+      }),
+    );
+    writeFileSync(
+      join(appDir, 'index.js'),
+      [
+        "const { app } = require('@azure/functions');",
+        "const { createHash } = require('node:crypto');",
+        "const { Readable } = require('node:stream');",
+        'app.setup({ enableHttpStream: true });',
+        // Reads the body as a stream: never whole.
+        "app.http('upload', {",
+        "  methods: ['POST'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async (request) => {',
+        "    const hash = createHash('sha256');",
+        '    let bytes = 0;',
+        '    let chunks = 0;',
+        '    for await (const chunk of request.body) {',
+        '      hash.update(chunk);',
+        '      bytes += chunk.length;',
+        '      chunks += 1;',
+        '    }',
+        "    return { jsonBody: { bytes, chunks, sha256: hash.digest('hex') } };",
+        '  },',
+        '});',
+        // Answers each piece of the body as it comes: the client sends the next only once it has seen the answer.
+        "app.http('progress', {",
+        "  methods: ['POST'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async (request) => {',
+        '    const reader = request.body.getReader();',
+        '    let total = 0;',
+        '    const body = new ReadableStream({',
+        '      async pull(controller) {',
+        '        const { done, value } = await reader.read();',
+        '        if (done) return controller.close();',
+        '        total += value.length;',
+        '        controller.enqueue(new TextEncoder().encode(`${total}\\n`));',
+        '      },',
+        '    });',
+        "    return { body, headers: { 'content-type': 'text/plain' } };",
+        '  },',
+        '});',
+        'const downloadChunk = (i, size) => Buffer.alloc(size, Buffer.from([i & 255, (i >> 8) & 255, 0x5a]));',
+        "app.http('download', {",
+        "  methods: ['GET'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async (request) => {',
+        "    const total = Number(request.query.get('bytes'));",
+        '    let i = 0;',
+        '    const body = new ReadableStream({',
+        '      pull(controller) {',
+        `        const size = Math.min(${CHUNK}, total - i * ${CHUNK});`,
+        '        if (size <= 0) return controller.close();',
+        '        controller.enqueue(downloadChunk(i, size));',
+        '        i += 1;',
+        '      },',
+        '    });',
+        "    return { body, headers: { 'content-type': 'application/octet-stream' } };",
+        '  },',
+        '});',
+        // A Node Readable that sends its first line, then holds the rest until /api/release is called.
+        'let release;',
+        'const released = new Promise((resolve) => (release = resolve));',
+        "app.http('held', {",
+        "  methods: ['GET'],",
+        "  authLevel: 'anonymous',",
+        '  handler: async () => ({',
+        '    body: Readable.from((async function* () {',
+        "      yield Buffer.from('first\\n');",
+        '      await released;',
+        "      yield Buffer.from('rest\\n');",
+        '    })()),',
+        '  }),',
+        '});',
+        "app.http('release', { methods: ['POST'], authLevel: 'anonymous', handler: async () => { release(); return { status: 204 }; } });",
+        "app.http('item', {",
+        "  methods: ['GET'],",
+        "  authLevel: 'anonymous',",
+        "  route: 'shops/{shop}/items/{id:int}',",
+        '  handler: async (request, context) => ({',
+        '    status: 201,',
+        "    headers: { 'x-answer': 'yes' },",
+        '    jsonBody: {',
+        '      url: request.url,',
+        '      method: request.method,',
+        '      params: request.params,',
+        '      query: Object.fromEntries(request.query),',
+        "      header: request.headers.get('x-visit'),",
+        '      invocation: typeof context.invocationId,',
+        '    },',
+        '  }),',
+        '});',
+        "app.http('broken', { methods: ['GET', 'POST'], authLevel: 'anonymous', handler: async () => { throw new Error('it broke'); } });",
+        "app.http('keyed', { methods: ['GET'], authLevel: 'function', handler: async () => ({ body: 'in' }) });",
+        '',
+      ].join('\n'),
+    );
+    devhost = await startDevhostProcess({ args: ['--app', appDir] });
+  });
+  afterAll(async () => {
+    try {
+      await devhost.stop();
+    } finally {
+      rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+
+  it('streams a 32 MB request body to the function, which reads it as a stream', async () => {
+    const sent = createHash('sha256');
+    const body = Readable.from(
+      (function* () {
+        for (let offset = 0; offset < 32 * MB; offset += CHUNK) {
+          const chunk = randomBytes(CHUNK);
+          sent.update(chunk);
+          yield chunk;
+        }
+      })(),
+    );
+    // No content-length: sent chunked, as a stream.
+    const answer = await send(`${devhost.url}/api/upload`, 'POST', body);
+    expect(answer.status).toBe(200);
+    const seen = JSON.parse(answer.body.toString()) as { bytes: number; chunks: number; sha256: string };
+    expect(seen.bytes).toBe(32 * MB);
+    expect(seen.sha256).toBe(sent.digest('hex'));
+    expect(seen.chunks).toBeGreaterThan(1);
+  });
+
+  it('hands the function each piece of the body as it arrives, and the client each piece of the answer', async () => {
+    // Each piece waits for the function's answer to the one before: anything held whole on the way would stall it.
+    const call = request(`${devhost.url}/api/progress`, { method: 'POST', agent: false });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      call.on('response', resolve);
+      call.on('error', reject);
+      call.write(Buffer.alloc(1000, 1));
+    });
+    expect(response.statusCode).toBe(200);
+    const lines = lineReader(response);
+    expect(await lines.next()).toBe('1000');
+    call.write(Buffer.alloc(500, 2));
+    expect(await lines.next()).toBe('1500');
+    call.write(Buffer.alloc(2500, 3));
+    expect(await lines.next()).toBe('4000');
+    call.end();
+    expect(await lines.next()).toBeUndefined();
+  });
+
+  it('streams a 32 MB response body that the function generates in chunks', async () => {
+    const expected = createHash('sha256');
+    for (let i = 0; i * CHUNK < 32 * MB; i++) expected.update(downloadChunk(i, Math.min(CHUNK, 32 * MB - i * CHUNK)));
+    const answer = await fetch(`${devhost.url}/api/download?bytes=${32 * MB}`, { signal: AbortSignal.timeout(20_000) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/octet-stream');
+    const received = createHash('sha256');
+    let bytes = 0;
+    const reader = (answer.body as WebReadableStream<Uint8Array> | null)?.getReader();
+    for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+      received.update(read.value);
+      bytes += read.value.length;
+    }
+    expect(bytes).toBe(32 * MB);
+    expect(received.digest('hex')).toBe(expected.digest('hex'));
+  });
+
+  it("passes on the start of a response (a Node Readable) before the function's body is complete", async () => {
+    const answer = await fetch(`${devhost.url}/api/held`, { signal: AbortSignal.timeout(15_000) });
+    expect(answer.status).toBe(200);
+    const lines = lineReader(Readable.fromWeb(answer.body as WebReadableStream<Uint8Array>));
+    expect(await lines.next()).toBe('first');
+    expect((await fetch(`${devhost.url}/api/release`, { method: 'POST' })).status).toBe(204);
+    expect(await lines.next()).toBe('rest');
+    expect(await lines.next()).toBeUndefined();
+  });
+
+  it('still gives the function its route params, query, headers and URL, and the client its status and headers', async () => {
+    const answer = await fetch(`${devhost.url}/api/shops/toys/items/42?colour=red&size=s`, {
+      headers: { 'x-visit': 'museum' },
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get('x-answer')).toBe('yes');
+    expect(await answer.json()).toEqual({
+      url: `${devhost.url}/api/shops/toys/items/42?colour=red&size=s`,
+      method: 'GET',
+      params: { shop: 'toys', id: '42' },
+      query: { colour: 'red', size: 's' },
+      header: 'museum',
+      invocation: 'string',
+    });
+  });
+
+  it('answers 500 when the function throws, with a body or without', async () => {
+    expect((await fetch(`${devhost.url}/api/broken`, { signal: AbortSignal.timeout(15_000) })).status).toBe(500);
+    const posted = await send(`${devhost.url}/api/broken`, 'POST', Readable.from([Buffer.alloc(4 * MB, 7)]));
+    expect(posted.status).toBe(500);
+    expect(devhost.output()).toMatch(/Executed 'Functions\.broken' \(Failed, Id=/);
+  });
+
+  it('still asks for the function key on a function-level route', async () => {
+    expect((await fetch(`${devhost.url}/api/keyed`, { signal: AbortSignal.timeout(15_000) })).status).toBe(401);
+    const keyed = await fetch(`${devhost.url}/api/keyed`, {
+      headers: { 'x-functions-key': devhost.keys.functionKey },
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(keyed.status).toBe(200);
+    expect(await keyed.text()).toBe('in');
+  });
+
+  it('holds streamed bodies to FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: 413 for one declared or sent beyond it', async () => {
+    const declared = await send(`${devhost.url}/api/upload`, 'POST', Readable.from([]), { 'content-length': String(LIMIT + 1) });
+    expect(declared.status).toBe(413);
+    const body = Readable.from(
+      (function* () {
+        for (let offset = 0; offset < LIMIT + CHUNK; offset += CHUNK) yield Buffer.alloc(CHUNK, 1);
+      })(),
+    );
+    expect((await send(`${devhost.url}/api/upload`, 'POST', body)).status).toBe(413);
+    // Within the limit, the devhost still serves the next request.
+    expect((await fetch(`${devhost.url}/api/keyed`, { signal: AbortSignal.timeout(15_000) })).status).toBe(401);
+  });
+});
+
+/** Sends `body` as it comes (chunked unless a content-length is given) and reads the whole answer. */
+function send(
+  url: string,
+  method: string,
+  body: Readable,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      call.destroy();
+      reject(new Error(`No answer from ${method} ${url} within 30 s`));
+    }, 30_000);
+    // A connection of its own: one that declared more body than it sent is not fit to reuse.
+    const call = request(url, { method, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) });
+      });
+    });
+    // A refusal may come while the body is still being sent: the answer is what counts.
+    call.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    body.pipe(call);
+  });
+}
+
+/** Reads a response line by line; `next()` is undefined once it has ended. */
+function lineReader(stream: Readable): { next(): Promise<string | undefined> } {
+  let buffered = '';
+  let ended = false;
+  const waiting: (() => void)[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    waiting.splice(0).forEach((wake) => wake());
+  });
+  stream.on('end', () => {
+    ended = true;
+    waiting.splice(0).forEach((wake) => wake());
+  });
+  return {
+    async next() {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const newline = buffered.indexOf('\n');
+        if (newline >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          return line;
+        }
+        if (ended) return undefined;
+        if (Date.now() > deadline) throw new Error(`No line within 10 s (so far: ${JSON.stringify(buffered)})`);
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          setTimeout(resolve, 1000);
+        });
+      }
+    },
+  };
+}

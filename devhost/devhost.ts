@@ -23,6 +23,7 @@ import { invokeFunction, triggerOf } from './invoke';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
 import { superviseAzurite } from './storage/azuriteSupervisor';
+import { blobListenerOptions, startBlobTriggers } from './triggers/blobTrigger';
 import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers, type QueueListenerOptions } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
@@ -73,6 +74,7 @@ const SERVED_TRIGGERS = new Set([
   'timerTrigger',
   'cosmosDBTrigger',
   'queueTrigger',
+  'blobTrigger',
   ...DURABLE_TRIGGER_TYPES,
 ]);
 
@@ -222,6 +224,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
 
     // Triggers that start work on their own come last, once everything they may call is up.
     running.push(await startQueueTriggers(registrations, context, queueListenerOptions(process.env)));
+    running.push(await startBlobTriggers(registrations, context, blobListenerOptions(options.appRoot, process.env)));
     running.push(await startCosmosTriggers(registrations, context));
     running.push(await startTimerTriggers(registrations, context));
     await durable?.resume();

@@ -14,6 +14,8 @@ export interface HostJson {
       readonly maxPollingInterval?: string;
       readonly messageEncoding?: 'base64' | 'none';
     };
+    /** Blob extension v5: the blob trigger's own queue ignores `queues` (see triggers/blobTrigger.ts). */
+    readonly blobs?: { readonly maxDegreeOfParallelism?: number; readonly poisonBlobThreshold?: number };
     readonly durableTask?: {
       readonly hubName?: string;
       readonly maxConcurrentActivityFunctions?: number;

@@ -50,7 +50,7 @@ function architectureBoundaries() {
     message: 'Only functions/ import the composition root and the health checks.',
   };
   const hosts = {
-    group: ['**/devhost/**', '**/functions/**', '**/local/**'],
+    group: ['**/devhost/**', 'functions-devhost', 'functions-devhost/**', '**/functions/**', '**/local/**'],
     message: 'shared/ knows neither the devhost, nor the function adapters, nor the local stand-ins.',
   };
   const sdks = {
@@ -125,16 +125,16 @@ function architectureBoundaries() {
     {
       // The devhost runs any Functions app: it knows nothing of this one (what the app needs at start
       // comes through its set-up hook, local/devhostSetup.ts).
-      files: ['devhost/**/*.ts'],
+      files: ['packages/devhost/**/*.ts'],
       rules: {
         'no-restricted-imports': [
           'error',
           {
             patterns: [
               {
-                group: ['**/shared', '**/shared/**', '**/functions', '**/functions/**', '**/local', '**/local/**', '**/web/**'],
+                group: ['**/shared', '**/shared/**', '**/functions/**', '**/local', '**/local/**', '**/web/**'],
                 message:
-                  'The devhost knows nothing of the app: what the app needs at start comes through its set-up hook (devhost/appSetup.ts).',
+                  'The devhost knows nothing of the app: what the app needs at start comes through its set-up hook (packages/devhost/src/appSetup.ts).',
               },
             ],
           },
@@ -149,7 +149,7 @@ function architectureBoundaries() {
           {
             patterns: [
               {
-                group: ['**/devhost', '**/devhost/**', '**/local', '**/local/**'],
+                group: ['**/devhost', '**/devhost/**', 'functions-devhost', 'functions-devhost/**', '**/local', '**/local/**'],
                 message: 'The app runs under any host: it may not import the devhost or the local stand-ins.',
               },
             ],
@@ -173,10 +173,13 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       '.devhost/**',
-      'test-artifacts/**',
+      '**/test-artifacts/**',
       'test-results/**',
+      'packages/*/dist/**',
+      'packages/*/jest.config.js',
       'web/**/*.js',
       'jest.config.js',
+      'jest.app.config.js',
       'jest.reliability.config.js',
     ],
   },
@@ -234,7 +237,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts', 'packages/*/bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',

@@ -58,7 +58,7 @@ interface Sample {
 
 const APP_PROBE = `
 const started = performance.now();
-const { loadFunctionApp } = require(${JSON.stringify(join(root, 'dist', 'devhost', 'functionApp.js'))});
+const { loadFunctionApp } = require(${JSON.stringify(join(root, 'packages', 'devhost', 'dist', 'functionApp.js'))});
 const loaded = loadFunctionApp(${JSON.stringify(root)});
 const done = performance.now();
 process.stdout.write(JSON.stringify({ functions: loaded.registrations.length, loadMs: done - started, processMs: done }));
@@ -66,10 +66,10 @@ process.stdout.write(JSON.stringify({ functions: loaded.registrations.length, lo
 
 const BARE_PROBE = `
 const started = performance.now();
-require(${JSON.stringify(join(root, 'dist', 'devhost', 'functionApp.js'))}).installFunctionsCore();
+require(${JSON.stringify(join(root, 'packages', 'devhost', 'dist', 'functionApp.js'))}).installFunctionsCore();
 const { app } = require('@azure/functions');
 app.http('hello', { methods: ['GET'], authLevel: 'anonymous', handler: () => ({ body: 'hello' }) });
-const { registeredFunctions } = require(${JSON.stringify(join(root, 'dist', 'devhost', 'functionsCore.js'))});
+const { registeredFunctions } = require(${JSON.stringify(join(root, 'packages', 'devhost', 'dist', 'functionsCore.js'))});
 const done = performance.now();
 process.stdout.write(JSON.stringify({ functions: registeredFunctions().length, loadMs: done - started, processMs: done }));
 `;

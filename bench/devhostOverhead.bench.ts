@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { installFunctionsCore } from '../devhost/functionApp';
-import { getProgrammingModel, registeredFunctions } from '../devhost/functionsCore';
-import { startHttpHost } from '../devhost/http/httpHost';
-import { consoleLogger } from '../devhost/logger';
+import { installFunctionsCore } from 'functions-devhost/functionApp';
+import { getProgrammingModel, registeredFunctions } from 'functions-devhost/functionsCore';
+import { startHttpHost } from 'functions-devhost/http/httpHost';
+import { consoleLogger } from 'functions-devhost/logger';
 import { round, summarise, type LatencySummary } from './stats';
 
 const REQUESTS = 3000;

@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import type { OrchestrationContext } from 'durable-functions';
-import { startDurable, type RunningDurable } from '../devhost/durable';
-import { installFunctionsCore } from '../devhost/functionApp';
-import { getProgrammingModel, registeredFunctions } from '../devhost/functionsCore';
-import { invokeFunction, triggerOf } from '../devhost/invoke';
-import { consoleLogger } from '../devhost/logger';
-import { startAzurite } from '../devhost/storage/azurite';
-import type { TriggerHostContext } from '../devhost/triggers/triggerHost';
+import { startDurable, type RunningDurable } from 'functions-devhost/durable/index';
+import { installFunctionsCore } from 'functions-devhost/functionApp';
+import { getProgrammingModel, registeredFunctions } from 'functions-devhost/functionsCore';
+import { invokeFunction, triggerOf } from 'functions-devhost/invoke';
+import { consoleLogger } from 'functions-devhost/logger';
+import { startAzurite } from 'functions-devhost/storage/azurite';
+import type { TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
 import { round, summarise, type LatencySummary } from './stats';
 
 const CHAIN_LENGTH = 200;

@@ -1,7 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { localCosmosClientOptions, startLocalCosmosEndpoint } from '../devhost/cosmos/localCosmosEndpoint';
+import { localCosmosClientOptions, startLocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
 import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
 import { CosmosEventStore } from '../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import type { NewEvent } from '../shared/kernel/event';

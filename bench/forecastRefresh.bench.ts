@@ -9,15 +9,15 @@ import {
   startLocalCosmosEndpoint,
   type DocumentChange,
   type LocalCosmosEndpoint,
-} from '../devhost/cosmos/localCosmosEndpoint';
-import { readDurableTaskOptions, startDurable, type DurableClock, type RunningDurable } from '../devhost/durable';
-import { DurableStore, type PartitionSnapshot } from '../devhost/durable/store';
-import { installFunctionsCore } from '../devhost/functionApp';
-import { getProgrammingModel, registeredFunctions, type Registration } from '../devhost/functionsCore';
-import { invokeFunction, type InvocationResult } from '../devhost/invoke';
-import { consoleLogger } from '../devhost/logger';
-import { startAzurite, type RunningAzurite } from '../devhost/storage/azurite';
-import type { HostJson, TriggerHostContext } from '../devhost/triggers/triggerHost';
+} from 'functions-devhost/cosmos/localCosmosEndpoint';
+import { readDurableTaskOptions, startDurable, type DurableClock, type RunningDurable } from 'functions-devhost/durable/index';
+import { DurableStore, type PartitionSnapshot } from 'functions-devhost/durable/store';
+import { installFunctionsCore } from 'functions-devhost/functionApp';
+import { getProgrammingModel, registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
+import { invokeFunction, type InvocationResult } from 'functions-devhost/invoke';
+import { consoleLogger } from 'functions-devhost/logger';
+import { startAzurite, type RunningAzurite } from 'functions-devhost/storage/azurite';
+import type { HostJson, TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
 import { startLocalOpenMeteo, type LocalOpenMeteo } from '../local/weather/localOpenMeteo';
 import type { ForecastRefreshStatus } from '../functions/forecastRefresh.orchestration';
 import { appServices, type AppServices } from '../shared/platform/composition/appServices';

@@ -2,7 +2,7 @@ import { CosmosClient } from '@azure/cosmos';
 import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { localCosmosClientOptions, startLocalCosmosEndpoint } from '../devhost/cosmos/localCosmosEndpoint';
+import { localCosmosClientOptions, startLocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
 import { findNearby } from '../shared/places/application/placeQueries';
 import { projectEvents } from '../shared/platform/views/projectEvents';
 import { CONTAINERS, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';

@@ -122,7 +122,7 @@ export function writePerformanceReport(sections: Record<string, unknown>): strin
       ...table([
         { start: 'first start: nothing built, no local data', 'ms (median)': r.firstStartMs },
         { start: 'second start: nothing changed', 'ms (median)': r.secondStartMs },
-        { start: 'reference: the devhost alone (`node dist/devhost/main.js`, no npm, no build)', 'ms (median)': r.devhostAloneMs },
+        { start: 'reference: the devhost alone (`node packages/devhost/dist/main.js`, no npm, no build)', 'ms (median)': r.devhostAloneMs },
         {
           start: 'reference: the former start (full build of app, benches and fixtures, then the devhost)',
           'ms (median)': r.fullBuildStartMs,

@@ -45,16 +45,19 @@ export async function benchmarkStart(runs = RUNS): Promise<StartBenchmark> {
     const data = join(copy, 'bench-data');
     for (let run = 0; run < runs; run++) {
       rmSync(join(copy, 'dist'), { recursive: true, force: true });
+      rmSync(join(copy, 'packages', 'devhost', 'dist'), { recursive: true, force: true });
       rmSync(join(copy, 'web', 'assets', 'js'), { recursive: true, force: true });
       rmSync(data, { recursive: true, force: true });
       samples.firstStartMs.push(await timeToHealthy(copy, 'npm', ['start', '--', '--data-dir', data]));
       samples.secondStartMs.push(await timeToHealthy(copy, 'npm', ['start', '--', '--data-dir', data]));
-      samples.devhostAloneMs.push(await timeToHealthy(copy, process.execPath, [join('dist', 'devhost', 'main.js'), '--data-dir', data]));
+      samples.devhostAloneMs.push(
+        await timeToHealthy(copy, process.execPath, [join('packages', 'devhost', 'dist', 'main.js'), '--data-dir', data]),
+      );
       const tsc = join(copy, 'node_modules', 'typescript', 'bin', 'tsc');
       samples.fullBuildStartMs.push(
         await timeToHealthy(copy, 'sh', [
           '-c',
-          `node ${tsc} -p tsconfig.full.json && node ${tsc} -p web/tsconfig.full.json && node dist/devhost/main.js "$@"`,
+          `node ${tsc} -b packages/devhost/tsconfig.build.json --force && node ${tsc} -p tsconfig.full.json && node ${tsc} -p web/tsconfig.full.json && node packages/devhost/dist/main.js "$@"`,
           'start',
           '--data-dir',
           data,

@@ -4,7 +4,7 @@
  * (in Azure the Bicep template owns them), and with `--offline` starts the local stand-ins of the
  * weather and geocoding services and points the app at them.
  */
-import type { AppSetup, AppSetupResult } from '../devhost/appSetup';
+import type { AppSetup, AppSetupResult } from 'functions-devhost';
 import { createCosmosClient, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
 import { startLocalGeocoders } from './geocoding/localGeocoders';
 import { startLocalOpenMeteo } from './weather/localOpenMeteo';

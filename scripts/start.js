@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: builds what changed (the app, the devhost and the pages' scripts; not benches or
-// tests), says so in one line, then runs the devhost in this same process (devhost/main.ts), which
+// tests), says so in one line, then runs the devhost in this same process (packages/devhost/src/main.ts), which
 // prints a line per stage and "Ready in N s" counted from this process's start.
 'use strict';
 
@@ -35,10 +35,10 @@ function build() {
   const what =
     rebuilt.length === 0
       ? 'up to date'
-      : `compiled ${rebuilt.map((path) => (path.includes('web') ? 'the pages' : 'the app and devhost')).join(' and ')}`;
+      : `compiled ${rebuilt.map((path) => (path.includes('web') ? 'the pages' : path.includes('packages') ? 'the devhost' : 'the app')).join(', ')}`;
   console.log(`  ${'build'.padEnd(12)}${what} (${ms} ms)`);
 }
 
 console.log('Starting Visit Plannr…');
 build();
-require(join(root, 'dist', 'devhost', 'main.js'));
+require(join(root, 'packages', 'devhost', 'dist', 'main.js'));

@@ -5,17 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { CosmosClient, type Database } from '@azure/cosmos';
 import { app, type CosmosDBv4FunctionOptions, type InvocationContext } from '@azure/functions';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
-import { getProgrammingModel, registeredFunctions, type Registration } from '../../devhost/functionsCore';
-import { invokeFunction } from '../../devhost/invoke';
-import type { Logger } from '../../devhost/logger';
+import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
+import { getProgrammingModel, registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
+import { invokeFunction } from 'functions-devhost/invoke';
+import type { Logger } from 'functions-devhost/logger';
 import {
   cosmosTriggerLeaseId,
   startCosmosTriggers,
   type CosmosTriggerLease,
   type RunningCosmosTriggers,
-} from '../../devhost/triggers/cosmosTrigger';
-import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
+} from 'functions-devhost/triggers/cosmosTrigger';
+import type { TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
 import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
 
 interface Doc {

@@ -2,7 +2,7 @@ import { CosmosClient, type Container } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
 import { CosmosEventStore, toEventDocumentId } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
+import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
 import { describeEventStoreConformance, newEvent } from '../support/eventStoreConformance';
 
 let endpoint: LocalCosmosEndpoint;

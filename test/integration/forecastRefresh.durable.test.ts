@@ -8,8 +8,8 @@ import ngeohash from 'ngeohash';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../local/weather/localOpenMeteo';
-import { DurableStore } from '../../devhost/durable/store';
-import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite';
+import { DurableStore } from 'functions-devhost/durable/store';
+import { startAzurite, type RunningAzurite } from 'functions-devhost/storage/azurite';
 import { activateRegion } from '../../shared/regions/application/activateRegion';
 import { projectEvents, type ProjectionDeps } from '../../shared/platform/views/projectEvents';
 import type { ForecastRefreshDeps } from '../../shared/regions/application/refreshForecasts';
@@ -19,7 +19,7 @@ import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/f
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
-import { startDurableTestHost, type DurableTestHost } from '../fixtures/durable/harness';
+import { startDurableTestHost, type DurableTestHost } from '../../packages/devhost/test/fixtures/harness';
 
 interface TestServices extends Omit<ForecastRefreshDeps, 'views'>, Omit<ProjectionDeps, 'views'> {
   views: InMemoryViewStore;

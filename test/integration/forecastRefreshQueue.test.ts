@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, type InvocationContext } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { getProgrammingModel, registeredFunctions } from '../../devhost/functionsCore';
-import { invokeFunction } from '../../devhost/invoke';
-import type { Logger } from '../../devhost/logger';
-import { startAzurite, type RunningAzurite } from '../../devhost/storage/azurite';
-import { startQueueTriggers } from '../../devhost/triggers/queueTrigger';
-import type { HostJson, RunningService, TriggerHostContext } from '../../devhost/triggers/triggerHost';
+import { getProgrammingModel, registeredFunctions } from 'functions-devhost/functionsCore';
+import { invokeFunction } from 'functions-devhost/invoke';
+import type { Logger } from 'functions-devhost/logger';
+import { startAzurite, type RunningAzurite } from 'functions-devhost/storage/azurite';
+import { startQueueTriggers } from 'functions-devhost/triggers/queueTrigger';
+import type { HostJson, RunningService, TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
 import { activateRegion } from '../../shared/regions/application/activateRegion';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { app, InvocationContext } from '@azure/functions';
 import { activateRegionHandler } from '../../functions/activateRegion.eventGrid';
 import { validatePlaceLocationHandler } from '../../functions/validatePlaceLocation.eventGrid';
-import { registeredFunctions } from '../../devhost/functionsCore';
+import { registeredFunctions } from 'functions-devhost/functionsCore';
 import { proposePlace } from '../../shared/places/application/placeCommands';
 import { fold } from '../../shared/kernel/decider';
 import type { RecordedEvent } from '../../shared/kernel/event';

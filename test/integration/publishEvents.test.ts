@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { CosmosClient, type Database } from '@azure/cosmos';
 import { app } from '@azure/functions';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
-import { getProgrammingModel, registeredFunctions, type Registration } from '../../devhost/functionsCore';
-import { invokeFunction } from '../../devhost/invoke';
-import type { Logger } from '../../devhost/logger';
-import { startCosmosTriggers, type RunningCosmosTriggers } from '../../devhost/triggers/cosmosTrigger';
-import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
+import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
+import { getProgrammingModel, registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
+import { invokeFunction } from 'functions-devhost/invoke';
+import type { Logger } from 'functions-devhost/logger';
+import { startCosmosTriggers, type RunningCosmosTriggers } from 'functions-devhost/triggers/cosmosTrigger';
+import type { TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
 import '../../functions/publishEvents.cosmos';
 import { executePlaceCommand, proposePlace } from '../../shared/places/application/placeCommands';
 import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';

@@ -1,7 +1,7 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
 import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../devhost/cosmos/localCosmosEndpoint';
+import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
 import { findNearby } from '../../shared/places/application/placeQueries';
 import { projectEvents } from '../../shared/platform/views/projectEvents';
 import { rebuildViews } from '../../shared/platform/views/rebuildViews';

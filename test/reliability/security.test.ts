@@ -19,12 +19,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EMULATOR_KEY } from '../../devhost/cosmos/localCosmosEndpoint';
-import { durableSystemKey } from '../../devhost/durable/httpApi';
-import { registeredFunctions } from '../../devhost/functionsCore';
-import { triggerOf } from '../../devhost/invoke';
-import { readLocalSettings } from '../../devhost/settings';
-import { DEV_ACCOUNT_KEY } from '../../devhost/storage/azurite';
+import { EMULATOR_KEY } from 'functions-devhost/cosmos/localCosmosEndpoint';
+import { durableSystemKey } from 'functions-devhost/durable/httpApi';
+import { registeredFunctions } from 'functions-devhost/functionsCore';
+import { triggerOf } from 'functions-devhost/invoke';
+import { readLocalSettings } from 'functions-devhost/settings';
+import { DEV_ACCOUNT_KEY } from 'functions-devhost/storage/azurite';
 import { CONTENT_TYPES, PAGES } from '../../shared/platform/http/staticSite';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import {

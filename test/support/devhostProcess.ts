@@ -33,11 +33,11 @@ function weatherArgs(options: DevhostProcessOptions): string[] {
   return own ? [] : ['--offline'];
 }
 
-/** Starts the compiled devhost (`node dist/devhost/main.js`) as `npm start` would, on a free port. */
+/** Starts the compiled devhost (the devhost package's CLI, `packages/devhost/dist/main.js`) as `npm start` would, on a free port. */
 export async function startDevhostProcess(options: DevhostProcessOptions = {}): Promise<DevhostProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'plannr-devhost-'));
   const args = [
-    join(root, 'dist', 'devhost', 'main.js'),
+    join(root, 'packages', 'devhost', 'dist', 'main.js'),
     '--port',
     String(options.port ?? 0),
     '--data-dir',

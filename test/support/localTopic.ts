@@ -2,12 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEventGrid, type EventGridRetryOptions, type RunningEventGrid } from '../../devhost/eventGrid/eventGrid';
-import { getProgrammingModel, type Registration } from '../../devhost/functionsCore';
-import { startHttpHost, type ExtraRoute } from '../../devhost/http/httpHost';
-import { invokeFunction } from '../../devhost/invoke';
-import type { Logger } from '../../devhost/logger';
-import type { TriggerHostContext } from '../../devhost/triggers/triggerHost';
+import { startEventGrid, type EventGridRetryOptions, type RunningEventGrid } from 'functions-devhost/eventGrid/eventGrid';
+import { getProgrammingModel, type Registration } from 'functions-devhost/functionsCore';
+import { startHttpHost, type ExtraRoute } from 'functions-devhost/http/httpHost';
+import { invokeFunction } from 'functions-devhost/invoke';
+import type { Logger } from 'functions-devhost/logger';
+import type { TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
 
 export const LOCAL_TOPIC_KEY = 'local-event-grid-topic-key';
 

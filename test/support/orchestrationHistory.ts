@@ -8,7 +8,7 @@
  * Every episode's exact history and result is kept, so a test can replay any prefix and check that
  * the orchestrator decides the same way every time.
  */
-import { typedDataJson } from '../../devhost/durable/engine';
+import { typedDataJson } from 'functions-devhost/durable/engine';
 import {
   DEFAULT_HTTP_ASYNC_SLEEP_MS,
   fromJsonText,
@@ -23,11 +23,11 @@ import {
   UPPER_SCHEMA_VERSION,
   type HistoryEvent,
   type OrchestratorResult,
-} from '../../devhost/durable/protocol';
-import { replayActions, type ReplayOptions } from '../../devhost/durable/replay';
-import { getProgrammingModel, registeredFunctions, type Registration } from '../../devhost/functionsCore';
-import { invokeFunction, triggerOf } from '../../devhost/invoke';
-import type { Logger } from '../../devhost/logger';
+} from 'functions-devhost/durable/protocol';
+import { replayActions, type ReplayOptions } from 'functions-devhost/durable/replay';
+import { getProgrammingModel, registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
+import { invokeFunction, triggerOf } from 'functions-devhost/invoke';
+import type { Logger } from 'functions-devhost/logger';
 
 /** What a fake activity answers instead of a result: the attempt fails (TaskFailed). */
 export interface ActivityFailure {

@@ -84,7 +84,7 @@ const refused: readonly Case[] = [
   {
     name: 'shared/ importing the devhost',
     filePath: 'shared/platform/adapters/__linttest.ts',
-    code: "import { startDevhost } from '../../../devhost/devhost';\nexport const start = startDevhost;\n",
+    code: "import { startDevhost } from 'functions-devhost/devhost';\nexport const start = startDevhost;\n",
   },
 ];
 
@@ -153,29 +153,35 @@ describeImportRules(
 );
 
 /*
- * The devhost runs any Functions app and knows nothing of this one; the app runs under any host and
- * knows nothing of the devhost. local/ (the app's stand-ins and its set-up hook) sits between them.
+ * The devhost (its own package, packages/devhost) runs any Functions app and knows nothing of this
+ * one; the app runs under any host and knows nothing of the devhost. local/ (the app's stand-ins and
+ * its set-up hook, typed by the devhost's public AppSetup) sits between them.
  */
 const separated: readonly Case[] = [
   {
     name: 'the devhost importing the app',
-    filePath: 'devhost/__linttest.ts',
-    code: "import { CONTAINERS } from '../shared/platform/adapters/cosmosClient';\nexport const containers = CONTAINERS;\n",
+    filePath: 'packages/devhost/src/__linttest.ts',
+    code: "import { CONTAINERS } from '../../../shared/platform/adapters/cosmosClient';\nexport const containers = CONTAINERS;\n",
   },
   {
     name: "the devhost importing the app's stand-ins",
-    filePath: 'devhost/cosmos/__linttest.ts',
-    code: "import { startLocalOpenMeteo } from '../../local/weather/localOpenMeteo';\nexport const start = startLocalOpenMeteo;\n",
+    filePath: 'packages/devhost/src/cosmos/__linttest.ts',
+    code: "import { startLocalOpenMeteo } from '../../../../local/weather/localOpenMeteo';\nexport const start = startLocalOpenMeteo;\n",
   },
   {
-    name: 'a function importing the devhost',
+    name: 'a function importing the devhost package',
     filePath: 'functions/__linttest.ts',
-    code: "import { HttpThrottle } from '../devhost/http/httpThrottle';\nexport const throttle = HttpThrottle;\n",
+    code: "import { HttpThrottle } from 'functions-devhost/http/httpThrottle';\nexport const throttle = HttpThrottle;\n",
   },
   {
     name: 'a function importing the stand-ins',
     filePath: 'functions/__linttest.ts',
     code: "import { seededRandom } from '../local/seededRandom';\nexport const random = seededRandom;\n",
+  },
+  {
+    name: 'shared/ importing the devhost package',
+    filePath: 'shared/platform/adapters/__linttest.ts',
+    code: "import { startDevhost } from 'functions-devhost';\nexport const start = startDevhost;\n",
   },
   {
     name: 'shared/ importing the stand-ins',
@@ -187,13 +193,13 @@ const separated: readonly Case[] = [
 const joined: readonly Case[] = [
   {
     name: 'the devhost importing its own modules',
-    filePath: 'devhost/__linttest.ts',
+    filePath: 'packages/devhost/src/__linttest.ts',
     code: "import { withLocalConnections } from './localConnections';\nexport const resolve = withLocalConnections;\n",
   },
   {
     name: "the app's set-up hook importing the devhost's hook type and the app",
     filePath: 'local/__linttest.ts',
-    code: "import type { AppSetup } from '../devhost/appSetup';\nimport { CONTAINERS } from '../shared/platform/adapters/cosmosClient';\nexport type Setup = AppSetup;\nexport const containers = CONTAINERS;\n",
+    code: "import type { AppSetup } from 'functions-devhost';\nimport { CONTAINERS } from '../shared/platform/adapters/cosmosClient';\nexport type Setup = AppSetup;\nexport const containers = CONTAINERS;\n",
   },
 ];
 
@@ -201,10 +207,10 @@ describeImportRules(
   'the devhost and the app apart (lint)',
   { refused: separated, accepted: joined },
   {
-    folders: ['devhost', 'functions'],
+    folders: ['packages/devhost/src', 'functions'],
     snippetGlobs: [
-      'devhost/__linttest*.ts',
-      'devhost/*/__linttest*.ts',
+      'packages/devhost/src/__linttest*.ts',
+      'packages/devhost/src/*/__linttest*.ts',
       'functions/__linttest*.ts',
       'local/__linttest*.ts',
       'shared/*/*/__linttest*.ts',

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
-import { registeredFunctions, registeredHooks } from '../../devhost/functionsCore';
+import { registeredFunctions, registeredHooks } from 'functions-devhost/functionsCore';
 import hostJson from '../../host.json';
 import packageJson from '../../package.json';
 
@@ -16,7 +16,7 @@ describe('what the Functions host will find', () => {
       expect({ compiled, matched: minimatch(compiled, packageJson.main) }).toEqual({ compiled, matched: true });
     }
     expect(minimatch('dist/shared/platform/composition/appServices.js', packageJson.main)).toBe(false);
-    expect(minimatch('dist/devhost/functionsCore.js', packageJson.main)).toBe(false);
+    expect(minimatch('packages/devhost/dist/functionsCore.js', packageJson.main)).toBe(false);
   });
 
   it('registers every function with its route, methods and auth level', async () => {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerDefinition, CosmosClient } from '@azure/cosmos';
-import { EVENT_GRID_CONFIG_FILE, loadSubscriptions, type Subscription } from '../../devhost/eventGrid/subscriptions';
-import { registeredFunctions, type Registration } from '../../devhost/functionsCore';
-import { triggerOf } from '../../devhost/invoke';
+import { EVENT_GRID_CONFIG_FILE, loadSubscriptions, type Subscription } from 'functions-devhost/eventGrid/subscriptions';
+import { registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
+import { triggerOf } from 'functions-devhost/invoke';
 import { ConfigError, loadConfig } from '../../shared/platform/config';
 import { ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
 import { FORECAST_REFRESH_QUEUE } from '../../shared/regions/application/forecastRefreshRequests';

@@ -7,9 +7,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registeredFunctions, type Registration } from '../../../devhost/functionsCore';
-import { compileRouteTemplate, type RouteTemplate } from '../../../devhost/http/routeTemplate';
-import { triggerOf } from '../../../devhost/invoke';
+import { registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
+import { compileRouteTemplate, type RouteTemplate } from 'functions-devhost/http/routeTemplate';
+import { triggerOf } from 'functions-devhost/invoke';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -45,7 +45,7 @@ export function loadFunctionRegistrations(): readonly Registration[] {
   const registrations = registeredFunctions();
   if (registrations.length === 0) {
     throw new Error(
-      "No function registered: the jest config must map '@azure/functions-core' to devhost/functionsCore.ts (as jest.config.js does).",
+      "No function registered: the jest config must map '@azure/functions-core' to the devhost's functionsCore.ts (as jest.app.config.js does).",
     );
   }
   return registrations;

@@ -1,5 +1,5 @@
 import * as df from 'durable-functions';
-import type { HistoryEvent } from '../../../devhost/durable/protocol';
+import type { HistoryEvent } from 'functions-devhost/durable/protocol';
 import {
   BATCH_ACTIVITY,
   FORECAST_REFRESH_ORCHESTRATION,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { loadSubscriptions } from '../../../../devhost/eventGrid/subscriptions';
-import { registeredFunctions } from '../../../../devhost/functionsCore';
+import { loadSubscriptions } from 'functions-devhost/eventGrid/subscriptions';
+import { registeredFunctions } from 'functions-devhost/functionsCore';
 import '../../../../functions/activateRegion.eventGrid';
 import '../../../../functions/publishEvents.cosmos';
 import '../../../../functions/validatePlaceLocation.eventGrid';

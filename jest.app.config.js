@@ -1,0 +1,24 @@
+/**
+ * The app's own tests (test/), as a jest project: `npm test` runs it beside the devhost package's
+ * (jest.config.js). The devhost is imported from its sources (functions-devhost → packages/devhost/src),
+ * so one copy of its modules, the '@azure/functions-core' stand-in included, serves every test.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  displayName: 'app',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Load, fault and fuzz suites take longer than the rest together: `npm run test:reliability` (jest.reliability.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
+  moduleNameMapper: {
+    // The Functions worker supplies '@azure/functions-core'; tests supply the devhost's stand-in, which records registrations.
+    '^@azure/functions-core$': '<rootDir>/packages/devhost/src/functionsCore.ts',
+    '^functions-devhost$': '<rootDir>/packages/devhost/src/index.ts',
+    '^functions-devhost/(.*)$': '<rootDir>/packages/devhost/src/$1',
+  },
+  // End-to-end tests drive the compiled app through the devhost: build it once first.
+  globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  testTimeout: 30000,
+};

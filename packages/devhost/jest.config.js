@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  displayName: 'devhost',
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The Functions worker supplies '@azure/functions-core'; in-process tests use the devhost's stand-in.
+  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/src/functionsCore.ts' },
+  // End-to-end tests run the compiled CLI (dist/main.js): build it once first.
+  globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  testTimeout: 30000,
+};

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDevhost, type Devhost, type StartStage } from './devhost';
+
+/**
+ * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools;
+ * `--offline` asks the app's set-up hook (appSetup.ts) for local stand-ins of the services it calls.
+ * `--app DIR` runs the Functions app in DIR (default: the current folder); `--skip-key-checks` serves
+ * every function as anonymous, as Core Tools does locally. For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
+ * more compiled function modules beside the app's, `--quiet` logs only warnings and errors.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '7071' },
+      offline: { type: 'boolean', default: false },
+      fresh: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      'skip-key-checks': { type: 'boolean', default: false },
+      app: { type: 'string', default: process.cwd() },
+      'data-dir': { type: 'string' },
+      'extra-module': { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not ${values.port}`);
+
+  // Listen for signals before anything starts, so a stop during start-up still stops every child.
+  let devhost: Devhost | undefined;
+  let stopSignal: string | undefined;
+  const stop = (signal: string) => {
+    if (stopSignal && devhost === undefined) return;
+    stopSignal ??= signal;
+    if (!devhost) return;
+    const running = devhost;
+    devhost = undefined;
+    console.log(`\n${signal}: stopping the devhost…`);
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  devhost = await startDevhost({
+    appRoot: resolve(values.app),
+    port,
+    quiet: values.quiet,
+    fresh: values.fresh,
+    offline: values.offline,
+    skipKeyChecks: values['skip-key-checks'],
+    extraModules: values['extra-module'].map((file) => resolve(file)),
+    ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
+    ...(!values.quiet && { onStage: printStage }),
+  });
+  if (stopSignal) {
+    stop(stopSignal);
+    return;
+  }
+  // Since this process started: with `npm start`, that includes the build (scripts/start.js).
+  console.log(`Ready in ${process.uptime().toFixed(1)} s`);
+  console.log(
+    [
+      '',
+      `The Functions app is running at ${devhost.url}`,
+      '',
+      `Functions: ${devhost.functions.join(', ')}`,
+      `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
+      ...devhost.banner,
+      '',
+    ].join('\n'),
+  );
+}
+
+const STAGE_LABELS: Record<StartStage['name'], string> = {
+  storage: 'storage',
+  cosmos: 'Cosmos DB',
+  app: 'app',
+  functions: 'functions',
+  eventGrid: 'Event Grid',
+  durable: 'durable',
+  http: 'HTTP',
+  triggers: 'triggers',
+};
+
+function printStage(stage: StartStage): void {
+  console.log(`  ${STAGE_LABELS[stage.name].padEnd(12)}${stage.detail} (${Math.round(stage.ms)} ms)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRoutePrefix } from '../../src/settings';
+
+describe('the devhost reads host.json as the host does', () => {
+  const withHostJson = (host: unknown): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'plannr-host-'));
+    writeFileSync(join(dir, 'host.json'), JSON.stringify(host));
+    return dir;
+  };
+
+  it('keeps an empty routePrefix empty (the site at the root), and defaults a missing one to "api"', () => {
+    const empty = withHostJson({ version: '2.0', extensions: { http: { routePrefix: '' } } });
+    const missing = withHostJson({ version: '2.0' });
+    try {
+      expect(readRoutePrefix(empty)).toBe('');
+      expect(readRoutePrefix(missing)).toBe('api');
+    } finally {
+      rmSync(empty, { recursive: true });
+      rmSync(missing, { recursive: true });
+    }
+  });
+});

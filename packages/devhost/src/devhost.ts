@@ -20,6 +20,7 @@ import { httpThrottleLimits } from './http/httpThrottle';
 import { workerCapabilities } from './http/httpStream';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
+import { readFunctionTimeout, readLogFilter, withFunctionTimeout } from './hostLimits';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
 import { superviseAzurite } from './storage/azuriteSupervisor';
@@ -84,7 +85,6 @@ const SERVED_TRIGGERS = new Set([
  * dependency order and stop in reverse, so nothing is left running on failure or stop.
  */
 export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
-  const logger: Logger = consoleLogger({ quiet: options.quiet ?? false });
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? join(options.appRoot, '.devhost');
   const keysFile = join(dataDir, 'keys.json');
@@ -92,6 +92,8 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const keys = loadOrCreateKeys(keysFile, env);
   const settings = readLocalSettings(options.appRoot);
   const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
+  const logger: Logger = consoleLogger({ quiet: options.quiet ?? false, enabled: readLogFilter(hostJson.logging?.logLevel) });
+  const functionTimeoutMs = readFunctionTimeout(hostJson.functionTimeout);
   const running: RunningService[] = [];
   let stageStarted = performance.now();
   const stage = (name: StartStage['name'], detail: string) => {
@@ -153,7 +155,11 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     let durable: RunningDurable | undefined;
     // Inputs and outputs beside the trigger (queue, blob, table, Cosmos DB) around every invocation.
     const bindings = startBindings(
-      withDurableClientInput(app.programmingModel, () => durable),
+      withFunctionTimeout(
+        withDurableClientInput(app.programmingModel, () => durable),
+        functionTimeoutMs,
+        logger,
+      ),
       { settings: process.env, hostJson },
     );
     running.push({ stop: () => Promise.resolve(bindings.dispose()) });

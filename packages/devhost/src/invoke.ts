@@ -65,13 +65,18 @@ export async function invokeFunction(
   const invocationId = randomUUID();
   const name = registration.metadata.name;
   const started = performance.now();
-  logger.info(`Executing 'Functions.${name}' (Reason='${reason}', Id=${invocationId})`);
+  // Categories as the host names them: its own lines about a function, and the function's.
+  const hostLines = (level: string) => logger.enabled?.(`Function.${name}`, level) ?? true;
+  if (hostLines('information')) logger.info(`Executing 'Functions.${name}' (Reason='${reason}', Id=${invocationId})`);
   const invocation = model.getInvocationModel({
     invocationId,
     metadata: registration.metadata,
     request: { invocationId, ...request },
     state: 'invocation',
-    log: (level: string, category: string, message: string) => logger.functionLog(name, invocationId, level, category, message),
+    log: (level: string, category: string, message: string) => {
+      if (logger.enabled?.(category === 'user' ? `Function.${name}.User` : `Function.${name}`, level) ?? true)
+        logger.functionLog(name, invocationId, level, category, message);
+    },
   }) as InvocationModel;
   try {
     const { context, inputs } = await invocation.getArguments();
@@ -99,10 +104,15 @@ export async function invokeFunction(
     if (after.error !== null && after.error !== undefined)
       throw new Error('The function threw a value that is not an Error.', { cause: after.error });
     const response = await invocation.getResponse(context, after.result);
-    logger.info(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`);
+    if (hostLines('information'))
+      logger.info(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`);
     return response;
   } catch (error) {
-    logger.error(`Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`, error);
+    if (hostLines('error'))
+      logger.error(
+        `Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`,
+        error,
+      );
     throw error;
   }
 }

@@ -4,11 +4,14 @@ export interface Logger {
   warn(message: string): void;
   error(message: string, error?: unknown): void;
   functionLog(functionName: string, invocationId: string, level: string, category: string, message: string): void;
+  /** Whether lines of `level` in the host's log `category` are written (host.json logging.logLevel); all when absent. */
+  enabled?(category: string, level: string): boolean;
 }
 
-export function consoleLogger(options: { quiet?: boolean } = {}): Logger {
+export function consoleLogger(options: { quiet?: boolean; enabled?: (category: string, level: string) => boolean } = {}): Logger {
   const stamp = () => new Date().toISOString();
   return {
+    ...(options.enabled && { enabled: options.enabled }),
     info: (message) => {
       if (!options.quiet) console.log(`[${stamp()}] ${message}`);
     },

@@ -6,10 +6,15 @@ export interface LocalSettings {
   readonly corsOrigins: readonly string[];
 }
 
-/** local.settings.json as `func start` reads it, falling back to the committed example. */
-export function readLocalSettings(appRoot: string): LocalSettings & { readonly file: string } {
-  const own = join(appRoot, 'local.settings.json');
-  const file = existsSync(own) ? own : join(appRoot, 'local.settings.example.json');
+/**
+ * local.settings.json as `func start` reads it; without one, a committed `local.settings.example.json`
+ * (so a fresh clone starts), and without either no settings at all, as `func start` runs.
+ */
+export function readLocalSettings(appRoot: string): LocalSettings & { readonly file: string | undefined } {
+  const file = [join(appRoot, 'local.settings.json'), join(appRoot, 'local.settings.example.json')].find((candidate) =>
+    existsSync(candidate),
+  );
+  if (file === undefined) return { file, values: {}, corsOrigins: [] };
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string>; Host?: { CORS?: string } };
   const corsOrigins = (parsed.Host?.CORS ?? '')
     .split(',')

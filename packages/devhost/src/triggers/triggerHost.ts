@@ -4,6 +4,8 @@ import type { Logger } from '../logger';
 
 /** host.json, as far as the devhost reads it. */
 export interface HostJson {
+  readonly functionTimeout?: unknown;
+  readonly logging?: { readonly logLevel?: unknown };
   readonly extensions?: {
     readonly http?: { readonly routePrefix?: string; readonly maxConcurrentRequests?: unknown; readonly maxOutstandingRequests?: unknown };
     readonly queues?: {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRoutePrefix } from '../../src/settings';
+import { readLocalSettings, readRoutePrefix } from '../../src/settings';
 
 describe('the devhost reads host.json as the host does', () => {
   const withHostJson = (host: unknown): string => {
@@ -19,6 +19,15 @@ describe('the devhost reads host.json as the host does', () => {
     } finally {
       rmSync(empty, { recursive: true });
       rmSync(missing, { recursive: true });
+    }
+  });
+
+  it('runs an app with no local.settings.json (nor an example) with no settings, as func start does', () => {
+    const dir = withHostJson({ version: '2.0' });
+    try {
+      expect(readLocalSettings(dir)).toEqual({ file: undefined, values: {}, corsOrigins: [] });
+    } finally {
+      rmSync(dir, { recursive: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { round } from './stats';
+import { round } from '../packages/devhost/bench/stats';
 
 const root = join(__dirname, '..');
 const RUNS = 15;

@@ -7,7 +7,7 @@ import { CosmosEventStore } from '../shared/platform/eventSourcing/adapters/cosm
 import type { NewEvent } from '../shared/kernel/event';
 import type { EventStore } from '../shared/platform/eventSourcing/eventStore';
 import { InMemoryEventStore } from '../shared/platform/eventSourcing/adapters/inMemoryEventStore';
-import { round, summarise, withConcurrency, type LatencySummary } from './stats';
+import { round, summarise, withConcurrency, type LatencySummary } from '../packages/devhost/bench/stats';
 
 const STREAMS = 1000;
 const EVENTS_PER_STREAM = 10;

@@ -30,7 +30,7 @@ import { FORECAST_EVENT_TTL_SECONDS } from '../shared/regions/domain/region';
 import { InMemoryForecastRefreshQueue } from '../shared/regions/application/forecastRefreshRequests';
 import { regionCentre } from '../shared/regions/domain/geohash';
 import { toRegionStreamId } from '../shared/regions/domain/region';
-import { round, summarise, withConcurrency } from './stats';
+import { round, summarise, withConcurrency } from '../packages/devhost/bench/stats';
 import { REGION_FORECASTS_PARTITION } from '../shared/regions/projection/regionForecastDocument';
 import { seededRandom } from '../local/seededRandom';
 

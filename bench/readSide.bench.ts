@@ -15,7 +15,7 @@ import { InMemoryViewStore } from '../shared/platform/views/adapters/inMemoryVie
 import type { ViewStore } from '../shared/platform/views/viewStore';
 import { placeLifecycles, seededRandom } from '../test/support/placeScenario';
 import { nearbyEntry } from '../test/support/nearbyEntries';
-import { round, summarise, type LatencySummary } from './stats';
+import { round, summarise, type LatencySummary } from '../packages/devhost/bench/stats';
 import { parseNearbyQuery } from '../shared/places/http/placeRequests';
 
 export interface NearbyBenchmark {

@@ -1,15 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkColdStart } from './coldStart.bench';
-import { benchmarkDevhostOverhead } from './devhostOverhead.bench';
-import { benchmarkDurable } from './durable.bench';
+import { benchmarkDevhostOverhead, printDevhostOverhead } from '../packages/devhost/bench/devhostOverhead.bench';
+import { benchmarkDurable, printDurable } from '../packages/devhost/bench/durable.bench';
 import { benchmarkEventStores } from './eventStore.bench';
 import { benchmarkForecastRefresh, printForecastRefresh } from './forecastRefresh.bench';
 import { benchmarkReadSide } from './readSide.bench';
 import { benchmarkStart } from './start.bench';
 import { eventStoreRows, nearbyRows, projectionRows, writePerformanceReport } from './report';
-import { medianOfRuns } from './stats';
+import { describeMachine, medianOfRuns, parseBenchArgs } from '../packages/devhost/bench/stats';
 
 /**
  * `npm run bench [-- sections…] [--runs N]`: runs the benchmarks (all, or the sections named:
@@ -18,20 +17,9 @@ import { medianOfRuns } from './stats';
  * keep their previous figures, with their own date and machine) and rewrites docs/performance.md.
  */
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const runsAt = args.indexOf('--runs');
-  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
-  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a whole number of at least 1');
-  const only = args.filter((arg, i) => !arg.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
-  const wanted = (section: string) => only.length === 0 || only.includes(section);
+  const { runs, wanted } = parseBenchArgs(process.argv.slice(2));
 
-  const machine = {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
-  };
+  const machine = describeMachine();
   console.log(
     `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}; ${runs} run(s) per section, medians\n`,
   );
@@ -61,12 +49,7 @@ async function main(): Promise<void> {
   if (wanted('devhost')) {
     const devhost = await repeat('devhost', benchmarkDevhostOverhead);
     record('devhostOverhead', devhost);
-    console.log(`\nDevhost overhead per HTTP invocation (${devhost.requests} sequential requests over keep-alive)`);
-    console.table({
-      'handler called directly': { 'p50 ms': devhost.direct.p50Ms, 'p99 ms': devhost.direct.p99Ms },
-      'through the devhost': { 'p50 ms': devhost.throughDevhost.p50Ms, 'p99 ms': devhost.throughDevhost.p99Ms },
-      overhead: { 'p50 ms': devhost.overheadP50Ms, 'p99 ms': devhost.overheadP99Ms },
-    });
+    printDevhostOverhead(devhost);
   }
 
   if (wanted('readSide')) {
@@ -81,17 +64,7 @@ async function main(): Promise<void> {
   if (wanted('durable')) {
     const durable = await repeat('durable', () => benchmarkDurable());
     record('durable', durable);
-    console.log('\nDurable engine in the devhost (Azurite tables)');
-    console.table({
-      'overhead per activity (sequential chain)': {
-        'p50 ms': durable.chain.overheadP50Ms,
-        'mean ms': durable.chain.overheadMeanMs,
-        'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms,
-      },
-    });
-    console.log(
-      `Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`,
-    );
+    printDurable(durable);
   }
 
   if (wanted('coldStart')) {

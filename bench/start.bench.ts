@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { round } from './stats';
+import { round } from '../packages/devhost/bench/stats';
 
 const root = join(__dirname, '..');
 const RUNS = 5;

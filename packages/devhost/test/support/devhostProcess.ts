@@ -22,6 +22,8 @@ export interface DevhostProcessOptions {
   readonly extraModules?: readonly string[];
   readonly env?: Record<string, string>;
   readonly args?: readonly string[];
+  /** The devhost's working folder (default this package's). */
+  readonly cwd?: string;
 }
 
 /** Starts this package's compiled CLI (`node dist/main.js`, as the `devhost` bin) on a free port, with its own data folder. */
@@ -36,7 +38,11 @@ export async function startDevhostProcess(options: DevhostProcessOptions = {}): 
     ...(options.extraModules ?? []).flatMap((file) => ['--extra-module', file]),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

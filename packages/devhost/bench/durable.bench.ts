@@ -185,3 +185,17 @@ if (require.main === module) {
       process.exitCode = 1;
     });
 }
+
+export function printDurable(durable: DurableBenchmark): void {
+  console.log('\nDurable engine in the devhost (Azurite tables)');
+  console.table({
+    'overhead per activity (sequential chain)': {
+      'p50 ms': durable.chain.overheadP50Ms,
+      'mean ms': durable.chain.overheadMeanMs,
+      'of which Azurite p50 ms': durable.chain.azuriteCheckpointP50Ms,
+    },
+  });
+  console.log(
+    `Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`,
+  );
+}

@@ -1,3 +1,5 @@
+import { cpus, loadavg, totalmem } from 'node:os';
+
 /** Latency summaries for benchmarks. */
 export interface LatencySummary {
   readonly count: number;
@@ -55,4 +57,24 @@ function combine(values: readonly unknown[]): unknown {
     );
   }
   return first;
+}
+
+/** A bench runner's command line: `[--runs N] [section…]` (default 3 runs, every section). */
+export function parseBenchArgs(args: readonly string[]): { runs: number; wanted: (section: string) => boolean } {
+  const runsAt = args.indexOf('--runs');
+  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a whole number of at least 1');
+  const only = args.filter((arg, i) => !arg.startsWith('--') && !(runsAt >= 0 && i === runsAt + 1));
+  return { runs, wanted: (section) => only.length === 0 || only.includes(section) };
+}
+
+/** The machine a run was measured on, as recorded beside its figures. */
+export function describeMachine(): { cpus: number; cpu: string; memoryGiB: number; node: string; loadAverageAtStart: number } {
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
 }

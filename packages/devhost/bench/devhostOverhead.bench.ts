@@ -80,3 +80,12 @@ export async function benchmarkDevhostOverhead(): Promise<DevhostOverheadBenchma
     overheadP99Ms: round(hostSummary.p99Ms - directSummary.p99Ms),
   };
 }
+
+export function printDevhostOverhead(devhost: DevhostOverheadBenchmark): void {
+  console.log(`\nDevhost overhead per HTTP invocation (${devhost.requests} sequential requests over keep-alive)`);
+  console.table({
+    'handler called directly': { 'p50 ms': devhost.direct.p50Ms, 'p99 ms': devhost.direct.p99Ms },
+    'through the devhost': { 'p50 ms': devhost.throughDevhost.p50Ms, 'p99 ms': devhost.throughDevhost.p99Ms },
+    overhead: { 'p50 ms': devhost.overheadP50Ms, 'p99 ms': devhost.overheadP99Ms },
+  });
+}

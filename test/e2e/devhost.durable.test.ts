@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
-const orchestrations = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'durable', 'orchestrations.js');
+// The devhost package's sample orchestrations, compiled beside the app's fixtures (tsconfig.build.json).
+const orchestrations = join(__dirname, '..', '..', 'dist', 'packages', 'devhost', 'test', 'fixtures', 'orchestrations.js');
 
 describe('the devhost runs Durable Functions through the real durable client', () => {
   let devhost: DevhostProcess;

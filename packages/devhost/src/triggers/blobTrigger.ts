@@ -17,8 +17,8 @@
  *   while the devhost was down has a new ETag, hence no receipt, and runs after start; one already
  *   done does not run again.
  * - Running it (Listeners/SharedBlobQueueListenerFactory.cs, BlobQueueTriggerExecutor.cs): that queue
- *   is served like a queue trigger, but with its own options: host.json `extensions.blobs`
- *   `maxDegreeOfParallelism` (default 8 per core; the devhost counts one core) split into batchSize
+ *   is served like a queue trigger (the same QueueMessagePump), but with its own options: host.json
+ *   `extensions.blobs` `maxDegreeOfParallelism` (default 8 per core; the devhost counts one core) split into batchSize
  *   = min(32, n/2 + 1) and newBatchThreshold = n - batchSize, and `poisonBlobThreshold` (default 5)
  *   attempts. `extensions.queues` does not apply to blob triggers in v5 (azure-sdk-for-net issues
  *   #33672 and #34269). A message whose blob is gone or has another ETag is dropped (the newer
@@ -47,7 +47,8 @@ import {
 import { QueueServiceClient, type QueueClient, type ReceivedMessageItem } from '@azure/storage-queue';
 import type { Registration } from '../functionsCore';
 import { triggerOf, type InvocationRequest, type RpcTypedData } from '../invoke';
-import { decodeBase64, PollingBackoff } from './queueTrigger';
+import { codeOf, describe, QueueMessagePump, sleep, statusOf, type MessageOutcome } from './queueMessagePump';
+import { decodeBase64 } from './queueTrigger';
 import { resolveBindingExpression, type HostJson, type RunningService, type TriggerHostContext } from './triggerHost';
 
 /** host.json `extensions.blobs` with the host's defaults, and the queue options the host derives from it. */
@@ -72,11 +73,10 @@ export const HOSTS_CONTAINER = 'azure-webjobs-hosts';
 const DEFAULT_CONNECTION = 'AzureWebJobsStorage';
 const DEFAULT_SCAN_INTERVAL_MS = 2000;
 const MINIMUM_SCAN_INTERVAL_MS = 50;
-const DEFAULT_MESSAGE_LEASE_MS = 10 * 60_000;
 /** BlobReceiptManager.LeasePeriod. */
 const RECEIPT_LEASE_SECONDS = 30;
 /** QueuesOptions defaults for the blob queue: first retry at once, an idle queue polled at least every minute. */
-const MINIMUM_POLLING_INTERVAL_MS = 100;
+const RETRY_DELAY_SECONDS = 0;
 const MAXIMUM_POLLING_INTERVAL_MS = 60_000;
 /** The devhost counts one core, as readQueuesOptions does (a Consumption instance). */
 const PROCESSOR_COUNT = 1;
@@ -320,7 +320,7 @@ export async function startBlobTriggers(
     functions,
     context,
     blobsOptions,
-    options.messageLeaseMs ?? DEFAULT_MESSAGE_LEASE_MS,
+    options.messageLeaseMs,
   );
   const scanner = new BlobScanner(functions, hostBlobs.getContainerClient(HOSTS_CONTAINER), hostId, queue, context, {
     scanIntervalMs: options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
@@ -550,21 +550,9 @@ interface BlobTriggerMessage {
 /** The host's shared blob-trigger queue: one message per blob version to run, retried and poisoned as the host does. */
 class BlobQueueListener {
   readonly #queue: QueueClient;
-  /** The host account's poison queue, for a message whose function is unknown (the host's fallback). */
-  readonly #hostPoisonQueue: QueueClient;
   readonly #functions: ReadonlyMap<string, BlobFunction>;
   readonly #context: TriggerHostContext;
-  readonly #options: BlobsOptions;
-  readonly #leaseMs: number;
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #stopController = new AbortController();
-  #wake: (() => void) | undefined;
-  /** Set by enqueue: a message arrived since the last fetch began, so the listener must not sleep. */
-  #woken = false;
-  #queueReady = false;
-  #pollFailures = 0;
-  #running: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  readonly #pump: QueueMessagePump;
 
   constructor(
     queue: QueueClient,
@@ -572,37 +560,38 @@ class BlobQueueListener {
     functions: readonly BlobFunction[],
     context: TriggerHostContext,
     options: BlobsOptions,
-    leaseMs: number,
+    messageLeaseMs: number | undefined,
   ) {
     this.#queue = queue;
-    this.#hostPoisonQueue = hostPoisonQueue;
     this.#functions = new Map(functions.map((fn) => [fn.functionId, fn]));
     this.#context = context;
-    this.#options = options;
-    this.#leaseMs = leaseMs;
+    this.#pump = new QueueMessagePump({
+      queue,
+      batchSize: options.batchSize,
+      newBatchThreshold: options.newBatchThreshold,
+      maxPollingIntervalMs: MAXIMUM_POLLING_INTERVAL_MS,
+      maxDequeueCount: options.poisonBlobThreshold,
+      retryDelaySeconds: RETRY_DELAY_SECONDS,
+      messageLeaseMs,
+      // SharedBlobQueueProcessor: the blob's account; the host account's when the function is unknown (the host's fallback).
+      poisonQueueFor: (message) => this.#functionOf(parseMessage(message.messageText))?.poisonQueue ?? hostPoisonQueue,
+      handle: (message) => this.#handle(message),
+      logger: context.logger,
+      logSubject: 'Blob triggers',
+      logPrefix: 'Blob trigger',
+    });
   }
 
-  async prepare(): Promise<void> {
-    await this.#queue.createIfNotExists();
-    this.#queueReady = true;
+  prepare(): Promise<void> {
+    return this.#pump.prepare();
   }
 
   start(): void {
-    this.#running = this.#poll();
+    this.#pump.start();
   }
 
-  /** Stops fetching and waits for the running invocations and their bookkeeping. Idempotent. */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#stopController.abort();
-      await this.#running;
-      while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
-    })();
-    return this.#stopping;
-  }
-
-  #stopped(): boolean {
-    return this.#stopController.signal.aborted;
+    return this.#pump.stop();
   }
 
   /** BlobTriggerQueueWriter: the message as JSON, base64, the queue created if needed; the listener is woken (SharedQueueWatcher). */
@@ -615,125 +604,44 @@ class BlobQueueListener {
       await this.#queue.createIfNotExists();
       await this.#queue.sendMessage(text);
     }
-    this.#woken = true;
-    this.#wake?.();
+    this.#pump.wake();
   }
 
-  async #poll(): Promise<void> {
-    const backoff = new PollingBackoff(MINIMUM_POLLING_INTERVAL_MS, MAXIMUM_POLLING_INTERVAL_MS);
-    let foundSinceLastDelay = false;
-    while (!this.#stopped()) {
-      this.#woken = false;
-      const batch = await this.#fetch();
-      if (batch.length === 0) {
-        await this.#sleepUnlessWoken(backoff.next(foundSinceLastDelay));
-        foundSinceLastDelay = false;
-        continue;
-      }
-      if (this.#stopped()) {
-        // Fetched while stopping: hand the messages straight back rather than leave them invisible.
-        await Promise.all(
-          batch.map((message) =>
-            this.#settle(message, () => this.#queue.updateMessage(message.messageId, message.popReceipt, undefined, 0)),
-          ),
-        );
-        break;
-      }
-      foundSinceLastDelay = true;
-      for (const message of batch) this.#track(this.#process(message));
-      while (this.#inFlight.size > this.#options.newBatchThreshold) await Promise.race(this.#inFlight);
-    }
+  #functionOf(message: BlobTriggerMessage | undefined): BlobFunction | undefined {
+    return message === undefined ? undefined : this.#functions.get(message.FunctionId);
   }
 
-  async #fetch(): Promise<ReceivedMessageItem[]> {
-    try {
-      if (!this.#queueReady) {
-        await this.#queue.createIfNotExists();
-        this.#queueReady = true;
-      }
-      const response = await this.#queue.receiveMessages({
-        numberOfMessages: this.#options.batchSize,
-        visibilityTimeout: Math.ceil(this.#leaseMs / 1000),
-      });
-      if (this.#pollFailures > 0) this.#context.logger.info(`Blob triggers can read '${this.#queue.name}' again.`);
-      this.#pollFailures = 0;
-      return response.receivedMessageItems;
-    } catch (error) {
-      this.#queueReady = false;
-      if (this.#pollFailures++ === 0 && !this.#stopped()) {
-        this.#context.logger.warn(`Blob triggers cannot read '${this.#queue.name}' (will keep trying): ${describe(error)}`);
-      }
-      return [];
-    }
-  }
-
-  async #sleepUnlessWoken(ms: number): Promise<void> {
-    if (this.#woken) return;
-    await new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      void sleep(ms, this.#stopController.signal).then(resolve);
-    });
-    this.#wake = undefined;
-  }
-
-  #track(work: Promise<void>): void {
-    const task: Promise<void> = work
-      .catch((error: unknown) =>
-        this.#context.logger.error(`Blob trigger: a message on '${this.#queue.name}' could not be processed`, error),
-      )
-      .finally(() => this.#inFlight.delete(task));
-    this.#inFlight.add(task);
-  }
-
-  /** Runs one message to its end: delete, release for another attempt, or poison. */
-  async #process(message: ReceivedMessageItem): Promise<void> {
-    const threshold = this.#options.poisonBlobThreshold;
+  async #handle(message: ReceivedMessageItem): Promise<MessageOutcome> {
     const parsed = parseMessage(message.messageText);
-    const fn = parsed === undefined ? undefined : this.#functions.get(parsed.FunctionId);
-    if (message.dequeueCount > threshold) {
-      // Dequeued more often than allowed: a devhost stopped while it ran. Poisoned without running, as the host does.
-      await this.#poison(message, message.popReceipt, fn);
-      return;
-    }
+    const fn = this.#functionOf(parsed);
     if (parsed !== undefined && fn === undefined) {
       // BlobQueueTriggerExecutor: a function that is no longer there (renamed, disabled) makes the message moot.
       this.#context.logger.info(
         `Blob trigger: no function '${parsed.FunctionId}' for '${parsed.ContainerName}/${parsed.BlobName}'; message dropped.`,
       );
-      await this.#settle(message, () => this.#queue.deleteMessage(message.messageId, message.popReceipt));
-      return;
+      return 'done';
     }
-
-    const lease = this.#keepInvisible(message);
-    let outcome: 'succeeded' | 'failed' | 'moot' = 'failed';
     try {
       if (parsed === undefined || fn === undefined) throw new Error('Invalid blob trigger message.');
-      outcome = await this.#run(fn, parsed);
+      await this.#run(fn, parsed);
+      return 'done';
     } catch (error) {
       // The devhost's invoke has logged a failing function; anything else is logged here.
       if (!(error instanceof FunctionFailed))
         this.#context.logger.error(`Blob trigger: message ${message.messageId} could not be run`, error);
-    }
-    const popReceipt = await lease.end();
-
-    if (outcome !== 'failed') {
-      await this.#settle(message, () => this.#queue.deleteMessage(message.messageId, popReceipt));
-    } else if (message.dequeueCount >= threshold) {
-      await this.#poison(message, popReceipt, fn);
-    } else {
-      await this.#settle(message, () => this.#queue.updateMessage(message.messageId, popReceipt, undefined, 0));
+      return 'failed';
     }
   }
 
   /** BlobQueueTriggerExecutor: the blob as it is now, if it is still this version, to the function. */
-  async #run(fn: BlobFunction, message: BlobTriggerMessage): Promise<'succeeded' | 'moot'> {
+  async #run(fn: BlobFunction, message: BlobTriggerMessage): Promise<void> {
     const blob = fn.blobs.getContainerClient(message.ContainerName).getBlobClient(message.BlobName);
     let download: BlobDownloadResponseParsed;
     try {
       download = await blob.download(0, undefined, { conditions: { ifMatch: message.ETag } });
     } catch (error) {
       // Gone, or changed since (412): this version is moot; a newer one has its own receipt and message.
-      if (statusOf(error) === 404 || statusOf(error) === 412) return 'moot';
+      if (statusOf(error) === 404 || statusOf(error) === 412) return;
       throw error;
     }
     const content = await readAll(download.readableStreamBody);
@@ -783,66 +691,6 @@ class BlobQueueListener {
     } catch (error) {
       throw new FunctionFailed(error);
     }
-    return 'succeeded';
-  }
-
-  /** While the function runs, renews the message's invisibility at half the lease, as the host does. `end()` gives the latest pop receipt. */
-  #keepInvisible(message: ReceivedMessageItem): { end(): Promise<string> } {
-    let popReceipt = message.popReceipt;
-    let renewing: Promise<void> = Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const schedule = () => {
-      timer = setTimeout(() => {
-        renewing = this.#queue.updateMessage(message.messageId, popReceipt, undefined, Math.ceil(this.#leaseMs / 1000)).then(
-          (response) => {
-            if (response.popReceipt !== undefined) popReceipt = response.popReceipt;
-            schedule();
-          },
-          (error: unknown) => {
-            this.#context.logger.warn(`Blob trigger: could not keep message ${message.messageId} invisible: ${describe(error)}`);
-            schedule();
-          },
-        );
-      }, this.#leaseMs / 2);
-    };
-    schedule();
-    return {
-      end: async () => {
-        clearTimeout(timer);
-        await renewing;
-        clearTimeout(timer);
-        return popReceipt;
-      },
-    };
-  }
-
-  /** SharedBlobQueueProcessor: the message as it is stored, to `webjobs-blobtrigger-poison` in the blob's account (created if needed). */
-  async #poison(message: ReceivedMessageItem, popReceipt: string, fn: BlobFunction | undefined): Promise<void> {
-    this.#context.logger.warn(
-      `Message has reached MaxDequeueCount of ${this.#options.poisonBlobThreshold}. Moving message to queue '${BLOB_TRIGGER_POISON_QUEUE}'.`,
-    );
-    const poisonQueue = fn?.poisonQueue ?? this.#hostPoisonQueue;
-    await this.#settle(message, async () => {
-      try {
-        await poisonQueue.sendMessage(message.messageText);
-      } catch (error) {
-        if (statusOf(error) !== 404) throw error;
-        await poisonQueue.createIfNotExists();
-        await poisonQueue.sendMessage(message.messageText);
-      }
-      await this.#queue.deleteMessage(message.messageId, popReceipt);
-    });
-  }
-
-  /** Message bookkeeping; a message or queue gone, or a pop receipt no longer ours, is not an error (as in the host). */
-  async #settle(message: ReceivedMessageItem, operation: () => Promise<unknown>): Promise<void> {
-    try {
-      await operation();
-    } catch (error) {
-      if (['MessageNotFound', 'QueueNotFound', 'PopReceiptMismatch', 'QueueBeingDeleted', 'QueueDisabled'].includes(codeOf(error) ?? ''))
-        return;
-      this.#context.logger.error(`Blob trigger: could not complete message ${message.messageId} on '${this.#queue.name}'`, error);
-    }
   }
 }
 
@@ -883,20 +731,6 @@ async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
-
 /** How the host serialises a DateTimeOffset for the worker: "2024-05-01T10:00:00+00:00". */
 function dotNetDateTimeOffset(date: Date | undefined): string | null {
   if (date === undefined) return null;
@@ -904,18 +738,4 @@ function dotNetDateTimeOffset(date: Date | undefined): string | null {
     .toISOString()
     .replace(/\.000Z$/, '+00:00')
     .replace(/Z$/, '+00:00');
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
-  return undefined;
-}
-
-function codeOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

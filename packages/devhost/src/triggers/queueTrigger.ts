@@ -2,7 +2,7 @@
  * Azure Storage queue triggers, served the way the Functions host's queue listener serves them
  * (Microsoft.Azure.WebJobs.Extensions.Storage.Queues v5, without dynamic concurrency):
  *
- * - One listener per function. It fetches up to `batchSize` messages at once, invisible for 10 minutes
+ * - One listener per function, its loop a QueueMessagePump (queueMessagePump.ts). It fetches up to `batchSize` messages at once, invisible for 10 minutes
  *   while they are processed (renewed at half-time for long invocations), and runs them concurrently.
  *   It fetches the next batch as soon as no more than `newBatchThreshold` are still running, so at
  *   most batchSize + newBatchThreshold run at once.
@@ -18,9 +18,10 @@
  *   PopReceipt, sys.
  */
 import { randomUUID } from 'node:crypto';
-import { QueueServiceClient, type QueueClient, type ReceivedMessageItem } from '@azure/storage-queue';
+import { QueueServiceClient, type ReceivedMessageItem } from '@azure/storage-queue';
 import type { Registration } from '../functionsCore';
 import { triggerOf, type InvocationRequest, type RpcTypedData } from '../invoke';
+import { MINIMUM_POLLING_INTERVAL_MS, QueueMessagePump, type MessageOutcome } from './queueMessagePump';
 import { resolveBindingExpression, type HostJson, type RunningService, type TriggerHostContext } from './triggerHost';
 
 /** host.json `extensions.queues`, with the host's defaults applied. */
@@ -41,10 +42,6 @@ export interface QueueListenerOptions {
 }
 
 const DEFAULT_CONNECTION = 'AzureWebJobsStorage';
-/** The host's shortest polling interval (QueuePollingIntervals.Minimum). */
-const MINIMUM_POLLING_INTERVAL_MS = 100;
-/** The host's fetch lease: messages stay invisible this long while they run (QueueListener._visibilityTimeout). */
-const DEFAULT_MESSAGE_LEASE_MS = 10 * 60_000;
 /** Storage returns at most 32 messages per request; the host rejects a larger batchSize. */
 const MAX_BATCH_SIZE = 32;
 
@@ -59,7 +56,7 @@ export async function startQueueTriggers(
   const listeners: QueueListener[] = [];
   try {
     for (const registration of served) {
-      const listener = new QueueListener(registration, context, options, listenerOptions.messageLeaseMs ?? DEFAULT_MESSAGE_LEASE_MS);
+      const listener = new QueueListener(registration, context, options, listenerOptions.messageLeaseMs);
       listeners.push(listener);
       await listener.prepare();
     }
@@ -125,34 +122,6 @@ export function parseTimeSpan(value: unknown, setting = 'TimeSpan'): number {
   );
 }
 
-/** The host's RandomizedExponentialBackoffStrategy (minimum 100 ms, delta = minimum, ±20 %). */
-export class PollingBackoff {
-  #current = 0;
-  #exponent = 0;
-  constructor(
-    private readonly minimumMs: number,
-    private readonly maximumMs: number,
-    private readonly random: () => number = Math.random,
-  ) {}
-
-  next(foundMessagesSinceLastDelay: boolean): number {
-    if (foundMessagesSinceLastDelay) {
-      this.#current = this.minimumMs;
-      this.#exponent = 1;
-    } else if (this.#current !== this.maximumMs) {
-      let interval = this.minimumMs;
-      if (this.#exponent > 0) interval += (0.8 + 0.4 * this.random()) * 2 ** (this.#exponent - 1) * this.minimumMs;
-      if (interval < this.maximumMs) {
-        this.#current = interval;
-        this.#exponent++;
-      } else {
-        this.#current = this.maximumMs;
-      }
-    }
-    return this.#current;
-  }
-}
-
 /** Strict base64 as .NET's Convert.FromBase64String reads it (whitespace ignored); undefined if not base64. */
 export function decodeBase64(text: string): Buffer | undefined {
   const compact = text.replace(/[ \t\r\n]/g, '');
@@ -167,24 +136,15 @@ class QueueListener {
   readonly #registration: Registration;
   readonly #context: TriggerHostContext;
   readonly #options: QueuesOptions;
-  readonly #leaseMs: number;
   readonly #functionName: string;
   readonly #bindingName: string;
   readonly #queueName: string;
-  readonly #queue: QueueClient;
-  readonly #poisonQueue: QueueClient;
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #stopController = new AbortController();
-  #queueReady = false;
-  #pollFailures = 0;
-  #running: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  readonly #pump: QueueMessagePump;
 
-  constructor(registration: Registration, context: TriggerHostContext, options: QueuesOptions, leaseMs: number) {
+  constructor(registration: Registration, context: TriggerHostContext, options: QueuesOptions, messageLeaseMs: number | undefined) {
     this.#registration = registration;
     this.#context = context;
     this.#options = options;
-    this.#leaseMs = leaseMs;
     this.#functionName = registration.metadata.name;
     const { name, binding } = triggerOf(registration);
     this.#bindingName = name;
@@ -205,146 +165,52 @@ class QueueListener {
     const service = QueueServiceClient.fromConnectionString(connectionString, {
       retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
     });
-    this.#queue = service.getQueueClient(this.#queueName);
-    this.#poisonQueue = service.getQueueClient(`${this.#queueName}-poison`);
+    const poisonQueue = service.getQueueClient(`${this.#queueName}-poison`);
+    this.#pump = new QueueMessagePump({
+      queue: service.getQueueClient(this.#queueName),
+      batchSize: options.batchSize,
+      newBatchThreshold: options.newBatchThreshold,
+      maxPollingIntervalMs: options.maxPollingIntervalMs,
+      maxDequeueCount: options.maxDequeueCount,
+      retryDelaySeconds: Math.floor(options.visibilityTimeoutMs / 1000),
+      messageLeaseMs,
+      poisonQueueFor: () => poisonQueue,
+      handle: (message) => this.#handle(message),
+      logger: context.logger,
+      logSubject: `Queue trigger "${this.#functionName}"`,
+      logPrefix: `Queue trigger "${this.#functionName}"`,
+    });
   }
 
-  /** Creates the queue if it does not exist, so that a missing storage account shows at start-up. */
-  async prepare(): Promise<void> {
-    await this.#queue.createIfNotExists();
-    this.#queueReady = true;
+  prepare(): Promise<void> {
+    return this.#pump.prepare();
   }
 
   start(): void {
     this.#context.logger.info(`Queue trigger "${this.#functionName}" is listening on '${this.#queueName}'.`);
-    this.#running = this.#poll();
+    this.#pump.start();
   }
 
-  /** Stops fetching and waits for the running invocations and their bookkeeping. Idempotent. */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#stopController.abort();
-      await this.#running;
-      while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
-    })();
-    return this.#stopping;
+    return this.#pump.stop();
   }
 
-  #isStopped(): boolean {
-    return this.#stopController.signal.aborted;
-  }
-
-  async #poll(): Promise<void> {
-    const backoff = new PollingBackoff(MINIMUM_POLLING_INTERVAL_MS, this.#options.maxPollingIntervalMs);
-    let foundSinceLastDelay = false;
-    while (!this.#isStopped()) {
-      const batch = await this.#fetch();
-      if (batch.length === 0) {
-        await this.#sleep(backoff.next(foundSinceLastDelay));
-        foundSinceLastDelay = false;
-        continue;
-      }
-      if (this.#isStopped()) {
-        // Fetched while stopping: hand the messages straight back rather than leave them invisible.
-        await Promise.all(
-          batch.map((message) =>
-            this.#settle(message, () => this.#queue.updateMessage(message.messageId, message.popReceipt, undefined, 0)),
-          ),
-        );
-        break;
-      }
-      foundSinceLastDelay = true;
-      for (const message of batch) this.#track(this.#process(message));
-      while (this.#inFlight.size > this.#options.newBatchThreshold) await Promise.race(this.#inFlight);
-    }
-  }
-
-  async #fetch(): Promise<ReceivedMessageItem[]> {
-    try {
-      if (!this.#queueReady) {
-        await this.#queue.createIfNotExists();
-        this.#queueReady = true;
-      }
-      const response = await this.#queue.receiveMessages({
-        numberOfMessages: this.#options.batchSize,
-        visibilityTimeout: Math.ceil(this.#leaseMs / 1000),
-      });
-      if (this.#pollFailures > 0) this.#context.logger.info(`Queue trigger "${this.#functionName}" can read '${this.#queueName}' again.`);
-      this.#pollFailures = 0;
-      return response.receivedMessageItems;
-    } catch (error) {
-      // As the host: any error resets the existence check, and the listener backs off.
-      this.#queueReady = false;
-      if (this.#pollFailures++ === 0 && !this.#isStopped()) {
-        this.#context.logger.warn(
-          `Queue trigger "${this.#functionName}" cannot read '${this.#queueName}' (will keep trying): ${describe(error)}`,
-        );
-      }
-      return [];
-    }
-  }
-
-  #track(work: Promise<void>): void {
-    const task: Promise<void> = work
-      .catch((error: unknown) =>
-        this.#context.logger.error(
-          `Queue trigger "${this.#functionName}": a message on '${this.#queueName}' could not be processed`,
-          error,
-        ),
-      )
-      .finally(() => this.#inFlight.delete(task));
-    this.#inFlight.add(task);
-  }
-
-  async #sleep(ms: number): Promise<void> {
-    if (this.#isStopped()) return;
-    const signal = this.#stopController.signal;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done);
-    });
-  }
-
-  /** Runs one message to its end: delete, release for a retry, or poison. */
-  async #process(message: ReceivedMessageItem): Promise<void> {
-    const { maxDequeueCount } = this.#options;
-    if (message.dequeueCount > maxDequeueCount) {
-      await this.#poison(message, message.popReceipt);
-      return;
-    }
+  async #handle(message: ReceivedMessageItem): Promise<MessageOutcome> {
     let text = message.messageText;
     if (this.#options.messageEncoding === 'base64') {
       const bytes = decodeBase64(message.messageText);
       if (bytes === undefined) {
         this.#context.logger.warn(`Message decoding has failed! Check MessageEncoding settings. MessageId=${message.messageId}.`);
-        await this.#poison(message, message.popReceipt);
-        return;
+        return 'poison';
       }
       text = bytes.toString('utf8');
     }
-
-    const lease = this.#keepInvisible(message);
-    let succeeded = false;
     try {
       await this.#context.invoke(this.#registration, this.#request(message, text), `New queue message detected on '${this.#queueName}'.`);
-      succeeded = true;
+      return 'done';
     } catch {
       // The devhost's invoke has logged the failure.
-    }
-    const popReceipt = await lease.end();
-
-    if (succeeded) {
-      await this.#settle(message, () => this.#queue.deleteMessage(message.messageId, popReceipt));
-    } else if (message.dequeueCount >= maxDequeueCount) {
-      await this.#poison(message, popReceipt);
-    } else {
-      const seconds = Math.floor(this.#options.visibilityTimeoutMs / 1000);
-      await this.#settle(message, () => this.#queue.updateMessage(message.messageId, popReceipt, undefined, seconds));
+      return 'failed';
     }
   }
 
@@ -364,75 +230,6 @@ class QueueListener {
       },
     };
   }
-
-  /**
-   * While the function runs, renews the message's invisibility at half the lease (as the host does),
-   * so a long invocation is not handed to a second one. `end()` gives the latest pop receipt.
-   */
-  #keepInvisible(message: ReceivedMessageItem): { end(): Promise<string> } {
-    let popReceipt = message.popReceipt;
-    let renewing: Promise<void> = Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const schedule = () => {
-      timer = setTimeout(() => {
-        renewing = this.#queue.updateMessage(message.messageId, popReceipt, undefined, Math.ceil(this.#leaseMs / 1000)).then(
-          (response) => {
-            if (response.popReceipt !== undefined) popReceipt = response.popReceipt;
-            schedule();
-          },
-          (error: unknown) => {
-            this.#context.logger.warn(
-              `Queue trigger "${this.#functionName}": could not keep message ${message.messageId} invisible: ${describe(error)}`,
-            );
-            schedule();
-          },
-        );
-      }, this.#leaseMs / 2);
-    };
-    schedule();
-    return {
-      end: async () => {
-        clearTimeout(timer);
-        await renewing;
-        clearTimeout(timer);
-        return popReceipt;
-      },
-    };
-  }
-
-  /** Copies the message as it is stored to `<queue>-poison` (created if needed), then deletes it. */
-  async #poison(message: ReceivedMessageItem, popReceipt: string): Promise<void> {
-    this.#context.logger.warn(
-      `Message has reached MaxDequeueCount of ${this.#options.maxDequeueCount}. Moving message to queue '${this.#queueName}-poison'.`,
-    );
-    await this.#settle(message, async () => {
-      try {
-        await this.#poisonQueue.sendMessage(message.messageText);
-      } catch (error) {
-        if (statusOf(error) !== 404) throw error;
-        await this.#poisonQueue.createIfNotExists();
-        await this.#poisonQueue.sendMessage(message.messageText);
-      }
-      await this.#queue.deleteMessage(message.messageId, popReceipt);
-    });
-  }
-
-  /**
-   * Runs message bookkeeping. As in the host, a message or queue that is gone, a pop receipt that no
-   * longer matches (someone else has the message) or a queue being deleted is not an error.
-   */
-  async #settle(message: ReceivedMessageItem, operation: () => Promise<unknown>): Promise<void> {
-    try {
-      await operation();
-    } catch (error) {
-      if (['MessageNotFound', 'QueueNotFound', 'PopReceiptMismatch', 'QueueBeingDeleted', 'QueueDisabled'].includes(codeOf(error) ?? ''))
-        return;
-      this.#context.logger.error(
-        `Queue trigger "${this.#functionName}": could not complete message ${message.messageId} on '${this.#queueName}'`,
-        error,
-      );
-    }
-  }
 }
 
 /** How the host serialises a DateTimeOffset for the worker: "2024-05-01T10:00:00+00:00". */
@@ -441,18 +238,4 @@ function dotNetDateTimeOffset(date: Date): string {
     .toISOString()
     .replace(/\.000Z$/, '+00:00')
     .replace(/Z$/, '+00:00');
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
-  return undefined;
-}
-
-function codeOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -11,10 +11,10 @@ import { getProgrammingModel, registeredFunctions, type Registration } from '../
 import { invokeFunction } from '../../src/invoke';
 import type { Logger } from '../../src/logger';
 import { startAzurite, type RunningAzurite } from '../../src/storage/azurite';
+import { PollingBackoff } from '../../src/triggers/queueMessagePump';
 import {
   decodeBase64,
   parseTimeSpan,
-  PollingBackoff,
   readQueuesOptions,
   startQueueTriggers,
   type QueueListenerOptions,

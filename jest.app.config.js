@@ -12,6 +12,8 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Load, fault and fuzz suites take longer than the rest together: `npm run test:reliability` (jest.reliability.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
+  // Apps the tests copy and run (each with its package.json) are not modules of the tests.
+  modulePathIgnorePatterns: ['<rootDir>/test-artifacts/', '<rootDir>/packages/devhost/test-artifacts/'],
   moduleNameMapper: {
     // The Functions worker supplies '@azure/functions-core'; tests supply the devhost's stand-in, which records registrations.
     '^@azure/functions-core$': '<rootDir>/packages/devhost/src/functionsCore.ts',

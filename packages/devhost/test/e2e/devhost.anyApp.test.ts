@@ -1,5 +1,5 @@
 import { CosmosClient } from '@azure/cosmos';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
@@ -7,90 +7,20 @@ import { startDevhostProcess, type DevhostProcess } from '../support/devhostProc
 /**
  * `devhost --app DIR` runs a Functions app that is not Visit Plannr: one written for Core Tools, with
  * no set-up hook, whose settings name the local storage and the Cosmos DB emulator by their
- * well-known values under names of its own. Written inside the repository (test-artifacts/) so that
- * its `require('@azure/functions')` finds the repository's node_modules, as an app finds its own.
+ * well-known values under names of its own (test/fixtures/apps/plain). Copied inside the repository
+ * (test-artifacts/), where it writes its files, so that its `require('@azure/functions')` finds the
+ * repository's node_modules, as an app finds its own.
  */
-const EMULATOR =
-  'AccountEndpoint=https://localhost:8081/;AccountKey=C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==;';
+/** The real (not local) Cosmos DB account the fixture's local.settings.json names as `Real`. */
 const REAL = 'AccountEndpoint=https://real.documents.azure.com:443/;AccountKey=a2V5;';
 
 describe('the devhost runs any Functions app (--app DIR)', () => {
+  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'plain');
   const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `plain-${process.pid}`);
   let devhost: DevhostProcess;
 
   beforeAll(async () => {
-    mkdirSync(appDir, { recursive: true });
-    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'plain-functions-app', main: 'index.js' }));
-    writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0' }));
-    writeFileSync(
-      join(appDir, 'local.settings.json'),
-      JSON.stringify({
-        IsEncrypted: false,
-        Values: {
-          FUNCTIONS_WORKER_RUNTIME: 'node',
-          AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-          Orders: 'UseDevelopmentStorage=true',
-          Catalogue: EMULATOR,
-          Real: REAL,
-          FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1000',
-          'AzureWebJobs.hidden.Disabled': 'true',
-        },
-      }),
-    );
-    writeFileSync(
-      join(appDir, 'index.js'),
-      [
-        "const { app } = require('@azure/functions');",
-        "app.http('settings', {",
-        "  methods: ['GET'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async () => ({',
-        '    jsonBody: { web: process.env.AzureWebJobsStorage, orders: process.env.Orders, catalogue: process.env.Catalogue, real: process.env.Real },',
-        '  }),',
-        '});',
-        "app.http('echo', {",
-        "  methods: ['GET', 'POST'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async (request) => ({',
-        '    jsonBody: { method: request.method, query: Object.fromEntries(request.query), body: await request.text() },',
-        '  }),',
-        '});',
-        "app.http('cookies', {",
-        "  methods: ['GET'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async () => ({',
-        '    cookies: [',
-        "      { name: 'session id', value: 'a b!', httpOnly: true, sameSite: 'Lax', maxAge: 60 },",
-        "      { name: 'theme', value: 'dark', path: '/pages', secure: true, sameSite: 'None', expires: new Date(86400000) },",
-        "      { name: 'plain', value: '1' },",
-        '    ],',
-        '  }),',
-        '});',
-        "app.http('keyed', { methods: ['GET'], authLevel: 'function', handler: async () => ({ body: 'in' }) });",
-        "app.http('hidden', { methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'should not be served' }) });",
-        'let started = false;',
-        "app.hook.appStart((context) => { started = true; context.hookData.fromStart = 'kept for appTerminate'; });",
-        'app.hook.preInvocation((context) => {',
-        "  if (context.invocationContext.functionName !== 'hooked') return;",
-        "  context.hookData.pre = 'ran';",
-        '  const handler = context.functionHandler;',
-        '  context.functionHandler = async (...args) => ({ jsonBody: { ...(await handler(...args)).jsonBody, wrapped: true } });',
-        '});',
-        'app.hook.postInvocation((context) => {',
-        "  if (context.invocationContext.functionName !== 'hooked') return;",
-        '  context.result = { jsonBody: { ...context.result.jsonBody, pre: context.hookData.pre, started } };',
-        '});',
-        'app.hook.appTerminate((context) => {',
-        "  require('node:fs').writeFileSync(require('node:path').join(__dirname, 'terminated.json'), JSON.stringify(context.hookData));",
-        '});',
-        "app.http('hooked', {",
-        "  methods: ['GET'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async (request, context) => ({ jsonBody: { url: request.url.length > 0, invocation: typeof context.invocationId } }),',
-        '});',
-        '',
-      ].join('\n'),
-    );
+    cpSync(fixture, appDir, { recursive: true });
     devhost = await startDevhostProcess({ args: ['--app', appDir] });
   });
   afterAll(async () => {

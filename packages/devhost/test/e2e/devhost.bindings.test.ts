@@ -3,80 +3,24 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
 /**
- * Input and output bindings beside the trigger, in an app written for Core Tools and run with
- * `devhost --app DIR`: each does what it does under the host, checked by reading Azurite and the
- * local Cosmos DB endpoint directly, never through the app.
+ * Input and output bindings beside the trigger, in an app written for Core Tools
+ * (test/fixtures/apps/bindings) and run with `devhost --app DIR`: each does what it does under the
+ * host, checked by reading Azurite and the local Cosmos DB endpoint directly, never through the app.
  */
-const EMULATOR =
-  'AccountEndpoint=https://localhost:8081/;AccountKey=C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==;';
 const root = join(__dirname, '..', '..');
 
-const APP = `
-const { app, input, output } = require('@azure/functions');
-const connection = 'AzureWebJobsStorage';
-
-app.http('settings', { methods: ['GET'], authLevel: 'anonymous',
-  handler: async () => ({ jsonBody: { storage: process.env.AzureWebJobsStorage, cosmos: process.env.Catalogue } }) });
-
-const orders = output.storageQueue({ queueName: 'orders', connection });
-app.http('enqueue', { methods: ['POST'], authLevel: 'anonymous', extraOutputs: [orders],
-  handler: async (request, context) => {
-    const body = await request.json();
-    context.extraOutputs.set(orders, body.messages);
-    if (body.fail) throw new Error('failed after setting the output');
-    return { status: 202 };
-  } });
-
-const original = input.storageBlob({ path: 'inputs/{queueTrigger}.txt', connection, dataType: 'string' });
-app.storageQueue('shout', { queueName: 'jobs', connection, extraInputs: [original],
-  return: output.storageBlob({ path: 'results/{queueTrigger}.txt', connection }),
-  handler: async (message, context) => String(context.extraInputs.get(original)).toUpperCase() });
-
-const person = input.table({ tableName: 'people', partitionKey: '{family}', rowKey: '{name}', connection });
-app.http('person', { methods: ['GET'], route: 'people/{family}/{name}', authLevel: 'anonymous', extraInputs: [person],
-  handler: async (request, context) => {
-    const entity = context.extraInputs.get(person);
-    return entity ? { jsonBody: entity } : { status: 404 };
-  } });
-const family = input.table({ tableName: 'people', partitionKey: '{family}', filter: "Age gt 3", take: 2, connection });
-app.http('family', { methods: ['GET'], route: 'people/{family}', authLevel: 'anonymous', extraInputs: [family],
-  handler: async (request, context) => ({ jsonBody: context.extraInputs.get(family) }) });
-app.http('addPerson', { methods: ['POST'], route: 'people', authLevel: 'anonymous',
-  return: output.table({ tableName: 'people', connection }),
-  handler: async (request) => request.json() });
-
-const item = input.cosmosDB({ databaseName: 'shop', containerName: 'items', id: '{id}', partitionKey: '{id}', connection: 'Catalogue' });
-app.http('item', { methods: ['GET'], route: 'items/{id}', authLevel: 'anonymous', extraInputs: [item],
-  handler: async (request, context) => {
-    const found = context.extraInputs.get(item);
-    return found ? { jsonBody: found } : { status: 404 };
-  } });
-const byKind = input.cosmosDB({ databaseName: 'shop', containerName: 'items', sqlQuery: 'SELECT c.id FROM c WHERE c.kind = {Query.kind}', connection: 'Catalogue' });
-app.http('itemsOfKind', { methods: ['GET'], route: 'kinds', authLevel: 'anonymous', extraInputs: [byKind],
-  handler: async (request, context) => ({ jsonBody: context.extraInputs.get(byKind) }) });
-const items = output.cosmosDB({ databaseName: 'shop', containerName: 'items', createIfNotExists: true, partitionKey: '/id', connection: 'Catalogue' });
-app.http('addItems', { methods: ['POST'], route: 'items', authLevel: 'anonymous', extraOutputs: [items],
-  handler: async (request, context) => {
-    context.extraOutputs.set(items, await request.json());
-    return { status: 201 };
-  } });
-`;
-
-function writeApp(dir: string, code: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bindings-app', main: 'index.js' }));
-  writeFileSync(join(dir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { queues: { maxPollingInterval: '00:00:01' } } }));
-  writeFileSync(
-    join(dir, 'local.settings.json'),
-    JSON.stringify({ IsEncrypted: false, Values: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', Catalogue: EMULATOR } }),
-  );
-  writeFileSync(join(dir, 'index.js'), code);
+/**
+ * Copies the app test/fixtures/apps/<name> to `dir` (in test-artifacts/): what runs there writes nothing into the
+ * sources, and its `require('@azure/functions')` still finds the repository's node_modules.
+ */
+function copyApp(name: string, dir: string): void {
+  cpSync(join(__dirname, '..', 'fixtures', 'apps', name), dir, { recursive: true });
 }
 
 async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -96,7 +40,7 @@ describe('the devhost carries out input and output bindings as the host does', (
   let cosmos: CosmosClient;
 
   beforeAll(async () => {
-    writeApp(appDir, APP);
+    copyApp('bindings', appDir);
     devhost = await startDevhostProcess({ args: ['--app', appDir, '--quiet'] });
     const settings = (await (await fetch(`${devhost.url}/api/settings`)).json()) as { storage: string; cosmos: string };
     storage = settings.storage;
@@ -189,14 +133,7 @@ describe('the devhost carries out input and output bindings as the host does', (
 describe('a binding the devhost cannot serve', () => {
   it('stops start-up naming the function and the binding, instead of dropping it', () => {
     const appDir = join(root, 'test-artifacts', 'apps', `unserved-${process.pid}`);
-    writeApp(
-      appDir,
-      [
-        "const { app, output } = require('@azure/functions');",
-        "const bus = output.serviceBusQueue({ queueName: 'q', connection: 'Bus' });",
-        "app.http('send', { authLevel: 'anonymous', extraOutputs: [bus], handler: async () => ({ body: 'sent?' }) });",
-      ].join('\n'),
-    );
+    copyApp('unserved', appDir);
     const dataDir = mkdtempSync(join(tmpdir(), 'plannr-devhost-'));
     try {
       const run = spawnSync(process.execPath, [join(root, 'dist', 'main.js'), '--app', appDir, '--port', '0', '--data-dir', dataDir], {

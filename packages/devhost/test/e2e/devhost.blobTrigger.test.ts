@@ -1,50 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../../src/storage/azurite';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
 /**
- * A plain Functions app (no set-up hook) with a blob-triggered function, run by `devhost --app DIR`:
- * a blob uploaded to the devhost's Azurite runs the function once, and a restart of the devhost on
- * the same data runs only what changed while it was down. Written inside the repository
- * (test-artifacts/) so that its `require('@azure/functions')` finds the repository's node_modules.
+ * A plain Functions app (no set-up hook) with a blob-triggered function (test/fixtures/apps/blob), run
+ * by `devhost --app DIR`: a blob uploaded to the devhost's Azurite runs the function once, and a
+ * restart of the devhost on the same data runs only what changed while it was down. Copied inside the
+ * repository (test-artifacts/), where it writes what it saw, so that its `require('@azure/functions')`
+ * finds the repository's node_modules.
  */
 describe('the devhost serves blob triggers (--app DIR)', () => {
+  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'blob');
   const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `blob-${process.pid}`);
   const env = { DEVHOST_BLOB_SCAN_INTERVAL_MS: '200' };
   let devhost: DevhostProcess | undefined;
 
   beforeAll(() => {
-    mkdirSync(appDir, { recursive: true });
-    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'plain-blob-app', main: 'index.js' }));
-    writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0' }));
-    writeFileSync(
-      join(appDir, 'local.settings.json'),
-      JSON.stringify({
-        IsEncrypted: false,
-        Values: { FUNCTIONS_WORKER_RUNTIME: 'node', AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
-      }),
-    );
-    writeFileSync(
-      join(appDir, 'index.js'),
-      [
-        "const { app } = require('@azure/functions');",
-        "const { appendFileSync } = require('node:fs');",
-        "const { join } = require('node:path');",
-        "app.http('storage', { methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: process.env.AzureWebJobsStorage }) });",
-        "app.storageBlob('onUpload', {",
-        "  path: 'uploads/{name}.txt',",
-        "  connection: 'AzureWebJobsStorage',",
-        '  handler: async (blob, context) => {',
-        '    context.log(`got ${context.triggerMetadata.name}`);',
-        '    const line = { name: context.triggerMetadata.name, path: context.triggerMetadata.blobTrigger, text: blob.toString("utf8") };',
-        "    appendFileSync(join(__dirname, 'seen.jsonl'), JSON.stringify(line) + '\\n');",
-        '  },',
-        '});',
-        '',
-      ].join('\n'),
-    );
+    cpSync(fixture, appDir, { recursive: true });
   });
   afterAll(async () => {
     try {

@@ -1,33 +1,18 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
-/** host.json functionTimeout and logging.logLevel in an app run with `devhost --app DIR`. */
+/**
+ * host.json functionTimeout and logging.logLevel in an app run with `devhost --app DIR` (test/fixtures/apps/limits,
+ * which has no local.settings.json), copied into test-artifacts/ first.
+ */
 describe('the devhost applies host.json functionTimeout and logging.logLevel', () => {
+  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'limits');
   const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `limits-${process.pid}`);
   let devhost: DevhostProcess;
 
   beforeAll(async () => {
-    mkdirSync(appDir, { recursive: true });
-    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'limits-app', main: 'index.js' }));
-    writeFileSync(
-      join(appDir, 'host.json'),
-      JSON.stringify({
-        version: '2.0',
-        functionTimeout: '00:00:01',
-        logging: { logLevel: { default: 'Information', 'Function.quiet.User': 'Warning' } },
-      }),
-    );
-    writeFileSync(
-      join(appDir, 'index.js'),
-      [
-        "const { app } = require('@azure/functions');",
-        "app.http('slow', { methods: ['GET'], authLevel: 'anonymous', handler: async () => { await new Promise((r) => setTimeout(r, 3000)); return { body: 'late' }; } });",
-        "app.http('quick', { methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'on time' }) });",
-        "app.http('quiet', { methods: ['GET'], authLevel: 'anonymous', handler: async (request, context) => { context.log('chatter-info'); context.warn('chatter-warning'); return { body: 'ok' }; } });",
-        "app.http('loud', { methods: ['GET'], authLevel: 'anonymous', handler: async (request, context) => { context.log('loud-info'); return { body: 'ok' }; } });",
-      ].join('\n'),
-    );
+    cpSync(fixture, appDir, { recursive: true });
     devhost = await startDevhostProcess({ args: ['--app', appDir] });
   });
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,130 +9,25 @@ import { startDevhostProcess, type DevhostProcess } from '../support/devhostProc
 /**
  * An app in HTTP stream mode (`app.setup({ enableHttpStream: true })`): @azure/functions then takes every HTTP request
  * from its own proxy, which the host must forward to, and writes the response there (devhost/http/httpStream.ts).
- * A plain Functions app like devhost.anyApp.test.ts's, written inside the repository so that it finds @azure/functions.
+ * A plain Functions app like devhost.anyApp.test.ts's (test/fixtures/apps/stream), copied inside the repository so
+ * that it finds @azure/functions.
  */
 const MB = 1024 * 1024;
+/** The app's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (its local.settings.json). */
 const LIMIT = 33 * MB;
+/** The size of the chunks the app's download generates, and of those the test sends. */
 const CHUNK = 64 * 1024;
 
 /** Chunk i of the app's generated download (the app has the same), so the test knows what the 32 MB should hash to. */
 const downloadChunk = (i: number, size: number) => Buffer.alloc(size, Buffer.from([i & 255, (i >> 8) & 255, 0x5a]));
 
 describe('the devhost serves an app in HTTP stream mode', () => {
+  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'stream');
   const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `stream-${process.pid}`);
   let devhost: DevhostProcess;
 
   beforeAll(async () => {
-    mkdirSync(appDir, { recursive: true });
-    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'stream-functions-app', main: 'index.js' }));
-    writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0' }));
-    writeFileSync(
-      join(appDir, 'local.settings.json'),
-      JSON.stringify({
-        IsEncrypted: false,
-        Values: {
-          FUNCTIONS_WORKER_RUNTIME: 'node',
-          AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-          FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(LIMIT),
-        },
-      }),
-    );
-    writeFileSync(
-      join(appDir, 'index.js'),
-      [
-        "const { app } = require('@azure/functions');",
-        "const { createHash } = require('node:crypto');",
-        "const { Readable } = require('node:stream');",
-        'app.setup({ enableHttpStream: true });',
-        // Reads the body as a stream: never whole.
-        "app.http('upload', {",
-        "  methods: ['POST'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async (request) => {',
-        "    const hash = createHash('sha256');",
-        '    let bytes = 0;',
-        '    let chunks = 0;',
-        '    for await (const chunk of request.body) {',
-        '      hash.update(chunk);',
-        '      bytes += chunk.length;',
-        '      chunks += 1;',
-        '    }',
-        "    return { jsonBody: { bytes, chunks, sha256: hash.digest('hex') } };",
-        '  },',
-        '});',
-        // Answers each piece of the body as it comes: the client sends the next only once it has seen the answer.
-        "app.http('progress', {",
-        "  methods: ['POST'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async (request) => {',
-        '    const reader = request.body.getReader();',
-        '    let total = 0;',
-        '    const body = new ReadableStream({',
-        '      async pull(controller) {',
-        '        const { done, value } = await reader.read();',
-        '        if (done) return controller.close();',
-        '        total += value.length;',
-        '        controller.enqueue(new TextEncoder().encode(`${total}\\n`));',
-        '      },',
-        '    });',
-        "    return { body, headers: { 'content-type': 'text/plain' } };",
-        '  },',
-        '});',
-        'const downloadChunk = (i, size) => Buffer.alloc(size, Buffer.from([i & 255, (i >> 8) & 255, 0x5a]));',
-        "app.http('download', {",
-        "  methods: ['GET'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async (request) => {',
-        "    const total = Number(request.query.get('bytes'));",
-        '    let i = 0;',
-        '    const body = new ReadableStream({',
-        '      pull(controller) {',
-        `        const size = Math.min(${CHUNK}, total - i * ${CHUNK});`,
-        '        if (size <= 0) return controller.close();',
-        '        controller.enqueue(downloadChunk(i, size));',
-        '        i += 1;',
-        '      },',
-        '    });',
-        "    return { body, headers: { 'content-type': 'application/octet-stream' } };",
-        '  },',
-        '});',
-        // A Node Readable that sends its first line, then holds the rest until /api/release is called.
-        'let release;',
-        'const released = new Promise((resolve) => (release = resolve));',
-        "app.http('held', {",
-        "  methods: ['GET'],",
-        "  authLevel: 'anonymous',",
-        '  handler: async () => ({',
-        '    body: Readable.from((async function* () {',
-        "      yield Buffer.from('first\\n');",
-        '      await released;',
-        "      yield Buffer.from('rest\\n');",
-        '    })()),',
-        '  }),',
-        '});',
-        "app.http('release', { methods: ['POST'], authLevel: 'anonymous', handler: async () => { release(); return { status: 204 }; } });",
-        "app.http('item', {",
-        "  methods: ['GET'],",
-        "  authLevel: 'anonymous',",
-        "  route: 'shops/{shop}/items/{id:int}',",
-        '  handler: async (request, context) => ({',
-        '    status: 201,',
-        "    headers: { 'x-answer': 'yes' },",
-        '    jsonBody: {',
-        '      url: request.url,',
-        '      method: request.method,',
-        '      params: request.params,',
-        '      query: Object.fromEntries(request.query),',
-        "      header: request.headers.get('x-visit'),",
-        '      invocation: typeof context.invocationId,',
-        '    },',
-        '  }),',
-        '});',
-        "app.http('broken', { methods: ['GET', 'POST'], authLevel: 'anonymous', handler: async () => { throw new Error('it broke'); } });",
-        "app.http('keyed', { methods: ['GET'], authLevel: 'function', handler: async () => ({ body: 'in' }) });",
-        '',
-      ].join('\n'),
-    );
+    cpSync(fixture, appDir, { recursive: true });
     devhost = await startDevhostProcess({ args: ['--app', appDir] });
   });
   afterAll(async () => {

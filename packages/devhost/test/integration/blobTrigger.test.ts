@@ -448,14 +448,14 @@ describe('host.json extensions.blobs and the host id', () => {
   });
 
   it('derives a stable host id from the machine and the app folder, as the host does locally, unless AzureFunctionsJobHost__id sets one', () => {
-    const id = defaultHostId('/apps/plannr', 'Dev-Box_01.local');
+    const id = defaultHostId('/apps/contoso', 'Dev-Box_01.local');
     expect(id).toMatch(/^devbox01local-\d+$/);
     expect(id.length).toBeLessThanOrEqual(32);
-    expect(defaultHostId('/apps/plannr', 'Dev-Box_01.local')).toBe(id);
+    expect(defaultHostId('/apps/contoso', 'Dev-Box_01.local')).toBe(id);
     expect(defaultHostId('/apps/other', 'Dev-Box_01.local')).not.toBe(id);
     expect(defaultHostId('/a', 'X'.repeat(40))).toBe('x'.repeat(32));
-    expect(blobListenerOptions('/apps/plannr', { AzureFunctionsJobHost__id: 'my-app' }).hostId).toBe('my-app');
-    expect(() => blobListenerOptions('/apps/plannr', { AzureFunctionsJobHost__id: 'My App' })).toThrow(/AzureFunctionsJobHost__id/);
+    expect(blobListenerOptions('/apps/contoso', { AzureFunctionsJobHost__id: 'my-app' }).hostId).toBe('my-app');
+    expect(() => blobListenerOptions('/apps/contoso', { AzureFunctionsJobHost__id: 'My App' })).toThrow(/AzureFunctionsJobHost__id/);
     expect(blobListenerOptions('/a', { DEVHOST_BLOB_SCAN_INTERVAL_MS: '200' }).scanIntervalMs).toBe(200);
     expect(() => blobListenerOptions('/a', { DEVHOST_BLOB_SCAN_INTERVAL_MS: '1' })).toThrow(/DEVHOST_BLOB_SCAN_INTERVAL_MS/);
   });

@@ -36,7 +36,7 @@ interface ReceivedEvent {
 }
 const received = new Map<string, ReceivedEvent[]>();
 const behaviour = new Map<string, (event: ReceivedEvent) => void | Promise<void>>();
-const FUNCTIONS = ['everything', 'placeProposed', 'regionForecasts', 'alwaysFails', 'flaky', 'gated'] as const;
+const FUNCTIONS = ['everything', 'orderPlaced', 'storeInventory', 'alwaysFails', 'flaky', 'gated'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 for (const name of FUNCTIONS) {
   app.eventGrid(name, {
@@ -128,7 +128,7 @@ function cloudEventPublisher(host: Started): EventGridPublisherClient<'CloudEven
   });
 }
 
-function placeEvent(
+function sampleEvent(
   eventType: string,
   subject: string,
   data: Record<string, unknown> = {},
@@ -157,19 +157,19 @@ afterEach(async () => {
 describe('the topic endpoint, published to with the real EventGridPublisherClient', () => {
   it('delivers Event Grid schema events with the topic and metadataVersion the service adds', async () => {
     const host = await start(['everything']);
-    const proposed = placeEvent('VisitPlannr.PlaceProposed', 'place-1', { placeId: '1', name: 'Heaton Park' });
-    const approved = placeEvent('VisitPlannr.PlaceApproved', 'place-1', { approvedAt: '2026-11-27T10:00:00Z' });
-    await eventGridPublisher(host).send([proposed, approved]);
+    const placed = sampleEvent('Contoso.Orders.OrderPlaced', 'order-1', { orderId: '1', item: 'Widget' });
+    const shipped = sampleEvent('Contoso.Orders.OrderShipped', 'order-1', { shippedAt: '2026-11-27T10:00:00Z' });
+    await eventGridPublisher(host).send([placed, shipped]);
     await host.eventGrid.idle();
 
     expect(eventsOf('everything')).toHaveLength(2);
-    expect(eventsOf('everything').find((event) => event.id === proposed.id)).toEqual({
-      id: proposed.id,
+    expect(eventsOf('everything').find((event) => event.id === placed.id)).toEqual({
+      id: placed.id,
       topic: host.eventGrid.topicId,
-      subject: 'place-1',
-      eventType: 'VisitPlannr.PlaceProposed',
+      subject: 'order-1',
+      eventType: 'Contoso.Orders.OrderPlaced',
       eventTime: '2026-11-27T09:00:00.000Z',
-      data: { placeId: '1', name: 'Heaton Park' },
+      data: { orderId: '1', item: 'Widget' },
       dataVersion: '1.0',
       metadataVersion: '1',
     });
@@ -188,18 +188,18 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
     const host = await start(['everything']);
     const batched: SendCloudEventInput<unknown> & { id: string } = {
       id: randomUUID(),
-      type: 'VisitPlannr.RegionActivated',
-      source: '/visitplannr/regions',
-      subject: 'region-gcw2j',
+      type: 'Contoso.Stores.StoreOpened',
+      source: '/contoso/stores',
+      subject: 'store-42',
       time: new Date('2026-11-27T09:00:00Z'),
-      data: { region: 'gcw2j' },
+      data: { store: '42' },
     };
     await cloudEventPublisher(host).send([batched]);
     const single = {
       specversion: '1.0',
       id: randomUUID(),
-      type: 'VisitPlannr.PlaceWithdrawn',
-      source: '/visitplannr/places',
+      type: 'Contoso.Orders.OrderCancelled',
+      source: '/contoso/orders',
       time: '2026-11-27T11:00:00Z',
       data: { reason: 'closed' },
       traceparent: '00-abc-def-01',
@@ -215,12 +215,12 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
     expect(eventsOf('everything').find((event) => event.id === batched.id)).toEqual({
       specversion: '1.0',
       id: batched.id,
-      type: 'VisitPlannr.RegionActivated',
-      source: '/visitplannr/regions',
-      subject: 'region-gcw2j',
+      type: 'Contoso.Stores.StoreOpened',
+      source: '/contoso/stores',
+      subject: 'store-42',
       time: '2026-11-27T09:00:00.000Z',
       datacontenttype: 'application/json',
-      data: { region: 'gcw2j' },
+      data: { store: '42' },
     });
     expect(eventsOf('everything').find((event) => event.id === single.id)).toEqual(single);
   });
@@ -228,12 +228,12 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
   it('refuses a wrong or missing key with 401 and delivers nothing; accepts a valid SAS token, refuses a forged one', async () => {
     const host = await start(['everything']);
     await expect(
-      eventGridPublisher(host, new AzureKeyCredential('not-the-key')).send([placeEvent('VisitPlannr.PlaceProposed', 'place-1')]),
+      eventGridPublisher(host, new AzureKeyCredential('not-the-key')).send([sampleEvent('Contoso.Orders.OrderPlaced', 'order-1')]),
     ).rejects.toMatchObject({ statusCode: 401 });
     const bare = await fetch(`${host.base}${host.eventGrid.topicEndpointPath}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([placeEvent('X', 'y')]),
+      body: JSON.stringify([sampleEvent('X', 'y')]),
     });
     expect(bare.status).toBe(401);
     expect(await bare.json()).toMatchObject({ error: { code: 'Unauthorized' } });
@@ -241,17 +241,17 @@ describe('the topic endpoint, published to with the real EventGridPublisherClien
     const endpoint = `${host.base}${host.eventGrid.topicEndpointPath}`;
     const expires = new Date(Date.now() + 60_000);
     const forged = await generateSharedAccessSignature(endpoint, new AzureKeyCredential('another-key'), expires);
-    await expect(eventGridPublisher(host, new AzureSASCredential(forged)).send([placeEvent('X', 'forged')])).rejects.toMatchObject({
+    await expect(eventGridPublisher(host, new AzureSASCredential(forged)).send([sampleEvent('X', 'forged')])).rejects.toMatchObject({
       statusCode: 401,
     });
     const expired = await generateSharedAccessSignature(endpoint, new AzureKeyCredential(TOPIC_KEY), new Date(Date.now() - 60_000));
-    await expect(eventGridPublisher(host, new AzureSASCredential(expired)).send([placeEvent('X', 'expired')])).rejects.toMatchObject({
+    await expect(eventGridPublisher(host, new AzureSASCredential(expired)).send([sampleEvent('X', 'expired')])).rejects.toMatchObject({
       statusCode: 401,
     });
     expect(host.eventGrid.stats()).toMatchObject({ published: 0, pending: 0 });
 
     const signed = await generateSharedAccessSignature(endpoint, new AzureKeyCredential(TOPIC_KEY), expires);
-    await eventGridPublisher(host, new AzureSASCredential(signed)).send([placeEvent('X', 'signed')]);
+    await eventGridPublisher(host, new AzureSASCredential(signed)).send([sampleEvent('X', 'signed')]);
     await host.eventGrid.idle();
     expect(eventsOf('everything').map((event) => event.subject)).toEqual(['signed']);
   });
@@ -301,7 +301,7 @@ describe('delivery', () => {
     behaviour.set('alwaysFails', () => {
       throw new Error('the projection store is down');
     });
-    const event = placeEvent('VisitPlannr.PlaceProposed', 'place-9');
+    const event = sampleEvent('Contoso.Orders.OrderPlaced', 'order-9');
     await eventGridPublisher(host).send([event]);
     await host.eventGrid.idle();
 
@@ -321,8 +321,8 @@ describe('delivery', () => {
       lastError: expect.stringContaining('the projection store is down'),
       event: {
         id: event.id,
-        subject: 'place-9',
-        eventType: 'VisitPlannr.PlaceProposed',
+        subject: 'order-9',
+        eventType: 'Contoso.Orders.OrderPlaced',
         topic: host.eventGrid.topicId,
         metadataVersion: '1',
       },
@@ -342,7 +342,7 @@ describe('delivery', () => {
     behaviour.set('flaky', () => {
       if (eventsOf('flaky').length <= 2) throw new Error(`transient failure ${eventsOf('flaky').length}`);
     });
-    const event = placeEvent('VisitPlannr.PlaceProposed', 'place-3');
+    const event = sampleEvent('Contoso.Orders.OrderPlaced', 'order-3');
     await eventGridPublisher(host).send([event]);
     await host.eventGrid.idle();
 
@@ -358,7 +358,7 @@ describe('delivery', () => {
     behaviour.set('flaky', async () => {
       if (eventsOf('flaky').length === 1) await gate;
     });
-    await eventGridPublisher(host).send([placeEvent('VisitPlannr.PlaceProposed', 'slow')]);
+    await eventGridPublisher(host).send([sampleEvent('Contoso.Orders.OrderPlaced', 'slow')]);
     await host.eventGrid.idle();
     expect(eventsOf('flaky')).toHaveLength(2);
     expect(host.eventGrid.stats()).toMatchObject({ delivered: 1, failedAttempts: 1 });
@@ -372,39 +372,39 @@ describe('delivery', () => {
       join(appRoot, 'devhost.eventgrid.json'),
       JSON.stringify({
         subscriptions: {
-          placeProposed: { includedEventTypes: ['VisitPlannr.PlaceProposed'] },
-          regionForecasts: { subjectBeginsWith: 'region-', subjectEndsWith: '/forecast' },
+          orderPlaced: { includedEventTypes: ['Contoso.Orders.OrderPlaced'] },
+          storeInventory: { subjectBeginsWith: 'store-', subjectEndsWith: '/inventory' },
         },
       }),
     );
-    const host = await start(['everything', 'placeProposed', 'regionForecasts'], { appRoot });
-    const proposed = placeEvent('VisitPlannr.PlaceProposed', 'place-1');
-    const proposedLowerCase = placeEvent('visitplannr.placeproposed', 'place-2');
-    const approved = placeEvent('VisitPlannr.PlaceApproved', 'place-1');
-    const forecast = placeEvent('VisitPlannr.ForecastUpdated', 'region-gcw2j/forecast');
-    const activated = placeEvent('VisitPlannr.RegionActivated', 'region-gcw2j');
-    await eventGridPublisher(host).send([proposed, proposedLowerCase, approved, forecast, activated]);
+    const host = await start(['everything', 'orderPlaced', 'storeInventory'], { appRoot });
+    const placed = sampleEvent('Contoso.Orders.OrderPlaced', 'order-1');
+    const placedLowerCase = sampleEvent('contoso.orders.orderplaced', 'order-2');
+    const shipped = sampleEvent('Contoso.Orders.OrderShipped', 'order-1');
+    const inventory = sampleEvent('Contoso.Stores.InventoryUpdated', 'store-42/inventory');
+    const opened = sampleEvent('Contoso.Stores.StoreOpened', 'store-42');
+    await eventGridPublisher(host).send([placed, placedLowerCase, shipped, inventory, opened]);
     await host.eventGrid.idle();
 
-    expect(idsOf('placeProposed').sort()).toEqual([proposed.id, proposedLowerCase.id].sort());
-    expect(idsOf('regionForecasts')).toEqual([forecast.id]);
-    expect(idsOf('everything').sort()).toEqual([proposed.id, proposedLowerCase.id, approved.id, forecast.id, activated.id].sort());
+    expect(idsOf('orderPlaced').sort()).toEqual([placed.id, placedLowerCase.id].sort());
+    expect(idsOf('storeInventory')).toEqual([inventory.id]);
+    expect(idsOf('everything').sort()).toEqual([placed.id, placedLowerCase.id, shipped.id, inventory.id, opened.id].sort());
   });
 
   it('refuses to start when devhost.eventgrid.json names a function that is not an eventGrid-triggered function', async () => {
     const appRoot = temporaryFolder();
     writeFileSync(
       join(appRoot, 'devhost.eventgrid.json'),
-      JSON.stringify({ subscriptions: { placeProposd: { includedEventTypes: ['VisitPlannr.PlaceProposed'] } } }),
+      JSON.stringify({ subscriptions: { orderPlacd: { includedEventTypes: ['Contoso.Orders.OrderPlaced'] } } }),
     );
-    await expect(start(['placeProposed'], { appRoot })).rejects.toThrow(
-      /devhost\.eventgrid\.json names "placeProposd", which is not an eventGrid-triggered function of the app \(they are: placeProposed\)/,
+    await expect(start(['orderPlaced'], { appRoot })).rejects.toThrow(
+      /devhost\.eventgrid\.json names "orderPlacd", which is not an eventGrid-triggered function of the app \(they are: orderPlaced\)/,
     );
     writeFileSync(
       join(appRoot, 'devhost.eventgrid.json'),
-      JSON.stringify({ subscriptions: { placeProposed: { includedEventType: ['typo'] } } }),
+      JSON.stringify({ subscriptions: { orderPlaced: { includedEventType: ['typo'] } } }),
     );
-    await expect(start(['placeProposed'], { appRoot })).rejects.toThrow(/devhost\.eventgrid\.json is invalid:[\s\S]*includedEventType/);
+    await expect(start(['orderPlaced'], { appRoot })).rejects.toThrow(/devhost\.eventgrid\.json is invalid:[\s\S]*includedEventType/);
   });
 });
 
@@ -417,7 +417,7 @@ describe('durability across restarts', () => {
     behaviour.set('gated', async (event) => {
       if (event.subject === 'first') await gate;
     });
-    const events = [placeEvent('T', 'first'), placeEvent('T', 'second'), placeEvent('T', 'third')];
+    const events = [sampleEvent('T', 'first'), sampleEvent('T', 'second'), sampleEvent('T', 'third')];
     await eventGridPublisher(first).send(events);
     await waitFor(() => eventsOf('gated').length === 1, 'the first delivery to start');
 
@@ -446,7 +446,7 @@ describe('durability across restarts', () => {
     });
     const retry = { maxDeliveryAttempts: 3, baseDelayMs: 200, maxDelayMs: 200 };
     const first = await start(['alwaysFails'], { dataDir, retry });
-    const event = placeEvent('T', 'retried');
+    const event = sampleEvent('T', 'retried');
     await eventGridPublisher(first).send([event]);
     await waitFor(() => first.eventGrid.stats().failedAttempts === 1, 'the first failure');
     await first.stop();
@@ -466,7 +466,7 @@ describe('durability across restarts', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     behaviour.set('gated', () => gate);
-    const event = placeEvent('T', 'in flight');
+    const event = sampleEvent('T', 'in flight');
     await eventGridPublisher(first).send([event]);
 
     // What a crash right now would leave: the journal as written, plus half a line of a write cut short.
@@ -486,8 +486,8 @@ describe('durability across restarts', () => {
     const dataDir = temporaryFolder();
     const child = await startChildEventGrid(dataDir);
     try {
-      const done = placeEvent('T', 'done');
-      const hanging = placeEvent('T', 'hang');
+      const done = sampleEvent('T', 'done');
+      const hanging = sampleEvent('T', 'hang');
       await new EventGridPublisherClient(
         `http://127.0.0.1:${child.port}/devhost/eventgrid/api/events`,
         'EventGrid',
@@ -575,10 +575,10 @@ describe('the host webhook /runtime/webhooks/eventgrid', () => {
     const event = {
       id: 'n1',
       topic: '/t',
-      subject: 'place-1',
-      eventType: 'VisitPlannr.PlaceProposed',
+      subject: 'order-1',
+      eventType: 'Contoso.Orders.OrderPlaced',
       eventTime: '2026-11-27T09:00:00Z',
-      data: { placeId: '1' },
+      data: { orderId: '1' },
       dataVersion: '1',
       metadataVersion: '1',
     };
@@ -589,10 +589,10 @@ describe('the host webhook /runtime/webhooks/eventgrid', () => {
     const cloudEvent = {
       specversion: '1.0',
       id: 'c1',
-      type: 'VisitPlannr.PlaceProposed',
-      source: '/places',
+      type: 'Contoso.Orders.OrderPlaced',
+      source: '/orders',
       time: '2026-11-27T09:00:00Z',
-      data: { placeId: '2' },
+      data: { orderId: '2' },
     };
     const cloud = await fetch(`${host.base}/runtime/webhooks/eventgrid?functionName=everything&code=${keys.masterKey}`, {
       method: 'POST',

@@ -130,7 +130,7 @@ describe('queue trigger', () => {
     const queue = service.getQueueClient(queueName);
     expect(await queue.exists()).toBe(true); // created by the trigger
 
-    const payload = { placeId: 'p-1', reason: 'weather changed', emoji: '☔' };
+    const payload = { orderId: 'o-1', status: 'order shipped', emoji: '📦' };
     const sent = await queue.sendMessage(base64(JSON.stringify(payload)));
 
     await eventually(

@@ -7,7 +7,7 @@ import { consoleLogger } from '../../src/logger';
 describe("the devhost finds an app's set-up hook through package.json", () => {
   const apps: string[] = [];
   const app = (packageJson: unknown, files: Record<string, string> = {}): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'plannr-app-'));
+    const dir = mkdtempSync(join(tmpdir(), 'devhost-appsetup-'));
     apps.push(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify(packageJson));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);

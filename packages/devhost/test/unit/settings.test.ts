@@ -5,7 +5,7 @@ import { readLocalSettings, readRoutePrefix } from '../../src/settings';
 
 describe('the devhost reads host.json as the host does', () => {
   const withHostJson = (host: unknown): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'plannr-host-'));
+    const dir = mkdtempSync(join(tmpdir(), 'devhost-settings-'));
     writeFileSync(join(dir, 'host.json'), JSON.stringify(host));
     return dir;
   };

@@ -5,18 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { CosmosClient, type Database } from '@azure/cosmos';
 import { app, type CosmosDBv4FunctionOptions, type InvocationContext } from '@azure/functions';
-import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from 'functions-devhost/cosmos/localCosmosEndpoint';
-import { getProgrammingModel, registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
-import { invokeFunction } from 'functions-devhost/invoke';
-import type { Logger } from 'functions-devhost/logger';
+import { localCosmosClientOptions, startLocalCosmosEndpoint, type LocalCosmosEndpoint } from '../../src/cosmos/localCosmosEndpoint';
+import { getProgrammingModel, registeredFunctions, type Registration } from '../../src/functionsCore';
+import { invokeFunction } from '../../src/invoke';
+import type { Logger } from '../../src/logger';
 import {
   cosmosTriggerLeaseId,
   startCosmosTriggers,
   type CosmosTriggerLease,
   type RunningCosmosTriggers,
-} from 'functions-devhost/triggers/cosmosTrigger';
-import type { TriggerHostContext } from 'functions-devhost/triggers/triggerHost';
-import { CONTAINERS, ensureCosmosContainers } from '../../shared/platform/adapters/cosmosClient';
+} from '../../src/triggers/cosmosTrigger';
+import type { TriggerHostContext } from '../../src/triggers/triggerHost';
 
 interface Doc {
   id: string;
@@ -33,7 +32,11 @@ interface Attempt {
   readonly retryCount: number | undefined;
 }
 
-/** Retry without end, as the app's change-feed functions ask (waits shortened by start()'s options). */
+/** The monitored container (partitioned on /streamId) and the lease container (the trigger's default name, on /id). */
+const MONITORED = 'items';
+const LEASES = 'leases';
+
+/** Retry without end (waits shortened by start()'s options). */
 const RETRY_FOREVER = {
   strategy: 'exponentialBackoff',
   maxRetryCount: -1,
@@ -60,7 +63,9 @@ afterAll(async () => {
 
 beforeEach(async () => {
   logs = [];
-  database = await ensureCosmosContainers(client, `trigger-${randomUUID()}`);
+  ({ database } = await client.databases.create({ id: `trigger-${randomUUID()}` }));
+  await database.containers.create({ id: MONITORED, partitionKey: { paths: ['/streamId'] } });
+  await database.containers.create({ id: LEASES, partitionKey: { paths: ['/id'] } });
 });
 
 afterEach(async () => {
@@ -88,7 +93,7 @@ function hostContext(settings: Record<string, string> = { COSMOS_CONNECTION: end
 
 type TriggerOptions = Partial<Omit<CosmosDBv4FunctionOptions, 'handler'>>;
 
-/** Registers a function on `events`; every attempt is recorded; `body` may throw to fail it. */
+/** Registers a function on the monitored container; every attempt is recorded; `body` may throw to fail it. */
 function feedFunction(options: TriggerOptions = {}, body: (documents: Doc[], attempt: number) => Promise<void> | void = () => undefined) {
   counter += 1;
   const name = `feed${String(counter)}`;
@@ -97,7 +102,7 @@ function feedFunction(options: TriggerOptions = {}, body: (documents: Doc[], att
   app.cosmosDB(name, {
     connection: 'COSMOS_CONNECTION',
     databaseName: database.id,
-    containerName: CONTAINERS.events,
+    containerName: MONITORED,
     ...options,
     handler: async (batch: unknown[], context: InvocationContext) => {
       const docs = batch as Doc[];
@@ -132,12 +137,12 @@ async function stop(service: RunningCosmosTriggers): Promise<void> {
 
 async function write(...ids: string[]): Promise<void> {
   for (const [index, id] of ids.entries())
-    await database.container(CONTAINERS.events).items.create<Doc>({ id, streamId: `stream-${id}`, n: index });
+    await database.container(MONITORED).items.create<Doc>({ id, streamId: `stream-${id}`, n: index });
 }
 
 async function readLease(prefix: string): Promise<CosmosTriggerLease | undefined> {
-  const id = cosmosTriggerLeaseId(prefix, endpoint.endpoint, database.id, CONTAINERS.events);
-  const { resource } = await database.container(CONTAINERS.leases).item(id, id).read<CosmosTriggerLease>();
+  const id = cosmosTriggerLeaseId(prefix, endpoint.endpoint, database.id, MONITORED);
+  const { resource } = await database.container(LEASES).item(id, id).read<CosmosTriggerLease>();
   return resource;
 }
 
@@ -199,7 +204,7 @@ describe('where a function starts', () => {
       projections.registration.metadata.name,
       publish.registration.metadata.name,
     ]);
-    expect(leases[0]?.id).toBe(`projections-127.0.0.1_${database.id}_events`);
+    expect(leases[0]?.id).toBe(`projections-127.0.0.1_${database.id}_items`);
   });
 
   it('caps each batch at maxItemsPerInvocation, in change feed order', async () => {
@@ -225,7 +230,7 @@ describe('where a function starts', () => {
     app.cosmosDB(`legacy${String(counter)}`, {
       connectionStringSetting: 'COSMOS_CONNECTION',
       databaseName: database.id,
-      collectionName: 'events',
+      collectionName: MONITORED,
       handler: () => undefined,
     });
     const legacy = registeredFunctions().find((candidate) => candidate.metadata.name === `legacy${String(counter)}`)!;

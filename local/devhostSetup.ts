@@ -1,8 +1,9 @@
 /**
  * Visit Plannr's set-up hook for the devhost (package.json `"devhost": { "setup": … }`): what the app
  * needs locally that the devhost cannot know. It creates the app's Cosmos DB database and containers
- * (in Azure the Bicep template owns them), and with `--offline` starts the local stand-ins of the
- * weather and geocoding services and points the app at them.
+ * (in Azure the Bicep template owns them), points the app's Event Grid settings at the devhost's
+ * local topic, and with `--offline` starts the local stand-ins of the weather and geocoding services
+ * and points the app at them.
  */
 import type { AppSetup, AppSetupResult } from 'functions-devhost';
 import { createCosmosClient, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
@@ -28,9 +29,15 @@ export const setup: AppSetup = async ({ settings, offline }): Promise<AppSetupRe
     `  health     ${url}/api/health`,
     `  propose    POST ${url}/api/places   (header x-functions-key: ${functionKey})`,
   ];
+  // The app publishes its events to the devhost's local Event Grid topic, as it would to Azure's.
+  const settingsOnceListening: AppSetupResult['settingsOnceListening'] = ({ eventGrid }) => ({
+    EVENTGRID_TOPIC_ENDPOINT: eventGrid.topicEndpoint,
+    EVENTGRID_TOPIC_KEY: eventGrid.topicKey,
+  });
   if (!offline) {
     return {
       settings: { COSMOS_DATABASE: database },
+      settingsOnceListening,
       summary: `database ${database} and its containers`,
       banner: ({ url, keys }) => [
         ...pages(url, keys.functionKey),
@@ -53,6 +60,7 @@ export const setup: AppSetup = async ({ settings, offline }): Promise<AppSetupRe
       POSTCODES_BASE_URL: geocoders.postcodesUrl,
       GEOCODER_BASE_URL: geocoders.placeNamesUrl,
     },
+    settingsOnceListening,
     summary: `database ${database} and its containers; offline: local weather ${weather.url}, geocoders ${geocoders.postcodesUrl} and ${geocoders.placeNamesUrl}`,
     banner: ({ url, keys }) => [
       ...pages(url, keys.functionKey),

@@ -28,8 +28,20 @@ export interface AppSetupResult {
   readonly summary?: string;
   /** Lines for the start-up banner, once the devhost's address and keys are known. */
   readonly banner?: (host: { readonly url: string; readonly keys: HostKeys }) => readonly string[];
+  /**
+   * Settings that need the devhost's address: called once it listens, before `appStart` and before
+   * any trigger runs. The local Event Grid topic (`POST <topicEndpoint>` with `aeg-sas-key: <topicKey>`,
+   * or a SAS token signed with it) is here for an app that publishes to a topic named in its settings.
+   */
+  readonly settingsOnceListening?: (host: ListeningHost) => Readonly<Record<string, string>>;
   /** Stops what `setup` started; called when the devhost stops, after the functions. */
   readonly stop?: () => Promise<void>;
+}
+
+export interface ListeningHost {
+  readonly url: string;
+  readonly keys: HostKeys;
+  readonly eventGrid: { readonly topicEndpoint: string; readonly topicKey: string };
 }
 
 export type AppSetup = (context: AppSetupContext) => Promise<AppSetupResult>;

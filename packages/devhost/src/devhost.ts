@@ -12,6 +12,8 @@ import {
   type RunningDurable,
 } from './durable';
 import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
+
+const DEFAULT_TOPIC_KEY = 'local-event-grid-topic-key';
 import { runAppHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { installFunctionsCore, loadFunctionApp } from './functionApp';
 import { refuseUnservedBindings, startBindings } from './bindings';
@@ -166,8 +168,11 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     const model = bindings.model;
     const context = triggerContext(model, logger, hostJson, dataDir);
 
+    // The local topic's key: DEVHOST_EVENTGRID_TOPIC_KEY, or a fixed local one. The app learns it (and
+    // the topic's address) through its set-up hook once the devhost listens (settingsOnceListening).
+    const eventGridTopicKey = process.env.DEVHOST_EVENTGRID_TOPIC_KEY ?? DEFAULT_TOPIC_KEY;
     const eventGrid = await startEventGrid(registrations, context, {
-      topicKey: process.env.EVENTGRID_TOPIC_KEY ?? 'local-event-grid-topic-key',
+      topicKey: eventGridTopicKey,
       keys,
       appRoot: options.appRoot,
     });
@@ -216,8 +221,15 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     httpAddress.url = http.url;
     running.push({ stop: () => http.close() });
     stage('http', `listening on ${http.url}`);
-    process.env.EVENTGRID_TOPIC_ENDPOINT = `${http.url}${TOPIC_ENDPOINT_PATH}`;
-    process.env.EVENTGRID_TOPIC_KEY ??= 'local-event-grid-topic-key';
+    // Settings only known now (the address), before appStart and before any trigger runs.
+    Object.assign(
+      process.env,
+      setUp.settingsOnceListening?.({
+        url: http.url,
+        keys,
+        eventGrid: { topicEndpoint: `${http.url}${TOPIC_ENDPOINT_PATH}`, topicKey: eventGridTopicKey },
+      }),
+    );
 
     await runAppHooks('appStart', options.appRoot);
     // As the worker answers the host's init request once appStart has run: stream mode's HttpUri among them.
@@ -297,7 +309,7 @@ function clearLocalData(dataDir: string, keep: string): void {
 
 /**
  * DEVHOST_DURABLE_TIME_SCALE (tests only): durable time runs this many times faster, so a refresh
- * cycle of FORECAST_REFRESH_MINUTES passes in seconds. Activities and everything else keep real time.
+ * durable timer of minutes passes in seconds. Activities and everything else keep real time.
  */
 function durableTimeScale(env: Readonly<Record<string, string | undefined>>): number {
   const text = env.DEVHOST_DURABLE_TIME_SCALE;

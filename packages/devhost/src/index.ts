@@ -6,7 +6,7 @@
  * parts themselves, for tests of apps; they may change between versions.
  */
 export { startDevhost, type Devhost, type DevhostOptions, type StartStage } from './devhost';
-export type { AppSetup, AppSetupContext, AppSetupResult } from './appSetup';
+export type { AppSetup, AppSetupContext, AppSetupResult, ListeningHost } from './appSetup';
 export type { HostKeys } from './http/keys';
 export { consoleLogger, type Logger } from './logger';
 export {

@@ -2,7 +2,7 @@ import type { FunctionMetadata, ProgrammingModel, Registration, RpcBindingInfo }
 import type { InvocationRequest, InvocationResult, RpcTypedData } from '../invoke';
 import type { HostJson } from '../triggers/triggerHost';
 import { readQueuesOptions } from '../triggers/queueTrigger';
-import { bindingDataOf, isRecord, parameterizedQuery, resolveBindingPattern, type BindingData } from './bindingData';
+import { bindingDataOf, isRecord, odataLiteral, parameterizedQuery, resolveBindingPattern, type BindingData } from './bindingData';
 import { CosmosAccounts, readCosmosInput, writeCosmosOutput } from './cosmosBindings';
 import { readBlobInput, readTableInput, StorageAccounts, writeBlobOutput, writeQueueOutput, writeTableOutput } from './storageBindings';
 
@@ -72,7 +72,11 @@ export function startBindings(model: ProgrammingModel, host: BindingHost): Runni
       case 'table': {
         const partitionKey = resolve(binding.partitionKey, data);
         const rowKey = resolve(binding.rowKey, data);
-        const filter = resolve(binding.filter, data);
+        // Values spliced into a filter are quoted as OData literals, so a value cannot change the filter.
+        const filter =
+          typeof binding.filter === 'string' && binding.filter !== ''
+            ? resolveBindingPattern(binding.filter, data, host.settings, odataLiteral)
+            : undefined;
         return readTableInput(storage, storage.connectionString(functionName, binding), {
           tableName: resolve(binding.tableName, data) ?? '',
           ...(partitionKey !== undefined && { partitionKey }),

@@ -4,7 +4,7 @@ import type { FunctionMetadata } from '../functionsCore';
  * A function's retry policy (`retry` in its options; retryOptions in its metadata), as the host
  * applies it to the triggers that honour one (timers here): after a failed invocation it invokes
  * again, up to `maxRetryCount` times (-1: without end), waiting `delayInterval` each time
- * (fixedDelay), or from `minimumInterval` doubling up to `maximumInterval` (exponentialBackoff; the
+ * (fixedDelay), or from `minimumInterval` doubling up to `maximumInterval` (exponentialBackoff, as the host's RandomizedExponentialBackoffStrategy grows it; the
  * host adds a little jitter, the devhost does not). The invocation sees `retryContext`.
  */
 export interface RetryPolicy {
@@ -48,7 +48,13 @@ export function readRetryPolicy(metadata: FunctionMetadata): RetryPolicy | undef
     const minimum = ms(options.minimumInterval, 'minimumInterval');
     const maximum = ms(options.maximumInterval, 'maximumInterval');
     if (maximum < minimum) fail('has a maximumInterval below its minimumInterval.');
-    return { strategy: 'exponentialBackoff', maxRetryCount, delayMs: (retry) => Math.min(minimum * 2 ** Math.min(retry - 1, 30), maximum) };
+    // The host's RandomizedExponentialBackoffStrategy: the minimum, then the minimum plus 1, 2, 4, 8…
+    // times it (min, 2·min, 3·min, 5·min, 9·min…), up to the maximum; the host varies each increment ±20 %.
+    return {
+      strategy: 'exponentialBackoff',
+      maxRetryCount,
+      delayMs: (retry) => (retry <= 1 ? minimum : Math.min(minimum + minimum * 2 ** Math.min(retry - 2, 30), maximum)),
+    };
   }
   return fail(`has strategy ${JSON.stringify(options.retryStrategy)}; the host knows fixedDelay and exponentialBackoff.`);
 }

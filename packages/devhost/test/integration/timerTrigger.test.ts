@@ -337,7 +337,7 @@ describe('retry policies (the function retry option, as the host applies it to t
     for (const [index, call] of calls.slice(1).entries()) expect(call.at - calls[index]!.at).toBeGreaterThanOrEqual(950);
   });
 
-  it('exponentialBackoff: waits minimumInterval, then doubles up to maximumInterval, and stops retrying once a run succeeds', async () => {
+  it('exponentialBackoff: waits minimumInterval, then longer up to maximumInterval, and stops retrying once a run succeeds', async () => {
     const { registration, calls } = failingTimer(
       { strategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 1 }, maximumInterval: { seconds: 1 } },
       2,
@@ -347,7 +347,7 @@ describe('retry policies (the function retry option, as the host applies it to t
     await sleep(1200);
     expect(calls).toHaveLength(3);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(950);
-    // Doubling from 1 s is capped at the 1 s maximum.
+    // Growing from 1 s is capped at the 1 s maximum.
     expect(calls[2]!.at - calls[1]!.at).toBeLessThan(1900);
   });
 

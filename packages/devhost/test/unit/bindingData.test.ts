@@ -1,4 +1,4 @@
-import { bindingDataOf, parameterizedQuery, resolveBindingPattern } from '../../src/bindings/bindingData';
+import { bindingDataOf, odataLiteral, parameterizedQuery, resolveBindingPattern } from '../../src/bindings/bindingData';
 
 describe('binding expressions, as the host resolves them for one invocation', () => {
   const settings = { CONTAINER: 'photos' };
@@ -27,11 +27,49 @@ describe('binding expressions, as the host resolves them for one invocation', ()
     expect(resolveBindingPattern('raw/{queueTrigger}', data, settings)).toBe('raw/{"orderId":"o-7"}');
   });
 
-  it('{rand-guid} and {DateTime} are made up each time; a name with no value fails the invocation', () => {
+  it("{rand-guid} and {DateTime} are one value each per invocation, in the host's formats, and a name with no value fails the invocation", () => {
     const data = bindingDataOf('timerTrigger', undefined, {});
-    expect(resolveBindingPattern('out/{rand-guid}', data, settings)).toMatch(/^out\/[0-9a-f-]{36}$/);
-    expect(resolveBindingPattern('{DateTime}', data, settings)).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const [first, second] = resolveBindingPattern('{rand-guid}/{rand-guid}', data, settings).split('/');
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(second).toBe(first);
+    expect(resolveBindingPattern('{rand-guid}', bindingDataOf('timerTrigger', undefined, {}), settings)).not.toBe(first);
+    expect(resolveBindingPattern('{rand-guid:N}', data, settings)).toBe(first?.replace(/-/g, ''));
+    // The host's default DateTime format has no colons (it names blobs): yyyy-MM-ddTHH-mm-ssK.
+    expect(resolveBindingPattern('{DateTime}', data, settings)).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    expect(resolveBindingPattern('{DateTime:yyyy}', data, settings)).toBe(String(new Date().getUTCFullYear()));
     expect(() => resolveBindingPattern('out/{missing}', data, settings)).toThrow("No value for named parameter 'missing'.");
+  });
+
+  it("the trigger's own data wins over the system values of the same name", () => {
+    const data = bindingDataOf('queueTrigger', { string: '{"DateTime":"given"}' }, {});
+    expect(resolveBindingPattern('{DateTime}', data, settings)).toBe('given');
+  });
+
+  it('HTTP: each query parameter but code by its own name, the route winning over the query and the query over the body', () => {
+    const data = bindingDataOf(
+      'httpTrigger',
+      {
+        http: {
+          params: { id: 'route' },
+          query: { id: 'query', size: 'large', code: 'secret' },
+          body: { string: '{"size":"body","colour":"red"}' },
+        },
+      },
+      {},
+    );
+    expect(resolveBindingPattern('{id}/{size}/{colour}', data, settings)).toBe('route/large/red');
+    expect(() => resolveBindingPattern('{code}', data, settings)).toThrow("No value for named parameter 'code'.");
+  });
+
+  it("the queue trigger's message is {queueTrigger} even without its metadata", () => {
+    expect(resolveBindingPattern('{queueTrigger}', bindingDataOf('queueTrigger', { string: 'plain text' }, {}), settings)).toBe(
+      'plain text',
+    );
+  });
+
+  it("a table filter's values are OData literals: a quote in a value cannot change the filter", () => {
+    const data = bindingDataOf('httpTrigger', { http: { query: { name: "O'Brien' or true or 'a'='a" } } }, {});
+    expect(resolveBindingPattern("Name eq '{name}'", data, settings, odataLiteral)).toBe("Name eq 'O''Brien'' or true or ''a''=''a'");
   });
 
   it('a Cosmos DB query gets its values as parameters, never spliced into the text', () => {

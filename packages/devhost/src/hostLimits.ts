@@ -1,4 +1,5 @@
 import type { ProgrammingModel } from './functionsCore';
+import { setInvocationDeadline } from './invoke';
 import type { Logger } from './logger';
 import { parseTimeSpan } from './triggers/queueTrigger';
 
@@ -26,7 +27,11 @@ export function readFunctionTimeout(value: unknown): number | undefined {
 
 export class FunctionTimeoutError extends Error {}
 
-/** The programming model with each function's run bounded by `timeoutMs`. */
+/**
+ * The programming model with each invocation bounded by `timeoutMs`, as the host bounds it: the whole invocation, its
+ * arguments (input bindings, a streamed request), hooks, handler and response (output bindings) included. The deadline
+ * is kept by `invokeFunction` (invoke.ts), which the model's wrappers all pass the invocation's core context through.
+ */
 export function withFunctionTimeout(model: ProgrammingModel, timeoutMs: number | undefined, logger: Logger): ProgrammingModel {
   if (timeoutMs === undefined) return model;
   const limit = formatTimeSpan(timeoutMs);
@@ -34,24 +39,18 @@ export function withFunctionTimeout(model: ProgrammingModel, timeoutMs: number |
     name: model.name,
     version: model.version,
     getInvocationModel(coreContext: unknown): unknown {
-      const inner = model.getInvocationModel(coreContext) as { invokeFunction: (...args: unknown[]) => Promise<unknown> };
       const { invocationId, metadata } = coreContext as { invocationId: string; metadata: { name: string } };
-      const invoke = inner.invokeFunction.bind(inner);
-      inner.invokeFunction = (...args: unknown[]) => {
-        let timer: NodeJS.Timeout | undefined;
-        const running = invoke(...args);
-        const timedOut = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            logger.error(
-              `Timeout value of ${limit} exceeded by function 'Functions.${metadata.name}' (Id: '${invocationId}'). ` +
-                'The invocation fails; the function itself keeps running in the devhost (the host would restart the worker).',
-            );
-            reject(new FunctionTimeoutError(`Timeout value of ${limit} was exceeded by function: Functions.${metadata.name}`));
-          }, timeoutMs);
-        });
-        return Promise.race([running, timedOut]).finally(() => clearTimeout(timer));
-      };
-      return inner;
+      setInvocationDeadline(coreContext, {
+        ms: timeoutMs,
+        expired: () => {
+          logger.error(
+            `Timeout value of ${limit} exceeded by function 'Functions.${metadata.name}' (Id: '${invocationId}'). ` +
+              'The invocation fails; the function itself keeps running in the devhost (the host would restart the worker).',
+          );
+          return new FunctionTimeoutError(`Timeout value of ${limit} was exceeded by function: Functions.${metadata.name}`);
+        },
+      });
+      return model.getInvocationModel(coreContext);
     },
   };
 }

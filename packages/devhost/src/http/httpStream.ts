@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { ProgrammingModel, Registration } from '../functionsCore';
-import { invokeFunction, type RpcTypedData } from '../invoke';
+import { invokeFunction, type InvocationModel, type RpcTypedData } from '../invoke';
 import type { Logger } from '../logger';
 
 /**
@@ -123,6 +123,14 @@ export class HttpStreamForwarder {
     let forward: ClientRequest | undefined;
     // Set when the devhost itself ends the forward, so its 'error' is not taken for the proxy's failure.
     let endedBecause: 'tooLarge' | 'timeout' | 'failed' | 'clientGone' | undefined;
+    // The request's head is on a connection to the proxy: the library gets the request, whatever happens to its body.
+    let delivered = false;
+    // The library has taken the request from its proxy (its getArguments has returned).
+    let taken = false;
+    // Fails the devhost's side of the invocation when the library can no longer get the request (see getInvocationModel).
+    let lose: (error: Error) => void = () => undefined;
+    const lost = new Promise<never>((_, reject) => (lose = reject));
+    lost.catch(() => undefined);
 
     const answer = (status: number) => {
       if (response.destroyed) return;
@@ -134,7 +142,9 @@ export class HttpStreamForwarder {
       // What is left of the client's body is read and dropped, so the connection stays usable.
       request.removeAllListeners('data');
       request.resume();
-      forward?.destroy();
+      // Cut off once its head is out (as YARP sends the head before any of the body): the library then gets the
+      // request, and its body ends as aborted, rather than waiting for it for good.
+      if (delivered) forward?.destroy();
     };
 
     const startForwarding = (invocationId: string): ClientRequest => {
@@ -145,6 +155,29 @@ export class HttpStreamForwarder {
         path: request.url ?? '/',
         headers: forwardedHeaders(request, invocationId),
         agent: this.agent,
+      });
+      // Node sends nothing before the first write: the head goes now, before any of the body, as the host's forward does.
+      outgoing.flushHeaders();
+      outgoing.once('socket', (socket) => {
+        const sent = () =>
+          // The head is written to the socket once it is assigned (or connected): then it is out.
+          setImmediate(() => {
+            delivered = true;
+            if (endedBecause !== undefined) outgoing.destroy();
+          });
+        if (socket.connecting) socket.once('connect', sent);
+        else sent();
+      });
+      outgoing.on('close', () => {
+        // A forward that ended before the library took the request, because it never got out or failed on the way (the
+        // proxy refused the connection, or dropped it unread), leaves the library waiting for good: the devhost's side of
+        // the invocation fails instead, so the throttle's slot is freed and the invocation logged.
+        if (!taken && (!delivered || endedBecause === 'failed'))
+          lose(
+            new Error(
+              `The request did not reach function ${call.registration.metadata.name}'s HTTP stream proxy (${endedBecause ?? 'closed'}).`,
+            ),
+          );
       });
       outgoing.setTimeout(ACTIVITY_TIMEOUT_MS, () => {
         stop('timeout');
@@ -177,7 +210,7 @@ export class HttpStreamForwarder {
     };
 
     const relay = (proxied: IncomingMessage) => {
-      if (response.headersSent) {
+      if (response.headersSent || response.destroyed) {
         proxied.resume();
         return;
       }
@@ -202,7 +235,21 @@ export class HttpStreamForwarder {
         const invocationId = (coreContext as { invocationId?: unknown }).invocationId;
         if (typeof invocationId !== 'string') throw new Error('The invocation has no id to forward the request with.');
         forward = startForwarding(invocationId);
-        return this.model.getInvocationModel(coreContext);
+        const invocation = this.model.getInvocationModel(coreContext) as InvocationModel;
+        return {
+          // The library waits for the request at its proxy with no end (waitForProxyRequest): the wait ends here too
+          // when the forward is lost before it.
+          getArguments: () =>
+            Promise.race([
+              invocation.getArguments().then((args) => {
+                taken = true;
+                return args;
+              }),
+              lost,
+            ]),
+          invokeFunction: (context, inputs, callback) => invocation.invokeFunction(context, inputs, callback),
+          getResponse: (context, result) => invocation.getResponse(context, result),
+        } satisfies InvocationModel;
       },
     };
 

@@ -117,6 +117,13 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     const seen = (await (await fetch(`${devhost.url}/api/hooked`)).json()) as Record<string, unknown>;
     // The handler got its own arguments through the hook's wrapper; post saw pre's hookData; appStart ran first.
     expect(seen).toEqual({ url: true, invocation: 'string', wrapped: true, pre: 'ran', started: true });
+    // The hook logged through the function's context after it had returned: as under the worker, without the
+    // library's warning about a log after the function completed.
+    const hookLine = /hooked \([0-9a-f]{8}\) information: postInvocation hook ran/;
+    for (const deadline = Date.now() + 5000; !hookLine.test(devhost.output()) && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(devhost.output()).toMatch(hookLine);
+    expect(devhost.output()).not.toMatch(/Unexpected call to 'log'/);
     const terminated = join(appDir, 'terminated.json');
     const own = await startDevhostProcess({ args: ['--app', appDir, '--quiet'] });
     rmSync(terminated, { force: true });

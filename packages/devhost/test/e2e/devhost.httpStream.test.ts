@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -151,6 +151,80 @@ describe('the devhost serves an app in HTTP stream mode', () => {
     expect((await fetch(`${devhost.url}/api/keyed`, { signal: AbortSignal.timeout(15_000) })).status).toBe(401);
   });
 });
+
+/**
+ * The same app with one request at a time (host.json maxConcurrentRequests: 1) and a 1000-byte body limit: a request
+ * whose invocation never ends would hold the only slot, and every request after it would wait for good.
+ */
+describe('the devhost ends every streamed invocation, whatever happens to its request', () => {
+  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'stream');
+  const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `stream-one-${process.pid}`);
+  let devhost: DevhostProcess;
+
+  beforeAll(async () => {
+    cpSync(fixture, appDir, { recursive: true });
+    writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { maxConcurrentRequests: 1 } } }));
+    devhost = await startDevhostProcess({ args: ['--app', appDir], env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1000' } });
+  });
+  afterAll(async () => {
+    try {
+      await devhost.stop();
+    } finally {
+      rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+
+  /** A request the function serves at once, within 10 s: the throttle's one slot is free. */
+  const served = async () => {
+    const answer = await fetch(`${devhost.url}/api/shops/toys/items/42`, { signal: AbortSignal.timeout(10_000) });
+    expect(answer.status).toBe(201);
+  };
+  const executed = (name: string) => [...devhost.output().matchAll(new RegExp(`Executed 'Functions\\.${name}' \\(`, 'g'))].length;
+
+  it('serves the next request after a client that went away before sending any of its body', async () => {
+    const call = request(`${devhost.url}/api/upload`, { method: 'POST', agent: false });
+    call.on('error', () => undefined);
+    // The head only: nothing of the body yet.
+    call.flushHeaders();
+    const deadline = Date.now() + 10_000;
+    while (!/Executing 'Functions\.upload'/.test(devhost.output()) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    call.destroy();
+    await served();
+    // The invocation ended (failed: its body was cut off), as the host logs it.
+    await waitFor(() => executed('upload') === 1);
+    expect(devhost.output()).toMatch(/Executed 'Functions\.upload' \(Failed, Id=/);
+  });
+
+  it('serves the next request after a chunked body whose first chunk is already over the limit (413)', async () => {
+    const before = executed('upload');
+    const status = await new Promise<number>((resolve, reject) => {
+      const call = request(`${devhost.url}/api/upload`, { method: 'POST', agent: false }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+        call.destroy();
+      });
+      call.on('error', reject);
+      call.write(Buffer.alloc(16 * 1024, 1));
+    });
+    expect(status).toBe(413);
+    await served();
+    await waitFor(() => executed('upload') === before + 1);
+    // A body within the limit still reaches the function whole.
+    const within = await send(`${devhost.url}/api/upload`, 'POST', Readable.from([Buffer.alloc(600, 2), Buffer.alloc(400, 3)]));
+    expect(within.status).toBe(200);
+    expect((JSON.parse(within.body.toString()) as { bytes: number }).bytes).toBe(1000);
+  });
+});
+
+/** Waits up to 10 s for `condition`. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for the condition');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** Sends `body` as it comes (chunked unless a content-length is given) and reads the whole answer. */
 function send(

@@ -1,8 +1,9 @@
 import { CosmosClient } from '@azure/cosmos';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+import { startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps';
 
 /**
  * `devhost --app DIR` runs a Functions app that is not Visit Plannr: one written for Core Tools, with
@@ -15,21 +16,15 @@ import { startDevhostProcess, type DevhostProcess } from '../support/devhostProc
 const REAL = 'AccountEndpoint=https://real.documents.azure.com:443/;AccountKey=a2V5;';
 
 describe('the devhost runs any Functions app (--app DIR)', () => {
-  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'plain');
-  const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `plain-${process.pid}`);
+  let app: RunningFixtureApp;
   let devhost: DevhostProcess;
+  let appDir: string;
 
   beforeAll(async () => {
-    cpSync(fixture, appDir, { recursive: true });
-    devhost = await startDevhostProcess({ args: ['--app', appDir] });
+    app = await startFixtureApp('plain');
+    ({ devhost, appDir } = app);
   });
-  afterAll(async () => {
-    try {
-      await devhost.stop();
-    } finally {
-      rmSync(appDir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => app.stop());
 
   it('serves its functions under its own routePrefix, with no set-up of its own and nothing of Visit Plannr', async () => {
     const answer = await fetch(`${devhost.url}/api/settings`);

@@ -1,25 +1,19 @@
-import { cpSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+import type { DevhostProcess } from '../support/devhostProcess';
+import { startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps';
 
 /**
  * host.json functionTimeout and logging.logLevel in an app run with `devhost --app DIR` (test/fixtures/apps/limits,
  * which has no local.settings.json), copied into test-artifacts/ first.
  */
 describe('the devhost applies host.json functionTimeout and logging.logLevel', () => {
-  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'limits');
-  const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `limits-${process.pid}`);
+  let app: RunningFixtureApp;
   let devhost: DevhostProcess;
 
   beforeAll(async () => {
-    cpSync(fixture, appDir, { recursive: true });
-    devhost = await startDevhostProcess({ args: ['--app', appDir] });
+    app = await startFixtureApp('limits');
+    ({ devhost } = app);
   });
-
-  afterAll(async () => {
-    await devhost.stop();
-    rmSync(appDir, { recursive: true, force: true });
-  });
+  afterAll(() => app.stop());
 
   it('fails an invocation that outlives functionTimeout with the host message, and serves the next', async () => {
     const started = Date.now();

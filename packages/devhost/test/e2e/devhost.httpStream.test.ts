@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
+import type { DevhostProcess } from '../support/devhostProcess';
+import { startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps';
 
 /**
  * An app in HTTP stream mode (`app.setup({ enableHttpStream: true })`): @azure/functions then takes every HTTP request
@@ -22,21 +23,14 @@ const CHUNK = 64 * 1024;
 const downloadChunk = (i: number, size: number) => Buffer.alloc(size, Buffer.from([i & 255, (i >> 8) & 255, 0x5a]));
 
 describe('the devhost serves an app in HTTP stream mode', () => {
-  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'stream');
-  const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `stream-${process.pid}`);
+  let app: RunningFixtureApp;
   let devhost: DevhostProcess;
 
   beforeAll(async () => {
-    cpSync(fixture, appDir, { recursive: true });
-    devhost = await startDevhostProcess({ args: ['--app', appDir] });
+    app = await startFixtureApp('stream');
+    ({ devhost } = app);
   });
-  afterAll(async () => {
-    try {
-      await devhost.stop();
-    } finally {
-      rmSync(appDir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => app.stop());
 
   it('streams a 32 MB request body to the function, which reads it as a stream', async () => {
     const sent = createHash('sha256');
@@ -157,22 +151,19 @@ describe('the devhost serves an app in HTTP stream mode', () => {
  * whose invocation never ends would hold the only slot, and every request after it would wait for good.
  */
 describe('the devhost ends every streamed invocation, whatever happens to its request', () => {
-  const fixture = join(__dirname, '..', 'fixtures', 'apps', 'stream');
-  const appDir = join(__dirname, '..', '..', 'test-artifacts', 'apps', `stream-one-${process.pid}`);
+  let app: RunningFixtureApp;
   let devhost: DevhostProcess;
 
   beforeAll(async () => {
-    cpSync(fixture, appDir, { recursive: true });
-    writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { maxConcurrentRequests: 1 } } }));
-    devhost = await startDevhostProcess({ args: ['--app', appDir], env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1000' } });
+    app = await startFixtureApp('stream', {
+      tag: 'stream-one',
+      prepare: (appDir) =>
+        writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { maxConcurrentRequests: 1 } } })),
+      env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1000' },
+    });
+    ({ devhost } = app);
   });
-  afterAll(async () => {
-    try {
-      await devhost.stop();
-    } finally {
-      rmSync(appDir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => app.stop());
 
   /** A request the function serves at once, within 10 s: the throttle's one slot is free. */
   const served = async () => {

@@ -8,9 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { app, trigger, type InvocationContext } from '@azure/functions';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { getProgrammingModel, registeredFunctions, type Registration } from '../../src/functionsCore';
-import { invokeFunction } from '../../src/invoke';
-import type { Logger } from '../../src/logger';
+import { registeredFunctions, type Registration } from '../../src/functionsCore';
 import { startAzurite, type RunningAzurite } from '../../src/storage/azurite';
 import {
   BLOB_TRIGGER_POISON_QUEUE,
@@ -22,7 +20,8 @@ import {
   readBlobsOptions,
   startBlobTriggers,
 } from '../../src/triggers/blobTrigger';
-import type { HostJson, RunningService, TriggerHostContext } from '../../src/triggers/triggerHost';
+import type { HostJson, RunningService } from '../../src/triggers/triggerHost';
+import { testTriggerContext, type CapturedLog } from '../support/triggerHost';
 
 let azurite: RunningAzurite;
 let blobs: BlobServiceClient;
@@ -43,41 +42,21 @@ afterAll(async () => {
   await azurite.stop();
 });
 
-interface Served {
+interface Served extends CapturedLog {
   readonly service: RunningService;
-  readonly warnings: string[];
-  readonly errors: string[];
-  readonly reasons: string[];
 }
 
 async function serve(
   registrations: readonly Registration[],
   options: { hostId?: string; hostJson?: HostJson; settings?: Record<string, string> } = {},
 ): Promise<Served> {
-  const warnings: string[] = [];
-  const errors: string[] = [];
-  const reasons: string[] = [];
-  const logger: Logger = {
-    info: (message) => {
-      const reason = /Reason='([^']*)'/.exec(message)?.[1];
-      if (reason !== undefined) reasons.push(reason);
-    },
-    warn: (message) => warnings.push(message),
-    error: (message) => errors.push(message),
-    functionLog: () => undefined,
-  };
-  const model = getProgrammingModel();
-  if (!model) throw new Error('@azure/functions did not set its programming model');
-  const context: TriggerHostContext = {
-    invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason),
-    logger,
+  const { context, log } = testTriggerContext({
     settings: { AzureWebJobsStorage: azurite.connectionString, ...options.settings },
-    hostJson: options.hostJson ?? {},
-    dataDir: '/nonexistent',
-  };
+    ...(options.hostJson && { hostJson: options.hostJson }),
+  });
   const service = await startBlobTriggers(registrations, context, { hostId: options.hostId ?? newHostId(), scanIntervalMs: 100 });
   running.push(service);
-  return { service, warnings, errors, reasons };
+  return { service, ...log };
 }
 
 type Handler = (blob: unknown, context: InvocationContext) => Promise<void> | void;

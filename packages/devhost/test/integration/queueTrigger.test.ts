@@ -7,9 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { app, type InvocationContext } from '@azure/functions';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
-import { getProgrammingModel, registeredFunctions, type Registration } from '../../src/functionsCore';
-import { invokeFunction } from '../../src/invoke';
-import type { Logger } from '../../src/logger';
+import { registeredFunctions, type Registration } from '../../src/functionsCore';
 import { startAzurite, type RunningAzurite } from '../../src/storage/azurite';
 import { PollingBackoff } from '../../src/triggers/queueMessagePump';
 import {
@@ -19,7 +17,8 @@ import {
   startQueueTriggers,
   type QueueListenerOptions,
 } from '../../src/triggers/queueTrigger';
-import type { HostJson, RunningService, TriggerHostContext } from '../../src/triggers/triggerHost';
+import type { HostJson, RunningService } from '../../src/triggers/triggerHost';
+import { testTriggerContext, type CapturedLog } from '../support/triggerHost';
 
 let azurite: RunningAzurite;
 let service: QueueServiceClient;
@@ -38,10 +37,7 @@ afterAll(async () => {
   await azurite.stop();
 });
 
-interface Captured {
-  readonly warnings: string[];
-  readonly errors: string[];
-}
+type Captured = Pick<CapturedLog, 'warnings' | 'errors'>;
 
 /** Fast settings: retries right away, an empty queue is polled at least every 200 ms. */
 const fastQueues = { maxPollingInterval: '00:00:00.2', visibilityTimeout: '00:00:00' } as const;
@@ -52,24 +48,12 @@ async function serve(
   options: QueueListenerOptions = {},
   settings: Record<string, string> = {},
 ): Promise<Captured> {
-  const captured: Captured = { warnings: [], errors: [] };
-  const logger: Logger = {
-    info: () => undefined,
-    warn: (message) => captured.warnings.push(message),
-    error: (message) => captured.errors.push(message),
-    functionLog: () => undefined,
-  };
-  const model = getProgrammingModel();
-  if (!model) throw new Error('@azure/functions did not set its programming model');
-  const context: TriggerHostContext = {
-    invoke: (registration, request, reason) => invokeFunction(model, registration, request, logger, reason),
-    logger,
+  const { context, log } = testTriggerContext({
     settings: { AzureWebJobsStorage: azurite.connectionString, ...settings },
     hostJson: { extensions: { queues: { ...fastQueues, ...queues } } },
-    dataDir: '/nonexistent',
-  };
+  });
   running.push(await startQueueTriggers(registrations, context, options));
-  return captured;
+  return log;
 }
 
 /** Registers a queue-triggered function through @azure/functions and returns what the host would receive. */

@@ -55,6 +55,7 @@ import {
   type ParentInstance,
   type RuntimeStatus,
 } from './protocol';
+import { HTTP_ACTIVITY_NAME, runHttpActivity } from './httpTask';
 import { replayActions, type ReplayOptions, type ScheduledTask } from './replay';
 import {
   ConcurrencyError,
@@ -1091,6 +1092,16 @@ export class DurableEngine {
     };
     const live = current();
     if (this.stopping || !live) return;
+    if (task.name === HTTP_ACTIVITY_NAME) {
+      const outcome = await runHttpActivity(task.input);
+      const done =
+        'result' in outcome
+          ? this.taskCompleted(live, task.id, outcome.result)
+          : this.taskFailed(live, task.id, outcome.reason, outcome.details);
+      const target = current();
+      if (target) void this.deliver(target, done);
+      return;
+    }
     const registration = this.activities.get(task.name.toLowerCase());
     if (!registration) {
       await this.deliver(
@@ -1123,12 +1134,7 @@ export class DurableEngine {
           undefined,
         );
       } else {
-        message = {
-          rowKey: inboxRowKey(`task-${live.executionId}-${task.id}`),
-          arrival: this.arrival(),
-          executionId: live.executionId,
-          event: { EventType: 'TaskCompleted', EventId: -1, Timestamp: this.isoNow(), TaskScheduledId: task.id, Result: result },
-        };
+        message = this.taskCompleted(live, task.id, result);
       }
     } catch (error) {
       const { text, stack } = errorText(error);
@@ -1144,6 +1150,11 @@ export class DurableEngine {
     // Not awaited: the activity's slot is free as soon as it returned; recording the result is the instance's business.
     const target = current();
     if (target) void this.deliver(target, message);
+  }
+
+  private taskCompleted(live: Live, id: number, result: string): InboxMessage {
+    const event = { EventType: 'TaskCompleted', EventId: -1, Timestamp: this.isoNow(), TaskScheduledId: id, Result: result } as const;
+    return { rowKey: inboxRowKey(`task-${live.executionId}-${id}`), arrival: this.arrival(), executionId: live.executionId, event };
   }
 
   private taskFailed(live: Live, id: number, reason: string, details: string | undefined, failureDetails?: FailureDetails): InboxMessage {

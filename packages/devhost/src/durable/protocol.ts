@@ -13,6 +13,8 @@
  * Payload values travel as JSON text inside history (`Input`, `Result`), as the extension keeps them.
  */
 
+import { parseHttpRequest, type DurableHttpRequest } from './httpTask';
+
 /** History event types (DurableTask.Core `EventType`). */
 export const EVENT_TYPE = {
   ExecutionStarted: 0,
@@ -208,6 +210,7 @@ export type OrchestratorAction =
   | { readonly kind: 'createTimer'; readonly fireAt: number; readonly isCanceled: boolean }
   | { readonly kind: 'waitForExternalEvent'; readonly name: string }
   | { readonly kind: 'continueAsNew'; readonly input?: string }
+  | { readonly kind: 'callHttp'; readonly request: DurableHttpRequest }
   | { readonly kind: 'whenAll'; readonly children: readonly OrchestratorAction[] }
   | { readonly kind: 'whenAny'; readonly children: readonly OrchestratorAction[] }
   | { readonly kind: 'unsupported'; readonly description: string };
@@ -309,7 +312,7 @@ function parseAction(raw: unknown): OrchestratorAction {
       return raw.actionType === ACTION_TYPE.WhenAll ? { kind: 'whenAll', children } : { kind: 'whenAny', children };
     }
     case ACTION_TYPE.CallHttp:
-      return { kind: 'unsupported', description: 'context.df.callHttp (make the HTTP call from an activity instead)' };
+      return { kind: 'callHttp', request: parseHttpRequest(raw.httpRequest) };
     case ACTION_TYPE.CallEntity:
     case ACTION_TYPE.SignalEntity:
     case ACTION_TYPE.LockEntities:

@@ -10,7 +10,16 @@
  * top-level action in turn. This module does the same over the same history events, in the same order,
  * so both sides agree on every number without the worker ever telling them to us.
  */
-import type { HistoryEvent, OrchestratorAction, RetryPolicy } from './protocol';
+import {
+  HTTP_ACTIVITY_NAME,
+  httpActivityInput,
+  locationPollRequest,
+  parseHttpResponse,
+  responseHeader,
+  retryAfterMs,
+  type DurableHttpRequest,
+} from './httpTask';
+import { DEFAULT_HTTP_ASYNC_SLEEP_MS, type HistoryEvent, type OrchestratorAction, type RetryPolicy } from './protocol';
 
 export interface ReplayOptions {
   /** Whether timers longer than `maximumShortTimerMs` are split (schema V3+). */
@@ -46,7 +55,7 @@ export interface ExpiredRetry {
 export interface ReplayResult {
   /** Why the actions do not match the history (non-deterministic orchestrator); undefined when they do. */
   readonly nonDeterminism?: string;
-  /** An action the devhost does not run (callHttp, entities). */
+  /** An action the devhost does not run (entities). */
   readonly unsupported?: string;
   /** Tasks the orchestrator scheduled that the history does not record yet, by sequence number. */
   readonly newTasks: readonly ScheduledTask[];
@@ -60,7 +69,7 @@ export interface ReplayResult {
   readonly waiting: boolean;
 }
 
-type Outcome = { ok: true } | { ok: false; reason: string; details?: string };
+type Outcome = { ok: true; result?: string } | { ok: false; reason: string; details?: string };
 
 abstract class Node {
   outcome: Outcome | undefined;
@@ -227,6 +236,50 @@ class LongTimer extends Compound {
   }
 }
 
+/**
+ * callHttp with the asynchronous pattern (durable-functions' CallHttpWithPollingTask, the extension's
+ * CallHttpAsync): the request; while the answer is 202 with a Location, a timer (Retry-After, else the
+ * default sleep) and a GET of the Location; settled by the first other answer or failure.
+ */
+class HttpPoll extends Compound {
+  private waitingOnTimer = false;
+  private location = '';
+  constructor(
+    replay: Replay,
+    private readonly request: DurableHttpRequest,
+  ) {
+    super(replay);
+  }
+  start(): void {
+    this.adopt(new Atomic(this.replay, httpTask(this.request))).start();
+  }
+  childSettled(child: Node): void {
+    const outcome = child.outcome;
+    if (!outcome || this.outcome) return;
+    if (!outcome.ok) {
+      this.settle(outcome);
+    } else if (this.waitingOnTimer) {
+      this.waitingOnTimer = false;
+      this.adopt(new Atomic(this.replay, httpTask(locationPollRequest(this.request, this.location)))).start();
+    } else {
+      const response = parseHttpResponse(outcome.result);
+      const location = response?.statusCode === 202 ? responseHeader(response, 'Location') : undefined;
+      if (!response || !location) {
+        this.settle(outcome);
+        return;
+      }
+      this.location = location;
+      this.waitingOnTimer = true;
+      const fireAt = this.replay.now + (retryAfterMs(response) ?? DEFAULT_HTTP_ASYNC_SLEEP_MS);
+      this.adopt(this.replay.build({ kind: 'createTimer', fireAt, isCanceled: false })).start();
+    }
+  }
+}
+
+function httpTask(request: DurableHttpRequest): DistributiveOmit<ScheduledTask, 'id'> {
+  return { kind: 'activity', name: HTTP_ACTIVITY_NAME, input: httpActivityInput(request) };
+}
+
 class Unsupported extends Node {
   constructor(
     replay: Replay,
@@ -311,7 +364,8 @@ class Replay {
         ...(event.Details !== undefined ? { details: event.Details } : {}),
       });
     } else {
-      node.settle({ ok: true });
+      const result = event.EventType === 'TimerFired' ? undefined : event.Result;
+      node.settle({ ok: true, ...(result !== undefined ? { result } : {}) });
     }
   }
 
@@ -364,6 +418,8 @@ class Replay {
         return new Atomic(this, { kind: 'timer', fireAt: action.fireAt, canceled: action.isCanceled });
       case 'waitForExternalEvent':
         return new EventWait(this, action.name);
+      case 'callHttp':
+        return action.request.asynchronousPatternEnabled ? new HttpPoll(this, action.request) : new Atomic(this, httpTask(action.request));
       case 'whenAll':
         return new WhenAll(
           this,

@@ -254,13 +254,6 @@ describe('durable engine', () => {
     }
   });
 
-  it('refuses context.df.callHttp clearly', async () => {
-    const id = await host.start('usesCallHttp');
-    const status = await host.waitFor(id);
-    expect(status.runtimeStatus).toBe('Failed');
-    expect(status.output).toEqual(expect.stringContaining('does not run context.df.callHttp'));
-  });
-
   it('does not duplicate a running singleton started twice with the same id', async () => {
     const id = uniqueId('singleton');
     const [first, second] = await Promise.all([host.start('approval', undefined, id), host.start('approval', undefined, id)]);

@@ -146,12 +146,7 @@ export function startBindings(model: ProgrammingModel, host: BindingHost): Runni
       if (!isRecord(coreContext) || !isRecord(coreContext.metadata) || !isRecord(coreContext.request)) return inner;
       const metadata = coreContext.metadata as unknown as FunctionMetadata;
       const request = coreContext.request as unknown as InvocationRequest & { inputData: { name: string; data: RpcTypedData }[] };
-      const inputs = Object.entries(metadata.bindings).filter(
-        ([, binding]) => binding.direction === 'in' && !isTriggerBinding(binding) && SERVED_INPUTS.has(binding.type.toLowerCase()),
-      );
-      const outputs = Object.entries(metadata.bindings).filter(
-        ([, binding]) => binding.direction === 'out' && SERVED_OUTPUTS.has(binding.type.toLowerCase()),
-      );
+      const { inputs, outputs } = bindingsOf(metadata);
       if (inputs.length === 0 && outputs.length === 0) return inner;
       let data: BindingData | undefined;
       const bindingData = () => (data ??= bindingDataFor(metadata, request));
@@ -184,6 +179,25 @@ interface InvocationModelLike {
   getArguments(): Promise<unknown>;
   invokeFunction(context: unknown, inputs: unknown[], callback: (...args: unknown[]) => unknown): Promise<unknown>;
   getResponse(context: unknown, result: unknown): Promise<InvocationResult>;
+}
+
+type NamedBinding = readonly [name: string, binding: RpcBindingInfo];
+const planned = new WeakMap<FunctionMetadata, { inputs: readonly NamedBinding[]; outputs: readonly NamedBinding[] }>();
+
+/** A function's served inputs and outputs, worked out once per function rather than on every invocation. */
+function bindingsOf(metadata: FunctionMetadata): { inputs: readonly NamedBinding[]; outputs: readonly NamedBinding[] } {
+  let plan = planned.get(metadata);
+  if (!plan) {
+    const bindings = Object.entries(metadata.bindings);
+    plan = {
+      inputs: bindings.filter(
+        ([, binding]) => binding.direction === 'in' && !isTriggerBinding(binding) && SERVED_INPUTS.has(binding.type.toLowerCase()),
+      ),
+      outputs: bindings.filter(([, binding]) => binding.direction === 'out' && SERVED_OUTPUTS.has(binding.type.toLowerCase())),
+    };
+    planned.set(metadata, plan);
+  }
+  return plan;
 }
 
 function bindingDataFor(metadata: FunctionMetadata, request: InvocationRequest): BindingData {

@@ -1,6 +1,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { odata, TableClient, TableTransaction, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import { statusOf } from '../azureErrors';
 import type { RpcBindingInfo } from '../functionsCore';
 import type { RpcTypedData } from '../invoke';
 import { isRecord, textOf, typedDataValue } from './bindingData';
@@ -229,8 +230,4 @@ function splitBlobPath(path: string): { container: string; blob: string } {
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw new Error(`Blob path "${path}" must be "container/blob".`);
   return { container: path.slice(0, slash), blob: path.slice(slash + 1) };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return isRecord(error) && typeof error.statusCode === 'number' ? error.statusCode : undefined;
 }

@@ -1092,30 +1092,41 @@ export class DurableEngine {
     };
     const live = current();
     if (this.stopping || !live) return;
+    let message: InboxMessage;
     if (task.name === HTTP_ACTIVITY_NAME) {
+      // callHttp: the extension's built-in activity, run by the devhost itself.
       const outcome = await runHttpActivity(task.input);
-      const done =
+      message =
         'result' in outcome
           ? this.taskCompleted(live, task.id, outcome.result)
           : this.taskFailed(live, task.id, outcome.reason, outcome.details);
-      const target = current();
-      if (target) void this.deliver(target, done);
-      return;
-    }
-    const registration = this.activities.get(task.name.toLowerCase());
-    if (!registration) {
-      await this.deliver(
-        live,
-        this.taskFailed(
+    } else {
+      const registration = this.activities.get(task.name.toLowerCase());
+      if (!registration) {
+        await this.deliver(
           live,
-          task.id,
-          `The function '${task.name}' doesn't exist, is disabled, or is not an activity function.`,
-          undefined,
-        ),
-      );
-      return;
+          this.taskFailed(
+            live,
+            task.id,
+            `The function '${task.name}' doesn't exist, is disabled, or is not an activity function.`,
+            undefined,
+          ),
+        );
+        return;
+      }
+      message = await this.invokeActivity(live, task, registration);
     }
-    let message: InboxMessage;
+    // Not awaited: the activity's slot is free as soon as it returned; recording the result is the instance's business.
+    const target = current();
+    if (target) void this.deliver(target, message);
+  }
+
+  /** Invokes an app's activity function and turns its result or failure into the history's message. */
+  private async invokeActivity(
+    live: Live,
+    task: Extract<ScheduledTask, { kind: 'activity' }>,
+    registration: Registration,
+  ): Promise<InboxMessage> {
     try {
       const response = await this.context.invoke(
         registration,
@@ -1127,19 +1138,18 @@ export class DurableEngine {
       );
       const result = typedDataJson(response.returnValue) ?? 'null';
       if (result.length > MAX_VALUE_CHARS) {
-        message = this.taskFailed(
+        return this.taskFailed(
           live,
           task.id,
           `Activity function '${task.name}' failed: its result is ${result.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`,
           undefined,
         );
-      } else {
-        message = this.taskCompleted(live, task.id, result);
       }
+      return this.taskCompleted(live, task.id, result);
     } catch (error) {
       const { text, stack } = errorText(error);
       const details = parseFailureDetails(tryJson(text));
-      message = this.taskFailed(
+      return this.taskFailed(
         live,
         task.id,
         `Activity function '${task.name}' failed: ${details ? `${details.ErrorType}: ${details.ErrorMessage}` : text}`,
@@ -1147,9 +1157,6 @@ export class DurableEngine {
         details,
       );
     }
-    // Not awaited: the activity's slot is free as soon as it returned; recording the result is the instance's business.
-    const target = current();
-    if (target) void this.deliver(target, message);
   }
 
   private taskCompleted(live: Live, id: number, result: string): InboxMessage {

@@ -118,7 +118,8 @@ abstract class Compound extends Node {
   }
 }
 
-class WhenAll extends Compound {
+/** A task over a fixed set of children (Task.all, Task.any). */
+abstract class Group extends Compound {
   constructor(
     replay: Replay,
     readonly children: readonly Node[],
@@ -126,6 +127,9 @@ class WhenAll extends Compound {
     super(replay);
     for (const child of children) this.adopt(child);
   }
+}
+
+class WhenAll extends Group {
   start(): void {
     for (const child of this.children) child.start();
     this.check();
@@ -140,14 +144,7 @@ class WhenAll extends Compound {
   }
 }
 
-class WhenAny extends Compound {
-  constructor(
-    replay: Replay,
-    readonly children: readonly Node[],
-  ) {
-    super(replay);
-    for (const child of children) this.adopt(child);
-  }
+class WhenAny extends Group {
   start(): void {
     for (const child of this.children) child.start();
     if (this.children.some((child) => child.outcome)) this.settle({ ok: true });

@@ -18,7 +18,8 @@
  *     inbox row names it (`SourceMessage`), so a row left behind after its checkpoint is recognised as
  *     consumed and never delivered twice.
  */
-import { odata, RestError, TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import { odata, TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import { statusOf } from '../azureErrors';
 import {
   isHistoryEventType,
   isRecord,
@@ -524,14 +525,6 @@ function dateMs(value: unknown): number {
   if (value instanceof Date) return value.getTime();
   if (typeof value === 'string') return Date.parse(value);
   return 0;
-}
-
-export function statusOf(error: unknown): number | undefined {
-  return error instanceof RestError
-    ? error.statusCode
-    : isRecord(error) && typeof error.statusCode === 'number'
-      ? error.statusCode
-      : undefined;
 }
 
 function asConcurrencyError(error: unknown, what: string): unknown {

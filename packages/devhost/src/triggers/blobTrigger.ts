@@ -47,7 +47,8 @@ import {
 import { QueueServiceClient, type QueueClient, type ReceivedMessageItem } from '@azure/storage-queue';
 import type { Registration } from '../functionsCore';
 import { triggerOf, type InvocationRequest, type RpcTypedData } from '../invoke';
-import { codeOf, describe, QueueMessagePump, sleep, statusOf, type MessageOutcome } from './queueMessagePump';
+import { codeOf, describe, statusOf } from '../azureErrors';
+import { QueueMessagePump, sleep, type MessageOutcome } from './queueMessagePump';
 import { decodeBase64 } from './queueTrigger';
 import { resolveBindingExpression, type HostJson, type RunningService, type TriggerHostContext } from './triggerHost';
 

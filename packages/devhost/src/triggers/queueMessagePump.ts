@@ -18,6 +18,7 @@
  *   messages and their bookkeeping.
  */
 import type { QueueClient, ReceivedMessageItem } from '@azure/storage-queue';
+import { codeOf, describe, statusOf } from '../azureErrors';
 import type { Logger } from '../logger';
 
 /** What became of a message: `done` (succeeded, or nothing left to do), `failed` (another attempt), `poison` (no more attempts). */
@@ -305,21 +306,4 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done);
   });
-}
-
-/** The HTTP status of a failed storage request. */
-export function statusOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
-  return undefined;
-}
-
-/** The storage error code (`x-ms-error-code`) of a failed storage request. */
-export function codeOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return undefined;
-}
-
-/** An error as a log line shows it. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 /**
  * Durable Functions in the devhost: plays the Durable Task extension's part for the app's
  * `orchestrationTrigger` and `activityTrigger` functions and serves the `durableClient` input, with
- * the state in Azurite tables as the Azure Storage provider keeps it. See engine.ts for the write
+ * the state in Azurite tables as the Azure Storage provider keeps it. See checkpoint.ts for the write
  * order that makes it crash-safe, replay.ts for how sequence numbers are kept in step with the library,
  * httpApi.ts for the client's HTTP API.
  */

@@ -10,47 +10,26 @@
  * top-level action in turn. This module does the same over the same history events, in the same order,
  * so both sides agree on every number without the worker ever telling them to us.
  */
+import type { HistoryEvent, OrchestratorAction } from './protocol';
 import {
-  HTTP_ACTIVITY_NAME,
-  httpActivityInput,
-  locationPollRequest,
-  parseHttpResponse,
-  responseHeader,
-  retryAfterMs,
-  type DurableHttpRequest,
-} from './httpTask';
-import { DEFAULT_HTTP_ASYNC_SLEEP_MS, type HistoryEvent, type OrchestratorAction, type RetryPolicy } from './protocol';
+  Atomic,
+  EventWait,
+  HttpPoll,
+  httpTask,
+  LongTimer,
+  Retry,
+  Unsupported,
+  WhenAll,
+  WhenAny,
+  type DistributiveOmit,
+  type Node,
+  type Outcome,
+  type ReplayOptions,
+  type ReplayScope,
+  type ScheduledTask,
+} from './replayTasks';
 
-export interface ReplayOptions {
-  /** Whether timers longer than `maximumShortTimerMs` are split (schema V3+). */
-  readonly longTimers: boolean;
-  readonly maximumShortTimerMs: number;
-  readonly longRunningTimerIntervalMs: number;
-}
-
-/** A task with a sequence number: what the host has to do for it (once). */
-export type ScheduledTask =
-  | { readonly kind: 'activity'; readonly id: number; readonly name: string; readonly input?: string; readonly expiredRetry?: ExpiredRetry }
-  | {
-      readonly kind: 'subOrchestration';
-      readonly id: number;
-      readonly name: string;
-      readonly instanceId?: string;
-      readonly version?: string;
-      readonly input?: string;
-      readonly expiredRetry?: ExpiredRetry;
-    }
-  | { readonly kind: 'timer'; readonly id: number; readonly fireAt: number; readonly canceled: boolean };
-
-/**
- * An attempt the library schedules after the retry timeout elapsed. DurableTask.Core stops retrying
- * there, but the library keeps waiting (durable-js #629: the instance stops silently), so the host
- * answers such attempts with the last failure instead of running them.
- */
-export interface ExpiredRetry {
-  readonly reason: string;
-  readonly details?: string;
-}
+export type { ExpiredRetry, ReplayOptions, ScheduledTask } from './replayTasks';
 
 export interface ReplayResult {
   /** Why the actions do not match the history (non-deterministic orchestrator); undefined when they do. */
@@ -69,234 +48,12 @@ export interface ReplayResult {
   readonly waiting: boolean;
 }
 
-type Outcome = { ok: true; result?: string } | { ok: false; reason: string; details?: string };
-
-abstract class Node {
-  outcome: Outcome | undefined;
-  parent: Compound | undefined;
-  constructor(protected readonly replay: Replay) {}
-  abstract start(): void;
-  settle(outcome: Outcome): void {
-    if (this.outcome) return;
-    this.outcome = outcome;
-    if (this.parent) this.parent.childSettled(this);
-    else this.replay.topSettled(this);
-  }
-}
-
-/** A task with a sequence number, settled by a completion event. */
-class Atomic extends Node {
-  id = -1;
-  constructor(
-    replay: Replay,
-    readonly task: DistributiveOmit<ScheduledTask, 'id'>,
-  ) {
-    super(replay);
-  }
-  start(): void {
-    this.id = this.replay.allocate(this);
-  }
-}
-
-class EventWait extends Node {
-  constructor(
-    replay: Replay,
-    readonly name: string,
-  ) {
-    super(replay);
-  }
-  start(): void {
-    this.replay.waitForEvent(this);
-  }
-}
-
-abstract class Compound extends Node {
-  abstract childSettled(child: Node): void;
-  protected adopt<T extends Node>(child: T): T {
-    child.parent = this;
-    return child;
-  }
-}
-
-/** A task over a fixed set of children (Task.all, Task.any). */
-abstract class Group extends Compound {
-  constructor(
-    replay: Replay,
-    readonly children: readonly Node[],
-  ) {
-    super(replay);
-    for (const child of children) this.adopt(child);
-  }
-}
-
-class WhenAll extends Group {
-  start(): void {
-    for (const child of this.children) child.start();
-    this.check();
-  }
-  childSettled(child: Node): void {
-    if (child.outcome && !child.outcome.ok) this.settle(child.outcome);
-    else this.check();
-  }
-  private check(): void {
-    // The library settles a WhenAll when its last child completes, or at the first failure.
-    if (this.children.every((child) => child.outcome?.ok === true)) this.settle({ ok: true });
-  }
-}
-
-class WhenAny extends Group {
-  start(): void {
-    for (const child of this.children) child.start();
-    if (this.children.some((child) => child.outcome)) this.settle({ ok: true });
-  }
-  childSettled(): void {
-    this.settle({ ok: true });
-  }
-}
-
-/** durable-functions' RetryableTask: attempt, back-off timer, attempt, … (one sequence number each). */
-class Retry extends Compound {
-  private attemptNumber = 1;
-  private waitingOnTimer = false;
-  /** DurableTask.Core stopped retrying (the retry timeout had elapsed at a failure). */
-  private gaveUp = false;
-  private firstAttemptAt = 0;
-  private lastFailure: { reason: string; details?: string } | undefined;
-  constructor(
-    replay: Replay,
-    private readonly attempt: () => DistributiveOmit<ScheduledTask, 'id'>,
-    private readonly policy: RetryPolicy,
-  ) {
-    super(replay);
-  }
-  start(): void {
-    this.firstAttemptAt = this.replay.now;
-    this.adopt(new Atomic(this.replay, this.attempt())).start();
-  }
-  childSettled(child: Node): void {
-    const outcome = child.outcome;
-    if (!outcome || this.outcome) return;
-    if (this.waitingOnTimer) {
-      this.waitingOnTimer = false;
-      if (this.attemptNumber > this.policy.maxNumberOfAttempts) {
-        this.settle(this.lastFailure ? { ok: false, ...this.lastFailure } : { ok: false, reason: 'Retries exhausted' });
-        return;
-      }
-      const next = this.attempt();
-      this.adopt(
-        new Atomic(
-          this.replay,
-          this.gaveUp && next.kind !== 'timer' ? { ...next, expiredRetry: this.lastFailure ?? { reason: 'Retry timeout elapsed' } } : next,
-        ),
-      ).start();
-    } else if (outcome.ok) {
-      this.settle(outcome);
-    } else {
-      this.lastFailure = { reason: outcome.reason, ...(outcome.details !== undefined ? { details: outcome.details } : {}) };
-      // DurableTask.Core's RetryInterceptor, after a failure: delay = first × coefficient^(attempt-1), capped;
-      // none — and no more attempts — once the retry timeout has elapsed.
-      if (this.replay.now >= this.firstAttemptAt + this.policy.retryTimeoutMs) this.gaveUp = true;
-      const delay = this.gaveUp
-        ? 0
-        : Math.min(
-            this.policy.firstRetryIntervalMs * this.policy.backoffCoefficient ** (this.attemptNumber - 1),
-            this.policy.maxRetryIntervalMs,
-          );
-      this.waitingOnTimer = true;
-      this.attemptNumber++;
-      this.adopt(new Atomic(this.replay, { kind: 'timer', fireAt: this.replay.now + Math.max(0, delay), canceled: false })).start();
-    }
-  }
-}
-
-/** durable-functions' LongTimerTask: sub-timers no longer than the maximum until the fire time is reached. */
-class LongTimer extends Compound {
-  constructor(
-    replay: Replay,
-    private readonly fireAt: number,
-    private readonly canceled: boolean,
-  ) {
-    super(replay);
-  }
-  start(): void {
-    this.next();
-  }
-  childSettled(): void {
-    if (this.fireAt > this.replay.now) this.next();
-    else this.settle({ ok: true });
-  }
-  private next(): void {
-    const now = this.replay.now;
-    const fireAt =
-      this.fireAt - now > this.replay.options.maximumShortTimerMs ? now + this.replay.options.longRunningTimerIntervalMs : this.fireAt;
-    this.adopt(new Atomic(this.replay, { kind: 'timer', fireAt, canceled: this.canceled })).start();
-  }
-}
-
-/**
- * callHttp with the asynchronous pattern (durable-functions' CallHttpWithPollingTask, the extension's
- * CallHttpAsync): the request; while the answer is 202 with a Location, a timer (Retry-After, else the
- * default sleep) and a GET of the Location; settled by the first other answer or failure.
- */
-class HttpPoll extends Compound {
-  private waitingOnTimer = false;
-  private location = '';
-  constructor(
-    replay: Replay,
-    private readonly request: DurableHttpRequest,
-  ) {
-    super(replay);
-  }
-  start(): void {
-    this.adopt(new Atomic(this.replay, httpTask(this.request))).start();
-  }
-  childSettled(child: Node): void {
-    const outcome = child.outcome;
-    if (!outcome || this.outcome) return;
-    if (!outcome.ok) {
-      this.settle(outcome);
-    } else if (this.waitingOnTimer) {
-      this.waitingOnTimer = false;
-      this.adopt(new Atomic(this.replay, httpTask(locationPollRequest(this.request, this.location)))).start();
-    } else {
-      const response = parseHttpResponse(outcome.result);
-      const location = response?.statusCode === 202 ? responseHeader(response, 'Location') : undefined;
-      if (!response || !location) {
-        this.settle(outcome);
-        return;
-      }
-      this.location = location;
-      this.waitingOnTimer = true;
-      const fireAt = this.replay.now + (retryAfterMs(response) ?? DEFAULT_HTTP_ASYNC_SLEEP_MS);
-      this.adopt(this.replay.build({ kind: 'createTimer', fireAt, isCanceled: false })).start();
-    }
-  }
-}
-
-function httpTask(request: DurableHttpRequest): DistributiveOmit<ScheduledTask, 'id'> {
-  return { kind: 'activity', name: HTTP_ACTIVITY_NAME, input: httpActivityInput(request) };
-}
-
-class Unsupported extends Node {
-  constructor(
-    replay: Replay,
-    readonly description: string,
-  ) {
-    super(replay);
-  }
-  start(): void {
-    this.replay.unsupported ??= this.description;
-  }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 type Completion = Extract<
   HistoryEvent,
   { EventType: 'TaskCompleted' | 'TaskFailed' | 'TimerFired' | 'SubOrchestrationInstanceCompleted' | 'SubOrchestrationInstanceFailed' }
 >;
 
-class Replay {
+class Replay implements ReplayScope {
   now = 0;
   unsupported: string | undefined;
   continueAsNew: { input?: string } | undefined;

@@ -17,13 +17,12 @@ import {
   LONG_RUNNING_TIMER_INTERVAL_MS,
   MAXIMUM_SHORT_TIMER_DURATION,
   MAXIMUM_SHORT_TIMER_MS,
-  parseOrchestratorFailure,
-  parseOrchestratorState,
   toWireEvent,
   UPPER_SCHEMA_VERSION,
   type HistoryEvent,
   type OrchestratorResult,
 } from 'functions-devhost/durable/protocol';
+import { parseOrchestratorFailure, parseOrchestratorState } from 'functions-devhost/durable/orchestratorState';
 import { replayActions, type ReplayOptions } from 'functions-devhost/durable/replay';
 import { getProgrammingModel, registeredFunctions, type Registration } from 'functions-devhost/functionsCore';
 import { invokeFunction, triggerOf } from 'functions-devhost/invoke';

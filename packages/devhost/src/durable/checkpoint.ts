@@ -37,6 +37,8 @@ export class Checkpoints {
   constructor(
     private readonly runtime: EngineRuntime,
     private readonly notifyParent: NotifyParent,
+    /** Whatever else ends with the instance (the locks it still holds). */
+    private readonly onFinished: (live: Live) => Promise<void>,
   ) {}
 
   /** Commits an episode's events, deleting the inbox rows it consumed; then they are the instance's history. */
@@ -139,6 +141,7 @@ export class Checkpoints {
     this.runtime.forget(live);
     await this.saveRow(live);
     if (live.parent) await this.notifyParent(live.parent, live.row());
+    await this.onFinished(live);
   }
 
   /** Writes the Instances row now (coalescing with a write in flight). */

@@ -14,7 +14,8 @@
  * - checkpoint.ts: committing an episode, continue-as-new, termination, and the Instances row;
  * - activities.ts, timers.ts, subOrchestrations.ts: the work a checkpoint schedules;
  * - recovery.ts: reading instances back after a restart or a lost race;
- * - status.ts: the status documents and queries of the client API.
+ * - status.ts: the status documents and queries of the client API;
+ * - entityHost.ts, entityScheduler.ts, entityStore.ts, orchestrationEntities.ts: durable entities, and what orchestrations send them.
  */
 import { randomUUID } from 'node:crypto';
 import type { Registration } from '../functionsCore';
@@ -25,9 +26,12 @@ import { Checkpoints } from './checkpoint';
 import type { DurableClock } from './clock';
 import { EpisodeRunner } from './episode';
 import { Inbox, type Deliver } from './inbox';
+import { EntityHost } from './entityHost';
+import type { Outgoing } from './entityScheduler';
 import { Limiter } from './limiter';
 import { Live } from './live';
 import { isTerminal, type HistoryEvent, type ParentInstance } from './protocol';
+import { releaseHeldLock } from './orchestrationEntities';
 import { Recovery } from './recovery';
 import { EngineRuntime, sleep } from './runtime';
 import { EpisodeScheduler } from './scheduler';
@@ -86,6 +90,8 @@ export class DurableEngine {
   private readonly inbox: Inbox;
   private readonly scheduler: EpisodeScheduler;
   private readonly recovery: Recovery;
+  /** The app's durable entities (entityHost.ts). */
+  readonly entities: EntityHost;
 
   constructor(private readonly options: EngineOptions) {
     const activities = new Map<string, Registration>();
@@ -114,10 +120,25 @@ export class DurableEngine {
       runActivity: (live, task) => activityRunner.dispatch(live, task),
       armTimer: (live, id, fireAt) => timers.arm(live, id, fireAt),
       startChild: (parent, created) => children.start(parent, created),
+      sendToEntity: () => Promise.reject(new Error('The entity host is not set up yet.')),
     };
-    const checkpoints = new Checkpoints(runtime, (parent, child) => children.notifyParent(parent, child));
+    const entities = new EntityHost({
+      store: options.store,
+      registrations: options.registrations,
+      context: options.context,
+      clock: options.clock,
+      deliverToOrchestration: (answer) => this.deliverEntityAnswer(answer),
+      maxConcurrentBatches: options.maxConcurrentOrchestrations,
+    });
+    workers.sendToEntity = (target, message) => entities.send(target, message);
+    const checkpoints = new Checkpoints(
+      runtime,
+      (parent, child) => children.notifyParent(parent, child),
+      (live) => releaseHeldLock(live, entities),
+    );
     const episodes = new EpisodeRunner(runtime, this.orchestrators, options.context.invoke, checkpoints, workers);
     this.runtime = runtime;
+    this.entities = entities;
     this.inbox = inbox;
     this.recovery = new Recovery(runtime, checkpoints, workers, wake);
     this.scheduler = new EpisodeScheduler(runtime, inbox, orchestratorSlots, {
@@ -130,9 +151,10 @@ export class DurableEngine {
     return this.runtime.store.hubName;
   }
 
-  /** Reads back every unfinished instance and resumes its work. */
-  resume(): Promise<number> {
-    return this.recovery.resumeAll();
+  /** Reads back every unfinished instance, then every entity with work, and resumes them (orchestrations first: entities answer them). */
+  async resume(): Promise<number> {
+    const orchestrations = await this.recovery.resumeAll();
+    return orchestrations + (await this.entities.resume());
   }
 
   async stop(): Promise<void> {
@@ -143,13 +165,22 @@ export class DurableEngine {
       if (live.rowTimer) clearTimeout(live.rowTimer);
       if (live.blockedTimer) clearTimeout(live.blockedTimer);
     }
+    await this.entities.stop();
     const deadline = Date.now() + STOP_GRACE_MS;
     while (this.runtime.inFlight > 0 && Date.now() < deadline) await sleep(20);
   }
 
-  /** Resolves once nothing is running or about to run for the instance's tree (or anywhere): it is finished, or waits for a timer or an event. */
-  idle(instanceId?: string): Promise<void> {
-    return this.runtime.idle(instanceId);
+  /**
+   * Resolves once nothing is running or about to run for the instance's tree (or anywhere, entities
+   * included): it is finished, or waits for a timer or an event.
+   */
+  async idle(instanceId?: string): Promise<void> {
+    if (instanceId !== undefined) return this.runtime.idle(instanceId);
+    // Orchestrations and entities wake each other: idle only when both are, at the same time.
+    do {
+      await this.runtime.idle(undefined);
+      await this.entities.idle();
+    } while (this.runtime.inFlight > 0 || !this.entities.isIdle);
   }
 
   // ---- client operations ----
@@ -304,6 +335,22 @@ export class DurableEngine {
   /** History table rows of an instance (tests: history must stay bounded). */
   countRows(instanceId: string): Promise<{ history: number; inbox: number; other: number }> {
     return this.runtime.store.countRows(instanceId);
+  }
+
+  /** An entity's answer or lock grant, as an event for the orchestration that waits for it; each is delivered once. */
+  private async deliverEntityAnswer(answer: Extract<Outgoing, { kind: 'toOrchestration' }>): Promise<'delivered' | 'gone'> {
+    const live = this.runtime.live.get(answer.instanceId);
+    if (!live || (answer.executionId !== undefined && live.executionId !== answer.executionId)) return 'gone';
+    const rowKey = inboxRowKey(`entity-${answer.eventName}`);
+    if (live.pending.has(rowKey) || live.history.some((event) => event.SourceMessage === rowKey)) return 'delivered';
+    const arrival = this.runtime.arrival();
+    await this.inbox.deliver(live, {
+      rowKey,
+      arrival,
+      ...(answer.executionId !== undefined ? { executionId: answer.executionId } : {}),
+      event: { EventType: 'EventRaised', EventId: -1, Timestamp: this.runtime.isoNow(), Name: answer.eventName, Input: answer.input },
+    });
+    return 'delivered';
   }
 
   private async requireRunning(instanceId: string): Promise<Live> {

@@ -16,8 +16,6 @@ import {
   LONG_RUNNING_TIMER_INTERVAL_MS,
   MAXIMUM_SHORT_TIMER_DURATION,
   MAXIMUM_SHORT_TIMER_MS,
-  parseOrchestratorFailure,
-  parseOrchestratorState,
   toWireEvent,
   UPPER_SCHEMA_VERSION,
   type EventOf,
@@ -25,6 +23,7 @@ import {
   type HistoryEvent,
   type OrchestratorResult,
 } from './protocol';
+import { parseOrchestratorFailure, parseOrchestratorState } from './orchestratorState';
 import { replayActions, type ReplayOptions, type ReplayResult } from './replay';
 import type { EngineRuntime } from './runtime';
 import { MAX_VALUE_CHARS, type InboxMessage } from './tableRows';
@@ -185,7 +184,7 @@ export class EpisodeRunner {
       live.alarms.delete(id);
     }
     // Only now that the checkpoint is durable: start what it scheduled.
-    for (const task of scheduled) task.start();
+    await Promise.all(scheduled.map(async (task) => task.start()));
     // Running must be on record before a later episode can continue-as-new (load() relies on it).
     if (wasPending) await this.checkpoints.saveRow(live);
     else if (customStatusChanged) void this.checkpoints.saveRow(live);

@@ -18,6 +18,7 @@ import type { ExtraRoute } from '../http/httpHost';
 import type { HostKeys } from '../http/keys';
 import type { Logger } from '../logger';
 import { DurableRequestError, type DurableEngine, type InstanceQuery, type InstanceStatus } from './engine';
+import { handleEntityRequest } from './entityApi';
 import { isTerminal, RUNTIME_STATUSES } from './protocol';
 
 export const WEBHOOK_PATH = '/runtime/webhooks/durabletask';
@@ -189,7 +190,14 @@ export async function startDurableHttpApi(
         return text(501, `The devhost's durable engine does not support ${second}.`);
       }
     }
-    if (area === 'entities') return text(501, "The devhost's durable engine does not run durable entities.");
+    if (area === 'entities')
+      return handleEntityRequest(engine.entities, {
+        method,
+        segments: segments.slice(1),
+        url,
+        ...withToken(headerValue(request.headers['x-ms-continuation-token'])),
+        body: () => readJsonBody(request),
+      });
     return text(404, `No durable API at ${method} ${path}.`);
   };
 
@@ -351,6 +359,10 @@ function decodeSegment(segment: string): string {
 
 function text(status: number, message: string): Reply {
   return { status, body: { message } };
+}
+
+function withToken(token: string | undefined): { continuationToken?: string } {
+  return token ? { continuationToken: token } : {};
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

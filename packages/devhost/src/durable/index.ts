@@ -1,6 +1,6 @@
 /**
  * Durable Functions in the devhost: plays the Durable Task extension's part for the app's
- * `orchestrationTrigger` and `activityTrigger` functions and serves the `durableClient` input, with
+ * `orchestrationTrigger`, `activityTrigger` and `entityTrigger` functions and serves the `durableClient` input, with
  * the state in Azurite tables as the Azure Storage provider keeps it. See checkpoint.ts for the write
  * order that makes it crash-safe, replay.ts for how sequence numbers are kept in step with the library,
  * httpApi.ts for the client's HTTP API.
@@ -21,7 +21,7 @@ export { ScaledClock, type DurableClock } from './clock';
 export { durableSystemKey, WEBHOOK_PATH, type DurableClientInputData } from './httpApi';
 
 /** Trigger types the durable engine serves. */
-export const DURABLE_TRIGGER_TYPES: readonly string[] = ['orchestrationTrigger', 'activityTrigger'];
+export const DURABLE_TRIGGER_TYPES: readonly string[] = ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'];
 /** Input binding types it supplies (`df.input.durableClient()`; `orchestrationClient` is the v1 name). */
 export const DURABLE_INPUT_TYPES: readonly string[] = ['durableClient', 'orchestrationClient'];
 

@@ -13,7 +13,7 @@
  * Payload values travel as JSON text inside history (`Input`, `Result`), as the extension keeps them.
  */
 
-import { parseHttpRequest, type DurableHttpRequest } from './httpTask';
+import type { DurableHttpRequest } from './httpTask';
 
 /** History event types (DurableTask.Core `EventType`). */
 export const EVENT_TYPE = {
@@ -155,7 +155,9 @@ export type HistoryEvent =
     })
   | (EventBase & { readonly EventType: 'TimerCreated'; readonly FireAt: string })
   | (EventBase & { readonly EventType: 'TimerFired'; readonly TimerId: number; readonly FireAt: string })
-  | (EventBase & { readonly EventType: 'EventRaised'; readonly Name: string; readonly Input?: string });
+  | (EventBase & { readonly EventType: 'EventRaised'; readonly Name: string; readonly Input?: string })
+  /** A message to an entity (Name `op` or `release`; Input the request as JSON text), sequence-numbered like a task. */
+  | (EventBase & { readonly EventType: 'EventSent'; readonly InstanceId: string; readonly Name: string; readonly Input?: string });
 
 export type HistoryEventType = HistoryEvent['EventType'];
 export type EventOf<T extends HistoryEventType> = Extract<HistoryEvent, { EventType: T }>;
@@ -175,6 +177,7 @@ const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
   'TimerCreated',
   'TimerFired',
   'EventRaised',
+  'EventSent',
 ];
 
 export function isHistoryEventType(value: unknown): value is HistoryEventType {
@@ -211,6 +214,11 @@ export type OrchestratorAction =
   | { readonly kind: 'waitForExternalEvent'; readonly name: string }
   | { readonly kind: 'continueAsNew'; readonly input?: string }
   | { readonly kind: 'callHttp'; readonly request: DurableHttpRequest }
+  /** An entity operation; `target` is the entity's instance id (`@name@key`). */
+  | { readonly kind: 'callEntity' | 'signalEntity'; readonly target: string; readonly operation: string; readonly input?: string }
+  /** A critical section: the entities' instance ids, sorted; the library's request id. */
+  | { readonly kind: 'lockEntities'; readonly lockset: readonly string[]; readonly lockRequestId: string }
+  | { readonly kind: 'releaseEntities' }
   | { readonly kind: 'whenAll'; readonly children: readonly OrchestratorAction[] }
   | { readonly kind: 'whenAny'; readonly children: readonly OrchestratorAction[] }
   | { readonly kind: 'unsupported'; readonly description: string };
@@ -225,114 +233,6 @@ export interface OrchestratorResult {
   readonly customStatus?: string;
   /** Set when the orchestrator threw. */
   readonly error?: { readonly message: string; readonly failureDetails?: FailureDetails };
-}
-
-const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
-
-/** Parses the state an orchestrator returned. Throws on a shape that is not the protocol's. */
-export function parseOrchestratorState(state: unknown): OrchestratorResult {
-  if (!isRecord(state)) throw new Error(`The orchestrator returned ${describe(state)} instead of its state.`);
-  const rawActions = state.actions;
-  if (!Array.isArray(rawActions)) throw new Error('The orchestrator state has no actions array.');
-  // V1 nests one array per yield; V2+ has a single array of every action in order. Either way flatten one level.
-  const actions = rawActions.flatMap((group: unknown) => (Array.isArray(group) ? (group as unknown[]) : [group])).map(parseAction);
-  const failureDetails = parseFailureDetails(state.failureDetails);
-  return {
-    isDone: state.isDone === true,
-    actions,
-    output: toJsonText(state.output),
-    customStatus: toJsonText(state.customStatus),
-    ...(typeof state.error === 'string' ? { error: { message: state.error, ...(failureDetails ? { failureDetails } : {}) } } : {}),
-  };
-}
-
-/**
- * The state an orchestrator failed with: durable-functions throws an Error whose message is
- * `<message>\n\n$OutOfProcData$:<state JSON>`.
- */
-export function parseOrchestratorFailure(error: unknown): OrchestratorResult {
-  const text = error instanceof Error ? error.message : String(error);
-  const at = text.indexOf(OUT_OF_PROC_LABEL);
-  const message = (at >= 0 ? text.slice(0, at) : text).trim();
-  let state: OrchestratorResult = { isDone: false, actions: [] };
-  if (at >= 0) {
-    try {
-      state = parseOrchestratorState(JSON.parse(text.slice(at + OUT_OF_PROC_LABEL.length)) as unknown);
-    } catch {
-      // The message is what matters; an unreadable state leaves no actions.
-    }
-  }
-  // The state's own error is the orchestrator's exception (durable-functions 3.x puts `false` before the label).
-  return {
-    ...state,
-    isDone: false,
-    error: {
-      message: state.error?.message ?? (message || 'The orchestrator failed.'),
-      ...(state.error?.failureDetails ? { failureDetails: state.error.failureDetails } : {}),
-    },
-  };
-}
-
-function parseAction(raw: unknown): OrchestratorAction {
-  if (!isRecord(raw) || typeof raw.actionType !== 'number')
-    throw new Error(`The orchestrator returned an action that is not one: ${describe(raw)}.`);
-  switch (raw.actionType) {
-    case ACTION_TYPE.CallActivity:
-      return { kind: 'callActivity', name: stringField(raw, 'functionName'), input: activityInput(raw.input) };
-    case ACTION_TYPE.CallActivityWithRetry:
-      return {
-        kind: 'callActivity',
-        name: stringField(raw, 'functionName'),
-        input: activityInput(raw.input),
-        retry: parseRetry(raw.retryOptions),
-      };
-    case ACTION_TYPE.CallSubOrchestrator:
-    case ACTION_TYPE.CallSubOrchestratorWithRetry:
-      return {
-        kind: 'callSubOrchestrator',
-        name: stringField(raw, 'functionName'),
-        ...(typeof raw.instanceId === 'string' && raw.instanceId !== '' ? { instanceId: raw.instanceId } : {}),
-        ...(typeof raw.version === 'string' && raw.version !== '' ? { version: raw.version } : {}),
-        // Sub-orchestration inputs are not pre-serialised by the library (unlike activity inputs).
-        input: toJsonText(raw.input),
-        ...(raw.actionType === ACTION_TYPE.CallSubOrchestratorWithRetry ? { retry: parseRetry(raw.retryOptions) } : {}),
-      };
-    case ACTION_TYPE.ContinueAsNew:
-      return { kind: 'continueAsNew', input: activityInput(raw.input) };
-    case ACTION_TYPE.CreateTimer: {
-      const fireAt = typeof raw.fireAt === 'string' ? Date.parse(raw.fireAt) : Number.NaN;
-      if (Number.isNaN(fireAt)) throw new Error(`CreateTimer has no valid fireAt: ${describe(raw.fireAt)}.`);
-      return { kind: 'createTimer', fireAt, isCanceled: raw.isCanceled === true };
-    }
-    case ACTION_TYPE.WaitForExternalEvent:
-      return { kind: 'waitForExternalEvent', name: stringField(raw, 'externalEventName') };
-    case ACTION_TYPE.WhenAll:
-    case ACTION_TYPE.WhenAny: {
-      const children = Array.isArray(raw.compoundActions) ? raw.compoundActions.map(parseAction) : [];
-      return raw.actionType === ACTION_TYPE.WhenAll ? { kind: 'whenAll', children } : { kind: 'whenAny', children };
-    }
-    case ACTION_TYPE.CallHttp:
-      return { kind: 'callHttp', request: parseHttpRequest(raw.httpRequest) };
-    case ACTION_TYPE.CallEntity:
-    case ACTION_TYPE.SignalEntity:
-    case ACTION_TYPE.LockEntities:
-    case ACTION_TYPE.ReleaseEntities:
-      return { kind: 'unsupported', description: 'durable entities' };
-    default:
-      return { kind: 'unsupported', description: `action type ${String(raw.actionType)}` };
-  }
-}
-
-function parseRetry(raw: unknown): RetryPolicy {
-  if (!isRecord(raw)) throw new Error('A *WithRetry action has no retryOptions.');
-  const number = (key: string, fallback: number) => (typeof raw[key] === 'number' && Number.isFinite(raw[key]) ? raw[key] : fallback);
-  return {
-    firstRetryIntervalMs: number('firstRetryIntervalInMilliseconds', 1000),
-    maxNumberOfAttempts: number('maxNumberOfAttempts', 1),
-    backoffCoefficient: number('backoffCoefficient', 1),
-    maxRetryIntervalMs: number('maxRetryIntervalInMilliseconds', Number.POSITIVE_INFINITY),
-    retryTimeoutMs: number('retryTimeoutInMilliseconds', Number.POSITIVE_INFINITY),
-  };
 }
 
 export function parseFailureDetails(raw: unknown): FailureDetails | undefined {
@@ -353,16 +253,6 @@ export function parseFailureDetails(raw: unknown): FailureDetails | undefined {
   };
 }
 
-/**
- * Activity (and continueAsNew) inputs: durable-functions JSON-encodes string inputs before putting
- * them in the action (`Utils.processInput`), so a string already is JSON text; anything else is a value.
- */
-function activityInput(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
-}
-
 /** JSON text of a value; undefined stays undefined. */
 export function toJsonText(value: unknown): string | undefined {
   return value === undefined ? undefined : JSON.stringify(value);
@@ -378,21 +268,6 @@ export function fromJsonText(text: string | undefined): unknown {
   }
 }
 
-function stringField(raw: Record<string, unknown>, key: string): string {
-  const value = raw[key];
-  if (typeof value !== 'string' || value === '') throw new Error(`The action has no ${key}: ${describe(raw)}.`);
-  return value;
-}
-
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  } catch {
-    return String(value);
-  }
 }

@@ -10,6 +10,8 @@ import { Live } from './live';
 import { isTerminal, type EventOf } from './protocol';
 import type { EngineRuntime } from './runtime';
 import type { InstanceRow } from './tableRows';
+import { lastEpisodeMessages, messageOf } from './orchestrationEntities';
+import { NOT_AN_ENTITY } from './status';
 import { openTasks, restartTask, type TaskWorkers } from './tasks';
 
 export class Recovery {
@@ -25,7 +27,7 @@ export class Recovery {
   async resumeAll(): Promise<number> {
     const rows: (InstanceRow & { etag: string })[] = [];
     for await (const row of this.runtime.store.listInstances(
-      "RuntimeStatus eq 'Pending' or RuntimeStatus eq 'Running' or RuntimeStatus eq 'ContinuedAsNew' or RuntimeStatus eq 'Suspended'",
+      `(RuntimeStatus eq 'Pending' or RuntimeStatus eq 'Running' or RuntimeStatus eq 'ContinuedAsNew' or RuntimeStatus eq 'Suspended') and ${NOT_AN_ENTITY}`,
     ))
       rows.push(row);
     // A sped-up clock may have run ahead of the wall clock before the restart: never go back.
@@ -124,6 +126,11 @@ export class Recovery {
   /** Restarts what a loaded instance was waiting for. */
   private resumeWork(live: Live): void {
     for (const event of openTasks(live.history, live.completions)) restartTask(live, event, this.workers);
+    // A crash may have come between the last checkpoint and its messages to entities: send them again (taken once).
+    for (const event of lastEpisodeMessages(live.history)) {
+      const message = messageOf(event);
+      if (message) void this.runtime.track(live.root, this.workers.sendToEntity(event.InstanceId, message));
+    }
     this.wake(live);
   }
 }

@@ -10,10 +10,11 @@
  * top-level action in turn. This module does the same over the same history events, in the same order,
  * so both sides agree on every number without the worker ever telling them to us.
  */
-import type { HistoryEvent, OrchestratorAction } from './protocol';
+import { fromJsonText, isRecord, type EventOf, type HistoryEvent, type OrchestratorAction } from './protocol';
 import {
   Atomic,
   EventWait,
+  FireAndForget,
   HttpPoll,
   httpTask,
   LongTimer,
@@ -29,12 +30,12 @@ import {
   type ScheduledTask,
 } from './replayTasks';
 
-export type { ExpiredRetry, ReplayOptions, ScheduledTask } from './replayTasks';
+export type { EntityOutbound, ExpiredRetry, ReplayOptions, ScheduledTask } from './replayTasks';
 
 export interface ReplayResult {
   /** Why the actions do not match the history (non-deterministic orchestrator); undefined when they do. */
   readonly nonDeterminism?: string;
-  /** An action the devhost does not run (entities). */
+  /** An action the devhost does not run. */
   readonly unsupported?: string;
   /** Tasks the orchestrator scheduled that the history does not record yet, by sequence number. */
   readonly newTasks: readonly ScheduledTask[];
@@ -64,6 +65,8 @@ class Replay implements ReplayScope {
   private readonly deferredEvents = new Map<string, Outcome[]>();
   private nextAction = 0;
   private current: Node | undefined;
+  /** The critical section the orchestrator is in: a release sends one message per entity of it. */
+  private lock: { readonly lockset: readonly string[]; readonly lockRequestId: string } | undefined;
   private resuming = false;
 
   constructor(
@@ -121,6 +124,18 @@ class Replay implements ReplayScope {
       const result = event.EventType === 'TimerFired' ? undefined : event.Result;
       node.settle({ ok: true, ...(result !== undefined ? { result } : {}) });
     }
+  }
+
+  /** An entity's answer (or lock grant) to the request recorded at sequence number `id`. */
+  completeEntity(id: number, event: EventOf<'EventRaised'>): void {
+    const node = this.allocated.get(id);
+    if (!node || node.outcome) return;
+    const response = fromJsonText(event.Input);
+    const failed = isRecord(response) && typeof response.exceptionType === 'string';
+    const result = isRecord(response) && typeof response.result === 'string' ? response.result : undefined;
+    node.settle(
+      failed ? { ok: false, reason: result ?? 'The entity operation failed.' } : { ok: true, ...(result !== undefined ? { result } : {}) },
+    );
   }
 
   topSettled(node: Node): void {
@@ -184,6 +199,24 @@ class Replay implements ReplayScope {
           this,
           action.children.map((child) => this.build(child)),
         );
+      case 'callEntity':
+        return new Atomic(this, { kind: 'entity', message: { ...action, kind: 'call' } });
+      case 'signalEntity':
+        return new FireAndForget(this, [{ ...action, kind: 'signal' }]);
+      case 'lockEntities': {
+        this.lock = { lockset: action.lockset, lockRequestId: action.lockRequestId };
+        const first = action.lockset[0];
+        if (first === undefined) return new Unsupported(this, 'a lock on no entity');
+        return new Atomic(this, { kind: 'entity', message: { kind: 'lock', target: first, ...this.lock } });
+      }
+      case 'releaseEntities': {
+        const lock = this.lock;
+        this.lock = undefined;
+        return new FireAndForget(
+          this,
+          (lock?.lockset ?? []).map((target) => ({ kind: 'release' as const, target, lockRequestId: lock?.lockRequestId ?? '' })),
+        );
+      }
       case 'continueAsNew':
         // Only meaningful at the top level, where resume() handles it; nested it cannot be yielded.
         return new Unsupported(this, 'continueAsNew inside Task.all/Task.any');
@@ -209,7 +242,7 @@ class Replay implements ReplayScope {
   }
 }
 
-type Scheduling = Extract<HistoryEvent, { EventType: 'TaskScheduled' | 'TimerCreated' | 'SubOrchestrationInstanceCreated' }>;
+type Scheduling = Extract<HistoryEvent, { EventType: 'TaskScheduled' | 'TimerCreated' | 'SubOrchestrationInstanceCreated' | 'EventSent' }>;
 
 /**
  * Replays `history` (the events the orchestrator just saw, in order) against the actions it returned.
@@ -223,6 +256,8 @@ export function replayActions(
 ): ReplayResult {
   const replay = new Replay(options, actions);
   const scheduled = new Map<number, Scheduling>();
+  /** Sequence numbers of entity requests that await an answer, by request id (the answer's event name). */
+  const entityRequests = new Map<string, number>();
   const firstStart = history.find((event) => event.EventType === 'OrchestratorStarted');
   replay.now = firstStart ? Date.parse(firstStart.Timestamp) : 0;
   for (const event of history) {
@@ -240,6 +275,13 @@ export function replayActions(
       case 'SubOrchestrationInstanceCreated':
         scheduled.set(event.EventId, event);
         break;
+      case 'EventSent': {
+        scheduled.set(event.EventId, event);
+        const request = fromJsonText(event.Input);
+        if (event.Name === 'op' && isRecord(request) && typeof request.id === 'string' && request.signal !== true)
+          entityRequests.set(request.id, event.EventId);
+        break;
+      }
       case 'TaskCompleted':
       case 'TaskFailed':
       case 'TimerFired':
@@ -247,9 +289,12 @@ export function replayActions(
       case 'SubOrchestrationInstanceFailed':
         replay.complete(event);
         break;
-      case 'EventRaised':
-        replay.raise(event.Name);
+      case 'EventRaised': {
+        const id = entityRequests.get(event.Name);
+        if (id !== undefined) replay.completeEntity(id, event);
+        else replay.raise(event.Name);
         break;
+      }
       case 'OrchestratorCompleted':
       case 'ExecutionCompleted':
       case 'ExecutionTerminated':
@@ -311,6 +356,12 @@ function sameTask(event: Scheduling, task: DistributiveOmit<ScheduledTask, 'id'>
       return task.kind === 'subOrchestration' && task.name.toLowerCase() === event.Name.toLowerCase();
     case 'TimerCreated':
       return task.kind === 'timer';
+    case 'EventSent':
+      return (
+        task.kind === 'entity' &&
+        task.message.target === event.InstanceId &&
+        (task.message.kind === 'release') === (event.Name === 'release')
+      );
   }
 }
 
@@ -322,6 +373,8 @@ function describeScheduled(event: Scheduling): string {
       return `sub-orchestration '${event.Name}'`;
     case 'TimerCreated':
       return 'a timer';
+    case 'EventSent':
+      return `a message to entity '${event.InstanceId}'`;
   }
 }
 
@@ -333,5 +386,7 @@ function describeTask(task: DistributiveOmit<ScheduledTask, 'id'>): string {
       return `sub-orchestration '${task.name}'`;
     case 'timer':
       return 'a timer';
+    case 'entity':
+      return `a message to entity '${task.message.target}'`;
   }
 }

@@ -32,7 +32,14 @@ export type ScheduledTask =
       readonly input?: string;
       readonly expiredRetry?: ExpiredRetry;
     }
-  | { readonly kind: 'timer'; readonly id: number; readonly fireAt: number; readonly canceled: boolean };
+  | { readonly kind: 'timer'; readonly id: number; readonly fireAt: number; readonly canceled: boolean }
+  | { readonly kind: 'entity'; readonly id: number; readonly message: EntityOutbound };
+
+/** A message an orchestrator sends to an entity: an operation (awaited or not), a lock request, or a release. */
+export type EntityOutbound =
+  | { readonly kind: 'call' | 'signal'; readonly target: string; readonly operation: string; readonly input?: string }
+  | { readonly kind: 'lock'; readonly target: string; readonly lockset: readonly string[]; readonly lockRequestId: string }
+  | { readonly kind: 'release'; readonly target: string; readonly lockRequestId: string };
 
 /**
  * An attempt the library schedules after the retry timeout elapsed. DurableTask.Core stops retrying
@@ -85,6 +92,27 @@ export class Atomic extends Node {
   }
   start(): void {
     this.id = this.replay.allocate(this);
+  }
+}
+
+/**
+ * A message sent without waiting (signalEntity, the release of a lock): it takes its sequence numbers
+ * (one per message, as the library's recordFireAndForgetAction counts them) and is done at once.
+ */
+export class FireAndForget extends Node {
+  constructor(
+    replay: ReplayScope,
+    private readonly messages: readonly EntityOutbound[],
+  ) {
+    super(replay);
+  }
+  start(): void {
+    for (const message of this.messages) {
+      const atomic = new Atomic(this.replay, { kind: 'entity', message });
+      atomic.start();
+      atomic.settle({ ok: true });
+    }
+    this.settle({ ok: true });
   }
 }
 
@@ -176,7 +204,9 @@ export class Retry extends Compound {
       this.adopt(
         new Atomic(
           this.replay,
-          this.gaveUp && next.kind !== 'timer' ? { ...next, expiredRetry: this.lastFailure ?? { reason: 'Retry timeout elapsed' } } : next,
+          this.gaveUp && (next.kind === 'activity' || next.kind === 'subOrchestration')
+            ? { ...next, expiredRetry: this.lastFailure ?? { reason: 'Retry timeout elapsed' } }
+            : next,
         ),
       ).start();
     } else if (outcome.ok) {

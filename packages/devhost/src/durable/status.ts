@@ -33,8 +33,11 @@ export interface InstanceQuery {
 }
 
 /** The Instances table's OData filter for a query (undefined: every instance). */
-export function instanceFilter(query: InstanceQuery): string | undefined {
-  const clauses: string[] = [];
+/** Entities (`@name@key`) are instances too, in the same table; orchestration queries leave them out. */
+export const NOT_AN_ENTITY = "(PartitionKey lt '@' or PartitionKey ge 'A')";
+
+export function instanceFilter(query: InstanceQuery): string {
+  const clauses: string[] = [NOT_AN_ENTITY];
   const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
   if (query.runtimeStatus && query.runtimeStatus.length > 0)
     clauses.push(`(${query.runtimeStatus.map((status) => `RuntimeStatus eq ${quote(status)}`).join(' or ')})`);
@@ -45,7 +48,7 @@ export function instanceFilter(query: InstanceQuery): string | undefined {
     const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     clauses.push(`PartitionKey ge ${quote(prefix)} and PartitionKey lt ${quote(upper)}`);
   }
-  return clauses.length > 0 ? clauses.join(' and ') : undefined;
+  return clauses.join(' and ');
 }
 
 /** An Instances row as the status API shows it, with the history when asked for. */

@@ -3,7 +3,9 @@
  * its work starts once the checkpoint holding that event has committed, and how it starts again when
  * a loaded instance still waits for its result. A new kind of task adds a case to each.
  */
+import type { EntityMessage } from './entityScheduler';
 import type { Live } from './live';
+import { outboundMessage, sentEvent } from './orchestrationEntities';
 import type { EventOf, HistoryEvent } from './protocol';
 import type { ScheduledTask } from './replay';
 
@@ -17,12 +19,15 @@ export interface TaskWorkers {
   runActivity(live: Live, task: ActivityTask): void;
   armTimer(live: Live, id: number, fireAt: number): void;
   startChild(parent: Live, created: EventOf<'SubOrchestrationInstanceCreated'>): void;
+  /** Resolves once the message is durable in the entity's inbox. */
+  sendToEntity(target: string, message: EntityMessage): Promise<void>;
 }
 
 /** A task an episode scheduled: the event its checkpoint records, and what to do once that is committed. */
 export interface NewTask {
   readonly event: HistoryEvent;
-  readonly start: () => void;
+  /** Resolves once the work is handed over (an entity message is durable); the next episode waits for that. */
+  readonly start: () => void | Promise<void>;
 }
 
 export function scheduleTask(live: Live, task: ScheduledTask, at: string, workers: TaskWorkers): NewTask {
@@ -54,6 +59,13 @@ export function scheduleTask(live: Live, task: ScheduledTask, at: string, worker
         ...(task.input !== undefined ? { Input: task.input } : {}),
       };
       return { event, start: () => workers.startChild(live, event) };
+    }
+    case 'entity': {
+      const message = outboundMessage(live, task.id, task.message);
+      return {
+        event: sentEvent(task.message.target, message, task.id, at),
+        start: () => workers.sendToEntity(task.message.target, message),
+      };
     }
   }
 }

@@ -1,0 +1,395 @@
+/**
+ * Durable entities: plays the Durable Task extension's part for the app's `entityTrigger` functions.
+ * An entity is an instance `@name@key`; what it receives waits durably in its inbox rows, and it runs
+ * one batch at a time (entityScheduler.ts decides which messages a batch takes).
+ *
+ * Write order (why a crash at any point is harmless): a message is answered only once its inbox row is
+ * written. A batch's checkpoint — the new scheduler state and what the batch sends on (its outbox), in
+ * the same entity-group transaction as the deletion of the inbox rows it took — commits before anything
+ * is sent; the outbox is sent after, and sent again on restart. Receivers take each message once: an
+ * entity remembers the keys of the messages it took, an orchestration the inbox rows it consumed.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Registration } from '../functionsCore';
+import { triggerOf } from '../invoke';
+import type { TriggerHostContext } from '../triggers/triggerHost';
+import type { DurableClock } from './clock';
+import {
+  completeBatch,
+  failBatch,
+  hasWork,
+  messageKey,
+  parseSchedulerId,
+  planBatch,
+  schedulerId,
+  type BatchResult,
+  type EntityMessage,
+  type EntityRef,
+  type Outgoing,
+  type SchedulerState,
+} from './entityScheduler';
+import { EntityStore, type EntityRecord, type StoredEntityMessage } from './entityStore';
+import { fromJsonText, isRecord } from './protocol';
+import type { DurableStore } from './store';
+import { typedDataJson } from './workerData';
+
+/** Messages one batch takes at most, so that their deletion fits the checkpoint's transaction. */
+const MAX_MESSAGES_PER_BATCH = 99;
+/** After an unexpected failure (storage down), how long before an entity tries again. */
+const RETRY_AFTER_ERROR_MS = 1000;
+
+export type OrchestrationDelivery = (message: Extract<Outgoing, { kind: 'toOrchestration' }>) => Promise<'delivered' | 'gone'>;
+
+export interface EntityHostOptions {
+  readonly store: DurableStore;
+  readonly registrations: readonly Registration[];
+  readonly context: TriggerHostContext;
+  readonly clock: DurableClock;
+  /** Hands an answer or a lock grant to an orchestration; 'gone' when it is no longer running. */
+  readonly deliverToOrchestration: OrchestrationDelivery;
+  /** Batches running at once (host.json maxConcurrentOrchestratorFunctions: the extension counts entities there too). */
+  readonly maxConcurrentBatches: number;
+}
+
+export interface EntityStatus {
+  readonly entityId: EntityRef;
+  readonly lastOperationTime: string;
+  readonly state?: unknown;
+}
+
+class LiveEntity {
+  scheduler: SchedulerState;
+  outbox: readonly Outgoing[];
+  etag: string | undefined;
+  lastOperationTime: number;
+  /** Durable messages not yet taken, by row key. */
+  readonly pending = new Map<string, StoredEntityMessage>();
+  running = false;
+  outboxDirty = false;
+  retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly ref: EntityRef,
+    record: EntityRecord | undefined,
+  ) {
+    this.scheduler = record?.scheduler ?? { exists: false, queue: [], recent: [] };
+    this.outbox = record?.outbox ?? [];
+    this.etag = record?.etag;
+    this.lastOperationTime = record?.lastOperationTime ?? 0;
+  }
+}
+
+export class EntityHost {
+  private readonly entities = new Map<string, Registration>();
+  private readonly live = new Map<string, LiveEntity>();
+  private readonly loading = new Map<string, Promise<LiveEntity>>();
+  private readonly store: EntityStore;
+  private busy = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private slotsInUse = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private arrivals = 0;
+  private stopping = false;
+  /** Until resume(), messages are only made durable: the orchestrations entities answer may not be loaded yet. */
+  private resumed = false;
+
+  constructor(private readonly options: EntityHostOptions) {
+    this.store = new EntityStore(options.store);
+    for (const registration of options.registrations) {
+      if (triggerOf(registration).binding.type === 'entityTrigger')
+        this.entities.set(registration.metadata.name.toLowerCase(), registration);
+    }
+  }
+
+  /** Whether the app has an entity function of this name. */
+  hasEntity(name: string): boolean {
+    return this.entities.has(name.toLowerCase());
+  }
+
+  /** Makes a message to an entity durable, then lets the entity take it. Resolves once durable. */
+  async send(target: string, message: EntityMessage): Promise<void> {
+    const ref = parseSchedulerId(target);
+    if (!ref || this.stopping) return;
+    this.changeBusy(1);
+    try {
+      const stored: StoredEntityMessage = { rowKey: rowKeyOf(message), arrival: this.arrival(), message };
+      await this.store.append(target, [stored]);
+      const entity = await this.entity(target);
+      if (!entity.pending.has(stored.rowKey)) entity.pending.set(stored.rowKey, stored);
+      this.pump(entity);
+    } finally {
+      this.changeBusy(-1);
+    }
+  }
+
+  /** A signal from a client (the HTTP API, `DurableClient.signalEntity`). */
+  signal(entity: EntityRef, operation: string, input: string | undefined): Promise<void> {
+    return this.send(schedulerId(entity), {
+      kind: 'op',
+      request: { id: randomUUID(), op: operation, signal: true, ...(input !== undefined ? { input } : {}) },
+    });
+  }
+
+  async readState(entity: EntityRef): Promise<{ exists: boolean; state?: unknown }> {
+    const id = schedulerId(entity);
+    const scheduler = this.live.get(id)?.scheduler ?? (await this.store.read(id))?.scheduler;
+    if (!scheduler?.exists) return { exists: false };
+    return { exists: true, state: fromJsonText(scheduler.state) ?? null };
+  }
+
+  /** Entities of a name that exist, in id order, a page at a time (the HTTP API's list). */
+  async list(query: {
+    readonly name?: string;
+    readonly fetchState: boolean;
+    readonly top: number;
+    readonly continuationToken?: string;
+    readonly lastOperationTimeFrom?: number;
+    readonly lastOperationTimeTo?: number;
+  }): Promise<{ entities: EntityStatus[]; continuationToken?: string }> {
+    const page = await this.store.listProjections(query.name?.toLowerCase(), query.top, query.continuationToken);
+    const entities: EntityStatus[] = [];
+    for (const row of page.rows) {
+      const live = this.live.get(row.instanceId);
+      const scheduler = live?.scheduler ?? row.scheduler;
+      const lastOperationTime = live?.lastOperationTime ?? row.lastOperationTime;
+      if (!scheduler.exists) continue;
+      if (query.lastOperationTimeFrom !== undefined && lastOperationTime < query.lastOperationTimeFrom) continue;
+      if (query.lastOperationTimeTo !== undefined && lastOperationTime > query.lastOperationTimeTo) continue;
+      const ref = parseSchedulerId(row.instanceId);
+      if (!ref) continue;
+      entities.push({
+        entityId: ref,
+        lastOperationTime: new Date(lastOperationTime).toISOString(),
+        ...(query.fetchState ? { state: fromJsonText(scheduler.state) ?? null } : {}),
+      });
+    }
+    return { entities, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+  }
+
+  /** Reads back every entity with messages to take or an outbox to send, and lets it go on. */
+  async resume(): Promise<number> {
+    this.resumed = true;
+    let resumed = 0;
+    for (const id of await this.store.listEntityPartitions()) {
+      try {
+        const entity = await this.entity(id);
+        if (entity.outbox.length > 0 || hasWork(entity.scheduler, entity.pending.size)) {
+          this.pump(entity);
+          resumed++;
+        }
+      } catch (error) {
+        this.options.context.logger.error(`Durable: could not resume entity ${id}`, error);
+      }
+    }
+    return resumed;
+  }
+
+  idle(): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get isIdle(): boolean {
+    return this.busy === 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const entity of this.live.values()) if (entity.retryTimer) clearTimeout(entity.retryTimer);
+    const deadline = Date.now() + 5000;
+    while (this.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  // ---- one entity ----
+
+  private entity(id: string): Promise<LiveEntity> {
+    const known = this.live.get(id);
+    if (known) return Promise.resolve(known);
+    let loading = this.loading.get(id);
+    if (!loading) {
+      loading = this.load(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, loading);
+    }
+    return loading;
+  }
+
+  private async load(id: string): Promise<LiveEntity> {
+    const ref = parseSchedulerId(id);
+    if (!ref) throw new Error(`${id} is not an entity id.`);
+    const { record, inbox } = await this.store.readPartition(id);
+    const entity = new LiveEntity(id, ref, record);
+    for (const message of inbox) entity.pending.set(message.rowKey, message);
+    this.live.set(id, entity);
+    return entity;
+  }
+
+  private pump(entity: LiveEntity): void {
+    if (entity.running || this.stopping || !this.resumed) return;
+    entity.running = true;
+    this.changeBusy(1);
+    void this.run(entity)
+      .catch((error: unknown) => {
+        this.options.context.logger.error(`Durable: entity ${entity.id} failed; trying again`, error);
+        // Start again from what is stored: the failed batch may have committed or not.
+        this.live.delete(entity.id);
+        this.changeBusy(1);
+        entity.retryTimer = setTimeout(() => {
+          this.changeBusy(-1);
+          if (this.stopping) return;
+          void this.entity(entity.id).then(
+            (reloaded) => this.pump(reloaded),
+            (reloadError: unknown) => this.options.context.logger.error(`Durable: could not reload entity ${entity.id}`, reloadError),
+          );
+        }, RETRY_AFTER_ERROR_MS);
+      })
+      .finally(() => {
+        entity.running = false;
+        this.changeBusy(-1);
+      });
+  }
+
+  private async run(entity: LiveEntity): Promise<void> {
+    while (!this.stopping && this.live.get(entity.id) === entity) {
+      if (entity.outbox.length > 0) await this.sendOutbox(entity);
+      const taken = [...entity.pending.values()].sort((a, b) => (a.arrival < b.arrival ? -1 : 1)).slice(0, MAX_MESSAGES_PER_BATCH);
+      if (!hasWork(entity.scheduler, taken.length)) {
+        if (entity.outboxDirty) await this.checkpoint(entity, entity.scheduler, [], []);
+        return;
+      }
+      const plan = planBatch(
+        entity.scheduler,
+        taken.map((stored) => stored.message),
+        MAX_MESSAGES_PER_BATCH,
+      );
+      const done = plan.operations.length === 0 ? { state: plan.state, outgoing: plan.outgoing } : await this.runBatch(entity, plan);
+      if (plan.operations.length > 0) entity.lastOperationTime = this.options.clock.now();
+      await this.checkpoint(
+        entity,
+        done.state,
+        done.outgoing,
+        taken.map((stored) => stored.rowKey),
+      );
+      for (const stored of taken) entity.pending.delete(stored.rowKey);
+    }
+  }
+
+  private async runBatch(entity: LiveEntity, plan: ReturnType<typeof planBatch>): Promise<ReturnType<typeof completeBatch>> {
+    const registration = this.entities.get(entity.ref.name);
+    if (!registration) {
+      const reason = `The function '${entity.ref.name}' doesn't exist, is disabled, or is not an entity function.`;
+      this.options.context.logger.warn(`Durable: ${plan.operations.length} operation(s) for entity ${entity.id} failed: ${reason}`);
+      return failBatch(plan, reason);
+    }
+    const payload = JSON.stringify({
+      self: entity.ref,
+      exists: plan.state.exists,
+      ...(plan.state.state !== undefined ? { state: plan.state.state } : {}),
+      batch: plan.operations.map((request) => ({
+        id: request.id,
+        name: request.op ?? '',
+        signal: request.signal === true,
+        ...(request.input !== undefined ? { input: request.input } : {}),
+      })),
+    });
+    await this.slot();
+    try {
+      const response = await this.options.context.invoke(
+        registration,
+        { inputData: [{ name: triggerOf(registration).name, data: { json: payload } }], triggerMetadata: {} },
+        `Entity ${entity.id} (${plan.operations.length} operation${plan.operations.length === 1 ? '' : 's'})`,
+      );
+      const result = parseBatchResult(fromJsonText(typedDataJson(response.returnValue)));
+      return completeBatch(plan, result, () => randomUUID());
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.context.logger.warn(`Durable: entity ${entity.id} failed its batch: ${reason}`);
+      return failBatch(plan, reason);
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private async checkpoint(
+    entity: LiveEntity,
+    scheduler: SchedulerState,
+    outbox: readonly Outgoing[],
+    consumed: readonly string[],
+  ): Promise<void> {
+    const record: EntityRecord = { scheduler, outbox, lastOperationTime: entity.lastOperationTime, etag: entity.etag };
+    entity.etag = await this.store.commit(entity.id, record, consumed);
+    entity.scheduler = scheduler;
+    entity.outbox = outbox;
+    entity.outboxDirty = false;
+    // The Instances row is a projection (the entity list reads it); the partition's state row is the truth.
+    await this.store.project(entity.id, scheduler, entity.lastOperationTime);
+  }
+
+  /** Sends what the last batch committed to send; receivers take each message once, so sending again is harmless. */
+  private async sendOutbox(entity: LiveEntity): Promise<void> {
+    for (const message of entity.outbox) {
+      if (message.kind === 'toEntity') {
+        await this.send(message.target, message.message);
+        continue;
+      }
+      const outcome = await this.options.deliverToOrchestration(message);
+      if (outcome === 'gone' && message.lockset) {
+        // A lock granted to an orchestration that has finished meanwhile would never be released.
+        for (const target of message.lockset)
+          await this.send(target, { kind: 'release', release: { id: message.eventName, parent: message.instanceId } });
+      }
+    }
+    entity.outbox = [];
+    entity.outboxDirty = true;
+  }
+
+  // ---- bookkeeping ----
+
+  private async slot(): Promise<void> {
+    if (this.slotsInUse < this.options.maxConcurrentBatches) {
+      this.slotsInUse++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.slotsInUse--;
+  }
+
+  private arrival(): string {
+    return `${Date.now().toString().padStart(15, '0')}-${(this.arrivals++).toString().padStart(9, '0')}`;
+  }
+
+  private changeBusy(delta: number): void {
+    this.busy += delta;
+    if (this.busy === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
+
+/** A message's inbox row key: the same message sent twice lands on the same row. */
+function rowKeyOf(message: EntityMessage): string {
+  return `inbox-entity-${createHash('sha256').update(messageKey(message)).digest('base64url')}`;
+}
+
+function parseBatchResult(value: unknown): BatchResult {
+  if (!isRecord(value) || !Array.isArray(value.results)) throw new Error('The entity function returned no EntityState.');
+  const results = value.results.map((raw: unknown) => ({
+    isError: isRecord(raw) && raw.isError === true,
+    ...(isRecord(raw) && typeof raw.result === 'string' ? { result: raw.result } : {}),
+  }));
+  const signals = (Array.isArray(value.signals) ? value.signals : []).flatMap((raw: unknown) => {
+    if (!isRecord(raw) || !isRecord(raw.target) || typeof raw.name !== 'string') return [];
+    const { name, key } = raw.target;
+    if (typeof name !== 'string' || typeof key !== 'string') return [];
+    return [{ target: { name, key }, name: raw.name, ...(typeof raw.input === 'string' ? { input: raw.input } : {}) }];
+  });
+  return {
+    entityExists: value.entityExists === true,
+    ...(typeof value.entityState === 'string' ? { entityState: value.entityState } : {}),
+    results,
+    signals,
+  };
+}

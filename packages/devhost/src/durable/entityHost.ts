@@ -245,6 +245,8 @@ export class EntityHost {
       })
       .finally(() => {
         entity.running = false;
+        // A message that arrived as the batch loop was ending found it still running: take it now.
+        if (this.live.get(entity.id) === entity && (entity.pending.size > 0 || entity.outbox.length > 0)) this.pump(entity);
         this.changeBusy(-1);
       });
   }

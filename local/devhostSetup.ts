@@ -1,9 +1,9 @@
 /**
  * Visit Plannr's set-up hook for the devhost (package.json `"devhost": { "setup": … }`): what the app
  * needs locally that the devhost cannot know. It creates the app's Cosmos DB database and containers
- * (in Azure the Bicep template owns them), points the app's Event Grid settings at the devhost's
- * local topic, and with `--offline` starts the local stand-ins of the weather and geocoding services
- * and points the app at them.
+ * (in Azure the Bicep template owns them), points the app's Event Grid settings at the local topic
+ * (the devhost's, or under `devhost emulators` theirs), and with `--offline` starts the local
+ * stand-ins of the weather and geocoding services and points the app at them.
  */
 import type { AppSetup, AppSetupResult } from 'functions-devhost';
 import { createCosmosClient, ensureCosmosContainers } from '../shared/platform/adapters/cosmosClient';
@@ -29,11 +29,12 @@ export const setup: AppSetup = async ({ settings, offline }): Promise<AppSetupRe
     `  health     ${url}/api/health`,
     `  propose    POST ${url}/api/places   (header x-functions-key: ${functionKey})`,
   ];
-  // The app publishes its events to the devhost's local Event Grid topic, as it would to Azure's.
-  const settingsOnceListening: AppSetupResult['settingsOnceListening'] = ({ eventGrid }) => ({
-    EVENTGRID_TOPIC_ENDPOINT: eventGrid.topicEndpoint,
-    EVENTGRID_TOPIC_KEY: eventGrid.topicKey,
-  });
+  // The app publishes its events to the local topic, as it would to Azure's: the devhost's, unless the
+  // settings name `npm run emulators`' topic on ports of its own (which delivers to the devhost's webhook).
+  const settingsOnceListening: AppSetupResult['settingsOnceListening'] = ({ eventGrid }): Record<string, string> =>
+    eventGrid.standsInFor(settings.EVENTGRID_TOPIC_ENDPOINT)
+      ? { EVENTGRID_TOPIC_ENDPOINT: eventGrid.topicEndpoint, EVENTGRID_TOPIC_KEY: eventGrid.topicKey }
+      : {};
   if (!offline) {
     return {
       settings: { COSMOS_DATABASE: database },

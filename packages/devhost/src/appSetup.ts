@@ -9,6 +9,8 @@ import type { Logger } from './logger';
  * `setup`. It runs once the local storage and Cosmos DB endpoint are up and before the functions
  * load: it creates what the app needs there (its Cosmos containers, say), starts stand-ins for the
  * services the app calls (when `offline`), and answers the settings that point the app at them.
+ * `devhost emulators` runs the same hook against its own storage, Cosmos DB and topic (emulators.ts),
+ * and prints what it answers as the settings `func start` needs.
  */
 export interface AppSetupContext {
   readonly appRoot: string;
@@ -31,7 +33,8 @@ export interface AppSetupResult {
   /**
    * Settings that need the devhost's address: called once it listens, before `appStart` and before
    * any trigger runs. The local Event Grid topic (`POST <topicEndpoint>` with `aeg-sas-key: <topicKey>`,
-   * or a SAS token signed with it) is here for an app that publishes to a topic named in its settings.
+   * or a SAS token signed with it) is here for an app that publishes to a topic named in its settings:
+   * point the setting at it when `eventGrid.standsInFor(<its value>)`.
    */
   readonly settingsOnceListening?: (host: ListeningHost) => Readonly<Record<string, string>>;
   /** Stops what `setup` started; called when the devhost stops, after the functions. */
@@ -39,9 +42,20 @@ export interface AppSetupResult {
 }
 
 export interface ListeningHost {
+  /** The host's address: the devhost's, or under `devhost emulators` the host they deliver to (func start's). */
   readonly url: string;
-  readonly keys: HostKeys;
-  readonly eventGrid: { readonly topicEndpoint: string; readonly topicKey: string };
+  /** The devhost's keys; absent under `devhost emulators`, which do not know the host's. */
+  readonly keys?: HostKeys;
+  readonly eventGrid: {
+    readonly topicEndpoint: string;
+    readonly topicKey: string;
+    /**
+     * Whether this topic should replace the one a setting names. Under the devhost: unless the setting
+     * names another topic on this machine on purpose (localConnections.ts `devhostTopicStandsInFor`), so
+     * the devhost can run against `devhost emulators`. Under `devhost emulators`: always.
+     */
+    standsInFor(endpoint: string | undefined): boolean;
+  };
 }
 
 export type AppSetup = (context: AppSetupContext) => Promise<AppSetupResult>;

@@ -11,9 +11,7 @@ import {
   withDurableClientInput,
   type RunningDurable,
 } from './durable';
-import { startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
-
-const DEFAULT_TOPIC_KEY = 'local-event-grid-topic-key';
+import { DEFAULT_TOPIC_KEY, startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
 import { runAppHooks, type ProgrammingModel, type Registration } from './functionsCore';
 import { installFunctionsCore, loadFunctionApp } from './functionApp';
 import { refuseUnservedBindings, startBindings } from './bindings';
@@ -31,7 +29,14 @@ import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers, type QueueListenerOptions } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
 import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
-import { COSMOS_EMULATOR_PORT, withLocalConnections } from './localConnections';
+import { connectionStringPart } from './cosmos/cosmosConnection';
+import {
+  COSMOS_EMULATOR_PORT,
+  devhostTopicStandsInFor,
+  needsLocalCosmos,
+  needsLocalStorage,
+  withLocalConnections,
+} from './localConnections';
 import { AZURITE_PORTS, portsFree, startEmulatorPort } from './wellKnownPorts';
 
 export interface DevhostOptions {
@@ -90,7 +95,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? join(options.appRoot, '.devhost');
   const keysFile = join(dataDir, 'keys.json');
-  if (options.fresh) clearLocalData(dataDir, keysFile);
+  if (options.fresh) clearLocalData(dataDir, [keysFile, join(dataDir, EMULATORS_DATA_FOLDER)]);
   const keys = loadOrCreateKeys(keysFile, env);
   const settings = readLocalSettings(options.appRoot);
   const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
@@ -108,35 +113,47 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   };
 
   try {
+    // What the app's settings name (local.settings.json, then the environment). Embedded storage and
+    // Cosmos DB start only when something names them (the usual case); settings that name them elsewhere
+    // (`devhost emulators` on other ports, real accounts) are used as written, as under Core Tools.
+    const named = { ...settings.values, ...pickDefined(env) };
     // Azurite is a child process that ends with the devhost, even when the devhost is killed; if it
     // ends on its own, it is started again on the same ports (azuriteSupervisor.ts).
     // On Azurite's well-known ports when they are free (wellKnownPorts.ts), else on free ones.
     const azuriteOptions = { location: join(dataDir, 'azurite'), logger, pidFile: join(dataDir, 'azurite.pid') };
-    const azurite = (await portsFree(Object.values(AZURITE_PORTS)))
-      ? await superviseAzurite({ ...azuriteOptions, ports: AZURITE_PORTS }).catch(() => superviseAzurite(azuriteOptions))
-      : await superviseAzurite(azuriteOptions);
-    running.push(azurite);
-    stage('storage', `Azurite: blob ${azurite.blobPort}, queue ${azurite.queuePort}, table ${azurite.tablePort}`);
+    const azurite = !needsLocalStorage(named)
+      ? undefined
+      : (await portsFree(Object.values(AZURITE_PORTS)))
+        ? await superviseAzurite({ ...azuriteOptions, ports: AZURITE_PORTS }).catch(() => superviseAzurite(azuriteOptions))
+        : await superviseAzurite(azuriteOptions);
+    if (azurite) running.push(azurite);
+    stage(
+      'storage',
+      azurite
+        ? `Azurite: blob ${azurite.blobPort}, queue ${azurite.queuePort}, table ${azurite.tablePort}`
+        : `none started: AzureWebJobsStorage names ${storageAccountOf(named.AzureWebJobsStorage ?? '')}`,
+    );
     // Restartable in place (same port, same data) for the test control route.
-    const cosmos = await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') });
-    running.push({ stop: () => cosmos.close() });
-    const emulatorPort = (await portsFree([COSMOS_EMULATOR_PORT]))
-      ? await startEmulatorPort(cosmos.endpoint).catch(() => undefined)
-      : undefined;
+    const cosmos = needsLocalCosmos(named) ? await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') }) : undefined;
+    if (cosmos) running.push({ stop: () => cosmos.close() });
+    const emulatorPort =
+      cosmos && (await portsFree([COSMOS_EMULATOR_PORT])) ? await startEmulatorPort(cosmos.endpoint).catch(() => undefined) : undefined;
     if (emulatorPort) running.push({ stop: () => emulatorPort.close() });
     stage(
       'cosmos',
-      `local endpoint ${cosmos.endpoint} ${emulatorPort ? `and at the emulator's https://localhost:${emulatorPort.port}` : `(the emulator's port ${COSMOS_EMULATOR_PORT} is taken)`}`,
+      !cosmos
+        ? 'none started: every Cosmos DB connection names an account elsewhere'
+        : `local endpoint ${cosmos.endpoint} ${emulatorPort ? `and at the emulator's https://localhost:${emulatorPort.port}` : `(the emulator's port ${COSMOS_EMULATOR_PORT} is taken)`}`,
     );
 
     // The app reads its settings from the environment, as in Azure: local.settings.json, then whatever
     // the environment already sets, with every connection that names the local storage or Cosmos DB
     // emulator pointed at the devhost's (localConnections.ts); then the app's set-up hook, which may
     // create what the app needs there and answer settings of its own (e.g. --offline stand-ins).
-    const appSettings = withLocalConnections(
-      { ...settings.values, ...pickDefined(env) },
-      { storage: azurite.connectionString, cosmos: cosmos.connectionString },
-    );
+    const appSettings = withLocalConnections(named, {
+      ...(azurite && { storage: azurite.connectionString }),
+      ...(cosmos && { cosmos: cosmos.connectionString }),
+    });
     // Before the app's own modules load, as the worker's @azure/functions-core would be there.
     installFunctionsCore();
     const appSetup = loadAppSetup(options.appRoot);
@@ -187,7 +204,8 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     if (usesDurable(registrations)) {
       // Orchestrations resume only once everything they may call is up (see the end of start-up).
       durable = await startDurable(registrations, context, {
-        storageConnectionString: azurite.connectionString,
+        // The task hub lives where the host keeps it: AzureWebJobsStorage (Azurite's unless it names other storage).
+        storageConnectionString: process.env.AzureWebJobsStorage ?? '',
         ...readDurableTaskOptions(hostJson, process.env),
         keys,
         baseUrl: () => httpAddress.url ?? `http://localhost:${options.port}`,
@@ -213,7 +231,9 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       },
       logger,
       [
-        ...(testControlsEnabled(process.env) ? [controlRoute(keys, { restartCosmos: (downMs) => cosmos.restart(downMs) }, logger)] : []),
+        ...(testControlsEnabled(process.env) && cosmos
+          ? [controlRoute(keys, { restartCosmos: (downMs) => cosmos.restart(downMs) }, logger)]
+          : []),
         ...eventGrid.routes,
         ...(durable?.routes ?? []),
       ],
@@ -227,7 +247,11 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       setUp.settingsOnceListening?.({
         url: http.url,
         keys,
-        eventGrid: { topicEndpoint: `${http.url}${TOPIC_ENDPOINT_PATH}`, topicKey: eventGridTopicKey },
+        eventGrid: {
+          topicEndpoint: `${http.url}${TOPIC_ENDPOINT_PATH}`,
+          topicKey: eventGridTopicKey,
+          standsInFor: devhostTopicStandsInFor,
+        },
       }),
     );
 
@@ -276,7 +300,7 @@ function triggerContext(model: ProgrammingModel, logger: Logger, hostJson: HostJ
  * Without the functions an `AzureWebJobs.<name>.Disabled` setting turns off ("true" or "1"), as the
  * host leaves them: not triggered, not served.
  */
-function enabledRegistrations(
+export function enabledRegistrations(
   registrations: readonly Registration[],
   settings: Readonly<Record<string, string | undefined>>,
   logger: Logger,
@@ -299,12 +323,23 @@ function refuseUnservedTriggers(registrations: readonly Registration[]): void {
   }
 }
 
-function clearLocalData(dataDir: string, keep: string): void {
+/** `devhost emulators`' data, under the devhost's data folder but not the devhost's: --fresh leaves it. */
+export const EMULATORS_DATA_FOLDER = 'emulators';
+
+function clearLocalData(dataDir: string, keep: readonly string[]): void {
   if (!existsSync(dataDir)) return;
   for (const entry of readdirSync(dataDir)) {
     const path = join(dataDir, entry);
-    if (path !== keep) rmSync(path, { recursive: true, force: true });
+    if (!keep.includes(path)) rmSync(path, { recursive: true, force: true });
   }
+}
+
+/** Where a storage connection string points, for the start-up line (never its key). */
+function storageAccountOf(connectionString: string): string {
+  const endpoint = connectionStringPart(connectionString, 'BlobEndpoint') ?? connectionStringPart(connectionString, 'QueueEndpoint');
+  if (endpoint !== undefined) return endpoint;
+  const account = connectionStringPart(connectionString, 'AccountName');
+  return account === undefined ? 'other storage' : `the account ${account}`;
 }
 
 /**
@@ -333,6 +368,7 @@ function queueListenerOptions(env: Readonly<Record<string, string | undefined>>)
   return { messageLeaseMs: seconds * 1000 };
 }
 
-function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/** The environment's variables that are set (settings from it win over local.settings.json). */
+export function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

@@ -6,6 +6,7 @@
  * parts themselves, for tests of apps; they may change between versions.
  */
 export { startDevhost, type Devhost, type DevhostOptions, type StartStage } from './devhost';
+export { startEmulators, type EmulatorPorts, type EmulatorsOptions, type RunningEmulators } from './emulators';
 export type { AppSetup, AppSetupContext, AppSetupResult, ListeningHost } from './appSetup';
 export type { HostKeys } from './http/keys';
 export { consoleLogger, type Logger } from './logger';

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDevhost, type Devhost, type StartStage } from './devhost';
+import { startDevhost, type Devhost } from './devhost';
+import { emulatorsMain } from './emulatorsCli';
+import { printStage } from './startLog';
 
 /**
  * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools;
@@ -9,6 +11,7 @@ import { startDevhost, type Devhost, type StartStage } from './devhost';
  * `--app DIR` runs the Functions app in DIR (default: the current folder); `--skip-key-checks` serves
  * every function as anonymous, as Core Tools does locally. For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
  * more compiled function modules beside the app's, `--quiet` logs only warnings and errors.
+ * `devhost emulators …` starts the app's dependencies without the host, for `func start` (emulatorsCli.ts).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -77,22 +80,9 @@ async function main(): Promise<void> {
   );
 }
 
-const STAGE_LABELS: Record<StartStage['name'], string> = {
-  storage: 'storage',
-  cosmos: 'Cosmos DB',
-  app: 'app',
-  functions: 'functions',
-  eventGrid: 'Event Grid',
-  durable: 'durable',
-  http: 'HTTP',
-  triggers: 'triggers',
-};
-
-function printStage(stage: StartStage): void {
-  console.log(`  ${STAGE_LABELS[stage.name].padEnd(12)}${stage.detail} (${Math.round(stage.ms)} ms)`);
-}
-
-main().catch((error: unknown) => {
+// `devhost emulators …`: the app's local dependencies without the host (emulatorsCli.ts).
+const [command, ...rest] = process.argv.slice(2);
+(command === 'emulators' ? emulatorsMain(rest) : main()).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

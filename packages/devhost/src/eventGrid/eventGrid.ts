@@ -17,6 +17,9 @@ import { normalisedPath, readBody, sendError } from './wire';
 /** Where the devhost serves its topic; EVENTGRID_TOPIC_ENDPOINT is `<devhost url>` + this. */
 export const TOPIC_ENDPOINT_PATH = '/devhost/eventgrid/api/events';
 
+/** The local topic's key unless DEVHOST_EVENTGRID_TOPIC_KEY says otherwise (the devhost's and `devhost emulators`' alike). */
+export const DEFAULT_TOPIC_KEY = 'local-event-grid-topic-key';
+
 /**
  * The retry schedule. The service retries for up to 30 attempts or 24 hours, waiting longer each time;
  * here attempt n+1 waits about `baseDelayMs × 2^(n-1)` (capped at `maxDelayMs`), randomised to between
@@ -51,6 +54,8 @@ export interface EventGridOptions {
   readonly deliveryTimeoutMs?: number;
   /** The topic's name in the resource id stamped on events (default "devhost"). */
   readonly topicName?: string;
+  /** The path publishers post to (default {@link TOPIC_ENDPOINT_PATH}); a topic on its own port uses Azure's `/api/events`. */
+  readonly topicPath?: string;
 }
 
 export interface SubscriptionStats {
@@ -76,7 +81,7 @@ export interface EventGridStats {
 }
 
 export interface RunningEventGrid extends RunningService {
-  /** Mount these on the devhost's HTTP server: the topic endpoint and the host's Event Grid webhook. */
+  /** Mount these on an HTTP server: the topic endpoint, and (delivering in-process) the host's Event Grid webhook. */
   readonly routes: ExtraRoute[];
   readonly topicEndpointPath: string;
   readonly webhookPath: string;
@@ -92,9 +97,26 @@ interface Delivery {
   readonly subscription: Subscription;
 }
 
-type AttemptResult =
+export type AttemptResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly outcome: 'GenericError' | 'TimedOut'; readonly httpStatus?: number; readonly error: unknown };
+  | {
+      readonly ok: false;
+      readonly outcome: 'GenericError' | 'TimedOut';
+      readonly httpStatus?: number;
+      readonly error: unknown;
+      /** False for an answer Event Grid does not retry (a webhook's 400, 401, 403 or 413): dead-lettered at once. */
+      readonly retryable?: boolean;
+    };
+
+/**
+ * One attempt to deliver one event to one subscription. `attempt` counts from 1; `signal` aborts once the
+ * delivery timeout has passed (what cannot be aborted runs on, as an invocation in Azure would).
+ */
+export type DeliverEvent = (
+  subscription: Subscription,
+  topicEvent: TopicEvent,
+  attempt: { readonly number: number; readonly signal: AbortSignal },
+) => Promise<AttemptResult>;
 
 /** setTimeout's longest wait (a longer one would fire at once); a delivery woken early is scheduled again. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -118,11 +140,39 @@ export function startEventGrid(
   context: TriggerHostContext,
   options: EventGridOptions,
 ): Promise<RunningEventGrid> {
+  const inProcess: DeliverEvent = (subscription, topicEvent) =>
+    Promise.resolve()
+      .then(() => context.invoke(subscription.registration, eventGridInvocation(subscription.bindingName, topicEvent), eventGridReason()))
+      .then(
+        (): AttemptResult => ({ ok: true }),
+        (error: unknown): AttemptResult => ({ ok: false, outcome: 'GenericError', httpStatus: 500, error }),
+      );
   // Everything at start-up is synchronous (reading the configuration and the journal); a problem rejects.
-  return Promise.resolve().then(() => start(registrations, context, options));
+  return Promise.resolve().then(() =>
+    start(registrations, context, options, inProcess, (subscriptions) => [eventGridWebhookRoute(subscriptions, context, options.keys)]),
+  );
 }
 
-function start(registrations: readonly Registration[], context: TriggerHostContext, options: EventGridOptions): RunningEventGrid {
+/**
+ * The same topic (journal, filters, retries, dead letters) for functions that a host elsewhere runs:
+ * each attempt is `deliver` (e.g. an HTTP POST to that host's Event Grid webhook, webhookDelivery.ts),
+ * and only the topic's route is served. `devhost emulators` runs it for `func start`.
+ */
+export function startRemoteEventGrid(
+  registrations: readonly Registration[],
+  context: Pick<TriggerHostContext, 'logger' | 'dataDir'>,
+  options: Omit<EventGridOptions, 'keys'> & { readonly deliver: DeliverEvent },
+): Promise<RunningEventGrid> {
+  return Promise.resolve().then(() => start(registrations, context, options, options.deliver, () => []));
+}
+
+function start(
+  registrations: readonly Registration[],
+  context: Pick<TriggerHostContext, 'logger' | 'dataDir'>,
+  options: Omit<EventGridOptions, 'keys'>,
+  deliverEvent: DeliverEvent,
+  hostRoutes: (subscriptions: readonly Subscription[]) => ExtraRoute[],
+): RunningEventGrid {
   if (options.topicKey === '') throw new Error('The Event Grid topic key must not be empty.');
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   for (const [name, value] of Object.entries(retry)) {
@@ -133,6 +183,7 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)
     throw new Error('maxConcurrentDeliveries must be a whole number of at least 1.');
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
+  const topicPath = options.topicPath ?? TOPIC_ENDPOINT_PATH;
   const { logger, dataDir } = context;
 
   const subscriptions = loadSubscriptions(
@@ -233,7 +284,7 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     }
     const attempt = state.attempts + 1;
     const startedAt = new Date();
-    const result = await attemptOnce(subscription, entry.topicEvent);
+    const result = await attemptOnce(subscription, entry.topicEvent, attempt);
     if (result.ok) {
       journal.finished('delivered', entry.key, name, attempt, new Date());
       counters.delivered += 1;
@@ -249,6 +300,10 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
       lastError: errorText(result.error),
       lastAttemptAt: startedAt.toISOString(),
     };
+    if (result.retryable === false) {
+      deadLetter(delivery, failed, attempt, 'NonRetryableError', result.error);
+      return;
+    }
     if (attempt >= policy.maxAttempts) {
       deadLetter(delivery, failed, attempt, 'MaxDeliveryAttemptsExceeded', result.error);
       return;
@@ -258,28 +313,26 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
       return;
     }
     logger.warn(
-      `Event Grid: delivery of event ${entry.topicEvent.event.id} to "${name}" failed (attempt ${attempt} of ${policy.maxAttempts}, ${result.outcome}); retrying in ${Math.max(0, failed.nextAt - Date.now())} ms.`,
+      `Event Grid: delivery of event ${entry.topicEvent.event.id} to "${name}" failed (attempt ${attempt} of ${policy.maxAttempts}, ${result.outcome}: ${failed.lastError ?? ''}); retrying in ${Math.max(0, failed.nextAt - Date.now())} ms.`,
     );
     journal.failed(entry.key, name, failed);
     schedule(delivery);
   }
 
-  /** One attempt: the invocation, given up on (but left running) after the delivery timeout. */
-  async function attemptOnce(subscription: Subscription, topicEvent: TopicEvent): Promise<AttemptResult> {
+  /** One attempt, given up on after the delivery timeout (an invocation in this process is left running). */
+  async function attemptOnce(subscription: Subscription, topicEvent: TopicEvent, number: number): Promise<AttemptResult> {
+    const abort = new AbortController();
     const invocation: Promise<AttemptResult> = Promise.resolve()
-      .then(() => context.invoke(subscription.registration, eventGridInvocation(subscription.bindingName, topicEvent), eventGridReason()))
-      .then(
-        (): AttemptResult => ({ ok: true }),
-        (error: unknown): AttemptResult => ({ ok: false, outcome: 'GenericError', httpStatus: 500, error }),
-      );
+      .then(() => deliverEvent(subscription, topicEvent, { number, signal: abort.signal }))
+      .catch((error: unknown): AttemptResult => ({ ok: false, outcome: 'GenericError', error }));
     invocations.add(invocation);
     void invocation.finally(() => invocations.delete(invocation));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<AttemptResult>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ ok: false, outcome: 'TimedOut', error: new Error(`No answer within ${deliveryTimeoutMs} ms.`) }),
-        deliveryTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        abort.abort();
+        resolve({ ok: false, outcome: 'TimedOut', error: new Error(`No answer within ${deliveryTimeoutMs} ms.`) });
+      }, deliveryTimeoutMs);
     });
     try {
       return await Promise.race([invocation, timeout]);
@@ -292,7 +345,7 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
     delivery: Delivery,
     state: DeliveryState,
     attempts: number,
-    reason: 'MaxDeliveryAttemptsExceeded' | 'TimeToLiveExceeded',
+    reason: 'MaxDeliveryAttemptsExceeded' | 'TimeToLiveExceeded' | 'NonRetryableError',
     error: unknown,
   ): void {
     const { entry, subscription } = delivery;
@@ -327,7 +380,7 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
   }
 
   async function topicRoute(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
-    if (normalisedPath(url) !== TOPIC_ENDPOINT_PATH) return false;
+    if (normalisedPath(url) !== topicPath.toLowerCase()) return false;
     if ((request.method ?? 'GET').toUpperCase() !== 'POST') {
       request.resume();
       sendError(response, 405, 'MethodNotAllowed', 'Publish events with POST.', { allow: 'POST' });
@@ -338,7 +391,7 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
       sendError(response, 503, 'ServiceUnavailable', 'The devhost Event Grid topic is stopping.');
       return true;
     }
-    const authProblem = topicAuthProblem(request.headers, options.topicKey, TOPIC_ENDPOINT_PATH);
+    const authProblem = topicAuthProblem(request.headers, options.topicKey, topicPath);
     if (authProblem !== undefined) {
       request.resume();
       sendError(response, 401, 'Unauthorized', authProblem);
@@ -381,7 +434,7 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
   }
 
   logger.info(
-    `Event Grid topic: POST ${TOPIC_ENDPOINT_PATH}; ${subscriptions.length === 0 ? 'no subscriptions' : `subscriptions: ${subscriptions.map((s) => `${s.functionName} (${describeFilter(s.filter)})`).join(', ')}`}.`,
+    `Event Grid topic: POST ${topicPath}; ${subscriptions.length === 0 ? 'no subscriptions' : `subscriptions: ${subscriptions.map((s) => `${s.functionName} (${describeFilter(s.filter)})`).join(', ')}`}.`,
   );
   if (journal.pendingCount > 0)
     logger.info(
@@ -395,8 +448,8 @@ function start(registrations: readonly Registration[], context: TriggerHostConte
   }
 
   return {
-    routes: [topicRoute, eventGridWebhookRoute(subscriptions, context, options.keys)],
-    topicEndpointPath: TOPIC_ENDPOINT_PATH,
+    routes: [topicRoute, ...hostRoutes(subscriptions)],
+    topicEndpointPath: topicPath,
     webhookPath: WEBHOOK_PATH,
     topicId,
     stats: () => {

@@ -1,4 +1,12 @@
-import { isCosmosEmulator, isDevelopmentStorage, withLocalConnections } from '../../src/localConnections';
+import {
+  devhostTopicStandsInFor,
+  isCosmosEmulator,
+  isDevelopmentStorage,
+  isLocalEventGridTopic,
+  needsLocalCosmos,
+  needsLocalStorage,
+  withLocalConnections,
+} from '../../src/localConnections';
 
 const local = {
   storage: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;…',
@@ -55,5 +63,58 @@ describe('the devhost points connection settings that name the local emulators a
     expect(isCosmosEmulator(EMULATOR)).toBe(true);
     expect(isCosmosEmulator('AccountEndpoint=https://localhost/;AccountKey=a;')).toBe(false);
     expect(isCosmosEmulator('AccountEndpoint=not a url;AccountKey=a;')).toBe(false);
+  });
+});
+
+/** What `devhost emulators` prints for storage and Cosmos DB on ports of their own (a test's free ones). */
+const EMULATORS = {
+  storage:
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=k;BlobEndpoint=http://127.0.0.1:41000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:41001/devstoreaccount1;TableEndpoint=http://127.0.0.1:41002/devstoreaccount1;',
+  cosmos: 'AccountEndpoint=http://127.0.0.1:41081/;AccountKey=k;',
+};
+
+describe('the devhost starts its own storage and Cosmos DB only when a setting asks for them', () => {
+  it('starts both for the usual settings: the development storage, the emulator, or none at all', () => {
+    expect(needsLocalStorage({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toBe(true);
+    expect(needsLocalStorage({})).toBe(true);
+    expect(needsLocalStorage({ AzureWebJobsStorage: '' })).toBe(true);
+    expect(needsLocalStorage({ AzureWebJobsStorage: EMULATORS.storage, Images: 'UseDevelopmentStorage=true' })).toBe(true);
+    expect(needsLocalCosmos({ COSMOS_CONNECTION: EMULATOR })).toBe(true);
+    expect(needsLocalCosmos({})).toBe(true);
+    expect(needsLocalCosmos({ COSMOS_CONNECTION: EMULATORS.cosmos, Other: EMULATOR })).toBe(true);
+  });
+
+  it('starts neither when every such setting names one elsewhere (devhost emulators on other ports, a real account)', () => {
+    expect(needsLocalStorage({ AzureWebJobsStorage: EMULATORS.storage })).toBe(false);
+    expect(needsLocalCosmos({ COSMOS_CONNECTION: EMULATORS.cosmos })).toBe(false);
+    expect(needsLocalCosmos({ COSMOS__accountEndpoint: 'https://real.documents.azure.com:443/' })).toBe(false);
+  });
+
+  it('leaves the connections alone for which it started nothing', () => {
+    const settings = { AzureWebJobsStorage: EMULATORS.storage, COSMOS_CONNECTION: EMULATORS.cosmos };
+    expect(withLocalConnections(settings, {})).toEqual(settings);
+    expect(withLocalConnections({}, {})).toEqual({});
+  });
+});
+
+describe("the devhost's own topic stands in for the topic a setting names, unless it names another on this machine", () => {
+  it('recognises the local topic by its well-known port, on any loopback address', () => {
+    expect(isLocalEventGridTopic('http://127.0.0.1:10003/api/events')).toBe(true);
+    expect(isLocalEventGridTopic('https://localhost:10003/api/events')).toBe(true);
+    expect(isLocalEventGridTopic('http://127.0.0.1:41003/api/events')).toBe(false);
+    expect(isLocalEventGridTopic('https://contoso.westeurope-1.eventgrid.azure.net:10003/api/events')).toBe(false);
+  });
+
+  it('stands in for none, the well-known address, a devhost topic route and a topic in Azure', () => {
+    expect(devhostTopicStandsInFor(undefined)).toBe(true);
+    expect(devhostTopicStandsInFor('')).toBe(true);
+    expect(devhostTopicStandsInFor('http://127.0.0.1:10003/api/events')).toBe(true);
+    expect(devhostTopicStandsInFor('http://127.0.0.1:7071/devhost/eventgrid/api/events')).toBe(true);
+    expect(devhostTopicStandsInFor('https://contoso.westeurope-1.eventgrid.azure.net/api/events')).toBe(true);
+  });
+
+  it('keeps a topic started on purpose on another port of this machine (devhost emulators on ports of their own)', () => {
+    expect(devhostTopicStandsInFor('http://127.0.0.1:41003/api/events')).toBe(false);
+    expect(devhostTopicStandsInFor('http://localhost:41003/api/events')).toBe(false);
   });
 });

@@ -86,12 +86,32 @@ export function writePerformanceReport(sections: Record<string, unknown>): strin
     (r: {
       chain: { overheadP50Ms: number; overheadMeanMs: number; azuriteCheckpointP50Ms: number };
       fanOut: { activities: number; wallMs: number; activitiesPerSecond: number };
+      entities?: {
+        calls: number;
+        perCallMs: number;
+        perActivityMs: number;
+        signals: number;
+        signalsWallMs: number;
+        signalsPerSecond: number;
+      };
     }) => [
       ...table([
         { measure: 'engine overhead per activity, sequential chain (p50 ms)', value: r.chain.overheadP50Ms },
         { measure: '… of which one Azurite checkpoint transaction (p50 ms)', value: r.chain.azuriteCheckpointP50Ms },
         { measure: `fan-out of ${r.fanOut.activities} no-op activities (ms)`, value: r.fanOut.wallMs },
         { measure: 'fan-out throughput (activities/s)', value: r.fanOut.activitiesPerSecond },
+        ...(r.entities
+          ? [
+              {
+                measure: `entity call, ${r.entities.calls} in a row from one orchestration (ms per call; the activity chain, same run, ms per activity)`,
+                value: `${r.entities.perCallMs} (${r.entities.perActivityMs})`,
+              },
+              {
+                measure: `${r.entities.signals} signals at once to one entity (ms; signals/s)`,
+                value: `${r.entities.signalsWallMs}; ${r.entities.signalsPerSecond}`,
+              },
+            ]
+          : []),
       ]),
     ],
   );

@@ -13,6 +13,8 @@ import { round, summarise, type LatencySummary } from './stats';
 const CHAIN_LENGTH = 200;
 const FAN_OUT = 1000;
 const BARE_INVOCATIONS = 2000;
+const ENTITY_CALLS = 200;
+const ENTITY_SIGNALS = 1000;
 
 export interface DurableBenchmark {
   /** One no-op activity invoked directly through @azure/functions' invocation model, as the engine invokes it. */
@@ -35,6 +37,17 @@ export interface DurableBenchmark {
     readonly engineShareP50Ms: number;
   };
   readonly fanOut: { readonly activities: number; readonly wallMs: number; readonly activitiesPerSecond: number };
+  readonly entities: {
+    /** One orchestration calling a counter entity ENTITY_CALLS times in a row: wall time per call (request, batch, answer, episode). */
+    readonly calls: number;
+    readonly perCallMs: number;
+    /** The same orchestration's chain of activities in this run, per activity: the reference for a call. */
+    readonly perActivityMs: number;
+    /** ENTITY_SIGNALS signals sent at once to one counter (each acknowledged once durable), until its state counts them all. */
+    readonly signals: number;
+    readonly signalsWallMs: number;
+    readonly signalsPerSecond: number;
+  };
 }
 
 /**
@@ -62,6 +75,17 @@ export async function benchmarkDurable(options: { inboxFirst?: boolean } = {}): 
     df.app.orchestration('benchDurableChain', function* (context: OrchestrationContext) {
       const count = context.df.getInput<number>();
       for (let index = 0; index < count; index++) yield context.df.callActivity('benchDurableNoop');
+      return count;
+    });
+    df.app.entity('benchDurableCounter', (context) => {
+      const value = Number(context.df.getState(() => 0) ?? 0);
+      if (context.df.operationName === 'add') context.df.setState(value + 1);
+      else context.df.return(value);
+    });
+    df.app.orchestration('benchDurableEntityChain', function* (context: OrchestrationContext) {
+      const count = context.df.getInput<number>();
+      const counter = new df.EntityId('benchDurableCounter', context.df.instanceId);
+      for (let index = 0; index < count; index++) yield context.df.callEntity(counter, 'add');
       return count;
     });
     df.app.orchestration('benchDurableFanOut', function* (context: OrchestrationContext) {
@@ -113,6 +137,10 @@ export async function benchmarkDurable(options: { inboxFirst?: boolean } = {}): 
     const stepLatency = summarise(gaps);
 
     const fanOutWall = await run(durable, 'benchDurableFanOut', FAN_OUT);
+
+    await run(durable, 'benchDurableEntityChain', 20);
+    const entityChainWall = await run(durable, 'benchDurableEntityChain', ENTITY_CALLS);
+    const signalsWall = await signalCounter(durable, ENTITY_SIGNALS);
     return {
       bareInvocation: bareSummary,
       chain: {
@@ -125,6 +153,14 @@ export async function benchmarkDurable(options: { inboxFirst?: boolean } = {}): 
         engineShareP50Ms: round(stepLatency.p50Ms - bareSummary.p50Ms - floor),
       },
       fanOut: { activities: FAN_OUT, wallMs: round(fanOutWall), activitiesPerSecond: round((FAN_OUT / fanOutWall) * 1000, 0) },
+      entities: {
+        calls: ENTITY_CALLS,
+        perCallMs: round(entityChainWall / ENTITY_CALLS),
+        perActivityMs: round(chainWall / CHAIN_LENGTH),
+        signals: ENTITY_SIGNALS,
+        signalsWallMs: round(signalsWall),
+        signalsPerSecond: round((ENTITY_SIGNALS / signalsWall) * 1000, 0),
+      },
     };
   } finally {
     await durable?.stop();
@@ -159,6 +195,19 @@ async function checkpointFloor(connectionString: string): Promise<number> {
   return summarise(samples).p50Ms;
 }
 
+/** Sends `count` signals to a fresh counter at once; returns the ms until its state counts them all. */
+async function signalCounter(durable: RunningDurable, count: number): Promise<number> {
+  const entity = { name: 'benchDurableCounter', key: `signals-${Date.now()}` };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: count }, () => durable.engine.entities.signal(entity, 'add', undefined)));
+  for (;;) {
+    const read = await durable.engine.entities.readState(entity);
+    if (read.state === count) return performance.now() - t0;
+    if (performance.now() - t0 > 60_000) throw new Error(`The counter reached ${String(read.state)} of ${count} signals in 60 s.`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 /** Runs one instance to completion; returns the wall time in ms. */
 async function run(durable: RunningDurable, name: string, count: number): Promise<number> {
   const t0 = performance.now();
@@ -185,6 +234,9 @@ if (require.main === module) {
       console.log(
         `Fan-out of ${result.fanOut.activities} no-op activities: ${result.fanOut.wallMs} ms (${result.fanOut.activitiesPerSecond} activities/s)`,
       );
+      console.log(
+        `Entities: ${result.entities.calls} calls ${result.entities.perCallMs} ms per call (activities ${result.entities.perActivityMs} ms); ${result.entities.signals} signals ${result.entities.signalsWallMs} ms (${result.entities.signalsPerSecond}/s)`,
+      );
     })
     .catch((error: unknown) => {
       console.error(error);
@@ -203,5 +255,9 @@ export function printDurable(durable: DurableBenchmark): void {
   });
   console.log(
     `Fan-out of ${durable.fanOut.activities} no-op activities: ${durable.fanOut.wallMs} ms (${durable.fanOut.activitiesPerSecond} activities/s)`,
+  );
+  console.log(
+    `Entities: ${durable.entities.calls} calls in a row ${durable.entities.perCallMs} ms per call (activity chain, same run: ${durable.entities.perActivityMs} ms per activity); ` +
+      `${durable.entities.signals} signals at once to one entity ${durable.entities.signalsWallMs} ms (${durable.entities.signalsPerSecond} signals/s)`,
   );
 }

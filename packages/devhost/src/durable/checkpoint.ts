@@ -139,9 +139,10 @@ export class Checkpoints {
   /** An instance reached a final status (its checkpoint is committed): record it, tell the parent, forget it. */
   async finish(live: Live): Promise<void> {
     this.runtime.forget(live);
+    // Before the row says it finished: a crash until then loads the instance again, which finishes it again.
+    await this.onFinished(live);
     await this.saveRow(live);
     if (live.parent) await this.notifyParent(live.parent, live.row());
-    await this.onFinished(live);
   }
 
   /** Writes the Instances row now (coalescing with a write in flight). */

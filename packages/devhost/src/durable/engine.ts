@@ -129,8 +129,11 @@ export class DurableEngine {
       clock: options.clock,
       deliverToOrchestration: (answer) => this.deliverEntityAnswer(answer),
       maxConcurrentBatches: options.maxConcurrentOrchestrations,
+      arrival: () => runtime.arrival(),
     });
-    workers.sendToEntity = (target, message) => entities.send(target, message);
+    workers.sendToEntity = async (target, message) => {
+      await entities.send(target, message);
+    };
     const checkpoints = new Checkpoints(
       runtime,
       (parent, child) => children.notifyParent(parent, child),
@@ -199,6 +202,9 @@ export class DurableEngine {
         `Instance ID '${instanceId}' is not valid: it may not be empty, longer than 256 characters, or contain /, \\, #, ? or control characters.`,
       );
     }
+    // `@name@key` is an entity's id, in the same table (the extension refuses it too).
+    if (instanceId.startsWith('@'))
+      throw new DurableRequestError(400, `Instance ID '${instanceId}' is not valid: it may not start with @.`);
     const { store, logger } = this.runtime;
     return this.runtime.withLock(instanceId, async () => {
       const existing = this.runtime.live.get(instanceId);
@@ -337,20 +343,42 @@ export class DurableEngine {
     return this.runtime.store.countRows(instanceId);
   }
 
-  /** An entity's answer or lock grant, as an event for the orchestration that waits for it; each is delivered once. */
-  private async deliverEntityAnswer(answer: Extract<Outgoing, { kind: 'toOrchestration' }>): Promise<'delivered' | 'gone'> {
-    const live = this.runtime.live.get(answer.instanceId);
-    if (!live || (answer.executionId !== undefined && live.executionId !== answer.executionId)) return 'gone';
-    const rowKey = inboxRowKey(`entity-${answer.eventName}`);
-    if (live.pending.has(rowKey) || live.history.some((event) => event.SourceMessage === rowKey)) return 'delivered';
-    const arrival = this.runtime.arrival();
-    await this.inbox.deliver(live, {
-      rowKey,
-      arrival,
+  /**
+   * An entity's answer or lock grant, as an event for the orchestration that waits for it, made durable in
+   * its inbox (each is taken once: its row key names the request). 'gone' once that execution has ended.
+   */
+  private async deliverEntityAnswer(answer: Extract<Outgoing, { kind: 'toOrchestration' }>): Promise<'delivered' | 'gone' | 'later'> {
+    if (this.runtime.stopping) return 'later';
+    const message = {
+      rowKey: inboxRowKey(`entity-${answer.eventName}`),
+      arrival: this.runtime.arrival(),
       ...(answer.executionId !== undefined ? { executionId: answer.executionId } : {}),
-      event: { EventType: 'EventRaised', EventId: -1, Timestamp: this.runtime.isoNow(), Name: answer.eventName, Input: answer.input },
-    });
+      event: {
+        EventType: 'EventRaised' as const,
+        EventId: -1,
+        Timestamp: this.runtime.isoNow(),
+        Name: answer.eventName,
+        Input: answer.input,
+      },
+    };
+    const live = this.runtime.live.get(answer.instanceId);
+    if (live) {
+      if (live.isStale(message)) return 'gone';
+      if (live.pending.has(message.rowKey) || live.history.some((event) => event.SourceMessage === message.rowKey)) return 'delivered';
+      await this.inbox.deliver(live, message);
+      if (this.runtime.isCurrent(live) && live.pending.has(message.rowKey)) return 'delivered';
+      // Read again: delivery awaited, and stopping may have begun meanwhile.
+      if (this.isStopping()) return 'later';
+    }
+    // Not loaded (being reloaded, or loaded by nobody yet): straight into its inbox, where loading finds it.
+    const row = await this.runtime.store.readInstance(answer.instanceId);
+    if (!row || isTerminal(row.runtimeStatus)) return 'gone';
+    await this.runtime.store.appendInbox(answer.instanceId, [message]);
     return 'delivered';
+  }
+
+  private isStopping(): boolean {
+    return this.runtime.stopping;
   }
 
   private async requireRunning(instanceId: string): Promise<Live> {

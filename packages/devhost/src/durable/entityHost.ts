@@ -6,8 +6,10 @@
  * Write order (why a crash at any point is harmless): a message is answered only once its inbox row is
  * written. A batch's checkpoint — the new scheduler state and what the batch sends on (its outbox), in
  * the same entity-group transaction as the deletion of the inbox rows it took — commits before anything
- * is sent; the outbox is sent after, and sent again on restart. Receivers take each message once: an
- * entity remembers the keys of the messages it took, an orchestration the inbox rows it consumed.
+ * is sent; the outbox is sent after, in order, and sent again on restart. Receivers take each message
+ * once: an orchestration knows the inbox rows it consumed; an entity keeps, per sender that numbers its
+ * messages (orchestrations, entities), the highest number taken, and the keys of its last 1,000 other
+ * messages (clients' signals, which are never sent twice, and the host's releases).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Registration } from '../functionsCore';
@@ -16,6 +18,7 @@ import type { TriggerHostContext } from '../triggers/triggerHost';
 import type { DurableClock } from './clock';
 import {
   completeBatch,
+  EMPTY_SCHEDULER_STATE,
   failBatch,
   hasWork,
   messageKey,
@@ -30,25 +33,28 @@ import {
 } from './entityScheduler';
 import { EntityStore, type EntityRecord, type StoredEntityMessage } from './entityStore';
 import { fromJsonText, isRecord } from './protocol';
+import { Limiter } from './limiter';
+import { RETRY_AFTER_ERROR_MS, sleep } from './runtime';
 import type { DurableStore } from './store';
 import { typedDataJson } from './workerData';
 
 /** Messages one batch takes at most, so that their deletion fits the checkpoint's transaction. */
 const MAX_MESSAGES_PER_BATCH = 99;
-/** After an unexpected failure (storage down), how long before an entity tries again. */
-const RETRY_AFTER_ERROR_MS = 1000;
 
-export type OrchestrationDelivery = (message: Extract<Outgoing, { kind: 'toOrchestration' }>) => Promise<'delivered' | 'gone'>;
+/** 'gone': the orchestration no longer runs; 'later': not recorded now (the host is stopping), keep it to send again. */
+export type OrchestrationDelivery = (message: Extract<Outgoing, { kind: 'toOrchestration' }>) => Promise<'delivered' | 'gone' | 'later'>;
 
 export interface EntityHostOptions {
   readonly store: DurableStore;
   readonly registrations: readonly Registration[];
   readonly context: TriggerHostContext;
   readonly clock: DurableClock;
-  /** Hands an answer or a lock grant to an orchestration; 'gone' when it is no longer running. */
+  /** Hands an answer or a lock grant to an orchestration. */
   readonly deliverToOrchestration: OrchestrationDelivery;
-  /** Batches running at once (host.json maxConcurrentOrchestratorFunctions: the extension counts entities there too). */
+  /** Entity batches running at once (a pool of its own, the size of host.json maxConcurrentOrchestratorFunctions). */
   readonly maxConcurrentBatches: number;
+  /** The engine's arrival order (orchestrations and entities number their messages alike). */
+  readonly arrival: () => string;
 }
 
 export interface EntityStatus {
@@ -73,7 +79,7 @@ class LiveEntity {
     readonly ref: EntityRef,
     record: EntityRecord | undefined,
   ) {
-    this.scheduler = record?.scheduler ?? { exists: false, queue: [], recent: [] };
+    this.scheduler = record?.scheduler ?? EMPTY_SCHEDULER_STATE;
     this.outbox = record?.outbox ?? [];
     this.etag = record?.etag;
     this.lastOperationTime = record?.lastOperationTime ?? 0;
@@ -87,15 +93,14 @@ export class EntityHost {
   private readonly store: EntityStore;
   private busy = 0;
   private readonly idleWaiters: (() => void)[] = [];
-  private slotsInUse = 0;
-  private readonly slotWaiters: (() => void)[] = [];
-  private arrivals = 0;
+  private readonly batchSlots: Limiter;
   private stopping = false;
   /** Until resume(), messages are only made durable: the orchestrations entities answer may not be loaded yet. */
   private resumed = false;
 
   constructor(private readonly options: EntityHostOptions) {
     this.store = new EntityStore(options.store);
+    this.batchSlots = new Limiter(options.maxConcurrentBatches);
     for (const registration of options.registrations) {
       if (triggerOf(registration).binding.type === 'entityTrigger')
         this.entities.set(registration.metadata.name.toLowerCase(), registration);
@@ -107,28 +112,41 @@ export class EntityHost {
     return this.entities.has(name.toLowerCase());
   }
 
-  /** Makes a message to an entity durable, then lets the entity take it. Resolves once durable. */
-  async send(target: string, message: EntityMessage): Promise<void> {
-    const ref = parseSchedulerId(target);
-    if (!ref || this.stopping) return;
+  /**
+   * Makes a message to an entity durable (trying again while storage fails), then lets the entity take
+   * it. Resolves once durable; false when it was not written because the host is stopping.
+   */
+  async send(target: string, message: EntityMessage): Promise<boolean> {
+    if (!parseSchedulerId(target)) throw new Error(`${target} is not an entity id.`);
     this.changeBusy(1);
     try {
-      const stored: StoredEntityMessage = { rowKey: rowKeyOf(message), arrival: this.arrival(), message };
-      await this.store.append(target, [stored]);
+      const stored: StoredEntityMessage = { rowKey: rowKeyOf(message), arrival: this.options.arrival(), message };
+      for (;;) {
+        if (this.stopping) return false;
+        try {
+          await this.store.append(target, [stored]);
+          break;
+        } catch (error) {
+          this.options.context.logger.error(`Durable: could not record a message for entity ${target}; retrying`, error);
+          await sleep(RETRY_AFTER_ERROR_MS);
+        }
+      }
       const entity = await this.entity(target);
       if (!entity.pending.has(stored.rowKey)) entity.pending.set(stored.rowKey, stored);
       this.pump(entity);
+      return true;
     } finally {
       this.changeBusy(-1);
     }
   }
 
-  /** A signal from a client (the HTTP API, `DurableClient.signalEntity`). */
-  signal(entity: EntityRef, operation: string, input: string | undefined): Promise<void> {
-    return this.send(schedulerId(entity), {
+  /** A signal from a client (the HTTP API, `DurableClient.signalEntity`); rejects when it could not be recorded. */
+  async signal(entity: EntityRef, operation: string, input: string | undefined): Promise<void> {
+    const recorded = await this.send(schedulerId(entity), {
       kind: 'op',
       request: { id: randomUUID(), op: operation, signal: true, ...(input !== undefined ? { input } : {}) },
     });
+    if (!recorded) throw new Error('The durable engine is stopping.');
   }
 
   async readState(entity: EntityRef): Promise<{ exists: boolean; state?: unknown }> {
@@ -294,21 +312,20 @@ export class EntityHost {
         ...(request.input !== undefined ? { input: request.input } : {}),
       })),
     });
-    await this.slot();
     try {
-      const response = await this.options.context.invoke(
-        registration,
-        { inputData: [{ name: triggerOf(registration).name, data: { json: payload } }], triggerMetadata: {} },
-        `Entity ${entity.id} (${plan.operations.length} operation${plan.operations.length === 1 ? '' : 's'})`,
+      const response = await this.batchSlots.run(() =>
+        this.options.context.invoke(
+          registration,
+          { inputData: [{ name: triggerOf(registration).name, data: { json: payload } }], triggerMetadata: {} },
+          `Entity ${entity.id} (${plan.operations.length} operation${plan.operations.length === 1 ? '' : 's'})`,
+        ),
       );
       const result = parseBatchResult(fromJsonText(typedDataJson(response.returnValue)));
-      return completeBatch(plan, result, () => randomUUID());
+      return completeBatch(entity.id, plan, result, () => randomUUID());
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.context.logger.warn(`Durable: entity ${entity.id} failed its batch: ${reason}`);
       return failBatch(plan, reason);
-    } finally {
-      this.releaseSlot();
     }
   }
 
@@ -327,18 +344,22 @@ export class EntityHost {
     await this.store.project(entity.id, scheduler, entity.lastOperationTime);
   }
 
-  /** Sends what the last batch committed to send; receivers take each message once, so sending again is harmless. */
+  /**
+   * Sends, in order, what the last batch committed to send; receivers take each message once, so sending
+   * again is harmless. Stopping part-way keeps the outbox, to be sent again on restart.
+   */
   private async sendOutbox(entity: LiveEntity): Promise<void> {
     for (const message of entity.outbox) {
       if (message.kind === 'toEntity') {
-        await this.send(message.target, message.message);
+        if (!(await this.send(message.target, message.message))) return;
         continue;
       }
       const outcome = await this.options.deliverToOrchestration(message);
+      if (outcome === 'later') return;
       if (outcome === 'gone' && message.lockset) {
         // A lock granted to an orchestration that has finished meanwhile would never be released.
         for (const target of message.lockset)
-          await this.send(target, { kind: 'release', release: { id: message.eventName, parent: message.instanceId } });
+          if (!(await this.send(target, { kind: 'release', release: { id: message.eventName, parent: message.instanceId } }))) return;
       }
     }
     entity.outbox = [];
@@ -346,24 +367,6 @@ export class EntityHost {
   }
 
   // ---- bookkeeping ----
-
-  private async slot(): Promise<void> {
-    if (this.slotsInUse < this.options.maxConcurrentBatches) {
-      this.slotsInUse++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-  }
-
-  private releaseSlot(): void {
-    const next = this.slotWaiters.shift();
-    if (next) next();
-    else this.slotsInUse--;
-  }
-
-  private arrival(): string {
-    return `${Date.now().toString().padStart(15, '0')}-${(this.arrivals++).toString().padStart(9, '0')}`;
-  }
 
   private changeBusy(delta: number): void {
     this.busy += delta;

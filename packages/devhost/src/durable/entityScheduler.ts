@@ -25,12 +25,17 @@ export interface EntityRequest {
   /** Scheduler ids of every entity of the critical section, sorted; the request travels along them. */
   readonly lockset?: readonly string[];
   readonly pos?: number;
+  /** The devhost's mark of who sent it (an orchestration's execution, or an entity) and in what order; see planBatch. */
+  readonly source?: string;
+  readonly seq?: number;
 }
 
 /** The end of a critical section, sent to each entity of the lock set. */
 export interface ReleaseMessage {
   readonly id: string;
   readonly parent: string;
+  readonly source?: string;
+  readonly seq?: number;
 }
 
 export type EntityMessage =
@@ -44,8 +49,15 @@ export interface SchedulerState {
   readonly lockedBy?: string;
   /** Messages that wait for the lock to be released, in arrival order. */
   readonly queue: readonly EntityMessage[];
-  /** Keys of the messages taken most recently: a message sent again (after a crash) is taken once. */
+  /**
+   * The highest sequence number taken from each sender that numbers its messages (orchestrations and
+   * entities send theirs to an entity in order, and send them again after a crash): an older one is a copy.
+   */
+  readonly senders: Readonly<Record<string, number>>;
+  /** Keys of the last messages taken that carry no sequence number (clients' signals, the host's releases). */
   readonly recent: readonly string[];
+  /** How many messages this entity has sent (the sequence of its own signals). */
+  readonly sent: number;
 }
 
 /** What an entity sends on: an answer or a lock grant to an orchestration, or a message to an entity. */
@@ -80,10 +92,12 @@ export interface BatchResult {
   readonly signals: readonly { readonly target: EntityRef; readonly name: string; readonly input?: string }[];
 }
 
-export const EMPTY_SCHEDULER_STATE: SchedulerState = { exists: false, queue: [], recent: [] };
+export const EMPTY_SCHEDULER_STATE: SchedulerState = { exists: false, queue: [], senders: {}, recent: [], sent: 0 };
 
-/** How many message keys an entity remembers for de-duplication. */
+/** How many unnumbered message keys an entity remembers for de-duplication. */
 const RECENT_KEYS = 1000;
+/** How many senders' high-water marks an entity keeps (the least recently heard from is forgotten first). */
+const SENDERS = 1000;
 /** The ResponseMessage result of a lock grant (the library only looks at its arrival). */
 const LOCK_GRANTED = 'Lock Acquisition Completed';
 /** The extension's exception type for a failed operation; the library only checks that one is present. */
@@ -112,18 +126,31 @@ export function messageKey(message: EntityMessage): string {
 /**
  * Takes an entity's queued and newly arrived messages in order: lock requests and releases change who
  * may be served, operations of whoever may be served go into the batch (at most `maxOperations`), the
- * rest wait in the queue. A release puts the messages it held back first in line again.
+ * rest wait in the queue. A release puts the messages it held back first in line again. A copy of a
+ * message already taken is dropped: by its sender's sequence number, or by its key if it has none.
  */
 export function planBatch(state: SchedulerState, arrived: readonly EntityMessage[], maxOperations: number): BatchPlan {
   const recent = [...state.recent];
-  const known = new Set([...state.recent, ...state.queue.map(messageKey)]);
+  const seenKeys = new Set(state.recent);
+  const queued = new Set(state.queue.map(messageKey));
+  const senders = new Map(Object.entries(state.senders));
   const fresh: EntityMessage[] = [];
   for (const message of arrived) {
+    const { source, seq } = message.kind === 'op' ? message.request : message.release;
     const key = messageKey(message);
-    if (known.has(key)) continue;
-    known.add(key);
+    if (source !== undefined && seq !== undefined) {
+      if (seq <= (senders.get(source) ?? -1)) continue;
+      senders.delete(source);
+      senders.set(source, seq);
+    } else if (seenKeys.has(key) || queued.has(key)) continue;
+    queued.add(key);
     fresh.push(message);
   }
+  const take = (message: EntityMessage) => {
+    const key = messageKey(message);
+    recent.push(key);
+    seenKeys.add(key);
+  };
   let lockedBy = state.lockedBy;
   let candidates = [...state.queue, ...fresh];
   let deferred: EntityMessage[] = [];
@@ -137,7 +164,8 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
       break;
     }
     if (message.kind === 'release') {
-      recent.push(messageKey(message));
+      // Remembered even when it releases nothing: the lock request it ends may still be on its way.
+      take(message);
       if (lockedBy === undefined || message.release.parent !== lockedBy) continue;
       lockedBy = undefined;
       candidates = [...deferred, ...candidates.slice(at + 1)];
@@ -150,8 +178,10 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
       deferred.push(message);
       continue;
     }
-    recent.push(messageKey(message));
+    take(message);
     if (request.lockset !== undefined) {
+      // A lock already released (its orchestration ended before the request got here) is not taken.
+      if (seenKeys.has(messageKey({ kind: 'release', release: { id: request.id, parent: request.parent ?? '' } }))) continue;
       lockedBy = request.parent;
       outgoing.push(lockStep(request));
     } else {
@@ -166,7 +196,9 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
       ...(state.state !== undefined ? { state: state.state } : {}),
       ...(lockedBy !== undefined ? { lockedBy } : {}),
       queue: deferred,
+      senders: Object.fromEntries([...senders].slice(-SENDERS)),
       recent: recent.slice(-RECENT_KEYS),
+      sent: state.sent,
     },
   };
 }
@@ -192,6 +224,7 @@ function lockStep(request: EntityRequest): Outgoing {
  * (signals get none), and the signals the operations sent, each with a fresh request id.
  */
 export function completeBatch(
+  self: string,
   plan: BatchPlan,
   result: BatchResult,
   newRequestId: () => string,
@@ -211,13 +244,21 @@ export function completeBatch(
       }),
     });
   }
+  let sent = plan.state.sent;
   for (const signal of result.signals) {
     outgoing.push({
       kind: 'toEntity',
       target: schedulerId(signal.target),
       message: {
         kind: 'op',
-        request: { id: newRequestId(), op: signal.name, signal: true, ...(signal.input ? { input: signal.input } : {}) },
+        request: {
+          id: newRequestId(),
+          op: signal.name,
+          signal: true,
+          ...(signal.input ? { input: signal.input } : {}),
+          source: self,
+          seq: ++sent,
+        },
       },
     });
   }
@@ -225,6 +266,7 @@ export function completeBatch(
   return {
     state: {
       ...rest,
+      sent,
       exists: result.entityExists,
       ...(result.entityExists && result.entityState !== undefined ? { state: result.entityState } : {}),
     },
@@ -235,6 +277,7 @@ export function completeBatch(
 /** Every operation of the batch failed (the entity function could not be run): the state stays as it was. */
 export function failBatch(plan: BatchPlan, reason: string): { readonly state: SchedulerState; readonly outgoing: readonly Outgoing[] } {
   return completeBatch(
+    '',
     plan,
     {
       entityExists: plan.state.exists,

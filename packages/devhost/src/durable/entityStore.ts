@@ -11,7 +11,7 @@
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { statusOf } from '../azureErrors';
 import type { EntityMessage, Outgoing, SchedulerState } from './entityScheduler';
-import { parseSchedulerId } from './entityScheduler';
+import { EMPTY_SCHEDULER_STATE, parseSchedulerId } from './entityScheduler';
 import { ConcurrencyError, getString, putString, type DurableStore } from './store';
 import { encodeInstance } from './tableRows';
 
@@ -143,10 +143,9 @@ export class EntityStore {
         return {
           instanceId: row.instanceId,
           scheduler: {
+            ...EMPTY_SCHEDULER_STATE,
             exists: input?.exists === true,
             ...(typeof input?.state === 'string' ? { state: input.state } : {}),
-            queue: [],
-            recent: [],
           },
           lastOperationTime: row.lastUpdatedTime,
         };
@@ -171,7 +170,7 @@ function decodeRecord(row: Record<string, unknown>, etag: string): EntityRecord 
   const outbox = getString(row, 'Outbox');
   const at = row.LastOperationTime;
   return {
-    scheduler: scheduler === undefined ? { exists: false, queue: [], recent: [] } : (JSON.parse(scheduler) as SchedulerState),
+    scheduler: scheduler === undefined ? EMPTY_SCHEDULER_STATE : (JSON.parse(scheduler) as SchedulerState),
     outbox: outbox === undefined ? [] : (JSON.parse(outbox) as Outgoing[]),
     lastOperationTime: at instanceof Date ? at.getTime() : typeof at === 'string' ? Date.parse(at) : 0,
     etag,

@@ -27,6 +27,7 @@ import { parseOrchestratorFailure, parseOrchestratorState } from './orchestrator
 import { replayActions, type ReplayOptions, type ReplayResult } from './replay';
 import type { EngineRuntime } from './runtime';
 import { MAX_VALUE_CHARS, type InboxMessage } from './tableRows';
+import { outboundMessage } from './orchestrationEntities';
 import { scheduleTask, type TaskWorkers } from './tasks';
 import { typedDataJson } from './workerData';
 
@@ -106,12 +107,24 @@ export class EpisodeRunner {
     const replay = replayActions(seen, result.actions, REPLAY_OPTIONS, result.error !== undefined);
     const answered: Answered = { live, events, consumed, now, result };
 
-    if (result.error?.message !== undefined || replay.nonDeterminism !== undefined || replay.unsupported !== undefined)
-      await this.fail(answered, replay);
+    const failed = result.error?.message !== undefined || replay.nonDeterminism !== undefined || replay.unsupported !== undefined;
+    if (!failed && !replay.continueAsNew && !result.isDone) {
+      await this.carryOn(answered, replay);
+      return;
+    }
+    // The last episode of an execution: its messages to entities (a signal, the release of a lock) go
+    // before the checkpoint that ends it, which keeps no record of them. Sent again if this episode runs
+    // again, they are taken once (their ids and numbers derive from the execution and the sequence).
+    if (replay.nonDeterminism === undefined) await this.sendToEntities(live, replay.newTasks);
+    if (failed) await this.fail(answered, replay);
     else if (replay.continueAsNew)
       await this.checkpoints.continueAsNew(live, replay.continueAsNew.input, consumed, now, result.customStatus);
-    else if (result.isDone) await this.complete(answered);
-    else await this.carryOn(answered, replay);
+    else await this.complete(answered);
+  }
+
+  private async sendToEntities(live: Live, tasks: ReplayResult['newTasks']): Promise<void> {
+    for (const task of tasks)
+      if (task.kind === 'entity') await this.workers.sendToEntity(task.message.target, outboundMessage(live, task.id, task.message));
   }
 
   /** The orchestrator threw, or its actions contradict its history, or it asks for what the devhost does not run. */
@@ -184,7 +197,8 @@ export class EpisodeRunner {
       live.alarms.delete(id);
     }
     // Only now that the checkpoint is durable: start what it scheduled.
-    await Promise.all(scheduled.map(async (task) => task.start()));
+    // In order: messages from one execution to one entity must arrive in the order it sent them.
+    for (const task of scheduled) await task.start();
     // Running must be on record before a later episode can continue-as-new (load() relies on it).
     if (wasPending) await this.checkpoints.saveRow(live);
     else if (customStatusChanged) void this.checkpoints.saveRow(live);

@@ -22,6 +22,8 @@ export function entityRequestId(live: Pick<Live, 'id' | 'executionId'>, sequence
 /** The message an entity task sends. */
 export function outboundMessage(live: Pick<Live, 'id' | 'executionId'>, sequence: number, outbound: EntityOutbound): EntityMessage {
   const parent = { parent: live.id, parentExecution: live.executionId };
+  // An execution sends its messages in sequence order: the entity drops a copy by its number.
+  const mark = { source: `${live.id}#${live.executionId}`, seq: sequence };
   switch (outbound.kind) {
     case 'call':
     case 'signal': {
@@ -31,13 +33,14 @@ export function outboundMessage(live: Pick<Live, 'id' | 'executionId'>, sequence
         signal: outbound.kind === 'signal',
         ...(outbound.input !== undefined ? { input: outbound.input } : {}),
         ...(outbound.kind === 'call' ? parent : {}),
+        ...mark,
       };
       return { kind: 'op', request };
     }
     case 'lock':
-      return { kind: 'op', request: { id: outbound.lockRequestId, ...parent, lockset: outbound.lockset, pos: 0 } };
+      return { kind: 'op', request: { id: outbound.lockRequestId, ...parent, lockset: outbound.lockset, pos: 0, ...mark } };
     case 'release':
-      return { kind: 'release', release: { id: outbound.lockRequestId, parent: live.id } };
+      return { kind: 'release', release: { id: outbound.lockRequestId, parent: live.id, ...mark } };
   }
 }
 
@@ -63,7 +66,8 @@ export function messageOf(event: EventOf<'EventSent'>): EntityMessage | undefine
 
 /**
  * Messages of the last episode: the only ones a crash may have kept from being sent (an episode's
- * messages are sent before the instance runs another).
+ * messages are durable in the entities' inboxes before the instance runs another: sending retries
+ * while storage fails).
  */
 export function lastEpisodeMessages(history: readonly HistoryEvent[]): EventOf<'EventSent'>[] {
   let from = 0;
@@ -88,7 +92,7 @@ export function heldLock(history: readonly HistoryEvent[]): { readonly id: strin
 /** When an orchestration ends holding a lock, the host releases it (the library only releases what the code releases). */
 export async function releaseHeldLock(
   live: Live,
-  entities: { send(target: string, message: EntityMessage): Promise<void> },
+  entities: { send(target: string, message: EntityMessage): Promise<unknown> },
 ): Promise<void> {
   const lock = heldLock(live.history);
   if (!lock) return;

@@ -126,11 +126,19 @@ export class Recovery {
   /** Restarts what a loaded instance was waiting for. */
   private resumeWork(live: Live): void {
     for (const event of openTasks(live.history, live.completions)) restartTask(live, event, this.workers);
-    // A crash may have come between the last checkpoint and its messages to entities: send them again (taken once).
-    for (const event of lastEpisodeMessages(live.history)) {
-      const message = messageOf(event);
-      if (message) void this.runtime.track(live.root, this.workers.sendToEntity(event.InstanceId, message));
-    }
+    // A crash may have come between the last checkpoint and its messages to entities: send them again,
+    // in order (each is taken once).
+    const messages = lastEpisodeMessages(live.history);
+    if (messages.length > 0)
+      void this.runtime.track(
+        live.root,
+        (async () => {
+          for (const event of messages) {
+            const message = messageOf(event);
+            if (message) await this.workers.sendToEntity(event.InstanceId, message);
+          }
+        })(),
+      );
     this.wake(live);
   }
 }

@@ -23,6 +23,7 @@ import {
   WhenAll,
   WhenAny,
   type DistributiveOmit,
+  type EntityOutbound,
   type Node,
   type Outcome,
   type ReplayOptions,
@@ -357,12 +358,16 @@ function sameTask(event: Scheduling, task: DistributiveOmit<ScheduledTask, 'id'>
     case 'TimerCreated':
       return task.kind === 'timer';
     case 'EventSent':
-      return (
-        task.kind === 'entity' &&
-        task.message.target === event.InstanceId &&
-        (task.message.kind === 'release') === (event.Name === 'release')
-      );
+      return task.kind === 'entity' && task.message.target === event.InstanceId && task.message.kind === sentKind(event);
   }
+}
+
+/** What an EventSent recorded: a call, a signal, a lock request or a release. */
+function sentKind(event: EventOf<'EventSent'>): EntityOutbound['kind'] {
+  if (event.Name === 'release') return 'release';
+  const request = fromJsonText(event.Input);
+  if (isRecord(request) && Array.isArray(request.lockset)) return 'lock';
+  return isRecord(request) && request.signal === true ? 'signal' : 'call';
 }
 
 function describeScheduled(event: Scheduling): string {

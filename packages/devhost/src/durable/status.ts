@@ -32,10 +32,10 @@ export interface InstanceQuery {
   readonly showInput?: boolean;
 }
 
-/** The Instances table's OData filter for a query (undefined: every instance). */
 /** Entities (`@name@key`) are instances too, in the same table; orchestration queries leave them out. */
 export const NOT_AN_ENTITY = "(PartitionKey lt '@' or PartitionKey ge 'A')";
 
+/** The Instances table's OData filter for a query: its orchestrations (never entities) that match. */
 export function instanceFilter(query: InstanceQuery): string {
   const clauses: string[] = [NOT_AN_ENTITY];
   const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;

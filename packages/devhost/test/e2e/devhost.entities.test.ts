@@ -54,6 +54,22 @@ describe('the devhost runs durable entities', () => {
 
   it('numbers entity messages among activities, Task.all and a critical section as the library does (no non-determinism on replay)', async () => {
     expect(await start('Mixed')).toEqual({ x: 6, y: 42, z: 96, after: 7 });
+    // Its critical section ended: others are served again.
+    await webhook('entities/Counter/mixed-a?op=add', { method: 'POST', body: '1' });
+    await eventually(async () => (await entityState('Counter', 'mixed-a')).body === 8, 'a signal after the critical section');
+  });
+
+  it('delivers a signal and a call from one episode to one entity in the order they were sent', async () => {
+    for (const key of ['order-1', 'order-2', 'order-3']) expect(await start('SignalThenGet', key)).toBe(10);
+  });
+
+  it('sends the messages of an execution’s last episode: signals and releases before continue-as-new and before returning', async () => {
+    const answer = await fetch(`${devhost.url}/api/start/Eternal`, { method: 'POST', body: '1' });
+    expect([200, 202]).toContain(answer.status);
+    await eventually(async () => (await entityState('Counter', 'eternal')).body === 3, 'the signals of the three executions');
+    // Every lock was released: the account takes others' signals.
+    await webhook('entities/Account/dave?op=deposit', { method: 'POST', body: '5' });
+    await eventually(async () => (await entityState('Account', 'dave')).body === 5, 'a deposit after the locks');
   });
 
   it('reads an entity that does not exist as 404 over the API and as entityExists false through the client', async () => {

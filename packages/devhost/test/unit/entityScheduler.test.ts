@@ -42,6 +42,36 @@ describe('entity scheduling, as the Durable Task extension schedules entity mess
     expect(ids(again.operations)).toEqual(['2']);
   });
 
+  it('given numbered messages from one sender, when it sends them again after a crash, then each runs once, however many others came between', () => {
+    const from = (seq: number, operation: string) => op(`id-${seq}`, operation, { source: 'orch#x1', seq });
+    let state = planBatch(EMPTY_SCHEDULER_STATE, [from(1, 'a'), from(2, 'b')], 100).state;
+    // More than the key window of others' messages later…
+    for (let index = 0; index < 12; index++)
+      state = planBatch(
+        state,
+        Array.from({ length: 100 }, (_, n) => op(`client-${index}-${n}`, 'x')),
+        100,
+      ).state;
+    // …the sender's copies are still recognised, and its next message runs.
+    expect(ids(planBatch(state, [from(1, 'a'), from(2, 'b'), from(3, 'c')], 100).operations)).toEqual(['id-3']);
+  });
+
+  it('an entity counts the signals it sends, so that their copies are recognised too', () => {
+    const plan = planBatch(EMPTY_SCHEDULER_STATE, [op('s', 'go', { signal: true })], 100);
+    const result = {
+      entityExists: true,
+      entityState: '1',
+      results: [{ isError: false }],
+      signals: [{ target: { name: 'Other', key: 'k' }, name: 'ping' }],
+    };
+    const first = completeBatch('@me@k', plan, result, () => 'a');
+    const second = completeBatch('@me@k', planBatch(first.state, [op('t', 'go', { signal: true })], 100), result, () => 'b');
+    const seqs = [first, second].map((done) =>
+      done.outgoing[0]?.kind === 'toEntity' && done.outgoing[0].message.kind === 'op' ? done.outgoing[0].message.request.seq : undefined,
+    );
+    expect(seqs).toEqual([1, 2]);
+  });
+
   it('given a full batch, when more arrive, then the rest wait for the next batch, in order', () => {
     const plan = planBatch(EMPTY_SCHEDULER_STATE, [op('1', 'a'), op('2', 'b'), op('3', 'c')], 2);
     expect(ids(plan.operations)).toEqual(['1', '2']);
@@ -85,6 +115,14 @@ describe('entity scheduling, as the Durable Task extension schedules entity mess
       expect(released.outgoing).toEqual([expect.objectContaining({ instanceId: 'second', eventName: 'L2' })]);
     });
 
+    it('given a release that overtook its lock request (the orchestration ended meanwhile), when the request arrives, then the entity stays unlocked', () => {
+      const released = planBatch(EMPTY_SCHEDULER_STATE, [release('L', 'orch')], 100).state;
+      const plan = planBatch(released, [lock('L', 'orch', set, 1), op('s', 'deposit')], 100);
+      expect(plan.state.lockedBy).toBeUndefined();
+      expect(plan.outgoing).toEqual([]);
+      expect(ids(plan.operations)).toEqual(['s']);
+    });
+
     it('given a release from an orchestration that does not hold the lock, then nothing changes', () => {
       const locked = planBatch(EMPTY_SCHEDULER_STATE, [lock('L', 'orch', ['@account@a'])], 100).state;
       expect(planBatch(locked, [release('X', 'intruder')], 100).state.lockedBy).toBe('orch');
@@ -92,12 +130,13 @@ describe('entity scheduling, as the Durable Task extension schedules entity mess
   });
 
   describe('completing a batch', () => {
-    const state: SchedulerState = { exists: true, state: '1', queue: [], recent: [] };
+    const state: SchedulerState = { ...EMPTY_SCHEDULER_STATE, exists: true, state: '1' };
 
     it('answers each call with its result, not signals; signals the operations sent get fresh ids; the state is the function’s', () => {
       const plan = planBatch(state, [op('s', 'add', { signal: true, input: '2' }), call('c', 'get', 'orch')], 100);
       let next = 0;
       const done = completeBatch(
+        '@counter@k',
         plan,
         {
           entityExists: true,
@@ -110,13 +149,18 @@ describe('entity scheduling, as the Durable Task extension schedules entity mess
       expect(done.state).toEqual(expect.objectContaining({ exists: true, state: '3' }));
       expect(done.outgoing).toEqual([
         { kind: 'toOrchestration', instanceId: 'orch', executionId: 'orch-x1', eventName: 'c', input: JSON.stringify({ result: '3' }) },
-        { kind: 'toEntity', target: '@audit@k', message: op('new-0', 'log', { signal: true, input: '"added"' }) },
+        {
+          kind: 'toEntity',
+          target: '@audit@k',
+          message: op('new-0', 'log', { signal: true, input: '"added"', source: '@counter@k', seq: 1 }),
+        },
       ]);
     });
 
     it('tells the caller an operation failed with an exception type, so the orchestrator sees an error', () => {
       const plan = planBatch(state, [call('c', 'explode', 'orch')], 100);
       const done = completeBatch(
+        '@counter@k',
         plan,
         { entityExists: true, entityState: '1', results: [{ isError: true, result: '{}' }], signals: [] },
         () => '',
@@ -130,7 +174,8 @@ describe('entity scheduling, as the Durable Task extension schedules entity mess
     it('a deleted entity keeps no state', () => {
       const plan = planBatch(state, [op('d', 'delete', { signal: true })], 100);
       expect(
-        completeBatch(plan, { entityExists: false, entityState: '1', results: [{ isError: false }], signals: [] }, () => '').state,
+        completeBatch('@counter@k', plan, { entityExists: false, entityState: '1', results: [{ isError: false }], signals: [] }, () => '')
+          .state,
       ).toEqual(expect.not.objectContaining({ state: expect.anything() }));
     });
 

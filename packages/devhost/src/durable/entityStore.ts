@@ -170,7 +170,8 @@ function decodeRecord(row: Record<string, unknown>, etag: string): EntityRecord 
   const outbox = getString(row, 'Outbox');
   const at = row.LastOperationTime;
   return {
-    scheduler: scheduler === undefined ? EMPTY_SCHEDULER_STATE : (JSON.parse(scheduler) as SchedulerState),
+    // Over the defaults: a state written before a field existed still reads whole.
+    scheduler: { ...EMPTY_SCHEDULER_STATE, ...(scheduler === undefined ? {} : (JSON.parse(scheduler) as Partial<SchedulerState>)) },
     outbox: outbox === undefined ? [] : (JSON.parse(outbox) as Outgoing[]),
     lastOperationTime: at instanceof Date ? at.getTime() : typeof at === 'string' ? Date.parse(at) : 0,
     etag,

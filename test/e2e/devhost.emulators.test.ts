@@ -9,9 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startEmulatorsProcess, type EmulatorsProcess } from '../../packages/devhost/test/support/emulatorsProcess';
+import type { EmulatorPorts } from 'functions-devhost';
+import {
+  emulatorPortsOf,
+  freePort,
+  startEmulatorsProcess,
+  type EmulatorsProcess,
+} from '../../packages/devhost/test/support/emulatorsProcess';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import { describeLocationFanOut } from '../support/locationFanOut';
 
@@ -19,32 +24,8 @@ const root = join(__dirname, '..', '..');
 const example = (JSON.parse(readFileSync(join(root, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> }).Values;
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-/** A port nothing listens on now, for the devhost: the emulators must know where to deliver before it starts. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/** The ports the emulators took, from their start-up lines. */
-function portsOf(output: string): { blob: number; queue: number; table: number; cosmos: number; eventGrid: number } {
-  const storage = /Azurite: blob (\d+), queue (\d+), table (\d+)/.exec(output);
-  const cosmos = /http\(s\):\/\/127\.0\.0\.1:(\d+)/.exec(output);
-  const topic = /topic http:\/\/127\.0\.0\.1:(\d+)\/api\/events/.exec(output);
-  if (!storage || !cosmos || !topic) throw new Error(`The emulators did not say their ports:\n${output}`);
-  return {
-    blob: Number(storage[1]),
-    queue: Number(storage[2]),
-    table: Number(storage[3]),
-    cosmos: Number(cosmos[1]),
-    eventGrid: Number(topic[1]),
-  };
-}
-
 /** local.settings.example.json as committed, with the emulators' well-known ports replaced by these. */
-function exampleOnPorts(ports: ReturnType<typeof portsOf>): Record<string, string> {
+function exampleOnPorts(ports: EmulatorPorts): Record<string, string> {
   const account = (port: number) => `http://127.0.0.1:${port}/devstoreaccount1`;
   expect(example.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
   expect(example.COSMOS_CONNECTION).toContain('//127.0.0.1:8081/');
@@ -72,7 +53,7 @@ describeLocationFanOut('func start with npm run emulators (the devhost standing 
   const masterKey = randomBytes(24).toString('base64url');
   const port = await freePort();
   emulators = await startEmulatorsProcess({ app: root, deliverTo: `http://127.0.0.1:${port}`, webhookKey: masterKey });
-  const settings = exampleOnPorts(portsOf(emulators.output()));
+  const settings = exampleOnPorts(emulatorPortsOf(emulators.output()));
   // What the emulators print is the example's values on their ports: nothing else to change.
   expect(emulators.settings).toEqual({
     AzureWebJobsStorage: settings.AzureWebJobsStorage,

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { eventually } from '../../packages/devhost/test/support/eventually';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 
 const root = join(__dirname, '..', '..');
@@ -34,15 +35,6 @@ function distanceKm(a: { latitude: number; longitude: number }, b: { latitude: n
     Math.sin(((b.latitude - a.latitude) * rad) / 2) ** 2 +
     Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(((b.longitude - a.longitude) * rad) / 2) ** 2;
   return 2 * 6371 * Math.asin(Math.sqrt(h));
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('npm run seed', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import type { PlaceEvent } from '../../shared/places/domain/place';
 import { evolvePlaceView } from '../../shared/places/projection/placeView';
+import { isRunning } from '../../packages/devhost/test/support/cliProcess';
 import type { DevhostProcess } from './devhostProcess';
 import type { HttpClient } from './loadGenerator';
 import { type PlaceView } from '../../shared/places/projection/placeDocuments';
@@ -171,21 +172,6 @@ export function azuritePid(devhost: Pick<DevhostProcess, 'dataDir'>): number | u
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-/** Alive and not a zombie (an orphan that PID 1 has not reaped yet has ended for our purpose). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const state = /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
 }
 
 /** Waits until a process has ended (e.g. the Azurite child of a killed devhost, which flushes its data first). */

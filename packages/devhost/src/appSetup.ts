@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { HostKeys } from './http/keys';
 import type { Logger } from './logger';
+import type { StartUp } from './startUp';
 
 /**
  * What an app may ask of the devhost at start, without the devhost knowing the app: a module named
@@ -75,4 +76,17 @@ export function loadAppSetup(appRoot: string): AppSetup | undefined {
   if (typeof loaded.setup !== 'function')
     throw new Error(`${declared} (package.json "devhost.setup") does not export a function named setup.`);
   return loaded.setup as AppSetup;
+}
+
+/**
+ * The app's set-up hook, if it has one, run as a stage of start-up: what it starts stops with the
+ * rest. Answers what it answered (nothing without a hook).
+ */
+export async function runAppSetup(context: AppSetupContext, startUp: Pick<StartUp, 'running' | 'stage'>): Promise<AppSetupResult> {
+  const appSetup = loadAppSetup(context.appRoot);
+  if (!appSetup) return {};
+  const setUp = await appSetup(context);
+  if (setUp.stop) startUp.running.push({ stop: setUp.stop });
+  startUp.stage('app', setUp.summary ?? 'set up');
+  return setUp;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAppSetup } from './appSetup';
+import { runAppSetup } from './appSetup';
 import { startRestartableCosmos } from './cosmos/restartableCosmos';
 import { controlRoute, testControlsEnabled } from './control';
 import {
@@ -23,12 +23,13 @@ import { invokeFunction, triggerOf } from './invoke';
 import { readFunctionTimeout, readLogFilter, withFunctionTimeout } from './hostLimits';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings, readRoutePrefix } from './settings';
+import { startInOrder, type StartStage } from './startUp';
 import { superviseAzurite } from './storage/azuriteSupervisor';
 import { blobListenerOptions, startBlobTriggers } from './triggers/blobTrigger';
 import { startCosmosTriggers } from './triggers/cosmosTrigger';
 import { startQueueTriggers, type QueueListenerOptions } from './triggers/queueTrigger';
 import { startTimerTriggers } from './triggers/timerTrigger';
-import type { HostJson, RunningService, TriggerHostContext } from './triggers/triggerHost';
+import type { HostJson, TriggerHostContext } from './triggers/triggerHost';
 import { connectionStringPart } from './cosmos/cosmosConnection';
 import {
   COSMOS_EMULATOR_PORT,
@@ -57,12 +58,6 @@ export interface DevhostOptions {
   readonly skipKeyChecks?: boolean;
   /** Told as each stage of start-up is done, with what it started and how long it took. */
   readonly onStage?: (stage: StartStage) => void;
-}
-
-export interface StartStage {
-  readonly name: 'storage' | 'cosmos' | 'app' | 'functions' | 'eventGrid' | 'durable' | 'http' | 'triggers';
-  readonly detail: string;
-  readonly ms: number;
 }
 
 export interface Devhost {
@@ -101,18 +96,8 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
   const logger: Logger = consoleLogger({ quiet: options.quiet ?? false, enabled: readLogFilter(hostJson.logging?.logLevel) });
   const functionTimeoutMs = readFunctionTimeout(hostJson.functionTimeout);
-  const running: RunningService[] = [];
-  let stageStarted = performance.now();
-  const stage = (name: StartStage['name'], detail: string) => {
-    const now = performance.now();
-    options.onStage?.({ name, detail, ms: now - stageStarted });
-    stageStarted = now;
-  };
-  const stopAll = async () => {
-    for (const service of running.splice(0).reverse()) await service.stop();
-  };
 
-  try {
+  return startInOrder(options.onStage, async ({ running, stage, stopAll }) => {
     // What the app's settings name (local.settings.json, then the environment). Embedded storage and
     // Cosmos DB start only when something names them (the usual case); settings that name them elsewhere
     // (`devhost emulators` on other ports, real accounts) are used as written, as under Core Tools.
@@ -156,12 +141,10 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     });
     // Before the app's own modules load, as the worker's @azure/functions-core would be there.
     installFunctionsCore();
-    const appSetup = loadAppSetup(options.appRoot);
-    const setUp = appSetup
-      ? await appSetup({ appRoot: options.appRoot, dataDir, offline: options.offline ?? false, settings: appSettings, logger })
-      : {};
-    if (setUp.stop) running.push({ stop: setUp.stop });
-    if (appSetup) stage('app', setUp.summary ?? 'set up');
+    const setUp = await runAppSetup(
+      { appRoot: options.appRoot, dataDir, offline: options.offline ?? false, settings: appSettings, logger },
+      { running, stage },
+    );
     Object.assign(process.env, appSettings, setUp.settings);
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
@@ -280,10 +263,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       banner: setUp.banner?.({ url: http.url, keys }) ?? [],
       stop: stopAll,
     };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+  });
 }
 
 function triggerContext(model: ProgrammingModel, logger: Logger, hostJson: HostJson, dataDir: string): TriggerHostContext {

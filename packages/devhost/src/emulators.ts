@@ -11,13 +11,12 @@
  * topic delivers over HTTP instead of invoking functions in this process.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAppSetup } from './appSetup';
+import { runAppSetup } from './appSetup';
 import { connectionStringPart, isLoopback } from './cosmos/cosmosConnection';
 import { EMULATOR_KEY, startLocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
-import { EMULATORS_DATA_FOLDER, enabledRegistrations, pickDefined, type StartStage } from './devhost';
+import { EMULATORS_DATA_FOLDER, enabledRegistrations, pickDefined } from './devhost';
 import { DEFAULT_TOPIC_KEY, startRemoteEventGrid, type EventGridRetryOptions, type EventGridStats } from './eventGrid/eventGrid';
 import { WEBHOOK_PATH } from './eventGrid/webhook';
 import { deliverToWebhook, webhookUrl } from './eventGrid/webhookDelivery';
@@ -25,9 +24,11 @@ import { sendError } from './eventGrid/wire';
 import { installFunctionsCore, loadFunctionApp } from './functionApp';
 import type { ExtraRoute } from './http/httpHost';
 import { triggerOf } from './invoke';
+import { listen } from './listen';
 import { COSMOS_EMULATOR_PORT, EVENT_GRID_TOPIC_PATH, EVENT_GRID_TOPIC_PORT, isDevelopmentStorage } from './localConnections';
 import { consoleLogger, type Logger } from './logger';
 import { readLocalSettings } from './settings';
+import { startInOrder, type StartStage } from './startUp';
 import { superviseAzurite } from './storage/azuriteSupervisor';
 import type { RunningService } from './triggers/triggerHost';
 import { AZURITE_PORTS, portsFree, startEmulatorPort } from './wellKnownPorts';
@@ -119,18 +120,8 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
   if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
   const logger = options.logger ?? consoleLogger({ quiet: options.quiet ?? false });
   const settingsFile = readLocalSettings(options.appRoot);
-  const running: RunningService[] = [];
-  let stageStarted = performance.now();
-  const stage = (name: StartStage['name'], detail: string) => {
-    const now = performance.now();
-    options.onStage?.({ name, detail, ms: now - stageStarted });
-    stageStarted = now;
-  };
-  const stopAll = async () => {
-    for (const service of running.splice(0).reverse()) await service.stop();
-  };
 
-  try {
+  return startInOrder(options.onStage, async ({ running, stage, stopAll }) => {
     // Supervised as under the devhost (restarted on the same ports if it dies), on the ports the settings name.
     const azurite = await superviseAzurite({
       location: join(dataDir, 'azurite'),
@@ -172,18 +163,18 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     }
 
     installFunctionsCore();
-    const appSetup = loadAppSetup(options.appRoot);
-    const setUp = appSetup
-      ? await appSetup({ appRoot: options.appRoot, dataDir, offline: options.offline ?? false, settings: forHook, logger })
-      : {};
-    if (setUp.stop) running.push({ stop: setUp.stop });
-    if (appSetup) stage('app', setUp.summary ?? 'set up');
+    const setUp = await runAppSetup(
+      { appRoot: options.appRoot, dataDir, offline: options.offline ?? false, settings: forHook, logger },
+      { running, stage },
+    );
 
     // The functions, found as the devhost (and the host's worker) finds them: loading the compiled
-    // app, with its settings in the environment as they will be under func start.
-    Object.assign(process.env, forHook, setUp.settings);
-    const app = loadFunctionApp(options.appRoot);
-    const registrations = enabledRegistrations(app.registrations, process.env, logger);
+    // app, with its settings in the environment as they will be under func start. Only while it loads
+    // (its functions never run here, and the set-up hook has them as an argument), so the process that
+    // started the emulators, a test's among them, keeps its own environment.
+    const appSettings: Record<string, string> = { ...forHook, ...setUp.settings };
+    const app = whileInEnvironment(appSettings, () => loadFunctionApp(options.appRoot));
+    const registrations = enabledRegistrations(app.registrations, appSettings, logger);
     const subscribers = registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger');
     stage('functions', `${registrations.length} functions, ${subscribers.length} triggered by Event Grid`);
 
@@ -233,9 +224,20 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
       eventGrid: { topicEndpoint, topicKey, subscriptions, stats: () => eventGrid.stats(), idle: () => eventGrid.idle() },
       stop: stopAll,
     };
-  } catch (error) {
-    await stopAll();
-    throw error;
+  });
+}
+
+/** Runs `load` with `settings` in process.env, then puts back what was there before. */
+function whileInEnvironment<T>(settings: Readonly<Record<string, string>>, load: () => T): T {
+  const before = Object.keys(settings).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, settings);
+  try {
+    return load();
+  } finally {
+    for (const [name, value] of before) {
+      if (value === undefined) Reflect.deleteProperty(process.env, name);
+      else process.env[name] = value;
+    }
   }
 }
 
@@ -289,15 +291,8 @@ async function serveTopic(
       else sendError(response, 500, 'InternalServerError', 'The request failed.');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await listen(server, port),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

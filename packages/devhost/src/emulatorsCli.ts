@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DELIVER_TO, startEmulators, WELL_KNOWN_EMULATOR_PORTS, type EmulatorPorts, type RunningEmulators } from './emulators';
 import { printStage } from './startLog';
+import { stopOnSignals } from './stopOnSignals';
 
 /**
  * `devhost emulators [--app DIR] [--deliver-to URL] [--webhook-key KEY] [--data-dir DIR] [--fresh]
@@ -35,28 +36,10 @@ export async function emulatorsMain(args: readonly string[]): Promise<void> {
   };
 
   // Listen for signals before anything starts, so a stop during start-up still stops every child.
-  let emulators: RunningEmulators | undefined;
-  let stopSignal: string | undefined;
-  const stop = (signal: string) => {
-    if (stopSignal && emulators === undefined) return;
-    stopSignal ??= signal;
-    if (!emulators) return;
-    const running = emulators;
-    emulators = undefined;
-    console.log(`\n${signal}: stopping the emulators…`);
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  const signals = stopOnSignals('the emulators');
 
   console.log('Starting the emulators (no host: run func start beside them)…');
-  emulators = await startEmulators({
+  const emulators = await startEmulators({
     appRoot: resolve(values.app),
     deliverTo: values['deliver-to'],
     ...(values['webhook-key'] !== undefined && { webhookKey: values['webhook-key'] }),
@@ -73,10 +56,7 @@ export async function emulatorsMain(args: readonly string[]): Promise<void> {
     },
     ...(!values.quiet && { onStage: printStage }),
   });
-  if (stopSignal) {
-    stop(stopSignal);
-    return;
-  }
+  if (signals.started(emulators)) return;
   console.log(`Ready in ${process.uptime().toFixed(1)} s`);
   console.log(banner(emulators));
 }

@@ -5,7 +5,8 @@
  * devhost, or one of its parts, from code. Deeper modules (`functions-devhost/<path>`) are the
  * parts themselves, for tests of apps; they may change between versions.
  */
-export { startDevhost, type Devhost, type DevhostOptions, type StartStage } from './devhost';
+export { startDevhost, type Devhost, type DevhostOptions } from './devhost';
+export type { StartStage } from './startUp';
 export { startEmulators, type EmulatorPorts, type EmulatorsOptions, type RunningEmulators } from './emulators';
 export type { AppSetup, AppSetupContext, AppSetupResult, ListeningHost } from './appSetup';
 export type { HostKeys } from './http/keys';

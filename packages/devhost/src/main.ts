@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDevhost, type Devhost } from './devhost';
+import { startDevhost } from './devhost';
 import { emulatorsMain } from './emulatorsCli';
 import { printStage } from './startLog';
+import { stopOnSignals } from './stopOnSignals';
 
 /**
  * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools;
@@ -30,27 +31,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not ${values.port}`);
 
   // Listen for signals before anything starts, so a stop during start-up still stops every child.
-  let devhost: Devhost | undefined;
-  let stopSignal: string | undefined;
-  const stop = (signal: string) => {
-    if (stopSignal && devhost === undefined) return;
-    stopSignal ??= signal;
-    if (!devhost) return;
-    const running = devhost;
-    devhost = undefined;
-    console.log(`\n${signal}: stopping the devhost…`);
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-
-  devhost = await startDevhost({
+  const signals = stopOnSignals('the devhost');
+  const devhost = await startDevhost({
     appRoot: resolve(values.app),
     port,
     quiet: values.quiet,
@@ -61,10 +43,7 @@ async function main(): Promise<void> {
     ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
     ...(!values.quiet && { onStage: printStage }),
   });
-  if (stopSignal) {
-    stop(stopSignal);
-    return;
-  }
+  if (signals.started(devhost)) return;
   // Since this process started: with `npm start`, that includes the build (scripts/start.js).
   console.log(`Ready in ${process.uptime().toFixed(1)} s`);
   console.log(

@@ -1,4 +1,4 @@
-import type { StartStage } from './devhost';
+import type { StartStage } from './startUp';
 
 const STAGE_LABELS: Record<StartStage['name'], string> = {
   storage: 'storage',

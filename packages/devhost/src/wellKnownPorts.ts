@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { listen } from './listen';
 import { COSMOS_EMULATOR_PORT } from './localConnections';
 
 /**
@@ -105,15 +106,8 @@ export async function startEmulatorPort(target: string, port = COSMOS_EMULATOR_P
       socket.pipe(upstream).pipe(socket);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(port, '127.0.0.1', () => {
-      front.off('error', reject);
-      resolve();
-    });
-  });
   return {
-    port: (front.address() as AddressInfo).port,
+    port: await listen(front, port),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { CosmosClientOptions } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
+import { listen } from '../listen';
 import { ChangeLog, type ChangeRecord } from './changeLog';
 import { isChangeFeedRequest, parseChangeFeedRequest, readChangeFeedPage } from './changeFeed';
 import {
@@ -404,18 +405,6 @@ function isTrue(header: string | string[] | undefined): boolean {
 
 function firstHeader(header: string | string[] | undefined): string | undefined {
   return Array.isArray(header) ? header[0] : header;
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      if (address && typeof address === 'object') resolve(address.port);
-      else reject(new Error('The local Cosmos endpoint has no TCP address'));
-    });
-  });
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -1,9 +1,10 @@
 import { CosmosClient } from '@azure/cosmos';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startEmulatorsProcess, type EmulatorsProcess } from '../support/emulatorsProcess';
+import { isRunning } from '../support/cliProcess';
+import { freePort, startEmulatorsProcess, type EmulatorsProcess } from '../support/emulatorsProcess';
+import { eventually } from '../support/eventually';
 import { startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps';
 
 /**
@@ -13,32 +14,6 @@ import { startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps'
  * own Event Grid webhook (with its master key) once the devhost is there, retrying until then.
  */
 const app = join(__dirname, '..', 'fixtures', 'apps', 'emulators');
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('devhost emulators (the command), delivering to a devhost in place of func start', () => {
   let emulators: EmulatorsProcess;
@@ -107,7 +82,7 @@ describe('devhost emulators (the command), delivering to a devhost in place of f
 
   it('retries an event published before the host is up, and delivers it to the devhost’s webhook once it is', async () => {
     const early = await publish('Contoso.OrderPlaced');
-    await waitFor(
+    await eventually(
       () => Promise.resolve(emulators.output()),
       (output) => output.includes(`delivery of event ${early} to "orderPlaced" failed (attempt 1`),
       5_000,
@@ -121,7 +96,7 @@ describe('devhost emulators (the command), delivering to a devhost in place of f
     expect(host.devhost.output()).toMatch(/Cosmos DB\s+none started/);
 
     // Event Grid's first retry comes 5–10 s after the first failure.
-    const first = await waitFor(received, (events) => events.length >= 2, 20_000);
+    const first = await eventually(received, (events) => events.length >= 2, 20_000);
     expect(
       first
         .filter((event) => event.id === early)
@@ -130,21 +105,21 @@ describe('devhost emulators (the command), delivering to a devhost in place of f
     ).toEqual(['everything', 'orderPlaced']);
 
     const shipped = await publish('Contoso.OrderShipped');
-    const all = await waitFor(received, (events) => events.some((event) => event.id === shipped), 10_000);
+    const all = await eventually(received, (events) => events.some((event) => event.id === shipped), 10_000);
     expect(all.filter((event) => event.id === shipped).map((event) => event.functionName)).toEqual(['everything']);
     expect(emulators.output()).toMatch(new RegExp(`event ${shipped} delivered to everything \\(200`));
   }, 40_000);
 
   it('stops on SIGINT with everything it started, Azurite included', async () => {
     const azurite = Number(readFileSync(join(emulators.dataDir, 'azurite.pid'), 'utf8'));
-    expect(alive(azurite)).toBe(true);
+    expect(isRunning(azurite)).toBe(true);
     await expect(emulators.stop('SIGINT')).resolves.toBe(0);
     expect(emulators.output()).toContain('SIGINT: stopping the emulators');
-    await waitFor(
-      () => Promise.resolve(alive(azurite)),
+    await eventually(
+      () => Promise.resolve(isRunning(azurite)),
       (running) => !running,
       5_000,
     );
-    expect(alive(azurite)).toBe(false);
+    expect(isRunning(azurite)).toBe(false);
   });
 });

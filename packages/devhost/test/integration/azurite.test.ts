@@ -4,12 +4,13 @@
  * process that started it is killed with SIGKILL.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../src/storage/azurite';
+import { isRunning } from '../support/cliProcess';
 
 const root = join(__dirname, '..', '..');
 const started: RunningAzurite[] = [];
@@ -32,21 +33,6 @@ function tempFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'azurite-test-'));
   folders.push(folder);
   return folder;
-}
-
-/** Alive and not a zombie (an orphan that PID 1 has not reaped yet is already gone for our purpose). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const state = /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -38,8 +38,11 @@ let recorder: Server;
 let recorderUrl: string;
 let emulators: RunningEmulators;
 let dataDir: string;
+/** This worker's environment before the emulators started. */
+let environmentBefore: Record<string, string | undefined>;
 
 beforeAll(async () => {
+  environmentBefore = { ...process.env };
   recorder = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -126,6 +129,11 @@ describe('devhost emulators: the settings func start needs, by the app’s own n
     } finally {
       client.dispose();
     }
+  });
+
+  it('leaves the environment of the process that started them as it was: the app had its settings only while it loaded', () => {
+    expect({ ...process.env }).toEqual(environmentBefore);
+    expect(process.env.ORDERS_DATABASE).toBeUndefined();
   });
 
   it('subscribes each enabled eventGrid-triggered function at the host’s webhook', () => {

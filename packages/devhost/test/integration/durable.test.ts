@@ -104,13 +104,25 @@ describe('durable engine', () => {
   });
 
   it('stops retrying once the retry timeout has elapsed, and fails the task instead of hanging (durable-js #629)', async () => {
-    const key = uniqueId('timeout');
-    // Failures at 0 s (wait 1 s), 1 s (wait 2 s), 3 s: past the 2.5 s timeout, so no 4th of the 10 attempts runs.
-    const id = await host.start('retrying', { key, failTimes: 99, maxAttempts: 10, retryTimeoutMs: 2500 });
-    const status = await host.waitFor(id);
-    expect(status.runtimeStatus).toBe('Completed');
-    expect((status.output as { gaveUp: string }).gaveUp).toContain(`flaky failure 3 of ${key}`);
-    expect(fixtureState.flakyAttempts.get(key)).toHaveLength(3);
+    // Engine time at 4× only: at 20× the time an episode takes on a busy machine (50 ms is a second of
+    // engine time) could already exceed the timeout after the first or second failure.
+    const slower = await startDurableTestHost({
+      storageConnectionString: azurite.connectionString,
+      hubName: 'DurableRetryTimeout',
+      timeScale: 4,
+    });
+    try {
+      const key = uniqueId('timeout');
+      // Failures at 0 s (wait 1 s), 1 s (wait 2 s), 3 s: past the 2.5 s timeout, so no 4th of the 10 attempts runs.
+      const id = await slower.start('retrying', { key, failTimes: 99, maxAttempts: 10, retryTimeoutMs: 2500 });
+      const status = await slower.waitFor(id);
+      expect(status.runtimeStatus).toBe('Completed');
+      expect((status.output as { gaveUp: string }).gaveUp).toContain(`flaky failure 3 of ${key}`);
+      expect(fixtureState.flakyAttempts.get(key)).toHaveLength(3);
+      expect(slower.errors).toEqual([]);
+    } finally {
+      await slower.stop();
+    }
   });
 
   it('keeps sequence numbers in step for retries running side by side inside Task.all', async () => {

@@ -71,7 +71,8 @@ class LiveEntity {
   /** Durable messages not yet taken, by row key. */
   readonly pending = new Map<string, StoredEntityMessage>();
   running = false;
-  outboxDirty = false;
+  /** The Instances row lags the last checkpoint. */
+  projectionDirty = false;
   retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -271,12 +272,14 @@ export class EntityHost {
 
   private async run(entity: LiveEntity): Promise<void> {
     while (!this.stopping && this.live.get(entity.id) === entity) {
+      // Answers first, the projection after: it is off the path of whoever waits.
       if (entity.outbox.length > 0) await this.sendOutbox(entity);
-      const taken = [...entity.pending.values()].sort((a, b) => (a.arrival < b.arrival ? -1 : 1)).slice(0, MAX_MESSAGES_PER_BATCH);
-      if (!hasWork(entity.scheduler, taken.length)) {
-        if (entity.outboxDirty) await this.checkpoint(entity, entity.scheduler, [], []);
-        return;
+      if (entity.projectionDirty) {
+        await this.store.project(entity.id, entity.scheduler, entity.lastOperationTime);
+        entity.projectionDirty = false;
       }
+      const taken = [...entity.pending.values()].sort((a, b) => (a.arrival < b.arrival ? -1 : 1)).slice(0, MAX_MESSAGES_PER_BATCH);
+      if (!hasWork(entity.scheduler, taken.length)) return;
       const plan = planBatch(
         entity.scheduler,
         taken.map((stored) => stored.message),
@@ -339,9 +342,8 @@ export class EntityHost {
     entity.etag = await this.store.commit(entity.id, record, consumed);
     entity.scheduler = scheduler;
     entity.outbox = outbox;
-    entity.outboxDirty = false;
     // The Instances row is a projection (the entity list reads it); the partition's state row is the truth.
-    await this.store.project(entity.id, scheduler, entity.lastOperationTime);
+    entity.projectionDirty = true;
   }
 
   /**
@@ -362,8 +364,9 @@ export class EntityHost {
           if (!(await this.send(target, { kind: 'release', release: { id: message.eventName, parent: message.instanceId } }))) return;
       }
     }
+    // The stored outbox is replaced by the next checkpoint's; sent again before that (after a crash), its
+    // messages are copies their receivers drop.
     entity.outbox = [];
-    entity.outboxDirty = true;
   }
 
   // ---- bookkeeping ----

@@ -45,8 +45,9 @@ export interface SchedulerState {
   readonly exists: boolean;
   /** JSON text of the entity's state. */
   readonly state?: string;
-  /** The orchestration holding the lock. */
+  /** The orchestration holding the lock, and its lock request's id (only that lock's release ends it). */
   readonly lockedBy?: string;
+  readonly lockId?: string;
   /** Messages that wait for the lock to be released, in arrival order. */
   readonly queue: readonly EntityMessage[];
   /**
@@ -152,6 +153,7 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
     seenKeys.add(key);
   };
   let lockedBy = state.lockedBy;
+  let lockId = state.lockId;
   let candidates = [...state.queue, ...fresh];
   let deferred: EntityMessage[] = [];
   const operations: EntityRequest[] = [];
@@ -166,8 +168,9 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
     if (message.kind === 'release') {
       // Remembered even when it releases nothing: the lock request it ends may still be on its way.
       take(message);
-      if (lockedBy === undefined || message.release.parent !== lockedBy) continue;
+      if (lockedBy === undefined || message.release.parent !== lockedBy || message.release.id !== lockId) continue;
       lockedBy = undefined;
+      lockId = undefined;
       candidates = [...deferred, ...candidates.slice(at + 1)];
       deferred = [];
       at = -1;
@@ -183,6 +186,7 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
       // A lock already released (its orchestration ended before the request got here) is not taken.
       if (seenKeys.has(messageKey({ kind: 'release', release: { id: request.id, parent: request.parent ?? '' } }))) continue;
       lockedBy = request.parent;
+      lockId = request.id;
       outgoing.push(lockStep(request));
     } else {
       operations.push(request);
@@ -194,7 +198,7 @@ export function planBatch(state: SchedulerState, arrived: readonly EntityMessage
     state: {
       exists: state.exists,
       ...(state.state !== undefined ? { state: state.state } : {}),
-      ...(lockedBy !== undefined ? { lockedBy } : {}),
+      ...(lockedBy !== undefined ? { lockedBy, ...(lockId !== undefined ? { lockId } : {}) } : {}),
       queue: deferred,
       senders: Object.fromEntries([...senders].slice(-SENDERS)),
       recent: recent.slice(-RECENT_KEYS),

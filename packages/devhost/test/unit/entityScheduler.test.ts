@@ -123,6 +123,14 @@ describe('entity scheduling, as the Durable Task extension schedules entity mess
       expect(ids(plan.operations)).toEqual(['s']);
     });
 
+    it('given a later lock of the same orchestration, when an old release arrives again (sent again after a restart), then the new lock holds', () => {
+      let state = planBatch(EMPTY_SCHEDULER_STATE, [lock('L1', 'orch', ['@account@a']), release('L1', 'orch')], 100).state;
+      state = planBatch(state, [lock('L2', 'orch', ['@account@a'])], 100).state;
+      expect(planBatch(state, [{ kind: 'release', release: { id: 'L1', parent: 'orch', source: 'x', seq: 9 } }], 100).state.lockedBy).toBe(
+        'orch',
+      );
+    });
+
     it('given a release from an orchestration that does not hold the lock, then nothing changes', () => {
       const locked = planBatch(EMPTY_SCHEDULER_STATE, [lock('L', 'orch', ['@account@a'])], 100).state;
       expect(planBatch(locked, [release('X', 'intruder')], 100).state.lockedBy).toBe('orch');

@@ -107,7 +107,15 @@ describe('devhost emulators (the command), delivering to a devhost in place of f
     const shipped = await publish('Contoso.OrderShipped');
     const all = await eventually(received, (events) => events.some((event) => event.id === shipped), 10_000);
     expect(all.filter((event) => event.id === shipped).map((event) => event.functionName)).toEqual(['everything']);
-    expect(emulators.output()).toMatch(new RegExp(`event ${shipped} delivered to everything \\(200`));
+    // The function ran before the emulators logged the 200 it answered: wait for the line.
+    const delivered = new RegExp(`event ${shipped} delivered to everything \\(200`);
+    expect(
+      await eventually(
+        () => emulators.output(),
+        (output) => delivered.test(output),
+        5_000,
+      ),
+    ).toMatch(delivered);
   }, 40_000);
 
   it('stops on SIGINT with everything it started, Azurite included', async () => {

@@ -22,17 +22,17 @@ import {
   failBatch,
   hasWork,
   messageKey,
+  parseBatchResult,
   parseSchedulerId,
   planBatch,
   schedulerId,
-  type BatchResult,
   type EntityMessage,
   type EntityRef,
   type Outgoing,
   type SchedulerState,
 } from './entityScheduler';
 import { EntityStore, type EntityRecord, type StoredEntityMessage } from './entityStore';
-import { fromJsonText, isRecord } from './protocol';
+import { fromJsonText } from './protocol';
 import { Limiter } from './limiter';
 import { RETRY_AFTER_ERROR_MS, sleep } from './runtime';
 import type { DurableStore } from './store';
@@ -132,7 +132,11 @@ export class EntityHost {
           await sleep(RETRY_AFTER_ERROR_MS);
         }
       }
-      const entity = await this.entity(target);
+      const loaded = await this.entity(target);
+      // Evicted meanwhile (it went idle): this object takes the message back in, unless a newer one
+      // was loaded, which read the row just written.
+      const entity = this.live.get(target) ?? loaded;
+      this.live.set(target, entity);
       if (!entity.pending.has(stored.rowKey)) entity.pending.set(stored.rowKey, stored);
       this.pump(entity);
       return true;
@@ -190,13 +194,10 @@ export class EntityHost {
   async resume(): Promise<number> {
     this.resumed = true;
     let resumed = 0;
-    for (const id of await this.store.listEntityPartitions()) {
+    for (const id of await this.store.listEntitiesWithWork()) {
       try {
-        const entity = await this.entity(id);
-        if (entity.outbox.length > 0 || hasWork(entity.scheduler, entity.pending.size)) {
-          this.pump(entity);
-          resumed++;
-        }
+        this.pump(await this.entity(id));
+        resumed++;
       } catch (error) {
         this.options.context.logger.error(`Durable: could not resume entity ${id}`, error);
       }
@@ -207,6 +208,11 @@ export class EntityHost {
   idle(): Promise<void> {
     if (this.busy === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Entities held in memory (diagnostics: idle ones are let go). */
+  get loaded(): number {
+    return this.live.size;
   }
 
   get isIdle(): boolean {
@@ -264,8 +270,12 @@ export class EntityHost {
       })
       .finally(() => {
         entity.running = false;
-        // A message that arrived as the batch loop was ending found it still running: take it now.
-        if (this.live.get(entity.id) === entity && (entity.pending.size > 0 || entity.outbox.length > 0)) this.pump(entity);
+        if (this.live.get(entity.id) === entity) {
+          // A message that arrived as the batch loop was ending found it still running: take it now.
+          if (entity.pending.size > 0 || entity.outbox.length > 0) this.pump(entity);
+          // Idle entities are not kept in memory: the next message loads it again.
+          else if (!entity.projectionDirty) this.live.delete(entity.id);
+        }
         this.changeBusy(-1);
       });
   }
@@ -380,24 +390,4 @@ export class EntityHost {
 /** A message's inbox row key: the same message sent twice lands on the same row. */
 function rowKeyOf(message: EntityMessage): string {
   return `inbox-entity-${createHash('sha256').update(messageKey(message)).digest('base64url')}`;
-}
-
-function parseBatchResult(value: unknown): BatchResult {
-  if (!isRecord(value) || !Array.isArray(value.results)) throw new Error('The entity function returned no EntityState.');
-  const results = value.results.map((raw: unknown) => ({
-    isError: isRecord(raw) && raw.isError === true,
-    ...(isRecord(raw) && typeof raw.result === 'string' ? { result: raw.result } : {}),
-  }));
-  const signals = (Array.isArray(value.signals) ? value.signals : []).flatMap((raw: unknown) => {
-    if (!isRecord(raw) || !isRecord(raw.target) || typeof raw.name !== 'string') return [];
-    const { name, key } = raw.target;
-    if (typeof name !== 'string' || typeof key !== 'string') return [];
-    return [{ target: { name, key }, name: raw.name, ...(typeof raw.input === 'string' ? { input: raw.input } : {}) }];
-  });
-  return {
-    entityExists: value.entityExists === true,
-    ...(typeof value.entityState === 'string' ? { entityState: value.entityState } : {}),
-    results,
-    signals,
-  };
 }

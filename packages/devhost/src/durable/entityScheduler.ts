@@ -5,6 +5,7 @@
  * holds its lock (a critical section), everyone else's messages wait in the entity's queue until that
  * orchestration releases it. Pure: entityHost.ts does the storage and the invocations.
  */
+import { isRecord } from './protocol';
 
 /** An entity's id as the library serialises it (`EntityId`). */
 export interface EntityRef {
@@ -300,4 +301,25 @@ export function hasWork(state: SchedulerState, arrived: number): boolean {
     (message) =>
       state.lockedBy === undefined || (message.kind === 'op' ? message.request.parent : message.release.parent) === state.lockedBy,
   );
+}
+
+/** Reads what the entity function returned (durable-functions' EntityState). */
+export function parseBatchResult(value: unknown): BatchResult {
+  if (!isRecord(value) || !Array.isArray(value.results)) throw new Error('The entity function returned no EntityState.');
+  const results = value.results.map((raw: unknown) => ({
+    isError: isRecord(raw) && raw.isError === true,
+    ...(isRecord(raw) && typeof raw.result === 'string' ? { result: raw.result } : {}),
+  }));
+  const signals = (Array.isArray(value.signals) ? value.signals : []).flatMap((raw: unknown) => {
+    if (!isRecord(raw) || !isRecord(raw.target) || typeof raw.name !== 'string') return [];
+    const { name, key } = raw.target;
+    if (typeof name !== 'string' || typeof key !== 'string') return [];
+    return [{ target: { name, key }, name: raw.name, ...(typeof raw.input === 'string' ? { input: raw.input } : {}) }];
+  });
+  return {
+    entityExists: value.entityExists === true,
+    ...(typeof value.entityState === 'string' ? { entityState: value.entityState } : {}),
+    results,
+    signals,
+  };
 }

@@ -154,13 +154,21 @@ export class EntityStore {
     };
   }
 
-  /** Every entity partition in the History table (an entity may have messages and no Instances row yet). */
-  async listEntityPartitions(): Promise<string[]> {
+  /**
+   * The entities with work left: messages in their inbox, or an outbox a crash may have kept from being
+   * sent (read from the History table: an entity may have messages and no Instances row yet).
+   */
+  async listEntitiesWithWork(): Promise<string[]> {
     const ids = new Set<string>();
     for await (const row of this.store.history.listEntities({
-      queryOptions: { filter: odata`PartitionKey ge ${'@'} and PartitionKey lt ${'A'}`, select: ['PartitionKey'] },
-    }))
-      if (typeof row.partitionKey === 'string' && parseSchedulerId(row.partitionKey)) ids.add(row.partitionKey);
+      queryOptions: { filter: odata`PartitionKey ge ${'@'} and PartitionKey lt ${'A'}`, select: ['PartitionKey', 'RowKey', 'Outbox'] },
+    })) {
+      const id = row.partitionKey;
+      if (typeof id !== 'string' || !parseSchedulerId(id)) continue;
+      const outbox = row.Outbox;
+      if ((row.rowKey ?? '').startsWith(INBOX_PREFIX) || (row.rowKey === STATE_ROW && typeof outbox === 'string' && outbox !== '[]'))
+        ids.add(id);
+    }
     return [...ids];
   }
 }

@@ -103,6 +103,18 @@ describe('durable engine', () => {
     expect(history.filter((event) => event.EventType === 'TaskScheduled').map((event) => event.EventId)).toEqual([0, 2, 4]);
   });
 
+  it('lets idle entities go from memory and loads them again, state intact, when a message comes', async () => {
+    const entities = host.durable.engine.entities;
+    const keys = Array.from({ length: 40 }, (_, index) => uniqueId(`tally-${index}`));
+    await Promise.all(keys.map((key) => entities.signal({ name: 'tally', key }, 'add', '2')));
+    await host.durable.idle();
+    expect(entities.loaded).toBe(0);
+    await Promise.all(keys.map((key) => entities.signal({ name: 'tally', key }, 'add', '3')));
+    await host.durable.idle();
+    expect(await Promise.all(keys.map(async (key) => (await entities.readState({ name: 'tally', key })).state))).toEqual(keys.map(() => 5));
+    expect(entities.loaded).toBe(0);
+  });
+
   it('stops retrying once the retry timeout has elapsed, and fails the task instead of hanging (durable-js #629)', async () => {
     // Engine time at 4× only: at 20× the time an episode takes on a busy machine (50 ms is a second of
     // engine time) could already exceed the timeout after the first or second failure.

@@ -38,7 +38,7 @@ import { EpisodeScheduler } from './scheduler';
 import { instanceFilter, toStatus, type InstanceQuery, type InstanceStatus, type StatusOptions } from './status';
 import { ConcurrencyError, type DurableStore } from './store';
 import { SubOrchestrations } from './subOrchestrations';
-import { inboxRowKey, MAX_VALUE_CHARS, type InstanceRow } from './tableRows';
+import { FORBIDDEN_KEY_CHARACTERS, inboxRowKey, MAX_VALUE_CHARS, type InstanceRow } from './tableRows';
 import type { TaskWorkers } from './tasks';
 import { Timers } from './timers';
 
@@ -120,9 +120,11 @@ export class DurableEngine {
       runActivity: (live, task) => activityRunner.dispatch(live, task),
       armTimer: (live, id, fireAt) => timers.arm(live, id, fireAt),
       startChild: (parent, created) => children.start(parent, created),
-      sendToEntity: () => Promise.reject(new Error('The entity host is not set up yet.')),
+      sendToEntity: async (target, message) => {
+        await entities.send(target, message);
+      },
     };
-    const entities = new EntityHost({
+    const entities: EntityHost = new EntityHost({
       store: options.store,
       registrations: options.registrations,
       context: options.context,
@@ -131,9 +133,6 @@ export class DurableEngine {
       maxConcurrentBatches: options.maxConcurrentOrchestrations,
       arrival: () => runtime.arrival(),
     });
-    workers.sendToEntity = async (target, message) => {
-      await entities.send(target, message);
-    };
     const checkpoints = new Checkpoints(
       runtime,
       (parent, child) => children.notifyParent(parent, child),
@@ -196,7 +195,7 @@ export class DurableEngine {
     if (request.input !== undefined && request.input.length > MAX_VALUE_CHARS)
       throw new DurableRequestError(413, `The input is ${request.input.length} characters; the devhost keeps up to ${MAX_VALUE_CHARS}.`);
     const instanceId = request.instanceId ?? randomUUID().replace(/-/g, '');
-    if (instanceId === '' || instanceId.length > 256 || /[/\\#?\p{Cc}]/u.test(instanceId)) {
+    if (instanceId === '' || instanceId.length > 256 || FORBIDDEN_KEY_CHARACTERS.test(instanceId)) {
       throw new DurableRequestError(
         400,
         `Instance ID '${instanceId}' is not valid: it may not be empty, longer than 256 characters, or contain /, \\, #, ? or control characters.`,
@@ -364,7 +363,7 @@ export class DurableEngine {
     const live = this.runtime.live.get(answer.instanceId);
     if (live) {
       if (live.isStale(message)) return 'gone';
-      if (live.pending.has(message.rowKey) || live.history.some((event) => event.SourceMessage === message.rowKey)) return 'delivered';
+      if (live.pending.has(message.rowKey) || live.consumed.has(message.rowKey)) return 'delivered';
       await this.inbox.deliver(live, message);
       if (this.runtime.isCurrent(live) && live.pending.has(message.rowKey)) return 'delivered';
       // Read again: delivery awaited, and stopping may have begun meanwhile.

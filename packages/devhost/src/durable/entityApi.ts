@@ -8,6 +8,7 @@
  *   exist, `[{entityId: {name, key}, lastOperationTime, state?}]`, more pages by `x-ms-continuation-token`.
  */
 import type { EntityHost } from './entityHost';
+import { FORBIDDEN_KEY_CHARACTERS } from './tableRows';
 
 export interface EntityApiRequest {
   readonly method: string;
@@ -23,9 +24,6 @@ export interface EntityApiReply {
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
 }
-
-/** Characters Azure Storage refuses in the partition keys entities are stored under. */
-const FORBIDDEN_KEY_CHARACTERS = /[/\\#?\p{Cc}]/u;
 
 export async function handleEntityRequest(host: EntityHost, request: EntityApiRequest): Promise<EntityApiReply> {
   const [name, key, ...rest] = request.segments;

@@ -18,7 +18,6 @@ import type { TriggerHostContext } from '../triggers/triggerHost';
 import type { DurableClock } from './clock';
 import {
   completeBatch,
-  EMPTY_SCHEDULER_STATE,
   failBatch,
   hasWork,
   messageKey,
@@ -33,9 +32,12 @@ import {
 } from './entityScheduler';
 import { EntityStore, type EntityRecord, type StoredEntityMessage } from './entityStore';
 import { fromJsonText } from './protocol';
+import { byArrival } from './history';
 import { Limiter } from './limiter';
+import { LiveEntity } from './liveEntity';
 import { RETRY_AFTER_ERROR_MS, sleep } from './runtime';
 import type { DurableStore } from './store';
+import { inboxRowKey } from './tableRows';
 import { typedDataJson } from './workerData';
 
 /** Messages one batch takes at most, so that their deletion fits the checkpoint's transaction. */
@@ -63,30 +65,6 @@ export interface EntityStatus {
   readonly state?: unknown;
 }
 
-class LiveEntity {
-  scheduler: SchedulerState;
-  outbox: readonly Outgoing[];
-  etag: string | undefined;
-  lastOperationTime: number;
-  /** Durable messages not yet taken, by row key. */
-  readonly pending = new Map<string, StoredEntityMessage>();
-  running = false;
-  /** The Instances row lags the last checkpoint. */
-  projectionDirty = false;
-  retryTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly ref: EntityRef,
-    record: EntityRecord | undefined,
-  ) {
-    this.scheduler = record?.scheduler ?? EMPTY_SCHEDULER_STATE;
-    this.outbox = record?.outbox ?? [];
-    this.etag = record?.etag;
-    this.lastOperationTime = record?.lastOperationTime ?? 0;
-  }
-}
-
 export class EntityHost {
   private readonly entities = new Map<string, Registration>();
   private readonly live = new Map<string, LiveEntity>();
@@ -95,6 +73,8 @@ export class EntityHost {
   private busy = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly batchSlots: Limiter;
+  /** Entities waiting to be tried again after a failure (each holds one unit of `busy`). */
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
   /** Until resume(), messages are only made durable: the orchestrations entities answer may not be loaded yet. */
   private resumed = false;
@@ -221,9 +201,13 @@ export class EntityHost {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const entity of this.live.values()) if (entity.retryTimer) clearTimeout(entity.retryTimer);
+    for (const timer of this.retryTimers) {
+      clearTimeout(timer);
+      this.changeBusy(-1);
+    }
+    this.retryTimers.clear();
     const deadline = Date.now() + 5000;
-    while (this.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.busy > 0 && Date.now() < deadline) await sleep(20);
   }
 
   // ---- one entity ----
@@ -259,7 +243,8 @@ export class EntityHost {
         // Start again from what is stored: the failed batch may have committed or not.
         this.live.delete(entity.id);
         this.changeBusy(1);
-        entity.retryTimer = setTimeout(() => {
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer);
           this.changeBusy(-1);
           if (this.stopping) return;
           void this.entity(entity.id).then(
@@ -267,6 +252,7 @@ export class EntityHost {
             (reloadError: unknown) => this.options.context.logger.error(`Durable: could not reload entity ${entity.id}`, reloadError),
           );
         }, RETRY_AFTER_ERROR_MS);
+        this.retryTimers.add(timer);
       })
       .finally(() => {
         entity.running = false;
@@ -288,8 +274,11 @@ export class EntityHost {
         await this.store.project(entity.id, entity.scheduler, entity.lastOperationTime);
         entity.projectionDirty = false;
       }
-      const taken = [...entity.pending.values()].sort((a, b) => (a.arrival < b.arrival ? -1 : 1)).slice(0, MAX_MESSAGES_PER_BATCH);
-      if (!hasWork(entity.scheduler, taken.length)) return;
+      const taken = [...entity.pending.values()].sort(byArrival).slice(0, MAX_MESSAGES_PER_BATCH);
+      if (!hasWork(entity.scheduler, taken.length)) {
+        if (entity.storedOutbox && entity.outbox.length === 0) await this.clearStoredOutbox(entity);
+        return;
+      }
       const plan = planBatch(
         entity.scheduler,
         taken.map((stored) => stored.message),
@@ -350,10 +339,23 @@ export class EntityHost {
   ): Promise<void> {
     const record: EntityRecord = { scheduler, outbox, lastOperationTime: entity.lastOperationTime, etag: entity.etag };
     entity.etag = await this.store.commit(entity.id, record, consumed);
+    entity.storedOutbox = outbox.length > 0;
     entity.scheduler = scheduler;
     entity.outbox = outbox;
     // The Instances row is a projection (the entity list reads it); the partition's state row is the truth.
     entity.projectionDirty = true;
+  }
+
+  /** Going idle with its outbox sent: one write, so that a restart finds nothing to send again here. */
+  private async clearStoredOutbox(entity: LiveEntity): Promise<void> {
+    const record: EntityRecord = {
+      scheduler: entity.scheduler,
+      outbox: [],
+      lastOperationTime: entity.lastOperationTime,
+      etag: entity.etag,
+    };
+    entity.etag = await this.store.commit(entity.id, record, []);
+    entity.storedOutbox = false;
   }
 
   /**
@@ -374,8 +376,8 @@ export class EntityHost {
           if (!(await this.send(target, { kind: 'release', release: { id: message.eventName, parent: message.instanceId } }))) return;
       }
     }
-    // The stored outbox is replaced by the next checkpoint's; sent again before that (after a crash), its
-    // messages are copies their receivers drop.
+    // The stored outbox is replaced by the next checkpoint's, or cleared when the entity goes idle; sent
+    // again before that (after a crash), its messages are copies their receivers drop.
     entity.outbox = [];
   }
 
@@ -389,5 +391,5 @@ export class EntityHost {
 
 /** A message's inbox row key: the same message sent twice lands on the same row. */
 function rowKeyOf(message: EntityMessage): string {
-  return `inbox-entity-${createHash('sha256').update(messageKey(message)).digest('base64url')}`;
+  return inboxRowKey(`entity-${createHash('sha256').update(messageKey(message)).digest('base64url')}`);
 }

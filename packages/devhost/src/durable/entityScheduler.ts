@@ -117,10 +117,6 @@ export function parseSchedulerId(instanceId: string): EntityRef | undefined {
   return { name: instanceId.slice(1, at), key: instanceId.slice(at + 1) };
 }
 
-export function isEntityInstance(instanceId: string): boolean {
-  return parseSchedulerId(instanceId) !== undefined;
-}
-
 export function messageKey(message: EntityMessage): string {
   return message.kind === 'op' ? `op:${message.request.id}` : `release:${message.release.id}:${message.release.parent}`;
 }

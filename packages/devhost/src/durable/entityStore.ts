@@ -12,11 +12,11 @@ import { odata, type TableEntity, type TransactionAction } from '@azure/data-tab
 import { statusOf } from '../azureErrors';
 import type { EntityMessage, Outgoing, SchedulerState } from './entityScheduler';
 import { EMPTY_SCHEDULER_STATE, parseSchedulerId } from './entityScheduler';
-import { ConcurrencyError, getString, putString, type DurableStore } from './store';
-import { encodeInstance } from './tableRows';
+import { byArrival } from './history';
+import { asConcurrencyError, getString, putString, type DurableStore } from './store';
+import { dateMs, encodeInstance, isInboxRow, prefixEnd } from './tableRows';
 
 const STATE_ROW = 'entity-state';
-const INBOX_PREFIX = 'inbox-';
 
 export interface EntityRecord {
   readonly scheduler: SchedulerState;
@@ -48,7 +48,7 @@ export class EntityStore {
       queryOptions: { filter: odata`PartitionKey eq ${id}` },
     })) {
       if (row.rowKey === STATE_ROW) record = decodeRecord(row, row.etag);
-      else if ((row.rowKey ?? '').startsWith(INBOX_PREFIX)) {
+      else if (isInboxRow(row.rowKey ?? '')) {
         const text = getString(row, 'Message');
         if (text !== undefined)
           inbox.push({
@@ -58,7 +58,7 @@ export class EntityStore {
           });
       }
     }
-    inbox.sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : 0));
+    inbox.sort(byArrival);
     return { ...(record ? { record } : {}), inbox };
   }
 
@@ -99,8 +99,7 @@ export class EntityStore {
         // A taken row was already gone: commit without the deletes.
         return this.commit(id, record, []);
       }
-      if (status === 409 || status === 412) throw new ConcurrencyError(`Another writer changed entity ${id} (HTTP ${status}).`);
-      throw error;
+      throw asConcurrencyError(error, `entity ${id}`);
     }
   }
 
@@ -166,8 +165,7 @@ export class EntityStore {
       const id = row.partitionKey;
       if (typeof id !== 'string' || !parseSchedulerId(id)) continue;
       const outbox = row.Outbox;
-      if ((row.rowKey ?? '').startsWith(INBOX_PREFIX) || (row.rowKey === STATE_ROW && typeof outbox === 'string' && outbox !== '[]'))
-        ids.add(id);
+      if (isInboxRow(row.rowKey ?? '') || (row.rowKey === STATE_ROW && typeof outbox === 'string' && outbox !== '[]')) ids.add(id);
     }
     return [...ids];
   }
@@ -181,12 +179,7 @@ function decodeRecord(row: Record<string, unknown>, etag: string): EntityRecord 
     // Over the defaults: a state written before a field existed still reads whole.
     scheduler: { ...EMPTY_SCHEDULER_STATE, ...(scheduler === undefined ? {} : (JSON.parse(scheduler) as Partial<SchedulerState>)) },
     outbox: outbox === undefined ? [] : (JSON.parse(outbox) as Outgoing[]),
-    lastOperationTime: at instanceof Date ? at.getTime() : typeof at === 'string' ? Date.parse(at) : 0,
+    lastOperationTime: dateMs(at),
     etag,
   };
-}
-
-/** The first string after every string that starts with `prefix`. */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }

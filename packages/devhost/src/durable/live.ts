@@ -32,6 +32,8 @@ export class Live {
   blockedTimer: NodeJS.Timeout | undefined;
   /** Ids whose completion is in the history, pending, or being written. */
   completions = new Set<number>();
+  /** Inbox rows the history consumed (`SourceMessage`): a copy delivered again is recognised. */
+  consumed = new Set<string>();
   /** Messages being made durable, with who waits for that. */
   readonly writeQueue: { readonly message: InboxMessage; readonly done: () => void }[] = [];
   writing = false;
@@ -73,10 +75,8 @@ export class Live {
     this.history = history;
     this.wire = history.map((event) => JSON.stringify(toWireEvent(event, true)));
     this.completions = new Set();
-    for (const event of history) {
-      const id = completionId(event);
-      if (id !== undefined) this.completions.add(id);
-    }
+    this.consumed = new Set();
+    for (const event of history) this.note(event);
   }
 
   /** Adds the events a checkpoint committed. */
@@ -84,9 +84,14 @@ export class Live {
     for (const event of events) {
       this.history.push(event);
       this.wire.push(JSON.stringify(toWireEvent(event, true)));
-      const id = completionId(event);
-      if (id !== undefined) this.completions.add(id);
+      this.note(event);
     }
+  }
+
+  private note(event: HistoryEvent): void {
+    const id = completionId(event);
+    if (id !== undefined) this.completions.add(id);
+    if (event.SourceMessage !== undefined) this.consumed.add(event.SourceMessage);
   }
 
   /** Whether a message is of no use to this execution: meant for another, or a start it already took. */

@@ -98,10 +98,9 @@ export class Recovery {
       live.input = started.Input;
       live.parent = started.ParentInstance;
     }
-    const consumed = new Set(live.history.map((event) => event.SourceMessage).filter((key): key is string => key !== undefined));
     const stale: string[] = [];
     for (const message of snapshot.inbox) {
-      if (consumed.has(message.rowKey) || live.isStale(message)) stale.push(message.rowKey);
+      if (live.consumed.has(message.rowKey) || live.isStale(message)) stale.push(message.rowKey);
       else {
         live.pending.set(message.rowKey, message);
         const id = completionId(message.event);

@@ -1,6 +1,6 @@
 /** The client API's view of instances: status documents (with the history as the extension shows it) and instance queries. */
 import { fromJsonText, type EventOf, type HistoryEvent, type RuntimeStatus } from './protocol';
-import type { InstanceRow } from './tableRows';
+import { prefixEnd, type InstanceRow } from './tableRows';
 
 export interface StatusOptions {
   readonly showHistory?: boolean;
@@ -45,8 +45,7 @@ export function instanceFilter(query: InstanceQuery): string {
   if (query.createdTimeTo !== undefined) clauses.push(`CreatedTime le datetime'${new Date(query.createdTimeTo).toISOString()}'`);
   if (query.instanceIdPrefix) {
     const prefix = query.instanceIdPrefix;
-    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    clauses.push(`PartitionKey ge ${quote(prefix)} and PartitionKey lt ${quote(upper)}`);
+    clauses.push(`PartitionKey ge ${quote(prefix)} and PartitionKey lt ${quote(prefixEnd(prefix))}`);
   }
   return clauses.join(' and ');
 }

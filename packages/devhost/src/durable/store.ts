@@ -350,7 +350,7 @@ export class DurableStore {
   }
 }
 
-function asConcurrencyError(error: unknown, what: string): unknown {
+export function asConcurrencyError(error: unknown, what: string): unknown {
   const status = statusOf(error);
   if (status === 409 || status === 412) return new ConcurrencyError(`Another writer changed ${what} (HTTP ${status}).`);
   return error;

@@ -53,6 +53,14 @@ export function isInboxRow(rowKey: string): boolean {
   return rowKey.startsWith(INBOX_PREFIX);
 }
 
+/** Characters Azure Storage refuses in keys (instance ids and entity ids are partition keys). */
+export const FORBIDDEN_KEY_CHARACTERS = /[/\\#?\p{Cc}]/u;
+
+/** The first string after every string that starts with `prefix` (the end of a key range). */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
 export function inboxRowKey(key: string): string {
   return `${INBOX_PREFIX}${key}`;
 }
@@ -199,7 +207,7 @@ function dateText(value: unknown): string {
   return typeof value === 'string' ? value : new Date(0).toISOString();
 }
 
-function dateMs(value: unknown): number {
+export function dateMs(value: unknown): number {
   if (value instanceof Date) return value.getTime();
   if (typeof value === 'string') return Date.parse(value);
   return 0;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runAppSetup } from './appSetup';
 import { startRestartableCosmos } from './cosmos/restartableCosmos';
 import { controlRoute, testControlsEnabled } from './control';
+import { EMULATORS_DATA_FOLDER } from './emulators';
 import {
   DURABLE_TRIGGER_TYPES,
   readDurableTaskOptions,
@@ -11,9 +12,9 @@ import {
   withDurableClientInput,
   type RunningDurable,
 } from './durable';
-import { DEFAULT_TOPIC_KEY, startEventGrid, TOPIC_ENDPOINT_PATH } from './eventGrid/eventGrid';
+import { startEventGrid, TOPIC_ENDPOINT_PATH, topicKeyOf } from './eventGrid/eventGrid';
 import { runAppHooks, type ProgrammingModel, type Registration } from './functionsCore';
-import { installFunctionsCore, loadFunctionApp } from './functionApp';
+import { enabledRegistrations, installFunctionsCore, loadFunctionApp } from './functionApp';
 import { refuseUnservedBindings, startBindings } from './bindings';
 import { requestBodySizeLimit, startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
@@ -22,7 +23,7 @@ import { loadOrCreateKeys, type HostKeys } from './http/keys';
 import { invokeFunction, triggerOf } from './invoke';
 import { readFunctionTimeout, readLogFilter, withFunctionTimeout } from './hostLimits';
 import { consoleLogger, type Logger } from './logger';
-import { readLocalSettings, readRoutePrefix } from './settings';
+import { mergedAppSettings, readLocalSettings, readRoutePrefix } from './settings';
 import { startInOrder, type StartStage } from './startUp';
 import { superviseAzurite } from './storage/azuriteSupervisor';
 import { blobListenerOptions, startBlobTriggers } from './triggers/blobTrigger';
@@ -101,7 +102,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     // What the app's settings name (local.settings.json, then the environment). Embedded storage and
     // Cosmos DB start only when something names them (the usual case); settings that name them elsewhere
     // (`devhost emulators` on other ports, real accounts) are used as written, as under Core Tools.
-    const named = { ...settings.values, ...pickDefined(env) };
+    const named = mergedAppSettings(settings.values, env);
     // Azurite is a child process that ends with the devhost, even when the devhost is killed; if it
     // ends on its own, it is started again on the same ports (azuriteSupervisor.ts).
     // On Azurite's well-known ports when they are free (wellKnownPorts.ts), else on free ones.
@@ -170,7 +171,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
 
     // The local topic's key: DEVHOST_EVENTGRID_TOPIC_KEY, or a fixed local one. The app learns it (and
     // the topic's address) through its set-up hook once the devhost listens (settingsOnceListening).
-    const eventGridTopicKey = process.env.DEVHOST_EVENTGRID_TOPIC_KEY ?? DEFAULT_TOPIC_KEY;
+    const eventGridTopicKey = topicKeyOf(named);
     const eventGrid = await startEventGrid(registrations, context, {
       topicKey: eventGridTopicKey,
       keys,
@@ -276,24 +277,6 @@ function triggerContext(model: ProgrammingModel, logger: Logger, hostJson: HostJ
   };
 }
 
-/**
- * Without the functions an `AzureWebJobs.<name>.Disabled` setting turns off ("true" or "1"), as the
- * host leaves them: not triggered, not served.
- */
-export function enabledRegistrations(
-  registrations: readonly Registration[],
-  settings: Readonly<Record<string, string | undefined>>,
-  logger: Logger,
-): Registration[] {
-  return registrations.filter((registration) => {
-    const name = registration.metadata.name;
-    const setting = settings[`AzureWebJobs.${name}.Disabled`]?.trim().toLowerCase();
-    const disabled = setting === 'true' || setting === '1';
-    if (disabled) logger.info(`Function '${name}' is disabled (AzureWebJobs.${name}.Disabled).`);
-    return !disabled;
-  });
-}
-
 function refuseUnservedTriggers(registrations: readonly Registration[]): void {
   for (const registration of registrations) {
     const { binding } = triggerOf(registration);
@@ -302,9 +285,6 @@ function refuseUnservedTriggers(registrations: readonly Registration[]): void {
     }
   }
 }
-
-/** `devhost emulators`' data, under the devhost's data folder but not the devhost's: --fresh leaves it. */
-export const EMULATORS_DATA_FOLDER = 'emulators';
 
 function clearLocalData(dataDir: string, keep: readonly string[]): void {
   if (!existsSync(dataDir)) return;
@@ -346,9 +326,4 @@ function queueListenerOptions(env: Readonly<Record<string, string | undefined>>)
   if (!Number.isInteger(seconds) || seconds < 2)
     throw new Error(`DEVHOST_QUEUE_MESSAGE_LEASE_SECONDS must be a whole number ≥ 2, not "${text}".`);
   return { messageLeaseMs: seconds * 1000 };
-}
-
-/** The environment's variables that are set (settings from it win over local.settings.json). */
-export function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

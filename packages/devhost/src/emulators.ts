@@ -16,18 +16,17 @@ import { join } from 'node:path';
 import { runAppSetup } from './appSetup';
 import { connectionStringPart, isLoopback } from './cosmos/cosmosConnection';
 import { EMULATOR_KEY, startLocalCosmosEndpoint } from './cosmos/localCosmosEndpoint';
-import { EMULATORS_DATA_FOLDER, enabledRegistrations, pickDefined } from './devhost';
-import { DEFAULT_TOPIC_KEY, startRemoteEventGrid, type EventGridRetryOptions, type EventGridStats } from './eventGrid/eventGrid';
+import { startRemoteEventGrid, topicKeyOf, type EventGridRetryOptions, type EventGridStats } from './eventGrid/eventGrid';
 import { WEBHOOK_PATH } from './eventGrid/webhook';
 import { deliverToWebhook, webhookUrl } from './eventGrid/webhookDelivery';
 import { sendError } from './eventGrid/wire';
-import { installFunctionsCore, loadFunctionApp } from './functionApp';
+import { enabledRegistrations, installFunctionsCore, loadFunctionApp } from './functionApp';
 import type { ExtraRoute } from './http/httpHost';
 import { triggerOf } from './invoke';
 import { listen } from './listen';
 import { COSMOS_EMULATOR_PORT, EVENT_GRID_TOPIC_PATH, EVENT_GRID_TOPIC_PORT, isDevelopmentStorage } from './localConnections';
 import { consoleLogger, type Logger } from './logger';
-import { readLocalSettings } from './settings';
+import { mergedAppSettings, readLocalSettings } from './settings';
 import { startInOrder, type StartStage } from './startUp';
 import { superviseAzurite } from './storage/azuriteSupervisor';
 import type { RunningService } from './triggers/triggerHost';
@@ -50,6 +49,9 @@ export const WELL_KNOWN_EMULATOR_PORTS: EmulatorPorts = {
 
 /** func start's default address. */
 export const DEFAULT_DELIVER_TO = 'http://127.0.0.1:7071';
+
+/** `devhost emulators`' data, under the devhost's data folder but not the devhost's: --fresh leaves it. */
+export const EMULATORS_DATA_FOLDER = 'emulators';
 
 export interface EmulatorsOptions {
   /** The Functions app (package.json, host.json, local.settings.json, the compiled functions). */
@@ -147,7 +149,7 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     const onWellKnownPorts =
       azurite.blobPort === AZURITE_PORTS.blob && azurite.queuePort === AZURITE_PORTS.queue && azurite.tablePort === AZURITE_PORTS.table;
     const storageSetting = onWellKnownPorts ? 'UseDevelopmentStorage=true' : azurite.connectionString;
-    const named = { ...settingsFile.values, ...pickDefined(env) };
+    const named = mergedAppSettings(settingsFile.values, env);
     const forHook: Record<string, string> = { ...named };
     const printed: Record<string, string> = { AzureWebJobsStorage: storageSetting };
     forHook.AzureWebJobsStorage = azurite.connectionString;
@@ -178,7 +180,7 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     const subscribers = registrations.filter((registration) => triggerOf(registration).binding.type === 'eventGridTrigger');
     stage('functions', `${registrations.length} functions, ${subscribers.length} triggered by Event Grid`);
 
-    const topicKey = env.DEVHOST_EVENTGRID_TOPIC_KEY ?? DEFAULT_TOPIC_KEY;
+    const topicKey = topicKeyOf(named);
     const eventGrid = await startRemoteEventGrid(
       subscribers,
       { logger, dataDir },

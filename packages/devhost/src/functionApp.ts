@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { minimatch } from 'minimatch';
 import * as functionsCore from './functionsCore';
+import type { Logger } from './logger';
 
 type Resolve = (request: string, parent: unknown, isMain: boolean, options: unknown) => string;
 const moduleWithResolver = Module as unknown as { _resolveFilename: Resolve };
@@ -45,6 +46,24 @@ export function loadFunctionApp(appRoot: string, extraModules: readonly string[]
   const programmingModel = functionsCore.getProgrammingModel();
   if (!programmingModel) throw new Error('The app registered no functions through @azure/functions.');
   return { files, registrations: functionsCore.registeredFunctions(), programmingModel };
+}
+
+/**
+ * Without the functions an `AzureWebJobs.<name>.Disabled` setting turns off ("true" or "1"), as the
+ * host leaves them: not triggered, not served.
+ */
+export function enabledRegistrations(
+  registrations: readonly functionsCore.Registration[],
+  settings: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): functionsCore.Registration[] {
+  return registrations.filter((registration) => {
+    const name = registration.metadata.name;
+    const setting = settings[`AzureWebJobs.${name}.Disabled`]?.trim().toLowerCase();
+    const disabled = setting === 'true' || setting === '1';
+    if (disabled) logger.info(`Function '${name}' is disabled (AzureWebJobs.${name}.Disabled).`);
+    return !disabled;
+  });
 }
 
 /** Files under the glob's fixed leading folders (so node_modules is never walked). */

@@ -23,6 +23,22 @@ export function readLocalSettings(appRoot: string): LocalSettings & { readonly f
   return { file, values: parsed.Values ?? {}, corsOrigins };
 }
 
+/**
+ * The app's settings as the host gives them to it: local.settings.json's values, overlaid by every
+ * variable the environment sets.
+ */
+export function mergedAppSettings(
+  values: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  return { ...values, ...pickDefined(env) };
+}
+
+/** The environment's variables that are set. */
+function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 export function readRoutePrefix(appRoot: string): string {
   const host = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
   return host.extensions?.http?.routePrefix ?? 'api';

@@ -1,5 +1,5 @@
 import type { FunctionMetadata, ProgrammingModel, Registration, RpcBindingInfo } from '../functionsCore';
-import type { InvocationRequest, InvocationResult, RpcTypedData } from '../invoke';
+import type { InvocationModel, InvocationRequest, RpcTypedData } from '../invoke';
 import type { HostJson } from '../triggers/triggerHost';
 import { readQueuesOptions } from '../triggers/queueTrigger';
 import { bindingDataOf, isRecord, odataLiteral, parameterizedQuery, resolveBindingPattern, type BindingData } from './bindingData';
@@ -142,14 +142,14 @@ export function startBindings(model: ProgrammingModel, host: BindingHost): Runni
     name: model.name,
     version: model.version,
     getInvocationModel(coreContext: unknown): unknown {
-      const inner = model.getInvocationModel(coreContext) as InvocationModelLike;
+      const inner = model.getInvocationModel(coreContext) as InvocationModel;
       if (!isRecord(coreContext) || !isRecord(coreContext.metadata) || !isRecord(coreContext.request)) return inner;
       const metadata = coreContext.metadata as unknown as FunctionMetadata;
       const request = coreContext.request as unknown as InvocationRequest & { inputData: { name: string; data: RpcTypedData }[] };
-      const { inputs, outputs } = bindingsOf(metadata);
+      const { trigger, inputs, outputs } = bindingsOf(metadata);
       if (inputs.length === 0 && outputs.length === 0) return inner;
       let data: BindingData | undefined;
-      const bindingData = () => (data ??= bindingDataFor(metadata, request));
+      const bindingData = () => (data ??= bindingDataFor(trigger, request));
       return {
         getArguments: async () => {
           // The worker reads inputData when it builds the arguments: the inputs must be there first.
@@ -169,27 +169,29 @@ export function startBindings(model: ProgrammingModel, host: BindingHost): Runni
           }
           return response;
         },
-      } satisfies InvocationModelLike;
+      } satisfies InvocationModel;
     },
   };
   return { model: wrapped, dispose: () => cosmos.dispose() };
 }
 
-interface InvocationModelLike {
-  getArguments(): Promise<unknown>;
-  invokeFunction(context: unknown, inputs: unknown[], callback: (...args: unknown[]) => unknown): Promise<unknown>;
-  getResponse(context: unknown, result: unknown): Promise<InvocationResult>;
-}
-
 type NamedBinding = readonly [name: string, binding: RpcBindingInfo];
-const planned = new WeakMap<FunctionMetadata, { inputs: readonly NamedBinding[]; outputs: readonly NamedBinding[] }>();
+interface BindingPlan {
+  /** The trigger's binding name and type, whose input and metadata give the binding expressions their values. */
+  readonly trigger: { readonly name: string; readonly type: string } | undefined;
+  readonly inputs: readonly NamedBinding[];
+  readonly outputs: readonly NamedBinding[];
+}
+const planned = new WeakMap<FunctionMetadata, BindingPlan>();
 
-/** A function's served inputs and outputs, worked out once per function rather than on every invocation. */
-function bindingsOf(metadata: FunctionMetadata): { inputs: readonly NamedBinding[]; outputs: readonly NamedBinding[] } {
+/** A function's trigger and served inputs and outputs, worked out once per function rather than on every invocation. */
+function bindingsOf(metadata: FunctionMetadata): BindingPlan {
   let plan = planned.get(metadata);
   if (!plan) {
     const bindings = Object.entries(metadata.bindings);
+    const trigger = bindings.find(([, binding]) => isTriggerBinding(binding));
     plan = {
+      trigger: trigger && { name: trigger[0], type: trigger[1].type },
       inputs: bindings.filter(
         ([, binding]) => binding.direction === 'in' && !isTriggerBinding(binding) && SERVED_INPUTS.has(binding.type.toLowerCase()),
       ),
@@ -200,10 +202,9 @@ function bindingsOf(metadata: FunctionMetadata): { inputs: readonly NamedBinding
   return plan;
 }
 
-function bindingDataFor(metadata: FunctionMetadata, request: InvocationRequest): BindingData {
-  const trigger = Object.entries(metadata.bindings).find(([, binding]) => isTriggerBinding(binding));
-  const triggerInput = trigger ? request.inputData.find((input) => input.name === trigger[0])?.data : undefined;
-  return bindingDataOf(trigger?.[1].type ?? '', triggerInput, request.triggerMetadata);
+function bindingDataFor(trigger: BindingPlan['trigger'], request: InvocationRequest): BindingData {
+  const triggerInput = trigger ? request.inputData.find((input) => input.name === trigger.name)?.data : undefined;
+  return bindingDataOf(trigger?.type ?? '', triggerInput, request.triggerMetadata);
 }
 
 function isTriggerBinding(binding: RpcBindingInfo): boolean {

@@ -20,6 +20,11 @@ export const TOPIC_ENDPOINT_PATH = '/devhost/eventgrid/api/events';
 /** The local topic's key unless DEVHOST_EVENTGRID_TOPIC_KEY says otherwise (the devhost's and `devhost emulators`' alike). */
 export const DEFAULT_TOPIC_KEY = 'local-event-grid-topic-key';
 
+/** The local topic's key (the devhost's and `devhost emulators`' alike) from the app's merged settings. */
+export function topicKeyOf(settings: Readonly<Record<string, string | undefined>>): string {
+  return settings.DEVHOST_EVENTGRID_TOPIC_KEY ?? DEFAULT_TOPIC_KEY;
+}
+
 /**
  * The retry schedule. The service retries for up to 30 attempts or 24 hours, waiting longer each time;
  * here attempt n+1 waits about `baseDelayMs × 2^(n-1)` (capped at `maxDelayMs`), randomised to between

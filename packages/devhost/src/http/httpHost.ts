@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ProgrammingModel, Registration } from '../functionsCore';
 import { invokeFunction, triggerOf, type RpcTypedData } from '../invoke';
 import { setCookieHeader } from './responseCookies';
 import { HttpThrottle, UNBOUNDED, type HttpThrottleLimits } from './httpThrottle';
+import { listen } from '../listen';
 import type { Logger } from '../logger';
 import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
 import { compileRouteTemplate, type RouteTemplate } from './routeTemplate';
@@ -217,14 +217,7 @@ export async function startHttpHost(
     response.end(bodyBytes(http?.body));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, options.host);
   return {
     url: `http://localhost:${port}`,
     server,

@@ -103,7 +103,7 @@ export function writePerformanceReport(sections: Record<string, unknown>): strin
         ...(r.entities
           ? [
               {
-                measure: `entity call, ${r.entities.calls} in a row from one orchestration (ms per call; the activity chain, same run, ms per activity)`,
+                measure: `entity call, ${r.entities.calls} in a row from one orchestration (ms per call; the activity chain of the same runs, ms per activity; each the median of its own)`,
                 value: `${r.entities.perCallMs} (${r.entities.perActivityMs})`,
               },
               {

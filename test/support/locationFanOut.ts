@@ -13,6 +13,7 @@ import { startLocalOpenMeteo, type LocalOpenMeteo } from '../../local/weather/lo
 import { regionOf } from '../../shared/regions/domain/geohash';
 import type { DevhostProcess } from './devhostProcess';
 import { startFakeOpenMeteoGeocoding, startFakePostcodesIo, type FakeService } from './fakeGeocoders';
+import { eventually } from '../../packages/devhost/test/support/eventually';
 
 const probeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'regionEventsProbe.js');
 
@@ -29,15 +30,6 @@ export interface LocationFanOutHost {
 
 /** Starts the app for the scenarios, with these settings in its environment and these extra modules (the region events probe). */
 export type StartLocationFanOutHost = (env: Record<string, string>, extraModules: readonly string[]) => Promise<LocationFanOutHost>;
-
-async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 export function describeLocationFanOut(title: string, startHost: StartLocationFanOutHost): void {
   describe(title, () => {
@@ -86,6 +78,7 @@ export function describeLocationFanOut(title: string, startHost: StartLocationFa
       eventually(
         () => place(placeId),
         (found) => found !== undefined && found.status !== 'proposed',
+        20_000,
       );
 
     const regionEvents = async (region: string) =>
@@ -102,11 +95,13 @@ export function describeLocationFanOut(title: string, startHost: StartLocationFa
       const events = await eventually(
         () => regionEvents(region),
         (found) => fetchedNow(found).length > 0,
+        20_000,
       );
       expect(events.map((event) => event.type)).toEqual(['RegionActivated', 'ForecastUpdated']);
       const forecast = await eventually(
         async () => (await (await fetch(`${devhost.url}/api/regions/${region}/forecast`)).json()) as { hourly?: unknown[] },
         (body) => (body.hourly?.length ?? 0) > 0,
+        20_000,
       );
       expect(forecast.hourly!.length).toBeGreaterThanOrEqual(24);
 

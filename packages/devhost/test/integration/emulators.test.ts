@@ -229,7 +229,7 @@ describe('devhost emulators: delivery to the host’s Event Grid webhook', () =>
     expect(logs.join('\n')).not.toContain('the-webhook-key');
   });
 
-  it('journals what it accepted under its data folder, apart from the devhost’s', () => {
+  it('keeps its data (the topic journal, Azurite, Cosmos DB, dead letters) under its own data folder, apart from the devhost’s', () => {
     expect(existsSync(join(dataDir, 'eventgrid'))).toBe(true);
     expect(readdirSync(dataDir).sort()).toEqual(expect.arrayContaining(['azurite', 'cosmos', 'deadletter', 'eventgrid']));
   });

@@ -67,6 +67,9 @@ const CONTRACT: Readonly<Record<string, AuthLevel>> = {
   'POST api/places/{}/withdraw': 'admin',
   'POST api/ops/rebuild-views': 'admin',
   'GET api/manage/places/{}': 'function',
+  // the parents' questions: anyone may ask when to go, and editors' forms read opening hours back
+  'GET api/places/{}/best-times': 'anonymous',
+  'GET api/opening-hours/week': 'anonymous',
   // the API's description, generated from its schemas: anyone may read it
   'GET api/openapi.json': 'anonymous',
 };

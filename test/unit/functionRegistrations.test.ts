@@ -51,6 +51,8 @@ describe('what the Functions host will find', () => {
       forecastRefreshStatus: { type: 'httpTrigger', route: 'api/ops/forecast-refresh', methods: ['GET'], authLevel: 'admin' },
       fetchRegionForecastNow: { type: 'queueTrigger', route: undefined, methods: undefined, authLevel: undefined },
       geocode: { type: 'httpTrigger', route: 'api/geocode', methods: ['GET'], authLevel: 'anonymous' },
+      bestTimes: { type: 'httpTrigger', route: 'api/places/{id}/best-times', methods: ['GET'], authLevel: 'anonymous' },
+      openingHoursWeek: { type: 'httpTrigger', route: 'api/opening-hours/week', methods: ['GET'], authLevel: 'anonymous' },
       listManagedPlaces: { type: 'httpTrigger', route: 'api/manage/places', methods: ['GET'], authLevel: 'function' },
       openApi: { type: 'httpTrigger', route: 'api/openapi.json', methods: ['GET'], authLevel: 'anonymous' },
       webPage: { type: 'httpTrigger', route: '{page?}', methods: ['GET'], authLevel: 'anonymous' },

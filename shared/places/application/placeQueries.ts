@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { NotFoundError } from '../../kernel/errors';
 import { placeIdSchema, type PlaceStatus } from '../domain/place';
 import { detailsShape, PLACE_KINDS } from '../domain/placeDetails';
-import { suitability } from '../domain/suitability';
+import { bySuitability, suitability } from '../domain/suitability';
+import { openAtArrival } from '../domain/arrival';
+import { isDark } from '../domain/daylight';
+import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import { regionSchema } from '../../regions/domain/region';
 import { coveringCells, rankNearby } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
@@ -24,8 +27,20 @@ export interface NearbyQuery {
   readonly kind?: (typeof PLACE_KINDS)[number];
   readonly age?: number;
   readonly free?: boolean;
+  /** Only places open at `at`. */
+  readonly open?: true;
+  readonly sort: NearbySort;
   readonly limit: number;
 }
+
+export const NEARBY_SORTS = ['distance', 'suitability'] as const;
+export type NearbySort = (typeof NEARBY_SORTS)[number];
+
+/**
+ * Sorting by suitability ranks this many of the nearest matching places: each needs its region's
+ * forecast, and a parent looking for the best nearby place is not served by one 50 km away.
+ */
+export const SUITABILITY_CANDIDATES = 200;
 
 /** Every status a place can be listed under (a new status fails to compile here until it is added). */
 const PLACE_STATUSES = {
@@ -52,6 +67,10 @@ export interface StatusListQuery {
 
 const timestamp = z.iso.datetime({ offset: true });
 
+const openingHoursAnswerSchema = z
+  .string()
+  .meta({ description: "OpenStreetMap opening_hours syntax, in the place's local time (Europe/London; Europe/Dublin in Ireland)" });
+
 /** A place's fields, in any status: its view without the storage keys. */
 const placeFields = {
   placeId: placeIdSchema,
@@ -68,7 +87,7 @@ const placeFields = {
   price: detailsShape.price.optional(),
   // Readonly: the views keep the domain's readonly list, and the answer passes it through.
   facilities: detailsShape.facilities.readonly().optional(),
-  openingHours: detailsShape.openingHours.optional(),
+  openingHours: openingHoursAnswerSchema.optional(),
   website: detailsShape.website.optional(),
   description: detailsShape.description.optional(),
   proposedAt: timestamp,
@@ -103,7 +122,7 @@ const forecastSummarySchema = z.strictObject({
 export type ForecastSummary = z.output<typeof forecastSummarySchema>;
 
 const suitabilitySchema = z.strictObject({
-  score: z.number().min(0).max(1).meta({ description: '0 (a poor idea) to 1 (ideal)' }),
+  score: z.number().min(0).max(1).nullable().meta({ description: '0 (a poor idea) to 1 (ideal); null when unknown (no forecast yet)' }),
   reason: z.string().meta({ description: 'The main reason for the score' }),
 });
 
@@ -120,12 +139,20 @@ export const nearbyResultSchema = z.strictObject({
     .nullable()
     .meta({ description: 'The forecast hour nearest the time of the visit; null when there is none' }),
   forecastNote: z.string().optional().meta({ description: 'Why there is no forecast' }),
+  openingHours: openingHoursAnswerSchema.nullable(),
+  openAt: z.boolean().nullable().meta({ description: 'Whether it is open at the time of the visit; null when its hours are unknown' }),
+  opensAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: "When closed at the time of the visit: its next opening within 14 days, with the place's UTC offset" }),
   suitability: suitabilitySchema,
 });
 export type NearbyResult = z.output<typeof nearbyResultSchema>;
 
 export const nearbyAnswerSchema = z.strictObject({
-  results: z.array(nearbyResultSchema).meta({ description: 'Nearest first' }),
+  results: z
+    .array(nearbyResultSchema)
+    .meta({ description: 'Nearest first, or best suited first (unknown scores last, then nearest) with sort=suitability' }),
   attribution: attributionSchema,
 });
 export type NearbyAnswer = z.output<typeof nearbyAnswerSchema>;
@@ -150,23 +177,33 @@ export type NewestAnswer = z.output<typeof newestAnswerSchema>;
 /** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
 export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<PlaceListAnswer> {
   const entries = await deps.views.withStatus(query.status, query.limit);
-  return { status: query.status, results: entries.map(({ id: _id, partitionKey: _pk, type: _type, ...place }) => place) };
+  return {
+    status: query.status,
+    results: entries.map(({ id: _id, partitionKey: _pk, type: _type, ...place }) => withHoursAsSyntax(place)),
+  };
 }
 
-/** Approved places within the radius, nearest first, each with the forecast at `at` and a suitability. */
+/**
+ * Approved places within the radius that pass the filters, nearest first (or best suited first),
+ * each with the forecast at `at`, whether it is open then, and a suitability.
+ */
 export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<NearbyAnswer> {
   const centre = { latitude: query.lat, longitude: query.lon };
   const cover = coveringCells(centre, query.radiusKm);
   const perPartition = await Promise.all(
     [...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)),
   );
-  const ranked = rankNearby(perPartition.flat(), centre, query.radiusKm, query).slice(0, query.limit);
+  const candidates = rankNearby(perPartition.flat(), centre, query.radiusKm, query)
+    .map((ranked) => ({ ...ranked, arrival: openAtArrival(ranked.entry.openingHours, ranked.entry.geolocation, query.at) }))
+    .filter(({ arrival }) => query.open === undefined || arrival.openAt === true)
+    .slice(0, query.sort === 'suitability' ? SUITABILITY_CANDIDATES : query.limit);
   const forecasts = await forecastsByRegion(
     deps,
-    ranked.map(({ entry }) => entry.region),
+    candidates.map(({ entry }) => entry.region),
   );
-  const results = ranked.map(({ entry, distanceKm }): NearbyResult => {
-    const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at, deps.clock());
+  const now = deps.clock();
+  const results = candidates.map(({ entry, distanceKm, arrival }): NearbyResult => {
+    const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at, now);
     return {
       placeId: entry.placeId,
       name: entry.name,
@@ -178,15 +215,21 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
       region: entry.region,
       forecast,
       ...(note && { forecastNote: note }),
+      openingHours: entry.openingHours ?? null,
+      ...arrival,
       suitability: suitability({
         kind: entry.kind,
         ageRange: entry.ageRange,
         forecast: hourFrom(forecasts.get(entry.region), query.at),
+        open: arrival.openAt,
+        dark: isDark(query.at, entry.geolocation),
         ...(query.age !== undefined && { childAge: query.age }),
       }),
     };
   });
-  return { results, attribution: WEATHER_ATTRIBUTION };
+  // A stable sort: places equally suited stay nearest first.
+  if (query.sort === 'suitability') results.sort((a, b) => bySuitability(a.suitability, b.suitability));
+  return { results: results.slice(0, query.limit), attribution: WEATHER_ATTRIBUTION };
 }
 
 /** A place as parents see it: approved only, with the forecast for the coming days. */
@@ -209,7 +252,8 @@ export async function newestPlaces(deps: QueryDeps, limit: number): Promise<Newe
 }
 
 async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnswer> {
-  const { id: _id, partitionKey: _pk, type: _type, ...place } = view;
+  const { id: _id, partitionKey: _pk, type: _type, ...fields } = view;
+  const place = withHoursAsSyntax(fields);
   const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;
   const now = deps.clock().getTime();
   return {
@@ -217,6 +261,14 @@ async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnsw
     forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [],
     ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: forecastAgeMinutes(region, now) }),
   };
+}
+
+/** Views written before opening hours were OpenStreetMap syntax may hold the old object: answers always carry the syntax. */
+function withHoursAsSyntax<T extends { openingHours?: string }>(place: T): T {
+  if (place.openingHours === undefined) return place;
+  const { openingHours, ...rest } = place;
+  const hours = openingHoursAsSyntax(openingHours);
+  return (hours === undefined ? rest : { ...rest, openingHours: hours }) as T;
 }
 
 async function forecastsByRegion(deps: QueryDeps, regions: readonly string[]): Promise<Map<string, RegionForecastView>> {

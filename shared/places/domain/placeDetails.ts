@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openingHoursSchema } from './openingHours';
 
 /** Bounds and vocabularies of a place's descriptive details; the API documents the same limits. */
 export const PLACE_KINDS = ['indoor', 'outdoor', 'mixed'] as const;
@@ -14,7 +15,6 @@ export const FACILITIES = [
   'nursingRoom',
   'dogFriendly',
 ] as const;
-export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export const NAME_MAX = 120;
 export const DESCRIPTION_MAX = 2000;
 export const ADDRESS_MIN = 2;
@@ -24,7 +24,6 @@ export const PRICE_MAX_GBP = 1000;
 
 export type PlaceKind = (typeof PLACE_KINDS)[number];
 export type Facility = (typeof FACILITIES)[number];
-export type Weekday = (typeof WEEKDAYS)[number];
 
 export const nameSchema = z
   .string({ error: 'must be a string' })
@@ -69,28 +68,6 @@ const facilitiesSchema = z
   .max(FACILITIES.length, { error: 'lists a facility more than once' })
   .refine((list) => new Set(list).size === list.length, { error: 'lists a facility more than once' });
 
-const clockTime = z
-  .string({ error: 'must be a time HH:MM' })
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a time HH:MM (00:00–23:59)' });
-const openingInterval = z
-  .strictObject({ opens: clockTime, closes: clockTime }, { error: 'must be an object {opens, closes}' })
-  .refine((interval) => interval.opens < interval.closes, { error: 'must close after it opens', path: ['closes'] });
-const dayHours = z.array(openingInterval, { error: 'must be a list of {opens, closes}' }).max(3, { error: 'at most 3 intervals a day' });
-
-const openingHoursSchema = z.strictObject(
-  {
-    monday: dayHours.optional(),
-    tuesday: dayHours.optional(),
-    wednesday: dayHours.optional(),
-    thursday: dayHours.optional(),
-    friday: dayHours.optional(),
-    saturday: dayHours.optional(),
-    sunday: dayHours.optional(),
-    notes: z.string({ error: 'must be a string' }).trim().max(200, { error: 'must be at most 200 characters' }).optional(),
-  },
-  { error: 'must be an object with days (monday…sunday) and optional notes' },
-);
-
 const websiteSchema = z
   .string({ error: 'must be an https URL' })
   .max(2048, { error: 'must be at most 2048 characters' })
@@ -125,14 +102,14 @@ export const optionalDetailsShape = {
 
 export type AgeRange = z.output<typeof ageRangeSchema>;
 export type Price = z.output<typeof priceSchema>;
-export type OpeningHours = z.output<typeof openingHoursSchema>;
 
 export interface PlaceDetails {
   readonly kind?: PlaceKind;
   readonly ageRange?: AgeRange;
   readonly price?: Price;
   readonly facilities?: readonly Facility[];
-  readonly openingHours?: OpeningHours;
+  /** OpenStreetMap opening_hours syntax, in the place's local time. */
+  readonly openingHours?: string;
   readonly website?: string;
   readonly description?: string;
 }

@@ -5,13 +5,15 @@ import type { PlaceEvent } from './place';
 import { detailsChangesShape } from './proposal';
 import { geolocationSchema } from '../../kernel/geolocation';
 import { PoisonEventError } from '../../kernel/errors';
+import { storedOpeningHoursSchema } from './legacyOpeningHours';
 
 /**
  * The stored shape of every place event, checked when events are read by consumers that must not
  * trust their input blindly (projections): a malformed event is poison, not a crash.
  */
 const storedGeolocation = z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) });
-const details = z.object(optionalDetailsShape);
+// Stored details are read as recorded: the opening hours in the old object shape are upcast, not refused.
+const details = z.object({ ...optionalDetailsShape, openingHours: storedOpeningHoursSchema.optional() });
 const instant = z.iso.datetime({ offset: true });
 
 const schemas = {
@@ -27,7 +29,7 @@ const schemas = {
   PlaceLocationRejected: z.object({ reason: z.string() }),
   PlaceApproved: z.object({ approvedAt: instant }),
   PlaceRejected: z.object({ reason: z.string(), rejectedAt: instant }),
-  PlaceDetailsUpdated: z.strictObject(detailsChangesShape),
+  PlaceDetailsUpdated: z.strictObject({ ...detailsChangesShape, openingHours: storedOpeningHoursSchema.nullable().optional() }),
   PlaceWithdrawn: z.object({ reason: z.string(), withdrawnAt: instant }),
 } satisfies Record<PlaceEvent['type'], z.ZodType>;
 

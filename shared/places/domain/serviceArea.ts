@@ -71,7 +71,8 @@ export function isInServiceArea(area: ServiceArea, { latitude, longitude }: Geol
   return area.polygons.some((ring) => inRing(ring, longitude, latitude));
 }
 
-function inRing(ring: Ring, x: number, y: number): boolean {
+/** Whether the point (x: longitude, y: latitude) lies in the ring (ray casting; points on an edge may go either way). */
+export function inRing(ring: Ring, x: number, y: number): boolean {
   let inside = false;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
     const [xi, yi] = ring[i] ?? [0, 0];

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ValidationError, type FieldError } from '../../kernel/errors';
 import { geolocationSchema } from '../../kernel/geolocation';
 import type { NearbyQuery, StatusListQuery } from '../application/placeQueries';
-import { placeStatusSchema } from '../application/placeQueries';
+import type { BestTimesQuery } from '../application/bestTimesQuery';
+import type { OpeningWeekQuery } from '../application/openingHoursWeek';
+import { NEARBY_SORTS, placeStatusSchema, SUITABILITY_CANDIDATES } from '../application/placeQueries';
 import { addressSchema, nameSchema, optionalDetailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { detailsChangesShape, REASON_MAX, type DetailsChanges, type PlaceProposal } from '../domain/proposal';
 
@@ -102,15 +104,18 @@ const intParam = (min: number, max: number) =>
         .max(max, { error: `must be ≤ ${max}` }),
     );
 
+const visitTime = (description: string) =>
+  z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
+    .optional()
+    .meta({ description });
+
 /** The query of `GET /api/places/nearby`. */
 export const nearbyQuerySchema = z.strictObject({
   lat: numberParam('lat', -90, 90).meta({ description: 'Latitude of the centre of the search' }),
   lon: numberParam('lon', -180, 180).meta({ description: 'Longitude of the centre of the search' }),
   radiusKm: numberParam('radiusKm', 0.1, 50).optional().meta({ description: 'Radius of the search in km (default 10)' }),
-  at: z.iso
-    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-28T10:00:00Z' })
-    .optional()
-    .meta({ description: 'When the visit is, for the forecast and suitability: from now to 7 days ahead (default now)' }),
+  at: visitTime('When the visit is, for the forecast, opening hours and suitability: from now to 7 days ahead (default now)'),
   kind: z
     .enum(PLACE_KINDS, { error: `must be one of ${PLACE_KINDS.join(', ')}` })
     .optional()
@@ -120,6 +125,16 @@ export const nearbyQuerySchema = z.strictObject({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .optional()
     .meta({ description: 'Only free places (true) or only paid ones (false)' }),
+  open: z
+    .enum(['true'], { error: 'must be true (leave it out to include places whatever their hours)' })
+    .optional()
+    .meta({ description: 'Only places open at the time of the visit (places whose hours are unknown are left out)' }),
+  sort: z
+    .enum(NEARBY_SORTS, { error: `must be one of ${NEARBY_SORTS.join(', ')}` })
+    .optional()
+    .meta({
+      description: `distance (default): nearest first; suitability: best suited first among the ${SUITABILITY_CANDIDATES} nearest, unknown scores last`,
+    }),
   limit: intParam(1, 100).optional().meta({ description: 'At most this many results (default 20)' }),
 });
 
@@ -139,9 +154,52 @@ export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuer
     radiusKm: q.radiusKm ?? 10,
     at,
     limit: q.limit ?? 20,
+    sort: q.sort ?? 'distance',
+    ...(q.open && { open: true as const }),
     ...(q.kind && { kind: q.kind }),
     ...(q.age !== undefined && { age: q.age }),
     ...(q.free !== undefined && { free: q.free === 'true' }),
+  };
+}
+
+/** The query of `GET /api/places/{id}/best-times`. */
+export const bestTimesQuerySchema = z.strictObject({
+  from: visitTime('The start of the days to look at: from now to 7 days ahead (default now)'),
+  days: intParam(1, 7).optional().meta({ description: 'How many days from `from` (default 7; the forecast reaches about 7 days)' }),
+});
+
+/** Parses the query string of `GET /api/places/{id}/best-times?from&days`. */
+export function parseBestTimesQuery(placeId: string, params: URLSearchParams, now: Date): BestTimesQuery {
+  const parsed = bestTimesQuerySchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
+  const from = parsed.data.from === undefined ? now : new Date(parsed.data.from);
+  if (from.getTime() < now.getTime() - PAST_TOLERANCE_MS || from.getTime() > now.getTime() + 7 * DAY_MS) {
+    throw new ValidationError([{ field: 'from', message: 'must be between now and 7 days ahead' }], 'The query is not valid.');
+  }
+  return { placeId, from, days: parsed.data.days ?? 7 };
+}
+
+/** The query of `GET /api/opening-hours/week`. */
+export const openingWeekQuerySchema = z
+  .strictObject({
+    value: z
+      .string({ error: 'value is required: the opening hours to read' })
+      .meta({ description: 'Opening hours in OpenStreetMap opening_hours syntax, e.g. `Mo-Fr 10:00-17:00; Sa,Su 09:30-18:00`' }),
+    lat: numberParam('lat', -90, 90).optional().meta({ description: "The place's latitude, for its time zone and public holidays" }),
+    lon: numberParam('lon', -180, 180).optional().meta({ description: "The place's longitude (with lat)" }),
+    from: visitTime('The first day shown is the local date of this instant (default now)'),
+  })
+  .refine((query) => (query.lat === undefined) === (query.lon === undefined), { error: 'give lat and lon together', path: ['lat'] });
+
+/** Parses the query string of `GET /api/opening-hours/week?value&lat&lon&from`. */
+export function parseOpeningWeekQuery(params: URLSearchParams, now: Date): OpeningWeekQuery {
+  const parsed = openingWeekQuerySchema.safeParse(queryObject(params));
+  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
+  const { value, lat, lon, from } = parsed.data;
+  return {
+    value,
+    from: from === undefined ? now : new Date(from),
+    ...(lat !== undefined && lon !== undefined && { geolocation: { latitude: lat, longitude: lon } }),
   };
 }
 

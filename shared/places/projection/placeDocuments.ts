@@ -28,6 +28,8 @@ export interface NearbyEntry extends ViewDocumentBase {
   readonly kind?: PlaceKind;
   readonly ageRange?: AgeRange;
   readonly free?: boolean;
+  /** OpenStreetMap opening_hours syntax; absent when unknown (and in entries written before hours were kept here). */
+  readonly openingHours?: string;
   readonly geolocation: Geolocation;
   readonly region: string;
   /** Geohash cells at precisions 4 and 5, matched by the covering cells of a search circle. */

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { applyDetailsChanges, assertNever, type PlaceEvent, type PlaceStatus } from '../domain/place';
 import type { Geohasher } from './geohasher';
+import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import {
   nearbyEntryKey,
   newestEntryKey,
@@ -108,6 +109,7 @@ export function nearbyEntryOf(view: PlaceView, geohash: Geohasher): NearbyEntry 
     ...(view.kind && { kind: view.kind }),
     ...(view.ageRange && { ageRange: view.ageRange }),
     ...(view.price && { free: view.price.free }),
+    ...(view.openingHours !== undefined && { openingHours: openingHoursAsSyntax(view.openingHours) }),
     geolocation: view.geolocation,
     region: view.region,
     cell4: cell5.slice(0, 4),

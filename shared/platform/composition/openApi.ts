@@ -9,6 +9,8 @@ import {
   placeAnswerSchema,
   placeListAnswerSchema,
 } from '../../places/application/placeQueries';
+import { bestTimesAnswerSchema } from '../../places/application/bestTimesQuery';
+import { openingWeekAnswerSchema } from '../../places/application/openingHoursWeek';
 import { viewsRebuiltSchema } from '../views/rebuildViews';
 import { checkResultSchema, healthReportSchema } from '../health/health';
 import { placeIdSchema } from '../../places/domain/place';
@@ -19,8 +21,10 @@ import { fieldErrorSchema, PROBLEM_CONTENT_TYPE, problemSchema } from '../http/p
 import { correlationIdSchema, idempotencyKeySchema, ifMatchSchema, MAX_BODY_BYTES } from '../http/request';
 import { hourlyForecastSchema } from '../../kernel/forecast';
 import {
+  bestTimesQuerySchema,
   nearbyQuerySchema,
   newestQuerySchema,
+  openingWeekQuerySchema,
   statusListQuerySchema,
   detailsChangesSchema,
   proposalSchema,
@@ -59,6 +63,8 @@ export const RESPONSE_SCHEMAS = {
   NearbyAnswer: nearbyAnswerSchema,
   NearbyResult: nearbyResultSchema,
   NewestAnswer: newestAnswerSchema,
+  BestTimesAnswer: bestTimesAnswerSchema,
+  OpeningWeekAnswer: openingWeekAnswerSchema,
   LocatedSearch: locatedSearchSchema,
   RegionForecast: regionForecastAnswerSchema,
   HourlyForecast: hourlyForecastSchema,
@@ -290,6 +296,37 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       400: problem('The query is not valid (errors names each parameter), or at is not between now and 7 days ahead'),
     },
     dependsOnServices: true,
+  },
+  {
+    functionName: 'bestTimes',
+    method: 'GET',
+    route: 'api/places/{id}/best-times',
+    authLevel: 'anonymous',
+    tag: 'parents',
+    summary: 'When to go: the best visit windows of an approved place in the coming days',
+    description:
+      'Windows inside its opening hours (daylight hours when they are unknown) and, outdoors, daylight; scored hour by hour from the forecast like the suitability of a search.',
+    query: bestTimesQuerySchema,
+    answers: {
+      200: { description: 'The windows, best first (cacheable for 5 minutes)', body: 'BestTimesAnswer' },
+      400: problem('The query is not valid, or from is not between now and 7 days ahead'),
+      404: problem('No approved place has this id'),
+    },
+    dependsOnServices: true,
+  },
+  {
+    functionName: 'openingHoursWeek',
+    method: 'GET',
+    route: 'api/opening-hours/week',
+    authLevel: 'anonymous',
+    tag: 'editors',
+    summary: 'The next seven days as opening hours say: the preview of the editor’s form',
+    query: openingWeekQuerySchema,
+    answers: {
+      200: { description: "Each day's opening in the place's local time", body: 'OpeningWeekAnswer' },
+      400: problem("value is missing or cannot be read (the field error carries the parser's message)"),
+    },
+    dependsOnServices: false,
   },
   {
     functionName: 'newestPlaces',

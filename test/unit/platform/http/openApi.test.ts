@@ -2,6 +2,8 @@ import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { approvePlaceHandler } from '../../../../functions/approvePlace.http';
+import { bestTimesHandler } from '../../../../functions/bestTimes.http';
+import { openingHoursWeekHandler } from '../../../../functions/openingHoursWeek.http';
 import { geocodeHandler } from '../../../../functions/geocode.http';
 import { getManagedPlaceHandler } from '../../../../functions/getManagedPlace.http';
 import { getPlaceHandler } from '../../../../functions/getPlace.http';
@@ -186,6 +188,7 @@ describe('the answers the handlers give are the ones the document describes', ()
     kind: 'indoor',
     ageRange: { min: 0, max: 16 },
     price: { free: true },
+    openingHours: 'Mo-Su 10:00-17:00; Dec 24-26 off',
   };
   const region = ngeohash.encode(museum.geolocation.latitude, museum.geolocation.longitude, 5);
   const origin = { correlationId: 'openapi-test', requestId: 'openapi-test' };
@@ -239,7 +242,7 @@ describe('the answers the handlers give are the ones the document describes', ()
         address: 'SK5 7HE',
         kind: 'outdoor',
         facilities: ['parking', 'cafe'],
-        openingHours: { saturday: [{ opens: '10:00', closes: '16:00' }], notes: 'Closed in January' },
+        openingHours: 'Sa 10:00-16:00 || "Closed in January"',
         website: 'https://example.org/farm',
         description: 'Goats.',
       },
@@ -322,6 +325,17 @@ describe('the answers the handlers give are the ones the document describes', ()
     expect((found.body as { results: unknown[] }).results).toHaveLength(1);
     expectDocumented('nearbyPlaces', await nearby('lat=53.4771&lon=-2.2547&at=2026-12-03T09:00:00Z'));
     expectDocumented('nearbyPlaces', await nearby('lat=91&lon=x'));
+    expectDocumented('nearbyPlaces', await nearby('lat=53.4771&lon=-2.2547&open=true&sort=suitability'));
+    const bestTimes = (id: string, query = '') =>
+      call(bestTimesHandler(queries), { params: { id }, path: `/api/places/${id}/best-times${query}` });
+    const windows = await bestTimes(museumId);
+    expectDocumented('bestTimes', windows);
+    expect((windows.body as { windows: unknown[] }).windows.length).toBeGreaterThan(0);
+    expectDocumented('bestTimes', await bestTimes(farmId));
+    expectDocumented('bestTimes', await bestTimes(museumId, '?days=8'));
+    const week = (query: string) => call(openingHoursWeekHandler(clock), { path: `/api/opening-hours/week?${query}` });
+    expectDocumented('openingHoursWeek', await week('value=Mo-Fr%2010%3A00-17%3A00&lat=53.48&lon=-2.24'));
+    expectDocumented('openingHoursWeek', await week('value=Mo-Fx'));
     expectDocumented('newestPlaces', await call(newestPlacesHandler(queries), { path: '/api/places/newest?limit=5' }));
     expectDocumented('newestPlaces', await call(newestPlacesHandler(queries), { path: '/api/places/newest?limit=500' }));
     expectDocumented('regionForecast', await call(regionForecastHandler(queries), { params: { region } }));
@@ -367,7 +381,9 @@ describe('the answers the handlers give are the ones the document describes', ()
       getPlace: [200, 404],
       getManagedPlace: [200, 404],
       listManagedPlaces: [200, 200, 400],
-      nearbyPlaces: [200, 200, 400],
+      nearbyPlaces: [200, 200, 400, 200],
+      bestTimes: [200, 404, 400],
+      openingHoursWeek: [200, 400],
       newestPlaces: [200, 400],
       regionForecast: [200, 404],
       geocode: [200, 404, 400],

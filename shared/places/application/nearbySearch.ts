@@ -97,18 +97,18 @@ export interface NearbyFilter {
   readonly free?: boolean;
 }
 
+export interface RankedEntry {
+  readonly entry: NearbyEntry;
+  readonly distanceKm: number;
+}
+
 /** The entries within the radius that pass the filters, nearest first (ties by name, then id). */
-export function rankNearby(
-  entries: readonly NearbyEntry[],
-  centre: Geolocation,
-  radiusKm: number,
-  filter: NearbyFilter,
-): { entry: NearbyEntry; distanceKm: number }[] {
+export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation, radiusKm: number, filter: NearbyFilter): RankedEntry[] {
   // A cheap box test first: most candidates from the covering cells lie outside the circle.
   const box = boundingDegrees(centre, radiusKm);
   const dLat = box.dLat + 1e-9;
   const dLon = box.dLon + 1e-9;
-  const ranked: { entry: NearbyEntry; distanceKm: number }[] = [];
+  const ranked: RankedEntry[] = [];
   for (const entry of entries) {
     const { latitude, longitude } = entry.geolocation;
     if (Math.abs(latitude - centre.latitude) > dLat) continue;

@@ -3,11 +3,11 @@ import { NotFoundError } from '../../kernel/errors';
 import { placeIdSchema, type PlaceStatus } from '../domain/place';
 import { detailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { bySuitability, suitability } from '../domain/suitability';
-import { openAtArrival } from '../domain/arrival';
+import { openAtArrival, type OpenAtArrival } from '../domain/arrival';
 import { isDark } from '../domain/daylight';
 import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import { regionSchema } from '../../regions/domain/region';
-import { coveringCells, rankNearby } from './nearbySearch';
+import { coveringCells, rankNearby, type RankedEntry } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
 import { attributionSchema, forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
@@ -193,10 +193,15 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
   const perPartition = await Promise.all(
     [...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)),
   );
-  const candidates = rankNearby(perPartition.flat(), centre, query.radiusKm, query)
-    .map((ranked) => ({ ...ranked, arrival: openAtArrival(ranked.entry.openingHours, ranked.entry.geolocation, query.at) }))
-    .filter(({ arrival }) => query.open === undefined || arrival.openAt === true)
-    .slice(0, query.sort === 'suitability' ? SUITABILITY_CANDIDATES : query.limit);
+  // Opening hours are evaluated nearest first and only until enough places are found: a wide circle
+  // in a city may hold thousands of places, and each evaluation costs tens of microseconds.
+  const wanted = query.sort === 'suitability' ? SUITABILITY_CANDIDATES : query.limit;
+  const candidates: (RankedEntry & { arrival: OpenAtArrival })[] = [];
+  for (const ranked of rankNearby(perPartition.flat(), centre, query.radiusKm, query)) {
+    if (candidates.length >= wanted) break;
+    const arrival = openAtArrival(ranked.entry.openingHours, ranked.entry.geolocation, query.at);
+    if (query.open === undefined || arrival.openAt === true) candidates.push({ ...ranked, arrival });
+  }
   const forecasts = await forecastsByRegion(
     deps,
     candidates.map(({ entry }) => entry.region),

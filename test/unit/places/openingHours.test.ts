@@ -4,6 +4,7 @@ import { legacyOpeningHoursToSyntax, openingHoursAsSyntax } from '../../../share
 import { isoInZone, openingHoursProblem, openingHoursSchema, OpeningSchedule } from '../../../shared/places/domain/openingHours';
 import { openingWeek } from '../../../shared/places/application/openingHoursWeek';
 import { ValidationError } from '../../../shared/kernel/errors';
+import samplePlaces from '../../../local/data/uk-places.json';
 
 const manchester = { latitude: 53.4771, longitude: -2.2547 };
 const edinburgh = { latitude: 55.9533, longitude: -3.1883 };
@@ -94,6 +95,15 @@ describe('validating opening hours', () => {
     expect(openingHoursSchema.safeParse('').success).toBe(false);
     expect(openingHoursSchema.safeParse('x'.repeat(501)).error?.issues[0]?.message).toBe('must be at most 500 characters');
     expect(openingHoursSchema.safeParse({ monday: [] }).success).toBe(false);
+  });
+
+  it('reads the hours of every sample place the seed proposes', () => {
+    const unreadable = samplePlaces.places.flatMap((place) => {
+      const hours = (place as { openingHours?: string }).openingHours;
+      const problem = hours === undefined ? undefined : openingHoursProblem(hours);
+      return problem === undefined ? [] : [`${place.name}: ${problem}`];
+    });
+    expect(unreadable).toEqual([]);
   });
 
   it('parses a value once per jurisdiction, and remembers one that does not parse', () => {

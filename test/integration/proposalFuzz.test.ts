@@ -11,6 +11,7 @@ const valid = {
   ageRange: { min: 0, max: 16 },
   price: { free: true },
   facilities: ['parking', 'cafe'],
+  openingHours: 'Mo-Su 08:00-20:00',
   website: 'https://www.heatonpark.org.uk',
   description: 'A big park.',
 };
@@ -29,7 +30,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     (body) => ({ ...body, price: { free: true, adultGBP: 12 } }),
     (body) => ({ ...body, facilities: ['cafe', 'cafe'] }),
     (body) => ({ ...body, website: 'javascript:alert(1)' }),
-    (body) => ({ ...body, openingHours: { monday: [{ opens: '17:00', closes: '09:00' }] } }),
+    (body) => ({ ...body, openingHours: { monday: [{ opens: '10:00', closes: '17:00' }] } }),
+    (body) => ({ ...body, openingHours: 'Mo-Fx 10:00-17:00' }),
+    (body) => ({ ...body, openingHours: 'Tu 25:00-26:00' }),
+    (body) => ({ ...body, openingHours: '   ' }),
+    (body) => ({ ...body, openingHours: `Mo-Fr 10:00-17:00; ${'Sa 10:00-12:00; '.repeat(40)}` }),
   ),
   fc
     .string({ minLength: 1, maxLength: 12 })

@@ -78,7 +78,7 @@ const VALID = {
     ageRange: { min: 0, max: 16 },
     price: { free: true },
     facilities: ['parking', 'cafe'],
-    openingHours: { saturday: [{ opens: '10:00', closes: '17:00' }], notes: 'Closed 25 Dec' },
+    openingHours: 'Sa 10:00-17:00; Dec 25 off',
     website: 'https://www.heatonpark.org.uk',
     description: 'A big park.',
   },

@@ -361,11 +361,7 @@ export function requestMix(seed: number, now: () => number = Date.now): RequestM
         price: free ? { free: true } : { free: false, adultGBP: fixed(between(2, 30), 2), childGBP: fixed(between(0, 15), 2) },
         facilities: FACILITIES.filter(() => chance(0.3)),
         ...(chance(0.5) && {
-          openingHours: {
-            saturday: [{ opens: '10:00', closes: '17:00' }],
-            sunday: [{ opens: '11:00', closes: '16:00' }],
-            notes: 'Closed 25 Dec',
-          },
+          openingHours: 'Sa 10:00-17:00; Su 11:00-16:00; Dec 25 off',
         }),
         ...(chance(0.5) && { website: `https://example.org/${encodeURIComponent(label)}` }),
         ...(chance(0.5) && { description: 'A place to spend a day with children. '.repeat(int(1, 10)).trim() }),

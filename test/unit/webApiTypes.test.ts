@@ -7,7 +7,9 @@
  * assignable both ways. `readonly` is left out of the comparison (the pages keep answers readonly).
  */
 import type { z } from 'zod';
+import type { bestTimesAnswerSchema } from '../../shared/places/application/bestTimesQuery';
 import type { locatedSearchSchema } from '../../shared/places/application/geocodeQuery';
+import type { openingWeekAnswerSchema } from '../../shared/places/application/openingHoursWeek';
 import type {
   listedPlaceSchema,
   nearbyAnswerSchema,
@@ -40,6 +42,8 @@ interface Pairs {
   PlaceWithForecast: Same<web.PlaceWithForecast, z.output<typeof placeAnswerSchema>>;
   HourlyForecast: Same<web.HourlyForecast, z.output<typeof hourlyForecastSchema>>;
   CommandAnswer: Same<web.CommandAnswer, z.output<typeof commandAnswerSchema>>;
+  BestTimesAnswer: Same<web.BestTimesAnswer, z.output<typeof bestTimesAnswerSchema>>;
+  OpeningWeek: Same<web.OpeningWeek, z.output<typeof openingWeekAnswerSchema>>;
   FieldError: Same<web.FieldError, z.output<typeof fieldErrorSchema>>;
 }
 
@@ -54,6 +58,8 @@ const agreed: Pairs = {
   PlaceWithForecast: true,
   HourlyForecast: true,
   CommandAnswer: true,
+  BestTimesAnswer: true,
+  OpeningWeek: true,
   FieldError: true,
 };
 

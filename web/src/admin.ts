@@ -88,6 +88,7 @@ function item(place: ManagedPlace, masterKey: string): HTMLLIElement {
         ? place.facilities.map((facility) => FACILITY_LABELS[facility] ?? facility).join(', ')
         : undefined,
     ],
+    ['Opening hours', place.openingHours && h('code', { text: place.openingHours })],
     [
       'Website',
       place.website && h('a', { text: place.website, attrs: { href: place.website, rel: 'noopener noreferrer', target: '_blank' } }),

@@ -48,7 +48,14 @@ export interface NearbyResult {
     readonly ageMinutes: number | null;
   } | null;
   readonly forecastNote?: string;
-  readonly suitability: { readonly score: number; readonly reason: string };
+  /** OpenStreetMap `opening_hours`, in the place's local time; null when not known. */
+  readonly openingHours: string | null;
+  /** Whether it is open at the arrival time; null when its hours are not known. */
+  readonly openAt: boolean | null;
+  /** When closed at arrival: when it next opens (with the place's UTC offset), if within 14 days. */
+  readonly opensAt?: string;
+  /** 0–1, best 1; null when it cannot be told (no forecast yet). */
+  readonly suitability: { readonly score: number | null; readonly reason: string };
 }
 
 export interface NearbyAnswer {
@@ -78,20 +85,53 @@ export interface Price {
   readonly childGBP?: number;
 }
 
-export interface OpeningInterval {
-  readonly opens: string;
-  readonly closes: string;
+/** One good stretch of time to visit (`GET /api/places/{id}/best-times`). */
+export interface BestTimeWindow {
+  /** ISO 8601 with the place's UTC offset. */
+  readonly start: string;
+  readonly end: string;
+  /** 0–1, best 1. */
+  readonly score: number;
+  readonly reason: string;
 }
 
-export interface OpeningHours {
-  readonly monday?: readonly OpeningInterval[];
-  readonly tuesday?: readonly OpeningInterval[];
-  readonly wednesday?: readonly OpeningInterval[];
-  readonly thursday?: readonly OpeningInterval[];
-  readonly friday?: readonly OpeningInterval[];
-  readonly saturday?: readonly OpeningInterval[];
-  readonly sunday?: readonly OpeningInterval[];
-  readonly notes?: string;
+export interface BestTimesAnswer {
+  readonly placeId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly timeZone: string;
+  /** Best score first. */
+  readonly windows: readonly BestTimeWindow[];
+  /** Why the list is empty, when it is. */
+  readonly note?: string;
+  readonly attribution: string;
+}
+
+/** A stretch of one day in an opening-hours week; `closes` may be '24:00'. */
+export interface OpeningSpan {
+  readonly opens: string;
+  readonly closes: string;
+  readonly unknown?: true;
+  readonly comment?: string;
+}
+
+export interface OpeningDay {
+  /** YYYY-MM-DD, the place's local date. */
+  readonly date: string;
+  /** 'Mon'…'Sun'. */
+  readonly weekday: string;
+  /** Empty: closed all day. */
+  readonly intervals: readonly OpeningSpan[];
+  readonly holiday?: string;
+}
+
+/** An opening_hours value read over 7 days (`GET /api/opening-hours/week`). */
+export interface OpeningWeek {
+  readonly value: string;
+  readonly normalized: string;
+  readonly timeZone: string;
+  readonly warnings: readonly string[];
+  readonly days: readonly OpeningDay[];
 }
 
 /** A place as editors and admins list it (`GET /api/manage/places`). */
@@ -107,7 +147,8 @@ export interface ManagedPlace {
   readonly ageRange?: AgeRange;
   readonly price?: Price;
   readonly facilities?: readonly Facility[];
-  readonly openingHours?: OpeningHours;
+  /** OpenStreetMap `opening_hours`, in the place's local time. */
+  readonly openingHours?: string;
   readonly website?: string;
   readonly description?: string;
   readonly proposedAt: string;

@@ -3,9 +3,17 @@
  * problem+json are shown next to their fields; every submission carries an Idempotency-Key, reused
  * only when the very same proposal is sent again (a retry after a lost answer adds nothing).
  */
-import { ApiProblem, callApi, type CommandAnswer, type FieldError, type PlaceWithForecast } from './api.js';
+import {
+  ApiProblem,
+  callApi,
+  type CommandAnswer,
+  type FieldError,
+  type OpeningDay,
+  type OpeningWeek,
+  type PlaceWithForecast,
+} from './api.js';
 import { byId, h, say } from './dom.js';
-import { FACILITY_LABELS } from './format.js';
+import { dayText, FACILITY_LABELS } from './format.js';
 import { keyField } from './keys.js';
 
 const form = byId('proposal', HTMLFormElement);
@@ -21,6 +29,9 @@ const latitude = byId('latitude', HTMLInputElement);
 const longitude = byId('longitude', HTMLInputElement);
 const hereStatus = byId('here-status', HTMLParagraphElement);
 const facilities = byId('facilities', HTMLDivElement);
+const hoursInput = byId('opening-hours', HTMLInputElement);
+const hoursError = byId('openingHours-error', HTMLParagraphElement);
+const hoursPreview = byId('opening-preview', HTMLDivElement);
 
 /** The field an API error names (its first path segment) → where its message goes and what to focus. */
 const FIELDS: Readonly<Record<string, { readonly error: string; readonly inputs: readonly string[] }>> = {
@@ -32,6 +43,7 @@ const FIELDS: Readonly<Record<string, { readonly error: string; readonly inputs:
   ageRange: { error: 'ageRange-error', inputs: ['age-min', 'age-max'] },
   price: { error: 'price-error', inputs: ['adult-price', 'child-price'] },
   facilities: { error: 'facilities-error', inputs: [] },
+  openingHours: { error: 'openingHours-error', inputs: ['opening-hours'] },
   website: { error: 'website-error', inputs: ['website'] },
   description: { error: 'description-error', inputs: ['description'] },
 };
@@ -45,6 +57,7 @@ const FIELD_NAMES: Readonly<Record<string, string>> = {
   ageRange: 'Ages',
   price: 'Price',
   facilities: 'Facilities',
+  openingHours: 'Opening hours',
   website: 'Website',
   description: 'Description',
 };
@@ -100,6 +113,7 @@ function proposal(): Record<string, unknown> {
     };
   const chosen = [...facilities.querySelectorAll<HTMLInputElement>('input:checked')].map((box) => box.value);
   if (chosen.length > 0) body.facilities = chosen;
+  if (hoursInput.value.trim() !== '') body.openingHours = hoursInput.value.trim();
   if (text('website') !== '') body.website = text('website');
   if (text('description') !== '') body.description = text('description');
   return body;
@@ -212,6 +226,122 @@ function resetPlaceFields(): void {
   form.reset();
   byId('key', HTMLInputElement).value = keep;
   syncPrices();
+  previewHours(0);
+}
+
+/** Long enough to wait out a word being typed, short enough to feel like it follows the typing. */
+const PREVIEW_DELAY_MS = 300;
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+/** The preview request in flight: a newer value cancels it, so an older answer never draws over a newer one. */
+let previewing: AbortController | undefined;
+
+/** Reads the opening hours again after `delayMs`, cancelling the reading already waiting or in flight. */
+function previewHours(delayMs = PREVIEW_DELAY_MS): void {
+  clearTimeout(previewTimer);
+  previewing?.abort();
+  previewing = undefined;
+  hoursPreview.removeAttribute('aria-busy');
+  if (hoursInput.value.trim() === '') {
+    showHoursError('');
+    hoursPreview.hidden = true;
+    hoursPreview.replaceChildren();
+    return;
+  }
+  previewTimer = setTimeout(() => void showWeek(hoursInput.value.trim()), delayMs);
+}
+
+/** The form's coordinates when both are usable numbers: they set the time zone and the public holidays. */
+function coordinates(): { lat: string; lon: string } | undefined {
+  if (latitude.value.trim() === '' || longitude.value.trim() === '') return undefined;
+  const [lat, lon] = [Number(latitude.value.trim()), Number(longitude.value.trim())];
+  if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) return undefined;
+  return { lat: String(lat), lon: String(lon) };
+}
+
+async function showWeek(value: string): Promise<void> {
+  const controller = new AbortController();
+  previewing = controller;
+  // The week from the editor's today, as their own clock has it.
+  const params = new URLSearchParams({ value, ...coordinates(), from: new Date().toISOString() });
+  hoursPreview.setAttribute('aria-busy', 'true');
+  try {
+    const week = await callApi<OpeningWeek>(`/api/opening-hours/week?${params.toString()}`, { signal: controller.signal });
+    if (controller !== previewing) return;
+    showHoursError('');
+    hoursPreview.replaceChildren(...weekTable(week));
+    hoursPreview.hidden = false;
+  } catch (error) {
+    if (controller !== previewing || (error instanceof DOMException && error.name === 'AbortError')) return;
+    if (error instanceof ApiProblem && error.status === 400) {
+      // The parser's own words: they say where in the value it stopped understanding it.
+      showHoursError(capitalise(error.errors.find((e) => e.field === 'value')?.message ?? error.message));
+      hoursPreview.hidden = true;
+      hoursPreview.replaceChildren();
+    } else {
+      // Not the value's fault: it may well be right, and the proposal can still be sent.
+      showHoursError('');
+      const message = h('p', {
+        class: 'message',
+        text: 'The week cannot be shown just now; the hours are checked again when you propose.',
+      });
+      hoursPreview.replaceChildren(message);
+      hoursPreview.hidden = false;
+    }
+  } finally {
+    if (controller === previewing) hoursPreview.removeAttribute('aria-busy');
+  }
+}
+
+function showHoursError(message: string): void {
+  hoursError.textContent = message;
+  hoursError.hidden = message === '';
+  if (message === '') hoursInput.removeAttribute('aria-invalid');
+  else hoursInput.setAttribute('aria-invalid', 'true');
+}
+
+function weekTable(week: OpeningWeek): HTMLElement[] {
+  const table = h(
+    'table',
+    { class: 'week' },
+    h('caption', { text: 'The next 7 days' }),
+    h(
+      'tbody',
+      {},
+      ...week.days.map((day) =>
+        h(
+          'tr',
+          { class: day.intervals.length === 0 ? 'closed' : '' },
+          h('th', { text: dayText(day.date, day.weekday), attrs: { scope: 'row' } }),
+          h(
+            'td',
+            {},
+            hoursText(day),
+            day.holiday !== undefined && ' ',
+            day.holiday !== undefined && h('span', { class: 'holiday', text: day.holiday }),
+          ),
+        ),
+      ),
+    ),
+  );
+  const typed = week.value.trim();
+  const parts: (HTMLElement | false)[] = [
+    table,
+    // How the parser read it, when that is not word for word what was typed: a check that it read what was meant.
+    week.normalized !== '' && week.normalized !== typed && h('p', { class: 'hint' }, 'Read as ', h('code', { text: week.normalized })),
+    week.warnings.length > 0 && h('ul', { class: 'hint warnings' }, ...week.warnings.map((warning) => h('li', { text: warning }))),
+  ];
+  return parts.filter((part): part is HTMLElement => part !== false);
+}
+
+/** "10:00–12:00, 13:00–17:00", "Closed", "10:00–17:00 (by appointment)". */
+function hoursText(day: OpeningDay): string {
+  if (day.intervals.length === 0) return 'Closed';
+  return day.intervals
+    .map((span) => {
+      const note = span.comment ?? (span.unknown ? 'not certain' : undefined);
+      return `${span.opens}–${span.closes}${note === undefined ? '' : ` (${note})`}`;
+    })
+    .join(', ');
 }
 
 /** Follows the new place until its location is checked, so the editor learns whether it was accepted. */
@@ -255,7 +385,10 @@ async function useHere(): Promise<void> {
 }
 
 free.addEventListener('change', syncPrices);
-byId('here', HTMLButtonElement).addEventListener('click', () => void useHere());
+hoursInput.addEventListener('input', () => previewHours());
+// Where the place is picks its time zone and public holidays: a changed place reads the hours again.
+for (const coordinate of [latitude, longitude]) coordinate.addEventListener('change', () => previewHours(0));
+byId('here', HTMLButtonElement).addEventListener('click', () => void useHere().then(() => previewHours(0)));
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   void propose();

@@ -3,9 +3,18 @@
  * whom; then the places nearby with the weather when you arrive and how well each suits it.
  * Without a location it shows the newest places.
  */
-import { ApiProblem, callApi, type Located, type NearbyAnswer, type NearbyResult, type NewestAnswer } from './api.js';
+import {
+  ApiProblem,
+  callApi,
+  type BestTimesAnswer,
+  type BestTimeWindow,
+  type Located,
+  type NearbyAnswer,
+  type NearbyResult,
+  type NewestAnswer,
+} from './api.js';
 import { byId, h, icon, say } from './dom.js';
-import { agesText, agoText, distanceText, KIND_LABELS, WEATHER_LABELS, whenText } from './format.js';
+import { agesText, agoText, distanceText, KIND_LABELS, opensText, outOfTen, spanText, WEATHER_LABELS, whenText } from './format.js';
 
 const DAY_MS = 86_400_000;
 
@@ -27,6 +36,7 @@ const timeSelect = byId('time', HTMLSelectElement);
 const ageSelect = byId('age', HTMLSelectElement);
 const radiusSelect = byId('radius', HTMLSelectElement);
 const freeBox = byId('free', HTMLInputElement);
+const openBox = byId('open', HTMLInputElement);
 const resultsHeading = byId('results-heading', HTMLHeadingElement);
 const resultsStatus = byId('results-status', HTMLParagraphElement);
 const resultList = byId('result-list', HTMLOListElement);
@@ -96,6 +106,10 @@ function arrival(): Date {
 function selectedKind(): string {
   const checked = form.querySelector<HTMLInputElement>('input[name="kind"]:checked');
   return checked?.value ?? '';
+}
+
+function selectedSort(): 'distance' | 'suitability' {
+  return form.querySelector<HTMLInputElement>('input[name="sort"]:checked')?.value === 'suitability' ? 'suitability' : 'distance';
 }
 
 function showWhere(message: string, tone: 'info' | 'error' | 'success' = 'info'): void {
@@ -191,6 +205,9 @@ async function search(reveal = false): Promise<void> {
     if (kind !== '') params.set('kind', kind);
     if (ageSelect.value !== '') params.set('age', ageSelect.value);
     if (freeBox.checked) params.set('free', 'true');
+    if (openBox.checked) params.set('open', 'true');
+    // Distance is the API's own order: left out, the URL (and its cached answer) stays as it was.
+    if (selectedSort() === 'suitability') params.set('sort', 'suitability');
     say(resultsStatus, 'Searching…');
     const answer = await callApi<NearbyAnswer>(`/api/places/nearby?${params.toString()}`, { signal: controller.signal });
     if (controller !== inFlight) return;
@@ -217,15 +234,15 @@ function renderNearby(answer: NearbyAnswer, from: Origin, at: Date): void {
     resultsStatus,
     count === 0
       ? `No places within ${radius} match. Try a wider distance or fewer filters.`
-      : `${count} ${count === 1 ? 'place' : 'places'} within ${radius}, weather for ${whenText(at)}.`,
+      : `${count} ${count === 1 ? 'place' : 'places'} within ${radius}${openBox.checked ? ' open then' : ''}, weather for ${whenText(at)}.`,
   );
-  resultList.replaceChildren(...answer.results.map(nearbyCard));
+  resultList.replaceChildren(...answer.results.map((place) => nearbyCard(place, at)));
   // The weather's source is credited wherever its forecasts are shown.
   if (count > 0) showAttribution(answer.attribution);
   else attribution.hidden = true;
 }
 
-function nearbyCard(place: NearbyResult): HTMLLIElement {
+function nearbyCard(place: NearbyResult, at: Date): HTMLLIElement {
   const headingId = `place-${place.placeId}`;
   const tags = h(
     'ul',
@@ -251,9 +268,25 @@ function nearbyCard(place: NearbyResult): HTMLLIElement {
         }),
       ),
       tags.childElementCount > 0 && tags,
+      openingLine(place, at),
       weatherBlock(place),
-      suitabilityBlock(place.suitability),
+      suitabilityBlock(place),
+      bestTimes(place),
     ),
+  );
+}
+
+/** Whether the doors are open when the family gets there. Unknown hours say nothing: most places have none yet. */
+function openingLine(place: NearbyResult, at: Date): HTMLElement | false {
+  if (place.openAt === null) return false;
+  if (place.openAt) return h('p', { class: 'opening opening-open', text: 'Open at that time' });
+  return h(
+    'p',
+    { class: 'opening opening-closed' },
+    'Closed at that time',
+    // Kept whole: "opens Mon" on one line and "10:00" on the next reads as two facts.
+    place.opensAt !== undefined && ' ',
+    place.opensAt !== undefined && h('span', { class: 'opens', text: `— opens ${opensText(place.opensAt, at)}` }),
   );
 }
 
@@ -282,9 +315,22 @@ function weatherBlock(place: NearbyResult): HTMLElement {
   );
 }
 
-function suitabilityBlock(suitability: NearbyResult['suitability']): HTMLElement {
-  const outOfTen = Math.round(suitability.score * 10);
-  const score = suitability.score;
+/** What the API says when a place scores 0 for being closed: the opening line above says it already. */
+const CLOSED_REASON = 'Closed at that time';
+
+function suitabilityBlock(place: NearbyResult): HTMLElement {
+  const { score, reason } = place.suitability;
+  if (score === null) {
+    // The weather block already says why; a reason that only repeats it is left out.
+    const repeats = /^no forecast/i.test(reason);
+    return h(
+      'div',
+      { class: 'fit fit-unknown' },
+      h('p', { class: 'fit-line' }, h('span', { class: 'fit-score', text: 'Unknown — no forecast yet' })),
+      !repeats && h('p', { class: 'fit-reason', text: reason }),
+    );
+  }
+  const tenths = outOfTen(score);
   const grade =
     score >= 0.9
       ? { name: 'good', text: 'Great choice' }
@@ -302,10 +348,80 @@ function suitabilityBlock(suitability: NearbyResult['suitability']): HTMLElement
       'p',
       { class: 'fit-line' },
       h('span', { class: 'fit-grade', text: grade.text }),
-      h('span', { class: 'fit-score', text: `${outOfTen}/10`, attrs: { 'aria-label': `suitability ${outOfTen} out of 10` } }),
+      h('span', { class: 'fit-score', text: `${tenths}/10`, attrs: { 'aria-label': `suitability ${tenths} out of 10` } }),
     ),
     meter,
-    h('p', { class: 'fit-reason', text: suitability.reason }),
+    !(place.openAt === false && reason === CLOSED_REASON) && h('p', { class: 'fit-reason', text: reason }),
+  );
+}
+
+/** How many of a place's best windows a card shows: the top few are the answer, a week of them is not. */
+const BEST_TIMES_SHOWN = 3;
+
+/** "Best times this week": a disclosure button whose panel loads the place's best windows the first time it opens. */
+function bestTimes(place: NearbyResult): HTMLElement {
+  const panelId = `best-${place.placeId}`;
+  const button = h('button', {
+    class: 'button secondary small best-toggle',
+    text: 'Best times this week',
+    attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': panelId },
+  });
+  // Polite live region: the windows are read out once they arrive, after "Finding the best times…".
+  const panel = h('div', { id: panelId, class: 'best-times', attrs: { 'aria-live': 'polite' } });
+  panel.hidden = true;
+  let loaded = false;
+  button.addEventListener('click', () => {
+    const expand = button.getAttribute('aria-expanded') !== 'true';
+    button.setAttribute('aria-expanded', String(expand));
+    panel.hidden = !expand;
+    if (expand && !loaded) {
+      loaded = true;
+      void loadBestTimes(place, panel).then((ok) => {
+        // A failure is not kept: opening the panel again tries again.
+        if (!ok) loaded = false;
+      });
+    }
+  });
+  return h('div', { class: 'best' }, button, panel);
+}
+
+async function loadBestTimes(place: NearbyResult, panel: HTMLElement): Promise<boolean> {
+  panel.setAttribute('aria-busy', 'true');
+  panel.replaceChildren(h('p', { class: 'message', text: 'Finding the best times…' }));
+  try {
+    // From now: "this week" is the parent's week, whatever arrival time the search is for.
+    const answer = await callApi<BestTimesAnswer>(`/api/places/${encodeURIComponent(place.placeId)}/best-times?days=7`);
+    const top = answer.windows.slice(0, BEST_TIMES_SHOWN);
+    if (top.length === 0) panel.replaceChildren(h('p', { class: 'message', text: answer.note ?? 'No good times in the next 7 days.' }));
+    else {
+      panel.replaceChildren(
+        h('ol', { class: 'best-list', attrs: { 'aria-label': `Best times at ${place.name}, best first` } }, ...top.map(windowItem)),
+      );
+      // Beside a list, the note says what to check (hours not known, a forecast that ends before the week does).
+      if (answer.note !== undefined) panel.append(h('p', { class: 'message best-note', text: answer.note }));
+    }
+    return true;
+  } catch (error) {
+    const message = h('p', { class: 'message', text: error instanceof Error ? error.message : 'The best times could not be loaded.' });
+    message.dataset.tone = 'error';
+    panel.replaceChildren(message);
+    return false;
+  } finally {
+    panel.removeAttribute('aria-busy');
+  }
+}
+
+/** "Sat 10:00–13:00 · 9/10 · Dry and bright". */
+function windowItem(best: BestTimeWindow): HTMLLIElement {
+  const tenths = outOfTen(best.score);
+  return h(
+    'li',
+    {},
+    h('span', { class: 'best-when', text: spanText(best.start, best.end, new Date()) }),
+    ' · ',
+    h('span', { class: 'best-score', text: `${tenths}/10` }),
+    ' · ',
+    h('span', { class: 'best-reason', text: best.reason }),
   );
 }
 
@@ -375,7 +491,8 @@ for (const control of [
   ageSelect,
   radiusSelect,
   freeBox,
-  ...form.querySelectorAll<HTMLInputElement>('input[name="kind"]'),
+  openBox,
+  ...form.querySelectorAll<HTMLInputElement>('input[name="kind"], input[name="sort"]'),
 ]) {
   control.addEventListener('change', () => {
     if (origin && (placeInput.value.trim() === '' || origin.query === placeInput.value.trim())) void search();

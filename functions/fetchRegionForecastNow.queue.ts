@@ -9,10 +9,12 @@ import {
 } from '../shared/regions/application/forecastRefreshRequests';
 
 /**
- * forecast-refresh-requests → the region's forecast fetched and recorded now (a newly activated
- * region should not wait for the next scheduled cycle). Idempotent: a redelivered request, or one
- * the scheduled refresh already answered, changes nothing. A malformed message throws, so after
- * maxDequeueCount tries it rests in the poison queue for someone to look at.
+ * forecast-refresh-requests → the region's forecast fetched and recorded now: a newly activated
+ * region should not wait for the next scheduled cycle, nor should a region whose first search in a
+ * while found an old forecast (so the next search is fresh). Idempotent: a redelivered request, or
+ * one the scheduled refresh already answered, changes nothing; one the day's call budget cannot
+ * afford is dropped (`overBudget`: the rota fetches the region when the budget allows). A malformed
+ * message throws, so after maxDequeueCount tries it rests in the poison queue for someone to look at.
  */
 export function fetchRegionForecastNowHandler(deps: () => ForecastRefreshDeps) {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
@@ -37,7 +39,7 @@ export function fetchRegionForecastNowHandler(deps: () => ForecastRefreshDeps) {
       log.warn('ForecastFetchNowFailed', { region: request.region, durationMs: Date.now() - started, error: errorSummary(error) });
       throw error;
     }
-    // failed: recorded as ForecastFetchFailed; the next scheduled cycle tries again.
+    // failed: recorded as ForecastFetchFailed; the next scheduled cycle tries again. overBudget: nothing fetched.
     const fields = {
       region: request.region,
       reason: request.reason,

@@ -17,6 +17,7 @@ import { BATCH_ACTIVITY, PLAN_ACTIVITY } from './forecastRefresh.orchestration';
 const planInput = z.object({ cycleId: z.string().min(1), at: z.iso.datetime({ offset: true }) });
 const batchInput = z.object({
   cycleId: z.string().min(1),
+  callsDay: z.iso.date().optional(),
   regions: z
     .array(
       z.object({
@@ -47,6 +48,11 @@ export function planForecastRefreshHandler(deps: () => ForecastRefreshDeps) {
       deferred: plan.deferred,
       allowance: plan.allowance,
       source: plan.source,
+      searchedDue: plan.searchedDue,
+      searchedDeferred: plan.searchedDeferred,
+      retryLater: plan.retryLater,
+      callsToday: plan.callsToday,
+      callLimit: plan.callLimit,
     });
     return plan;
   };
@@ -54,11 +60,11 @@ export function planForecastRefreshHandler(deps: () => ForecastRefreshDeps) {
 
 export function refreshForecastBatchHandler(deps: () => ForecastRefreshDeps) {
   return async (input: unknown, context: InvocationContext): Promise<BatchOutcome> => {
-    const { cycleId, regions } = batchInput.parse(input);
+    const { cycleId, regions, callsDay } = batchInput.parse(input);
     const log = withCorrelation(context, cycleId);
     let outcome: BatchOutcome;
     try {
-      outcome = await refreshForecastBatch(deps(), cycleId, regions);
+      outcome = await refreshForecastBatch(deps(), cycleId, regions, callsDay);
     } catch (error) {
       // Whatever went wrong is this batch's outcome, not a failed activity: the orchestrator's fan-out
       // (Task.all) would otherwise lose the other batches of its wave.

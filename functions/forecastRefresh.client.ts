@@ -2,6 +2,8 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, t
 import * as df from 'durable-functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import type { ForecastRefreshStatusAnswer } from '../shared/regions/application/forecastRefreshStatus';
+import { forecastFreshness, type ForecastFreshness } from '../shared/regions/application/forecastFreshness';
+import { appServices } from '../shared/platform/composition/appServices';
 import { problemResponse } from '../shared/platform/http/problem';
 import { withProblemDetails } from '../shared/platform/http/httpHandler';
 import { withCorrelation } from '../shared/platform/logging';
@@ -69,11 +71,15 @@ app.timer('ensureForecastRefresh', {
 });
 
 /**
- * GET /api/ops/forecast-refresh (admin): the orchestration's state and its latest cycle. Built field by
- * field, so the durable management URLs and their keys never reach the answer.
+ * GET /api/ops/forecast-refresh (admin): the orchestration's state and its latest cycle, and how
+ * fresh the forecasts are by demand. Built field by field, so the durable management URLs and their
+ * keys never reach the answer.
  */
-export async function forecastRefreshStatusHandler(client: DurableClient): Promise<HttpResponseInit> {
-  const status = await statusOf(client);
+export async function forecastRefreshStatusHandler(
+  client: DurableClient,
+  freshness: () => Promise<ForecastFreshness>,
+): Promise<HttpResponseInit> {
+  const [status, fresh] = await Promise.all([statusOf(client), freshness()]);
   if (!status)
     return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', {
       type: 'forecast-refresh-not-started',
@@ -85,6 +91,7 @@ export async function forecastRefreshStatusHandler(client: DurableClient): Promi
     lastUpdatedTime: iso(status.lastUpdatedTime),
     // Only the orchestrator sets customStatus, always to a ForecastRefreshStatus.
     cycle: (status.customStatus as ForecastRefreshStatus | undefined) ?? null,
+    freshness: fresh,
   };
   return { status: 200, jsonBody: answer };
 }
@@ -99,5 +106,10 @@ app.http('forecastRefreshStatus', {
   route: 'api/ops/forecast-refresh',
   authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
-  handler: withProblemDetails((_request: HttpRequest, context: InvocationContext) => forecastRefreshStatusHandler(df.getClient(context))),
+  handler: withProblemDetails((_request: HttpRequest, context: InvocationContext) => {
+    const services = appServices();
+    return forecastRefreshStatusHandler(df.getClient(context), () =>
+      forecastFreshness({ ...services, forecast: services.config.forecast }),
+    );
+  }),
 });

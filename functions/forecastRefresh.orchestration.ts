@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { CYCLE_METRIC, cycleMetricFields, type CycleMetricInput } from '../shared/regions/application/forecastRefreshMetrics';
 import type { forecastRefreshCycleSchema } from '../shared/regions/application/forecastRefreshStatus';
 import type { BatchOutcome, CyclePlan } from '../shared/regions/application/refreshForecasts';
-import { nextCycleAt } from '../shared/regions/domain/refreshPlan';
+import { nextCycleAt, type PlannedRegion } from '../shared/regions/domain/refreshPlan';
 import { withCorrelation } from '../shared/platform/logging';
 
 /** The one refresh orchestration: a fixed id is what makes it a singleton. */
@@ -33,6 +33,12 @@ export type ForecastRefreshStatus = z.output<typeof forecastRefreshCycleSchema>;
 
 export interface ActivityInput {
   readonly cycleId: string;
+}
+
+export interface BatchActivityInput extends ActivityInput {
+  readonly regions: readonly PlannedRegion[];
+  /** The UTC day the plan counted the batch's fetches on (absent in plans recorded before the call ledger). */
+  readonly callsDay?: string;
 }
 
 /** Activities retry a few times on a crash (their own HTTP retries are inside); no retryTimeout (durable-js #629). */
@@ -120,13 +126,25 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
     planned,
     deferred: plan.deferred,
     requests: plan.batches.length,
+    // Absent from plans recorded before there was demand (setCustomStatus leaves undefined out).
+    searchedDue: plan.searchedDue,
+    searchedDeferred: plan.searchedDeferred,
+    retryLater: plan.retryLater,
+    callsToday: plan.callsToday,
+    callLimit: plan.callLimit,
   };
   context.df.setCustomStatus(status);
 
   const parallelism = Math.max(1, plan.parallelism);
   for (let first = 0; first < plan.batches.length; first += parallelism) {
     const wave = plan.batches.slice(first, first + parallelism);
-    const tasks: Task[] = wave.map((regions) => context.df.callActivityWithRetry(BATCH_ACTIVITY, activityRetry(), { cycleId, regions }));
+    const tasks: Task[] = wave.map((regions) =>
+      context.df.callActivityWithRetry(BATCH_ACTIVITY, activityRetry(), {
+        cycleId,
+        regions,
+        callsDay: plan.callsDay,
+      } satisfies BatchActivityInput),
+    );
     let outcomes: BatchOutcome[];
     try {
       outcomes = (yield context.df.Task.all(tasks)) as BatchOutcome[];
@@ -156,7 +174,7 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
     context.df.setCustomStatus(status);
   }
 
-  const nextRunAt = nextCycleAt(started, plan.refreshMinutes);
+  const nextRunAt = nextCycleAt(started, cycleMinutesOf(plan));
   status = { ...status, phase: 'waiting', nextRunAt: nextRunAt.toISOString() };
   context.df.setCustomStatus(status);
   logCycleEnd('completed', status);
@@ -164,6 +182,12 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
   context.df.continueAsNew({ cycle: input.cycle + 1 } satisfies CycleInput);
   return undefined;
 };
+
+/** Plans recorded in a history before cycles had a setting of their own say only `refreshMinutes`, which was the cycle then. */
+function cycleMinutesOf(plan: CyclePlan): number {
+  const recorded: Partial<Pick<CyclePlan, 'cycleMinutes'>> = plan;
+  return recorded.cycleMinutes ?? plan.refreshMinutes;
+}
 
 function tally(status: ForecastRefreshStatus, outcome: BatchOutcome): ForecastRefreshStatus {
   return {

@@ -97,10 +97,20 @@ param weatherBaseUrl string = ''
 @secure()
 param metOfficeApiKey string = ''
 
-@description('Minutes between forecast refresh cycles (FORECAST_REFRESH_MINUTES).')
+@description('How old any active region\'s forecast may get before it is fetched again (FORECAST_REFRESH_MINUTES); 360 with a 2-minute cycle keeps 2,000 regions within Open-Meteo\'s free 10,000 calls a day.')
 @minValue(5)
 @maxValue(1440)
 param forecastRefreshMinutes int = 60
+
+@description('Minutes between forecast refresh cycles (FORECAST_CYCLE_MINUTES); 0: as long as forecastRefreshMinutes, so every cycle fetches every region.')
+@minValue(0)
+@maxValue(1440)
+param forecastCycleMinutes int = 0
+
+@description('How old the forecast of a region searched in the last 6 hours may get (FORECAST_SEARCHED_MAX_AGE_MINUTES; at most forecastRefreshMinutes).')
+@minValue(5)
+@maxValue(1440)
+param forecastSearchedMaxAgeMinutes int = 60
 
 @description('Region forecast fetches allowed per day (FORECAST_DAILY_CALL_BUDGET).')
 @minValue(1)
@@ -250,6 +260,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'WEATHER_BASE_URL', value: weatherBaseUrl }
         { name: 'MET_OFFICE_API_KEY', value: metOfficeApiKey }
         { name: 'FORECAST_REFRESH_MINUTES', value: string(forecastRefreshMinutes) }
+        { name: 'FORECAST_CYCLE_MINUTES', value: string(forecastCycleMinutes) }
+        { name: 'FORECAST_SEARCHED_MAX_AGE_MINUTES', value: string(forecastSearchedMaxAgeMinutes) }
         { name: 'FORECAST_DAILY_CALL_BUDGET', value: string(forecastDailyCallBudget) }
         { name: 'FORECAST_BATCH_SIZE', value: string(forecastBatchSize) }
         { name: 'FORECAST_PARALLELISM', value: string(forecastParallelism) }

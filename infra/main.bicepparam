@@ -14,7 +14,12 @@ param alwaysReadyDurableInstances = 0
 param weatherProvider = 'open-meteo'
 // From the environment, so the key never lands in the repository.
 param metOfficeApiKey = readEnvironmentVariable('MET_OFFICE_API_KEY', '')
+// Forecasts follow search demand: searched regions within forecastSearchedMaxAgeMinutes, every
+// region within forecastRefreshMinutes. For 2,000 regions on Open-Meteo's free tier: 360, a 2-minute
+// cycle, 60 and 10000 (docs/operations.md, "Forecast freshness and the call budget").
 param forecastRefreshMinutes = 60
+param forecastCycleMinutes = 0
+param forecastSearchedMaxAgeMinutes = 60
 param forecastDailyCallBudget = 5000
 param regionPrecision = 5
 

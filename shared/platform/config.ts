@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SEARCHED_MAX_AGE_MINUTES } from '../regions/domain/refreshPlan';
 
 /**
  * Every setting the app reads (names are the contract in architecture.md), read once and validated
@@ -10,8 +11,12 @@ export interface AppConfig {
   readonly eventGrid: { readonly topicEndpoint: string; readonly topicKey?: string };
   readonly weather: { readonly provider: 'open-meteo' | 'met-office'; readonly baseUrl: string; readonly metOfficeApiKey?: string };
   readonly forecast: {
-    /** How old a region's forecast may get before the refresh fetches it again; also the cycle period. */
+    /** How old any active region's forecast may get before the refresh fetches it again. */
     readonly refreshMinutes: number;
+    /** Minutes between the starts of two refresh cycles (0 or unset: `refreshMinutes`, so every cycle fetches every region). */
+    readonly cycleMinutes: number;
+    /** How old the forecast of a region searched in the last 6 h may get (never more than `refreshMinutes`). */
+    readonly searchedMaxAgeMinutes: number;
     /** Forecast fetches per day across all regions (a location in a multi-location call counts as one, as Open-Meteo counts it). */
     readonly dailyCallBudget: number;
     /** Regions per Open-Meteo request. */
@@ -39,7 +44,7 @@ const DEFAULT_WEATHER_BASE_URL = {
 
 const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? 'is missing' : 'must be an http(s) URL') });
-const wholeNumber = (min: number, max: number, fallback: number) =>
+const optionalWholeNumber = (min: number, max: number) =>
   z
     .string()
     .trim()
@@ -51,8 +56,8 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
         .min(min, { error: `must be at least ${min}` })
         .max(max, { error: `must be at most ${max}` }),
     )
-    .optional()
-    .transform((value) => value ?? fallback);
+    .optional();
+const wholeNumber = (min: number, max: number, fallback: number) => optionalWholeNumber(min, max).transform((value) => value ?? fallback);
 
 const settingsSchema = z.object({
   AzureWebJobsStorage: optionalText,
@@ -69,6 +74,12 @@ const settingsSchema = z.object({
   WEATHER_BASE_URL: url.optional(),
   MET_OFFICE_API_KEY: optionalText,
   FORECAST_REFRESH_MINUTES: wholeNumber(5, 24 * 60, 60),
+  // Short cycles let a searched region be held to an hour without fetching it much more often than
+  // that: a region is fetched in the last cycle that can still land it within its target. 0 (or
+  // unset): as long as FORECAST_REFRESH_MINUTES, so a deployment that sets only that keeps one cycle
+  // per refresh.
+  FORECAST_CYCLE_MINUTES: optionalWholeNumber(0, 24 * 60),
+  FORECAST_SEARCHED_MAX_AGE_MINUTES: wholeNumber(5, 24 * 60, DEFAULT_SEARCHED_MAX_AGE_MINUTES),
   FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
   FORECAST_BATCH_SIZE: wholeNumber(1, 200, 50),
   FORECAST_PARALLELISM: wholeNumber(1, 32, 4),
@@ -105,6 +116,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     },
     forecast: {
       refreshMinutes: s.FORECAST_REFRESH_MINUTES,
+      cycleMinutes: s.FORECAST_CYCLE_MINUTES || s.FORECAST_REFRESH_MINUTES,
+      searchedMaxAgeMinutes: s.FORECAST_SEARCHED_MAX_AGE_MINUTES,
       dailyCallBudget: s.FORECAST_DAILY_CALL_BUDGET,
       batchSize: s.FORECAST_BATCH_SIZE,
       parallelism: s.FORECAST_PARALLELISM,

@@ -107,6 +107,28 @@ describe('operations, through the devhost', () => {
     ).toBe(true);
   });
 
+  it('GET /api/ops/forecast-refresh reports, beside the cycle, how fresh forecasts are by demand and the day’s calls', async () => {
+    const answer = await fetch(`${devhost.url}/api/ops/forecast-refresh`, { headers: { 'x-functions-key': devhost.keys.masterKey } });
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as {
+      cycle: Record<string, unknown> | null;
+      freshness: { staleness: Record<string, Record<string, unknown>>; calls: Record<string, unknown> };
+    };
+    expect(body.freshness).toMatchObject({
+      at: expect.any(String),
+      staleness: { searchedLast6h: { targetMinutes: 60 }, others: { targetMinutes: 60 } },
+      calls: {
+        day: new Date().toISOString().slice(0, 10),
+        counted: expect.any(Number),
+        allowedByNow: expect.any(Number),
+        dailyBudget: 5000,
+      },
+    });
+    for (const group of Object.values(body.freshness.staleness))
+      expect(Object.keys(group).sort()).toEqual(['maxMinutes', 'overTarget', 'p95Minutes', 'regions', 'targetMinutes', 'withoutForecast']);
+    expect(body.cycle).toMatchObject({ callsToday: expect.any(Number), callLimit: expect.any(Number), searchedDue: 0 });
+  });
+
   it(`carries ${CORRELATION_ID} from the proposal into the log lines of every function it reaches`, async () => {
     const answer = await fetch(`${devhost.url}/api/places`, {
       method: 'POST',

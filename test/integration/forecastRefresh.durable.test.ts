@@ -19,7 +19,7 @@ import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/f
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
 import { OpenMeteoProvider } from '../../shared/regions/adapters/weather/openMeteoProvider';
-import { startDurableTestHost, type DurableTestHost } from '../../packages/devhost/test/fixtures/harness';
+import { startDurableTestHost, TEST_KEYS, type DurableTestHost } from '../../packages/devhost/test/fixtures/harness';
 
 interface TestServices extends Omit<ForecastRefreshDeps, 'views'>, Omit<ProjectionDeps, 'views'> {
   views: InMemoryViewStore;
@@ -180,9 +180,11 @@ describe('the forecast refresh orchestration in the durable engine', () => {
     for (const types of faultyOutcomes.values()) expect(types).toHaveLength(1);
     expect(weather.requests.some((request) => request.status === 429)).toBe(true);
 
-    // The cycle in flight when the faults were cleared may still have met some; the one after is clean.
+    // The cycle in flight when the faults were cleared may still have met some, and a region whose
+    // fetch failed waits 4 minutes before it is tried again: within a few cycles every one is fetched.
     let recovered = await cycleDone(faulty.cycle + 1);
-    if (recovered.failed > 0) recovered = await cycleDone(faulty.cycle + 2);
+    for (let next = faulty.cycle + 2; recovered.updated < regions.length && next <= faulty.cycle + 4; next++)
+      recovered = await cycleDone(next);
     expect(recovered).toMatchObject({ updated: regions.length, failed: 0 });
     const recoveredOutcomes = await outcomesOf(recovered.cycleId);
     for (const region of failedRegions) expect(recoveredOutcomes.get(region)).toEqual(['ForecastUpdated']);
@@ -204,6 +206,41 @@ describe('the forecast refresh orchestration in the durable engine', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(130);
     expect(sizes.filter((size) => size > 60).length).toBeGreaterThanOrEqual(3);
   }, 60_000);
+
+  it('GET /api/ops/forecast-refresh reports the cycle, the day’s calls and how fresh searched and other regions are', async () => {
+    const views = services.current!.views;
+    const searched = regions.slice(0, 3);
+    // Searched "now" by the orchestration's clock (600 times faster than the wall clock), which plans by it.
+    const latest = (await refreshStatus())!;
+    const durableNow = new Date(latest.startedAt);
+    await views.addSearches(
+      searched.map((region) => ({
+        region,
+        hours: { [durableNow.toISOString().slice(0, 13)]: 1 },
+        lastSearchedAt: durableNow.toISOString(),
+      })),
+      durableNow,
+    );
+    const after = latest.cycle + 1;
+    const cycle = await cycleDone(after);
+    // Every region is due every cycle here (the cap is the cycle): the searched ones come first.
+    expect(cycle).toMatchObject({
+      searchedDue: searched.length,
+      searchedDeferred: 0,
+      callsToday: expect.any(Number),
+      callLimit: expect.any(Number),
+    });
+    const answer = await fetch(`${host.url}/api/ops/forecast-refresh`, { headers: { 'x-functions-key': TEST_KEYS.masterKey } });
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as {
+      freshness: { staleness: Record<string, { regions: number; targetMinutes: number }>; calls: { counted: number } };
+    };
+    expect(body.freshness.staleness).toMatchObject({
+      searchedLast6h: { regions: searched.length, targetMinutes: 5 },
+      others: { regions: regions.length - searched.length, targetMinutes: 5 },
+    });
+    expect(body.freshness.calls.counted).toBeGreaterThanOrEqual(regions.length);
+  });
 
   it('an ensure starts the refresh again after it was terminated', async () => {
     await host.durable.engine.terminate(FORECAST_REFRESH_INSTANCE_ID, 'test');

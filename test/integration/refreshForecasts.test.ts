@@ -15,7 +15,14 @@ import { FORECAST_EVENT_TTL_SECONDS } from '../../shared/regions/domain/region';
 import { InMemoryForecastRefreshQueue } from '../../shared/regions/application/forecastRefreshRequests';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
 import { InMemoryViewStore } from '../../shared/platform/views/adapters/inMemoryViewStore';
-import type { ForecastLocation, LocationForecast, WeatherProvider } from '../../shared/regions/application/weatherProvider';
+import type {
+  FetchForecastsOptions,
+  ForecastLocation,
+  LocationForecast,
+  WeatherProvider,
+} from '../../shared/regions/application/weatherProvider';
+import type { ForecastRefreshRequest } from '../../shared/regions/application/forecastRefreshRequests';
+import { regionCentre } from '../../shared/regions/domain/geohash';
 import { type HourlyForecast } from '../../shared/kernel/forecast';
 import { regionForecast } from '../../shared/regions/application/regionQueries';
 
@@ -24,9 +31,14 @@ class ScriptedProvider implements WeatherProvider {
   readonly name = 'open-meteo';
   readonly requests: string[][] = [];
   failing = new Set<string>();
+  /** As an open circuit breaker: nothing is sent, every location fails. */
+  circuitOpen = false;
   constructor(readonly maxLocationsPerRequest = 50) {}
 
-  fetchForecasts(locations: readonly ForecastLocation[]): Promise<LocationForecast[]> {
+  fetchForecasts(locations: readonly ForecastLocation[], options?: FetchForecastsOptions): Promise<LocationForecast[]> {
+    if (this.circuitOpen)
+      return Promise.resolve(locations.map((location) => ({ region: location.region, ok: false as const, reason: 'circuit open' })));
+    options?.onRequest?.(5);
     this.requests.push(locations.map((location) => location.region));
     return Promise.resolve(
       locations.map((location): LocationForecast =>
@@ -59,7 +71,7 @@ function hours(latitude: number): HourlyForecast[] {
 
 const regions = ['gcw2h', 'gcw2j', 'gcw2k', 'gcqrx', 'gcpvj'];
 
-async function setUp(options: { batchSize?: number; budget?: number } = {}) {
+async function setUp(options: { batchSize?: number; budget?: number; refreshMinutes?: number } = {}) {
   let now = new Date('2026-11-27T09:00:00Z');
   const eventStore = new InMemoryEventStore();
   const views = new InMemoryViewStore();
@@ -72,7 +84,8 @@ async function setUp(options: { batchSize?: number; budget?: number } = {}) {
     clock,
     deadLetters: new InMemoryDeadLetterStore(),
     geohash: ngeohash.encode,
-    forecast: { refreshMinutes: 60, dailyCallBudget: options.budget ?? 5000, parallelism: 2 },
+    // Every region within an hour, searched ones too; cycles every 5 minutes.
+    forecast: { refreshMinutes: options.refreshMinutes ?? 60, cycleMinutes: 5, dailyCallBudget: options.budget ?? 5000, parallelism: 2 },
   };
   const queue = new InMemoryForecastRefreshQueue();
   for (const region of regions)
@@ -105,7 +118,7 @@ describe('forecast refresh (application, in memory)', () => {
   it('plans every active region in provider-sized batches, records one ForecastUpdated per region with a TTL, and the views show it', async () => {
     const { deps, weather, eventStore, views, project } = await setUp();
     const plan = await planForecastCycle(deps, deps.clock());
-    expect(plan).toMatchObject({ due: 5, deferred: 0, refreshMinutes: 60, parallelism: 2, source: 'open-meteo' });
+    expect(plan).toMatchObject({ due: 5, deferred: 0, cycleMinutes: 5, refreshMinutes: 60, parallelism: 2, source: 'open-meteo' });
     expect(plan.batches.map((batch) => batch.length)).toEqual([2, 2, 1]);
 
     for (const batch of plan.batches)
@@ -220,6 +233,75 @@ describe('forecast refresh (application, in memory)', () => {
       updatedAt: '2026-11-27T09:00:00.000Z',
       ageMinutes: 30,
       hourly: expect.any(Array),
+    });
+  });
+  describe('the daily call budget and search demand', () => {
+    const today = '2026-11-27';
+    const searchedRequest = (region: string, requestedAt: string): ForecastRefreshRequest => ({
+      region,
+      centre: regionCentre(region),
+      reason: 'searched',
+      correlationId: 'parent',
+      requestedAt,
+    });
+
+    it("counts a cycle's fetches in the day's ledger before they are made; a batch gives back those that never reached the provider", async () => {
+      const { deps, weather, views } = await setUp();
+      const plan = await planForecastCycle(deps, deps.clock());
+      expect(plan).toMatchObject({ callsDay: today, callsToday: 0 });
+      expect(await views.callsOn(today)).toBe(5);
+      weather.circuitOpen = true;
+      expect((await refreshForecastBatch(deps, 'cycle-a', plan.batches[0]!, plan.callsDay)).calls).toBe(0);
+      expect(await views.callsOn(today)).toBe(3);
+      weather.circuitOpen = false;
+      for (const batch of plan.batches.slice(1))
+        expect((await refreshForecastBatch(deps, 'cycle-a', batch, plan.callsDay)).calls).toBe(batch.length);
+      expect(await views.callsOn(today)).toBe(3);
+    });
+
+    it('never plans beyond the paced budget: searched regions first, the rest wait', async () => {
+      // 6 a day, paced: 3 by 09:00.
+      const { deps, views } = await setUp({ budget: 6 });
+      await views.addSearches(
+        [{ region: 'gcpvj', hours: { '2026-11-27T08': 2 }, lastSearchedAt: '2026-11-27T08:50:00.000Z' }],
+        deps.clock(),
+      );
+      const plan = await planForecastCycle(deps, deps.clock());
+      expect(plan).toMatchObject({ due: 5, allowance: 3, deferred: 2, searchedDue: 1, searchedDeferred: 0, callLimit: 3 });
+      expect(plan.batches.flat()[0]?.region).toBe('gcpvj');
+      expect(await planForecastCycle(deps, deps.clock())).toMatchObject({ allowance: 0, batches: [], deferred: 5, callsToday: 3 });
+    });
+
+    it("a search's fetch-now: once per region and slot whichever instance asks, counted, and not once a fresher forecast came", async () => {
+      // Searched regions within the hour, the rest within 6 hours: a search gives notice 8 minutes ahead (5-minute cycles).
+      const { deps, weather, views, project, advance } = await setUp({ refreshMinutes: 360 });
+      for (const batch of (await planForecastCycle(deps, deps.clock())).batches) await refreshForecastBatch(deps, 'cycle-a', batch, today);
+      await project();
+      advance(57);
+      const sent = weather.requests.length;
+      expect(await refreshRegionNow(deps, searchedRequest('gcw2h', deps.clock().toISOString()))).toBe('updated');
+      advance(1);
+      // Another instance's request in the same 10-minute slot.
+      expect(await refreshRegionNow(deps, searchedRequest('gcw2h', deps.clock().toISOString()))).toBe('alreadyFresh');
+      expect(weather.requests.length).toBe(sent + 1);
+      expect(await views.callsOn(today)).toBe(6);
+
+      // Asked for at 09:58; the rota recorded one at 09:59 before the message was taken.
+      const asked = searchedRequest('gcw2j', deps.clock().toISOString());
+      advance(1);
+      await refreshForecastBatch(deps, 'cycle-b', [{ region: 'gcw2j', latitude: 53.5, longitude: -2.2 }]);
+      await project();
+      expect(await refreshRegionNow(deps, asked)).toBe('alreadyFresh');
+      expect(weather.requests.length).toBe(sent + 2);
+    });
+
+    it('a fetch-now the budget cannot afford makes no call; the rota takes the region when it can', async () => {
+      const { deps, weather, views } = await setUp({ budget: 6 });
+      await planForecastCycle(deps, deps.clock());
+      const sent = weather.requests.length;
+      expect(await refreshRegionNow(deps, searchedRequest('gcw2h', deps.clock().toISOString()))).toBe('overBudget');
+      expect(weather.requests.length).toBe(sent);
+      expect(await views.callsOn(today)).toBe(3);
     });
   });
 });

@@ -14,6 +14,7 @@ import { distanceKm } from '../../shared/places/application/nearbySearch';
 import { placeLifecycles, regionWithForecast, seededRandom } from '../support/placeScenario';
 import { nearbyEntry } from '../support/nearbyEntries';
 import { describeViewStoreConformance } from '../support/viewStoreConformance';
+import { describeSearchDemandConformance } from '../support/searchDemandConformance';
 import { parseNearbyQuery } from '../../shared/places/http/placeRequests';
 
 let endpoint: LocalCosmosEndpoint;
@@ -33,6 +34,8 @@ const container = (name: string): Container => client.database(databaseId).conta
 
 describeViewStoreConformance('in-memory', () => new InMemoryViewStore());
 describeViewStoreConformance('Cosmos DB (local endpoint)', () => new CosmosViewStore(container(CONTAINERS.views)));
+describeSearchDemandConformance('in-memory', () => new InMemoryViewStore());
+describeSearchDemandConformance('Cosmos DB (local endpoint)', () => new CosmosViewStore(container(CONTAINERS.views)));
 
 describe('nearby search', () => {
   const now = new Date('2026-11-27T09:00:00Z');

@@ -21,6 +21,8 @@ import { CosmosEventStore } from '../eventSourcing/adapters/cosmosEventStore';
 import { CONTAINERS, cosmosDatabase, createCosmosClient } from '../adapters/cosmosClient';
 import { createWeatherProvider } from '../../regions/adapters/weather/createWeatherProvider';
 import type { WeatherProvider } from '../../regions/application/weatherProvider';
+import { SearchDemandRecorder } from '../../regions/application/searchDemandRecorder';
+import { demandFetchRuleOf } from '../../regions/application/forecastSettings';
 
 /** Everything the function adapters need, built once per process from the settings. */
 export interface AppServices extends PlaceCommandDeps, Omit<QueryDeps, 'views'>, Omit<ProjectionDeps, 'views'> {
@@ -35,6 +37,8 @@ export interface AppServices extends PlaceCommandDeps, Omit<QueryDeps, 'views'>,
   readonly forecastRefreshQueue: ForecastRefreshQueue;
   /** The configured forecast API; one instance per process, so its circuit breaker sees every call. */
   readonly weather: WeatherProvider;
+  /** Notes the regions parents search, buffered per process (one instance, so every search counts in one buffer). */
+  readonly searchDemand: SearchDemandRecorder;
 }
 
 let services: AppServices | undefined;
@@ -53,6 +57,9 @@ export function createAppServices(config: AppConfig): AppServices {
   // once, with its reason, rather than after the SDK's retries outlast the check's time-out.
   const healthQueue = (name: string) =>
     storageQueueClient(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
+  const views = new CosmosViewStore(database.container(CONTAINERS.views));
+  const forecastRefreshQueue = new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE));
+  const clock = () => new Date();
   return {
     config,
     healthChecks: [
@@ -65,14 +72,20 @@ export function createAppServices(config: AppConfig): AppServices {
       weatherHealthCheck(weather),
     ],
     eventStore: new CosmosEventStore(database.container(CONTAINERS.events)),
-    views: new CosmosViewStore(database.container(CONTAINERS.views)),
+    views,
     deadLetters: new CosmosDeadLetterStore(database.container(CONTAINERS.deadletters)),
     geohash: (latitude, longitude, precision) => ngeohash.encode(latitude, longitude, precision),
-    clock: () => new Date(),
+    clock,
     newId: randomUUID,
     eventPublisher,
     geocoder: new HttpGeocoder({ postcodesBaseUrl: config.postcodesBaseUrl, placeNamesBaseUrl: config.geocoderBaseUrl }),
-    forecastRefreshQueue: new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE)),
+    forecastRefreshQueue,
     weather,
+    searchDemand: new SearchDemandRecorder({
+      demand: views,
+      forecastRefreshQueue,
+      clock,
+      rule: demandFetchRuleOf(config.forecast),
+    }),
   };
 }

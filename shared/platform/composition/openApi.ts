@@ -403,9 +403,12 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     route: 'api/ops/forecast-refresh',
     authLevel: 'admin',
     tag: 'operations',
-    summary: 'The forecast refresh orchestration and its latest cycle',
+    summary: 'The forecast refresh orchestration, its latest cycle, and how fresh forecasts are by search demand',
     answers: {
-      200: { description: 'Its status', body: 'ForecastRefreshStatus' },
+      200: {
+        description: 'Its status, the freshness of searched and other regions, and today’s calls against the budget',
+        body: 'ForecastRefreshStatus',
+      },
       404: problem('It has not started yet (it starts with the app and is checked every 10 minutes)'),
     },
     dependsOnServices: true,

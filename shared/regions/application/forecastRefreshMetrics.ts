@@ -74,9 +74,15 @@ export interface CycleMetricInput {
   readonly nextRunAt: string | null;
   readonly failedRegions: readonly string[];
   readonly planError?: string;
+  /** From the plan (absent when it failed, or was recorded before these existed). */
+  readonly searchedDue?: number;
+  readonly searchedDeferred?: number;
+  readonly retryLater?: number;
+  readonly callsToday?: number;
+  readonly callLimit?: number;
 }
 
-/** `ForecastRefreshCycle cycle=… n=… outcome=… source=… due=… planned=… deferred=… batches=… updated=… failed=… …` */
+/** `ForecastRefreshCycle cycle=… n=… outcome=… source=… due=… planned=… deferred=… batches=… updated=… failed=… … searchedDue=… callsToday=… callLimit=…` */
 export function cycleMetricFields(cycle: CycleMetricInput): LogFields {
   const latency = latencySummary(cycle.requestMs);
   return {
@@ -99,5 +105,10 @@ export function cycleMetricFields(cycle: CycleMetricInput): LogFields {
     nextRunAt: cycle.nextRunAt,
     failedRegions: cycle.failedRegions.length > 0 ? cycle.failedRegions : null,
     planError: cycle.planError,
+    searchedDue: cycle.searchedDue,
+    searchedDeferred: cycle.searchedDeferred,
+    retryLater: cycle.retryLater,
+    callsToday: cycle.callsToday,
+    callLimit: cycle.callLimit,
   };
 }

@@ -17,8 +17,12 @@ const coordinate = (min: number, max: number) => z.number().min(min).max(max);
 export const forecastRefreshRequestSchema = z.object({
   region: z.string().regex(/^[0-9b-hjkmnp-z]{1,12}$/, { error: 'must be a geohash' }),
   centre: z.object({ latitude: coordinate(-90, 90), longitude: coordinate(-180, 180) }),
-  /** Why the refresh is wanted; `regionActivated`: the region's first place was validated. */
-  reason: z.enum(['regionActivated']),
+  /**
+   * Why the refresh is wanted. `regionActivated`: the region's first place was validated.
+   * `searched`: a search found the region's forecast about as old as the searched target allows
+   * (the consumer checks the budget, and drops it when a fresher forecast was recorded since).
+   */
+  reason: z.enum(['regionActivated', 'searched']),
   correlationId: z.string().min(1).max(200),
   /** ISO 8601 UTC. */
   requestedAt: z.iso.datetime({ offset: true }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { forecastFreshnessSchema } from './forecastFreshness';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -9,9 +10,22 @@ export const forecastRefreshCycleSchema = z.strictObject({
   phase: z.enum(['planning', 'fetching', 'waiting']),
   startedAt: timestamp,
   source: z.string().nullable().meta({ description: 'The weather provider' }),
-  due: z.int().min(0).meta({ description: 'Regions whose forecast was missing or old' }),
+  due: z.int().min(0).meta({ description: 'Regions whose forecast was missing or would get older than its target before the next cycle' }),
   planned: z.int().min(0).meta({ description: 'Due regions this cycle fetches (the rest wait for the budget)' }),
   deferred: z.int().min(0),
+  searchedDue: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'Of the due, regions searched in the last 6 hours (held to the searched target, fetched first)' }),
+  searchedDeferred: z.int().min(0).optional().meta({ description: 'Of those, the ones the budget left for a later cycle' }),
+  retryLater: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'Due regions whose last fetch failed less than 4 minutes ago (tried again after that)' }),
+  callsToday: z.int().min(0).optional().meta({ description: 'Region fetches counted today (UTC) before this cycle' }),
+  callLimit: z.int().min(0).optional().meta({ description: "Region fetches the day's budget, paced over the day, allows by this cycle" }),
   requests: z.int().min(0),
   updated: z.int().min(0),
   failed: z.int().min(0),
@@ -33,5 +47,8 @@ export const forecastRefreshStatusSchema = z.strictObject({
   createdTime: timestamp.nullable(),
   lastUpdatedTime: timestamp.nullable(),
   cycle: forecastRefreshCycleSchema.nullable(),
+  freshness: forecastFreshnessSchema.meta({
+    description: "How old the active regions' forecasts are now, searched in the last 6 hours or not, and today's calls against the budget",
+  }),
 });
 export type ForecastRefreshStatusAnswer = z.output<typeof forecastRefreshStatusSchema>;

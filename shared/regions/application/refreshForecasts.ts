@@ -1,6 +1,9 @@
 import { v5 as uuidV5 } from 'uuid';
 import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../platform/eventSourcing/eventStore';
-import { planRefresh, type PlannedRegion, type RefreshPlan } from '../domain/refreshPlan';
+import { dailyCallLimit, utcDay } from '../domain/callBudget';
+import { planRefresh, type PlannedRegion, type RefreshPlan, type RefreshPlanSettings } from '../domain/refreshPlan';
+import { demandFetchCycleId, demandFetchStillWanted } from '../domain/searchDemand';
+import { cycleMinutesOf, demandFetchRuleOf, freshnessTargetsOf, type ForecastSettings } from './forecastSettings';
 import type { ForecastRefreshRequest } from './forecastRefreshRequests';
 import { FORECAST_EVENT_TTL_SECONDS, regionDecider, toRegionStreamId, type RegionCommand } from '../domain/region';
 import type { RegionViews } from './regionViews';
@@ -9,17 +12,26 @@ import { regionForecastKey, type RegionForecastView } from '../projection/region
 
 export interface ForecastRefreshDeps {
   readonly eventStore: EventStore;
+  /** The forecast views, the search demand beside them, and the day's call ledger. */
   readonly views: RegionViews;
   readonly weather: WeatherProvider;
   readonly clock: () => Date;
-  readonly forecast: { readonly refreshMinutes: number; readonly dailyCallBudget: number; readonly parallelism: number };
+  readonly forecast: ForecastSettings;
 }
 
 /** A cycle's plan as the orchestrator gets it: everything it needs, so the orchestrator reads no settings. */
 export interface CyclePlan extends RefreshPlan {
+  /**
+   * Minutes from this cycle's start to the next's. (Plans recorded before cycles had a setting of
+   * their own have only `refreshMinutes`, which was the cycle then.)
+   */
+  readonly cycleMinutes: number;
+  /** How old any region's forecast may get. */
   readonly refreshMinutes: number;
   readonly parallelism: number;
   readonly source: string;
+  /** The UTC day the planned fetches were counted on, for the batches to give back the ones they did not make. */
+  readonly callsDay: string;
 }
 
 export interface BatchOutcome {
@@ -36,15 +48,45 @@ export interface BatchOutcome {
    * Optional: results recorded in an orchestration history before it existed have none.
    */
   readonly requestMs?: readonly number[];
+  /** Region fetches the batch made (counted in the call ledger); optional for the same reason. */
+  readonly calls?: number;
 }
 
-/** Plans one refresh cycle from the region forecast views (the planActivity of the orchestration). */
+/** A plan that could not count its fetches after this many tries (fetch-now requests counting at the same moment) fetches nothing. */
+const MAX_RESERVE_ATTEMPTS = 3;
+
+/**
+ * Plans one refresh cycle (the plan activity of the orchestration): the regions' states and demand
+ * in one query, the day's calls so far, then the pure planner; the planned fetches are counted in
+ * the ledger before the plan is handed over, so fetch-now requests can never take the same calls.
+ */
 export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Promise<CyclePlan> {
-  const plan = planRefresh(await deps.views.regionRefreshStates(), at, {
-    ...deps.forecast,
+  const settings: RefreshPlanSettings = {
+    cycleMinutes: cycleMinutesOf(deps.forecast),
+    dailyCallBudget: deps.forecast.dailyCallBudget,
     batchSize: deps.weather.maxLocationsPerRequest,
-  });
-  return { ...plan, refreshMinutes: deps.forecast.refreshMinutes, parallelism: deps.forecast.parallelism, source: deps.weather.name };
+    ...freshnessTargetsOf(deps.forecast),
+  };
+  const day = utcDay(at);
+  const states = await deps.views.regionRefreshStates();
+  let plan = planRefresh(states, at, settings, await deps.views.callsOn(day));
+  for (let attempt = 1; ; attempt++) {
+    const planned = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
+    if (planned === 0 || (await deps.views.reserveCalls(day, planned, plan.callLimit))) break;
+    if (attempt >= MAX_RESERVE_ATTEMPTS) {
+      plan = { ...plan, batches: [], deferred: plan.due, searchedDeferred: plan.searchedDue };
+      break;
+    }
+    plan = planRefresh(states, at, settings, await deps.views.callsOn(day));
+  }
+  return {
+    ...plan,
+    cycleMinutes: settings.cycleMinutes,
+    refreshMinutes: deps.forecast.refreshMinutes,
+    parallelism: deps.forecast.parallelism,
+    source: deps.weather.name,
+    callsDay: day,
+  };
 }
 
 /**
@@ -56,11 +98,15 @@ export async function refreshForecastBatch(
   deps: ForecastRefreshDeps,
   cycleId: string,
   regions: readonly PlannedRegion[],
+  callsDay?: string,
 ): Promise<BatchOutcome> {
   const started = Date.now();
   const requestMs: number[] = [];
   const outcomes = await deps.weather.fetchForecasts(regions, { onRequest: (ms) => requestMs.push(ms) });
   const providerMs = Date.now() - started;
+  const calls = callsMade(deps.weather, regions.length, outcomes, requestMs.length);
+  // Histories recorded before the ledger have no day: nothing was counted for them.
+  if (callsDay !== undefined) await releaseUnmade(deps.views, callsDay, regions.length - calls);
   const updated: string[] = [];
   const failed: { region: string; reason: string }[] = [];
   const alreadyRecorded: string[] = [];
@@ -83,25 +129,54 @@ export async function refreshForecastBatch(
       });
     }
   });
-  return { updated, failed, alreadyRecorded, providerMs, requestMs };
+  return { updated, failed, alreadyRecorded, providerMs, requestMs, calls };
 }
 
-export type RefreshNowOutcome = 'updated' | 'failed' | 'alreadyFresh';
+/**
+ * How many of `planned` region fetches reached the provider: a location in a request it was sent
+ * counts as one call. A request the open circuit refused is never told (WeatherProvider's
+ * `onRequest`), so a batch with no request told and no forecast made none.
+ */
+function callsMade(weather: WeatherProvider, planned: number, outcomes: readonly LocationForecast[], requestsTold: number): number {
+  const forecasts = outcomes.filter((outcome) => outcome.ok).length;
+  if (requestsTold === 0 && forecasts === 0) return 0;
+  return Math.max(forecasts, Math.min(planned, requestsTold * weather.maxLocationsPerRequest));
+}
+
+async function releaseUnmade(ledger: RegionViews, day: string, unmade: number): Promise<void> {
+  if (unmade <= 0) return;
+  try {
+    await ledger.releaseCalls(day, unmade);
+  } catch {
+    // Left counted: the ledger then errs on the safe side, and the budget is never overspent for it.
+  }
+}
+
+export type RefreshNowOutcome = 'updated' | 'failed' | 'alreadyFresh' | 'overBudget';
 
 /**
- * The `forecast-refresh-requests` consumer: fetches one region's forecast now unless it was recorded
- * at or after the request, or this very request was recorded before (a redelivered message).
+ * The `forecast-refresh-requests` consumer: fetches one region's forecast now, within the day's call
+ * budget, unless this very request was recorded before (a redelivered message) or a forecast
+ * recorded since makes it moot: for a new region, any recorded at or after the request; after a
+ * search, one younger than a search would have asked about. A search's requests share one cycle id
+ * per region and {@link demandFetchCycleId} slot, so copies from several instances fetch once.
  */
 export async function refreshRegionNow(deps: ForecastRefreshDeps, request: ForecastRefreshRequest): Promise<RefreshNowOutcome> {
-  const cycleId = `request:${request.requestedAt}`;
+  const cycleId = request.reason === 'searched' ? demandFetchCycleId(request.requestedAt) : `request:${request.requestedAt}`;
   const { hasEvent } = await deps.eventStore.probe(toRegionStreamId(request.region), forecastEventId(request.region, cycleId));
   if (hasEvent) return 'alreadyFresh';
-  // The view may lag the stream a little; a forecast it already shows as newer than the request is enough.
-  const updatedAt = (await deps.views.read<RegionForecastView>(regionForecastKey(request.region)))?.document.updatedAt;
-  if (updatedAt && Date.parse(updatedAt) >= Date.parse(request.requestedAt)) return 'alreadyFresh';
-  const [outcome] = await deps.weather.fetchForecasts([
-    { region: request.region, latitude: request.centre.latitude, longitude: request.centre.longitude },
-  ]);
+  // The view may lag the stream a little; a forecast it already shows as recent enough is enough.
+  const updatedAt = (await deps.views.read<RegionForecastView>(regionForecastKey(request.region)))?.document.updatedAt ?? null;
+  if (!stillWanted(request, updatedAt, deps.forecast)) return 'alreadyFresh';
+  const now = deps.clock();
+  const day = utcDay(now);
+  if (!(await deps.views.reserveCalls(day, 1, dailyCallLimit(now, deps.forecast.dailyCallBudget)))) return 'overBudget';
+  const requestMs: number[] = [];
+  const [outcome] = await deps.weather.fetchForecasts(
+    [{ region: request.region, latitude: request.centre.latitude, longitude: request.centre.longitude }],
+    { onRequest: (ms) => requestMs.push(ms) },
+  );
+  await releaseUnmade(deps.views, day, 1 - callsMade(deps.weather, 1, outcome ? [outcome] : [], requestMs.length));
   const recorded = await recordForecastOutcome(
     deps,
     outcome ?? { region: request.region, ok: false, reason: 'The provider gave no forecast for this region.' },
@@ -110,6 +185,11 @@ export async function refreshRegionNow(deps: ForecastRefreshDeps, request: Forec
   );
   if (!recorded) return 'alreadyFresh';
   return outcome?.ok ? 'updated' : 'failed';
+}
+
+function stillWanted(request: ForecastRefreshRequest, updatedAt: string | null, forecast: ForecastSettings): boolean {
+  if (request.reason === 'searched') return demandFetchStillWanted(updatedAt, request.requestedAt, demandFetchRuleOf(forecast));
+  return updatedAt === null || Date.parse(updatedAt) < Date.parse(request.requestedAt);
 }
 
 /** Namespace of forecast event ids: one id per (region, cycle), whoever appends it. */

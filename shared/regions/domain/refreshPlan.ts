@@ -1,15 +1,30 @@
-/** What the planner knows of one active region (from its forecast view). */
+import { dailyCallLimit } from './callBudget';
+import { DEMAND_FLUSH_SECONDS, searchedRecently, searchesSince, SEARCHED_WINDOW_HOURS, type RegionDemand } from './searchDemand';
+
+/** What the planner knows of one active region (its forecast view and its search demand). */
 export interface RegionRefreshState {
   readonly region: string;
   readonly centre: { readonly latitude: number; readonly longitude: number };
   /** When its latest forecast was recorded; null when it never had one. */
   readonly updatedAt: string | null;
+  /** When its latest fetch failed; absent or null when none did. */
+  readonly lastFailedAt?: string | null;
+  /** Its searches over the last day; absent when it had none. */
+  readonly demand?: RegionDemand;
 }
 
-export interface RefreshPlanSettings {
-  /** A forecast older than this is due; also the time between cycles. */
-  readonly refreshMinutes: number;
-  /** Region fetches allowed per day (a location in a multi-location request counts as one call). */
+/** How old forecasts may get: the freshness the refresh keeps, budget permitting. */
+export interface FreshnessTargets {
+  /** Any active region's forecast. */
+  readonly maxAgeMinutes: number;
+  /** The forecast of a region searched in the last {@link SEARCHED_WINDOW_HOURS} hours (never more than `maxAgeMinutes`). */
+  readonly searchedMaxAgeMinutes: number;
+}
+
+export interface RefreshPlanSettings extends FreshnessTargets {
+  /** Minutes between the starts of two cycles. */
+  readonly cycleMinutes: number;
+  /** Region fetches allowed per UTC day (a location in a multi-location request counts as one call). */
   readonly dailyCallBudget: number;
   /** Locations per request. */
   readonly batchSize: number;
@@ -22,53 +37,132 @@ export interface PlannedRegion {
 }
 
 export interface RefreshPlan {
-  /** Regions whose forecast is missing or old. */
+  /** Regions that must be fetched this cycle to stay within their target (or never had a forecast). */
   readonly due: number;
   /** Due regions left for a later cycle because of the budget. */
   readonly deferred: number;
-  /** Region fetches this cycle may make: the daily budget spread evenly over the day's cycles. */
+  /** Region fetches this cycle may make: what the day's paced budget has left. */
   readonly allowance: number;
-  /** The regions to fetch now, most overdue first, in requests of at most `batchSize`. */
+  /** The regions to fetch now, in requests of at most `batchSize`: searched regions first, then the rest oldest first. */
   readonly batches: readonly (readonly PlannedRegion[])[];
+  /** Of the due, the regions searched in the window: these come first. */
+  readonly searchedDue: number;
+  /** Of those, the ones the budget left for later. */
+  readonly searchedDeferred: number;
+  /** Regions whose latest fetch failed too recently to try again this cycle. */
+  readonly retryLater: number;
+  /** Region fetches counted today (UTC) before this plan. */
+  readonly callsToday: number;
+  /** Region fetches the day's budget allows by now ({@link dailyCallLimit}). */
+  readonly callLimit: number;
 }
 
-const MINUTES_PER_DAY = 24 * 60;
+/**
+ * How long after a cycle starts its fetches may still be landing: the next cycle can start up to
+ * ~30 s after its timer (the durable queues' polling), and its plan, fetch and record take up to a
+ * minute or so more. A region is fetched in the last cycle that can still land it within its target.
+ */
+export const FETCH_LEAD_MINUTES = 2;
 
 /**
- * A forecast counts as due a little before it is `refreshMinutes` old: a cycle starts every
- * `refreshMinutes`, and a region fetched late in one cycle must still be due at the next.
+ * How long the refresh may take to hear of a search and land a fetch for it: an instance reports its
+ * searches within {@link DEMAND_FLUSH_SECONDS}, the next cycle starts within `cycleMinutes`, and its
+ * fetch lands within {@link FETCH_LEAD_MINUTES}.
  */
-export const DUE_FRACTION = 0.75;
+export function demandNoticeMinutes(cycleMinutes: number): number {
+  return DEMAND_FLUSH_SECONDS / 60 + cycleMinutes + FETCH_LEAD_MINUTES;
+}
+
+/** How old a searched region's forecast may get unless the settings say otherwise: the issue's "at most an hour". */
+export const DEFAULT_SEARCHED_MAX_AGE_MINUTES = 60;
 
 /**
- * Plans one refresh cycle (pure). Due regions are those never fetched or fetched at least
- * `DUE_FRACTION × refreshMinutes` ago; never-fetched ones first, then the oldest. A cycle fetches at
- * most `dailyCallBudget × refreshMinutes / 1440` regions (at least one), so a day of cycles stays
- * within the budget and the rest wait, oldest first, for the next cycle.
+ * A region whose fetch failed is not tried again sooner than this: with cycles of 5 minutes or more
+ * that is the next cycle, as ever; with shorter ones a location that keeps failing costs a call
+ * every few minutes rather than every cycle. (A provider that is down is the circuit breaker's
+ * business: its refused requests are never sent, and never counted.)
  */
-export function planRefresh(regions: readonly RegionRefreshState[], now: Date, settings: RefreshPlanSettings): RefreshPlan {
-  const dueBefore = now.getTime() - settings.refreshMinutes * DUE_FRACTION * 60_000;
-  const due = regions
-    .map((state) => ({ state, fetchedAt: fetchedAtOf(state) }))
-    .filter(({ fetchedAt }) => fetchedAt <= dueBefore)
-    .sort((a, b) => (a.fetchedAt === b.fetchedAt ? a.state.region.localeCompare(b.state.region) : a.fetchedAt < b.fetchedAt ? -1 : 1));
-  const allowance = Math.max(1, Math.floor((settings.dailyCallBudget * settings.refreshMinutes) / MINUTES_PER_DAY));
-  const selected = due
+export const RETRY_AFTER_FAILURE_MINUTES = 4;
+
+/**
+ * The age a region's forecast must stay within now, and whether that is the searched target: it is
+ * while the region was searched in the last {@link SEARCHED_WINDOW_HOURS} hours.
+ */
+export function targetOf(state: RegionRefreshState, now: Date, targets: FreshnessTargets): { minutes: number; searched: boolean } {
+  return searchedRecently(state.demand, now)
+    ? { minutes: Math.min(targets.searchedMaxAgeMinutes, targets.maxAgeMinutes), searched: true }
+    : { minutes: targets.maxAgeMinutes, searched: false };
+}
+
+/**
+ * Plans one refresh cycle (pure). A region is due when waiting for the next cycle would let its
+ * forecast get older than its target before that cycle's fetch lands (`age + cycleMinutes +`
+ * {@link FETCH_LEAD_MINUTES} `> target`), or when it never had one. Regions searched in the last
+ * {@link SEARCHED_WINDOW_HOURS} hours are held to the searched target and come first, the most
+ * searched first; the rest follow oldest first. What the day's paced budget has left
+ * ({@link dailyCallLimit} minus `callsToday`) is all a cycle may fetch: when it is short, the regions
+ * held to the 6 h cap give way first (the freshest of them), then the least searched.
+ */
+export function planRefresh(
+  regions: readonly RegionRefreshState[],
+  now: Date,
+  settings: RefreshPlanSettings,
+  callsToday: number,
+): RefreshPlan {
+  const at = now.getTime();
+  const window = new Date(at - SEARCHED_WINDOW_HOURS * 3_600_000);
+  const searchedDue: { state: RegionRefreshState; fetchedAt: number; searches: number }[] = [];
+  const otherDue: { state: RegionRefreshState; fetchedAt: number }[] = [];
+  let retryLater = 0;
+  for (const state of regions) {
+    const fetchedAt = timeOf(state.updatedAt);
+    const target = targetOf(state, now, settings);
+    const ageMinutes = (at - fetchedAt) / 60_000;
+    if (!(ageMinutes + settings.cycleMinutes + FETCH_LEAD_MINUTES > target.minutes)) continue;
+    const failedAt = timeOf(state.lastFailedAt ?? null);
+    if (failedAt > fetchedAt && at - failedAt < RETRY_AFTER_FAILURE_MINUTES * 60_000) {
+      retryLater++;
+      continue;
+    }
+    if (target.searched) searchedDue.push({ state, fetchedAt, searches: searchesSince(state.demand, window) });
+    else otherDue.push({ state, fetchedAt });
+  }
+  searchedDue.sort((a, b) => b.searches - a.searches || oldestFirst(a, b));
+  otherDue.sort(oldestFirst);
+
+  const callLimit = dailyCallLimit(now, settings.dailyCallBudget);
+  const allowance = Math.max(0, callLimit - callsToday);
+  const selected = [...searchedDue, ...otherDue]
     .slice(0, allowance)
     .map(({ state }) => ({ region: state.region, latitude: state.centre.latitude, longitude: state.centre.longitude }));
   const batchSize = Math.max(1, settings.batchSize);
   const batches: PlannedRegion[][] = [];
   for (let i = 0; i < selected.length; i += batchSize) batches.push(selected.slice(i, i + batchSize));
-  return { due: due.length, deferred: due.length - selected.length, allowance, batches };
+  const due = searchedDue.length + otherDue.length;
+  return {
+    due,
+    deferred: due - selected.length,
+    allowance,
+    batches,
+    searchedDue: searchedDue.length,
+    searchedDeferred: Math.max(0, searchedDue.length - allowance),
+    retryLater,
+    callsToday,
+    callLimit,
+  };
 }
 
-/** Never fetched (or an unreadable time) sorts as the oldest of all. */
-function fetchedAtOf(state: RegionRefreshState): number {
-  const at = state.updatedAt === null ? Number.NaN : Date.parse(state.updatedAt);
+function oldestFirst(a: { state: RegionRefreshState; fetchedAt: number }, b: { state: RegionRefreshState; fetchedAt: number }): number {
+  return a.fetchedAt === b.fetchedAt ? a.state.region.localeCompare(b.state.region) : a.fetchedAt < b.fetchedAt ? -1 : 1;
+}
+
+/** A time in ms; never (or an unreadable time) is the oldest of all. */
+function timeOf(iso: string | null): number {
+  const at = iso === null ? Number.NaN : Date.parse(iso);
   return Number.isNaN(at) ? Number.NEGATIVE_INFINITY : at;
 }
 
 /** When the cycle that started at `startedAt` is followed by the next one (pure, so orchestrators may use it). */
-export function nextCycleAt(startedAt: Date, refreshMinutes: number): Date {
-  return new Date(startedAt.getTime() + refreshMinutes * 60_000);
+export function nextCycleAt(startedAt: Date, cycleMinutes: number): Date {
+  return new Date(startedAt.getTime() + cycleMinutes * 60_000);
 }

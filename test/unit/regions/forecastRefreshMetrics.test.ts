@@ -16,7 +16,24 @@ const STARTED = '2025-11-17T10:00:00.000Z';
 const CYCLE_ID = `${STARTED}#4`;
 const region = (n: number): PlannedRegion => ({ region: `gcpv${n}`, latitude: 51.5 + n / 100, longitude: -0.1 });
 const batches = Array.from({ length: 7 }, (_, b) => [region(2 * b), region(2 * b + 1)]);
-const plan: CyclePlan = { due: 20, deferred: 6, allowance: 14, batches, refreshMinutes: 30, parallelism: 3, source: 'open-meteo' };
+const plan: CyclePlan = {
+  due: 20,
+  deferred: 6,
+  allowance: 14,
+  batches,
+  cycleMinutes: 30,
+  refreshMinutes: 360,
+  parallelism: 3,
+  source: 'open-meteo',
+  callsDay: '2025-11-17',
+  searchedDue: 5,
+  searchedDeferred: 0,
+  retryLater: 1,
+  callsToday: 120,
+  callLimit: 4000,
+};
+/** A plan as histories recorded before there was search demand hold it: the cycle was `refreshMinutes`. */
+const recordedBeforeDemand = { due: 20, deferred: 6, allowance: 14, batches, refreshMinutes: 30, parallelism: 3, source: 'open-meteo' };
 
 /** Kusto's extract(@"\bkey=(\S+)", 1, message). */
 const extract = (line: string, key: string) => new RegExp(`(?:^| )${key}=(\\S+)`).exec(line)?.[1];
@@ -69,7 +86,8 @@ describe('ForecastRefreshCycle: one summary line per cycle, from the orchestrato
     expect(summaries[0]?.fn).toBe(FORECAST_REFRESH_ORCHESTRATION);
     expect(summaries[0]?.message).toBe(
       `ForecastRefreshCycle cycle=${CYCLE_ID} n=4 outcome=completed source=open-meteo due=20 planned=14 deferred=6 batches=7 updated=12 failed=2 alreadyRecorded=0 ` +
-        `providerMs=721 providerRequests=7 providerP50Ms=103 providerMaxMs=106 cycleMs=${extract(summaries[0]?.message ?? '', 'cycleMs')} nextRunAt=2025-11-17T10:30:00.000Z failedRegions=gcpv4,gcpv5 correlationId=${CYCLE_ID}`,
+        `providerMs=721 providerRequests=7 providerP50Ms=103 providerMaxMs=106 cycleMs=${extract(summaries[0]?.message ?? '', 'cycleMs')} nextRunAt=2025-11-17T10:30:00.000Z failedRegions=gcpv4,gcpv5 ` +
+        `searchedDue=5 searchedDeferred=0 retryLater=1 callsToday=120 callLimit=4000 correlationId=${CYCLE_ID}`,
     );
     // The cycle's time comes from the orchestration clock (one second an episode in the driver).
     expect(Number(extract(summaries[0]?.message ?? '', 'cycleMs'))).toBeGreaterThan(0);
@@ -84,6 +102,26 @@ describe('ForecastRefreshCycle: one summary line per cycle, from the orchestrato
     expect(extract(lines[0]?.message ?? '', 'outcome')).toBe('planFailed');
     expect(lines[0]?.message).toMatch(/ planError="[^"]*Cosmos DB unavailable[^"]*" correlationId=/);
     expect(extract(lines[0]?.message ?? '', 'providerP50Ms')).toBe('-');
+  });
+
+  it('reads a plan recorded before there was search demand: the cycle is its refreshMinutes, and the line has no demand fields', async () => {
+    const { lines, logger } = capture();
+    const result = await run(
+      (name, input) =>
+        name === PLAN_ACTIVITY
+          ? recordedBeforeDemand
+          : {
+              updated: (input as { regions: PlannedRegion[] }).regions.map((r) => r.region),
+              failed: [],
+              alreadyRecorded: [],
+              providerMs: 5,
+            },
+      logger,
+    );
+    expect(extract(lines[0]?.message ?? '', 'nextRunAt')).toBe('2025-11-17T10:30:00.000Z');
+    expect(lines[0]?.message).not.toMatch(/searchedDue=|callsToday=/);
+    const batchInputs = result.activityCalls.filter((call) => call.name === BATCH_ACTIVITY).map((call) => call.input);
+    expect(batchInputs[0]).toEqual({ cycleId: CYCLE_ID, regions: batches[0] });
   });
 
   it('reads batch results recorded before request times existed as no requests', async () => {

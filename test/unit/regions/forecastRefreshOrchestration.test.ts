@@ -28,8 +28,9 @@ const STARTED = '2025-11-17T10:00:00.000Z';
 const START = new Date(STARTED);
 const CYCLE = 4;
 const CYCLE_ID = `${STARTED}#${CYCLE}`;
-const REFRESH_MINUTES = 30;
+const CYCLE_MINUTES = 30;
 const NEXT_RUN = '2025-11-17T10:30:00.000Z';
+const CALLS_DAY = '2025-11-17';
 
 const region = (n: number): PlannedRegion => ({ region: `gcpv${n}`, latitude: 51.5 + n / 100, longitude: -0.1 });
 const batchesOf = (count: number, size: number) =>
@@ -42,9 +43,16 @@ function cyclePlan(batches: readonly (readonly PlannedRegion[])[], overrides: Pa
     deferred: 6,
     allowance: planned,
     batches,
-    refreshMinutes: REFRESH_MINUTES,
+    cycleMinutes: CYCLE_MINUTES,
+    refreshMinutes: 360,
     parallelism: 3,
     source: 'open-meteo',
+    callsDay: CALLS_DAY,
+    searchedDue: 4,
+    searchedDeferred: 1,
+    retryLater: 0,
+    callsToday: 100,
+    callLimit: 5000,
     ...overrides,
   };
 }
@@ -52,6 +60,7 @@ function cyclePlan(batches: readonly (readonly PlannedRegion[])[], overrides: Pa
 interface BatchInput {
   readonly cycleId: string;
   readonly regions: readonly PlannedRegion[];
+  readonly callsDay?: string;
 }
 
 const updatedAll = (regions: readonly PlannedRegion[]): BatchOutcome => ({
@@ -128,9 +137,9 @@ describe('forecast refresh orchestration, replayed from its history', () => {
 
     const waves = wavesOf(result);
     expect(waves.map(({ calls }) => calls.map(({ input }) => input))).toEqual([
-      seven.slice(0, 3).map((regions) => ({ cycleId: CYCLE_ID, regions })),
-      seven.slice(3, 6).map((regions) => ({ cycleId: CYCLE_ID, regions })),
-      seven.slice(6).map((regions) => ({ cycleId: CYCLE_ID, regions })),
+      seven.slice(0, 3).map((regions) => ({ cycleId: CYCLE_ID, regions, callsDay: CALLS_DAY })),
+      seven.slice(3, 6).map((regions) => ({ cycleId: CYCLE_ID, regions, callsDay: CALLS_DAY })),
+      seven.slice(6).map((regions) => ({ cycleId: CYCLE_ID, regions, callsDay: CALLS_DAY })),
     ]);
     // The first wave is scheduled by the episode that delivered the plan.
     expect(waves[0]!.episode).toBe(1);
@@ -277,6 +286,11 @@ describe('forecast refresh orchestration, replayed from its history', () => {
         planned: 14,
         deferred: 6,
         requests: 7,
+        searchedDue: 4,
+        searchedDeferred: 1,
+        retryLater: 0,
+        callsToday: 100,
+        callLimit: 5000,
         nextRunAt: null,
       };
       const failedRegion = (i: number) => ({ region: `gcpv${2 * i + 1}`, reason: `provider said no to gcpv${2 * i + 1}` });
@@ -396,7 +410,9 @@ describe('forecast refresh orchestration, replayed from its history', () => {
 
       // Three attempts of the same batch, each after a back-off timer of 5 s, then 10 s; a last 20 s timer ends the retries.
       const attempts = attemptsOf(result, 'gcpv8');
-      expect(attempts.map(({ input }) => input)).toEqual(Array.from({ length: 3 }, () => ({ cycleId: CYCLE_ID, regions: seven[4] })));
+      expect(attempts.map(({ input }) => input)).toEqual(
+        Array.from({ length: 3 }, () => ({ cycleId: CYCLE_ID, regions: seven[4], callsDay: CALLS_DAY })),
+      );
       const history = finalHistory(result);
       const backOff = timersCreated(history).slice(0, -1);
       expect(backOff.map((timer) => Date.parse(timer.FireAt) - Date.parse(timer.Timestamp))).toEqual([5_000, 10_000, 20_000]);

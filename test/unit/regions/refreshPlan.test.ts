@@ -1,69 +1,153 @@
-import { DUE_FRACTION, nextCycleAt, planRefresh, type RegionRefreshState } from '../../../shared/regions/domain/refreshPlan';
+import {
+  FETCH_LEAD_MINUTES,
+  nextCycleAt,
+  planRefresh,
+  RETRY_AFTER_FAILURE_MINUTES,
+  type RefreshPlanSettings,
+  type RegionRefreshState,
+} from '../../../shared/regions/domain/refreshPlan';
+import { dailyCallLimit } from '../../../shared/regions/domain/callBudget';
+import { hourKey } from '../../../shared/regions/domain/searchDemand';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
-const region = (name: string, updatedAt: string | null): RegionRefreshState => ({
+const region = (name: string, updatedAt: string | null, extra: Partial<RegionRefreshState> = {}): RegionRefreshState => ({
   region: name,
   centre: { latitude: 53.4, longitude: -2.2 },
   updatedAt,
+  ...extra,
 });
-const settings = { refreshMinutes: 60, dailyCallBudget: 5000, batchSize: 2 };
+/** Searched `times` times, the latest `minutes` ago. */
+const searched = (minutes: number, times = 1) => ({
+  demand: { lastSearchedAt: minutesAgo(minutes), hours: { [hourKey(new Date(Date.parse(minutesAgo(minutes))))]: times } },
+});
+/** Issue #17's settings: searched regions within an hour, every region within 6 hours, cycles every 2 minutes. */
+const settings: RefreshPlanSettings = {
+  cycleMinutes: 2,
+  maxAgeMinutes: 360,
+  searchedMaxAgeMinutes: 60,
+  dailyCallBudget: 10_000,
+  batchSize: 2,
+};
+const plannedRegions = (plan: ReturnType<typeof planRefresh>) => plan.batches.flat().map((planned) => planned.region);
+/** Forecast ages at which a region is fetched: the last cycle that can still land it within `target`. */
+const lastSafeAge = (target: number) => target - settings.cycleMinutes - FETCH_LEAD_MINUTES;
 
 describe('refresh plan', () => {
-  it('given regions of every age, plans the never-fetched first, then the oldest, and leaves the fresh alone', () => {
+  it('given regions never fetched, old and fresh, when planned, then fetches the never-fetched and those about to pass 6 h, oldest first', () => {
     const plan = planRefresh(
-      [region('gcw2j', minutesAgo(50)), region('gcw2h', minutesAgo(200)), region('gcw2k', null), region('gcw2m', minutesAgo(5))],
+      [region('gcw2j', minutesAgo(357)), region('gcw2h', minutesAgo(500)), region('gcw2k', null), region('gcw2m', minutesAgo(300))],
       now,
       settings,
+      0,
     );
-    expect(plan.due).toBe(3);
-    expect(plan.batches.flat().map((planned) => planned.region)).toEqual(['gcw2k', 'gcw2h', 'gcw2j']);
+    expect(plan).toMatchObject({ due: 3, deferred: 0, searchedDue: 0 });
+    expect(plannedRegions(plan)).toEqual(['gcw2k', 'gcw2h', 'gcw2j']);
     expect(plan.batches.map((batch) => batch.length)).toEqual([2, 1]);
   });
 
-  it('counts a forecast as due from DUE_FRACTION of the refresh interval, so one fetched late in a cycle is due at the next', () => {
-    const edge = 60 * DUE_FRACTION;
-    expect(planRefresh([region('a', minutesAgo(edge))], now, settings).due).toBe(1);
-    expect(planRefresh([region('a', minutesAgo(edge - 1))], now, settings).due).toBe(0);
+  it('given a region not searched, then it is due only once waiting a cycle would let it pass the 6 h cap', () => {
+    const edge = lastSafeAge(360);
+    expect(planRefresh([region('a', minutesAgo(edge + 0.1))], now, settings, 0).due).toBe(1);
+    expect(planRefresh([region('a', minutesAgo(edge))], now, settings, 0).due).toBe(0);
   });
 
-  it('spreads the daily budget over the day’s cycles and defers the rest, oldest first', () => {
-    // 240 fetches a day over 24 one-hour cycles: 10 a cycle.
-    const regions = Array.from({ length: 25 }, (_, i) => region(`r${String(i).padStart(2, '0')}`, minutesAgo(1000 - i)));
-    const plan = planRefresh(regions, now, { refreshMinutes: 60, dailyCallBudget: 240, batchSize: 50 });
-    expect(plan).toMatchObject({ due: 25, allowance: 10, deferred: 15 });
-    expect(plan.batches.flat().map((planned) => planned.region)).toEqual(regions.slice(0, 10).map((state) => state.region));
+  it('given a region searched in the last 6 h, then it is held to the hour, and comes before the rest', () => {
+    const edge = lastSafeAge(60);
+    const plan = planRefresh(
+      [
+        region('cold', minutesAgo(400)),
+        region('hot', minutesAgo(edge + 0.1), searched(30)),
+        region('warm', minutesAgo(edge), searched(30)),
+      ],
+      now,
+      settings,
+      0,
+    );
+    expect(plan).toMatchObject({ due: 2, searchedDue: 1 });
+    expect(plannedRegions(plan)).toEqual(['hot', 'cold']);
   });
 
-  it('a day of cycles never exceeds the budget, and every region is eventually fetched', () => {
+  it('given a region last searched more than 6 h ago, then it is back under the 6 h cap', () => {
+    expect(planRefresh([region('a', minutesAgo(120), searched(361))], now, settings, 0).due).toBe(0);
+    expect(planRefresh([region('a', minutesAgo(120), searched(359))], now, settings, 0)).toMatchObject({ due: 1, searchedDue: 1 });
+  });
+
+  it('given more due than the budget allows, then the most searched come first, then the rest oldest first, and the 6 h cap gives way', () => {
+    const limit = dailyCallLimit(now, settings.dailyCallBudget);
+    const plan = planRefresh(
+      [
+        region('cold-older', minutesAgo(500)),
+        region('once', minutesAgo(59), searched(10, 1)),
+        region('cold', minutesAgo(400)),
+        region('often', minutesAgo(58), searched(10, 40)),
+      ],
+      now,
+      settings,
+      limit - 3,
+    );
+    expect(plan).toMatchObject({
+      due: 4,
+      allowance: 3,
+      deferred: 1,
+      searchedDue: 2,
+      searchedDeferred: 0,
+      callsToday: limit - 3,
+      callLimit: limit,
+    });
+    expect(plannedRegions(plan)).toEqual(['often', 'once', 'cold-older']);
+  });
+
+  it('given the budget spent, then nothing is fetched and searched regions are deferred too', () => {
+    const limit = dailyCallLimit(now, settings.dailyCallBudget);
+    const plan = planRefresh([region('hot', minutesAgo(59), searched(10))], now, settings, limit);
+    expect(plan).toMatchObject({ due: 1, allowance: 0, deferred: 1, searchedDeferred: 1, batches: [] });
+  });
+
+  it('given a fetch that failed lately, then the region waits before it is tried again', () => {
+    const failed = (minutes: number) => region('a', minutesAgo(400), { lastFailedAt: minutesAgo(minutes) });
+    expect(planRefresh([failed(RETRY_AFTER_FAILURE_MINUTES - 1)], now, settings, 0)).toMatchObject({ due: 0, retryLater: 1 });
+    expect(planRefresh([failed(RETRY_AFTER_FAILURE_MINUTES)], now, settings, 0)).toMatchObject({ due: 1, retryLater: 0 });
+    // A failure before the latest forecast is history.
+    expect(planRefresh([region('b', minutesAgo(400), { lastFailedAt: minutesAgo(401) })], now, settings, 0).due).toBe(1);
+  });
+
+  it('given the settings as before there was demand (the cycle as long as the cap), then every region is fetched every cycle', () => {
+    const hourly = { ...settings, cycleMinutes: 60, maxAgeMinutes: 60 };
+    const plan = planRefresh([region('a', minutesAgo(1)), region('b', minutesAgo(59)), region('c', null)], now, hourly, 0);
+    expect(plan).toMatchObject({ due: 3, deferred: 0 });
+  });
+
+  it('given a day of cycles, then the calls never exceed the budget and every region is eventually fetched', () => {
     const regions = new Map(Array.from({ length: 500 }, (_, i) => [`r${i}`, region(`r${i}`, null)]));
     const budget = 2000;
+    const midnight = Date.parse('2026-11-28T00:00:00Z');
     let fetched = 0;
     const seen = new Set<string>();
     for (let cycle = 0; cycle < 24 * 4; cycle++) {
-      const at = new Date(now.getTime() + cycle * 15 * 60_000);
-      const plan = planRefresh([...regions.values()], at, { refreshMinutes: 15, dailyCallBudget: budget, batchSize: 50 });
+      const at = new Date(midnight + cycle * 15 * 60_000);
+      const plan = planRefresh(
+        [...regions.values()],
+        at,
+        { ...settings, cycleMinutes: 15, dailyCallBudget: budget, batchSize: 50 },
+        fetched,
+      );
       for (const { region: name } of plan.batches.flat()) {
         regions.set(name, region(name, at.toISOString()));
         seen.add(name);
         fetched++;
       }
+      expect(fetched).toBeLessThanOrEqual(dailyCallLimit(at, budget));
     }
     expect(fetched).toBeLessThanOrEqual(budget);
     expect(seen.size).toBe(500);
   });
 
-  it('always allows at least one fetch per cycle, and unreadable times count as never fetched', () => {
-    const plan = planRefresh([region('a', 'not a time'), region('b', minutesAgo(100))], now, {
-      refreshMinutes: 5,
-      dailyCallBudget: 1,
-      batchSize: 10,
-    });
-    expect(plan).toMatchObject({ due: 2, allowance: 1, deferred: 1 });
-    expect(plan.batches).toEqual([[{ region: 'a', latitude: 53.4, longitude: -2.2 }]]);
+  it('unreadable times count as never fetched', () => {
+    expect(plannedRegions(planRefresh([region('b', minutesAgo(400)), region('a', 'not a time')], now, settings, 0))).toEqual(['a', 'b']);
   });
 
-  it('the next cycle starts refreshMinutes after this one started', () => {
-    expect(nextCycleAt(now, 60).toISOString()).toBe('2026-11-27T13:00:00.000Z');
+  it('the next cycle starts a cycle after this one started', () => {
+    expect(nextCycleAt(now, 2).toISOString()).toBe('2026-11-27T12:02:00.000Z');
   });
 });

@@ -14,6 +14,10 @@ import {
 import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
 import type { RegionViews } from '../../../regions/application/regionViews';
+import { REGION_STATE_TYPES, type RegionSearchCounts, type SearchDemandStore } from '../../../regions/application/searchDemand';
+import type { ForecastCallLedger } from '../../../regions/application/forecastCallLedger';
+import type { RegionDemand } from '../../../regions/domain/searchDemand';
+import { CosmosRegionState } from './cosmosRegionState';
 
 /** Cosmos system properties stripped from documents read back. */
 const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
@@ -23,11 +27,15 @@ const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_ls
  * makes is a point read or a single-partition query, so its cost follows what it returns, not the
  * size of the container. Counts its requests, so tests can hold queries to a budget.
  */
-export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
+export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, SearchDemandStore, ForecastCallLedger {
   /** Requests sent to Cosmos so far (each query page counts). */
   requestCount = 0;
+  /** The regions' search demand and call ledger: beside the views, but no views (a rebuild keeps them). */
+  private readonly regionState: CosmosRegionState;
 
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: Container) {
+    this.regionState = new CosmosRegionState(container, () => this.requestCount++);
+  }
 
   async read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
     this.requestCount++;
@@ -116,27 +124,61 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
   }
 
   async regionRefreshStates(): Promise<RegionRefreshState[]> {
-    // Only the fields the plan needs: a region's hourly forecast is tens of kilobytes.
-    const iterator = this.container.items.query<{ region: string; centre: Geolocation | null; updatedAt?: string | null }>(
+    // Only the fields the plan needs (a region's hourly forecast is tens of kilobytes), and the
+    // regions' demand documents from the same partition in the same query.
+    const iterator = this.container.items.query<RefreshStateRow>(
       {
-        query: `SELECT c.region, c.centre, c.updatedAt FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'regionForecast'`,
+        query:
+          'SELECT c.type, c.region, c.centre, c.updatedAt, c.lastFailure.at AS lastFailedAt, c.lastSearchedAt, c.hours FROM c ' +
+          "WHERE c.partitionKey = @partitionKey AND (c.type = 'regionForecast' OR c.type = 'regionDemand')",
         parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }],
       },
       { partitionKey: REGION_FORECASTS_PARTITION, maxItemCount: 1000 },
     );
-    const states: RegionRefreshState[] = [];
+    const forecasts: RefreshStateRow[] = [];
+    const demand = new Map<string, RegionDemand>();
     while (iterator.hasMoreResults()) {
       this.requestCount++;
       const { resources } = await iterator.fetchNext();
-      for (const { region, centre, updatedAt } of resources) if (centre) states.push({ region, centre, updatedAt: updatedAt ?? null });
+      for (const row of resources) {
+        if (row.type === 'regionForecast') forecasts.push(row);
+        else if (row.lastSearchedAt) demand.set(row.region, { lastSearchedAt: row.lastSearchedAt, hours: row.hours ?? {} });
+      }
     }
-    return states;
+    return forecasts.flatMap(({ region, centre, updatedAt, lastFailedAt }): RegionRefreshState[] => {
+      if (!centre) return [];
+      const searches = demand.get(region);
+      return [
+        { region, centre, updatedAt: updatedAt ?? null, ...(lastFailedAt && { lastFailedAt }), ...(searches && { demand: searches }) },
+      ];
+    });
   }
 
+  addSearches(counts: readonly RegionSearchCounts[], now: Date): Promise<void> {
+    return this.regionState.addSearches(counts, now);
+  }
+
+  callsOn(day: string): Promise<number> {
+    return this.regionState.callsOn(day);
+  }
+
+  reserveCalls(day: string, calls: number, limit: number): Promise<boolean> {
+    return this.regionState.reserveCalls(day, calls, limit);
+  }
+
+  releaseCalls(day: string, calls: number): Promise<void> {
+    return this.regionState.releaseCalls(day, calls);
+  }
+
+  /** Removes every view; the regions' search demand and call ledger stay (they are not derived from events). */
   async clear(): Promise<void> {
-    const iterator = this.container.items.query<{ id: string; partitionKey: string }>('SELECT c.id, c.partitionKey FROM c', {
-      maxItemCount: 1000,
-    });
+    const iterator = this.container.items.query<{ id: string; partitionKey: string }>(
+      {
+        query: 'SELECT c.id, c.partitionKey FROM c WHERE NOT IS_DEFINED(c.type) OR NOT ARRAY_CONTAINS(@kept, c.type)',
+        parameters: [{ name: '@kept', value: [...REGION_STATE_TYPES] }],
+      },
+      { maxItemCount: 1000 },
+    );
     while (iterator.hasMoreResults()) {
       const { resources } = await iterator.fetchNext();
       for (const { id, partitionKey } of resources) await this.remove({ id, partitionKey });
@@ -153,6 +195,17 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews {
     }
     return found;
   }
+}
+
+/** A row of the refresh states query: a forecast view's or a demand document's fields. */
+interface RefreshStateRow {
+  readonly type: 'regionForecast' | 'regionDemand';
+  readonly region: string;
+  readonly centre?: Geolocation | null;
+  readonly updatedAt?: string | null;
+  readonly lastFailedAt?: string;
+  readonly lastSearchedAt?: string;
+  readonly hours?: Record<string, number>;
 }
 
 function strip(resource: ItemDefinition): ItemDefinition {

@@ -12,6 +12,9 @@ import {
 import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
 import type { RegionViews } from '../../../regions/application/regionViews';
+import type { RegionSearchCounts, SearchDemandStore } from '../../../regions/application/searchDemand';
+import type { ForecastCallLedger } from '../../../regions/application/forecastCallLedger';
+import { expiredHourKeys, type RegionDemand } from '../../../regions/domain/searchDemand';
 
 interface Stored {
   readonly document: ViewDocument;
@@ -20,11 +23,15 @@ interface Stored {
 
 /**
  * The view store in process memory, with the secondary indexes a database would keep: spatial
- * entries by cell, so a nearby search touches only the cells of its circle.
+ * entries by cell, so a nearby search touches only the cells of its circle. The regions' search
+ * demand and call ledger live beside the views but are no views: `clear()` keeps them and `all()`
+ * does not list them.
  */
-export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews {
+export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, SearchDemandStore, ForecastCallLedger {
   private readonly partitions = new Map<string, Map<string, Stored>>();
   private readonly cellIndex = new Map<string, Map<string, Map<string, NearbyEntry>>>();
+  private readonly demand = new Map<string, { lastSearchedAt: string; hours: Record<string, number> }>();
+  private readonly callsByDay = new Map<string, number>();
   private etagCounter = 0;
 
   read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
@@ -95,14 +102,52 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews {
   regionRefreshStates(): Promise<RegionRefreshState[]> {
     const documents = [...(this.partitions.get(REGION_FORECASTS_PARTITION)?.values() ?? [])].map((stored) => stored.document);
     return Promise.resolve(
-      documents.flatMap((document) =>
-        document.type === 'regionForecast' && document.centre !== null
-          ? [{ region: document.region, centre: document.centre, updatedAt: document.updatedAt }]
-          : [],
-      ),
+      documents.flatMap((document): RegionRefreshState[] => {
+        if (document.type !== 'regionForecast' || document.centre === null) return [];
+        const demand = this.demand.get(document.region);
+        return [
+          {
+            region: document.region,
+            centre: document.centre,
+            updatedAt: document.updatedAt,
+            ...(document.lastFailure && { lastFailedAt: document.lastFailure.at }),
+            ...(demand && { demand: structuredClone<RegionDemand>(demand) }),
+          },
+        ];
+      }),
     );
   }
 
+  addSearches(counts: readonly RegionSearchCounts[], now: Date): Promise<void> {
+    for (const { region, hours, lastSearchedAt } of counts) {
+      const kept = this.demand.get(region) ?? { lastSearchedAt, hours: {} };
+      for (const [hour, searches] of Object.entries(hours)) kept.hours[hour] = (kept.hours[hour] ?? 0) + searches;
+      for (const hour of expiredHourKeys(kept.hours, now)) Reflect.deleteProperty(kept.hours, hour);
+      // As the Cosmos adapter's patch does: the last flush's time stands.
+      kept.lastSearchedAt = lastSearchedAt;
+      this.demand.set(region, kept);
+    }
+    return Promise.resolve();
+  }
+
+  callsOn(day: string): Promise<number> {
+    return Promise.resolve(this.callsByDay.get(day) ?? 0);
+  }
+
+  reserveCalls(day: string, calls: number, limit: number): Promise<boolean> {
+    const counted = this.callsByDay.get(day) ?? 0;
+    if (counted + calls > limit) return Promise.resolve(false);
+    this.callsByDay.set(day, counted + calls);
+    return Promise.resolve(true);
+  }
+
+  releaseCalls(day: string, calls: number): Promise<void> {
+    const counted = this.callsByDay.get(day);
+    if (counted !== undefined && counted >= calls) this.callsByDay.set(day, counted - calls);
+    return Promise.resolve();
+  }
+
+  /** Removes every view; the regions' search demand and call ledger stay (they are not derived from events). */
   clear(): Promise<void> {
     this.partitions.clear();
     this.cellIndex.clear();

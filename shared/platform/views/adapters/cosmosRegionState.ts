@@ -1,0 +1,133 @@
+import type { Container, PatchOperation } from '@azure/cosmos';
+import { forecastCallsKey, type ForecastCallsDocument } from '../../../regions/application/forecastCallLedger';
+import { regionDemandKey, type RegionDemandDocument, type RegionSearchCounts } from '../../../regions/application/searchDemand';
+import { expiredHourKeys } from '../../../regions/domain/searchDemand';
+
+/** Cosmos DB takes at most 10 operations in one patch. */
+const MAX_PATCH_OPERATIONS = 10;
+/** Demand documents written at once by one flush. */
+const WRITES_IN_PARALLEL = 8;
+
+/**
+ * The regions' search demand and call ledger in the `views` container, in the region forecasts'
+ * partition: counters kept with Cosmos DB's partial updates (patch `incr`), so a flush is one
+ * request per region however many searches it carries, and two instances flushing at once both
+ * count; the ledger's reservations are conditional patches, so they are atomic.
+ */
+export class CosmosRegionState {
+  constructor(
+    private readonly container: Container,
+    /** Told of every request sent, for the view store's request count. */
+    private readonly onRequest: () => void,
+  ) {}
+
+  async addSearches(counts: readonly RegionSearchCounts[], now: Date): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < counts.length) await this.addRegionSearches(counts[next++] as RegionSearchCounts, now);
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITES_IN_PARALLEL, counts.length) }, worker));
+  }
+
+  async callsOn(day: string): Promise<number> {
+    const key = forecastCallsKey(day);
+    this.onRequest();
+    const { resource } = await this.container.item(key.id, key.partitionKey).read<ForecastCallsDocument>();
+    return resource?.calls ?? 0;
+  }
+
+  async reserveCalls(day: string, calls: number, limit: number): Promise<boolean> {
+    if (calls > limit) return false;
+    const key = forecastCallsKey(day);
+    for (;;) {
+      try {
+        this.onRequest();
+        // Conditional, so the check and the count are one atomic step. (The local emulator lower-cases
+        // conditions: field names in them must be lower case, as `calls` is.)
+        await this.container.item(key.id, key.partitionKey).patch({
+          operations: [{ op: 'incr', path: '/calls', value: calls }],
+          condition: `FROM c WHERE c.calls <= ${limit - calls}`,
+        });
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 412) return false;
+        if (statusOf(error) !== 404) throw error;
+      }
+      const document: ForecastCallsDocument = { ...key, type: 'forecastCalls', day, calls };
+      if (await this.createUnlessPresent(document)) return true;
+    }
+  }
+
+  async releaseCalls(day: string, calls: number): Promise<void> {
+    if (calls <= 0) return;
+    const key = forecastCallsKey(day);
+    try {
+      this.onRequest();
+      await this.container.item(key.id, key.partitionKey).patch({
+        operations: [{ op: 'incr', path: '/calls', value: -calls }],
+        condition: `FROM c WHERE c.calls >= ${calls}`,
+      });
+    } catch (error) {
+      // Absent, or fewer counted than given back (a retried batch): nothing to give back.
+      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+    }
+  }
+
+  private async addRegionSearches({ region, hours, lastSearchedAt }: RegionSearchCounts, now: Date): Promise<void> {
+    const key = regionDemandKey(region);
+    const increments: PatchOperation[] = Object.entries(hours).map(([hour, searches]) => ({
+      op: 'incr',
+      path: `/hours/${hour}`,
+      value: searches,
+    }));
+    const first = [
+      { op: 'set', path: '/lastSearchedAt', value: lastSearchedAt } as const,
+      ...increments.slice(0, MAX_PATCH_OPERATIONS - 1),
+    ];
+    let kept: RegionDemandDocument | undefined;
+    for (;;) {
+      try {
+        kept = await this.patch(key, first);
+        break;
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+      // Its first search: create it empty and patch again (a 409 means another instance just did).
+      await this.createUnlessPresent({ ...key, type: 'regionDemand', region, lastSearchedAt, hours: {} });
+    }
+    // A flush carries an hour or two; more (a store that was down for hours) takes further patches.
+    for (let i = MAX_PATCH_OPERATIONS - 1; i < increments.length; i += MAX_PATCH_OPERATIONS)
+      kept = await this.patch(key, increments.slice(i, i + MAX_PATCH_OPERATIONS));
+    const expired = expiredHourKeys(kept?.hours ?? {}, now).map((hour): PatchOperation => ({ op: 'remove', path: `/hours/${hour}` }));
+    for (let i = 0; i < expired.length; i += MAX_PATCH_OPERATIONS) {
+      try {
+        await this.patch(key, expired.slice(i, i + MAX_PATCH_OPERATIONS));
+      } catch (error) {
+        // Another instance pruned them first (removing an absent path is a 400): already done.
+        if (statusOf(error) !== 400) throw error;
+      }
+    }
+  }
+
+  private async patch(key: { id: string; partitionKey: string }, operations: PatchOperation[]): Promise<RegionDemandDocument | undefined> {
+    this.onRequest();
+    const { resource } = await this.container.item(key.id, key.partitionKey).patch<RegionDemandDocument>(operations);
+    return resource;
+  }
+
+  /** Creates the document; false when another writer created it first. */
+  private async createUnlessPresent(document: ForecastCallsDocument | RegionDemandDocument): Promise<boolean> {
+    try {
+      this.onRequest();
+      await this.container.items.create(document);
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+}
+
+function statusOf(error: unknown): unknown {
+  return (error as { code?: unknown }).code;
+}

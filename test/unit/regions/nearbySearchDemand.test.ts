@@ -1,0 +1,87 @@
+import { nearbyPlacesHandler } from '../../../functions/nearbyPlaces.http';
+import type { HourlyForecast } from '../../../shared/kernel/forecast';
+import { InMemoryViewStore } from '../../../shared/platform/views/adapters/inMemoryViewStore';
+import { InMemoryForecastRefreshQueue } from '../../../shared/regions/application/forecastRefreshRequests';
+import { demandFetchRuleOf } from '../../../shared/regions/application/forecastSettings';
+import { SearchDemandRecorder } from '../../../shared/regions/application/searchDemandRecorder';
+import { emptyRegionForecastView } from '../../../shared/regions/projection/regionForecastView';
+import { call } from '../../support/http';
+import { nearbyEntry } from '../../support/nearbyEntries';
+
+const now = new Date('2026-11-27T10:00:00.000Z');
+const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
+const hourly: HourlyForecast[] = Array.from({ length: 48 }, (_, i) => ({
+  time: new Date(Date.parse('2026-11-27T09:00:00Z') + i * 3_600_000).toISOString(),
+  temperatureC: 8,
+  precipitationProbability: 20,
+  precipitationMm: 0,
+  weather: 'cloudy',
+  windKph: 10,
+  gustKph: 15,
+  uvIndex: 1,
+}));
+
+/** Two approved places in two regions of Manchester: one region's forecast fresh, the other's 5 hours old. */
+async function manchester() {
+  const views = new InMemoryViewStore();
+  const fresh = nearbyEntry(53.4808, -2.2426);
+  const stale = nearbyEntry(53.4408, -2.2826);
+  for (const [entry, age] of [
+    [fresh, 5],
+    [stale, 300],
+  ] as const) {
+    await views.write(entry, 'any');
+    await views.write(
+      {
+        ...emptyRegionForecastView(entry.region),
+        centre: entry.geolocation,
+        source: 'open-meteo',
+        issuedAt: minutesAgo(age),
+        updatedAt: minutesAgo(age),
+        hourly,
+      },
+      'any',
+    );
+  }
+  return { views, fresh, stale };
+}
+
+const search = (handler: ReturnType<typeof nearbyPlacesHandler>) =>
+  call(handler, { path: '/api/places/nearby?lat=53.46&lon=-2.26&radiusKm=10', headers: { 'x-correlation-id': 'parent-search-1' } });
+
+describe('GET /api/places/nearby notes the regions it answered with', () => {
+  it("counts the answer's regions, and asks for the stale one to be fetched now", async () => {
+    const { views, fresh, stale } = await manchester();
+    const queue = new InMemoryForecastRefreshQueue();
+    const recorder = new SearchDemandRecorder({
+      demand: views,
+      forecastRefreshQueue: queue,
+      clock: () => now,
+      rule: demandFetchRuleOf({ refreshMinutes: 360, cycleMinutes: 2, searchedMaxAgeMinutes: 60, dailyCallBudget: 10_000, parallelism: 4 }),
+      schedule: () => undefined,
+    });
+    const answer = await search(nearbyPlacesHandler({ views, clock: () => now }, recorder));
+    expect(answer.status).toBe(200);
+    expect((answer.body as { results: unknown[] }).results).toHaveLength(2);
+
+    expect(queue.requests()).toEqual([
+      expect.objectContaining({ region: stale.region, reason: 'searched', correlationId: 'parent-search-1' }),
+    ]);
+    await recorder.flush();
+    const demand = new Map((await views.regionRefreshStates()).map((state) => [state.region, state.demand]));
+    expect(demand.get(fresh.region)).toEqual({ lastSearchedAt: now.toISOString(), hours: { '2026-11-27T10': 1 } });
+    expect(demand.get(stale.region)).toEqual({ lastSearchedAt: now.toISOString(), hours: { '2026-11-27T10': 1 } });
+  });
+
+  it('answers the search even when noting it fails', async () => {
+    const { views } = await manchester();
+    const broken = {
+      searched: () => {
+        throw new Error('recorder broke');
+      },
+    };
+    const answer = await search(nearbyPlacesHandler({ views, clock: () => now }, broken));
+    expect(answer.status).toBe(200);
+    expect((answer.body as { results: unknown[] }).results).toHaveLength(2);
+  });
+});

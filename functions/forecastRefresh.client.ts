@@ -79,11 +79,17 @@ export async function forecastRefreshStatusHandler(
   client: DurableClient,
   freshness: () => Promise<ForecastFreshness>,
 ): Promise<HttpResponseInit> {
-  const [status, fresh] = await Promise.all([statusOf(client), freshness()]);
+  const status = await statusOf(client);
   if (!status)
     return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', {
       type: 'forecast-refresh-not-started',
     });
+  // The status is what ops need most when the views' store is down (a plan failing shows there), so
+  // freshness is answered when it can be read and left out, with a reason, when it cannot.
+  const fresh = await freshness().then(
+    (value) => ({ freshness: value }),
+    () => ({ freshness: null, freshnessError: 'The forecast views could not be read just now; try again in a minute.' }),
+  );
   const answer: ForecastRefreshStatusAnswer = {
     instanceId: FORECAST_REFRESH_INSTANCE_ID,
     runtimeStatus: status.runtimeStatus,
@@ -91,7 +97,7 @@ export async function forecastRefreshStatusHandler(
     lastUpdatedTime: iso(status.lastUpdatedTime),
     // Only the orchestrator sets customStatus, always to a ForecastRefreshStatus.
     cycle: (status.customStatus as ForecastRefreshStatus | undefined) ?? null,
-    freshness: fresh,
+    ...fresh,
   };
   return { status: 200, jsonBody: answer };
 }

@@ -8,9 +8,9 @@ import { parseNearbyQuery } from '../shared/places/http/placeRequests';
 import type { SearchDemandRecorder } from '../shared/regions/application/searchDemandRecorder';
 
 /**
- * GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&limit: approved places by distance, with
- * weather. The regions of the places it answers with are noted as searched (`demand`), which steers
- * the forecast refresh; noting never fails or slows the search.
+ * GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&open&sort&limit: approved places by distance, with
+ * weather. The regions of the first places it answers with are noted as searched (`demand`), which
+ * steers the forecast refresh; noting never fails or slows the search.
  */
 export function nearbyPlacesHandler(deps: QueryDeps, demand?: Pick<SearchDemandRecorder, 'searched'>): HttpHandler {
   return withProblemDetails(async (request, context) => {
@@ -21,12 +21,24 @@ export function nearbyPlacesHandler(deps: QueryDeps, demand?: Pick<SearchDemandR
   });
 }
 
+/**
+ * The regions a parent looks at: those of the first results (what a phone shows without scrolling),
+ * each once. Counting every result's region would hold a whole city's cells to the searched target
+ * for each search, more than the daily call budget pays for.
+ */
+export const SEARCHED_RESULTS = 3;
+
+function searchedRegions(answer: NearbyAnswer): { region: string; forecastAgeMinutes: number | null }[] {
+  const regions = new Map<string, number | null>();
+  for (const result of answer.results.slice(0, SEARCHED_RESULTS)) {
+    if (!regions.has(result.region)) regions.set(result.region, result.forecast?.ageMinutes ?? null);
+  }
+  return [...regions].map(([region, forecastAgeMinutes]) => ({ region, forecastAgeMinutes }));
+}
+
 function noteSearched(demand: Pick<SearchDemandRecorder, 'searched'>, answer: NearbyAnswer, log: CorrelatedLog): void {
   try {
-    demand.searched(
-      answer.results.map((result) => ({ region: result.region, forecastAgeMinutes: result.forecast?.ageMinutes ?? null })),
-      log,
-    );
+    demand.searched(searchedRegions(answer), log);
   } catch (error) {
     // The recorder is built not to throw; should it ever, the parent still gets the answer.
     log.warn('SearchDemandNotRecorded', { error: errorSummary(error) });

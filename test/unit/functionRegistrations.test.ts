@@ -1,3 +1,4 @@
+import { AppTerminateContext } from '@azure/functions';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
@@ -59,6 +60,9 @@ describe('what the Functions host will find', () => {
       webAsset: { type: 'httpTrigger', route: 'assets/{*file}', methods: ['GET'], authLevel: 'anonymous' },
     });
     expect(registeredHooks('appStart')).toHaveLength(1);
+    // Buffered search counts are written before the host stops the process; without services built, there is nothing to write.
+    expect(registeredHooks('appTerminate')).toHaveLength(1);
+    await expect(Promise.resolve(registeredHooks('appTerminate')[0]?.(new AppTerminateContext()))).resolves.toBeUndefined();
   });
 
   it('serves the site at the root (routePrefix ""), so every API route names its api/ itself', async () => {

@@ -397,7 +397,7 @@ async function loadBestTimes(place: NearbyResult, panel: HTMLElement): Promise<b
       panel.replaceChildren(
         h('ol', { class: 'best-list', attrs: { 'aria-label': `Best times at ${place.name}, best first` } }, ...top.map(windowItem)),
       );
-      // Beside a list, the note says what to check (hours not known, a forecast that ends before the week does).
+      // Beside a list, the note says what to check (the hours are not known: these are daylight hours).
       if (answer.note !== undefined) panel.append(h('p', { class: 'message best-note', text: answer.note }));
     }
     return true;

@@ -67,11 +67,13 @@ export async function bestTimesFor(deps: QueryDeps, query: BestTimesQuery): Prom
   const note =
     hourly.length === 0
       ? 'No forecast for this area yet'
-      : windows.length === 0
-        ? 'No hour it is open in the forecast’s days'
-        : schedule === undefined
-          ? 'Opening hours not known: these are daylight hours, check before you go'
-          : undefined;
+      : !hourly.some((hour) => Date.parse(hour.time) + 60 * 60 * 1000 > query.from.getTime())
+        ? 'The forecast does not reach these days yet'
+        : windows.length === 0
+          ? 'No hour it is open in the forecast’s days'
+          : schedule === undefined
+            ? 'Opening hours not known: these are daylight hours, check before you go'
+            : undefined;
   return {
     placeId: view.placeId,
     from: inZone(query.from),

@@ -44,14 +44,14 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 /** The next seven days of opening as the editor's hours say, from the local date of `from`: what the editor's form previews. */
 export function openingWeek(query: OpeningWeekQuery): OpeningWeekAnswer {
   const value = query.value.trim();
+  const jurisdiction = query.geolocation ? jurisdictionOf(query.geolocation) : ENGLAND;
   const problem =
     value.length === 0
       ? 'the value is empty'
       : value.length > OPENING_HOURS_MAX
         ? `longer than ${OPENING_HOURS_MAX} characters`
-        : openingHoursProblem(value);
-  const jurisdiction = query.geolocation ? jurisdictionOf(query.geolocation) : ENGLAND;
-  const schedule = problem === undefined ? OpeningSchedule.of(value, jurisdiction) : undefined;
+        : openingHoursProblem(value, jurisdiction);
+  const schedule = problem === undefined ? OpeningSchedule.parsedOnce(value, jurisdiction) : undefined;
   if (!schedule)
     throw new ValidationError(
       [{ field: 'value', message: `is not valid opening_hours: ${problem ?? 'it cannot be read'}` }],

@@ -199,7 +199,7 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
   const candidates: (RankedEntry & { arrival: OpenAtArrival })[] = [];
   for (const ranked of rankNearby(perPartition.flat(), centre, query.radiusKm, query)) {
     if (candidates.length >= wanted) break;
-    const arrival = openAtArrival(ranked.entry.openingHours, ranked.entry.geolocation, query.at);
+    const arrival = openAtArrival(ranked.entry.openingHours, ranked.entry.geolocation, query.at, { withNextOpening: false });
     if (query.open === undefined || arrival.openAt === true) candidates.push({ ...ranked, arrival });
   }
   const forecasts = await forecastsByRegion(
@@ -234,7 +234,12 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
   });
   // A stable sort: places equally suited stay nearest first.
   if (query.sort === 'suitability') results.sort((a, b) => bySuitability(a.suitability, b.suitability));
-  return { results: results.slice(0, query.limit), attribution: WEATHER_ATTRIBUTION };
+  const answered = results
+    .slice(0, query.limit)
+    .map((result) =>
+      result.openAt === false ? { ...result, ...openAtArrival(result.openingHours ?? undefined, result.geolocation, query.at) } : result,
+    );
+  return { results: answered, attribution: WEATHER_ATTRIBUTION };
 }
 
 /** A place as parents see it: approved only, with the forecast for the coming days. */

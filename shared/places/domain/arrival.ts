@@ -12,11 +12,21 @@ export interface OpenAtArrival {
 
 export const NEXT_OPENING_WITHIN_DAYS = 14;
 
-export function openAtArrival(openingHours: string | undefined, place: Geolocation, at: Date): OpenAtArrival {
+/**
+ * Whether the place is open at `at`; the next opening only when asked, since finding it walks up to
+ * 14 days of the schedule and a search needs it only for the places it answers with.
+ */
+export function openAtArrival(
+  openingHours: string | undefined,
+  place: Geolocation,
+  at: Date,
+  { withNextOpening = true }: { withNextOpening?: boolean } = {},
+): OpenAtArrival {
   const schedule = openingHours === undefined ? undefined : OpeningSchedule.of(openingHours, jurisdictionOf(place));
   if (!schedule) return { openAt: null };
   const state = schedule.stateAt(at);
   if (state !== 'closed') return { openAt: state === 'open' ? true : null };
+  if (!withNextOpening) return { openAt: false };
   const next = schedule.nextOpening(at, NEXT_OPENING_WITHIN_DAYS * 24 * 60 * 60 * 1000);
   return { openAt: false, ...(next && { opensAt: isoInZone(next, schedule.timeZone) }) };
 }

@@ -3,9 +3,10 @@ import { z } from 'zod';
 /**
  * Before opening hours were OpenStreetMap syntax, events stored them as an object of days
  * (`{monday: [{opens, closes}], …, notes}`). Events are never rewritten, so readers turn that shape
- * into the syntax as they read it (an upcast): a day left out was closed, and the notes become the
- * fallback comment (`|| "notes"`), which marks the hours outside the listed ones as unknown with
- * the editor's words instead of claiming they are closed.
+ * into the syntax as they read it (an upcast): the listed hours stay open, a day left out was
+ * closed, and an empty object said nothing (no hours). Notes were free text, often exceptions
+ * ("closed 24–26 Dec"), so they become the fallback comment (`|| "notes"`): the listed hours stay
+ * known to be open, and the rest is unknown with the editor's words rather than claimed closed.
  */
 const DAYS = [
   ['monday', 'Mo'],
@@ -31,7 +32,7 @@ const legacyShape = z.object({
 export type LegacyOpeningHours = z.output<typeof legacyShape>;
 
 /** The syntax for the old shape: consecutive days with the same hours share a rule (`Mo-Fr 10:00-17:00`). */
-export function legacyOpeningHoursToSyntax(legacy: LegacyOpeningHours): string {
+export function legacyOpeningHoursToSyntax(legacy: LegacyOpeningHours): string | undefined {
   const rules: { days: string[]; times: string }[] = [];
   let previous: string | undefined;
   for (const [day, abbreviation] of DAYS) {
@@ -45,7 +46,7 @@ export function legacyOpeningHoursToSyntax(legacy: LegacyOpeningHours): string {
   const dayRange = (days: string[]) => (days.length > 2 ? `${days[0]}-${days[days.length - 1]}` : days.join(','));
   const syntax = rules.map(({ days, times }) => `${dayRange(days)} ${times}`).join('; ');
   const notes = legacy.notes?.trim().replace(/"/g, "'");
-  if (!notes) return syntax || 'off';
+  if (!notes) return syntax || undefined;
   return syntax ? `${syntax} || "${notes}"` : `"${notes}"`;
 }
 

@@ -9,16 +9,33 @@ import { ENGLAND, type Jurisdiction } from './jurisdiction';
  * parses and evaluates them: it is what the OpenStreetMap tools themselves use.
  */
 
-export const OPENING_HOURS_MAX = 500;
+/** OpenStreetMap's own limit for a tag value: hours longer than this could not be written back to the map. */
+export const OPENING_HOURS_MAX = 255;
 
-/** The parser's own message for a value it cannot read, or undefined when it reads it. */
-export function openingHoursProblem(value: string): string | undefined {
+/** The parser's own message for a value it cannot read in a jurisdiction (England's by default), or undefined when it reads it. */
+export function openingHoursProblem(value: string, jurisdiction: Jurisdiction = ENGLAND): string | undefined {
+  const variable = VARIABLE_TIMES.exec(withoutComments(value));
+  if (variable) {
+    return `${variable[0]} is not supported here yet: give clock times (e.g. 07:00-20:00), as the place's local time`;
+  }
   try {
-    new OpeningHoursParser(value, nominatimOf(ENGLAND));
+    new OpeningHoursParser(value, nominatimOf(jurisdiction));
     return undefined;
   } catch (error) {
     return parserMessage(error);
   }
+}
+
+/**
+ * Times that follow the sun. The library computes them from the coordinates only when given as
+ * strings, and then in minutes from the process's own midnight, so in a UTC process a summer sunset
+ * would come out an hour early on the place's clock. Refused, with a clear message, until they can
+ * be evaluated in the place's zone.
+ */
+const VARIABLE_TIMES = /\b(sunrise|sunset|dawn|dusk)\b/i;
+
+function withoutComments(value: string): string {
+  return value.replace(/"[^"]*"/g, '""');
 }
 
 export const openingHoursSchema = z
@@ -78,6 +95,18 @@ export class OpeningSchedule {
     schedules.set(key, schedule);
     if (schedules.size > SCHEDULE_CACHE_SIZE) schedules.delete(schedules.keys().next().value ?? key);
     return schedule ?? undefined;
+  }
+
+  /**
+   * A schedule parsed for one use and not cached: the editors' preview parses whatever is typed, and
+   * must not push the places' schedules out of the cache.
+   */
+  static parsedOnce(value: string, jurisdiction: Jurisdiction): OpeningSchedule | undefined {
+    try {
+      return new OpeningSchedule(new OpeningHoursParser(value, nominatimOf(jurisdiction)), jurisdiction.timeZone);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The value as the parser writes it back (`mo-fr 10-17` becomes `Mo-Fr 10:00-17:00`). */
@@ -203,6 +232,12 @@ const REPRESENTATIVE_POINTS: Record<Jurisdiction['countryCode'], readonly [numbe
  * the parser's own and points at the place it stopped, which is what an editor needs.
  */
 function parserMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+  const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  // The library words a holiday calendar it lacks (school holidays in the UK, say) as a bug of its
+  // own, with a link to its repository: an editor needs to know what to change instead.
+  if (/no holidays|submit a pull request/i.test(text)) {
+    const kind = /\(SH\)|school/i.test(text) ? 'school holidays (SH)' : 'these holidays';
+    return `${kind} are not known for the place's country or nation: leave them out, or give the dates`;
+  }
+  return text.slice(0, 300);
 }

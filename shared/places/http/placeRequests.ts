@@ -187,7 +187,7 @@ export const openingWeekQuerySchema = z
       .meta({ description: 'Opening hours in OpenStreetMap opening_hours syntax, e.g. `Mo-Fr 10:00-17:00; Sa,Su 09:30-18:00`' }),
     lat: numberParam('lat', -90, 90).optional().meta({ description: "The place's latitude, for its time zone and public holidays" }),
     lon: numberParam('lon', -180, 180).optional().meta({ description: "The place's longitude (with lat)" }),
-    from: visitTime('The first day shown is the local date of this instant (default now)'),
+    from: visitTime('The first day shown is the local date of this instant (default now; within a year of now)'),
   })
   .refine((query) => (query.lat === undefined) === (query.lon === undefined), { error: 'give lat and lon together', path: ['lat'] });
 
@@ -196,9 +196,14 @@ export function parseOpeningWeekQuery(params: URLSearchParams, now: Date): Openi
   const parsed = openingWeekQuerySchema.safeParse(queryObject(params));
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
   const { value, lat, lon, from } = parsed.data;
+  const start = from === undefined ? now : new Date(from);
+  // A year either way covers any week an editor plans for, and keeps dates inside what Date and the parser handle alike.
+  if (Math.abs(start.getTime() - now.getTime()) > 366 * DAY_MS) {
+    throw new ValidationError([{ field: 'from', message: 'must be within a year of now' }], 'The query is not valid.');
+  }
   return {
     value,
-    from: from === undefined ? now : new Date(from),
+    from: start,
     ...(lat !== undefined && lon !== undefined && { geolocation: { latitude: lat, longitude: lon } }),
   };
 }

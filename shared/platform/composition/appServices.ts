@@ -49,6 +49,11 @@ export function appServices(): AppServices {
   return services;
 }
 
+/** The services if this process has built them (a hook at shutdown must not build them just to close them). */
+export function builtAppServices(): AppServices | undefined {
+  return services;
+}
+
 export function createAppServices(config: AppConfig): AppServices {
   const database = cosmosDatabase(createCosmosClient(config.cosmos), config.cosmos);
   const eventPublisher = new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid));

@@ -47,8 +47,10 @@ export const forecastRefreshStatusSchema = z.strictObject({
   createdTime: timestamp.nullable(),
   lastUpdatedTime: timestamp.nullable(),
   cycle: forecastRefreshCycleSchema.nullable(),
-  freshness: forecastFreshnessSchema.meta({
-    description: "How old the active regions' forecasts are now, searched in the last 6 hours or not, and today's calls against the budget",
+  freshness: forecastFreshnessSchema.nullable().meta({
+    description:
+      "How old the active regions' forecasts are now, searched in the last 6 hours or not, and today's calls against the budget; null when the views cannot be read (freshnessError says why)",
   }),
+  freshnessError: z.string().optional().meta({ description: 'Why freshness is null: the orchestration status is answered without it' }),
 });
 export type ForecastRefreshStatusAnswer = z.output<typeof forecastRefreshStatusSchema>;

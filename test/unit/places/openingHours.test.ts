@@ -5,6 +5,12 @@ import { isoInZone, openingHoursProblem, openingHoursSchema, OpeningSchedule } f
 import { openingWeek } from '../../../shared/places/application/openingHoursWeek';
 import { ValidationError } from '../../../shared/kernel/errors';
 import samplePlaces from '../../../local/data/uk-places.json';
+import ngeohash from 'ngeohash';
+import type { RecordedEvent } from '../../../shared/kernel/event';
+import type { PlaceEvent } from '../../../shared/places/domain/place';
+import { parsePlaceEvent } from '../../../shared/places/domain/placeEventSchemas';
+import type { PlaceView } from '../../../shared/places/projection/placeDocuments';
+import { evolvePlaceView, nearbyEntryOf } from '../../../shared/places/projection/placeView';
 
 const manchester = { latitude: 53.4771, longitude: -2.2547 };
 const edinburgh = { latitude: 55.9533, longitude: -3.1883 };
@@ -93,8 +99,22 @@ describe('validating opening hours', () => {
     expect(result.error?.issues[0]?.message).toMatch(/^is not valid opening_hours: Mo-F <--- \(Unexpected token: "-"/);
     expect(openingHoursProblem('Tu 25:00-26:00')).toMatch(/Time range starts outside of the current day/);
     expect(openingHoursSchema.safeParse('').success).toBe(false);
-    expect(openingHoursSchema.safeParse('x'.repeat(501)).error?.issues[0]?.message).toBe('must be at most 500 characters');
+    expect(openingHoursSchema.safeParse('x'.repeat(256)).error?.issues[0]?.message).toBe('must be at most 255 characters');
     expect(openingHoursSchema.safeParse({ monday: [] }).success).toBe(false);
+  });
+
+  it('refuses times that follow the sun, with a message saying what to write instead (comments may still name them)', () => {
+    expect(openingHoursProblem('Mo-Su sunrise-sunset')).toBe(
+      "sunrise is not supported here yet: give clock times (e.g. 07:00-20:00), as the place's local time",
+    );
+    expect(openingHoursProblem('Mo-Su 07:00-dusk')).toMatch(/^dusk is not supported/);
+    expect(openingHoursProblem('Mo-Su 07:00-20:00 "closes at dusk in winter"')).toBeUndefined();
+  });
+
+  it('words a holiday calendar the library lacks as what the editor can change, not as a bug report', () => {
+    const problem = openingHoursProblem('Mo-Fr 10:00-17:00; SH off');
+    expect(problem).toBe("school holidays (SH) are not known for the place's country or nation: leave them out, or give the dates");
+    expect(openingHoursProblem('Mo-Fr 10:00-17:00; SH off', jurisdictionOf(dublin))).toBeUndefined();
   });
 
   it('reads the hours of every sample place the seed proposes', () => {
@@ -176,9 +196,45 @@ describe('opening hours stored before they were OpenStreetMap syntax', () => {
   it('keep the notes as the fallback comment, so hours outside the listed ones are unknown rather than closed', () => {
     const syntax = legacyOpeningHoursToSyntax({ saturday: [{ opens: '10:00', closes: '16:00' }], notes: 'Closed in "January"' });
     expect(syntax).toBe(`Sa 10:00-16:00 || "Closed in 'January'"`);
-    expect(openingHoursProblem(syntax)).toBeUndefined();
+    expect(openingHoursProblem(syntax ?? '')).toBeUndefined();
     expect(legacyOpeningHoursToSyntax({ notes: 'Ring first' })).toBe('"Ring first"');
-    expect(legacyOpeningHoursToSyntax({})).toBe('off');
+    expect(legacyOpeningHoursToSyntax({})).toBeUndefined();
+  });
+
+  it('reach parents as the syntax: an old PlaceProposed is projected into a view and a nearby entry that a search evaluates', () => {
+    const at = '2026-12-01T09:00:00.000Z';
+    const metadata = { eventId: 'e', correlationId: 'c', causationId: 'c', occurredAt: at };
+    const stored = (version: number, type: string, data: Record<string, unknown>) => ({
+      type,
+      data,
+      version,
+      streamId: 'place-p1',
+      metadata,
+    });
+    const events = [
+      stored(1, 'PlaceProposed', {
+        placeId: 'p1',
+        name: 'Old Farm',
+        geolocation: manchester,
+        details: {
+          kind: 'outdoor',
+          openingHours: { monday: [{ opens: '10:00', closes: '17:00' }], tuesday: [{ opens: '10:00', closes: '17:00' }] },
+        },
+        proposedAt: at,
+      }),
+      stored(2, 'PlaceLocationValidated', { geolocation: manchester, region: 'gcw2h' }),
+      stored(3, 'PlaceApproved', { approvedAt: at }),
+    ];
+    let view: PlaceView | null = null;
+    for (const event of events) view = evolvePlaceView(view, { ...event, ...parsePlaceEvent(event) });
+    expect(view?.openingHours).toBe('Mo,Tu 10:00-17:00');
+    const entry = view && nearbyEntryOf(view, ngeohash.encode);
+    expect(entry?.openingHours).toBe('Mo,Tu 10:00-17:00');
+    // Wednesday 2 December 2026 at noon: a day the old hours left out, so closed until Monday.
+    expect(openAtArrival(entry?.openingHours, manchester, new Date('2026-12-02T12:00:00Z'))).toEqual({
+      openAt: false,
+      opensAt: '2026-12-07T10:00:00+00:00',
+    });
   });
 
   it('leave the syntax as it is, and give up on anything else', () => {

@@ -84,4 +84,23 @@ describe('GET /api/places/nearby notes the regions it answered with', () => {
     expect(answer.status).toBe(200);
     expect((answer.body as { results: unknown[] }).results).toHaveLength(2);
   });
+
+  it('notes the regions of the first three results only, each once', async () => {
+    const views = new InMemoryViewStore();
+    // Five places in four regions, nearest first: a, b (same region as a), c, d, e.
+    const a = nearbyEntry(53.4601, -2.2601, { name: 'A' });
+    const b = nearbyEntry(53.4602, -2.2602, { name: 'B', region: a.region });
+    const c = nearbyEntry(53.53, -2.2601, { name: 'C' });
+    const d = nearbyEntry(53.6, -2.2601, { name: 'D' });
+    const e = nearbyEntry(53.67, -2.2601, { name: 'E' });
+    expect(new Set([a, c, d, e].map((entry) => entry.region)).size).toBe(4);
+    for (const entry of [a, b, c, d, e]) await views.write(entry, 'any');
+    const searched: string[][] = [];
+    const recorder = { searched: (regions: readonly { region: string }[]) => void searched.push(regions.map(({ region }) => region)) };
+    const answer = await call(nearbyPlacesHandler({ views, clock: () => now }, recorder), {
+      path: '/api/places/nearby?lat=53.46&lon=-2.26&radiusKm=30',
+    });
+    expect((answer.body as { results: { name: string }[] }).results.map((result) => result.name)).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect(searched).toEqual([[a.region, c.region]]);
+  });
 });

@@ -6,8 +6,6 @@ import { openingWeek } from '../../../shared/places/application/openingHoursWeek
 import { ValidationError } from '../../../shared/kernel/errors';
 import samplePlaces from '../../../local/data/uk-places.json';
 import ngeohash from 'ngeohash';
-import type { RecordedEvent } from '../../../shared/kernel/event';
-import type { PlaceEvent } from '../../../shared/places/domain/place';
 import { parsePlaceEvent } from '../../../shared/places/domain/placeEventSchemas';
 import type { PlaceView } from '../../../shared/places/projection/placeDocuments';
 import { evolvePlaceView, nearbyEntryOf } from '../../../shared/places/projection/placeView';

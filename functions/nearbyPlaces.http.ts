@@ -9,7 +9,7 @@ import type { SearchDemandRecorder } from '../shared/regions/application/searchD
 
 /**
  * GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&open&sort&limit: approved places by distance, with
- * weather. The regions of the first places it answers with are noted as searched (`demand`), which
+ * weather. The region of the first place it answers with is noted as searched (`demand`), which
  * steers the forecast refresh; noting never fails or slows the search.
  */
 export function nearbyPlacesHandler(deps: QueryDeps, demand?: Pick<SearchDemandRecorder, 'searched'>): HttpHandler {
@@ -22,18 +22,14 @@ export function nearbyPlacesHandler(deps: QueryDeps, demand?: Pick<SearchDemandR
 }
 
 /**
- * The regions a parent looks at: those of the first results (what a phone shows without scrolling),
- * each once. Counting every result's region would hold a whole city's cells to the searched target
- * for each search, more than the daily call budget pays for.
+ * The region a parent searches: that of the first result, where they are looking. Each region noted
+ * is held to the searched target for 6 hours, about 5 calls more a day; noting every result's region
+ * (or the first three's) would hold a whole town's cells to it for each search, more than the free
+ * tier's daily calls pay for (test/unit/regions/demandRefreshSimulation.test.ts).
  */
-export const SEARCHED_RESULTS = 3;
-
 function searchedRegions(answer: NearbyAnswer): { region: string; forecastAgeMinutes: number | null }[] {
-  const regions = new Map<string, number | null>();
-  for (const result of answer.results.slice(0, SEARCHED_RESULTS)) {
-    if (!regions.has(result.region)) regions.set(result.region, result.forecast?.ageMinutes ?? null);
-  }
-  return [...regions].map(([region, forecastAgeMinutes]) => ({ region, forecastAgeMinutes }));
+  const first = answer.results[0];
+  return first ? [{ region: first.region, forecastAgeMinutes: first.forecast?.ageMinutes ?? null }] : [];
 }
 
 function noteSearched(demand: Pick<SearchDemandRecorder, 'searched'>, answer: NearbyAnswer, log: CorrelatedLog): void {

@@ -102,12 +102,12 @@ param metOfficeApiKey string = ''
 @maxValue(1440)
 param forecastRefreshMinutes int = 60
 
-@description('Minutes between forecast refresh cycles (FORECAST_CYCLE_MINUTES); 0: as long as forecastRefreshMinutes, so every cycle fetches every region.')
+@description('Minutes between forecast refresh cycles (FORECAST_CYCLE_MINUTES); 0: as long as forecastRefreshMinutes, so every cycle fetches every region. Otherwise at least 2 and at most forecastRefreshMinutes; with forecastSearchedMaxAgeMinutes below forecastRefreshMinutes, less than forecastSearchedMaxAgeMinutes - 3 (the app refuses to start otherwise).')
 @minValue(0)
 @maxValue(1440)
 param forecastCycleMinutes int = 0
 
-@description('How old the forecast of a region searched in the last 6 hours may get (FORECAST_SEARCHED_MAX_AGE_MINUTES; at most forecastRefreshMinutes).')
+@description('How old the forecast of a region searched in the last 6 hours may get (FORECAST_SEARCHED_MAX_AGE_MINUTES; at most forecastRefreshMinutes). Below it, it needs a forecastCycleMinutes shorter than this less 3.')
 @minValue(5)
 @maxValue(1440)
 param forecastSearchedMaxAgeMinutes int = 60
@@ -116,6 +116,11 @@ param forecastSearchedMaxAgeMinutes int = 60
 @minValue(1)
 @maxValue(1000000)
 param forecastDailyCallBudget int = 5000
+
+@description('Region forecast fetches the provider allows per minute, the most one refresh cycle fetches (FORECAST_CALLS_PER_MINUTE); Open-Meteo\'s free tier: 600.')
+@minValue(1)
+@maxValue(10000)
+param forecastCallsPerMinute int = 600
 
 @description('Regions per Open-Meteo request (FORECAST_BATCH_SIZE).')
 @minValue(1)
@@ -263,6 +268,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'FORECAST_CYCLE_MINUTES', value: string(forecastCycleMinutes) }
         { name: 'FORECAST_SEARCHED_MAX_AGE_MINUTES', value: string(forecastSearchedMaxAgeMinutes) }
         { name: 'FORECAST_DAILY_CALL_BUDGET', value: string(forecastDailyCallBudget) }
+        { name: 'FORECAST_CALLS_PER_MINUTE', value: string(forecastCallsPerMinute) }
         { name: 'FORECAST_BATCH_SIZE', value: string(forecastBatchSize) }
         { name: 'FORECAST_PARALLELISM', value: string(forecastParallelism) }
         { name: 'REGION_PRECISION', value: string(regionPrecision) }

@@ -16,11 +16,13 @@ param weatherProvider = 'open-meteo'
 param metOfficeApiKey = readEnvironmentVariable('MET_OFFICE_API_KEY', '')
 // Forecasts follow search demand: searched regions within forecastSearchedMaxAgeMinutes, every
 // region within forecastRefreshMinutes. For 2,000 regions on Open-Meteo's free tier: 360, a 2-minute
-// cycle, 60 and 10000 (docs/operations.md, "Forecast freshness and the call budget").
+// cycle, 60, 9500 (the rest of the provider's 10,000 left for health probes and retries) and 600 a
+// minute (docs/operations.md, "Forecast freshness and the call budget").
 param forecastRefreshMinutes = 60
 param forecastCycleMinutes = 0
 param forecastSearchedMaxAgeMinutes = 60
 param forecastDailyCallBudget = 5000
+param forecastCallsPerMinute = 600
 param regionPrecision = 5
 
 param deploySubscriptions = readEnvironmentVariable('DEPLOY_SUBSCRIPTIONS', 'false') == 'true'

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DEFAULT_SEARCHED_MAX_AGE_MINUTES } from '../regions/domain/refreshPlan';
+import {
+  DEFAULT_CALLS_PER_MINUTE,
+  DEFAULT_SEARCHED_MAX_AGE_MINUTES,
+  demandNoticeMinutes,
+  FETCH_LEAD_MINUTES,
+  MIN_CYCLE_MINUTES,
+} from '../regions/domain/refreshPlan';
+import { DEMAND_FLUSH_SECONDS } from '../regions/domain/searchDemand';
 
 /**
  * Every setting the app reads (names are the contract in architecture.md), read once and validated
@@ -19,6 +26,8 @@ export interface AppConfig {
     readonly searchedMaxAgeMinutes: number;
     /** Forecast fetches per day across all regions (a location in a multi-location call counts as one, as Open-Meteo counts it). */
     readonly dailyCallBudget: number;
+    /** Forecast fetches the provider allows per minute: the most one cycle fetches, since a cycle's fetches go out within a minute. */
+    readonly callsPerMinute: number;
     /** Regions per Open-Meteo request. */
     readonly batchSize: number;
     /** Fetch activities in flight at once. */
@@ -77,10 +86,16 @@ const settingsSchema = z.object({
   // Short cycles let a searched region be held to an hour without fetching it much more often than
   // that: a region is fetched in the last cycle that can still land it within its target. 0 (or
   // unset): as long as FORECAST_REFRESH_MINUTES, so a deployment that sets only that keeps one cycle
-  // per refresh.
-  FORECAST_CYCLE_MINUTES: optionalWholeNumber(0, 24 * 60),
+  // per refresh. Never 1: a cycle's fetches may still be landing 2 minutes after it starts.
+  FORECAST_CYCLE_MINUTES: optionalWholeNumber(0, 24 * 60).refine(
+    (minutes) => minutes === undefined || minutes === 0 || minutes >= MIN_CYCLE_MINUTES,
+    { error: `must be 0 (as long as FORECAST_REFRESH_MINUTES) or at least ${MIN_CYCLE_MINUTES}` },
+  ),
   FORECAST_SEARCHED_MAX_AGE_MINUTES: wholeNumber(5, 24 * 60, DEFAULT_SEARCHED_MAX_AGE_MINUTES),
   FORECAST_DAILY_CALL_BUDGET: wholeNumber(1, 1_000_000, 5000),
+  // Open-Meteo's free tier allows 600 a minute. At most a whole free day's 10,000: a cap that high
+  // already never binds for thousands of regions, and a larger one is more likely a typo.
+  FORECAST_CALLS_PER_MINUTE: wholeNumber(1, 10_000, DEFAULT_CALLS_PER_MINUTE),
   FORECAST_BATCH_SIZE: wholeNumber(1, 200, 50),
   FORECAST_PARALLELISM: wholeNumber(1, 32, 4),
   REGION_PRECISION: wholeNumber(3, 7, 5),
@@ -119,6 +134,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
       cycleMinutes: s.FORECAST_CYCLE_MINUTES || s.FORECAST_REFRESH_MINUTES,
       searchedMaxAgeMinutes: s.FORECAST_SEARCHED_MAX_AGE_MINUTES,
       dailyCallBudget: s.FORECAST_DAILY_CALL_BUDGET,
+      callsPerMinute: s.FORECAST_CALLS_PER_MINUTE,
       batchSize: s.FORECAST_BATCH_SIZE,
       parallelism: s.FORECAST_PARALLELISM,
     },
@@ -143,5 +159,47 @@ function crossSettingProblems(settings: Readonly<Record<string, string | undefin
   if (settings.WEATHER_PROVIDER === 'met-office' && !settings.MET_OFFICE_API_KEY) {
     problems.push('MET_OFFICE_API_KEY is required when WEATHER_PROVIDER is met-office');
   }
+  problems.push(...forecastTimingProblems(settings));
   return problems;
+}
+
+/**
+ * The refresh's timings must fit together, or a target can never be kept however large the budget.
+ * Judged only when each setting is a whole number (a malformed one is already reported); the
+ * messages name every setting involved rather than start with one of them, since any of them may be
+ * the one to change.
+ */
+function forecastTimingProblems(settings: Readonly<Record<string, string | undefined>>): string[] {
+  const refresh = wholeNumberOr(settings.FORECAST_REFRESH_MINUTES, 60);
+  const cycleSetting = wholeNumberOr(settings.FORECAST_CYCLE_MINUTES, 0);
+  const searched = wholeNumberOr(settings.FORECAST_SEARCHED_MAX_AGE_MINUTES, DEFAULT_SEARCHED_MAX_AGE_MINUTES);
+  if (refresh === undefined || cycleSetting === undefined || searched === undefined) return [];
+  const cycle = cycleSetting || refresh;
+  const problems: string[] = [];
+  const misfit = 'the forecast refresh settings do not fit together:';
+  if (cycle > refresh) {
+    problems.push(
+      `${misfit} FORECAST_CYCLE_MINUTES (${cycle}) is longer than FORECAST_REFRESH_MINUTES (${refresh}), so a region could wait ` +
+        'past its target for the next cycle; make the cycle at most the refresh (or 0: as long as it)',
+    );
+  }
+  const notice = demandNoticeMinutes(cycle);
+  if (searched < refresh && !(notice < searched)) {
+    const longestCycle = searched - (notice - cycle) - 1;
+    const remedy =
+      longestCycle >= MIN_CYCLE_MINUTES
+        ? `set FORECAST_CYCLE_MINUTES to at most ${longestCycle}, or the searched target above ${notice}`
+        : `set the searched target above ${demandNoticeMinutes(MIN_CYCLE_MINUTES)} (with ${MIN_CYCLE_MINUTES}-minute cycles)`;
+    problems.push(
+      `${misfit} FORECAST_SEARCHED_MAX_AGE_MINUTES (${searched}) cannot be kept: the refresh needs up to ${notice} minutes to hear ` +
+        `of a search and land a fetch for it (the demand written within ${DEMAND_FLUSH_SECONDS / 60}, the next cycle within ` +
+        `FORECAST_CYCLE_MINUTES = ${cycle}, its fetch within ${FETCH_LEAD_MINUTES}); ${remedy}`,
+    );
+  }
+  return problems;
+}
+
+function wholeNumberOr(value: string | undefined, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  return /^\d+$/.test(value.trim()) ? Number(value.trim()) : undefined;
 }

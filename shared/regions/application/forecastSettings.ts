@@ -1,4 +1,9 @@
-import { DEFAULT_SEARCHED_MAX_AGE_MINUTES, demandNoticeMinutes, type FreshnessTargets } from '../domain/refreshPlan';
+import {
+  DEFAULT_CALLS_PER_MINUTE,
+  DEFAULT_SEARCHED_MAX_AGE_MINUTES,
+  demandNoticeMinutes,
+  type FreshnessTargets,
+} from '../domain/refreshPlan';
 import type { DemandFetchRule } from '../domain/searchDemand';
 
 /** The refresh's settings (shared/platform/config.ts `forecast`). */
@@ -10,6 +15,8 @@ export interface ForecastSettings {
   /** FORECAST_SEARCHED_MAX_AGE_MINUTES; without it, {@link DEFAULT_SEARCHED_MAX_AGE_MINUTES}. */
   readonly searchedMaxAgeMinutes?: number;
   readonly dailyCallBudget: number;
+  /** FORECAST_CALLS_PER_MINUTE, the most one cycle fetches; without it, {@link DEFAULT_CALLS_PER_MINUTE}. */
+  readonly callsPerMinute?: number;
   readonly parallelism: number;
 }
 
@@ -23,6 +30,10 @@ export function freshnessTargetsOf(forecast: ForecastSettings): FreshnessTargets
 
 export function cycleMinutesOf(forecast: ForecastSettings): number {
   return forecast.cycleMinutes ?? forecast.refreshMinutes;
+}
+
+export function callsPerMinuteOf(forecast: ForecastSettings): number {
+  return forecast.callsPerMinute ?? DEFAULT_CALLS_PER_MINUTE;
 }
 
 /**

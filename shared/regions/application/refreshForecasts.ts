@@ -3,7 +3,7 @@ import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../pl
 import { dailyCallLimit, utcDay } from '../domain/callBudget';
 import { planRefresh, type PlannedRegion, type RefreshPlan, type RefreshPlanSettings } from '../domain/refreshPlan';
 import { demandFetchCycleId, demandFetchStillWanted } from '../domain/searchDemand';
-import { cycleMinutesOf, demandFetchRuleOf, freshnessTargetsOf, type ForecastSettings } from './forecastSettings';
+import { callsPerMinuteOf, cycleMinutesOf, demandFetchRuleOf, freshnessTargetsOf, type ForecastSettings } from './forecastSettings';
 import type { ForecastRefreshRequest } from './forecastRefreshRequests';
 import { FORECAST_EVENT_TTL_SECONDS, regionDecider, toRegionStreamId, type RegionCommand } from '../domain/region';
 import type { RegionViews } from './regionViews';
@@ -64,6 +64,7 @@ export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Pr
   const settings: RefreshPlanSettings = {
     cycleMinutes: cycleMinutesOf(deps.forecast),
     dailyCallBudget: deps.forecast.dailyCallBudget,
+    callsPerMinute: callsPerMinuteOf(deps.forecast),
     batchSize: deps.weather.maxLocationsPerRequest,
     ...freshnessTargetsOf(deps.forecast),
   };

@@ -8,8 +8,9 @@ export const MINUTES_PER_DAY = 24 * 60;
 
 /**
  * How far ahead of an even spread of the budget over the day spending may run. Enough for a whole
- * round of regions kept to a 6 h cap to be fetched at once early in the day, while a budget too
- * small for the demand is still spread over the day instead of running out by the afternoon.
+ * round of regions kept to a 6 h cap to be fetched at once early in the day (over a few cycles: each
+ * fetches at most the provider's calls per minute), while a budget too small for the demand is still
+ * spread over the day instead of running out by the afternoon.
  */
 export const PACE_AHEAD_MINUTES = 6 * 60;
 

@@ -26,6 +26,11 @@ export interface RefreshPlanSettings extends FreshnessTargets {
   readonly cycleMinutes: number;
   /** Region fetches allowed per UTC day (a location in a multi-location request counts as one call). */
   readonly dailyCallBudget: number;
+  /**
+   * Region fetches the provider allows per minute: a cycle's fetches land within about a minute, so
+   * this is also the most one cycle may fetch ({@link DEFAULT_CALLS_PER_MINUTE} unless set).
+   */
+  readonly callsPerMinute: number;
   /** Locations per request. */
   readonly batchSize: number;
 }
@@ -39,9 +44,12 @@ export interface PlannedRegion {
 export interface RefreshPlan {
   /** Regions that must be fetched this cycle to stay within their target (or never had a forecast). */
   readonly due: number;
-  /** Due regions left for a later cycle because of the budget. */
+  /** Due regions left for a later cycle because of the budget or the per-minute cap. */
   readonly deferred: number;
-  /** Region fetches this cycle may make: what the day's paced budget has left. */
+  /**
+   * Region fetches this cycle may make: what the day's paced budget has left, and at most
+   * `callsPerMinute` (so `allowance < callLimit - callsToday` means the per-minute cap held it back).
+   */
   readonly allowance: number;
   /** The regions to fetch now, in requests of at most `batchSize`: searched regions first, then the rest oldest first. */
   readonly batches: readonly (readonly PlannedRegion[])[];
@@ -73,8 +81,40 @@ export function demandNoticeMinutes(cycleMinutes: number): number {
   return DEMAND_FLUSH_SECONDS / 60 + cycleMinutes + FETCH_LEAD_MINUTES;
 }
 
+/**
+ * Cycles are at least this long (0 in the settings is "as long as the refresh"). A cycle's fetches may
+ * still be landing {@link FETCH_LEAD_MINUTES} after it starts: a shorter cycle would plan again regions
+ * whose fetch is in flight, and let two cycles' fetches, each up to `callsPerMinute`, fall in one minute.
+ */
+export const MIN_CYCLE_MINUTES = FETCH_LEAD_MINUTES;
+
 /** How old a searched region's forecast may get unless the settings say otherwise: the issue's "at most an hour". */
 export const DEFAULT_SEARCHED_MAX_AGE_MINUTES = 60;
+
+/**
+ * Open-Meteo's free tier: 600 calls a minute (and 5,000 an hour, 10,000 a day), a location in a
+ * multi-location request counting as one call. A cycle's fetches go out within seconds, so a cycle
+ * must not plan more than this.
+ */
+export const DEFAULT_CALLS_PER_MINUTE = 600;
+
+/**
+ * How young a forecast held to `targetMinutes` may be and still not be due, whatever the due rule
+ * says: half the target, less the {@link FETCH_LEAD_MINUTES} a cycle's fetches may take to land.
+ *
+ * Why a floor: a cycle as long as the target (the defaults: 60-minute cycles, every region held to 60
+ * minutes) finds every region due every cycle (`age + cycle + lead > target` always holds), so a
+ * region a fetch-now updated seconds before a cycle would be fetched again at once.
+ *
+ * Why this one: it is the largest that never makes the rota itself late. With cycles shorter than half
+ * the target the due rule only fires past `target - cycle - lead`, above the floor; with longer ones a
+ * region the rota fetched is at least `cycle - lead` old at the next cycle, at or above the floor.
+ * Only a fetch made between cycles (a fetch-now) can then wait past its target, by less than half of
+ * it, and only when cycles are longer than half the target.
+ */
+export function notDueBeforeMinutes(targetMinutes: number): number {
+  return targetMinutes / 2 - FETCH_LEAD_MINUTES;
+}
 
 /**
  * A region whose fetch failed is not tried again sooner than this: with cycles of 5 minutes or more
@@ -97,11 +137,12 @@ export function targetOf(state: RegionRefreshState, now: Date, targets: Freshnes
 /**
  * Plans one refresh cycle (pure). A region is due when waiting for the next cycle would let its
  * forecast get older than its target before that cycle's fetch lands (`age + cycleMinutes +`
- * {@link FETCH_LEAD_MINUTES} `> target`), or when it never had one. Regions searched in the last
- * {@link SEARCHED_WINDOW_HOURS} hours are held to the searched target and come first, the most
- * searched first; the rest follow oldest first. What the day's paced budget has left
- * ({@link dailyCallLimit} minus `callsToday`) is all a cycle may fetch: when it is short, the regions
- * held to the 6 h cap give way first (the freshest of them), then the least searched.
+ * {@link FETCH_LEAD_MINUTES} `> target`) and it is no younger than {@link notDueBeforeMinutes}, or
+ * when it never had one. Regions searched in the last {@link SEARCHED_WINDOW_HOURS}
+ * hours are held to the searched target and come first, the most searched first; the rest follow
+ * oldest first. What the day's paced budget has left ({@link dailyCallLimit} minus `callsToday`), and
+ * at most `callsPerMinute`, is all a cycle may fetch: when that is short, the regions held to the 6 h
+ * cap give way first (the freshest of them), then the least searched.
  */
 export function planRefresh(
   regions: readonly RegionRefreshState[],
@@ -119,6 +160,7 @@ export function planRefresh(
     const target = targetOf(state, now, settings);
     const ageMinutes = (at - fetchedAt) / 60_000;
     if (!(ageMinutes + settings.cycleMinutes + FETCH_LEAD_MINUTES > target.minutes)) continue;
+    if (ageMinutes < notDueBeforeMinutes(target.minutes)) continue;
     const failedAt = timeOf(state.lastFailedAt ?? null);
     if (failedAt > fetchedAt && at - failedAt < RETRY_AFTER_FAILURE_MINUTES * 60_000) {
       retryLater++;
@@ -131,7 +173,8 @@ export function planRefresh(
   otherDue.sort(oldestFirst);
 
   const callLimit = dailyCallLimit(now, settings.dailyCallBudget);
-  const allowance = Math.max(0, callLimit - callsToday);
+  // The provider's per-minute limit comes after the day's pacing: both must hold, whichever is smaller.
+  const allowance = Math.max(0, Math.min(callLimit - callsToday, settings.callsPerMinute));
   const selected = [...searchedDue, ...otherDue]
     .slice(0, allowance)
     .map(({ state }) => ({ region: state.region, latitude: state.centre.latitude, longitude: state.centre.longitude }));

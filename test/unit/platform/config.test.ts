@@ -12,7 +12,15 @@ describe('settings', () => {
     expect(loadConfig(local)).toMatchObject({
       cosmos: { database: 'visitplannr', connectionString: local.COSMOS_CONNECTION },
       weather: { provider: 'open-meteo', baseUrl: 'https://api.open-meteo.com' },
-      forecast: { refreshMinutes: 60, dailyCallBudget: 5000, batchSize: 50, parallelism: 4 },
+      forecast: {
+        refreshMinutes: 60,
+        cycleMinutes: 60,
+        searchedMaxAgeMinutes: 60,
+        dailyCallBudget: 5000,
+        callsPerMinute: 600,
+        batchSize: 50,
+        parallelism: 4,
+      },
       regionPrecision: 5,
     });
   });

@@ -21,11 +21,12 @@ const hourly: HourlyForecast[] = Array.from({ length: 48 }, (_, i) => ({
   uvIndex: 1,
 }));
 
-/** Two approved places in two regions of Manchester: one region's forecast fresh, the other's 5 hours old. */
+/** Two approved places in two regions of Manchester: the nearer one's forecast 5 hours old, the other's fresh. */
 async function manchester() {
   const views = new InMemoryViewStore();
-  const fresh = nearbyEntry(53.4808, -2.2426);
-  const stale = nearbyEntry(53.4408, -2.2826);
+  const stale = nearbyEntry(53.4601, -2.2601);
+  const fresh = nearbyEntry(53.5201, -2.2601);
+  expect(fresh.region).not.toBe(stale.region);
   for (const [entry, age] of [
     [fresh, 5],
     [stale, 300],
@@ -50,7 +51,7 @@ const search = (handler: ReturnType<typeof nearbyPlacesHandler>) =>
   call(handler, { path: '/api/places/nearby?lat=53.46&lon=-2.26&radiusKm=10', headers: { 'x-correlation-id': 'parent-search-1' } });
 
 describe('GET /api/places/nearby notes the regions it answered with', () => {
-  it("counts the answer's regions, and asks for the stale one to be fetched now", async () => {
+  it("counts the first result's region, and asks for its stale forecast to be fetched now", async () => {
     const { views, fresh, stale } = await manchester();
     const queue = new InMemoryForecastRefreshQueue();
     const recorder = new SearchDemandRecorder({
@@ -69,8 +70,8 @@ describe('GET /api/places/nearby notes the regions it answered with', () => {
     ]);
     await recorder.flush();
     const demand = new Map((await views.regionRefreshStates()).map((state) => [state.region, state.demand]));
-    expect(demand.get(fresh.region)).toEqual({ lastSearchedAt: now.toISOString(), hours: { '2026-11-27T10': 1 } });
     expect(demand.get(stale.region)).toEqual({ lastSearchedAt: now.toISOString(), hours: { '2026-11-27T10': 1 } });
+    expect(demand.get(fresh.region)).toBeUndefined();
   });
 
   it('answers the search even when noting it fails', async () => {
@@ -85,7 +86,7 @@ describe('GET /api/places/nearby notes the regions it answered with', () => {
     expect((answer.body as { results: unknown[] }).results).toHaveLength(2);
   });
 
-  it('notes the regions of the first three results only, each once', async () => {
+  it('notes the region of the first result only', async () => {
     const views = new InMemoryViewStore();
     // Five places in four regions, nearest first: a, b (same region as a), c, d, e.
     const a = nearbyEntry(53.4601, -2.2601, { name: 'A' });
@@ -101,6 +102,6 @@ describe('GET /api/places/nearby notes the regions it answered with', () => {
       path: '/api/places/nearby?lat=53.46&lon=-2.26&radiusKm=30',
     });
     expect((answer.body as { results: { name: string }[] }).results.map((result) => result.name)).toEqual(['A', 'B', 'C', 'D', 'E']);
-    expect(searched).toEqual([[a.region, c.region]]);
+    expect(searched).toEqual([[a.region]]);
   });
 });

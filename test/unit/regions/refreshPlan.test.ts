@@ -1,6 +1,8 @@
 import {
+  DEFAULT_CALLS_PER_MINUTE,
   FETCH_LEAD_MINUTES,
   nextCycleAt,
+  notDueBeforeMinutes,
   planRefresh,
   RETRY_AFTER_FAILURE_MINUTES,
   type RefreshPlanSettings,
@@ -8,6 +10,7 @@ import {
 } from '../../../shared/regions/domain/refreshPlan';
 import { dailyCallLimit } from '../../../shared/regions/domain/callBudget';
 import { hourKey } from '../../../shared/regions/domain/searchDemand';
+import { seededRandom } from '../../../local/seededRandom';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
@@ -27,6 +30,7 @@ const settings: RefreshPlanSettings = {
   maxAgeMinutes: 360,
   searchedMaxAgeMinutes: 60,
   dailyCallBudget: 10_000,
+  callsPerMinute: DEFAULT_CALLS_PER_MINUTE,
   batchSize: 2,
 };
 const plannedRegions = (plan: ReturnType<typeof planRefresh>) => plan.batches.flat().map((planned) => planned.region);
@@ -112,10 +116,76 @@ describe('refresh plan', () => {
     expect(planRefresh([region('b', minutesAgo(400), { lastFailedAt: minutesAgo(401) })], now, settings, 0).due).toBe(1);
   });
 
-  it('given the settings as before there was demand (the cycle as long as the cap), then every region is fetched every cycle', () => {
-    const hourly = { ...settings, cycleMinutes: 60, maxAgeMinutes: 60 };
-    const plan = planRefresh([region('a', minutesAgo(1)), region('b', minutesAgo(59)), region('c', null)], now, hourly, 0);
+  it('given the settings as before there was demand (the cycle as long as the cap), then every region is fetched every cycle, but not twice within half its target', () => {
+    const hourly = { ...settings, cycleMinutes: 60, maxAgeMinutes: 60, searchedMaxAgeMinutes: 60 };
+    const floor = notDueBeforeMinutes(60);
+    const plan = planRefresh(
+      [region('a', minutesAgo(59)), region('b', minutesAgo(floor)), region('c', null), region('fetched-now', minutesAgo(floor - 0.1))],
+      now,
+      hourly,
+      0,
+    );
     expect(plan).toMatchObject({ due: 3, deferred: 0 });
+    expect(plannedRegions(plan)).toEqual(['c', 'a', 'b']);
+    // A region a fetch-now updated seconds before the cycle, searched or not, waits for the next one.
+    expect(planRefresh([region('a', minutesAgo(0.2), searched(1))], now, hourly, 0).due).toBe(0);
+  });
+
+  it('the floor never makes the rota late: whatever the cycle that can keep the target, a region is fetched within it and never twice within the floor', () => {
+    const random = seededRandom(7);
+    // A cycle longer than the target less the lead cannot keep it, floor or not.
+    for (const target of [5, 60, 360])
+      for (let cycleMinutes = 2; cycleMinutes <= target - FETCH_LEAD_MINUTES; cycleMinutes++) {
+        const rota = { ...settings, cycleMinutes, maxAgeMinutes: target, searchedMaxAgeMinutes: target };
+        let start = now.getTime();
+        let landedAt = start;
+        let maxAgeAtLanding = 0;
+        let minAgeAtPlan = Number.POSITIVE_INFINITY;
+        for (let cycle = 0; cycle < 40; cycle++) {
+          // The next cycle starts up to 30 s late; its fetch lands within the rest of the lead.
+          start += (cycleMinutes + random() * 0.5) * 60_000;
+          const at = new Date(start);
+          const plan = planRefresh([region('a', new Date(landedAt).toISOString())], at, rota, 0);
+          if (plan.due === 0) continue;
+          minAgeAtPlan = Math.min(minAgeAtPlan, (start - landedAt) / 60_000);
+          const lands = start + random() * (FETCH_LEAD_MINUTES - 0.5) * 60_000;
+          maxAgeAtLanding = Math.max(maxAgeAtLanding, (lands - landedAt) / 60_000);
+          landedAt = lands;
+        }
+        expect({ target, cycleMinutes, late: maxAgeAtLanding > target }).toEqual({ target, cycleMinutes, late: false });
+        expect(minAgeAtPlan).toBeGreaterThanOrEqual(notDueBeforeMinutes(target));
+      }
+  });
+
+  it('given more due than a minute of calls, then a cycle fetches no more than the per-minute cap: searched first, then the oldest', () => {
+    const plan = planRefresh(
+      [
+        region('cold-older', minutesAgo(500)),
+        region('once', minutesAgo(59), searched(10, 1)),
+        region('cold', minutesAgo(400)),
+        region('often', minutesAgo(58), searched(10, 40)),
+        region('never', null),
+      ],
+      now,
+      { ...settings, callsPerMinute: 3 },
+      0,
+    );
+    expect(plan).toMatchObject({ due: 5, allowance: 3, deferred: 2, searchedDue: 2, searchedDeferred: 0 });
+    expect(plannedRegions(plan)).toEqual(['often', 'once', 'never']);
+    expect(planRefresh([region('hot', minutesAgo(59), searched(10))], now, { ...settings, callsPerMinute: 0 }, 0)).toMatchObject({
+      allowance: 0,
+      searchedDeferred: 1,
+      batches: [],
+    });
+  });
+
+  it('given the paced budget shorter than the per-minute cap, then the budget decides; given it longer, the cap does', () => {
+    const limit = dailyCallLimit(now, settings.dailyCallBudget);
+    const many = Array.from({ length: 700 }, (_, i) => region(`r${String(i).padStart(3, '0')}`, null));
+    expect(planRefresh(many, now, settings, limit - 10)).toMatchObject({ due: 700, allowance: 10, deferred: 690 });
+    const capped = planRefresh(many, now, settings, 0);
+    expect(capped).toMatchObject({ due: 700, allowance: DEFAULT_CALLS_PER_MINUTE, deferred: 700 - DEFAULT_CALLS_PER_MINUTE });
+    expect(capped.batches.flat()).toHaveLength(DEFAULT_CALLS_PER_MINUTE);
   });
 
   it('given a day of cycles, then the calls never exceed the budget and every region is eventually fetched', () => {

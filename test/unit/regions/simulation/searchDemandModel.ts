@@ -1,12 +1,20 @@
 import { seededRandom } from '../../../../local/seededRandom';
 
-/** Parents' searches over simulated days: mostly in the day, skewed towards a few popular regions. */
+/**
+ * Parents' searches over simulated days: mostly in the day, skewed towards a few popular regions that
+ * lie together in towns, each search answered with places from up to {@link RESULT_REGIONS} regions.
+ */
 export interface DemandModel {
   /** Searches per day, all regions together. */
   readonly searchesPerDay: number;
   /** How many regions take most of the searches, with Zipf-like weights 1/rank^zipfExponent. */
   readonly popularRegions: number;
   readonly zipfExponent: number;
+  /**
+   * Popular regions lie in towns of this many regions (the most popular town holds the
+   * `townRegions` most popular regions, and so on): a search in one finds places in its neighbours.
+   */
+  readonly townRegions: number;
   /** The share of searches on some other region, picked uniformly (the tail). */
   readonly tailShare: number;
   readonly seed: number;
@@ -14,9 +22,13 @@ export interface DemandModel {
 
 export interface SimulatedSearch {
   readonly at: number;
-  readonly region: string;
+  /** The distinct regions of the first {@link RESULT_REGIONS} results, the searched one first: the ones the search notes. */
+  readonly regions: readonly string[];
   readonly popular: boolean;
 }
+
+/** The nearby search notes the region of its first result (functions/nearbyPlaces.http.ts). */
+export const RESULT_REGIONS = 1;
 
 /**
  * The weight of each UTC hour (the UK in winter): parents plan between 07:00 and 21:00, most in the
@@ -39,13 +51,21 @@ export function simulatedSearches(regions: readonly string[], model: DemandModel
   const others = shuffled.slice(model.popularRegions);
   const weights = popular.map((_, rank) => 1 / Math.pow(rank + 1, model.zipfExponent));
   const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
-  const pickPopular = (): string => {
+  const pickPopular = (): number => {
     let left = random() * totalWeight;
     for (let rank = 0; rank < popular.length; rank++) {
       left -= weights[rank] ?? 0;
-      if (left <= 0) return popular[rank] as string;
+      if (left <= 0) return rank;
     }
-    return popular[popular.length - 1] as string;
+    return popular.length - 1;
+  };
+  /** `count` distinct members of `pool` other than `except`, at random. */
+  const pickOthers = (pool: readonly string[], except: string, count: number): string[] => {
+    const candidates = pool.filter((region) => region !== except);
+    const picked: string[] = [];
+    while (picked.length < count && candidates.length > 0)
+      picked.push(candidates.splice(Math.floor(random() * candidates.length), 1)[0] as string);
+    return picked;
   };
 
   const searches: SimulatedSearch[] = [];
@@ -57,8 +77,18 @@ export function simulatedSearches(regions: readonly string[], model: DemandModel
     for (let i = 0; i < count; i++) {
       const at = from + random() * hour;
       const tail = random() < model.tailShare;
-      const region = tail ? (others[Math.floor(random() * others.length)] as string) : pickPopular();
-      if (at >= start && at < end) searches.push({ at, region, popular: !tail });
+      let searched: string[];
+      if (tail) {
+        // Somewhere off the beaten track: its neighbours are any regions, as likely as not unsearched too.
+        const region = others[Math.floor(random() * others.length)] as string;
+        searched = [region, ...pickOthers(regions, region, RESULT_REGIONS - 1)];
+      } else {
+        const rank = pickPopular();
+        const town = Math.floor(rank / model.townRegions) * model.townRegions;
+        const region = popular[rank] as string;
+        searched = [region, ...pickOthers(popular.slice(town, town + model.townRegions), region, RESULT_REGIONS - 1)];
+      }
+      if (at >= start && at < end) searches.push({ at, regions: searched, popular: !tail });
     }
   }
   return searches.sort((a, b) => a.at - b.at);

@@ -6,7 +6,8 @@
  * over the in-memory adapters. What it stands in for: the durable orchestration's timing (a cycle
  * starts up to `cycleLateMs` after its timer, its batches land in waves), the queue's latency, the
  * change feed's projection of a recorded forecast (written to the region's view at once), and the
- * weather provider (every fetch succeeds).
+ * weather provider (every fetch succeeds; it counts the calls it gets per UTC day and in every rolling
+ * minute and hour, as Open-Meteo limits them).
  */
 import ngeohash from 'ngeohash';
 import { seededRandom } from '../../../../local/seededRandom';
@@ -59,16 +60,28 @@ export interface SimulationReport {
   readonly regions: readonly string[];
   readonly searches: number;
   readonly tailSearches: number;
+  /** Regions the searches noted, summed over searches (each search notes up to 3). */
+  readonly searchedRegions: number;
+  /** Of the regions noted, those searched in the window before: the ones the target is promised for. */
   readonly repeatSearches: readonly RepeatSearch[];
-  /** First searches (none of the region in the window before): how old the forecast they saw was. */
+  /** Regions noted with none of the region in the window before: how old the forecast they saw was. */
   readonly firstSearchAges: readonly number[];
+  /** When every region first had a forecast, and the cycle whose batch gave the last one its own; null if never. */
+  readonly warmUp: { readonly at: Date; readonly cycle: number } | null;
   /** The oldest any region's forecast got after the warm-up (checked each time one was replaced, and at the end). */
   readonly maxAgeMinutes: number;
+  /** How many replaced forecasts the maximum was taken over (the end's check of every region aside). */
+  readonly ageChecks: number;
   /** Region fetches per UTC day, as the ledger counted them and as the simulated provider saw them. */
   readonly ledgerCalls: ReadonlyMap<string, number>;
   readonly providerCalls: ReadonlyMap<string, number>;
+  /** The most calls the provider got within any 60 seconds, and within any 60 minutes (rolling windows, so clock minutes and hours hold no more). */
+  readonly peakCallsPerMinute: number;
+  readonly peakCallsPerHour: number;
   readonly cycles: number;
-  readonly deferred: number;
+  /** Due regions left for a later cycle, summed over cycles: by the day's paced budget, and by the per-minute cap alone. */
+  readonly deferredByBudget: number;
+  readonly deferredByCap: number;
   readonly fetchNow: ReadonlyMap<RefreshNowOutcome, number>;
   readonly warnings: readonly string[];
 }
@@ -145,12 +158,14 @@ export async function simulateDemandRefresh(settings: SimulationSettings): Promi
   }
 
   const providerCalls = new Map<string, number>();
+  const callLog: ProviderCalls[] = [];
   const weather: WeatherProvider = {
     name: 'simulated',
     maxLocationsPerRequest: settings.batchSize,
     fetchForecasts: (locations, options) => {
       options?.onRequest?.(0);
       providerCalls.set(utcDay(clock()), (providerCalls.get(utcDay(clock())) ?? 0) + locations.length);
+      callLog.push({ at: now, calls: locations.length });
       return Promise.resolve(
         locations.map((location) => ({
           region: location.region,
@@ -165,12 +180,18 @@ export async function simulateDemandRefresh(settings: SimulationSettings): Promi
   const deps: ForecastRefreshDeps = { eventStore, views, weather, clock, forecast: settings.forecast };
 
   // The projection of a recorded forecast, without the change feed's second or two: the view shows it at once.
-  let warmedUpAt = Number.POSITIVE_INFINITY;
+  // Warmed up once every region has had a forecast (the per-minute cap spreads the first round over cycles).
+  let warmUp: { at: Date; cycle: number } | null = null;
   let maxAgeMinutes = 0;
-  const recorded = async (region: string) => {
+  let ageChecks = 0;
+  const recorded = async (region: string, cycle: number | null) => {
     const previous = updatedAt.get(region);
-    if (previous !== undefined && now >= warmedUpAt) maxAgeMinutes = Math.max(maxAgeMinutes, (now - previous) / 60_000);
+    if (previous !== undefined && warmUp !== null) {
+      maxAgeMinutes = Math.max(maxAgeMinutes, (now - previous) / 60_000);
+      ageChecks++;
+    }
     updatedAt.set(region, now);
+    if (warmUp === null && cycle !== null && updatedAt.size === regions.length) warmUp = { at: clock(), cycle };
     const stored = await views.read<ReturnType<typeof emptyRegionForecastView>>({
       id: `region-${region}`,
       partitionKey: 'regionForecasts',
@@ -195,7 +216,7 @@ export async function simulateDemandRefresh(settings: SimulationSettings): Promi
       timeline.add(now + settings.fetchNowLatencyMs, async () => {
         const outcome = await refreshRegionNow(deps, request);
         fetchNow.set(outcome, (fetchNow.get(outcome) ?? 0) + 1);
-        if (outcome === 'updated') await recorded(request.region);
+        if (outcome === 'updated') await recorded(request.region, null);
         inFlight.set(request.region, (inFlight.get(request.region) ?? 1) - 1);
       });
       return Promise.resolve();
@@ -213,42 +234,47 @@ export async function simulateDemandRefresh(settings: SimulationSettings): Promi
       }),
   });
 
-  // Searches.
+  // Searches: each notes the regions of its first results, as the nearby search does.
   const searches = simulatedSearches(regions, settings.demand, start, end);
   const lastSearched = new Map<string, number>();
   const repeatSearches: RepeatSearch[] = [];
   const firstSearchAges: number[] = [];
   for (const search of searches)
     timeline.add(search.at, () => {
-      const fetchedAt = updatedAt.get(search.region);
-      const ageMinutes = fetchedAt === undefined ? null : (now - fetchedAt) / 60_000;
-      const previous = lastSearched.get(search.region);
-      if (now >= warmedUpAt && ageMinutes !== null) {
-        if (previous !== undefined && previous > now - SEARCHED_WINDOW_HOURS * 3_600_000)
-          repeatSearches.push({ at: now, region: search.region, ageMinutes, fetchInFlight: (inFlight.get(search.region) ?? 0) > 0 });
-        else firstSearchAges.push(ageMinutes);
-      }
-      lastSearched.set(search.region, now);
-      // As the nearby search answers: the forecast's age in whole minutes.
-      recorder.searched([{ region: search.region, forecastAgeMinutes: ageMinutes === null ? null : Math.floor(ageMinutes) }], log);
+      const answered = search.regions.map((region) => {
+        const fetchedAt = updatedAt.get(region);
+        const ageMinutes = fetchedAt === undefined ? null : (now - fetchedAt) / 60_000;
+        const previous = lastSearched.get(region);
+        if (warmUp !== null && ageMinutes !== null) {
+          if (previous !== undefined && previous > now - SEARCHED_WINDOW_HOURS * 3_600_000)
+            repeatSearches.push({ at: now, region, ageMinutes, fetchInFlight: (inFlight.get(region) ?? 0) > 0 });
+          else firstSearchAges.push(ageMinutes);
+        }
+        lastSearched.set(region, now);
+        // As the nearby search answers: the forecast's age in whole minutes.
+        return { region, forecastAgeMinutes: ageMinutes === null ? null : Math.floor(ageMinutes) };
+      });
+      recorder.searched(answered, log);
       return Promise.resolve();
     });
 
   // The eternal orchestration: plan, batches in waves, the next cycle a cycle after this one started.
   let cycles = 0;
-  let deferred = 0;
+  let deferredByBudget = 0;
+  let deferredByCap = 0;
   const cycle = async (): Promise<void> => {
-    cycles++;
-    const cycleId = `${clock().toISOString()}#${cycles}`;
+    // This cycle's number, kept by its batches: later cycles start before the last of them land.
+    const cycleNumber = ++cycles;
+    const cycleId = `${clock().toISOString()}#${cycleNumber}`;
     const started = now;
     const plan = await planForecastCycle(deps, clock());
-    deferred += plan.deferred;
+    if (plan.callLimit - plan.callsToday > plan.allowance) deferredByCap += plan.deferred;
+    else deferredByBudget += plan.deferred;
     plan.batches.forEach((batch, index) => {
       const landsAt = started + settings.firstWaveMs + Math.floor(index / settings.forecast.parallelism) * settings.perWaveMs;
       timeline.add(landsAt, async () => {
         const outcome = await refreshForecastBatch(deps, cycleId, batch, plan.callsDay);
-        for (const region of outcome.updated) await recorded(region);
-        if (cycles === 1 && index === plan.batches.length - 1) warmedUpAt = now;
+        for (const region of outcome.updated) await recorded(region, cycleNumber);
       });
     });
     timeline.add(started + plan.cycleMinutes * 60_000 + random() * settings.cycleLateMs, cycle);
@@ -272,14 +298,38 @@ export async function simulateDemandRefresh(settings: SimulationSettings): Promi
     regions,
     searches: searches.length,
     tailSearches: searches.filter((search) => !search.popular).length,
+    searchedRegions: searches.reduce((sum, search) => sum + search.regions.length, 0),
     repeatSearches,
     firstSearchAges,
+    warmUp,
     maxAgeMinutes,
+    ageChecks,
     ledgerCalls,
     providerCalls,
+    peakCallsPerMinute: peakWithin(callLog, 60_000),
+    peakCallsPerHour: peakWithin(callLog, 3_600_000),
     cycles,
-    deferred,
+    deferredByBudget,
+    deferredByCap,
     fetchNow,
     warnings,
   };
+}
+
+interface ProviderCalls {
+  readonly at: number;
+  readonly calls: number;
+}
+
+/** The most calls within any `windowMs` (a rolling window opening at each request; the log is in time order). */
+function peakWithin(log: readonly ProviderCalls[], windowMs: number): number {
+  let peak = 0;
+  let inWindow = 0;
+  let next = 0;
+  for (const opening of log) {
+    for (let entry = log[next]; entry !== undefined && entry.at < opening.at + windowMs; entry = log[++next]) inWindow += entry.calls;
+    peak = Math.max(peak, inWindow);
+    inWindow -= opening.calls;
+  }
+  return peak;
 }

@@ -5,6 +5,8 @@ import { expiredHourKeys } from '../../../regions/domain/searchDemand';
 
 /** Cosmos DB takes at most 10 operations in one patch. */
 const MAX_PATCH_OPERATIONS = 10;
+/** Tries at the day's count before giving up: each lost race means another writer counted meanwhile. */
+const MAX_LEDGER_ATTEMPTS = 20;
 /** Demand documents written at once by one flush. */
 const WRITES_IN_PARALLEL = 8;
 
@@ -12,7 +14,7 @@ const WRITES_IN_PARALLEL = 8;
  * The regions' search demand and call ledger in the `views` container, in the region forecasts'
  * partition: counters kept with Cosmos DB's partial updates (patch `incr`), so a flush is one
  * request per region however many searches it carries, and two instances flushing at once both
- * count; the ledger's reservations are conditional patches, so they are atomic.
+ * count; the ledger's reservations are ETag-checked replacements, so they are atomic.
  */
 export class CosmosRegionState {
   constructor(
@@ -38,38 +40,46 @@ export class CosmosRegionState {
 
   async reserveCalls(day: string, calls: number, limit: number): Promise<boolean> {
     if (calls > limit) return false;
-    const key = forecastCallsKey(day);
-    for (;;) {
-      try {
-        this.onRequest();
-        // Conditional, so the check and the count are one atomic step. (The local emulator lower-cases
-        // conditions: field names in them must be lower case, as `calls` is.)
-        await this.container.item(key.id, key.partitionKey).patch({
-          operations: [{ op: 'incr', path: '/calls', value: calls }],
-          condition: `FROM c WHERE c.calls <= ${limit - calls}`,
-        });
-        return true;
-      } catch (error) {
-        if (statusOf(error) === 412) return false;
-        if (statusOf(error) !== 404) throw error;
-      }
-      const document: ForecastCallsDocument = { ...key, type: 'forecastCalls', day, calls };
-      if (await this.createUnlessPresent(document)) return true;
-    }
+    return this.updateCalls(day, (counted) => (counted + calls <= limit ? counted + calls : undefined));
   }
 
   async releaseCalls(day: string, calls: number): Promise<void> {
     if (calls <= 0) return;
+    // Fewer counted than given back (a retried batch): nothing to give back.
+    await this.updateCalls(day, (counted) => (counted >= calls ? counted - calls : undefined), { createIfAbsent: false });
+  }
+
+  /**
+   * Reads the day's count and writes the new one only if nobody wrote in between (the ETag), again
+   * until it holds: the check and the count are one step, as with a conditional patch, but every
+   * request is a point operation (a conditional patch is a query, which the local emulator runs over
+   * the whole container). Contention is a few writers a second at most: the cycles and fetch-nows.
+   * `next` answers the new count, or undefined to leave it (and answer false).
+   */
+  private async updateCalls(
+    day: string,
+    next: (counted: number) => number | undefined,
+    { createIfAbsent = true }: { createIfAbsent?: boolean } = {},
+  ): Promise<boolean> {
     const key = forecastCallsKey(day);
-    try {
+    const item = this.container.item(key.id, key.partitionKey);
+    for (let attempt = 1; ; attempt++) {
       this.onRequest();
-      await this.container.item(key.id, key.partitionKey).patch({
-        operations: [{ op: 'incr', path: '/calls', value: -calls }],
-        condition: `FROM c WHERE c.calls >= ${calls}`,
-      });
-    } catch (error) {
-      // Absent, or fewer counted than given back (a retried batch): nothing to give back.
-      if (statusOf(error) !== 404 && statusOf(error) !== 412) throw error;
+      const { resource, etag } = await item.read<ForecastCallsDocument>();
+      const calls = next(resource?.calls ?? 0);
+      if (calls === undefined) return false;
+      if (!resource || etag === undefined) {
+        if (!createIfAbsent) return false;
+        if (await this.createUnlessPresent({ ...key, type: 'forecastCalls', day, calls })) return true;
+        continue;
+      }
+      try {
+        this.onRequest();
+        await item.replace<ForecastCallsDocument>({ ...resource, calls }, { accessCondition: { type: 'IfMatch', condition: etag } });
+        return true;
+      } catch (error) {
+        if (statusOf(error) !== 412 || attempt >= MAX_LEDGER_ATTEMPTS) throw error;
+      }
     }
   }
 

@@ -68,7 +68,7 @@ export class CosmosRegionState {
       const { resource, etag } = await item.read<ForecastCallsDocument>();
       const calls = next(resource?.calls ?? 0);
       if (calls === undefined) return false;
-      if (!resource || etag === undefined) {
+      if (!resource) {
         if (!createIfAbsent) return false;
         if (await this.createUnlessPresent({ ...key, type: 'forecastCalls', day, calls })) return true;
         continue;

@@ -2,7 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, t
 import * as df from 'durable-functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import type { ForecastRefreshStatusAnswer } from '../shared/regions/application/forecastRefreshStatus';
-import { forecastFreshness, type ForecastFreshness } from '../shared/regions/application/forecastFreshness';
+import { forecastFreshness, freshnessForStatus, type ForecastFreshness } from '../shared/regions/application/forecastFreshness';
 import { appServices } from '../shared/platform/composition/appServices';
 import { problemResponse } from '../shared/platform/http/problem';
 import { withProblemDetails } from '../shared/platform/http/httpHandler';
@@ -84,12 +84,7 @@ export async function forecastRefreshStatusHandler(
     return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', {
       type: 'forecast-refresh-not-started',
     });
-  // The status is what ops need most when the views' store is down (a plan failing shows there), so
-  // freshness is answered when it can be read and left out, with a reason, when it cannot.
-  const fresh = await freshness().then(
-    (value) => ({ freshness: value }),
-    () => ({ freshness: null, freshnessError: 'The forecast views could not be read just now; try again in a minute.' }),
-  );
+  const fresh = await freshnessForStatus(freshness);
   const answer: ForecastRefreshStatusAnswer = {
     instanceId: FORECAST_REFRESH_INSTANCE_ID,
     runtimeStatus: status.runtimeStatus,

@@ -5,7 +5,7 @@ import { withProblemDetails, type HttpHandler } from '../shared/platform/http/ht
 import { correlationIdOf } from '../shared/platform/http/request';
 import { errorSummary, withCorrelation, type CorrelatedLog } from '../shared/platform/logging';
 import { parseNearbyQuery } from '../shared/places/http/placeRequests';
-import type { SearchDemandRecorder } from '../shared/regions/application/searchDemandRecorder';
+import { searchedRegionsOf, type SearchDemandRecorder } from '../shared/regions/application/searchDemandRecorder';
 
 /**
  * GET /api/places/nearby?lat&lon&radiusKm&at&kind&age&free&open&sort&limit: approved places by distance, with
@@ -21,20 +21,9 @@ export function nearbyPlacesHandler(deps: QueryDeps, demand?: Pick<SearchDemandR
   });
 }
 
-/**
- * The region a parent searches: that of the first result, where they are looking. Each region noted
- * is held to the searched target for 6 hours, about 5 calls more a day; noting every result's region
- * (or the first three's) would hold a whole town's cells to it for each search, more than the free
- * tier's daily calls pay for (test/unit/regions/demandRefreshSimulation.test.ts).
- */
-function searchedRegions(answer: NearbyAnswer): { region: string; forecastAgeMinutes: number | null }[] {
-  const first = answer.results[0];
-  return first ? [{ region: first.region, forecastAgeMinutes: first.forecast?.ageMinutes ?? null }] : [];
-}
-
 function noteSearched(demand: Pick<SearchDemandRecorder, 'searched'>, answer: NearbyAnswer, log: CorrelatedLog): void {
   try {
-    demand.searched(searchedRegions(answer), log);
+    demand.searched(searchedRegionsOf(answer.results), log);
   } catch (error) {
     // The recorder is built not to throw; should it ever, the parent still gets the answer.
     log.warn('SearchDemandNotRecorded', { error: errorSummary(error) });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { forEachBounded } from '../shared/platform/forEachBounded';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,7 +69,7 @@ async function main(): Promise<number> {
   let done = 0;
   let aborted: SeedAbort | undefined;
   const width = String(places.length).length;
-  await forEachLimited(places, concurrency, async (place) => {
+  await forEachBounded(places, concurrency, async (place) => {
     let outcome: Outcome;
     if (aborted) {
       outcome = { kind: 'failed', reason: 'not tried: the run was stopped' };
@@ -226,18 +227,6 @@ function readKeys(file: string): Keys {
     );
   }
   return { functionKey, masterKey };
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function describe(answer: Answer): string {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../../kernel/errors';
 import { type Geolocation } from '../../kernel/geolocation';
 import { ENGLAND, jurisdictionOf } from '../domain/jurisdiction';
-import { openingHoursProblem, OPENING_HOURS_MAX, OpeningSchedule } from '../domain/openingHours';
+import { openingHoursProblem, OPENING_HOURS_MAX, OpeningSchedule, unsupportedTimesProblem } from '../domain/openingHours';
 
 export interface OpeningWeekQuery {
   readonly value: string;
@@ -45,13 +45,18 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 export function openingWeek(query: OpeningWeekQuery): OpeningWeekAnswer {
   const value = query.value.trim();
   const jurisdiction = query.geolocation ? jurisdictionOf(query.geolocation) : ENGLAND;
-  const problem =
-    value.length === 0
+  const schedule =
+    value.length > 0 && value.length <= OPENING_HOURS_MAX && unsupportedTimesProblem(value) === undefined
+      ? OpeningSchedule.parsedOnce(value, jurisdiction)
+      : undefined;
+  // Only a value that does not parse is parsed again, for the parser's message.
+  const problem = schedule
+    ? undefined
+    : value.length === 0
       ? 'the value is empty'
       : value.length > OPENING_HOURS_MAX
         ? `longer than ${OPENING_HOURS_MAX} characters`
         : openingHoursProblem(value, jurisdiction);
-  const schedule = problem === undefined ? OpeningSchedule.parsedOnce(value, jurisdiction) : undefined;
   if (!schedule)
     throw new ValidationError(
       [{ field: 'value', message: `is not valid opening_hours: ${problem ?? 'it cannot be read'}` }],

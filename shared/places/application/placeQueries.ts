@@ -3,7 +3,8 @@ import { NotFoundError } from '../../kernel/errors';
 import { placeIdSchema, type PlaceStatus } from '../domain/place';
 import { detailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { bySuitability, suitability } from '../domain/suitability';
-import { openAtArrival, type OpenAtArrival } from '../domain/arrival';
+import { nextOpeningAfter, openStateAt, scheduleOf } from '../domain/arrival';
+import type { OpeningSchedule } from '../domain/openingHours';
 import { isDark } from '../domain/daylight';
 import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import { regionSchema } from '../../regions/domain/region';
@@ -196,18 +197,19 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
   // Opening hours are evaluated nearest first and only until enough places are found: a wide circle
   // in a city may hold thousands of places, and each evaluation costs tens of microseconds.
   const wanted = query.sort === 'suitability' ? SUITABILITY_CANDIDATES : query.limit;
-  const candidates: (RankedEntry & { arrival: OpenAtArrival })[] = [];
+  const candidates: (RankedEntry & { schedule: OpeningSchedule | undefined; openAt: boolean | null })[] = [];
   for (const ranked of rankNearby(perPartition.flat(), centre, query.radiusKm, query)) {
     if (candidates.length >= wanted) break;
-    const arrival = openAtArrival(ranked.entry.openingHours, ranked.entry.geolocation, query.at, { withNextOpening: false });
-    if (query.open === undefined || arrival.openAt === true) candidates.push({ ...ranked, arrival });
+    const schedule = scheduleOf(ranked.entry.openingHours, ranked.entry.geolocation);
+    const openAt = openStateAt(schedule, query.at);
+    if (query.open === undefined || openAt === true) candidates.push({ ...ranked, schedule, openAt });
   }
   const forecasts = await forecastsByRegion(
     deps,
     candidates.map(({ entry }) => entry.region),
   );
   const now = deps.clock();
-  const results = candidates.map(({ entry, distanceKm, arrival }): NearbyResult => {
+  const results = candidates.map(({ entry, distanceKm, schedule, openAt }) => {
     const { forecast, note } = forecastFor(forecasts.get(entry.region), query.at, now);
     return {
       placeId: entry.placeId,
@@ -221,24 +223,25 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
       forecast,
       ...(note && { forecastNote: note }),
       openingHours: entry.openingHours ?? null,
-      ...arrival,
+      openAt,
+      schedule,
       suitability: suitability({
         kind: entry.kind,
         ageRange: entry.ageRange,
         forecast: hourFrom(forecasts.get(entry.region), query.at),
-        open: arrival.openAt,
-        dark: isDark(query.at, entry.geolocation),
+        open: openAt,
+        // A closed place is unsuitable whatever the sky: no need to ask the sun.
+        dark: openAt !== false && isDark(query.at, entry.geolocation),
         ...(query.age !== undefined && { childAge: query.age }),
       }),
     };
   });
   // A stable sort: places equally suited stay nearest first.
   if (query.sort === 'suitability') results.sort((a, b) => bySuitability(a.suitability, b.suitability));
-  const answered = results
-    .slice(0, query.limit)
-    .map((result) =>
-      result.openAt === false ? { ...result, ...openAtArrival(result.openingHours ?? undefined, result.geolocation, query.at) } : result,
-    );
+  const answered = results.slice(0, query.limit).map(({ schedule, ...result }): NearbyResult => {
+    const opensAt = schedule && result.openAt === false ? nextOpeningAfter(schedule, query.at) : undefined;
+    return opensAt === undefined ? result : { ...result, opensAt };
+  });
   return { results: answered, attribution: WEATHER_ATTRIBUTION };
 }
 

@@ -10,23 +10,31 @@ export interface OpenAtArrival {
   readonly opensAt?: string;
 }
 
-export const NEXT_OPENING_WITHIN_DAYS = 14;
+const NEXT_OPENING_WITHIN_DAYS = 14;
+
+/** A place's hours as a schedule in its own jurisdiction; undefined when it has none (or they do not parse). */
+export function scheduleOf(openingHours: string | undefined, place: Geolocation): OpeningSchedule | undefined {
+  return openingHours === undefined ? undefined : OpeningSchedule.of(openingHours, jurisdictionOf(place));
+}
+
+/** Whether the schedule is open at `at`: null when unknown. */
+export function openStateAt(schedule: OpeningSchedule | undefined, at: Date): boolean | null {
+  const state = schedule?.stateAt(at) ?? 'unknown';
+  return state === 'unknown' ? null : state === 'open';
+}
 
 /**
- * Whether the place is open at `at`; the next opening only when asked, since finding it walks up to
- * 14 days of the schedule and a search needs it only for the places it answers with.
+ * The next opening after `at`, as an answer gives it. Separate from {@link openStateAt}: finding it
+ * walks up to 14 days of the schedule, and a search needs it only for the closed places it answers with.
  */
-export function openAtArrival(
-  openingHours: string | undefined,
-  place: Geolocation,
-  at: Date,
-  { withNextOpening = true }: { withNextOpening?: boolean } = {},
-): OpenAtArrival {
-  const schedule = openingHours === undefined ? undefined : OpeningSchedule.of(openingHours, jurisdictionOf(place));
-  if (!schedule) return { openAt: null };
-  const state = schedule.stateAt(at);
-  if (state !== 'closed') return { openAt: state === 'open' ? true : null };
-  if (!withNextOpening) return { openAt: false };
+export function nextOpeningAfter(schedule: OpeningSchedule, at: Date): string | undefined {
   const next = schedule.nextOpening(at, NEXT_OPENING_WITHIN_DAYS * 24 * 60 * 60 * 1000);
-  return { openAt: false, ...(next && { opensAt: isoInZone(next, schedule.timeZone) }) };
+  return next && isoInZone(next, schedule.timeZone);
+}
+
+export function openAtArrival(openingHours: string | undefined, place: Geolocation, at: Date): OpenAtArrival {
+  const schedule = scheduleOf(openingHours, place);
+  const openAt = openStateAt(schedule, at);
+  const opensAt = schedule && openAt === false ? nextOpeningAfter(schedule, at) : undefined;
+  return { openAt, ...(opensAt !== undefined && { opensAt }) };
 }

@@ -1,6 +1,6 @@
 import { type HourlyForecast } from '../../kernel/forecast';
 import { type Geolocation } from '../../kernel/geolocation';
-import { daylightAt, isDark } from './daylight';
+import { daylightAt } from './daylight';
 import { type OpeningSchedule } from './openingHours';
 import type { AgeRange, PlaceKind } from './placeDetails';
 import { suitability } from './suitability';
@@ -59,8 +59,8 @@ export function bestTimes(question: BestTimesQuestion): VisitWindow[] {
   for (const hour of [...hourly].sort((a, b) => Date.parse(a.time) - Date.parse(b.time))) {
     const slot = { start: Date.parse(hour.time), end: Date.parse(hour.time) + HOUR_MS };
     for (const part of intersect(allowed, [slot]).flatMap((overlap) => splitAt(overlap, twilightEdges))) {
-      const middle = new Date((part.start + part.end) / 2);
-      const dark = kind !== 'outdoor' && isDark(middle, geolocation);
+      const middle = (part.start + part.end) / 2;
+      const dark = kind !== 'outdoor' && !daylight.some(({ start, end }) => middle >= start && middle < end);
       const { score, reason } = suitability({ kind, ageRange, forecast: hour, open: true, dark });
       if (score !== null) scored.push({ ...part, score, reason });
     }

@@ -14,10 +14,8 @@ export const OPENING_HOURS_MAX = 255;
 
 /** The parser's own message for a value it cannot read in a jurisdiction (England's by default), or undefined when it reads it. */
 export function openingHoursProblem(value: string, jurisdiction: Jurisdiction = ENGLAND): string | undefined {
-  const variable = VARIABLE_TIMES.exec(withoutComments(value));
-  if (variable) {
-    return `${variable[0]} is not supported here yet: give clock times (e.g. 07:00-20:00), as the place's local time`;
-  }
+  const unsupported = unsupportedTimesProblem(value);
+  if (unsupported !== undefined) return unsupported;
   try {
     new OpeningHoursParser(value, nominatimOf(jurisdiction));
     return undefined;
@@ -33,6 +31,12 @@ export function openingHoursProblem(value: string, jurisdiction: Jurisdiction = 
  * be evaluated in the place's zone.
  */
 const VARIABLE_TIMES = /\b(sunrise|sunset|dawn|dusk)\b/i;
+
+/** Why the value uses times this app does not evaluate yet, or undefined when it does not. */
+export function unsupportedTimesProblem(value: string): string | undefined {
+  const variable = VARIABLE_TIMES.exec(withoutComments(value));
+  return variable ? `${variable[0]} is not supported here yet: give clock times (e.g. 07:00-20:00), as the place's local time` : undefined;
+}
 
 function withoutComments(value: string): string {
   return value.replace(/"[^"]*"/g, '""');
@@ -86,12 +90,7 @@ export class OpeningSchedule {
       schedules.set(key, cached);
       return cached ?? undefined;
     }
-    let schedule: OpeningSchedule | null;
-    try {
-      schedule = new OpeningSchedule(new OpeningHoursParser(value, nominatimOf(jurisdiction)), jurisdiction.timeZone);
-    } catch {
-      schedule = null;
-    }
+    const schedule = OpeningSchedule.parsedOnce(value, jurisdiction) ?? null;
     schedules.set(key, schedule);
     if (schedules.size > SCHEDULE_CACHE_SIZE) schedules.delete(schedules.keys().next().value ?? key);
     return schedule ?? undefined;

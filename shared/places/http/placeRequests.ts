@@ -79,6 +79,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** A parent's "now" may lag the server's a little; an `at` this far in the past still counts as now. */
 const PAST_TOLERANCE_MS = 60 * 60 * 1000;
 
+/** A visit's time as given (now when not), refused unless it lies between now and 7 days ahead. */
+function visitInstant(field: string, iso: string | undefined, now: Date, title: string): Date {
+  const at = iso === undefined ? now : new Date(iso);
+  if (at.getTime() < now.getTime() - PAST_TOLERANCE_MS || at.getTime() > now.getTime() + 7 * DAY_MS) {
+    throw new ValidationError([{ field, message: 'must be between now and 7 days ahead' }], title);
+  }
+  return at;
+}
+
 const numberParam = (name: string, min: number, max: number) =>
   z
     .string({ error: `${name} is required` })
@@ -144,10 +153,7 @@ export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuer
   const parsed = nearbyQuerySchema.safeParse(raw);
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The search is not valid.');
   const q = parsed.data;
-  const at = q.at === undefined ? now : new Date(q.at);
-  if (at.getTime() < now.getTime() - PAST_TOLERANCE_MS || at.getTime() > now.getTime() + 7 * DAY_MS) {
-    throw new ValidationError([{ field: 'at', message: 'must be between now and 7 days ahead' }], 'The search is not valid.');
-  }
+  const at = visitInstant('at', q.at, now, 'The search is not valid.');
   return {
     lat: q.lat,
     lon: q.lon,
@@ -172,10 +178,7 @@ export const bestTimesQuerySchema = z.strictObject({
 export function parseBestTimesQuery(placeId: string, params: URLSearchParams, now: Date): BestTimesQuery {
   const parsed = bestTimesQuerySchema.safeParse(queryObject(params));
   if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
-  const from = parsed.data.from === undefined ? now : new Date(parsed.data.from);
-  if (from.getTime() < now.getTime() - PAST_TOLERANCE_MS || from.getTime() > now.getTime() + 7 * DAY_MS) {
-    throw new ValidationError([{ field: 'from', message: 'must be between now and 7 days ahead' }], 'The query is not valid.');
-  }
+  const from = visitInstant('from', parsed.data.from, now, 'The query is not valid.');
   return { placeId, from, days: parsed.data.days ?? 7 };
 }
 

@@ -68,3 +68,16 @@ function stalenessOf(states: readonly RegionRefreshState[], now: Date, targetMin
     p95Minutes: ages.length === 0 ? null : (ages[Math.ceil(ages.length * 0.95) - 1] ?? null),
   };
 }
+
+/**
+ * Freshness as the ops status answers it: the status is what ops need most when the views' store is
+ * down (a plan failing shows there), so freshness is left out, with a reason, when it cannot be read.
+ */
+export async function freshnessForStatus(
+  freshness: () => Promise<ForecastFreshness>,
+): Promise<{ freshness: ForecastFreshness | null; freshnessError?: string }> {
+  return freshness().then(
+    (value) => ({ freshness: value }),
+    () => ({ freshness: null, freshnessError: 'The forecast views could not be read just now; try again in a minute.' }),
+  );
+}

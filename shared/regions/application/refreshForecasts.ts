@@ -1,4 +1,5 @@
 import { v5 as uuidV5 } from 'uuid';
+import { forEachBounded } from '../../platform/forEachBounded';
 import { NO_STREAM, StreamVersionConflictError, type EventStore } from '../../platform/eventSourcing/eventStore';
 import { dailyCallLimit, utcDay } from '../domain/callBudget';
 import { planRefresh, type PlannedRegion, type RefreshPlan, type RefreshPlanSettings } from '../domain/refreshPlan';
@@ -242,15 +243,4 @@ export async function recordForecastOutcome(
       if (!(error instanceof StreamVersionConflictError) || attempt >= MAX_RECORD_ATTEMPTS) throw error;
     }
   }
-}
-
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -18,6 +18,19 @@ export interface SearchedRegion {
   readonly forecastAgeMinutes: number | null;
 }
 
+/**
+ * The region a parent searches: that of the first result, where they are looking. Each region noted
+ * is held to the searched target for 6 hours, about 5 calls more a day; noting every result's region
+ * (or the first three's) would hold a whole town's cells to it for each search, more than the free
+ * tier's daily calls pay for (test/unit/regions/demandRefreshSimulation.test.ts).
+ */
+export function searchedRegionsOf(
+  results: readonly { readonly region: string; readonly forecast: { readonly ageMinutes: number | null } | null }[],
+): SearchedRegion[] {
+  const first = results[0];
+  return first ? [{ region: first.region, forecastAgeMinutes: first.forecast?.ageMinutes ?? null }] : [];
+}
+
 export interface SearchDemandRecorderDeps {
   readonly demand: SearchDemandStore;
   readonly forecastRefreshQueue: ForecastRefreshQueue;

@@ -124,7 +124,7 @@ describe('validating opening hours', () => {
     expect(unreadable).toEqual([]);
   });
 
-  it('parses a value once per jurisdiction, and remembers one that does not parse', () => {
+  it('parses a value once per jurisdiction (the same schedule again), and answers undefined for one that does not parse, every time', () => {
     const first = OpeningSchedule.of('Mo-Fr 10:00-17:00', ENGLAND);
     expect(OpeningSchedule.of('Mo-Fr 10:00-17:00', ENGLAND)).toBe(first);
     expect(OpeningSchedule.of('Mo-Fx', ENGLAND)).toBeUndefined();

@@ -13,7 +13,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen';
 import type { ExtraRoute } from '../http/httpHost';
 import type { HostKeys } from '../http/keys';
 import type { Logger } from '../logger';
@@ -251,14 +251,7 @@ export async function startDurableHttpApi(
     }
     void serve(path.slice(RPC_PATH.length), url, request, response);
   });
-  await new Promise<void>((resolve, reject) => {
-    rpc.once('error', reject);
-    rpc.listen(0, '127.0.0.1', () => {
-      rpc.off('error', reject);
-      resolve();
-    });
-  });
-  const rpcBaseUrl = `http://127.0.0.1:${(rpc.address() as AddressInfo).port}${RPC_PATH}/`;
+  const rpcBaseUrl = `http://127.0.0.1:${await listen(rpc, 0)}${RPC_PATH}/`;
 
   const route: ExtraRoute = async (request, response, url) => {
     const path = url.pathname;

@@ -1,4 +1,5 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
+import { forEachBounded } from '../../forEachBounded';
 import { forecastCallsKey, type ForecastCallsDocument } from '../../../regions/application/forecastCallLedger';
 import { regionDemandKey, type RegionDemandDocument, type RegionSearchCounts } from '../../../regions/application/searchDemand';
 import { expiredHourKeys } from '../../../regions/domain/searchDemand';
@@ -24,11 +25,7 @@ export class CosmosRegionState {
   ) {}
 
   async addSearches(counts: readonly RegionSearchCounts[], now: Date): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < counts.length) await this.addRegionSearches(counts[next++] as RegionSearchCounts, now);
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITES_IN_PARALLEL, counts.length) }, worker));
+    await forEachBounded(counts, WRITES_IN_PARALLEL, (regionCounts) => this.addRegionSearches(regionCounts, now));
   }
 
   async callsOn(day: string): Promise<number> {

@@ -5,7 +5,7 @@ import { printStage } from './startLog';
 import { stopOnSignals } from './stopOnSignals';
 
 /**
- * `devhost emulators [--app DIR] [--deliver-to URL] [--webhook-key KEY] [--data-dir DIR] [--fresh]
+ * `devhost emulators [--app DIR] [--deliver-to URL] [--webhook-key=KEY] [--data-dir DIR] [--fresh]
  * [--offline] [--quiet] [--blob-port N] [--queue-port N] [--table-port N] [--cosmos-port N]
  * [--event-grid-port N]`: the app's local dependencies for `func start` (emulators.ts), then the
  * settings to use; Ctrl-C or SIGTERM stops them.

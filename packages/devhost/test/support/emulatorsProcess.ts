@@ -40,7 +40,7 @@ export async function startEmulatorsProcess(options: EmulatorsProcessOptions): P
       '--data-dir',
       dataDir,
       ...['--blob-port', '--queue-port', '--table-port', '--cosmos-port', '--event-grid-port'].flatMap((option) => [option, '0']),
-      ...(options.webhookKey === undefined ? [] : ['--webhook-key', options.webhookKey]),
+      ...(options.webhookKey === undefined ? [] : [`--webhook-key=${options.webhookKey}`]),
       ...(options.args ?? []),
     ],
     { cwd: options.app, env: options.env, name: 'The emulators', timeoutMs: 30_000, ready: printedSettings },

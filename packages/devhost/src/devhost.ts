@@ -20,10 +20,11 @@ import { requestBodySizeLimit, startHttpHost } from './http/httpHost';
 import { httpThrottleLimits } from './http/httpThrottle';
 import { workerCapabilities } from './http/httpStream';
 import { loadOrCreateKeys, type HostKeys } from './http/keys';
+import { loadOrCreateAuthSecret, SIGN_IN_PATH } from './http/easyAuth';
 import { invokeFunction, triggerOf } from './invoke';
 import { readFunctionTimeout, readLogFilter, withFunctionTimeout } from './hostLimits';
 import { consoleLogger, type Logger } from './logger';
-import { mergedAppSettings, readLocalSettings, readRoutePrefix } from './settings';
+import { mergedAppSettings, readLocalSettings, readRoutePrefix, websiteHostname } from './settings';
 import { startInOrder, type StartStage } from './startUp';
 import { superviseAzurite } from './storage/azuriteSupervisor';
 import { blobListenerOptions, startBlobTriggers } from './triggers/blobTrigger';
@@ -48,7 +49,7 @@ export interface DevhostOptions {
   /** Where local data and keys live (default `<appRoot>/.devhost`). */
   readonly dataDir?: string;
   readonly quiet?: boolean;
-  /** Start with empty local data (keys are kept). */
+  /** Start with empty local data (the keys and the sign-in secret are kept). */
   readonly fresh?: boolean;
   /** More compiled function modules to load beside the app's (test fixtures). */
   readonly extraModules?: readonly string[];
@@ -57,6 +58,11 @@ export interface DevhostOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Serve every function as anonymous, as Core Tools does locally (default: keys checked, as in Azure). */
   readonly skipKeyChecks?: boolean;
+  /**
+   * Emulate App Service Authentication with Entra ID (default true): `/.auth/*` sign-in and the `x-ms-client-principal`
+   * headers, as App Service adds them in front of the app. False: a bare host, as Core Tools runs (http/easyAuth.ts).
+   */
+  readonly easyAuth?: boolean;
   /** Told as each stage of start-up is done, with what it started and how long it took. */
   readonly onStage?: (stage: StartStage) => void;
 }
@@ -65,6 +71,8 @@ export interface Devhost {
   readonly url: string;
   readonly keys: HostKeys;
   readonly keysFile: string;
+  /** The local sign-in page, when App Service Authentication is emulated. */
+  readonly signInUrl: string | undefined;
   readonly functions: readonly string[];
   /** The app's own lines for the start-up banner (its set-up hook's). */
   readonly banner: readonly string[];
@@ -91,8 +99,11 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? join(options.appRoot, '.devhost');
   const keysFile = join(dataDir, 'keys.json');
-  if (options.fresh) clearLocalData(dataDir, [keysFile, join(dataDir, EMULATORS_DATA_FOLDER)]);
+  // Kept with the keys (and through --fresh, as they are), so that a sign-in outlives restarts.
+  const authSecretFile = join(dataDir, 'auth.json');
+  if (options.fresh) clearLocalData(dataDir, [keysFile, authSecretFile, join(dataDir, EMULATORS_DATA_FOLDER)]);
   const keys = loadOrCreateKeys(keysFile, env);
+  const easyAuth = options.easyAuth === false ? undefined : { secret: loadOrCreateAuthSecret(authSecretFile) };
   const settings = readLocalSettings(options.appRoot);
   const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
   const logger: Logger = consoleLogger({ quiet: options.quiet ?? false, enabled: readLogFilter(hostJson.logging?.logLevel) });
@@ -147,6 +158,34 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       { running, stage },
     );
     Object.assign(process.env, appSettings, setUp.settings);
+    // Core Tools gives the app WEBSITE_HOSTNAME, its own localhost:<port>, unless a setting names one: set now when the
+    // port is known (before the app's modules load, as under the host), and again once the devhost listens.
+    const settingsSoFar = { ...appSettings, ...setUp.settings };
+    let hostnameSet: string | undefined;
+    const setWebsiteHostname = (port: number) => {
+      hostnameSet = websiteHostname(settingsSoFar, port);
+      if (hostnameSet !== undefined) process.env.WEBSITE_HOSTNAME = hostnameSet;
+    };
+    // Taken back on stop, so that a devhost started later in the same process does not take it for a setting.
+    running.push({
+      stop: () => {
+        if (hostnameSet !== undefined && process.env.WEBSITE_HOSTNAME === hostnameSet) delete process.env.WEBSITE_HOSTNAME;
+        return Promise.resolve();
+      },
+    });
+    if (options.port !== 0) setWebsiteHostname(options.port);
+    // App Service sets WEBSITE_AUTH_ENABLED=True when its authentication is on: apps read it to know whether
+    // x-ms-client-principal comes from the platform (stripped from clients) and can be believed.
+    const authEnabledSet = easyAuth && settingsSoFar.WEBSITE_AUTH_ENABLED === undefined ? 'True' : undefined;
+    if (authEnabledSet) {
+      process.env.WEBSITE_AUTH_ENABLED = authEnabledSet;
+      running.push({
+        stop: () => {
+          if (process.env.WEBSITE_AUTH_ENABLED === authEnabledSet) delete process.env.WEBSITE_AUTH_ENABLED;
+          return Promise.resolve();
+        },
+      });
+    }
 
     const app = loadFunctionApp(options.appRoot, options.extraModules ?? []);
     const registrations = enabledRegistrations(app.registrations, process.env, logger);
@@ -212,6 +251,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
         maxBodyBytes: requestBodySizeLimit(process.env),
         skipKeyChecks: options.skipKeyChecks ?? false,
         awaitWorkerCapabilities: true,
+        ...(easyAuth && { easyAuth }),
       },
       logger,
       [
@@ -225,6 +265,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     httpAddress.url = http.url;
     running.push({ stop: () => http.close() });
     stage('http', `listening on ${http.url}`);
+    setWebsiteHostname(Number(new URL(http.url).port));
     // Settings only known now (the address), before appStart and before any trigger runs.
     Object.assign(
       process.env,
@@ -260,6 +301,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
       url: http.url,
       keys,
       keysFile,
+      signInUrl: easyAuth && `${http.url}${SIGN_IN_PATH}`,
       functions: registrations.map((registration) => registration.metadata.name),
       banner: setUp.banner?.({ url: http.url, keys }) ?? [],
       stop: stopAll,

@@ -10,8 +10,11 @@ import { stopOnSignals } from './stopOnSignals';
  * `npm start [-- --port N] [--offline] [--fresh]`: the whole app on this machine, no Core Tools;
  * `--offline` asks the app's set-up hook (appSetup.ts) for local stand-ins of the services it calls.
  * `--app DIR` runs the Functions app in DIR (default: the current folder); `--skip-key-checks` serves
- * every function as anonymous, as Core Tools does locally. For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/, `--extra-module FILE` loads
- * more compiled function modules beside the app's, `--quiet` logs only warnings and errors.
+ * every function as anonymous, as Core Tools does locally; `--no-easy-auth` leaves out the emulation of
+ * App Service Authentication (the local sign-in at /.auth/login/aad and the x-ms-client-principal
+ * headers), as Core Tools runs. For tests: `--data-dir DIR` keeps local data elsewhere than .devhost/,
+ * `--extra-module FILE` loads more compiled function modules beside the app's, `--quiet` logs only
+ * warnings and errors.
  * `devhost emulators …` starts the app's dependencies without the host, for `func start` (emulatorsCli.ts).
  */
 async function main(): Promise<void> {
@@ -22,6 +25,8 @@ async function main(): Promise<void> {
       fresh: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'skip-key-checks': { type: 'boolean', default: false },
+      // Named as it is read, not parseArgs' negation (allowNegative needs Node 22).
+      'no-easy-auth': { type: 'boolean', default: false },
       app: { type: 'string', default: process.cwd() },
       'data-dir': { type: 'string' },
       'extra-module': { type: 'string', multiple: true, default: [] },
@@ -39,6 +44,7 @@ async function main(): Promise<void> {
     fresh: values.fresh,
     offline: values.offline,
     skipKeyChecks: values['skip-key-checks'],
+    easyAuth: !values['no-easy-auth'],
     extraModules: values['extra-module'].map((file) => resolve(file)),
     ...(values['data-dir'] !== undefined && { dataDir: resolve(values['data-dir']) }),
     ...(!values.quiet && { onStage: printStage }),
@@ -53,6 +59,9 @@ async function main(): Promise<void> {
       '',
       `Functions: ${devhost.functions.join(', ')}`,
       `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
+      devhost.signInUrl === undefined
+        ? 'Sign-in: off (--no-easy-auth): no /.auth routes, x-ms-client-principal headers passed through as sent'
+        : `Sign-in: ${devhost.signInUrl} (the local stand-in for App Service Authentication with Entra ID)`,
       ...devhost.banner,
       '',
     ].join('\n'),

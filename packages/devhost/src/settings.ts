@@ -39,6 +39,15 @@ function pickDefined(env: Readonly<Record<string, string | undefined>>): Record<
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
+/**
+ * The WEBSITE_HOSTNAME the app gets from the devhost, as Core Tools gives it (its own `localhost:<port>`: StartHostAction's
+ * GetConfigurationSettings), or undefined when the settings already name one, which then stands.
+ */
+export function websiteHostname(settings: Readonly<Record<string, string | undefined>>, port: number): string | undefined {
+  const named = settings.WEBSITE_HOSTNAME;
+  return named !== undefined && named !== '' ? undefined : `localhost:${port}`;
+}
+
 export function readRoutePrefix(appRoot: string): string {
   const host = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
   return host.extensions?.http?.routePrefix ?? 'api';

@@ -9,6 +9,7 @@ import { isAuthorised, type AuthLevel, type HostKeys } from './keys';
 import { compileRouteTemplate, type RouteTemplate } from './routeTemplate';
 import { readBody } from './readBody';
 import { HttpStreamForwarder, type WorkerCapabilities } from './httpStream';
+import { createEasyAuth, type EasyAuthOptions } from './easyAuth';
 
 export interface HttpHostOptions {
   readonly port: number;
@@ -28,6 +29,11 @@ export interface HttpHostOptions {
    * started, and the host serves no function before). Otherwise the worker is taken to have no HttpUri.
    */
   readonly awaitWorkerCapabilities?: boolean;
+  /**
+   * App Service Authentication (Easy Auth, Entra ID) in front of the host, emulated (easyAuth.ts): `/.auth/*` served and
+   * every request's identity headers replaced. Without it, a bare host, as Core Tools runs: neither.
+   */
+  readonly easyAuth?: EasyAuthOptions;
 }
 
 /** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT as the host reads it (bytes; default 100 MB), refusing a value it would not take. */
@@ -79,6 +85,7 @@ export async function startHttpHost(
   let capabilitiesKnown = !options.awaitWorkerCapabilities;
   let capabilitiesArrived = () => {};
   const capabilitiesReady = new Promise<void>((resolve) => (capabilitiesArrived = resolve));
+  const easyAuth = options.easyAuth && createEasyAuth(options.easyAuth);
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -93,6 +100,9 @@ export async function startHttpHost(
   server.keepAliveTimeout = KESTREL_KEEP_ALIVE_TIMEOUT_MS;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // The platform's authentication runs before the host sees the request: whatever a client says of who it is goes
+    // before anything reads the headers (the devhost's own routes, key checks, the function, the stream forward).
+    easyAuth?.admit(request);
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
     const origin = request.headers.origin;
     const corsAllowed = origin !== undefined && (options.corsOrigins.includes('*') || options.corsOrigins.includes(origin));
@@ -109,6 +119,8 @@ export async function startHttpHost(
       response.writeHead(corsAllowed ? 204 : 403).end();
       return;
     }
+    // The platform's /.auth routes, at the root whatever the route prefix: they never reach the app.
+    if (easyAuth && (await easyAuth.serve(request, response, url))) return;
     for (const route of extraRoutes) if (await route(request, response, url)) return;
 
     const path = url.pathname.replace(/\/+$/, '');

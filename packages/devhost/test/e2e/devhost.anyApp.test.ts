@@ -1,5 +1,5 @@
 import { CosmosClient } from '@azure/cosmos';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
@@ -55,6 +55,28 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
       client.dispose();
     }
     expect(seen.real).toBe(REAL);
+  });
+
+  it('gives the app WEBSITE_HOSTNAME, its own localhost:<port>, as Core Tools does', async () => {
+    const seen = (await (await fetch(`${devhost.url}/api/settings`)).json()) as Record<string, string>;
+    expect(seen.hostname).toBe(`localhost:${new URL(devhost.url).port}`);
+  });
+
+  it('emulates App Service Authentication by default, its secret kept beside the keys; --no-easy-auth leaves it out', async () => {
+    expect(devhost.output()).toContain(`Sign-in: ${devhost.url}/.auth/login/aad`);
+    expect((await fetch(`${devhost.url}/.auth/login/aad`)).status).toBe(200);
+    expect(statSync(join(devhost.dataDir, 'auth.json')).mode & 0o777).toBe(0o600);
+    // As App Service says to the app when its authentication is on (and says nothing when it is off).
+    const settings = async (url: string) => (await (await fetch(`${url}/api/settings`)).json()) as Record<string, string | undefined>;
+    expect((await settings(devhost.url)).authEnabled).toBe('True');
+    const bare = await startDevhostProcess({ args: ['--app', appDir, '--no-easy-auth', '--quiet'] });
+    try {
+      expect((await fetch(`${bare.url}/.auth/login/aad`)).status).toBe(404);
+      expect((await settings(bare.url)).authEnabled).toBeUndefined();
+      expect(bare.output()).toMatch(/Sign-in: off \(--no-easy-auth\)/);
+    } finally {
+      await bare.stop();
+    }
   });
 
   it('gives a repeated query parameter as the host does (values joined by commas), and a GET no body', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLocalSettings, readRoutePrefix } from '../../src/settings';
+import { readLocalSettings, readRoutePrefix, websiteHostname } from '../../src/settings';
 
 describe('the devhost reads host.json as the host does', () => {
   const withHostJson = (host: unknown): string => {
@@ -29,5 +29,13 @@ describe('the devhost reads host.json as the host does', () => {
     } finally {
       rmSync(dir, { recursive: true });
     }
+  });
+});
+
+describe('the devhost gives the app WEBSITE_HOSTNAME as Core Tools does', () => {
+  it('is its own localhost:<port>, unless a setting names one', () => {
+    expect(websiteHostname({}, 7071)).toBe('localhost:7071');
+    expect(websiteHostname({ WEBSITE_HOSTNAME: '' }, 7071)).toBe('localhost:7071');
+    expect(websiteHostname({ WEBSITE_HOSTNAME: 'plannr.azurewebsites.net' }, 7071)).toBeUndefined();
   });
 });

@@ -3,7 +3,8 @@
 // hub, queues; no shared keys); Cosmos DB for NoSQL (serverless) with the event store's containers; an
 // Event Grid custom topic (CloudEvents 1.0) with one subscription per eventGrid-triggered function; and
 // Application Insights on a Log Analytics workspace. Nothing authenticates with a key: no connection
-// string, account key, topic key or SAS is in any app setting.
+// string, account key, topic key or SAS is in any app setting (the one secret, only with sign-in on, is the
+// Entra client secret that App Service Authentication needs). Optionally, sign-in with Microsoft Entra ID.
 //
 // Deploy in three steps (docs/deploy.md): (1) this template, (2) the code, (3) this template
 // again with deploySubscriptions=true. An Event Grid subscription to an AzureFunction endpoint is
@@ -46,6 +47,16 @@
 //   Flex Consumption (az functionapp list-flexconsumption-runtimes -l <region> --runtime node). 20 is
 //   still allowed for a deployment that must stay on it while a region offers it; the app and its
 //   tests run on both (package.json engines).
+// - Sign-in for editors and admins (docs/deploy.md, "Sign-in with Microsoft Entra ID"): App Service
+//   Authentication v2 ("Easy Auth", the authsettingsV2 resource below) with Microsoft Entra ID, only when
+//   entraClientId is set. It authenticates and lets every request through (AllowAnonymous): the app reads
+//   the caller from x-ms-client-principal and decides itself; scripts keep using function keys. On Flex
+//   Consumption: the preview's "Considerations" said "EasyAuth isn't currently supported. Unauthenticated
+//   callers currently aren't blocked" ("Azure Functions Flex Consumption plan hosting",
+//   learn.microsoft.com/azure/azure-functions/flex-consumption-plan, as of 05/2024); the GA page (05/2025)
+//   no longer lists it, and "Migrate Consumption plan apps to the Flex Consumption plan"
+//   (azure-functions/migration/migrate-plan-consumption-to-flex, 09/2025) has a "Configure built-in
+//   authentication" step for the new Flex app. This template never relies on Easy Auth to block anyone.
 
 targetScope = 'resourceGroup'
 
@@ -142,6 +153,16 @@ param geocoderBaseUrl string = 'https://geocoding-api.open-meteo.com'
 
 @description('postcodes.io base URL (POSTCODES_BASE_URL).')
 param postcodesBaseUrl string = 'https://api.postcodes.io'
+
+@description('Application (client) ID of the Microsoft Entra app registration editors and admins sign in with (docs/deploy.md, "Sign-in with Microsoft Entra ID"). Empty (the default): no App Service Authentication, only function keys.')
+param entraClientId string = ''
+
+@description('Directory (tenant) ID of that app registration: the sign-in issuer is <login endpoint><tenant>/v2.0.')
+param entraTenantId string = tenant().tenantId
+
+@description('A client secret of that app registration, required with entraClientId. It becomes the app setting MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, which App Service Authentication reads; never an output.')
+@secure()
+param entraClientSecret string = ''
 
 @description('Daily ingestion cap of the Log Analytics workspace, in GB.')
 @minValue(1)
@@ -274,6 +295,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REGION_PRECISION', value: string(regionPrecision) }
         { name: 'GEOCODER_BASE_URL', value: geocoderBaseUrl }
         { name: 'POSTCODES_BASE_URL', value: postcodesBaseUrl }
+        // The Entra client secret App Service Authentication reads (authSettings below; empty without
+        // sign-in). No Key Vault in this template, so a secure parameter rather than a Key Vault reference.
+        { name: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET', value: entraClientSecret }
       ]
     }
     functionAppConfig: {
@@ -300,6 +324,48 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// App Service Authentication v2 ("Easy Auth") with Microsoft Entra ID, only with an app registration
+// (entraClientId): without one nothing is configured and callers use function keys only. Requests are
+// authenticated when they carry a sign-in session or token and go through either way (AllowAnonymous):
+// the app reads x-ms-client-principal (object id, `roles` with the app role "admin") and decides what an
+// anonymous caller may do. Flex Consumption and built-in authentication: see the top of this file.
+// A later run without entraClientId leaves this configuration in place but empties the secret setting:
+// pass both parameters on every run once sign-in is on (docs/deploy.md).
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(entraClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          // https://login.microsoftonline.com/<tenant>/v2.0 in Azure's public cloud
+          openIdIssuer: '${environment().authentication.loginEndpoint}${entraTenantId}/v2.0'
+          clientId: entraClientId
+          clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
+        }
+        validation: {
+          allowedAudiences: [ 'api://${entraClientId}' ]
+        }
+      }
+    }
+    login: {
+      // /.auth/me reads the token store
+      tokenStore: { enabled: true }
+      // Only relative post_login_redirect_uri values (e.g. /editor): no redirect to another site
+      allowedExternalRedirectUrls: []
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+  }
+}
+
 module eventSubscriptions 'modules/eventSubscriptions.bicep' = if (deploySubscriptions) {
   name: 'eventSubscriptions'
   params: {
@@ -319,3 +385,4 @@ output eventGridTopicName string = eventGrid.outputs.name
 output applicationInsightsName string = monitoring.outputs.name
 output identityClientId string = identity.properties.clientId
 output subscriptionsDeployed bool = deploySubscriptions
+output signInConfigured bool = !empty(entraClientId)

@@ -3,6 +3,7 @@
 //   az deployment group create -g <group> -n visitplannr -p infra/main.bicepparam
 // and, once the code is deployed, the second run that adds the Event Grid subscriptions:
 //   DEPLOY_SUBSCRIPTIONS=true az deployment group create -g <group> -n visitplannr -p infra/main.bicepparam
+// (with sign-in on, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET set as well).
 using 'main.bicep'
 
 param appName = 'visitplannr'
@@ -26,3 +27,9 @@ param forecastCallsPerMinute = 600
 param regionPrecision = 5
 
 param deploySubscriptions = readEnvironmentVariable('DEPLOY_SUBSCRIPTIONS', 'false') == 'true'
+
+// Sign-in with Microsoft Entra ID (docs/deploy.md, "Sign-in with Microsoft Entra ID"), from the
+// environment like the Met Office key: no ENTRA_CLIENT_ID (the default) deploys no App Service
+// Authentication, only function keys. Once it is on, set both on every run.
+param entraClientId = readEnvironmentVariable('ENTRA_CLIENT_ID', '')
+param entraClientSecret = readEnvironmentVariable('ENTRA_CLIENT_SECRET', '')

@@ -14,8 +14,10 @@ import { FORECAST_REFRESH_QUEUE } from '../../shared/regions/application/forecas
  * template's values), each Event Grid subscription is an eventGrid-triggered function with the
  * devhost's filter, the Cosmos containers are the ones the app creates, the runtime defaults to
  * Node 22 on Flex Consumption (Node 20 reached end of life in April 2026; the template still allows
- * it as a parameter). A small reader of the Bicep text finds what it needs; each check returns its
- * problems, and the last block shows each one failing on a broken copy of the template.
+ * it as a parameter), sign-in (App Service Authentication) only with an app registration and never
+ * blocking anonymous callers, and no secret in an output. A small reader of the Bicep text finds what
+ * it needs; each check returns its problems, and the last block shows each one failing on a broken
+ * copy of the template.
  */
 
 const root = join(__dirname, '..', '..');
@@ -470,6 +472,8 @@ const HOST_SETTINGS: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'with Entra ID, the component having local auth off',
   AzureWebJobsDisableHomepage: "the app serves its own page at /, not the host's",
   AZURE_CLIENT_ID: "DefaultAzureCredential's choice of the user-assigned identity (Cosmos DB, Event Grid, queues)",
+  MICROSOFT_PROVIDER_AUTHENTICATION_SECRET:
+    'the Entra client secret App Service Authentication reads (authsettingsV2 clientSecretSettingName)',
 };
 
 /** Identity-based connection properties (learn.microsoft.com, "identity-based connections"). */
@@ -670,6 +674,82 @@ function containerProblems(cosmos: string, app: App): string[] {
   return problems;
 }
 
+/** The @secure() parameters. */
+function secureParams(text: string): Set<string> {
+  const found = new Set<string>();
+  let secure = false;
+  for (const line of withoutComments(text).split('\n')) {
+    if (/^\s*@secure\(\s*\)\s*$/.test(line)) secure = true;
+    const declaration = /^\s*param\s+(\w+)\s/.exec(line);
+    if (declaration) {
+      if (secure) found.add(declaration[1] ?? '');
+      secure = false;
+    } else if (line.trim() !== '' && !/^\s*@/.test(line)) secure = false;
+  }
+  return found;
+}
+
+/**
+ * App Service Authentication ("Easy Auth", docs/deploy.md "Sign-in with Microsoft Entra ID"): one
+ * authsettingsV2 on the function app, deployed only with an app registration (a client id parameter
+ * whose default is empty), that lets anonymous requests through for the app to judge, signs in with
+ * Entra ID v2.0 and reads its client secret from an app setting that holds a @secure() parameter.
+ */
+function authProblems(main: string): string[] {
+  const problems: string[] = [];
+  const text = withoutComments(main);
+  const configs = resources(text, 'Microsoft.Web/sites/config').filter(({ body }) => property(body, 'name')?.text === 'authsettingsV2');
+  if (configs.length !== 1) return [`main.bicep should declare one authsettingsV2, not ${configs.length}`];
+  const { symbol, body } = configs[0]!;
+  const at = (...keys: string[]) => path(body, keys)?.text;
+
+  const condition = new RegExp(`resource\\s+${symbol}\\s+'[^']+'\\s*=\\s*if\\s*\\(\\s*!\\s*empty\\(\\s*(\\w+)\\s*\\)\\s*\\)`).exec(text);
+  const clientIdParam = condition?.[1];
+  const clientIdExpression = at('properties', 'identityProviders', 'azureActiveDirectory', 'registration', 'clientId');
+  if (clientIdParam === undefined || clientIdExpression !== clientIdParam)
+    problems.push('authsettingsV2 is not deployed only when its client id parameter is set (if (!empty(<that parameter>)))');
+  else if (params(main).get(clientIdParam)?.defaultValue !== '')
+    problems.push(`${clientIdParam} does not default to empty: a deployment without an app registration would need one`);
+  if (property(body, 'parent')?.text !== functionAppOf(main).symbol) problems.push('authsettingsV2 is not on the function app');
+
+  if (at('properties', 'platform', 'enabled') !== 'true') problems.push('platform.enabled is not true');
+  if (at('properties', 'globalValidation', 'requireAuthentication') !== 'false')
+    problems.push('globalValidation.requireAuthentication is not false: anonymous callers (parents, scripts with keys) would be refused');
+  if (at('properties', 'globalValidation', 'unauthenticatedClientAction') !== 'AllowAnonymous')
+    problems.push("globalValidation.unauthenticatedClientAction is not 'AllowAnonymous': the app decides what anonymous callers may do");
+  if (at('properties', 'identityProviders', 'azureActiveDirectory', 'enabled') !== 'true')
+    problems.push('Microsoft Entra ID is not enabled');
+  const issuer = at('properties', 'identityProviders', 'azureActiveDirectory', 'registration', 'openIdIssuer') ?? '';
+  if (!issuer.endsWith('/v2.0')) problems.push(`the issuer ${issuer} is not Entra ID's v2.0 endpoint`);
+  const audiences = path(body, ['properties', 'identityProviders', 'azureActiveDirectory', 'validation', 'allowedAudiences']);
+  if (clientIdParam !== undefined && !(audiences?.kind === 'block' && stringsIn(audiences.text).includes(`api://\${${clientIdParam}}`)))
+    problems.push(`validation.allowedAudiences does not include api://\${${clientIdParam}}`);
+  if (at('properties', 'login', 'tokenStore', 'enabled') !== 'true') problems.push('the token store is off (/.auth/me reads it)');
+  if (at('properties', 'login', 'allowedExternalRedirectUrls')?.replace(/\s/g, '') !== '[]')
+    problems.push('login.allowedExternalRedirectUrls is not empty');
+  if (at('properties', 'httpSettings', 'requireHttps') !== 'true') problems.push('httpSettings.requireHttps is not true');
+
+  const secretSetting = at('properties', 'identityProviders', 'azureActiveDirectory', 'registration', 'clientSecretSettingName');
+  const setting = appSettingsOf(main).find(({ name }) => name === secretSetting);
+  const secretParam = setting === undefined ? undefined : paramOf(setting.value);
+  if (setting === undefined) problems.push(`the client secret setting ${String(secretSetting)} is not an app setting`);
+  else if (secretParam === undefined || !secureParams(main).has(secretParam))
+    problems.push(`${setting.name} does not come from a @secure() parameter`);
+  return problems;
+}
+
+/** No output carries a @secure() parameter, the client secret setting or a list*() result (keys). */
+function outputProblems(main: string): string[] {
+  const problems: string[] = [];
+  const secrets = [...secureParams(main), 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'];
+  for (const [, name = '', expression = ''] of withoutComments(main).matchAll(/^output\s+(\w+)\s+\w+\s*=\s*(.+)$/gm)) {
+    const leaked = secrets.find((secret) => new RegExp(`\\b${secret}\\b`).test(expression));
+    if (leaked !== undefined) problems.push(`output ${name} reveals ${leaked}`);
+    if (/\blist\w*\(/.test(expression)) problems.push(`output ${name} returns a list*() result`);
+  }
+  return problems;
+}
+
 /** Identity and keys: what the app's identity may do, and that no resource takes a key. */
 function accessProblems(files: Template, app: App): string[] {
   const problems: string[] = [];
@@ -739,6 +819,12 @@ describe('the Bicep template (infra/) against the app', () => {
 
   it('gives the identity its roles, takes no keys and creates the queue the app uses', () => {
     expect(accessProblems(template, app)).toEqual([]);
+  });
+
+  it('signs people in with Entra ID only given an app registration, lets anonymous requests through and outputs no secret', () => {
+    expect(authProblems(template.main)).toEqual([]);
+    expect(outputProblems(template.main)).toEqual([]);
+    expect(secureParams(template.main)).toEqual(new Set(['metOfficeApiKey', 'entraClientSecret']));
   });
 
   it('main.bicepparam sets only parameters main.bicep declares', () => {
@@ -860,5 +946,37 @@ describe('the checks fail on a broken template', () => {
     expect(accessProblems(breaking('cosmos', 'disableLocalAuth: true', 'disableLocalAuth: false'), app)).toEqual([
       'cosmos: Cosmos DB keys are not disabled',
     ]);
+  });
+
+  it('sign-in that refuses anonymous callers, or is always on, or takes its secret in the clear', () => {
+    expect(
+      authProblems(
+        breaking('main', "unauthenticatedClientAction: 'AllowAnonymous'", "unauthenticatedClientAction: 'RedirectToLoginPage'").main,
+      ),
+    ).toEqual(["globalValidation.unauthenticatedClientAction is not 'AllowAnonymous': the app decides what anonymous callers may do"]);
+    expect(authProblems(breaking('main', 'requireAuthentication: false', 'requireAuthentication: true').main)).toEqual([
+      expect.stringContaining('requireAuthentication is not false'),
+    ]);
+    expect(
+      authProblems(
+        breaking(
+          'main',
+          "'Microsoft.Web/sites/config@2024-04-01' = if (!empty(entraClientId))",
+          "'Microsoft.Web/sites/config@2024-04-01' =",
+        ).main,
+      ),
+    ).toEqual([expect.stringContaining('not deployed only when its client id parameter is set')]);
+    expect(authProblems(breaking('main', '@secure()\nparam entraClientSecret', 'param entraClientSecret').main)).toEqual([
+      'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET does not come from a @secure() parameter',
+    ]);
+  });
+
+  it('a secret in an output', () => {
+    const broken = breaking(
+      'main',
+      'output signInConfigured bool = !empty(entraClientId)',
+      'output signInSecret string = entraClientSecret',
+    );
+    expect(outputProblems(broken.main)).toEqual(['output signInSecret reveals entraClientSecret']);
   });
 });

@@ -29,7 +29,7 @@ const purePatterns = [
   { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process'], message: 'The domain does no I/O.' },
 ];
 
-const FEATURES = ['places', 'regions'];
+const FEATURES = ['places', 'regions', 'editors'];
 
 /**
  * Which way dependencies point in shared/, as import patterns each kind of folder may not use. Every

@@ -3,22 +3,35 @@ import { appServices } from '../shared/platform/composition/appServices';
 import { placesWithStatus, type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { parseStatusListQuery } from '../shared/places/http/placeRequests';
+import { requireCaller, type AccessDeps } from '../shared/platform/http/authenticate';
+import { actorOf, isAdmin } from '../shared/kernel/caller';
+import { ForbiddenError } from '../shared/kernel/errors';
 
 /**
- * GET /api/manage/places?status&limit: places in one status (default `locationValidated`, the ones
- * awaiting moderation), earliest proposed first, for editors and admins (function key).
+ * GET /api/manage/places?status&mine&limit: with `mine=true`, the caller's own places (any status,
+ * or one); otherwise the places in one status (default `locationValidated`, awaiting moderation;
+ * `revisionPending`, approved places with a change waiting), earliest proposed first, for admins and
+ * machines with a key.
  */
-export function listManagedPlacesHandler(deps: QueryDeps): HttpHandler {
-  return withProblemDetails(async (request) => ({
-    status: 200,
-    headers: { 'cache-control': 'no-store' },
-    jsonBody: await placesWithStatus(deps, parseStatusListQuery(request.query)),
-  }));
+export function listManagedPlacesHandler(deps: QueryDeps & AccessDeps): HttpHandler {
+  return withProblemDetails(async (request) => {
+    const caller = await requireCaller(request, deps);
+    const query = parseStatusListQuery(request.query);
+    if (!query.mine && caller.kind === 'person' && !isAdmin(caller)) {
+      throw new ForbiddenError('Only administrators list every place: add mine=true for your own.');
+    }
+    const answer = await placesWithStatus(deps, {
+      limit: query.limit,
+      ...(query.status && { status: query.status }),
+      ...(query.mine && { ownerId: actorOf(caller).id }),
+    });
+    return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: answer };
+  });
 }
 
 app.http('listManagedPlaces', {
   methods: ['GET'],
   route: 'api/manage/places',
-  authLevel: 'function',
+  authLevel: 'anonymous',
   handler: (request, context) => listManagedPlacesHandler(appServices())(request, context),
 });

@@ -1,18 +1,23 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
-import { proposePlace, type PlaceCommandDeps } from '../shared/places/application/placeCommands';
+import { proposePlace, type EditingDeps } from '../shared/places/application/placeCommands';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/platform/http/request';
 import { parseProposal } from '../shared/places/http/placeRequests';
+import { requireCaller, type AccessDeps } from '../shared/platform/http/authenticate';
 
-/** POST /api/places: an editor proposes a place; 202 with where to find it. Honours Idempotency-Key. */
-export function proposePlaceHandler(deps: PlaceCommandDeps): HttpHandler {
+/**
+ * POST /api/places: an approved editor (or an admin, or a machine with a key) proposes a place and
+ * becomes its owner; 202 with where to find it. Honours Idempotency-Key, per caller.
+ */
+export function proposePlaceHandler(deps: EditingDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request, context) => {
+    const caller = await requireCaller(request, deps);
     const idempotencyKey = idempotencyKeyHeader(request);
     const proposal = parseProposal(await readJsonBody(request));
-    const origin = originOf(request, context);
-    const outcome = await proposePlace(deps, proposal, origin, idempotencyKey);
+    const origin = originOf(request, context, caller);
+    const outcome = await proposePlace(deps, proposal, caller, origin, idempotencyKey);
     logCommand(context, origin, 'ProposePlace', outcome);
     return commandResponse(outcome, 202);
   });
@@ -21,6 +26,6 @@ export function proposePlaceHandler(deps: PlaceCommandDeps): HttpHandler {
 app.http('proposePlace', {
   methods: ['POST'],
   route: 'api/places',
-  authLevel: 'function',
+  authLevel: 'anonymous',
   handler: (request, context) => proposePlaceHandler(appServices())(request, context),
 });

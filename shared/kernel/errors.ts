@@ -6,7 +6,7 @@ export interface FieldError {
 
 /** Base of every rule the domain enforces; adapters map the subclasses to protocol answers. */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'validation' | 'notFound' | 'illegalState' | 'preconditionFailed';
+  abstract readonly kind: 'validation' | 'notFound' | 'illegalState' | 'preconditionFailed' | 'forbidden';
 }
 
 /** The input is malformed: nothing was decided. */
@@ -39,6 +39,15 @@ export class IllegalStateError extends DomainError {
   ) {
     super(message);
     this.name = 'IllegalStateError';
+  }
+}
+
+/** The caller is known but may not do this (not the place's owner, not an approved editor, not an admin). */
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
   }
 }
 

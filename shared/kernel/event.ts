@@ -1,3 +1,5 @@
+import type { Actor } from './caller';
+
 /**
  * An event as the domain sees it: a past-tense type name and its data. Streams, versions and
  * metadata belong to storage, not to the domain.
@@ -17,6 +19,8 @@ export interface EventMetadata {
   readonly causationId: string;
   /** ISO 8601 UTC instant at which the event happened. */
   readonly occurredAt: string;
+  /** Who caused it, when a person or a machine asked for it (absent on events written before callers were known, and on the app's own reactions). */
+  readonly actor?: Actor;
 }
 
 /** An event ready to append. (An intersection, so that a union of events stays a union.) */
@@ -43,6 +47,8 @@ export interface RequestOrigin {
    * events' ids derive from it, so a repeated append is recognised as the same one. Default: a new id.
    */
   readonly commandId?: string;
+  /** Who asked, when a caller did: recorded on every event the request causes. */
+  readonly actor?: Actor;
 }
 
 /** The event that caused a command: its id makes the command's own events recognisable when it arrives again. */

@@ -37,6 +37,10 @@ export interface AppConfig {
   readonly geocoderBaseUrl: string;
   /** postcodes.io (UK postcodes → coordinates). */
   readonly postcodesBaseUrl: string;
+  /** The host's own name (WEBSITE_HOSTNAME, set by App Service, Core Tools and the devhost): machine keys are checked with it. */
+  readonly websiteHostname?: string;
+  /** WEBSITE_AUTH_ENABLED: App Service Authentication (or the devhost's emulation of it) signs people in. */
+  readonly signInEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +105,16 @@ const settingsSchema = z.object({
   REGION_PRECISION: wholeNumber(3, 7, 5),
   GEOCODER_BASE_URL: url.default('https://geocoding-api.open-meteo.com'),
   POSTCODES_BASE_URL: url.default('https://api.postcodes.io'),
+  WEBSITE_HOSTNAME: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]+(:\d{1,5})?$/, { error: 'must be a host name, with a port if any' })
+    .optional(),
+  WEBSITE_AUTH_ENABLED: z
+    .string()
+    .trim()
+    .regex(/^(true|false)$/i, { error: 'must be True or False' })
+    .optional(),
 });
 
 /** Reads and validates the settings; throws a {@link ConfigError} naming every missing or malformed one. */
@@ -141,6 +155,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     regionPrecision: s.REGION_PRECISION,
     geocoderBaseUrl: s.GEOCODER_BASE_URL,
     postcodesBaseUrl: s.POSTCODES_BASE_URL,
+    ...(s.WEBSITE_HOSTNAME && { websiteHostname: s.WEBSITE_HOSTNAME }),
+    signInEnabled: s.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true',
   };
 }
 

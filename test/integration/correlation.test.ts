@@ -1,3 +1,4 @@
+import { as, everyoneApproved, functionKeyCaller, testAccess } from '../support/callers';
 /**
  * A correlation id from an HTTP request, followed in-process through every function it reaches: the
  * answer's header, the events' metadata, the CloudEvent `correlationid` extension, the subscribers'
@@ -79,14 +80,14 @@ describe('a correlation id from the HTTP request to the forecast', () => {
   const publisher = new InMemoryEventPublisher();
   const queue = new InMemoryForecastRefreshQueue();
   const views = new InMemoryViewStore();
-  const base = { eventStore: store, clock: () => new Date(), newId: randomUUID };
+  const base = { eventStore: store, clock: () => new Date(), newId: randomUUID, editorAccess: everyoneApproved, ...testAccess };
 
   it('is echoed, stored, published, carried by every result and message, and in every log line', async () => {
     // POST /api/places with x-correlation-id.
     const request = new HttpRequest({
       method: 'POST',
       url: 'http://localhost:7071/api/places',
-      headers: { 'content-type': 'application/json', 'x-correlation-id': 'corr-42' },
+      headers: { 'content-type': 'application/json', 'x-correlation-id': 'corr-42', ...as(functionKeyCaller) },
       body: { string: JSON.stringify({ name: 'Science and Industry Museum', geolocation: { latitude: 53.4771, longitude: -2.2547 } }) },
     });
     const answer = new HttpResponse(await proposePlaceHandler(base)(request, contextFor('proposePlace')));

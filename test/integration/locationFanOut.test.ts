@@ -1,3 +1,5 @@
+import { everyoneApproved } from '../support/callers';
+import { functionKeyCaller } from '../support/callers';
 /**
  * The Event Grid subscribers (validate a place's location; activate its region) against the
  * in-memory event store: every delivery duplicated and the deliveries shuffled and run concurrently
@@ -66,10 +68,21 @@ async function world(): Promise<World> {
   const store = new InMemoryEventStore();
   const queue = new InMemoryForecastRefreshQueue();
   const geocoder = new TableGeocoder();
-  const deps = { eventStore: store, clock: () => new Date(), newId: randomUUID, geocoder, regionPrecision: 5, forecastRefreshQueue: queue };
+  const deps = {
+    eventStore: store,
+    clock: () => new Date(),
+    newId: randomUUID,
+    editorAccess: everyoneApproved,
+    geocoder,
+    regionPrecision: 5,
+    forecastRefreshQueue: queue,
+  };
   const placeIds = new Map<string, string>();
   for (const proposal of proposals()) {
-    const { placeId } = await proposePlace(deps, proposal, { correlationId: `corr-${proposal.name}`, requestId: randomUUID() });
+    const { placeId } = await proposePlace(deps, proposal, functionKeyCaller, {
+      correlationId: `corr-${proposal.name}`,
+      requestId: randomUUID(),
+    });
     placeIds.set(proposal.name, placeId);
   }
   return {
@@ -245,6 +258,7 @@ describe('the location validator with a faulty geocoder, through the devhost’s
     eventStore: new InMemoryEventStore(),
     clock: () => new Date(),
     newId: randomUUID,
+    editorAccess: everyoneApproved,
     regionPrecision: 5,
     geocoder: undefined as unknown as Geocoder,
   };
@@ -280,7 +294,10 @@ describe('the location validator with a faulty geocoder, through the devhost’s
       ];
       const ids = new Map<string, string>();
       for (const proposal of [...valid, ...invalid])
-        ids.set(proposal.name, (await proposePlace(deps, proposal, { correlationId: randomUUID(), requestId: randomUUID() })).placeId);
+        ids.set(
+          proposal.name,
+          (await proposePlace(deps, proposal, functionKeyCaller, { correlationId: randomUUID(), requestId: randomUUID() })).placeId,
+        );
 
       const publisher = new EventGridEventPublisher(
         createEventGridPublisherClient({ topicEndpoint: topic.topicEndpoint, topicKey: LOCAL_TOPIC_KEY }),

@@ -5,7 +5,9 @@ import { proposePlaceHandler } from '../../functions/proposePlace.http';
 import { rejectPlaceHandler } from '../../functions/rejectPlace.http';
 import { updatePlaceDetailsHandler } from '../../functions/updatePlaceDetails.http';
 import { withdrawPlaceHandler } from '../../functions/withdrawPlace.http';
-import { executePlaceCommand, type PlaceCommandDeps } from '../../shared/places/application/placeCommands';
+import { executePlaceCommand, type EditingDeps } from '../../shared/places/application/placeCommands';
+import type { AccessDeps } from '../../shared/platform/http/authenticate';
+import { as, everyoneApproved, functionKeyCaller, masterKeyCaller, person, testAccess } from '../support/callers';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { projectEvents } from '../../shared/platform/views/projectEvents';
 import { InMemoryDeadLetterStore } from '../../shared/platform/views/deadLetters';
@@ -23,13 +25,22 @@ const museum = {
 };
 
 let store: InMemoryEventStore;
-let deps: PlaceCommandDeps;
+let deps: EditingDeps & AccessDeps;
 beforeEach(() => {
   store = new InMemoryEventStore();
-  deps = { eventStore: store, clock: () => new Date('2026-11-27T09:00:00Z'), newId: randomUUID };
+  deps = {
+    eventStore: store,
+    clock: () => new Date('2026-11-27T09:00:00Z'),
+    newId: randomUUID,
+    editorAccess: everyoneApproved,
+    ...testAccess,
+  };
 });
 
-const propose = (json: unknown, headers: Record<string, string> = {}) => call(proposePlaceHandler(deps), { method: 'POST', json, headers });
+const editor = as(functionKeyCaller);
+const admin = as(masterKeyCaller);
+const propose = (json: unknown, headers: Record<string, string> = {}) =>
+  call(proposePlaceHandler(deps), { method: 'POST', json, headers: { ...editor, ...headers } });
 /** Reads through the read side: projects everything appended so far (idempotent), then asks the editors' route. */
 const get = async (id: string) => {
   const views = new InMemoryViewStore();
@@ -37,13 +48,17 @@ const get = async (id: string) => {
     { views, eventStore: store, deadLetters: new InMemoryDeadLetterStore(), geohash: ngeohash.encode, clock: deps.clock },
     store.allEvents(),
   );
-  return call(getManagedPlaceHandler({ views, clock: deps.clock }), { params: { id }, path: `/api/manage/places/${id}` });
+  return call(getManagedPlaceHandler({ views, clock: deps.clock, eventStore: store, ...testAccess }), {
+    params: { id },
+    path: `/api/manage/places/${id}`,
+    headers: editor,
+  });
 };
 const patch = (id: string, json: unknown, headers: Record<string, string>) =>
-  call(updatePlaceDetailsHandler(deps), { method: 'PATCH', params: { id }, json, headers });
-const approve = (id: string) => call(approvePlaceHandler(deps), { method: 'POST', params: { id } });
-const reject = (id: string, json: unknown) => call(rejectPlaceHandler(deps), { method: 'POST', params: { id }, json });
-const withdraw = (id: string, json: unknown) => call(withdrawPlaceHandler(deps), { method: 'POST', params: { id }, json });
+  call(updatePlaceDetailsHandler(deps), { method: 'PATCH', params: { id }, json, headers: { ...admin, ...headers } });
+const approve = (id: string) => call(approvePlaceHandler(deps), { method: 'POST', params: { id }, headers: admin });
+const reject = (id: string, json: unknown) => call(rejectPlaceHandler(deps), { method: 'POST', params: { id }, json, headers: admin });
+const withdraw = (id: string, json: unknown) => call(withdrawPlaceHandler(deps), { method: 'POST', params: { id }, json, headers: admin });
 const placeIdOf = (answer: Answer) => (answer.body as { placeId: string }).placeId;
 
 async function validate(placeId: string): Promise<void> {
@@ -110,13 +125,17 @@ describe('POST /api/places', () => {
       await call(proposePlaceHandler(deps), {
         method: 'POST',
         body: 'name=Zoo',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...editor, 'content-type': 'application/x-www-form-urlencoded' },
       }),
       415,
     );
     expectProblem(await propose({ ...museum, description: 'x'.repeat(70 * 1024) }), 413);
     expectProblem(
-      await call(proposePlaceHandler(deps), { method: 'POST', body: '{"name": ', headers: { 'content-type': 'application/json' } }),
+      await call(proposePlaceHandler(deps), {
+        method: 'POST',
+        body: '{"name": ',
+        headers: { ...editor, 'content-type': 'application/json' },
+      }),
       400,
     );
     expect(store.allEvents()).toHaveLength(0);
@@ -135,6 +154,44 @@ describe('POST /api/places', () => {
     await propose(museum, { 'idempotency-key': key });
     expectProblem(await propose({ ...museum, name: 'Another place' }, { 'idempotency-key': key }), 422);
     expect(store.allEvents()).toHaveLength(1);
+  });
+
+  it('refuses concurrent proposals with one Idempotency-Key and different bodies: exactly one 202, the others 422', async () => {
+    const key = randomUUID();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => propose({ ...museum, name: `Museum ${i}` }, { 'idempotency-key': key })),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 422, 422, 422, 422, 422, 422, 422]);
+    const winner = answers.find((answer) => answer.status === 202);
+    expect(store.allEvents()).toHaveLength(1);
+    expect(store.allEvents()[0]?.streamId).toBe(`place-${placeIdOf(winner!)}`);
+    for (const answer of answers.filter((candidate) => candidate.status === 422)) {
+      expect(answer.body).toMatchObject({ type: 'https://visitplannr.example/problems/idempotency-key-reused' });
+    }
+  });
+
+  it('scopes an Idempotency-Key to its caller: the same key from two editors proposes two places, each its own owner', async () => {
+    const key = randomUUID();
+    const ann = person('ann-oid', 'Ann');
+    const bob = person('bob-oid', 'Bob');
+    const [fromAnn, fromBob] = await Promise.all([
+      propose(museum, { ...as(ann), 'idempotency-key': key }),
+      propose(museum, { ...as(bob), 'idempotency-key': key }),
+    ]);
+    expect([fromAnn.status, fromBob.status]).toEqual([202, 202]);
+    expect(placeIdOf(fromAnn)).not.toBe(placeIdOf(fromBob));
+    expect(
+      store
+        .allEvents()
+        .map((event) => (event.data as { owner: { id: string } }).owner.id)
+        .sort(),
+    ).toEqual(['ann-oid', 'bob-oid']);
+    expect(
+      store
+        .allEvents()
+        .map((event) => event.metadata.actor?.name)
+        .sort(),
+    ).toEqual(['Ann', 'Bob']);
   });
 
   it('refuses a malformed Idempotency-Key', async () => {

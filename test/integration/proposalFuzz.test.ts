@@ -1,3 +1,4 @@
+import { as, everyoneApproved, functionKeyCaller, testAccess } from '../support/callers';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { proposePlaceHandler } from '../../functions/proposePlace.http';
@@ -112,11 +113,17 @@ function isJson(text: string): boolean {
 describe('POST /api/places under malformed input', () => {
   it('answers 1,000 generated malformed bodies with 400, 413 or 415 problem+json, never 5xx, and writes nothing', async () => {
     const store = new InMemoryEventStore();
-    const handler = proposePlaceHandler({ eventStore: store, clock: () => new Date(), newId: randomUUID });
+    const handler = proposePlaceHandler({
+      eventStore: store,
+      clock: () => new Date(),
+      newId: randomUUID,
+      editorAccess: everyoneApproved,
+      ...testAccess,
+    });
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(malformedRequest, async (spec) => {
-        const answer = await call(handler, { method: 'POST', ...spec });
+        const answer = await call(handler, { method: 'POST', ...spec, headers: { ...as(functionKeyCaller), ...spec.headers } });
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         expect([400, 413, 415]).toContain(answer.status);
         expect(answer.headers.get('content-type')).toBe('application/problem+json');

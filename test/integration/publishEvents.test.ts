@@ -1,3 +1,4 @@
+import { adminActing, everyoneApproved, functionKeyCaller } from '../support/callers';
 /**
  * The publisher (functions/publishEvents.cosmos.ts, registered as the app registers it) run by the
  * devhost's Cosmos DB trigger over the local Cosmos endpoint, publishing with the real Event Grid
@@ -96,7 +97,7 @@ async function eventually(condition: () => boolean, what: string, timeoutMs = 30
 describe('publishing the change feed to Event Grid', () => {
   it('publishes the events of a burst of 200 proposals made while the topic was down, once it is back, and loses none', async () => {
     const store = new CosmosEventStore(database.container(CONTAINERS.events));
-    const deps = { eventStore: store, clock: () => new Date(), newId: randomUUID };
+    const deps = { eventStore: store, clock: () => new Date(), newId: randomUUID, editorAccess: everyoneApproved };
     received.length = 0;
 
     topic.outage.down = true;
@@ -106,6 +107,7 @@ describe('publishing the change feed to Event Grid', () => {
       const { placeId } = await proposePlace(
         deps,
         { name: `Burst ${i}`, geolocation: { latitude: 53 + i / 1000, longitude: -2 }, details: {} },
+        functionKeyCaller,
         { correlationId: `burst-${i}`, requestId: randomUUID() },
       );
       placeIds.push(placeId);
@@ -113,7 +115,7 @@ describe('publishing the change feed to Event Grid', () => {
       if (i % 10 === 0)
         await executePlaceCommand(
           deps,
-          { type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: 'outdoor' } } },
+          { type: 'UpdatePlaceDetails', data: { ...adminActing(), placeId, changes: { kind: 'outdoor' } } },
           { correlationId: `burst-${i}`, requestId: randomUUID() },
         );
     });

@@ -1,3 +1,4 @@
+import { adminActing, everyoneApproved, functionKeyCaller } from '../support/callers';
 /**
  * At-least-once delivery, twice over: every change-feed batch, every Event Grid event and every queue
  * message delivered twice gives the same final state as delivering each once.
@@ -33,7 +34,7 @@ import { fetchRegionForecastNowHandler } from '../../functions/fetchRegionForeca
 import { projectEventsHandler } from '../../functions/projectEvents.cosmos';
 import { publishEventsHandler } from '../../functions/publishEvents.cosmos';
 import { validatePlaceLocationHandler } from '../../functions/validatePlaceLocation.eventGrid';
-import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../shared/places/application/placeCommands';
+import { executePlaceCommand, proposePlace, type EditingDeps } from '../../shared/places/application/placeCommands';
 import { toEventDocumentId } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import { fold } from '../../shared/kernel/decider';
 import type { RecordedEvent } from '../../shared/kernel/event';
@@ -183,7 +184,8 @@ class Flow {
   /** The consumers' clock: the round's time. */
   readonly clock = () => new Date((CONSUMER_EPOCH[this.phase] ?? 0) + this.round * HOUR);
 
-  private readonly commandDeps: PlaceCommandDeps = {
+  private readonly commandDeps: EditingDeps = {
+    editorAccess: everyoneApproved,
     eventStore: this.store,
     clock: () => new Date((this.commandTime += 60_000)),
     newId: () => uuidV5(`id-${this.ids++}`, ID_NAMESPACE),
@@ -225,6 +227,7 @@ class Flow {
       const { placeId } = await proposePlace(
         this.commandDeps,
         proposal,
+        functionKeyCaller,
         { correlationId: `proposal-${i}`, requestId: `proposal-${i}` },
         `duplicates-${i}`,
       );
@@ -261,8 +264,11 @@ class Flow {
       if (i % 5 === 4) continue;
       await act({ type: 'ApprovePlace', data: { placeId, now: now() } });
       if (i % 5 === 2)
-        await act({ type: 'UpdatePlaceDetails', data: { placeId, changes: { description: `Updated ${i}`, kind: 'mixed' } } });
-      if (i % 5 === 3) await act({ type: 'WithdrawPlace', data: { placeId, reason: 'Closed', now: now() } });
+        await act({
+          type: 'UpdatePlaceDetails',
+          data: { ...adminActing(), placeId, changes: { description: `Updated ${i}`, kind: 'mixed' } },
+        });
+      if (i % 5 === 3) await act({ type: 'WithdrawPlace', data: { ...adminActing(), placeId, reason: 'Closed', now: now() } });
     }
   }
 

@@ -1,6 +1,7 @@
+import { adminActing, everyoneApproved, functionKeyCaller } from './callers';
 import ngeohash from 'ngeohash';
 import { randomUUID } from 'node:crypto';
-import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../shared/places/application/placeCommands';
+import { executePlaceCommand, proposePlace, type EditingDeps } from '../../shared/places/application/placeCommands';
 import type { NewEvent } from '../../shared/kernel/event';
 import type { EventStore } from '../../shared/platform/eventSourcing/eventStore';
 import { seededRandom } from '../../local/seededRandom';
@@ -15,7 +16,12 @@ const origin = { correlationId: 'scenario', requestId: 'scenario' };
 export async function placeLifecycles(store: EventStore, count: number, seed = 1): Promise<string[]> {
   const random = seededRandom(seed);
   let tick = Date.parse('2026-11-01T09:00:00Z');
-  const deps: PlaceCommandDeps = { eventStore: store, clock: () => new Date((tick += 60_000)), newId: randomUUID };
+  const deps: EditingDeps = {
+    eventStore: store,
+    clock: () => new Date((tick += 60_000)),
+    newId: randomUUID,
+    editorAccess: everyoneApproved,
+  };
   const placeIds: string[] = [];
   for (let i = 0; i < count; i++) {
     const geolocation = { latitude: 50 + random() * 8, longitude: -5 + random() * 6.5 };
@@ -23,6 +29,7 @@ export async function placeLifecycles(store: EventStore, count: number, seed = 1
     const { placeId } = await proposePlace(
       deps,
       { name: `Place ${i}`, geolocation, details: { kind, ageRange: { min: 0, max: 5 + (i % 12) }, price: { free: i % 2 === 0 } } },
+      functionKeyCaller,
       origin,
     );
     placeIds.push(placeId);
@@ -46,13 +53,16 @@ export async function placeLifecycles(store: EventStore, count: number, seed = 1
     if (fate < 0.6)
       await executePlaceCommand(
         deps,
-        { type: 'UpdatePlaceDetails', data: { placeId, changes: { description: `Updated ${i}`, name: `Place ${i} (renamed)` } } },
+        {
+          type: 'UpdatePlaceDetails',
+          data: { ...adminActing(), placeId, changes: { description: `Updated ${i}`, name: `Place ${i} (renamed)` } },
+        },
         origin,
       );
     if (fate > 0.9)
       await executePlaceCommand(
         deps,
-        { type: 'WithdrawPlace', data: { placeId, reason: 'closed', now: deps.clock().toISOString() } },
+        { type: 'WithdrawPlace', data: { ...adminActing(), placeId, reason: 'closed', now: deps.clock().toISOString() } },
         origin,
       );
   }

@@ -4,10 +4,18 @@ import { nearbyEntry } from './nearbyEntries';
 import { ViewWriteConflictError, type ViewStore } from '../../shared/platform/views/viewStore';
 import type { PlaceViews } from '../../shared/places/application/placeViews';
 import type { RegionViews } from '../../shared/regions/application/regionViews';
+import type { EditorViews } from '../../shared/editors/application/editorViews';
+import { editorViewKey, type EditorView } from '../../shared/editors/projection/editorView';
 
 /** An adapter of the views container serves the projections' store and each feature's query port. */
-type Views = ViewStore & PlaceViews & RegionViews;
-import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/places/projection/placeDocuments';
+type Views = ViewStore & PlaceViews & RegionViews & EditorViews;
+import {
+  ownedEntryKey,
+  statusEntryKey,
+  type NewestEntry,
+  type PlaceView,
+  type StatusEntry,
+} from '../../shared/places/projection/placeDocuments';
 
 /** The contract of every adapter of the views container: ViewStore, PlaceViews and RegionViews. */
 export function describeViewStoreConformance(adapterName: string, storeFor: () => Views): void {
@@ -116,6 +124,51 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
         '2026-11-02T00:00:00.000Z',
         '2026-11-03T00:00:00.000Z',
       ]);
+    });
+
+    it("lists one owner's places, latest proposed first, and nobody else's", async () => {
+      const owned = (ownerId: string, proposedAt: string, status: PlaceStatus): StatusEntry => {
+        const placeId = randomUUID();
+        return {
+          ...placeView(placeId),
+          ...ownedEntryKey(placeId, ownerId),
+          type: 'status',
+          status,
+          proposedAt,
+          owner: { id: ownerId, name: ownerId },
+        };
+      };
+      await views.clear();
+      const anns = [owned('ann', '2026-11-01T00:00:00.000Z', 'approved'), owned('ann', '2026-11-03T00:00:00.000Z', 'proposed')];
+      const bobs = owned('bob', '2026-11-02T00:00:00.000Z', 'proposed');
+      for (const document of [...anns, bobs]) await views.write(document, 'any');
+      expect((await views.ownedBy('ann', 10)).map((entry) => entry.proposedAt)).toEqual([
+        '2026-11-03T00:00:00.000Z',
+        '2026-11-01T00:00:00.000Z',
+      ]);
+      expect(await views.ownedBy('ann', 1)).toEqual([anns[1]]);
+      expect(await views.ownedBy('bob', 10)).toEqual([bobs]);
+      expect(await views.ownedBy('carol', 10)).toEqual([]);
+    });
+
+    it('lists the editors of one status, earliest request first, up to the limit', async () => {
+      const editor = (userId: string, status: EditorView['status'], requestedAt: string): EditorView => ({
+        ...editorViewKey(userId),
+        type: 'editor',
+        userId,
+        name: userId,
+        status,
+        requestedAt,
+        version: 1,
+      });
+      await views.clear();
+      const pending = [editor('b', 'pending', '2026-11-02T00:00:00.000Z'), editor('a', 'pending', '2026-11-01T00:00:00.000Z')];
+      const approved = editor('c', 'approved', '2026-10-01T00:00:00.000Z');
+      for (const document of [...pending, approved]) await views.write(document, 'any');
+      expect((await views.editorsWithStatus('pending', 10)).map((e) => e.userId)).toEqual(['a', 'b']);
+      expect((await views.editorsWithStatus('pending', 1)).map((e) => e.userId)).toEqual(['a']);
+      expect(await views.editorsWithStatus('approved', 10)).toEqual([approved]);
+      expect(await views.editorsWithStatus('suspended', 10)).toEqual([]);
     });
 
     it('reads the forecasts of several regions at once and clears everything', async () => {

@@ -1,12 +1,19 @@
 import { v5 as uuidV5 } from 'uuid';
 import { IllegalStateError } from '../../kernel/errors';
 import type { EventStore } from '../../platform/eventSourcing/eventStore';
-import { placeDecider, sameValue, type PlaceCommand } from '../domain/decide';
+import { placeDecider, sameValue, type Acting, type PlaceCommand } from '../domain/decide';
+import { actorOf, isAdmin, type Caller } from '../../kernel/caller';
+import { ForbiddenError } from '../../kernel/errors';
 import { isPlaceEvent, toPlaceStreamId, type PlaceStatus } from '../domain/place';
 import type { PlaceProposal } from '../domain/proposal';
 import { handleCommand, type CommandContext } from '../../platform/eventSourcing/handleCommand';
 import type { RequestOrigin } from '../../kernel/event';
 import { IdempotencyKeyReuseError } from '../../kernel/errors';
+
+/** Whether a person is an approved editor just now (the editors' feature answers: adapters/editorAccessCheck.ts). */
+export interface EditorAccess {
+  isApprovedEditor(userId: string): Promise<boolean>;
+}
 
 /** What the command side needs from the outside world. */
 export interface PlaceCommandDeps {
@@ -15,43 +22,73 @@ export interface PlaceCommandDeps {
   readonly newId: () => string;
 }
 
+/** What commands on behalf of callers need besides: whether a person is an approved editor. */
+export interface EditingDeps extends PlaceCommandDeps {
+  readonly editorAccess: EditorAccess;
+}
+
 export interface PlaceCommandOutcome {
   readonly placeId: string;
   readonly status: PlaceStatus;
   readonly version: number;
+  /** The revision of the approved place waiting for an admin, if any. */
+  readonly pendingRevision?: number;
+}
+
+/**
+ * Proposing and changing places is for approved editors, admins and machines with a key; a
+ * suspended editor can do neither. Which place a caller may change is the decider's rule (mayChange).
+ */
+export async function assertMayEdit(deps: EditingDeps, caller: Caller): Promise<void> {
+  if (caller.kind === 'machine' || isAdmin(caller)) return;
+  if (!(await deps.editorAccess.isApprovedEditor(caller.userId))) {
+    throw new ForbiddenError('Only approved editors may propose or change places: ask for editor access first.');
+  }
+}
+
+/** Who a change comes from, as the decider needs it. */
+export function actingAs(caller: Caller, now: Date): Acting {
+  return { by: actorOf(caller), byAdmin: isAdmin(caller), now: now.toISOString() };
 }
 
 /** Namespace for ids derived from names (UUID v5), so that one Idempotency-Key always names one place. */
 const VISIT_PLANNR_NAMESPACE = '6f1b3f0e-2f6d-5a43-9c1e-7a2d0c9b8e41';
 
-export function placeIdForIdempotencyKey(idempotencyKey: string): string {
-  return uuidV5(`idempotency-key:${idempotencyKey}`, VISIT_PLANNR_NAMESPACE);
+/** An Idempotency-Key is the caller's own: the same key from two callers names two places. */
+export function placeIdForIdempotencyKey(callerId: string, idempotencyKey: string): string {
+  return uuidV5(`idempotency-key:${callerId}\n${idempotencyKey}`, VISIT_PLANNR_NAMESPACE);
 }
 
 /**
- * Proposes a place. With an Idempotency-Key the place id and event ids derive from the key, so a
+ * Proposes a place. With an Idempotency-Key the place id derives from the caller and the key, so a
  * retried request finds its own place and gets the original answer instead of creating a second one.
+ * The event ids derive from the body too: two requests with one key and different bodies, even at the
+ * same moment, append different events at one place, so one wins and the other is refused (422).
  */
 export async function proposePlace(
-  deps: PlaceCommandDeps,
+  deps: EditingDeps,
   proposal: PlaceProposal,
+  caller: Caller,
   origin: RequestOrigin,
   idempotencyKey?: string,
 ): Promise<PlaceCommandOutcome> {
-  const placeId = idempotencyKey === undefined ? deps.newId() : placeIdForIdempotencyKey(idempotencyKey);
+  await assertMayEdit(deps, caller);
+  const owner = actorOf(caller);
+  const placeId = idempotencyKey === undefined ? deps.newId() : placeIdForIdempotencyKey(owner.id, idempotencyKey);
   // One reading of the clock per command: the decision and the events' occurredAt agree.
   const now = deps.clock();
-  const command: PlaceCommand = { type: 'ProposePlace', data: { placeId, proposal, now: now.toISOString() } };
-  const commandId = idempotencyKey === undefined ? deps.newId() : `idempotency-key:${idempotencyKey}`;
+  const command: PlaceCommand = { type: 'ProposePlace', data: { placeId, proposal, owner, now: now.toISOString() } };
+  const commandId =
+    idempotencyKey === undefined ? deps.newId() : `idempotency-key:${placeId}:${uuidV5(canonicalJson(proposal), VISIT_PLANNR_NAMESPACE)}`;
   try {
-    return await run(deps, command, now, origin, commandId);
+    return await run(deps, command, now, { ...origin, actor: owner }, commandId);
   } catch (error) {
     if (idempotencyKey === undefined || !(error instanceof IllegalStateError)) throw error;
     return originalProposalOutcome(deps, placeId, proposal, idempotencyKey);
   }
 }
 
-/** Runs any other place command for a request. */
+/** Runs any other place command for a request (the caller's authority is checked by the handler and the decider). */
 export function executePlaceCommand(
   deps: PlaceCommandDeps,
   command: Exclude<PlaceCommand, { type: 'ProposePlace' }>,
@@ -76,6 +113,7 @@ async function run(
     causationId: origin.requestId,
     now,
     eventId: (index) => uuidV5(`${commandId}/${index}`, VISIT_PLANNR_NAMESPACE),
+    ...(origin.actor && { actor: origin.actor }),
   };
   const { state, version } = await handleCommand(
     deps.eventStore,
@@ -87,7 +125,8 @@ async function run(
     expectedVersion === undefined ? {} : { expectedVersion },
   );
   if (state.status === 'absent') throw new Error(`Place ${command.data.placeId} is absent after ${command.type}.`);
-  return { placeId: command.data.placeId, status: state.status, version };
+  const pending = state.status === 'approved' ? state.revisions.pending?.revision : undefined;
+  return { placeId: command.data.placeId, status: state.status, version, ...(pending !== undefined && { pendingRevision: pending }) };
 }
 
 /** The answer the first request with this key got, provided this request is the same one. */
@@ -103,4 +142,13 @@ async function originalProposalOutcome(
   const stored: PlaceProposal = { name, details, ...(geolocation && { geolocation }), ...(address !== undefined && { address }) };
   if (!sameValue(stored, proposal)) throw new IdempotencyKeyReuseError(idempotencyKey);
   return { placeId, status: 'proposed', version: 1 };
+}
+
+/** JSON with object keys sorted, so that equal values (in any key order) hash alike. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
 }

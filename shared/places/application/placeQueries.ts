@@ -12,7 +12,11 @@ import { coveringCells, rankNearby, type RankedEntry } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
 import { attributionSchema, forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
-import { placeViewKey, type PlaceView } from '../projection/placeDocuments';
+import { placeViewKey, REVISION_PENDING, type ManagedList, type PlaceView } from '../projection/placeDocuments';
+import { actorOf, isAdmin, type Caller } from '../../kernel/caller';
+import { ForbiddenError } from '../../kernel/errors';
+import type { EventStore } from '../../platform/eventSourcing/eventStore';
+import { toPlaceStreamId } from '../domain/place';
 import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
 
 export interface QueryDeps {
@@ -58,9 +62,21 @@ export const placeStatusSchema = z.enum(PLACE_STATUSES, { error: `must be one of
 });
 
 export interface StatusListQuery {
-  readonly status: PlaceStatus;
+  /** A status, or `revisionPending`; absent with `mine` for all of one's own places. */
+  readonly status?: ManagedList;
+  /** Only the caller's own places (the id of the owner to list). */
+  readonly ownerId?: string;
   readonly limit: number;
 }
+
+export const managedListSchema = z
+  .enum(
+    { ...PLACE_STATUSES, [REVISION_PENDING]: REVISION_PENDING },
+    {
+      error: `must be one of ${[...Object.keys(PLACE_STATUSES), REVISION_PENDING].join(', ')}`,
+    },
+  )
+  .meta({ description: 'A place status, or revisionPending: approved places with a change waiting for an admin' });
 
 // ---------------------------------------------------------------------------------------------
 // The answers, as schemas: the API's documentation (shared/http/openApi.ts) and the types the
@@ -97,11 +113,34 @@ const placeFields = {
   statusReason: z.string().optional().meta({ description: 'Why the location or the place was rejected, or the place withdrawn' }),
 };
 
+const actorSchema = z
+  .strictObject({ id: z.string(), name: z.string() })
+  .meta({ description: 'A person (their user id and name) or a machine (key:<name>)' });
+
+/** What only editors and admins see of a place: its owner and a change waiting for moderation. */
+const managedFields = {
+  ...placeFields,
+  owner: actorSchema.optional().meta({ description: 'Who proposed the place and may change it (absent for places from before sign-in)' }),
+  pendingRevision: z
+    .strictObject({
+      revision: z.int().min(1),
+      changes: z.record(z.string(), z.unknown()).meta({ description: 'The fields the revision changes (null removes one), as sent' }),
+      proposedBy: actorSchema,
+      proposedAt: timestamp,
+    })
+    .optional()
+    .meta({ description: 'A change to the approved place that parents will see once an admin approves it' }),
+};
+
 /** A place in the editors' list. */
-export const listedPlaceSchema = z.strictObject(placeFields);
+export const listedPlaceSchema = z.strictObject(managedFields);
 export type ListedPlace = z.output<typeof listedPlaceSchema>;
 
-export const placeListAnswerSchema = z.strictObject({ status: placeStatusSchema, results: z.array(listedPlaceSchema) });
+export const placeListAnswerSchema = z.strictObject({
+  status: managedListSchema.optional().meta({ description: "The list asked for (absent for all of one's own places)" }),
+  mine: z.boolean().optional(),
+  results: z.array(listedPlaceSchema),
+});
 export type PlaceListAnswer = z.output<typeof placeListAnswerSchema>;
 
 /** A place with the hourly forecast of its region from the past hour on. */
@@ -114,6 +153,25 @@ export const placeAnswerSchema = z.strictObject({
   forecastAgeMinutes: z.int().min(0).nullable().optional().meta({ description: 'Minutes since the forecast was recorded' }),
 });
 export type PlaceAnswer = z.output<typeof placeAnswerSchema>;
+
+const historyEntrySchema = z.strictObject({
+  version: z.int().min(1),
+  type: z.string().meta({ description: 'The event, e.g. PlaceProposed, PlaceRevisionApproved' }),
+  occurredAt: timestamp,
+  actor: actorSchema
+    .nullable()
+    .meta({ description: "Who did it; null for the app's own steps (location checks) and events from before sign-in" }),
+});
+
+/** A place as editors and admins see it: with its owner, a pending revision, and who did what, when. */
+export const managedPlaceAnswerSchema = z.strictObject({
+  ...managedFields,
+  forecast: placeAnswerSchema.shape.forecast,
+  forecastIssuedAt: placeAnswerSchema.shape.forecastIssuedAt,
+  forecastAgeMinutes: placeAnswerSchema.shape.forecastAgeMinutes,
+  history: z.array(historyEntrySchema).meta({ description: 'Every event of the place, oldest first' }),
+});
+export type ManagedPlaceAnswer = z.output<typeof managedPlaceAnswerSchema>;
 
 const forecastSummarySchema = z.strictObject({
   ...hourlyForecastSchema.pick({ time: true, temperatureC: true, precipitationProbability: true, weather: true, windKph: true }).shape,
@@ -177,12 +235,28 @@ export type NewestAnswer = z.output<typeof newestAnswerSchema>;
 
 /** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
 export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<PlaceListAnswer> {
-  const entries = await deps.views.withStatus(query.status, query.limit);
+  const entries =
+    query.ownerId !== undefined
+      ? (await deps.views.ownedBy(query.ownerId, query.status === undefined ? query.limit : OWN_PLACES_MAX)).filter((entry) =>
+          query.status === undefined
+            ? true
+            : query.status === REVISION_PENDING
+              ? entry.pendingRevision !== undefined
+              : entry.status === query.status,
+        )
+      : await deps.views.withStatus(query.status ?? 'locationValidated', query.limit);
   return {
-    status: query.status,
-    results: entries.map(({ id: _id, partitionKey: _pk, type: _type, ...place }) => withHoursAsSyntax(place)),
+    ...(query.ownerId === undefined
+      ? { status: query.status ?? 'locationValidated' }
+      : { mine: true, ...(query.status && { status: query.status }) }),
+    results: entries
+      .slice(0, query.limit)
+      .map(({ id: _id, partitionKey: _pk, type: _type, lastRevision: _last, ...place }) => withHoursAsSyntax(place)),
   };
 }
+
+/** One person's own places are read whole (one partition) and filtered, up to this many. */
+const OWN_PLACES_MAX = 500;
 
 /**
  * Approved places within the radius that pass the filters, nearest first (or best suited first),
@@ -249,14 +323,37 @@ export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<N
 export async function placeForParents(deps: QueryDeps, placeId: string): Promise<PlaceAnswer> {
   const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
   if (view?.status !== 'approved') throw new NotFoundError(`There is no place ${placeId}.`);
-  return withForecast(deps, view);
+  // Who owns a place, and a change not yet approved, are for editors and admins only.
+  const { owner: _owner, pendingRevision: _pending, lastRevision: _last, ...shown } = view;
+  return withForecast(deps, shown);
 }
 
-/** A place in any status, for editors and admins. */
-export async function placeForEditors(deps: QueryDeps, placeId: string): Promise<PlaceAnswer> {
+/**
+ * A place in any status, for its owner, admins and machines: with its owner, a pending revision and
+ * its history (the place's events, one partition-scoped read). 403 for anyone else.
+ */
+export async function placeForEditors(
+  deps: QueryDeps & { eventStore: EventStore },
+  placeId: string,
+  caller: Caller,
+): Promise<ManagedPlaceAnswer> {
   const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
   if (!view) throw new NotFoundError(`There is no place ${placeId} (or it is not projected yet).`);
-  return withForecast(deps, view);
+  const actor = actorOf(caller);
+  if (caller.kind === 'person' && !isAdmin(caller) && view.owner?.id !== actor.id) {
+    throw new ForbiddenError("Only the place's owner or an administrator may see it here.");
+  }
+  const { lastRevision: _last, ...fields } = view;
+  const events = await deps.eventStore.read(toPlaceStreamId(placeId));
+  return {
+    ...(await withForecast(deps, fields)),
+    history: events.map((event) => ({
+      version: event.version,
+      type: event.type,
+      occurredAt: event.metadata.occurredAt,
+      actor: event.metadata.actor ?? null,
+    })),
+  };
 }
 
 export async function newestPlaces(deps: QueryDeps, limit: number): Promise<NewestAnswer> {
@@ -264,7 +361,10 @@ export async function newestPlaces(deps: QueryDeps, limit: number): Promise<Newe
   return { results: entries.map(({ id: _id, partitionKey: _pk, type: _type, sourceVersion: _v, ...entry }) => entry) };
 }
 
-async function withForecast(deps: QueryDeps, view: PlaceView): Promise<PlaceAnswer> {
+async function withForecast<V extends Omit<PlaceView, 'lastRevision'>>(
+  deps: QueryDeps,
+  view: V,
+): Promise<Omit<V, 'id' | 'partitionKey' | 'type'> & Pick<PlaceAnswer, 'forecast' | 'forecastIssuedAt' | 'forecastAgeMinutes'>> {
   const { id: _id, partitionKey: _pk, type: _type, ...fields } = view;
   const place = withHoursAsSyntax(fields);
   const region = view.region ? (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document : undefined;

@@ -1,11 +1,13 @@
 import type { Decider } from '../../kernel/decider';
-import { IllegalStateError, NotFoundError } from '../../kernel/errors';
+import { ForbiddenError, IllegalStateError, NotFoundError } from '../../kernel/errors';
+import type { Actor } from '../../kernel/caller';
 import type { DetailsChanges, PlaceProposal } from './proposal';
 import {
   assertNever,
   evolvePlace,
   FINAL_STATUSES,
   initialPlaceState,
+  mayChange,
   type ExistingPlaceState,
   type PlaceEvent,
   type PlaceState,
@@ -14,13 +16,22 @@ import { type Geolocation } from '../../kernel/geolocation';
 
 /** Commands on one place. Time (`now`, ISO 8601 UTC) and ids arrive in the command: the domain has no clock. */
 export type PlaceCommand =
-  | { type: 'ProposePlace'; data: { placeId: string; proposal: PlaceProposal; now: string } }
-  | { type: 'UpdatePlaceDetails'; data: { placeId: string; changes: DetailsChanges } }
+  | { type: 'ProposePlace'; data: { placeId: string; proposal: PlaceProposal; owner: Actor; now: string } }
+  | { type: 'UpdatePlaceDetails'; data: { placeId: string; changes: DetailsChanges } & Acting }
   | { type: 'RecordLocationValidated'; data: { placeId: string; geolocation: Geolocation; region: string } }
   | { type: 'RecordLocationRejected'; data: { placeId: string; reason: string } }
   | { type: 'ApprovePlace'; data: { placeId: string; now: string } }
   | { type: 'RejectPlace'; data: { placeId: string; reason: string; now: string } }
-  | { type: 'WithdrawPlace'; data: { placeId: string; reason: string; now: string } };
+  | { type: 'WithdrawPlace'; data: { placeId: string; reason: string } & Acting }
+  | { type: 'ApproveRevision'; data: { placeId: string; revision: number; now: string } }
+  | { type: 'RejectRevision'; data: { placeId: string; revision: number; reason: string; now: string } };
+
+/** Who asks for a change, whether they are an admin, and when: an owner's change to an approved place waits for an admin. */
+export interface Acting {
+  readonly by: Actor;
+  readonly byAdmin: boolean;
+  readonly now: string;
+}
 
 /**
  * Decides what a command means for a place. A command whose effect already holds yields no event,
@@ -31,7 +42,7 @@ export function decidePlace(command: PlaceCommand, state: PlaceState): PlaceEven
     case 'ProposePlace':
       return proposePlace(command.data, state);
     case 'UpdatePlaceDetails':
-      return updateDetails(command.data.changes, existing(state, command.data.placeId));
+      return updateDetails(command.data, existing(state, command.data.placeId));
     case 'RecordLocationValidated':
       return recordLocationValidated(command.data, existing(state, command.data.placeId));
     case 'RecordLocationRejected':
@@ -42,6 +53,9 @@ export function decidePlace(command: PlaceCommand, state: PlaceState): PlaceEven
       return reject(command.data, existing(state, command.data.placeId));
     case 'WithdrawPlace':
       return withdraw(command.data, existing(state, command.data.placeId));
+    case 'ApproveRevision':
+    case 'RejectRevision':
+      return decideRevision(command, existing(state, command.data.placeId));
     default:
       return assertNever(command);
   }
@@ -54,7 +68,7 @@ export const placeDecider: Decider<PlaceCommand, PlaceState, PlaceEvent> = {
 };
 
 function proposePlace(
-  { placeId, proposal, now }: { placeId: string; proposal: PlaceProposal; now: string },
+  { placeId, proposal, owner, now }: { placeId: string; proposal: PlaceProposal; owner: Actor; now: string },
   state: PlaceState,
 ): PlaceEvent[] {
   if (state.status !== 'absent') {
@@ -70,13 +84,15 @@ function proposePlace(
         ...(proposal.address !== undefined && { address: proposal.address }),
         details: proposal.details,
         proposedAt: now,
+        owner,
       },
     },
   ];
 }
 
-function updateDetails(changes: DetailsChanges, state: ExistingPlaceState): PlaceEvent[] {
+function updateDetails({ changes, by, byAdmin, now }: { changes: DetailsChanges } & Acting, state: ExistingPlaceState): PlaceEvent[] {
   refuseFinal(state, 'have its details changed');
+  refuseUnlessMayChange(state, by, byAdmin);
   const changed = Object.fromEntries(
     Object.entries(changes).filter(([field, value]) => {
       const current = field === 'name' ? state.place.name : (state.place.details as Record<string, unknown>)[field];
@@ -84,7 +100,37 @@ function updateDetails(changes: DetailsChanges, state: ExistingPlaceState): Plac
     }),
   ) as DetailsChanges;
   if (Object.keys(changed).length === 0) return [];
-  return [{ type: 'PlaceDetailsUpdated', data: changed }];
+  if (state.status !== 'approved' || byAdmin) return [{ type: 'PlaceDetailsUpdated', data: changed }];
+  // Parents keep seeing the approved details until an admin approves the change; sent again, it is the same revision.
+  const { pending, last } = state.revisions;
+  if (pending && sameValue(pending.changes, changed)) return [];
+  return [{ type: 'PlaceRevisionProposed', data: { revision: last + 1, changes: changed, proposedBy: by, proposedAt: now } }];
+}
+
+function decideRevision(
+  command: Extract<PlaceCommand, { type: 'ApproveRevision' | 'RejectRevision' }>,
+  state: ExistingPlaceState,
+): PlaceEvent[] {
+  const { placeId, revision, now } = command.data;
+  const approving = command.type === 'ApproveRevision';
+  if (state.status !== 'approved') throw new IllegalStateError(`A ${state.status} place has no revision to decide.`, state.status);
+  const { pending, last, outcomes } = state.revisions;
+  if (pending?.revision === revision) {
+    return approving
+      ? [{ type: 'PlaceRevisionApproved', data: { revision, approvedAt: now } }]
+      : [{ type: 'PlaceRevisionRejected', data: { revision, reason: command.data.reason, rejectedAt: now } }];
+  }
+  if (revision > last || revision < 1) throw new NotFoundError(`Place ${placeId} has no revision ${revision}.`);
+  const outcome = outcomes[revision];
+  if (outcome === (approving ? 'approved' : 'rejected')) return [];
+  throw new IllegalStateError(
+    `Revision ${revision} of place ${placeId} is no longer pending: it was ${outcome ?? 'decided'}.`,
+    state.status,
+  );
+}
+
+function refuseUnlessMayChange(state: ExistingPlaceState, by: Actor, byAdmin: boolean): void {
+  if (!mayChange(state.place, by, byAdmin)) throw new ForbiddenError("Only the place's owner or an administrator may change it.");
 }
 
 function recordLocationValidated(
@@ -114,9 +160,10 @@ function reject({ reason, now }: { reason: string; now: string }, state: Existin
   throw new IllegalStateError(`Only a place whose location has been validated can be rejected; this one is ${state.status}.`, state.status);
 }
 
-function withdraw({ reason, now }: { reason: string; now: string }, state: ExistingPlaceState): PlaceEvent[] {
-  if (state.status === 'approved') return [{ type: 'PlaceWithdrawn', data: { reason, withdrawnAt: now } }];
+function withdraw({ reason, by, byAdmin, now }: { reason: string } & Acting, state: ExistingPlaceState): PlaceEvent[] {
   if (state.status === 'withdrawn') return [];
+  refuseUnlessMayChange(state, by, byAdmin);
+  if (state.status === 'approved') return [{ type: 'PlaceWithdrawn', data: { reason, withdrawnAt: now } }];
   throw new IllegalStateError(`Only an approved place can be withdrawn; this one is ${state.status}.`, state.status);
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import type { PlaceDetails } from './placeDetails';
 import type { DetailsChanges } from './proposal';
+import type { Actor } from '../../kernel/caller';
 import { type Geolocation } from '../../kernel/geolocation';
 
 /** Events of a place stream (`place-<placeId>`); their names and fields are the public contract. */
@@ -14,6 +15,8 @@ export type PlaceProposed = Event<
     address?: string;
     details: PlaceDetails;
     proposedAt: string;
+    /** Who proposed it and owns it (absent on places proposed before people signed in: any machine key may change those). */
+    owner?: Actor;
   }
 >;
 export type PlaceLocationValidated = Event<'PlaceLocationValidated', { geolocation: Geolocation; region: string }>;
@@ -22,9 +25,25 @@ export type PlaceApproved = Event<'PlaceApproved', { approvedAt: string }>;
 export type PlaceRejected = Event<'PlaceRejected', { reason: string; rejectedAt: string }>;
 export type PlaceDetailsUpdated = Event<'PlaceDetailsUpdated', DetailsChanges>;
 export type PlaceWithdrawn = Event<'PlaceWithdrawn', { reason: string; withdrawnAt: string }>;
+/** A change to an approved place waits for an admin; parents keep the approved details meanwhile. A newer revision supersedes a pending one. */
+export type PlaceRevisionProposed = Event<
+  'PlaceRevisionProposed',
+  { revision: number; changes: DetailsChanges; proposedBy: Actor; proposedAt: string }
+>;
+export type PlaceRevisionApproved = Event<'PlaceRevisionApproved', { revision: number; approvedAt: string }>;
+export type PlaceRevisionRejected = Event<'PlaceRevisionRejected', { revision: number; reason: string; rejectedAt: string }>;
 
 export type PlaceEvent =
-  PlaceProposed | PlaceLocationValidated | PlaceLocationRejected | PlaceApproved | PlaceRejected | PlaceDetailsUpdated | PlaceWithdrawn;
+  | PlaceProposed
+  | PlaceLocationValidated
+  | PlaceLocationRejected
+  | PlaceApproved
+  | PlaceRejected
+  | PlaceDetailsUpdated
+  | PlaceWithdrawn
+  | PlaceRevisionProposed
+  | PlaceRevisionApproved
+  | PlaceRevisionRejected;
 
 export const PLACE_EVENT_TYPES = [
   'PlaceProposed',
@@ -34,6 +53,9 @@ export const PLACE_EVENT_TYPES = [
   'PlaceRejected',
   'PlaceDetailsUpdated',
   'PlaceWithdrawn',
+  'PlaceRevisionProposed',
+  'PlaceRevisionApproved',
+  'PlaceRevisionRejected',
 ] as const satisfies readonly PlaceEvent['type'][];
 
 export function isPlaceEvent(event: Event): event is PlaceEvent {
@@ -59,7 +81,27 @@ export interface PlaceFacts {
   readonly address?: string;
   readonly details: PlaceDetails;
   readonly proposedAt: string;
+  readonly owner?: Actor;
 }
+
+/** A change to an approved place awaiting an admin. */
+export interface PendingRevision {
+  readonly revision: number;
+  readonly changes: DetailsChanges;
+  readonly proposedBy: Actor;
+  readonly proposedAt: string;
+}
+
+export type RevisionOutcome = 'approved' | 'rejected' | 'superseded' | 'dropped';
+
+/** An approved place's revisions: the one pending, if any, and how each earlier one ended. */
+export interface Revisions {
+  readonly pending?: PendingRevision;
+  readonly last: number;
+  readonly outcomes: Readonly<Record<number, RevisionOutcome>>;
+}
+
+const NO_REVISIONS: Revisions = { last: 0, outcomes: {} };
 
 /** A place whose location has been validated: it has coordinates and a region. */
 export interface LocatedPlace extends PlaceFacts {
@@ -72,7 +114,7 @@ export type PlaceState =
   | { readonly status: 'proposed'; readonly place: PlaceFacts }
   | { readonly status: 'locationValidated'; readonly place: LocatedPlace }
   | { readonly status: 'locationRejected'; readonly place: PlaceFacts; readonly reason: string }
-  | { readonly status: 'approved'; readonly place: LocatedPlace; readonly approvedAt: string }
+  | { readonly status: 'approved'; readonly place: LocatedPlace; readonly approvedAt: string; readonly revisions: Revisions }
   | { readonly status: 'rejected'; readonly place: LocatedPlace; readonly reason: string; readonly rejectedAt: string }
   | { readonly status: 'withdrawn'; readonly place: LocatedPlace; readonly reason: string; readonly withdrawnAt: string };
 
@@ -92,10 +134,18 @@ export function evolvePlace(state: PlaceState, event: PlaceEvent): PlaceState {
   switch (event.type) {
     case 'PlaceProposed': {
       if (state.status !== 'absent') return state;
-      const { placeId, name, geolocation, address, details, proposedAt } = event.data;
+      const { placeId, name, geolocation, address, details, proposedAt, owner } = event.data;
       return {
         status: 'proposed',
-        place: { placeId, name, details, proposedAt, ...(geolocation && { geolocation }), ...(address !== undefined && { address }) },
+        place: {
+          placeId,
+          name,
+          details,
+          proposedAt,
+          ...(geolocation && { geolocation }),
+          ...(address !== undefined && { address }),
+          ...(owner && { owner }),
+        },
       };
     }
     case 'PlaceLocationValidated':
@@ -106,7 +156,7 @@ export function evolvePlace(state: PlaceState, event: PlaceEvent): PlaceState {
       return { status: 'locationRejected', place: state.place, reason: event.data.reason };
     case 'PlaceApproved':
       if (state.status !== 'locationValidated') return state;
-      return { status: 'approved', place: state.place, approvedAt: event.data.approvedAt };
+      return { status: 'approved', place: state.place, approvedAt: event.data.approvedAt, revisions: NO_REVISIONS };
     case 'PlaceRejected':
       if (state.status !== 'locationValidated') return state;
       return { status: 'rejected', place: state.place, reason: event.data.reason, rejectedAt: event.data.rejectedAt };
@@ -116,9 +166,39 @@ export function evolvePlace(state: PlaceState, event: PlaceEvent): PlaceState {
     case 'PlaceDetailsUpdated':
       if (state.status === 'absent') return state;
       return { ...state, place: applyDetailsChanges(state.place, event.data) } as PlaceState;
+    case 'PlaceRevisionProposed': {
+      if (state.status !== 'approved') return state;
+      const { revisions } = state;
+      const outcomes = revisions.pending
+        ? { ...revisions.outcomes, [revisions.pending.revision]: 'superseded' as const }
+        : revisions.outcomes;
+      return { ...state, revisions: { pending: event.data, last: event.data.revision, outcomes } };
+    }
+    case 'PlaceRevisionApproved':
+    case 'PlaceRevisionRejected': {
+      if (state.status !== 'approved' || state.revisions.pending?.revision !== event.data.revision) return state;
+      const approved = event.type === 'PlaceRevisionApproved';
+      return {
+        ...state,
+        place: approved ? applyDetailsChanges(state.place, state.revisions.pending.changes) : state.place,
+        revisions: {
+          last: state.revisions.last,
+          outcomes: { ...state.revisions.outcomes, [event.data.revision]: approved ? 'approved' : 'rejected' },
+        },
+      };
+    }
     default:
       return assertNever(event);
   }
+}
+
+/**
+ * Who may change a place: an admin; its owner; and, for a place proposed before places had owners,
+ * any machine key (as before).
+ */
+export function mayChange(place: PlaceFacts, by: Actor, byAdmin: boolean): boolean {
+  if (byAdmin) return true;
+  return place.owner ? place.owner.id === by.id : by.id.startsWith('key:');
 }
 
 /** Applies changes to a place's name and details; `null` removes a detail. */

@@ -15,6 +15,7 @@ const storedGeolocation = z.object({ latitude: z.number().min(-90).max(90), long
 // Stored details are read as recorded: the opening hours in the old object shape are upcast, not refused.
 const details = z.object({ ...optionalDetailsShape, openingHours: storedOpeningHoursSchema.optional() });
 const instant = z.iso.datetime({ offset: true });
+const actor = z.object({ id: z.string().min(1), name: z.string() });
 
 const schemas = {
   PlaceProposed: z.object({
@@ -24,6 +25,7 @@ const schemas = {
     address: z.string().optional(),
     details,
     proposedAt: instant,
+    owner: actor.optional(),
   }),
   PlaceLocationValidated: z.object({ geolocation: geolocationSchema, region: z.string().regex(/^[0-9b-hjkmnp-z]{1,12}$/) }),
   PlaceLocationRejected: z.object({ reason: z.string() }),
@@ -31,6 +33,14 @@ const schemas = {
   PlaceRejected: z.object({ reason: z.string(), rejectedAt: instant }),
   PlaceDetailsUpdated: z.strictObject({ ...detailsChangesShape, openingHours: storedOpeningHoursSchema.nullable().optional() }),
   PlaceWithdrawn: z.object({ reason: z.string(), withdrawnAt: instant }),
+  PlaceRevisionProposed: z.object({
+    revision: z.int().min(1),
+    changes: z.strictObject({ ...detailsChangesShape, openingHours: storedOpeningHoursSchema.nullable().optional() }),
+    proposedBy: actor,
+    proposedAt: instant,
+  }),
+  PlaceRevisionApproved: z.object({ revision: z.int().min(1), approvedAt: instant }),
+  PlaceRevisionRejected: z.object({ revision: z.int().min(1), reason: z.string(), rejectedAt: instant }),
 } satisfies Record<PlaceEvent['type'], z.ZodType>;
 
 /** Checks an event's type and data against the place events' contract. */

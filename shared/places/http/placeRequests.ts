@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { ValidationError, type FieldError } from '../../kernel/errors';
+import { ValidationError } from '../../kernel/errors';
+import { intParam, parseBody, parseQuery } from '../../platform/http/parseInput';
 import { geolocationSchema } from '../../kernel/geolocation';
-import type { NearbyQuery, StatusListQuery } from '../application/placeQueries';
+import type { NearbyQuery } from '../application/placeQueries';
 import type { BestTimesQuery } from '../application/bestTimesQuery';
 import type { OpeningWeekQuery } from '../application/openingHoursWeek';
-import { NEARBY_SORTS, placeStatusSchema, SUITABILITY_CANDIDATES } from '../application/placeQueries';
+import { managedListSchema, NEARBY_SORTS, SUITABILITY_CANDIDATES } from '../application/placeQueries';
+import type { ManagedList } from '../projection/placeDocuments';
+import { HttpProblem } from '../../platform/http/problem';
 import { addressSchema, nameSchema, optionalDetailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { detailsChangesShape, REASON_MAX, type DetailsChanges, type PlaceProposal } from '../domain/proposal';
 
@@ -42,33 +45,16 @@ export const reasonSchema = z.strictObject({
 });
 
 export function parseProposal(body: unknown): PlaceProposal {
-  const { name, geolocation, address, ...details } = parseWith(proposalSchema, body);
+  const { name, geolocation, address, ...details } = parseBody(proposalSchema, body);
   return { name, details: withoutUndefined(details), ...(geolocation && { geolocation }), ...(address !== undefined && { address }) };
 }
 
 export function parseDetailsChanges(body: unknown): DetailsChanges {
-  return withoutUndefined(parseWith(detailsChangesSchema, body));
+  return withoutUndefined(parseBody(detailsChangesSchema, body));
 }
 
 export function parseReason(body: unknown): string {
-  return parseWith(reasonSchema, body).reason;
-}
-
-function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError([{ field: '', message: 'the body must be a JSON object' }]);
-  }
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw new ValidationError(result.error.issues.flatMap(bodyFieldErrors));
-}
-
-function bodyFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
-  const at = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ field: at ? `${at}.${key}` : key, message: 'is not a known field' }));
-  }
-  return [{ field: at, message: issue.message }];
+  return parseBody(reasonSchema, body).reason;
 }
 
 function withoutUndefined<T extends object>(value: T): T {
@@ -93,18 +79,6 @@ const numberParam = (name: string, min: number, max: number) =>
     .string({ error: `${name} is required` })
     .trim()
     .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { error: 'must be a number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { error: `must be ≥ ${min}` })
-        .max(max, { error: `must be ≤ ${max}` }),
-    );
-const intParam = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, { error: 'must be a whole number' })
     .transform(Number)
     .pipe(
       z
@@ -149,10 +123,7 @@ export const nearbyQuerySchema = z.strictObject({
 
 /** Parses the query string of `GET /api/places/nearby`; the function key (`code`) is not a filter. */
 export function parseNearbyQuery(params: URLSearchParams, now: Date): NearbyQuery {
-  const raw = queryObject(params);
-  const parsed = nearbyQuerySchema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The search is not valid.');
-  const q = parsed.data;
+  const q = parseQuery(nearbyQuerySchema, params, 'The search is not valid.');
   const at = visitInstant('at', q.at, now, 'The search is not valid.');
   return {
     lat: q.lat,
@@ -176,10 +147,9 @@ export const bestTimesQuerySchema = z.strictObject({
 
 /** Parses the query string of `GET /api/places/{id}/best-times?from&days`. */
 export function parseBestTimesQuery(placeId: string, params: URLSearchParams, now: Date): BestTimesQuery {
-  const parsed = bestTimesQuerySchema.safeParse(queryObject(params));
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
-  const from = visitInstant('from', parsed.data.from, now, 'The query is not valid.');
-  return { placeId, from, days: parsed.data.days ?? 7 };
+  const query = parseQuery(bestTimesQuerySchema, params);
+  const from = visitInstant('from', query.from, now, 'The query is not valid.');
+  return { placeId, from, days: query.days ?? 7 };
 }
 
 /** The query of `GET /api/opening-hours/week`. */
@@ -196,9 +166,8 @@ export const openingWeekQuerySchema = z
 
 /** Parses the query string of `GET /api/opening-hours/week?value&lat&lon&from`. */
 export function parseOpeningWeekQuery(params: URLSearchParams, now: Date): OpeningWeekQuery {
-  const parsed = openingWeekQuerySchema.safeParse(queryObject(params));
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
-  const { value, lat, lon, from } = parsed.data;
+  const query = parseQuery(openingWeekQuerySchema, params);
+  const { value, lat, lon, from } = query;
   const start = from === undefined ? now : new Date(from);
   // A year either way covers any week an editor plans for, and keeps dates inside what Date and the parser handle alike.
   if (Math.abs(start.getTime() - now.getTime()) > 366 * DAY_MS) {
@@ -218,31 +187,33 @@ export const newestQuerySchema = z.strictObject({
 
 /** Parses the query string of `GET /api/places/newest?limit` (1–50, default 5). */
 export function parseNewestQuery(params: URLSearchParams): number {
-  const parsed = newestQuerySchema.safeParse(queryObject(params));
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
-  return parsed.data.limit ?? 5;
+  const query = parseQuery(newestQuerySchema, params);
+  return query.limit ?? 5;
 }
 
 /** The query of `GET /api/manage/places`. */
 export const statusListQuerySchema = z.strictObject({
-  status: placeStatusSchema.optional().meta({ description: 'List places in this status (default locationValidated: awaiting moderation)' }),
+  status: managedListSchema.optional().meta({
+    description: 'List places in this status, or revisionPending (default locationValidated: awaiting moderation; with mine, every status)',
+  }),
+  mine: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .meta({ description: "true: only the caller's own places (editors see only these)" }),
   limit: intParam(1, 100).optional().meta({ description: 'At most this many places (default 50)' }),
 });
 
-/** Parses the query string of `GET /api/manage/places?status&limit` (default: awaiting moderation, 50). */
-export function parseStatusListQuery(params: URLSearchParams): StatusListQuery {
-  const parsed = statusListQuerySchema.safeParse(queryObject(params));
-  if (!parsed.success) throw new ValidationError(parsed.error.issues.flatMap(queryFieldErrors), 'The query is not valid.');
-  return { status: parsed.data.status ?? 'locationValidated', limit: parsed.data.limit ?? 50 };
+/** Parses the query string of `GET /api/manage/places?status&mine&limit` (default: awaiting moderation, 50). */
+export function parseStatusListQuery(params: URLSearchParams): { status?: ManagedList; mine: boolean; limit: number } {
+  const query = parseQuery(statusListQuerySchema, params);
+  const mine = query.mine === 'true';
+  const status = query.status ?? (mine ? undefined : 'locationValidated');
+  return { mine, limit: query.limit ?? 50, ...(status && { status }) };
 }
 
-function queryObject(params: URLSearchParams): Record<string, string> {
-  const raw: Record<string, string> = {};
-  for (const [name, value] of params) if (name !== 'code') raw[name] = value;
-  return raw;
-}
-
-function queryFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: key, message: 'is not a known parameter' }));
-  return [{ field: issue.path.map(String).join('.'), message: issue.message }];
+/** The `{revision}` route parameter: a revision number; anything else names no revision. */
+export function revisionParam(params: Record<string, string>): number {
+  const raw = params.revision ?? '';
+  if (!/^[1-9]\d{0,8}$/.test(raw)) throw new HttpProblem(404, `There is no revision ${JSON.stringify(raw.slice(0, 32))}.`);
+  return Number(raw);
 }

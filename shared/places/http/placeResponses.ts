@@ -17,6 +17,11 @@ export const commandAnswerSchema = z.strictObject({
     .int()
     .min(1)
     .meta({ description: "The place stream's version after the command: send it as If-Match (its ETag) with the next change" }),
+  pendingRevision: z
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'The revision of the approved place waiting for an admin (approve it at …/revisions/{revision}/approve)' }),
   links: z.strictObject({
     self: z.string().meta({ description: "The place's URL (the parents' route: it answers once the place is approved)" }),
   }),

@@ -1,6 +1,7 @@
 import type { Geolocation } from '../../kernel/geolocation';
 import type { ViewDocumentBase } from '../../kernel/viewDocument';
-import type { PlaceStatus } from '../domain/place';
+import type { PendingRevision, PlaceStatus } from '../domain/place';
+import type { Actor } from '../../kernel/caller';
 import type { AgeRange, PlaceDetails, PlaceKind } from '../domain/placeDetails';
 
 /** Everything about one place, in any status: `GET /api/places/{id}`. */
@@ -18,6 +19,12 @@ export interface PlaceView extends ViewDocumentBase, PlaceDetails {
   readonly updatedAt: string;
   readonly approvedAt?: string;
   readonly statusReason?: string;
+  /** Who proposed and owns it (absent for places proposed before people signed in). */
+  readonly owner?: Actor;
+  /** A change to the approved place awaiting an admin: not yet in the details above, nor shown to parents. */
+  readonly pendingRevision?: PendingRevision;
+  /** The number of the latest revision ever proposed (so its listing's removal is written only for places that had one). */
+  readonly lastRevision?: number;
 }
 
 /** One approved place in the spatial index, partitioned by a coarse geohash cell (precision 3). */
@@ -86,7 +93,16 @@ export const NEWEST_PARTITION = 'newest';
 export const placeViewKey = (placeId: string) => ({ id: `place-${placeId}`, partitionKey: `place-${placeId}` });
 export const nearbyEntryKey = (placeId: string, cell3: string) => ({ id: `nearby-${placeId}`, partitionKey: `nearby-${cell3}` });
 export const newestEntryKey = (placeId: string) => ({ id: `newest-${placeId}`, partitionKey: NEWEST_PARTITION });
-export const statusPartition = (status: PlaceStatus) => `status-${status}`;
+/** The lists editors and admins read besides the statuses: approved places with a revision waiting. */
+export const REVISION_PENDING = 'revisionPending';
+export type ManagedList = PlaceStatus | typeof REVISION_PENDING;
+export const statusPartition = (status: ManagedList) => `status-${status}`;
+/** A place in its owner's list ("my places"), whatever its status. */
+export const ownedEntryKey = (placeId: string, ownerId: string) => ({ id: `owned-${placeId}`, partitionKey: `owner-${ownerId}` });
+export const revisionPendingEntryKey = (placeId: string) => ({
+  id: `revision-${placeId}`,
+  partitionKey: statusPartition(REVISION_PENDING),
+});
 export const statusEntryKey = (placeId: string, status: PlaceStatus) => ({
   id: `status-${placeId}`,
   partitionKey: statusPartition(status),

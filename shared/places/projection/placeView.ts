@@ -1,10 +1,13 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { applyDetailsChanges, assertNever, type PlaceEvent, type PlaceStatus } from '../domain/place';
+import type { DetailsChanges } from '../domain/proposal';
 import type { Geohasher } from './geohasher';
 import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import {
   nearbyEntryKey,
   newestEntryKey,
+  ownedEntryKey,
+  revisionPendingEntryKey,
   placeViewKey,
   statusEntryKey,
   type NearbyEntry,
@@ -25,7 +28,7 @@ export function evolvePlaceView(view: PlaceView | null, event: RecordedEvent<Pla
   const at = event.metadata.occurredAt;
   if (event.type === 'PlaceProposed') {
     if (view) return view;
-    const { placeId, name, geolocation, address, details, proposedAt } = event.data;
+    const { placeId, name, geolocation, address, details, proposedAt, owner } = event.data;
     return {
       ...placeViewKey(placeId),
       type: 'place',
@@ -39,6 +42,7 @@ export function evolvePlaceView(view: PlaceView | null, event: RecordedEvent<Pla
       ...details,
       proposedAt,
       updatedAt: at,
+      ...(owner && { owner }),
     };
   }
   if (!view) return null;
@@ -52,48 +56,70 @@ export function evolvePlaceView(view: PlaceView | null, event: RecordedEvent<Pla
       return { ...next, status: 'approved', approvedAt: event.data.approvedAt };
     case 'PlaceRejected':
       return { ...next, status: 'rejected', statusReason: event.data.reason };
-    case 'PlaceWithdrawn':
-      return { ...next, status: 'withdrawn', statusReason: event.data.reason };
-    case 'PlaceDetailsUpdated': {
-      const {
-        id,
-        partitionKey,
-        type,
-        placeId,
-        name,
-        status,
-        version,
-        geolocation,
-        region,
-        address,
-        proposedAt,
-        updatedAt,
-        approvedAt,
-        statusReason,
-        ...details
-      } = next;
-      const changed = applyDetailsChanges({ placeId, name, details, proposedAt }, event.data);
-      return {
-        id,
-        partitionKey,
-        type,
-        placeId,
-        name: changed.name,
-        status,
-        version,
-        geolocation,
-        region,
-        ...(address !== undefined && { address }),
-        ...changed.details,
-        proposedAt,
-        updatedAt,
-        ...(approvedAt !== undefined && { approvedAt }),
-        ...(statusReason !== undefined && { statusReason }),
-      };
+    case 'PlaceWithdrawn': {
+      // A revision still waiting when the place is withdrawn is dropped with it.
+      const { pendingRevision: _dropped, ...rest } = next;
+      return { ...rest, status: 'withdrawn', statusReason: event.data.reason };
+    }
+    case 'PlaceDetailsUpdated':
+      return withChanges(next, event.data);
+    case 'PlaceRevisionProposed':
+      if (next.status !== 'approved') return next;
+      return { ...next, pendingRevision: event.data, lastRevision: event.data.revision };
+    case 'PlaceRevisionApproved':
+    case 'PlaceRevisionRejected': {
+      if (next.pendingRevision?.revision !== event.data.revision) return next;
+      const { pendingRevision, ...rest } = next;
+      return event.type === 'PlaceRevisionApproved' ? withChanges(rest, pendingRevision.changes) : rest;
     }
     default:
       return assertNever(event);
   }
+}
+
+/** The view with a details change applied (`null` removes a detail); everything else kept. */
+function withChanges(view: PlaceView, changes: DetailsChanges): PlaceView {
+  const {
+    id,
+    partitionKey,
+    type,
+    placeId,
+    name,
+    status,
+    version,
+    geolocation,
+    region,
+    address,
+    proposedAt,
+    updatedAt,
+    approvedAt,
+    statusReason,
+    owner,
+    pendingRevision,
+    lastRevision,
+    ...details
+  } = view;
+  const changed = applyDetailsChanges({ placeId, name, details, proposedAt }, changes);
+  return {
+    id,
+    partitionKey,
+    type,
+    placeId,
+    name: changed.name,
+    status,
+    version,
+    geolocation,
+    region,
+    ...(address !== undefined && { address }),
+    ...changed.details,
+    proposedAt,
+    updatedAt,
+    ...(approvedAt !== undefined && { approvedAt }),
+    ...(statusReason !== undefined && { statusReason }),
+    ...(owner !== undefined && { owner }),
+    ...(pendingRevision !== undefined && { pendingRevision }),
+    ...(lastRevision !== undefined && { lastRevision }),
+  };
 }
 
 /** The place's entry in the spatial index: only an approved, located place is listed. */
@@ -173,6 +199,10 @@ export function listingsOf(view: PlaceView, geohash: Geohasher): Listing[] {
     const cell3 = geohash(view.geolocation.latitude, view.geolocation.longitude, 3);
     listings.push(removedListing(nearbyEntryKey(view.placeId, cell3), view.placeId, view.version));
   }
+  if (view.owner) listings.push({ ...view, ...ownedEntryKey(view.placeId, view.owner.id), type: 'status' });
+  if (view.pendingRevision) listings.push({ ...view, ...revisionPendingEntryKey(view.placeId), type: 'status' });
+  else if (view.lastRevision !== undefined)
+    listings.push(removedListing(revisionPendingEntryKey(view.placeId), view.placeId, view.version));
   const newest = newestEntryOf(view);
   if (newest) listings.push(newest);
   else if (view.approvedAt) listings.push(removedListing(newestEntryKey(view.placeId), view.placeId, view.version));

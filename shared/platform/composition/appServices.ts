@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import ngeohash from 'ngeohash';
-import type { PlaceCommandDeps } from '../../places/application/placeCommands';
+import type { EditingDeps } from '../../places/application/placeCommands';
 import type { QueryDeps } from '../../places/application/placeQueries';
 import type { ProjectionDeps } from '../views/projectEvents';
 import type { ViewStore } from '../views/viewStore';
@@ -23,11 +23,16 @@ import { createWeatherProvider } from '../../regions/adapters/weather/createWeat
 import type { WeatherProvider } from '../../regions/application/weatherProvider';
 import { SearchDemandRecorder } from '../../regions/application/searchDemandRecorder';
 import { demandFetchRuleOf } from '../../regions/application/forecastSettings';
+import type { AccessDeps } from '../http/authenticate';
+import type { MachineKeyCheck } from '../http/machineKeys';
+import type { EditorViews } from '../../editors/application/editorViews';
+import { HostKeyCheck, hostBaseUrlOf, KeyCheckUnavailableError } from '../adapters/hostKeyCheck';
+import { EditorAccessCheck } from '../../places/adapters/editorAccessCheck';
 
 /** Everything the function adapters need, built once per process from the settings. */
-export interface AppServices extends PlaceCommandDeps, Omit<QueryDeps, 'views'>, Omit<ProjectionDeps, 'views'> {
+export interface AppServices extends EditingDeps, Omit<QueryDeps, 'views'>, Omit<ProjectionDeps, 'views'>, AccessDeps {
   /** The one views container: the projections' store and each feature's queries. */
-  readonly views: ViewStore & PlaceViews & RegionViews;
+  readonly views: ViewStore & PlaceViews & RegionViews & EditorViews;
   readonly config: AppConfig;
   readonly healthChecks: readonly HealthCheck[];
   /** The Event Grid topic the change feed is published to. */
@@ -65,6 +70,7 @@ export function createAppServices(config: AppConfig): AppServices {
   const views = new CosmosViewStore(database.container(CONTAINERS.views));
   const forecastRefreshQueue = new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE));
   const clock = () => new Date();
+  const eventStore = new CosmosEventStore(database.container(CONTAINERS.events));
   return {
     config,
     healthChecks: [
@@ -76,7 +82,7 @@ export function createAppServices(config: AppConfig): AppServices {
       eventGridHealthCheck(config.eventGrid.topicEndpoint, { lastPublish: () => eventPublisher.lastPublish() }),
       weatherHealthCheck(weather),
     ],
-    eventStore: new CosmosEventStore(database.container(CONTAINERS.events)),
+    eventStore,
     views,
     deadLetters: new CosmosDeadLetterStore(database.container(CONTAINERS.deadletters)),
     geohash: (latitude, longitude, precision) => ngeohash.encode(latitude, longitude, precision),
@@ -86,6 +92,9 @@ export function createAppServices(config: AppConfig): AppServices {
     geocoder: new HttpGeocoder({ postcodesBaseUrl: config.postcodesBaseUrl, placeNamesBaseUrl: config.geocoderBaseUrl }),
     forecastRefreshQueue,
     weather,
+    machineKeys: machineKeyCheck(config.websiteHostname),
+    signInEnabled: config.signInEnabled,
+    editorAccess: new EditorAccessCheck(eventStore),
     searchDemand: new SearchDemandRecorder({
       demand: views,
       forecastRefreshQueue,
@@ -93,4 +102,10 @@ export function createAppServices(config: AppConfig): AppServices {
       rule: demandFetchRuleOf(config.forecast),
     }),
   };
+}
+
+/** Keys are checked by asking the host itself; without its name (WEBSITE_HOSTNAME) no key can be checked, and keys get 503. */
+function machineKeyCheck(websiteHostname: string | undefined): MachineKeyCheck {
+  if (websiteHostname) return new HostKeyCheck(hostBaseUrlOf(websiteHostname));
+  return { levelOf: () => Promise.reject(new KeyCheckUnavailableError(undefined, new Error('WEBSITE_HOSTNAME is not set'))) };
 }

@@ -3,6 +3,7 @@ import { forecastRefreshCycleSchema, forecastRefreshStatusSchema } from '../../r
 import { geocodeQuerySchema, locatedSearchSchema } from '../../places/application/geocodeQuery';
 import {
   listedPlaceSchema,
+  managedPlaceAnswerSchema,
   nearbyAnswerSchema,
   nearbyResultSchema,
   newestAnswerSchema,
@@ -31,6 +32,15 @@ import {
   reasonSchema,
 } from '../../places/http/placeRequests';
 import { regionForecastAnswerSchema } from '../../regions/application/regionQueries';
+import {
+  editorAccessAnswerSchema,
+  editorListAnswerSchema,
+  editorListQuerySchema,
+  meAnswerSchema,
+  optionalReasonSchema,
+} from '../../editors/http/editorRequests';
+import { USER_ID_PATTERN } from '../../kernel/caller';
+import { KEY_CHECK_ROUTES } from '../adapters/hostKeyCheck';
 
 /**
  * The app's HTTP API as an OpenAPI 3.1 document (served at `GET /api/openapi.json`), built from the
@@ -43,6 +53,7 @@ import { regionForecastAnswerSchema } from '../../regions/application/regionQuer
 export const API_VERSION = '0.1.0';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
+export type Access = 'person' | 'editor' | 'admin';
 export type Method = 'GET' | 'POST' | 'PATCH';
 type Tag = 'parents' | 'editors' | 'admins' | 'operations';
 
@@ -51,6 +62,7 @@ const REQUEST_SCHEMAS = {
   Proposal: proposalSchema,
   DetailsChanges: detailsChangesSchema,
   Reason: reasonSchema,
+  OptionalReason: optionalReasonSchema,
   IgnoredBody: z.unknown(),
 } as const;
 
@@ -58,7 +70,11 @@ const REQUEST_SCHEMAS = {
 export const RESPONSE_SCHEMAS = {
   CommandAnswer: commandAnswerSchema,
   PlaceAnswer: placeAnswerSchema,
+  ManagedPlaceAnswer: managedPlaceAnswerSchema,
   PlaceList: placeListAnswerSchema,
+  Me: meAnswerSchema,
+  EditorAccess: editorAccessAnswerSchema,
+  EditorList: editorListAnswerSchema,
   ListedPlace: listedPlaceSchema,
   NearbyAnswer: nearbyAnswerSchema,
   NearbyResult: nearbyResultSchema,
@@ -103,6 +119,8 @@ const COMPONENT_NOTES: Partial<Record<RequestSchemaName | ResponseSchemaName, z.
 const PATH_PARAMETERS: Readonly<Record<string, { readonly schema: z.ZodType; readonly description: string }>> = {
   id: { schema: placeIdSchema, description: "The place's id" },
   region: { schema: regionSchema, description: 'A geohash cell, in either case' },
+  userId: { schema: z.string().regex(USER_ID_PATTERN), description: "The person's user id (their Entra object id)" },
+  revision: { schema: z.string().regex(/^[1-9]\d{0,8}$/), description: 'The revision number' },
 };
 
 interface HeaderInput {
@@ -127,6 +145,11 @@ export interface ApiOperation {
   /** The route template as registered (host.json's routePrefix is empty). */
   readonly route: string;
   readonly authLevel: AuthLevel;
+  /**
+   * Who the app itself lets in on an anonymous route: a signed-in person; an editor (a signed-in
+   * person, or a function key; the app checks the rest); an admin (the `admin` role, or the master key).
+   */
+  readonly access?: Access;
   readonly tag: Tag;
   readonly summary: string;
   readonly description?: string;
@@ -157,19 +180,21 @@ function moderation(command: {
   body: 'IgnoredBody' | 'Reason';
   done: string;
   refused: string;
+  access?: Access;
 }): ApiOperation {
   return {
     functionName: command.functionName,
     method: 'POST',
     route: command.route,
-    authLevel: 'admin',
+    authLevel: 'anonymous',
+    access: command.access ?? 'admin',
     tag: 'admins',
     summary: command.summary,
     body: { schema: command.body, required: command.body !== 'IgnoredBody' },
     answers: {
       200: { description: command.done, body: 'CommandAnswer', headers: ['ETag'] },
       400: problem(command.body === 'IgnoredBody' ? 'The body is not JSON' : 'The body is not valid'),
-      404: UNKNOWN_PLACE,
+      404: command.route.includes('{revision}') ? problem('No place has this id, or it has no such revision') : UNKNOWN_PLACE,
       409: problem(`${command.refused}, ${CHANGED_CONCURRENTLY}`),
       ...BODY_PROBLEMS,
     },
@@ -182,18 +207,19 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     functionName: 'proposePlace',
     method: 'POST',
     route: 'api/places',
-    authLevel: 'function',
+    authLevel: 'anonymous',
+    access: 'editor',
     tag: 'editors',
     summary: 'Propose a place',
     description:
-      'The place is proposed at once; its location is validated in the background. Read it at GET /api/manage/places/{id} until its status is locationValidated (or locationRejected), then an admin approves or rejects it.',
+      'For approved editors, admins and machines with a function key; the caller becomes the owner. The place is proposed at once; its location is validated in the background. Read it at GET /api/manage/places/{id} until its status is locationValidated (or locationRejected), then an admin approves or rejects it. An Idempotency-Key is the caller’s own.',
     headers: [{ name: 'Idempotency-Key', schema: idempotencyKeySchema, required: false }],
     body: { schema: 'Proposal', required: true },
     answers: {
       202: { description: 'Proposed: the place with status proposed', body: 'CommandAnswer', headers: ['Location', 'ETag'] },
       400: problem('The body is not valid (errors names each field), not JSON, or the Idempotency-Key is malformed'),
       ...BODY_PROBLEMS,
-      422: problem('This Idempotency-Key was used before with a different body'),
+      422: problem('You used this Idempotency-Key before (or at the same moment) with a different body'),
     },
     dependsOnServices: true,
   },
@@ -214,13 +240,21 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     functionName: 'updatePlaceDetails',
     method: 'PATCH',
     route: 'api/places/{id}',
-    authLevel: 'function',
+    authLevel: 'anonymous',
+    access: 'editor',
     tag: 'editors',
     summary: "Change a place's details",
+    description:
+      "For the place's owner and admins. An owner's change to an approved place is a revision that waits for an admin (202): parents keep the approved details until then; an admin's change applies at once.",
     headers: [{ name: 'If-Match', schema: ifMatchSchema, required: true }],
     body: { schema: 'DetailsChanges', required: true },
     answers: {
       200: { description: 'Changed (or already so)', body: 'CommandAnswer', headers: ['ETag'] },
+      202: {
+        description: 'A revision of the approved place, waiting for an admin (pendingRevision names it)',
+        body: 'CommandAnswer',
+        headers: ['ETag'],
+      },
       400: problem('The body or If-Match is not valid'),
       404: UNKNOWN_PLACE,
       409: problem(`The place is in a final status (locationRejected, rejected, withdrawn), ${CHANGED_CONCURRENTLY}`),
@@ -249,21 +283,39 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   moderation({
     functionName: 'withdrawPlace',
     route: 'api/places/{id}/withdraw',
-    summary: 'Take an approved place off the map',
+    summary: 'Take an approved place off the map (its owner or an admin)',
     body: 'Reason',
     done: 'Withdrawn (or already withdrawn)',
     refused: 'The place is not approved',
+    access: 'editor',
+  }),
+  moderation({
+    functionName: 'approveRevision',
+    route: 'api/places/{id}/revisions/{revision}/approve',
+    summary: 'Approve a change to an approved place: parents see it',
+    body: 'IgnoredBody',
+    done: 'Approved (or already approved)',
+    refused: 'The revision is no longer pending (superseded, rejected), or the place is not approved',
+  }),
+  moderation({
+    functionName: 'rejectRevision',
+    route: 'api/places/{id}/revisions/{revision}/reject',
+    summary: 'Refuse a change to an approved place, with a reason',
+    body: 'Reason',
+    done: 'Rejected (or already rejected)',
+    refused: 'The revision is no longer pending (superseded, approved), or the place is not approved',
   }),
   {
     functionName: 'listManagedPlaces',
     method: 'GET',
     route: 'api/manage/places',
-    authLevel: 'function',
+    authLevel: 'anonymous',
+    access: 'editor',
     tag: 'editors',
-    summary: 'Places in one status, earliest proposed first',
+    summary: "The caller's own places (mine=true), or places in one status for admins and machines",
     query: statusListQuerySchema,
     answers: {
-      200: { description: 'The places', body: 'PlaceList' },
+      200: { description: 'The places: one status earliest proposed first; one’s own latest first', body: 'PlaceList' },
       400: problem('The query is not valid (errors names each parameter)'),
     },
     dependsOnServices: true,
@@ -272,17 +324,78 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     functionName: 'getManagedPlace',
     method: 'GET',
     route: 'api/manage/places/{id}',
-    authLevel: 'function',
+    authLevel: 'anonymous',
+    access: 'editor',
     tag: 'editors',
-    summary: 'A place in any status',
-    description:
-      "For editors and admins: on the parents' anonymous route the app cannot tell whether a key was accepted, so key holders read here.",
+    summary: 'A place in any status, with its owner, a pending revision and its history',
+    description: 'For its owner, admins and machines with a key. The parents’ route shows approved places only, and none of this.',
     answers: {
-      200: { description: 'The place', body: 'PlaceAnswer', headers: ['ETag'] },
+      200: { description: 'The place', body: 'ManagedPlaceAnswer', headers: ['ETag'] },
       404: problem('No place has this id (or it is not projected yet: a proposal shows here within moments)'),
     },
     dependsOnServices: true,
   },
+  {
+    functionName: 'me',
+    method: 'GET',
+    route: 'api/me',
+    authLevel: 'anonymous',
+    access: 'person',
+    tag: 'editors',
+    summary: 'Who is signed in: name, roles and editor access',
+    answers: { 200: { description: 'The signed-in person', body: 'Me' } },
+    dependsOnServices: true,
+  },
+  {
+    functionName: 'requestEditorAccess',
+    method: 'POST',
+    route: 'api/editor-access',
+    authLevel: 'anonymous',
+    access: 'person',
+    tag: 'editors',
+    summary: 'Ask to become an editor',
+    body: { schema: 'OptionalReason', required: false },
+    answers: {
+      200: { description: 'Already an approved editor', body: 'EditorAccess' },
+      202: { description: 'Asked (or asked before): an admin decides', body: 'EditorAccess' },
+      400: problem('The body is not valid'),
+      409: problem('Your editor access is suspended: an admin can restore it'),
+      ...BODY_PROBLEMS,
+    },
+    dependsOnServices: true,
+  },
+  {
+    functionName: 'listEditors',
+    method: 'GET',
+    route: 'api/manage/editors',
+    authLevel: 'anonymous',
+    access: 'admin',
+    tag: 'admins',
+    summary: 'Editors in one status, earliest request first',
+    query: editorListQuerySchema,
+    answers: {
+      200: { description: 'The editors', body: 'EditorList' },
+      400: problem('The query is not valid'),
+    },
+    dependsOnServices: true,
+  },
+  ...(['approve', 'suspend'] as const).map((decision): ApiOperation => ({
+    functionName: `${decision}Editor`,
+    method: 'POST',
+    route: `api/editors/{userId}/${decision}`,
+    authLevel: 'anonymous',
+    access: 'admin',
+    tag: 'admins',
+    summary: decision === 'approve' ? 'Approve an editor (or restore a suspended one)' : 'Suspend an editor, optionally saying why',
+    body: { schema: decision === 'approve' ? 'IgnoredBody' : 'OptionalReason', required: false },
+    answers: {
+      200: { description: decision === 'approve' ? 'Approved (or already)' : 'Suspended (or already)', body: 'EditorAccess' },
+      400: problem('The body is not valid'),
+      404: problem('This person has not asked for editor access'),
+      ...BODY_PROBLEMS,
+    },
+    dependsOnServices: true,
+  })),
   {
     functionName: 'nearbyPlaces',
     method: 'GET',
@@ -413,6 +526,16 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     },
     dependsOnServices: true,
   },
+  ...(['function', 'admin'] as const).map((level): ApiOperation => ({
+    functionName: level === 'function' ? 'checkFunctionKey' : 'checkMasterKey',
+    method: 'GET',
+    route: KEY_CHECK_ROUTES[level],
+    authLevel: level,
+    tag: 'operations',
+    summary: `Whether a key is a ${level === 'function' ? 'function (or host) key' : 'master key'}: the app asks its host, to know a machine caller`,
+    answers: { 204: { description: 'The host accepted the key' } },
+    dependsOnServices: false,
+  })),
   {
     functionName: 'openApi',
     method: 'GET',
@@ -480,7 +603,7 @@ export interface OpenApiDocument {
     readonly headers: Record<string, { readonly description: string; readonly schema: JsonSchema }>;
     readonly securitySchemes: Record<
       string,
-      { readonly type: 'apiKey'; readonly in: 'header' | 'query'; readonly name: string; readonly description: string }
+      { readonly type: 'apiKey'; readonly in: 'header' | 'query' | 'cookie'; readonly name: string; readonly description: string }
     >;
   };
 }
@@ -493,6 +616,13 @@ const SECURITY: Readonly<Record<AuthLevel, readonly Record<string, readonly stri
   anonymous: [],
   function: [{ functionKey: [] }, { functionKeyInQuery: [] }],
   admin: [{ masterKey: [] }, { masterKeyInQuery: [] }],
+};
+
+/** Who the app lets in on its anonymous routes: a signed-in session, or a key the host vouches for. */
+const ACCESS_SECURITY: Readonly<Record<Access, readonly Record<string, readonly string[]>[]>> = {
+  person: [{ signedIn: [] }],
+  editor: [{ signedIn: [] }, ...SECURITY.function],
+  admin: [{ signedIn: [] }, ...SECURITY.admin],
 };
 
 /** A route template as an OpenAPI path: `{name}` for every parameter, constraints and markers dropped. */
@@ -517,14 +647,18 @@ export function openApiDocument(): OpenApiDocument {
         '',
         `Errors are ${PROBLEM_CONTENT_TYPE} (RFC 9457) with errors: [{field, message}] for refused input; bad input never writes anything and never answers 5xx.`,
         `Every answer of the app carries ${CORRELATION_HEADER}: yours when you sent a well-formed one, else the invocation id.`,
-        `Editors' routes take a function key, admins' routes the master key, in the ${KEY_HEADER} header or the ${KEY_QUERY} query parameter; the Functions host answers 401 with no body without one.`,
+        'People sign in with App Service Authentication (Microsoft Entra ID; locally the devhost emulates it at /.auth/login/aad): the app reads who they are from x-ms-client-principal. Editors are people an admin approved; admins have the Entra app role admin.',
+        `Machines send a key in the ${KEY_HEADER} header or the ${KEY_QUERY} query parameter: a function key for editors' routes, the master key for admins'. The app asks the host whether it knows a key (and remembers the answer for a minute). Without a sign-in or a key these routes answer 401 problem+json; with one that may not, 403.`,
       ].join('\n'),
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
       { name: 'parents', description: 'Anonymous reads: what the parents’ page uses' },
-      { name: 'editors', description: 'Proposing and changing places (a function key)' },
-      { name: 'admins', description: 'Moderation (the master key)' },
+      {
+        name: 'editors',
+        description: 'Signing in, editor access, proposing and changing one’s places (approved editors, or a function key)',
+      },
+      { name: 'admins', description: 'Approving editors, places and revisions (the admin role, or the master key)' },
       { name: 'operations', description: 'Health, maintenance and this document' },
     ],
     paths,
@@ -555,6 +689,13 @@ export function openApiDocument(): OpenApiDocument {
         functionKeyInQuery: { type: 'apiKey', in: 'query', name: KEY_QUERY, description: 'A function key as a query parameter' },
         masterKey: { type: 'apiKey', in: 'header', name: KEY_HEADER, description: "The host's master key (admins)" },
         masterKeyInQuery: { type: 'apiKey', in: 'query', name: KEY_QUERY, description: 'The master key as a query parameter' },
+        signedIn: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'AppServiceAuthSession',
+          description:
+            'The session App Service Authentication keeps after a sign-in at /.auth/login/aad (the platform turns it into x-ms-client-principal)',
+        },
       },
     },
   };
@@ -565,6 +706,10 @@ function operationObject(operation: ApiOperation): Operation {
   const answers: Record<number, Answer> = { ...operation.answers, 500: problem('A fault of ours: detail names the invocation to quote') };
   if (operation.authLevel !== 'anonymous')
     answers[401] = { description: 'No key, or not a key of this route (the Functions host answers, with no body)' };
+  if (operation.access) {
+    answers[401] = problem('Not signed in and no key, a key the host does not know, or a sign-in that cannot be read');
+    answers[403] = problem(ACCESS_REFUSED[operation.access]);
+  }
   if (operation.dependsOnServices)
     answers[503] = problem('A store or service this needs is unavailable just now: retry after Retry-After', ['RetryAfter']);
   return {
@@ -572,7 +717,7 @@ function operationObject(operation: ApiOperation): Operation {
     summary: operation.summary,
     ...(operation.description !== undefined && { description: operation.description }),
     tags: [operation.tag],
-    security: SECURITY[operation.authLevel],
+    security: operation.access ? ACCESS_SECURITY[operation.access] : SECURITY[operation.authLevel],
     parameters: [
       ...pathParameters(operation.route),
       ...queryParameters(operation.query),
@@ -586,9 +731,15 @@ function operationObject(operation: ApiOperation): Operation {
   };
 }
 
+const ACCESS_REFUSED: Readonly<Record<Access, string>> = {
+  person: 'A key, not a person: this is for people who sign in',
+  editor: 'Not an approved editor (or suspended), or not the place’s owner or an admin',
+  admin: 'Not an administrator',
+};
+
 function responseObject(status: number, answer: Answer): Response {
-  // The host, not the app, answers 401: without the app's correlation id.
-  const headers = [...(answer.headers ?? []), ...(status === 401 ? [] : ['CorrelationId'])];
+  // The host, not the app, answers 401 on keyed routes: without the app's correlation id.
+  const headers = [...(answer.headers ?? []), ...(status === 401 && answer.body === undefined ? [] : ['CorrelationId'])];
   const mediaType = answer.body === 'Problem' ? PROBLEM_CONTENT_TYPE : 'application/json';
   return {
     description: answer.description,

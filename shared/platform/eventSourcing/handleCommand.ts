@@ -1,6 +1,7 @@
 import type { Decider } from '../../kernel/decider';
 import { PreconditionFailedError } from '../../kernel/errors';
 import type { Event, NewEvent } from '../../kernel/event';
+import type { Actor } from '../../kernel/caller';
 import { NO_STREAM, readTyped, StreamVersionConflictError, type EventStore } from './eventStore';
 
 /** Where a command came from and when it is handled: becomes every new event's metadata. */
@@ -10,6 +11,8 @@ export interface CommandContext {
   readonly now: Date;
   /** Id of the i-th event this command appends; stable across retries of one command so a re-append is recognised. */
   readonly eventId: (index: number) => string;
+  /** Who asked for the command, recorded on its events. */
+  readonly actor?: Actor;
 }
 
 export interface HandleOptions {
@@ -56,6 +59,7 @@ export async function handleCommand<Command, State, E extends Event>(
         correlationId: context.correlationId,
         causationId: context.causationId,
         occurredAt: context.now.toISOString(),
+        ...(context.actor && { actor: context.actor }),
       },
     }));
     try {

@@ -1,5 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { IllegalStateError, NotFoundError, PreconditionFailedError, ValidationError, IdempotencyKeyReuseError } from '../../kernel/errors';
+import {
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+  IdempotencyKeyReuseError,
+} from '../../kernel/errors';
 import { StreamVersionConflictError } from '../eventSourcing/eventStore';
 import { errorSummary, withCorrelation } from '../logging';
 import { HttpProblem, problemResponse } from './problem';
@@ -62,7 +69,13 @@ function withHeader(response: HttpResponseInit, name: string, value: string): Ht
 }
 
 function toProblem(error: unknown): HttpResponseInit | undefined {
-  if (error instanceof HttpProblem) return problemResponse(error.status, error.message, error.errors ? { errors: error.errors } : {});
+  if (error instanceof HttpProblem) {
+    return problemResponse(error.status, error.message, {
+      ...(error.errors && { errors: error.errors }),
+      ...(error.type && { type: error.type }),
+    });
+  }
+  if (error instanceof ForbiddenError) return problemResponse(403, error.message, { type: 'forbidden' });
   if (error instanceof IdempotencyKeyReuseError) return problemResponse(422, error.message, { type: 'idempotency-key-reused' });
   if (error instanceof StreamVersionConflictError) {
     return problemResponse(409, 'The place was being changed by someone else at the same time; read it again and retry.', {

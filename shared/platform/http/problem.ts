@@ -33,7 +33,8 @@ export type Problem = z.output<typeof problemSchema>;
 
 const TITLES: Record<number, string> = {
   400: 'The request is not valid',
-  401: 'A key is required',
+  401: 'Sign-in or a key is required',
+  403: 'Not allowed',
   404: 'Not found',
   405: 'Method not allowed',
   409: 'The current state does not allow this',
@@ -68,6 +69,7 @@ export class HttpProblem extends Error {
     readonly status: number,
     detail: string,
     readonly errors?: readonly FieldError[],
+    readonly type?: string,
   ) {
     super(detail);
     this.name = 'HttpProblem';

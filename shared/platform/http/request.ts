@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { placeIdSchema } from '../../places/domain/place';
 import { HttpProblem } from './problem';
 import { type RequestOrigin } from '../../kernel/event';
+import { actorOf, type Caller } from '../../kernel/caller';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -102,9 +103,13 @@ export function correlationIdOf(request: HttpRequest, invocationId: string): str
   return given !== null && correlationIdSchema.safeParse(given).success ? given : invocationId;
 }
 
-/** The request as the cause of the events it leads to. */
-export function originOf(request: HttpRequest, context: InvocationContext): RequestOrigin {
-  return { correlationId: correlationIdOf(request, context.invocationId), requestId: context.invocationId };
+/** The request as the cause of the events it leads to, and who asked (when known). */
+export function originOf(request: HttpRequest, context: InvocationContext, caller?: Caller): RequestOrigin {
+  return {
+    correlationId: correlationIdOf(request, context.invocationId),
+    requestId: context.invocationId,
+    ...(caller && { actor: actorOf(caller) }),
+  };
 }
 
 export function etagOf(version: number): string {

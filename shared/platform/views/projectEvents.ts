@@ -10,6 +10,8 @@ import { evolveRegionForecastView } from '../../regions/projection/regionForecas
 import { ViewWriteConflictError, type StoredView, type ViewStore } from './viewStore';
 import { REGION_STREAM_PREFIX } from '../../regions/domain/region';
 import { PoisonEventError } from '../../kernel/errors';
+import { EDITOR_STREAM_PREFIX, parseEditorEvent } from '../../editors/domain/editor';
+import { editorViewKey, evolveEditorView, type EditorView } from '../../editors/projection/editorView';
 import { listingVersion, placeViewKey, type Listing, type PlaceView } from '../../places/projection/placeDocuments';
 import { regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
 
@@ -54,6 +56,8 @@ async function projectStream(deps: ProjectionDeps, streamId: string, events: Rec
   const ordered = [...events].sort((a, b) => a.version - b.version);
   if (streamId.startsWith(PLACE_STREAM_PREFIX))
     return withConflictRetry(() => projectPlace(deps, streamId.slice(PLACE_STREAM_PREFIX.length), ordered));
+  if (streamId.startsWith(EDITOR_STREAM_PREFIX))
+    return withConflictRetry(() => projectEditor(deps, streamId.slice(EDITOR_STREAM_PREFIX.length), ordered));
   if (streamId.startsWith(REGION_STREAM_PREFIX))
     return withConflictRetry(() => projectRegion(deps, streamId.slice(REGION_STREAM_PREFIX.length), ordered));
   for (const event of ordered)
@@ -68,6 +72,12 @@ async function projectPlace(deps: ProjectionDeps, placeId: string, events: reado
   );
   if (view) await syncListings(deps, view);
   return deadLettered;
+}
+
+async function projectEditor(deps: ProjectionDeps, userId: string, events: readonly RecordedEvent[]): Promise<number> {
+  const stored = await deps.views.read<EditorView>(editorViewKey(userId));
+  return (await foldIntoView(deps, stored, events, (current, event) => evolveEditorView(current, { ...event, ...parseEditorEvent(event) })))
+    .deadLettered;
 }
 
 /**
@@ -118,7 +128,7 @@ async function projectRegion(deps: ProjectionDeps, region: string, events: reado
  * Applies a stream's events (gaps filled) to its stored view and saves the result if it moved. A
  * poison event is dead-lettered and counted as dealt with, so later events of the stream still apply.
  */
-async function foldIntoView<V extends PlaceView>(
+async function foldIntoView<V extends PlaceView | EditorView>(
   deps: ProjectionDeps,
   stored: StoredView<V> | undefined,
   events: readonly RecordedEvent[],

@@ -1,5 +1,6 @@
+import { everyoneApproved, functionKeyCaller } from '../../support/callers';
 import { InMemoryEventStore } from '../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
-import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../../shared/places/application/placeCommands';
+import { executePlaceCommand, proposePlace, type EditingDeps } from '../../../shared/places/application/placeCommands';
 import { toPlaceStreamId } from '../../../shared/places/domain/place';
 
 /** A clock that moves on a second every time it is read, so a second reading shows. */
@@ -9,11 +10,11 @@ function tickingClock(start: string): () => Date {
 }
 
 /** An in-memory command side whose clock starts at 10:00 and ticks on every reading. */
-function commandSide(): { eventStore: InMemoryEventStore; deps: PlaceCommandDeps } {
+function commandSide(): { eventStore: InMemoryEventStore; deps: EditingDeps } {
   const eventStore = new InMemoryEventStore();
   let ids = 0;
   const newId = () => `00000000-0000-4000-8000-${String(ids++).padStart(12, '0')}`;
-  return { eventStore, deps: { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId } };
+  return { eventStore, deps: { eventStore, clock: tickingClock('2026-12-06T10:00:00.000Z'), newId, editorAccess: everyoneApproved } };
 }
 
 describe('place commands read the clock once', () => {
@@ -24,6 +25,7 @@ describe('place commands read the clock once', () => {
     const { placeId } = await proposePlace(
       deps,
       { name: 'Chester Zoo', geolocation: { latitude: 53.227, longitude: -2.8847 }, details: {} },
+      functionKeyCaller,
       origin,
     );
     const [proposed] = await eventStore.read(toPlaceStreamId(placeId));
@@ -36,6 +38,7 @@ describe('place commands read the clock once', () => {
     const { placeId } = await proposePlace(
       deps,
       { name: 'Heaton Park', geolocation: { latitude: 53.5349, longitude: -2.2562 }, details: {} },
+      functionKeyCaller,
       origin,
     );
     await executePlaceCommand(

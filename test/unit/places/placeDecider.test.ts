@@ -1,4 +1,4 @@
-import { IllegalStateError, NotFoundError } from '../../../shared/kernel/errors';
+import { ForbiddenError, IllegalStateError, NotFoundError } from '../../../shared/kernel/errors';
 import { placeDecider, type PlaceCommand } from '../../../shared/places/domain/decide';
 import type { PlaceEvent, PlaceStatus } from '../../../shared/places/domain/place';
 import { DeciderSpecification } from '../../support/deciderSpecification';
@@ -8,10 +8,15 @@ const placeId = '7d1c2a4e-5b6f-4c3d-8e9f-0a1b2c3d4e5f';
 const now = '2026-11-27T09:00:00.000Z';
 const geolocation = { latitude: 53.4771, longitude: -2.2547 };
 const region = 'gcw2j';
+const ann = { id: 'ann-oid', name: 'Ann' };
+const bob = { id: 'bob-oid', name: 'Bob' };
+const root = { id: 'root-oid', name: 'Root' };
+/** Ann, the owner, asks (not an admin). */
+const byAnn = { by: ann, byAdmin: false, now };
 
 const proposed: PlaceEvent = {
   type: 'PlaceProposed',
-  data: { placeId, name: 'Science and Industry Museum', geolocation, details: { kind: 'indoor' }, proposedAt: now },
+  data: { placeId, name: 'Science and Industry Museum', geolocation, details: { kind: 'indoor' }, proposedAt: now, owner: ann },
 };
 const validated: PlaceEvent = { type: 'PlaceLocationValidated', data: { geolocation, region } };
 const locationRejected: PlaceEvent = { type: 'PlaceLocationRejected', data: { reason: 'outside the service area' } };
@@ -33,17 +38,27 @@ const historyOf: Record<PlaceStatus | 'absent', PlaceEvent[]> = {
 const commands: Record<PlaceCommand['type'], PlaceCommand> = {
   ProposePlace: {
     type: 'ProposePlace',
-    data: { placeId, proposal: { name: 'Science and Industry Museum', geolocation, details: { kind: 'indoor' } }, now },
+    data: { placeId, proposal: { name: 'Science and Industry Museum', geolocation, details: { kind: 'indoor' } }, owner: ann, now },
   },
-  UpdatePlaceDetails: { type: 'UpdatePlaceDetails', data: { placeId, changes: { description: 'Trains and looms', kind: 'mixed' } } },
+  UpdatePlaceDetails: {
+    type: 'UpdatePlaceDetails',
+    data: { placeId, changes: { description: 'Trains and looms', kind: 'mixed' }, ...byAnn },
+  },
   RecordLocationValidated: { type: 'RecordLocationValidated', data: { placeId, geolocation, region } },
   RecordLocationRejected: { type: 'RecordLocationRejected', data: { placeId, reason: 'outside the service area' } },
   ApprovePlace: { type: 'ApprovePlace', data: { placeId, now } },
   RejectPlace: { type: 'RejectPlace', data: { placeId, reason: 'duplicate', now } },
-  WithdrawPlace: { type: 'WithdrawPlace', data: { placeId, reason: 'closed for good', now } },
+  WithdrawPlace: { type: 'WithdrawPlace', data: { placeId, reason: 'closed for good', ...byAnn } },
+  ApproveRevision: { type: 'ApproveRevision', data: { placeId, revision: 1, now } },
+  RejectRevision: { type: 'RejectRevision', data: { placeId, revision: 1, reason: 'not true', now } },
 };
 
 const detailsUpdated: PlaceEvent = { type: 'PlaceDetailsUpdated', data: { description: 'Trains and looms', kind: 'mixed' } };
+/** The owner's change to an approved place waits for an admin. */
+const revisionProposed: PlaceEvent = {
+  type: 'PlaceRevisionProposed',
+  data: { revision: 1, changes: { description: 'Trains and looms', kind: 'mixed' }, proposedBy: ann, proposedAt: now },
+};
 
 type Outcome = PlaceEvent | 'nothing' | typeof NotFoundError | typeof IllegalStateError;
 const N = 'nothing' as const;
@@ -59,7 +74,7 @@ const expected: Record<PlaceCommand['type'], Record<PlaceStatus | 'absent', Outc
     proposed: detailsUpdated,
     locationValidated: detailsUpdated,
     locationRejected: IS,
-    approved: detailsUpdated,
+    approved: revisionProposed,
     rejected: IS,
     withdrawn: IS,
   },
@@ -84,6 +99,9 @@ const expected: Record<PlaceCommand['type'], Record<PlaceStatus | 'absent', Outc
   ApprovePlace: { absent: NF, proposed: IS, locationValidated: approved, locationRejected: IS, approved: N, rejected: IS, withdrawn: IS },
   RejectPlace: { absent: NF, proposed: IS, locationValidated: rejected, locationRejected: IS, approved: IS, rejected: N, withdrawn: IS },
   WithdrawPlace: { absent: NF, proposed: IS, locationValidated: IS, locationRejected: IS, approved: withdrawn, rejected: IS, withdrawn: N },
+  // Revision 1 does not exist yet in any of these histories.
+  ApproveRevision: { absent: NF, proposed: IS, locationValidated: IS, locationRejected: IS, approved: NF, rejected: IS, withdrawn: IS },
+  RejectRevision: { absent: NF, proposed: IS, locationValidated: IS, locationRejected: IS, approved: NF, rejected: IS, withdrawn: IS },
 };
 
 const cases = Object.entries(expected).flatMap(([commandType, byStatus]) =>
@@ -95,8 +113,8 @@ const cases = Object.entries(expected).flatMap(([commandType, byStatus]) =>
 );
 
 describe('place decider: every command in every status', () => {
-  it('covers 7 commands × 7 statuses', () => {
-    expect(cases).toHaveLength(49);
+  it('covers 9 commands × 7 statuses', () => {
+    expect(cases).toHaveLength(63);
   });
 
   it.each(cases)('given a $status place, when $commandType', ({ commandType, status, outcome }) => {
@@ -125,7 +143,7 @@ describe('place decider: rules in detail', () => {
   it('a details update records only the fields that change', () => {
     spec
       .given([proposed])
-      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: 'indoor', description: 'New' } } })
+      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: 'indoor', description: 'New' }, ...byAnn } })
       .then([{ type: 'PlaceDetailsUpdated', data: { description: 'New' } }]);
   });
 
@@ -134,7 +152,7 @@ describe('place decider: rules in detail', () => {
       .given([proposed, { type: 'PlaceDetailsUpdated', data: { description: 'Trains' } }])
       .when({
         type: 'UpdatePlaceDetails',
-        data: { placeId, changes: { kind: 'indoor', description: 'Trains', name: 'Science and Industry Museum' } },
+        data: { placeId, changes: { kind: 'indoor', description: 'Trains', name: 'Science and Industry Museum' }, ...byAnn },
       })
       .thenNothingHappens();
   });
@@ -142,11 +160,11 @@ describe('place decider: rules in detail', () => {
   it('null removes a detail, and removing an absent detail is a no-op', () => {
     spec
       .given([proposed])
-      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: null } } })
+      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { kind: null }, ...byAnn } })
       .then([{ type: 'PlaceDetailsUpdated', data: { kind: null } }]);
     spec
       .given([proposed])
-      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { website: null } } })
+      .when({ type: 'UpdatePlaceDetails', data: { placeId, changes: { website: null }, ...byAnn } })
       .thenNothingHappens();
   });
 
@@ -161,5 +179,120 @@ describe('place decider: rules in detail', () => {
   it('evolve ignores an event that cannot follow the current status (replays never fail)', () => {
     const state = [proposed, approved].reduce(placeDecider.evolve, placeDecider.initialState());
     expect(state.status).toBe('proposed');
+  });
+});
+
+describe('place decider: owners and revisions', () => {
+  const approvedPlace = historyOf.approved;
+  const change = (changes: Record<string, unknown>, who = byAnn): PlaceCommand => ({
+    type: 'UpdatePlaceDetails',
+    data: { placeId, changes, ...who },
+  });
+  const revision = (n: number, description: string, by = ann): PlaceEvent => ({
+    type: 'PlaceRevisionProposed',
+    data: { revision: n, changes: { description }, proposedBy: by, proposedAt: now },
+  });
+
+  it('a proposal records who proposed it as its owner', () => {
+    spec.given([]).when(commands.ProposePlace).then([proposed]);
+  });
+
+  it('only the owner or an admin may change or withdraw a place: another editor is refused', () => {
+    spec
+      .given([proposed])
+      .when(change({ description: 'Mine now' }, { by: bob, byAdmin: false, now }))
+      .thenThrows(ForbiddenError, /owner or an administrator/);
+    spec
+      .given(approvedPlace)
+      .when({ type: 'WithdrawPlace', data: { placeId, reason: 'mine', by: bob, byAdmin: false, now } })
+      .thenThrows(ForbiddenError);
+    spec
+      .given([proposed])
+      .when(change({ description: 'Fixed' }, { by: root, byAdmin: true, now }))
+      .then([{ type: 'PlaceDetailsUpdated', data: { description: 'Fixed' } }]);
+  });
+
+  it('a place from before owners may be changed by any machine key, by people only if admins', () => {
+    const { owner: _owner, ...legacyData } = proposed.data;
+    const legacy: PlaceEvent = { type: 'PlaceProposed', data: legacyData };
+    spec
+      .given([legacy])
+      .when(
+        change({ description: 'By script' }, { by: { id: 'key:function-1a2b3c4d', name: 'key:function-1a2b3c4d' }, byAdmin: false, now }),
+      )
+      .then([{ type: 'PlaceDetailsUpdated', data: { description: 'By script' } }]);
+    spec
+      .given([legacy])
+      .when(change({ description: 'By Ann' }))
+      .thenThrows(ForbiddenError);
+  });
+
+  it("an admin's change to an approved place applies at once", () => {
+    spec
+      .given(approvedPlace)
+      .when(change({ description: 'Corrected' }, { by: root, byAdmin: true, now }))
+      .then([{ type: 'PlaceDetailsUpdated', data: { description: 'Corrected' } }]);
+  });
+
+  it('the same change sent again while it waits is the same revision; a different one supersedes it', () => {
+    spec
+      .given([...approvedPlace, revision(1, 'Looms')])
+      .when(change({ description: 'Looms' }))
+      .thenNothingHappens();
+    spec
+      .given([...approvedPlace, revision(1, 'Looms')])
+      .when(change({ description: 'Trains' }))
+      .then([revision(2, 'Trains')]);
+  });
+
+  it('approving the pending revision applies its changes; rejecting keeps the approved details', () => {
+    const approvedRevision: PlaceEvent = { type: 'PlaceRevisionApproved', data: { revision: 1, approvedAt: now } };
+    spec
+      .given([...approvedPlace, revision(1, 'Looms')])
+      .when({ type: 'ApproveRevision', data: { placeId, revision: 1, now } })
+      .then([approvedRevision]);
+    const after = [...approvedPlace, revision(1, 'Looms'), approvedRevision].reduce(placeDecider.evolve, placeDecider.initialState());
+    expect(after).toMatchObject({
+      status: 'approved',
+      place: { details: { kind: 'indoor', description: 'Looms' } },
+      revisions: { last: 1 },
+    });
+    expect(after).not.toHaveProperty('revisions.pending');
+
+    const rejectedRevision: PlaceEvent = { type: 'PlaceRevisionRejected', data: { revision: 1, reason: 'not true', rejectedAt: now } };
+    spec
+      .given([...approvedPlace, revision(1, 'Looms')])
+      .when(commands.RejectRevision)
+      .then([rejectedRevision]);
+    const kept = [...approvedPlace, revision(1, 'Looms'), rejectedRevision].reduce(placeDecider.evolve, placeDecider.initialState());
+    expect(kept).toMatchObject({ status: 'approved', place: { details: { kind: 'indoor' } } });
+    expect(kept).not.toHaveProperty('place.details.description');
+  });
+
+  it('deciding a revision again is a no-op; deciding a superseded or differently decided one is refused', () => {
+    const approvedRevision: PlaceEvent = { type: 'PlaceRevisionApproved', data: { revision: 1, approvedAt: now } };
+    spec
+      .given([...approvedPlace, revision(1, 'Looms'), approvedRevision])
+      .when(commands.ApproveRevision)
+      .thenNothingHappens();
+    spec
+      .given([...approvedPlace, revision(1, 'Looms'), approvedRevision])
+      .when(commands.RejectRevision)
+      .thenThrows(IllegalStateError, /approved/);
+    spec
+      .given([...approvedPlace, revision(1, 'Looms'), revision(2, 'Trains')])
+      .when(commands.ApproveRevision)
+      .thenThrows(IllegalStateError, /superseded/);
+    spec
+      .given([...approvedPlace, revision(1, 'Looms')])
+      .when({ type: 'ApproveRevision', data: { placeId, revision: 7, now } })
+      .thenThrows(NotFoundError);
+  });
+
+  it('withdrawing a place drops a revision still waiting', () => {
+    spec
+      .given([...approvedPlace, revision(1, 'Looms'), withdrawn])
+      .when(commands.ApproveRevision)
+      .thenThrows(IllegalStateError, /withdrawn/);
   });
 });

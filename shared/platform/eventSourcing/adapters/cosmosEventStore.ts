@@ -130,6 +130,7 @@ export const eventDocumentSchema = z.object({
     correlationId: z.string(),
     causationId: z.string(),
     occurredAt: z.string(),
+    actor: z.object({ id: z.string(), name: z.string() }).optional(),
   }),
   ttl: z.number().int().positive().optional(),
 });

@@ -1,12 +1,13 @@
 import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
-import type { PlaceStatus } from '../../../places/domain/place';
 import type { Container, ItemDefinition, SqlQuerySpec } from '@azure/cosmos';
 import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
 import { type Geolocation } from '../../../kernel/geolocation';
 import {
   NEWEST_PARTITION,
+  ownedEntryKey,
   statusPartition,
+  type ManagedList,
   type NearbyEntry,
   type NewestEntry,
   type StatusEntry,
@@ -14,6 +15,9 @@ import {
 import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
 import type { RegionViews } from '../../../regions/application/regionViews';
+import type { EditorViews } from '../../../editors/application/editorViews';
+import { EDITORS_PARTITION, type EditorView } from '../../../editors/projection/editorView';
+import type { EditorStatus } from '../../../editors/domain/editor';
 import { REGION_STATE_TYPES, type RegionSearchCounts, type SearchDemandStore } from '../../../regions/application/searchDemand';
 import type { ForecastCallLedger } from '../../../regions/application/forecastCallLedger';
 import type { RegionDemand } from '../../../regions/domain/searchDemand';
@@ -27,7 +31,7 @@ const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_ls
  * makes is a point read or a single-partition query, so its cost follows what it returns, not the
  * size of the container. Counts its requests, so tests can hold queries to a budget.
  */
-export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, SearchDemandStore, ForecastCallLedger {
+export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, EditorViews, SearchDemandStore, ForecastCallLedger {
   /** Requests sent to Cosmos so far (each query page counts). */
   requestCount = 0;
   /** The regions' search demand and call ledger: beside the views, but no views (a rebuild keeps them). */
@@ -95,17 +99,38 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Sear
     );
   }
 
-  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
-    const partitionKey = statusPartition(status);
+  withStatus(status: ManagedList, limit: number): Promise<StatusEntry[]> {
+    return this.statusEntries(statusPartition(status), 'ASC', limit);
+  }
+
+  ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
+    return this.statusEntries(ownedEntryKey('', ownerId).partitionKey, 'DESC', limit);
+  }
+
+  private statusEntries(partitionKey: string, order: 'ASC' | 'DESC', limit: number): Promise<StatusEntry[]> {
     return this.query<StatusEntry>(
       {
-        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ASC`,
+        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ${order}`,
         parameters: [
           { name: '@limit', value: limit },
           { name: '@partitionKey', value: partitionKey },
         ],
       },
       partitionKey,
+    );
+  }
+
+  editorsWithStatus(status: EditorStatus, limit: number): Promise<EditorView[]> {
+    return this.query<EditorView>(
+      {
+        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'editor' AND c.status = @status ORDER BY c.requestedAt ASC`,
+        parameters: [
+          { name: '@limit', value: limit },
+          { name: '@partitionKey', value: EDITORS_PARTITION },
+          { name: '@status', value: status },
+        ],
+      },
+      EDITORS_PARTITION,
     );
   }
 

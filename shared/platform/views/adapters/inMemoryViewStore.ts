@@ -1,10 +1,11 @@
 import type { RegionRefreshState } from '../../../regions/domain/refreshPlan';
-import type { PlaceStatus } from '../../../places/domain/place';
 import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
 import {
   NEWEST_PARTITION,
+  ownedEntryKey,
   statusPartition,
+  type ManagedList,
   type NearbyEntry,
   type NewestEntry,
   type StatusEntry,
@@ -12,6 +13,9 @@ import {
 import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
 import type { RegionViews } from '../../../regions/application/regionViews';
+import type { EditorViews } from '../../../editors/application/editorViews';
+import { EDITORS_PARTITION, type EditorView } from '../../../editors/projection/editorView';
+import type { EditorStatus } from '../../../editors/domain/editor';
 import type { RegionSearchCounts, SearchDemandStore } from '../../../regions/application/searchDemand';
 import type { ForecastCallLedger } from '../../../regions/application/forecastCallLedger';
 import { expiredHourKeys, type RegionDemand } from '../../../regions/domain/searchDemand';
@@ -27,7 +31,7 @@ interface Stored {
  * demand and call ledger live beside the views but are no views: `clear()` keeps them and `all()`
  * does not list them.
  */
-export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, SearchDemandStore, ForecastCallLedger {
+export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, EditorViews, SearchDemandStore, ForecastCallLedger {
   private readonly partitions = new Map<string, Map<string, Stored>>();
   private readonly cellIndex = new Map<string, Map<string, Map<string, NearbyEntry>>>();
   private readonly demand = new Map<string, { lastSearchedAt: string; hours: Record<string, number> }>();
@@ -83,12 +87,27 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, Se
     return Promise.resolve(entries.slice(0, limit));
   }
 
-  withStatus(status: PlaceStatus, limit: number): Promise<StatusEntry[]> {
-    const entries = [...(this.partitions.get(statusPartition(status))?.values() ?? [])]
+  withStatus(status: ManagedList, limit: number): Promise<StatusEntry[]> {
+    return Promise.resolve(structuredClone(this.statusEntries(statusPartition(status)).slice(0, limit)));
+  }
+
+  ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
+    return Promise.resolve(structuredClone(this.statusEntries(ownedEntryKey('', ownerId).partitionKey).reverse().slice(0, limit)));
+  }
+
+  private statusEntries(partitionKey: string): StatusEntry[] {
+    return [...(this.partitions.get(partitionKey)?.values() ?? [])]
       .map((stored) => stored.document)
       .filter((document): document is StatusEntry => document.type === 'status')
       .sort((a, b) => a.proposedAt.localeCompare(b.proposedAt) || a.placeId.localeCompare(b.placeId));
-    return Promise.resolve(structuredClone(entries.slice(0, limit)));
+  }
+
+  editorsWithStatus(status: EditorStatus, limit: number): Promise<EditorView[]> {
+    const editors = [...(this.partitions.get(EDITORS_PARTITION)?.values() ?? [])]
+      .map((stored) => stored.document)
+      .filter((document): document is EditorView => document.type === 'editor' && document.status === status)
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.userId.localeCompare(b.userId));
+    return Promise.resolve(structuredClone(editors.slice(0, limit)));
   }
 
   regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]> {

@@ -19,7 +19,13 @@ import { rejectPlaceHandler } from '../../../../functions/rejectPlace.http';
 import { updatePlaceDetailsHandler } from '../../../../functions/updatePlaceDetails.http';
 import { withdrawPlaceHandler } from '../../../../functions/withdrawPlace.http';
 import packageJson from '../../../../package.json';
-import { executePlaceCommand, type PlaceCommandDeps } from '../../../../shared/places/application/placeCommands';
+import { executePlaceCommand } from '../../../../shared/places/application/placeCommands';
+import { as, everyoneApproved, functionKeyCaller, masterKeyCaller, person, testAccess } from '../../../support/callers';
+import { approveRevisionHandler, rejectRevisionHandler } from '../../../../functions/decideRevision.http';
+import { approveEditorHandler, suspendEditorHandler } from '../../../../functions/decideEditor.http';
+import { meHandler } from '../../../../functions/me.http';
+import { requestEditorAccessHandler } from '../../../../functions/requestEditorAccess.http';
+import { listEditorsHandler } from '../../../../functions/listEditors.http';
 import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { HealthCheckFailure } from '../../../../shared/platform/health/health';
 import {
@@ -48,7 +54,8 @@ function authLevelOf(security: readonly Record<string, readonly string[]>[]): Au
     .flatMap((requirement) => Object.keys(requirement))
     .sort()
     .join(',');
-  if (schemes === '') return 'anonymous';
+  // The app's own access checks (a sign-in, or a key it asks the host about) sit on anonymous routes.
+  if (schemes === '' || schemes.split(',').includes('signedIn')) return 'anonymous';
   if (schemes === 'functionKey,functionKeyInQuery') return 'function';
   if (schemes === 'masterKey,masterKeyInQuery') return 'admin';
   return 'unknown';
@@ -180,8 +187,12 @@ describe('the answers the handlers give are the ones the document describes', ()
   const clock = () => now;
   const store = new InMemoryEventStore();
   const views = new InMemoryViewStore();
-  const commands: PlaceCommandDeps = { eventStore: store, clock, newId: randomUUID };
-  const queries = { views, clock };
+  const commands = { eventStore: store, clock, newId: randomUUID, editorAccess: everyoneApproved, ...testAccess };
+  const queries = { views, clock, eventStore: store, ...testAccess };
+  const editor = as(functionKeyCaller);
+  const admin = as(masterKeyCaller);
+  const ann = as(person('ann-oid', 'Ann'));
+  const root = as(person('root-oid', 'Root', ['admin']));
   const museum = {
     name: 'Science and Industry Museum',
     geolocation: { latitude: 53.4771, longitude: -2.2547 },
@@ -231,7 +242,7 @@ describe('the answers the handlers give are the ones the document describes', ()
     const proposed = await call(proposePlaceHandler(commands), {
       method: 'POST',
       json: museum,
-      headers: { 'idempotency-key': 'openapi-museum' },
+      headers: { ...editor, 'idempotency-key': 'openapi-museum' },
     });
     expectDocumented('proposePlace', proposed);
     const museumId = (proposed.body as { placeId: string }).placeId;
@@ -246,6 +257,7 @@ describe('the answers the handlers give are the ones the document describes', ()
         website: 'https://example.org/farm',
         description: 'Goats.',
       },
+      headers: editor,
     });
     expectDocumented('proposePlace', farm);
     const farmId = (farm.body as { placeId: string }).placeId;
@@ -254,16 +266,25 @@ describe('the answers the handlers give are the ones the document describes', ()
       await call(proposePlaceHandler(commands), {
         method: 'POST',
         json: { ...museum, name: 'Other' },
-        headers: { 'idempotency-key': 'openapi-museum' },
+        headers: { ...editor, 'idempotency-key': 'openapi-museum' },
       }),
     );
-    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: { name: '' } }));
+    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: { name: '' }, headers: editor }));
     expectDocumented(
       'proposePlace',
-      await call(proposePlaceHandler(commands), { method: 'POST', body: 'name=x', headers: { 'content-type': 'text/plain' } }),
+      await call(proposePlaceHandler(commands), { method: 'POST', body: 'name=x', headers: { ...editor, 'content-type': 'text/plain' } }),
+    );
+    expectDocumented('proposePlace', await call(proposePlaceHandler(commands), { method: 'POST', json: museum }));
+    expectDocumented(
+      'proposePlace',
+      await call(proposePlaceHandler(commands), { method: 'POST', json: museum, headers: { 'x-functions-key': 'nope' } }),
     );
 
-    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId } }));
+    expectDocumented(
+      'approvePlace',
+      await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, headers: admin }),
+    );
+    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, headers: ann }));
     await executePlaceCommand(
       commands,
       { type: 'RecordLocationValidated', data: { placeId: museumId, geolocation: museum.geolocation, region } },
@@ -278,32 +299,86 @@ describe('the answers the handlers give are the ones the document describes', ()
       origin,
     );
     await regionWithForecast(store, region, now.toISOString());
-    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId } }));
-    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: randomUUID() } }));
+    expectDocumented(
+      'approvePlace',
+      await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, headers: root }),
+    );
+    expectDocumented(
+      'approvePlace',
+      await call(approvePlaceHandler(commands), { method: 'POST', params: { id: randomUUID() }, headers: admin }),
+    );
     const patch = (headers: Record<string, string>) =>
       call(updatePlaceDetailsHandler(commands), {
         method: 'PATCH',
         params: { id: museumId },
         json: { description: 'Trains and looms' },
-        headers,
+        headers: { ...admin, ...headers },
       });
     expectDocumented('updatePlaceDetails', await patch({}));
     expectDocumented('updatePlaceDetails', await patch({ 'if-match': '"1"' }));
     expectDocumented('updatePlaceDetails', await patch({ 'if-match': 'W/"x"' }));
     expectDocumented('updatePlaceDetails', await patch({ 'if-match': '"3"' }));
+    // The owner (the function key that proposed it) changes the approved place: a revision for an admin.
+    const revised = await call(updatePlaceDetailsHandler(commands), {
+      method: 'PATCH',
+      params: { id: museumId },
+      json: { description: 'Looms too' },
+      headers: { ...editor, 'if-match': '"4"' },
+    });
+    expectDocumented('updatePlaceDetails', await patch({ ...ann, 'if-match': '"5"' }));
+    expectDocumented('updatePlaceDetails', revised);
+    const revise = (revision: string, decision: 'approve' | 'reject', json: unknown = {}) =>
+      call((decision === 'approve' ? approveRevisionHandler : rejectRevisionHandler)(commands), {
+        method: 'POST',
+        params: { id: museumId, revision },
+        json,
+        headers: admin,
+      });
+    expectDocumented('approveRevision', await revise('1', 'approve'));
+    expectDocumented('approveRevision', await revise('9', 'approve'));
+    expectDocumented('rejectRevision', await revise('1', 'reject', { reason: 'Too late' }));
+    expectDocumented('rejectRevision', await revise('1', 'reject', {}));
     expectDocumented(
       'rejectPlace',
-      await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'A duplicate' } }),
+      await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'A duplicate' }, headers: admin }),
     );
     expectDocumented(
       'rejectPlace',
-      await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: { reason: 'No' } }),
+      await call(rejectPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: { reason: 'No' }, headers: admin }),
     );
     expectDocumented(
       'withdrawPlace',
-      await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'Closed' } }),
+      await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: farmId }, json: { reason: 'Closed' }, headers: admin }),
     );
-    expectDocumented('withdrawPlace', await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: {} }));
+    expectDocumented(
+      'withdrawPlace',
+      await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: {}, headers: admin }),
+    );
+    expectDocumented(
+      'withdrawPlace',
+      await call(withdrawPlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: { reason: 'Mine' }, headers: ann }),
+    );
+
+    // People: who is signed in, asking for editor access, and an admin deciding.
+    expectDocumented('me', await call(meHandler(commands), { path: '/api/me', headers: ann }));
+    expectDocumented('me', await call(meHandler(commands), { path: '/api/me' }));
+    expectDocumented('me', await call(meHandler(commands), { path: '/api/me', headers: admin }));
+    const ask = (json: unknown) => call(requestEditorAccessHandler(commands), { method: 'POST', json, headers: ann });
+    expectDocumented('requestEditorAccess', await ask({ reason: 'I run the toddler group' }));
+    expectDocumented('requestEditorAccess', await ask({ reason: '' }));
+    const decide = (decision: 'approve' | 'suspend', userId: string, headers = root) =>
+      call((decision === 'approve' ? approveEditorHandler : suspendEditorHandler)(commands), {
+        method: 'POST',
+        params: { userId },
+        json: {},
+        headers,
+      });
+    expectDocumented('approveEditor', await decide('approve', 'ann-oid'));
+    expectDocumented('approveEditor', await decide('approve', 'nobody'));
+    expectDocumented('approveEditor', await decide('approve', 'ann-oid', ann));
+    expectDocumented('requestEditorAccess', await ask({}));
+    expectDocumented('suspendEditor', await decide('suspend', 'ann-oid'));
+    expectDocumented('requestEditorAccess', await ask({}));
 
     // The read side, rebuilt from the events above.
     expectDocumented(
@@ -315,10 +390,19 @@ describe('the answers the handlers give are the ones the document describes', ()
     );
     expectDocumented('getPlace', await call(getPlaceHandler(queries), { params: { id: museumId } }));
     expectDocumented('getPlace', await call(getPlaceHandler(queries), { params: { id: farmId } }));
-    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: farmId } }));
-    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: 'not-an-id' } }));
-    for (const status of ['approved', 'rejected', 'nonsense'])
-      expectDocumented('listManagedPlaces', await call(listManagedPlacesHandler(queries), { path: `/api/manage/places?status=${status}` }));
+    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: farmId }, headers: editor }));
+    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: 'not-an-id' }, headers: editor }));
+    expectDocumented('getManagedPlace', await call(getManagedPlaceHandler(queries), { params: { id: farmId }, headers: ann }));
+    for (const query of ['status=approved', 'status=rejected', 'status=nonsense', 'mine=true', 'status=revisionPending'])
+      expectDocumented(
+        'listManagedPlaces',
+        await call(listManagedPlacesHandler(queries), { path: `/api/manage/places?${query}`, headers: editor }),
+      );
+    expectDocumented('listManagedPlaces', await call(listManagedPlacesHandler(queries), { path: '/api/manage/places', headers: ann }));
+    const editors = (query: string, headers = root) => call(listEditorsHandler(queries), { path: `/api/manage/editors?${query}`, headers });
+    expectDocumented('listEditors', await editors('status=suspended'));
+    expectDocumented('listEditors', await editors('status=gone'));
+    expectDocumented('listEditors', await editors('', ann));
     const nearby = (query: string) => call(nearbyPlacesHandler(queries), { path: `/api/places/nearby?${query}` });
     const found = await nearby('lat=53.4771&lon=-2.2547&radiusKm=5&age=3');
     expectDocumented('nearbyPlaces', found);
@@ -372,15 +456,22 @@ describe('the answers the handlers give are the ones the document describes', ()
 
     expectDocumented('openApi', await call(openApiHandler(openApiDocument), { path: '/api/openapi.json' }));
     expect(answered).toEqual({
-      proposePlace: [202, 202, 422, 400, 415],
-      approvePlace: [409, 200, 404],
-      updatePlaceDetails: [428, 412, 400, 200],
+      proposePlace: [202, 202, 422, 400, 415, 401, 401],
+      approvePlace: [409, 403, 200, 404],
+      updatePlaceDetails: [428, 412, 400, 200, 403, 202],
+      approveRevision: [200, 404],
+      rejectRevision: [409, 400],
       rejectPlace: [200, 409],
-      withdrawPlace: [409, 400],
+      withdrawPlace: [409, 400, 403],
+      me: [200, 401, 403],
+      requestEditorAccess: [202, 400, 200, 409],
+      approveEditor: [200, 404, 403],
+      suspendEditor: [200],
       rebuildViews: [200],
       getPlace: [200, 404],
-      getManagedPlace: [200, 404],
-      listManagedPlaces: [200, 200, 400],
+      getManagedPlace: [200, 404, 403],
+      listManagedPlaces: [200, 200, 400, 200, 200, 403],
+      listEditors: [200, 400, 403],
       nearbyPlaces: [200, 200, 400, 200],
       bestTimes: [200, 404, 400],
       openingHoursWeek: [200, 400],

@@ -47,10 +47,14 @@ describe('projections: given the events, then the views', () => {
     expect(all.filter((document) => document.type === 'regionForecast')).toHaveLength(1);
   });
 
-  it('lists every place once, under its current status only', async () => {
+  it("lists every place once, under its current status only (and once in its owner's list)", async () => {
     const all = reference.all();
     const places = all.filter((document): document is PlaceView => document.type === 'place');
-    const listed = all.filter((document) => document.type === 'status');
+    const listed = all.filter((document) => document.type === 'status' && document.partitionKey.startsWith('status-'));
+    const owned = all.filter((document) => document.type === 'status' && document.partitionKey.startsWith('owner-'));
+    expect(owned.map((entry) => `${entry.partitionKey}/${entry.id}`).sort()).toEqual(
+      places.map((place) => `owner-${place.owner?.id ?? '?'}/owned-${place.placeId}`).sort(),
+    );
     expect(listed.map((entry) => `${entry.partitionKey}/${entry.id}`).sort()).toEqual(
       places.map((place) => `status-${place.status}/status-${place.placeId}`).sort(),
     );

@@ -1,5 +1,6 @@
+import { adminActing, everyoneApproved, functionKeyCaller } from '../../../support/callers';
 import ngeohash from 'ngeohash';
-import { executePlaceCommand, proposePlace, type PlaceCommandDeps } from '../../../../shared/places/application/placeCommands';
+import { executePlaceCommand, proposePlace, type EditingDeps } from '../../../../shared/places/application/placeCommands';
 import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { InMemoryViewStore } from '../../../../shared/platform/views/adapters/inMemoryViewStore';
 import { InMemoryDeadLetterStore } from '../../../../shared/platform/views/deadLetters';
@@ -45,10 +46,15 @@ class PausingViewStore implements ViewStore {
 }
 
 /** A place proposed, validated and approved: three events, ready for its withdrawal. */
-async function approvedPlace(eventStore: InMemoryEventStore): Promise<{ deps: PlaceCommandDeps; placeId: string }> {
+async function approvedPlace(eventStore: InMemoryEventStore): Promise<{ deps: EditingDeps; placeId: string }> {
   let ids = 0;
-  const deps: PlaceCommandDeps = { eventStore, clock, newId: () => `00000000-0000-4000-8000-${String(ids++).padStart(12, '0')}` };
-  const { placeId } = await proposePlace(deps, { name: 'Chester Zoo', geolocation: CHESTER_ZOO, details: {} }, origin);
+  const deps: EditingDeps = {
+    eventStore,
+    clock,
+    newId: () => `00000000-0000-4000-8000-${String(ids++).padStart(12, '0')}`,
+    editorAccess: everyoneApproved,
+  };
+  const { placeId } = await proposePlace(deps, { name: 'Chester Zoo', geolocation: CHESTER_ZOO, details: {} }, functionKeyCaller, origin);
   await executePlaceCommand(
     deps,
     { type: 'RecordLocationValidated', data: { placeId, geolocation: CHESTER_ZOO, region: 'gcmyy' } },
@@ -74,7 +80,11 @@ describe('a rebuild racing the live projection', () => {
     await pausing.paused;
 
     // Meanwhile the place is withdrawn and the live projection applies it completely.
-    await executePlaceCommand(deps, { type: 'WithdrawPlace', data: { placeId, reason: 'closed', now: clock().toISOString() } }, origin);
+    await executePlaceCommand(
+      deps,
+      { type: 'WithdrawPlace', data: { ...adminActing(), placeId, reason: 'closed', now: clock().toISOString() } },
+      origin,
+    );
     const [withdrawn] = await eventStore.read(`place-${placeId}`, 4);
     await projectEvents(live, [withdrawn!]);
 

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { HttpRequest } from '@azure/functions';
+import { isAdmin, type Caller, type Person } from '../../kernel/caller';
+import { ForbiddenError } from '../../kernel/errors';
+import { CLIENT_PRINCIPAL_HEADER, parseClientPrincipal } from './clientPrincipal';
+import type { MachineKeyCheck } from './machineKeys';
+import { HttpProblem } from './problem';
+
+/** What authenticating a request needs: the host's word on a presented key, and whether sign-in is on. */
+export interface AccessDeps {
+  readonly machineKeys: MachineKeyCheck;
+  /**
+   * Whether App Service Authentication is on (WEBSITE_AUTH_ENABLED): only then does the platform
+   * strip a client's own `x-ms-client-principal`, so only then may the header be believed.
+   */
+  readonly signInEnabled: boolean;
+}
+
+/** Where people sign in (App Service Authentication, or the devhost's emulation of it). */
+export const SIGN_IN_PATH = '/.auth/login/aad';
+
+/**
+ * Who is calling: the person App Service Authentication signed in (`x-ms-client-principal`, which
+ * the platform strips from what clients send; ignored when sign-in is off, since nothing strips it
+ * then), else a machine with one of the host's keys
+ * (`x-functions-key` or `?code=`), else nobody. A key the host does not know is 401, not anonymous.
+ */
+export async function callerOf(request: HttpRequest, deps: AccessDeps): Promise<Caller | undefined> {
+  const principal = deps.signInEnabled ? request.headers.get(CLIENT_PRINCIPAL_HEADER) : null;
+  if (principal !== null && principal !== '') return parseClientPrincipal(principal);
+  const key = request.headers.get('x-functions-key') ?? request.query.get('code');
+  if (key === null || key === '') return undefined;
+  const level = await deps.machineKeys.levelOf(key);
+  if (level === undefined) throw new HttpProblem(401, 'That key was not accepted.', undefined, 'key-not-accepted');
+  return { kind: 'machine', level, keyName: machineKeyName(level, key) };
+}
+
+/** The caller, or 401 saying how to become one. */
+export async function requireCaller(request: HttpRequest, deps: AccessDeps): Promise<Caller> {
+  const caller = await callerOf(request, deps);
+  if (!caller) throw notSignedIn();
+  return caller;
+}
+
+/** A signed-in person (machines have no editor access or profile of their own). */
+export async function requirePerson(request: HttpRequest, deps: AccessDeps): Promise<Person> {
+  const caller = await requireCaller(request, deps);
+  if (caller.kind !== 'person') throw new ForbiddenError('This is for people who sign in, not for keys.');
+  return caller;
+}
+
+/** An administrator: a person with the `admin` role, or the master key. */
+export async function requireAdmin(request: HttpRequest, deps: AccessDeps): Promise<Caller> {
+  const caller = await requireCaller(request, deps);
+  if (!isAdmin(caller)) throw new ForbiddenError('Only an administrator may do this.');
+  return caller;
+}
+
+function notSignedIn(): HttpProblem {
+  return new HttpProblem(401, `Sign in first (${SIGN_IN_PATH}), or send a key in x-functions-key.`, undefined, 'sign-in-required');
+}
+
+/**
+ * How events name a machine: `master`, or `function-` and a short, non-reversible fingerprint of the
+ * key, so they can tell keys apart without holding them (the host tells the app a key's level, not its name).
+ */
+export function machineKeyName(level: 'function' | 'admin', key: string): string {
+  return level === 'admin' ? 'master' : `function-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+}

@@ -1,0 +1,69 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HostKeyCheck, KEY_CHECK_ROUTES, KeyCheckUnavailableError } from '../../shared/platform/adapters/hostKeyCheck';
+import { isDependencyUnavailable } from '../../shared/platform/http/unavailable';
+
+/** A stand-in for the Functions host's key check: 204 at a key's level, 401 otherwise (or whatever `answer` says). */
+function fakeHost(answer?: () => number): Promise<{ url: string; calls: string[]; server: Server }> {
+  const calls: string[] = [];
+  const server = createServer((request, response) => {
+    const key = request.headers['x-functions-key'];
+    calls.push(`${request.url} ${String(key)}`);
+    const status =
+      answer?.() ??
+      (request.url === `/${KEY_CHECK_ROUTES.admin}` ? (key === 'master' ? 204 : 401) : key === 'master' || key === 'fn' ? 204 : 401);
+    response.writeHead(status).end();
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server })),
+  );
+}
+
+describe('HostKeyCheck: the host says which level a key has', () => {
+  it('tells the master key, a function key and an unknown key apart, and remembers each answer for a minute', async () => {
+    const host = await fakeHost();
+    let now = 0;
+    try {
+      const check = new HostKeyCheck(host.url, () => now);
+      expect(await check.levelOf('master')).toBe('admin');
+      expect(await check.levelOf('fn')).toBe('function');
+      expect(await check.levelOf('guess')).toBeUndefined();
+      const asked = host.calls.length;
+      expect(await Promise.all([check.levelOf('fn'), check.levelOf('guess'), check.levelOf('master')])).toEqual([
+        'function',
+        undefined,
+        'admin',
+      ]);
+      expect(host.calls).toHaveLength(asked);
+      now += 61_000;
+      expect(await check.levelOf('fn')).toBe('function');
+      expect(host.calls.length).toBeGreaterThan(asked);
+    } finally {
+      host.server.close();
+    }
+  });
+
+  it('asks once for many requests with one new key at the same moment', async () => {
+    const host = await fakeHost();
+    try {
+      const check = new HostKeyCheck(host.url);
+      expect(new Set(await Promise.all(Array.from({ length: 20 }, () => check.levelOf('fn'))))).toEqual(new Set(['function']));
+      expect(host.calls).toHaveLength(2);
+    } finally {
+      host.server.close();
+    }
+  });
+
+  it('a host that cannot answer (429, 5xx, unreachable) makes the request unavailable (503), not refused', async () => {
+    const busy = await fakeHost(() => 429);
+    try {
+      const error = await new HostKeyCheck(busy.url).levelOf('fn').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(KeyCheckUnavailableError);
+      expect(isDependencyUnavailable(error)).toBe(true);
+    } finally {
+      busy.server.close();
+    }
+    const error = await new HostKeyCheck('http://127.0.0.1:9').levelOf('fn').catch((caught: unknown) => caught);
+    expect(isDependencyUnavailable(error)).toBe(true);
+  });
+});

@@ -1,0 +1,102 @@
+import { HttpRequest } from '@azure/functions';
+import { parseClientPrincipal } from '../../../../shared/platform/http/clientPrincipal';
+import { callerOf, requireAdmin, requirePerson } from '../../../../shared/platform/http/authenticate';
+import { HttpProblem } from '../../../../shared/platform/http/problem';
+import { ForbiddenError } from '../../../../shared/kernel/errors';
+import { fixedMachineKeys, TEST_KEYS } from '../../../support/callers';
+
+const base64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
+
+/**
+ * A principal as App Service Authentication sends it for a Microsoft Entra ID user with an app role
+ * (shape and claim names as Microsoft's "Work with user identities" documents and real deployments show:
+ * app roles arrive as `roles` claims while role_typ names the long URI).
+ */
+const entraPrincipal = {
+  auth_typ: 'aad',
+  claims: [
+    { typ: 'aud', val: '6f4ac1a8-7c0b-4c36-9b0e-0d7c2b1e4a11' },
+    { typ: 'iss', val: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0' },
+    { typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'ann@contoso.com' },
+    { typ: 'name', val: 'Ann Example' },
+    { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: '0b4e7c2a-3f1d-4e8b-9a6c-5d2f1e0b7c3a' },
+    { typ: 'preferred_username', val: 'ann@contoso.com' },
+    { typ: 'roles', val: 'admin' },
+    { typ: 'http://schemas.microsoft.com/identity/claims/tenantid', val: '72f988bf-86f1-41af-91ab-2d7cd011db47' },
+    { typ: 'ver', val: '2.0' },
+  ],
+  name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+  role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+};
+
+describe('x-ms-client-principal', () => {
+  it('reads the Entra object id, the name its name_typ names, and the app roles', () => {
+    expect(parseClientPrincipal(base64(entraPrincipal))).toEqual({
+      kind: 'person',
+      userId: '0b4e7c2a-3f1d-4e8b-9a6c-5d2f1e0b7c3a',
+      name: 'ann@contoso.com',
+      roles: ['admin'],
+    });
+  });
+
+  it('takes roles under role_typ too, and the name from `name` when name_typ has no claim', () => {
+    const principal = {
+      auth_typ: 'aad',
+      claims: [
+        { typ: 'oid', val: 'bob-oid' },
+        { typ: 'name', val: 'Bob' },
+        { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'admin' },
+        { typ: 'roles', val: 'admin' },
+      ],
+      name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn',
+      role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+    };
+    expect(parseClientPrincipal(base64(principal))).toEqual({ kind: 'person', userId: 'bob-oid', name: 'Bob', roles: ['admin'] });
+  });
+
+  it.each([
+    ['not base64 JSON', '%%%'],
+    ['JSON that is not a principal', base64({ user: 'x' })],
+    ['claims of the wrong shape', base64({ claims: [{ type: 'oid', value: 'x' }] })],
+    ['no object id', base64({ claims: [{ typ: 'name', val: 'Ann' }] })],
+    ['an object id with a slash', base64({ claims: [{ typ: 'oid', val: 'a/b' }] })],
+    ['a JSON string', base64('"hello"')],
+  ])('is 401 with a plain reason when it is %s, never a 5xx', (_what, header) => {
+    expect(() => parseClientPrincipal(header)).toThrow(HttpProblem);
+    try {
+      parseClientPrincipal(header);
+    } catch (error) {
+      expect((error as HttpProblem).status).toBe(401);
+      expect((error as HttpProblem).message).toMatch(/^The sign-in could not be read/);
+    }
+  });
+});
+
+describe('who is calling', () => {
+  const request = (headers: Record<string, string>, query = '') =>
+    new HttpRequest({ method: 'GET', url: `http://localhost/api/me${query}`, headers });
+  const on = { machineKeys: fixedMachineKeys, signInEnabled: true };
+  const off = { machineKeys: fixedMachineKeys, signInEnabled: false };
+
+  it('a signed-in person when sign-in is on; the header is not believed when it is off (nothing strips it then)', async () => {
+    const headers = { 'x-ms-client-principal': base64(entraPrincipal) };
+    expect(await callerOf(request(headers), on)).toMatchObject({ kind: 'person', roles: ['admin'] });
+    expect(await callerOf(request(headers), off)).toBeUndefined();
+  });
+
+  it('a machine with a key the host knows, in the header or ?code=; a key it does not know is 401', async () => {
+    expect(await callerOf(request({ 'x-functions-key': TEST_KEYS.function }), on)).toMatchObject({ kind: 'machine', level: 'function' });
+    expect(await callerOf(request({}, `?code=${TEST_KEYS.master}`), on)).toEqual({ kind: 'machine', level: 'admin', keyName: 'master' });
+    await expect(callerOf(request({ 'x-functions-key': 'guess' }), on)).rejects.toMatchObject({ status: 401 });
+    expect(await callerOf(request({}), on)).toBeUndefined();
+  });
+
+  it('admins are people with the admin role or the master key; a person is needed where a key will not do', async () => {
+    const ann = { 'x-ms-client-principal': base64({ ...entraPrincipal, claims: entraPrincipal.claims.filter((c) => c.typ !== 'roles') }) };
+    await expect(requireAdmin(request(ann), on)).rejects.toThrow(ForbiddenError);
+    await expect(requireAdmin(request({ 'x-functions-key': TEST_KEYS.function }), on)).rejects.toThrow(ForbiddenError);
+    await expect(requireAdmin(request({ 'x-functions-key': TEST_KEYS.master }), on)).resolves.toMatchObject({ level: 'admin' });
+    await expect(requirePerson(request({ 'x-functions-key': TEST_KEYS.master }), on)).rejects.toThrow(ForbiddenError);
+    await expect(requirePerson(request({}), on)).rejects.toMatchObject({ status: 401 });
+  });
+});

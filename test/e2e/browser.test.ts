@@ -1,12 +1,13 @@
 /**
  * The pages in a real browser (Chromium from npm, see support/chromium.ts, through playwright-core) against the compiled app
  * in the devhost (offline: local weather and geocoders). A parent on a phone searches by place name
- * and by location, with filters; an editor proposes a place through the form, an admin approves it
- * through the moderation list and the parent then finds it; the search works with the keyboard
- * alone; a parent sees which places are open when they arrive and a place's best times this week; an
- * editor sees the week their opening hours make as they type them; and no page asks any other origin
- * for anything. Screenshots at 390×844 and 1280×800 go to
- * test-artifacts/screenshots/ for people to look at.
+ * and by location, with filters; people sign in through the devhost's stand-in for Entra ID sign-in:
+ * one asks for editor access and an admin approves her, she proposes a place through the form, the
+ * admin approves it, a change she makes waits for the admin, and parents find it; no page asks for or
+ * shows a key; the search works with the keyboard alone; a parent sees which places are open when they
+ * arrive and a place's best times this week; an editor sees the week their opening hours make as they
+ * type them; and no page asks any other origin for anything. Screenshots at 375×812, 390×844 and
+ * 1280×800 go to test-artifacts/screenshots/ for people to look at.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { startDevhostProcess, type DevhostProcess } from '../support/devhostProc
 
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const PHONE = { width: 390, height: 844 };
+/** The narrowest phone the pages are made for. */
+const NARROW = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 800 };
 const CHESTER_ZOO_GATE = { latitude: 53.2262, longitude: -2.8822 };
 
@@ -103,6 +106,17 @@ const LIVERPOOL_SEEDS: readonly Seed[] = [
     price: { free: true },
   },
 ];
+
+/** People as the devhost's sign-in form takes them: roles comma-separated. */
+interface Person {
+  readonly userId: string;
+  readonly name: string;
+  readonly roles: string;
+}
+
+const ANN: Person = { userId: 'ann', name: 'Ann', roles: '' };
+const BOB: Person = { userId: 'bob', name: 'Bob', roles: '' };
+const ROOT: Person = { userId: 'root', name: 'Root', roles: 'admin' };
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -198,6 +212,29 @@ describe('the pages in a browser', () => {
     });
     page.on('pageerror', (error) => policyViolations.push(`page error: ${error.message}`));
     return page;
+  }
+
+  /** Fills in the devhost's sign-in form (the page must be on it) and waits to be back on `returnTo`, signed in. */
+  async function signInHere(page: Page, person: Person, returnTo: string): Promise<void> {
+    await page.getByLabel('User id', { exact: true }).fill(person.userId);
+    await page.getByLabel('Name or email', { exact: true }).fill(person.name);
+    await page.getByLabel(/^Roles/).fill(person.roles);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === returnTo);
+    await page
+      .locator('#account')
+      .filter({ hasText: `Signed in as ${person.name}` })
+      .waitFor();
+  }
+
+  /** Signs a person in on /editor as an approved editor: they ask for access, the master key approves them. */
+  async function approvedEditor(page: Page, person: Person): Promise<void> {
+    await page.goto(`${devhost.url}/.auth/login/aad?post_login_redirect_uri=%2Feditor`);
+    await signInHere(page, person, '/editor');
+    expect([200, 202]).toContain((await page.request.post(`${devhost.url}/api/editor-access`, { data: {} })).status());
+    expect((await api('POST', `/api/editors/${person.userId}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
+    await page.reload();
+    await page.locator('#proposal').waitFor();
   }
 
   const shoot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
@@ -368,24 +405,77 @@ describe('the pages in a browser', () => {
     expect(await page.locator(':focus').getAttribute('id')).toBe('place');
   }, 30_000);
 
-  it('an editor proposes through the form (the API’s field errors beside the fields), an admin approves it, and a parent finds it', async () => {
-    const editor = await open(PHONE);
-    await editor.goto(`${devhost.url}/editor`);
-    expect(await editor.getByRole('heading', { level: 1 }).textContent()).toBe('Propose a place');
-    const field = (label: string) => editor.getByLabel(label, { exact: true });
-    await field('Editor key').fill(devhost.keys.functionKey);
+  it('people sign in: Ann asks for editor access, an admin approves her; she proposes through the form and sees it in "My places"; the admin approves it; a change she makes waits for approval; parents see it once approved', async () => {
+    // Ann, on a narrow phone, signed out: the page explains and offers sign-in, not the form.
+    const ann = await open(NARROW);
+    await ann.goto(`${devhost.url}/editor`);
+    expect(await ann.getByRole('heading', { level: 1 }).textContent()).toBe('Propose a place');
+    await ann.getByRole('heading', { name: 'Sign in to propose places' }).waitFor();
+    expect(await text(ann.locator('#account'))).toBe('Sign in to propose places·Sign in');
+    await shoot(ann, 'editor-phone-signed-out');
+    expect(await ann.locator('#proposal').isHidden()).toBe(true);
+    expect(await ann.locator('#my-places').isHidden()).toBe(true);
+    await ann.locator('#signed-out').getByRole('link', { name: 'Sign in' }).click();
+    await signInHere(ann, ANN, '/editor');
+    expect(await text(ann.locator('#account'))).toBe('Signed in as Ann·Sign out');
+
+    // Signed in with no editor access: she asks for it, with a reason.
+    await ann.getByRole('heading', { name: 'Ask for editor access' }).waitFor();
+    expect(await ann.locator('#proposal').isHidden()).toBe(true);
+    await ann.getByLabel('Why would you like to be an editor? (optional)', { exact: true }).fill('I run a toddler group in Ancoats.');
+    await ann.getByRole('button', { name: 'Ask for editor access' }).click();
+    await ann.getByRole('heading', { name: 'Waiting for an administrator' }).waitFor();
+    // The focus follows to what the page says now, not lost with the hidden button.
+    expect(await ann.locator(':focus').getAttribute('id')).toBe('pending-heading');
+    await shoot(ann, 'editor-phone-waiting');
+
+    // Root, an administrator, on a desktop (a browser of their own).
+    await eventually(
+      async () =>
+        (
+          (await (await api('GET', '/api/manage/editors?status=pending', devhost.keys.masterKey)).json()) as {
+            editors: { userId: string }[];
+          }
+        ).editors.map((editor) => editor.userId),
+      (ids) => ids.includes(ANN.userId),
+    );
+    const admin = await open(DESKTOP);
+    await admin.goto(`${devhost.url}/moderation`);
+    await admin.getByRole('heading', { name: 'Sign in to moderate' }).waitFor();
+    await admin.locator('#signed-out').getByRole('link', { name: 'Sign in' }).click();
+    await signInHere(admin, ROOT, '/moderation');
+    expect(await text(admin.locator('#account'))).toBe('Signed in as Root (administrator)·Sign out');
+    expect(await admin.getByRole('tab', { name: /^Editors waiting/ }).getAttribute('aria-selected')).toBe('true');
+    const editorItem = (name: string) =>
+      admin.locator('#editor-list > li').filter({ has: admin.getByRole('heading', { name, exact: true }) });
+    await editorItem('Ann').waitFor();
+    expect(await text(editorItem('Ann'))).toContain('I run a toddler group in Ancoats.');
+    await editorItem('Ann').getByRole('button', { name: 'Approve' }).click();
+    await soon(
+      () => text(admin.locator('#editors-status')),
+      (message) => expect(message).toBe('Ann is an editor now: they can propose places.'),
+    );
+
+    // Ann checks again: the form, and her (empty) list of places.
+    await ann.getByRole('button', { name: 'Check again' }).click();
+    await ann.locator('#proposal').waitFor();
+    await soon(
+      () => text(ann.locator('#mine-status')),
+      (message) => expect(message).toBe('You have not proposed any places yet.'),
+    );
+    const field = (label: string) => ann.getByLabel(label, { exact: true });
     await field('Website').fill('http://not-secure.example');
-    await editor.getByRole('button', { name: 'Propose this place' }).click();
+    await ann.getByRole('button', { name: 'Propose this place' }).click();
     // The API's problem+json: an empty name and a website that is not https, each beside its field.
     await soon(
-      () => text(editor.locator('#name-error')),
+      () => text(ann.locator('#name-error')),
       (message) => expect(message).toBe('Must not be empty'),
     );
-    expect(await text(editor.locator('#website-error'))).toBe('Must be an https URL');
-    expect(await text(editor.locator('#address-error'))).toBe('Give a postcode or place name, or the coordinates below');
+    expect(await text(ann.locator('#website-error'))).toBe('Must be an https URL');
+    expect(await text(ann.locator('#address-error'))).toBe('Give a postcode or place name, or the coordinates below');
     expect(await field('Name').getAttribute('aria-invalid')).toBe('true');
-    expect(await editor.locator(':focus').getAttribute('id')).toBe('error-summary');
-    await shoot(editor, 'editor-phone-errors');
+    expect(await ann.locator(':focus').getAttribute('id')).toBe('error-summary');
+    await shoot(ann, 'editor-phone-errors');
 
     await field('Name').fill('Castlefield Play Barn');
     await field('Postcode or place name').fill('M3 4FP');
@@ -397,46 +487,55 @@ describe('the pages in a browser', () => {
     await field('Café').check();
     await field('Website').fill('https://castlefield-play.example');
     await field('Description').fill('Soft play and a sand pit under the railway arches.');
-    const proposed = editor.waitForResponse((response) => response.url().endsWith('/api/places') && response.request().method() === 'POST');
-    await editor.getByRole('button', { name: 'Propose this place' }).click();
+    const proposed = ann.waitForResponse((response) => response.url().endsWith('/api/places') && response.request().method() === 'POST');
+    await ann.getByRole('button', { name: 'Propose this place' }).click();
     const answer = await proposed;
     expect(answer.status()).toBe(202);
     expect(answer.request().headers()['idempotency-key']).toMatch(/^[0-9a-f-]{32,36}$/);
+    // No key of any kind goes with it: the session cookie does (HttpOnly, so the page cannot read it).
+    expect(answer.request().headers()['x-functions-key']).toBeUndefined();
+    const barnId = ((await answer.json()) as { placeId: string }).placeId;
     await soon(
-      () => text(editor.locator('#outcome')),
+      () => text(ann.locator('#outcome')),
       (message) => expect(message).toContain('“Castlefield Play Barn”: its location is confirmed'),
       20_000,
     );
-    expect(await field('Editor key').inputValue()).toBe(devhost.keys.functionKey);
     expect(await field('Name').inputValue()).toBe('');
-    expect(
-      await editor.evaluate(
-        `({ session: sessionStorage.getItem('visitplannr.editorKey'), local: localStorage.length, cookie: document.cookie })`,
-      ),
-    ).toEqual({ session: devhost.keys.functionKey, local: 0, cookie: '' });
-    await shoot(editor, 'editor-phone-proposed');
+    expect(await ann.evaluate(`({ session: sessionStorage.length, local: localStorage.length, cookie: document.cookie })`)).toEqual({
+      session: 0,
+      local: 0,
+      cookie: '',
+    });
+    const mine = (name: string) => ann.locator('#mine-list > li').filter({ has: ann.getByRole('heading', { name, exact: true }) });
+    await soon(
+      () => text(mine('Castlefield Play Barn').locator('.status-tag')),
+      (status) => expect(status).toBe('Waiting for approval'),
+    );
+    await shoot(ann, 'editor-phone-proposed');
+    await ann.locator('#mine-heading').scrollIntoViewIfNeeded();
+    await shoot(ann, 'editor-phone-my-places');
 
     // A second place, proposed through the API, that the admin rejects with a reason.
     const doubtful = await propose({ name: 'Car Park Fun Zone', address: 'Knutsford' });
 
-    const admin = await open(DESKTOP);
-    await admin.goto(`${devhost.url}/moderation`);
-    await admin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.functionKey);
-    await admin.getByRole('button', { name: 'Show places' }).click();
+    await admin.getByRole('tab', { name: /^Places/ }).click();
     const item = (name: string) =>
       admin.locator('#moderation-list > li').filter({ has: admin.getByRole('heading', { name, exact: true }) });
-    await item('Castlefield Play Barn').waitFor();
-    const barnText = await text(item('Castlefield Play Barn'));
-    for (const fact of ['M3 4FP', 'Ages 1–8', 'Pushchair friendly, Café', 'Free', 'Soft play']) expect(barnText).toContain(fact);
-    // The editor's key lists places but cannot approve: that takes the master key.
-    await item('Castlefield Play Barn').getByRole('button', { name: 'Approve' }).click();
+    // Its location is checked by the app within seconds: the list is shown again until both wait there.
     await soon(
-      () => text(admin.locator('#key-error')),
-      (message) => expect(message).toBe('That key was not accepted.'),
+      async () => {
+        await admin.getByRole('button', { name: 'Show places' }).click();
+        await soon(
+          () => text(admin.locator('#admin-status')),
+          (status) => expect(status).not.toBe('Loading…'),
+        );
+        return admin.locator('#moderation-list h3').allTextContents();
+      },
+      (names) => expect(names).toEqual(expect.arrayContaining(['Castlefield Play Barn', 'Car Park Fun Zone'])),
+      20_000,
     );
-    await admin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.masterKey);
-    await admin.getByRole('button', { name: 'Show places' }).click();
-    await item('Car Park Fun Zone').waitFor();
+    const barnText = await text(item('Castlefield Play Barn'));
+    for (const fact of ['M3 4FP', 'Ages 1–8', 'Pushchair friendly, Café', 'Free', 'Soft play', 'by Ann']) expect(barnText).toContain(fact);
     await shoot(admin, 'admin-desktop-list');
     await item('Car Park Fun Zone').getByRole('button', { name: 'Reject…' }).click();
     await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
@@ -457,7 +556,6 @@ describe('the pages in a browser', () => {
       () => text(admin.locator('#admin-status')),
       (message) => expect(message).toBe('“Castlefield Play Barn” is approved: parents can find it now.'),
     );
-    expect(await admin.locator('#moderation-list > li').count()).toBe(0);
     expect(
       await eventually(
         () => statusOf(doubtful),
@@ -465,9 +563,166 @@ describe('the pages in a browser', () => {
       ),
     ).toBe('rejected');
 
-    const phoneAdmin = await open(PHONE);
-    await phoneAdmin.goto(`${devhost.url}/moderation`);
-    await phoneAdmin.getByLabel('Admin key', { exact: true }).fill(devhost.keys.masterKey);
+    // Bob asks too, and is approved likewise.
+    const bob = await open(PHONE);
+    await bob.goto(`${devhost.url}/editor`);
+    await bob.locator('#signed-out').getByRole('link', { name: 'Sign in' }).click();
+    await signInHere(bob, BOB, '/editor');
+    await bob.getByRole('button', { name: 'Ask for editor access' }).click();
+    await bob.getByRole('heading', { name: 'Waiting for an administrator' }).waitFor();
+    await admin.getByRole('tab', { name: /^Editors waiting/ }).click();
+    await soon(
+      async () => {
+        await admin.reload();
+        await admin.locator('#editors-status').filter({ hasNotText: 'Loading…' }).waitFor();
+        return admin.locator('#editor-list h3').allTextContents();
+      },
+      (names) => expect(names).toContain('Bob'),
+    );
+    await editorItem('Bob').getByRole('button', { name: 'Approve' }).click();
+    await soon(
+      () => text(admin.locator('#editors-status')),
+      (message) => expect(message).toBe('Bob is an editor now: they can propose places.'),
+    );
+
+    // The approved place, as its owner reads it (with its version, for If-Match).
+    const asOwner = async () =>
+      (await (await ann.request.get(`${devhost.url}/api/manage/places/${barnId}`)).json()) as {
+        status: string;
+        version: number;
+        description?: string;
+        pendingRevision?: { revision: number };
+      };
+    const approved = await eventually(asOwner, (place) => place.status === 'approved');
+    expect(approved.status).toBe('approved');
+
+    // Bob, an editor but not its owner, may not change Ann's place.
+    const bobs = await bob.request.patch(`${devhost.url}/api/places/${barnId}`, {
+      headers: { 'if-match': `"${approved.version}"` },
+      data: { description: 'Closed for good.' },
+    });
+    expect(bobs.status()).toBe(403);
+    expect(bobs.headers()['content-type']).toContain('application/problem+json');
+    expect(((await bobs.json()) as { type: string }).type).toMatch(/\/problems\/forbidden$/);
+
+    // Ann changes her approved place: it waits for an admin, and parents keep the approved details.
+    const newDescription = 'Soft play, a sand pit and a toddler corner under the railway arches.';
+    const anns = await ann.request.patch(`${devhost.url}/api/places/${barnId}`, {
+      headers: { 'if-match': `"${approved.version}"` },
+      data: { description: newDescription },
+    });
+    expect(anns.status()).toBe(202);
+    const revision = ((await anns.json()) as { pendingRevision?: number }).pendingRevision;
+    expect(revision).toBe(1);
+    const parentsSee = async () => ((await (await api('GET', `/api/places/${barnId}`)).json()) as { description?: string }).description;
+    expect(await parentsSee()).toBe('Soft play and a sand pit under the railway arches.');
+    await soon(
+      async () => {
+        await ann.reload();
+        return text(mine('Castlefield Play Barn'));
+      },
+      (shown) => expect(shown).toContain('Change waiting for approval (revision 1)'),
+    );
+    expect(await text(mine('Castlefield Play Barn').locator('.status-tag'))).toBe('Approved: parents can find it');
+    await mine('Castlefield Play Barn').scrollIntoViewIfNeeded();
+    await shoot(ann, 'editor-phone-change-waiting');
+    expect(await parentsSee()).toBe('Soft play and a sand pit under the railway arches.');
+
+    // The admin reads the change (the field, what parents see now, what it would be) and approves it.
+    const change = (name: string) => admin.locator('#change-list > li').filter({ has: admin.getByRole('heading', { name, exact: true }) });
+    await soon(
+      async () => {
+        await admin.reload();
+        await admin.getByRole('tab', { name: /^Changes waiting/ }).click();
+        await admin.locator('#changes-status').filter({ hasNotText: 'Loading…' }).waitFor();
+        return admin.locator('#change-list h3').allTextContents();
+      },
+      (names) => expect(names).toContain('Castlefield Play Barn'),
+    );
+    expect(await text(admin.getByRole('tab', { name: /^Changes waiting/ }))).toBe('Changes waiting (1)');
+    const row = change('Castlefield Play Barn').locator('tbody tr');
+    expect(await row.count()).toBe(1);
+    expect(await text(row.locator('th'))).toBe('Description');
+    expect(await row.locator('td').allTextContents()).toEqual(['Soft play and a sand pit under the railway arches.', newDescription]);
+    expect(await text(change('Castlefield Play Barn'))).toContain('Revision 1, proposed by Ann');
+    await shoot(admin, 'admin-desktop-changes');
+    // The same on a narrow phone: each field's row stacks, "Now" and "Proposed" labelled.
+    const phoneAdmin = await open(NARROW);
+    await phoneAdmin.goto(`${devhost.url}/.auth/login/aad?post_login_redirect_uri=%2Fmoderation`);
+    await signInHere(phoneAdmin, ROOT, '/moderation');
+    await shoot(phoneAdmin, 'admin-phone-signed-in');
+    await phoneAdmin.getByRole('tab', { name: /^Changes waiting/ }).click();
+    await phoneAdmin.locator('#change-list > li').first().scrollIntoViewIfNeeded();
+    await shoot(phoneAdmin, 'admin-phone-changes');
+    await change('Castlefield Play Barn').getByRole('button', { name: 'Approve change' }).click();
+    await soon(
+      () => text(admin.locator('#changes-status')),
+      (message) => expect(message).toBe('The change to “Castlefield Play Barn” is approved: parents see it now.'),
+    );
+    expect(await admin.locator('#change-list > li').count()).toBe(0);
+    expect(await admin.locator(':focus').getAttribute('id')).toBe('changes-status');
+    expect(
+      await eventually(
+        () => parentsSee(),
+        (description) => description === newDescription,
+      ),
+    ).toBe(newDescription);
+
+    // Its history: who did what, when.
+    await admin.getByRole('tab', { name: /^Places/ }).click();
+    await admin.getByLabel('Show', { exact: true }).selectOption('approved');
+    await item('Castlefield Play Barn').waitFor();
+    await item('Castlefield Play Barn').getByRole('button', { name: 'Show history' }).click();
+    const history = item('Castlefield Play Barn').locator('.history > li .history-what');
+    await soon(
+      () => history.allTextContents(),
+      (lines) =>
+        expect(lines).toEqual([
+          'Proposed by Ann',
+          'Location confirmed (automatic)',
+          'Approved by Root',
+          'Change proposed by Ann',
+          'Change approved by Root',
+        ]),
+    );
+    await item('Castlefield Play Barn').locator('.history').scrollIntoViewIfNeeded();
+    await shoot(admin, 'admin-desktop-history');
+
+    // Approved editors can be suspended (Bob, with a reason), and suspended ones approved again.
+    await admin.getByRole('tab', { name: /^Editors waiting/ }).click();
+    await admin.locator('label[for="editors-approved"]').click();
+    await editorItem('Bob').waitFor();
+    expect(await text(editorItem('Bob'))).toContain('by Root');
+    await editorItem('Bob').getByRole('button', { name: 'Suspend…' }).click();
+    await admin.getByLabel('Why suspend Bob? (optional)', { exact: true }).fill('Changed other people’s places.');
+    await editorItem('Bob').getByRole('button', { name: 'Suspend this editor' }).click();
+    await soon(
+      () => text(admin.locator('#editors-status')),
+      (message) => expect(message).toBe('Bob is suspended.'),
+    );
+    await bob.reload();
+    await bob.getByRole('heading', { name: 'Your editor access is suspended' }).waitFor();
+    await soon(
+      async () => {
+        await admin.locator('label[for="editors-approved"]').click();
+        await admin.locator('label[for="editors-suspended"]').click();
+        await admin.locator('#editors-status').filter({ hasNotText: 'Loading…' }).waitFor();
+        return admin.locator('#editor-list h3').allTextContents();
+      },
+      (names) => expect(names).toContain('Bob'),
+    );
+    expect(await text(editorItem('Bob'))).toContain('Changed other people’s places.');
+    await shoot(admin, 'admin-desktop-suspended');
+    await editorItem('Bob').getByRole('button', { name: 'Approve again' }).click();
+    await soon(
+      () => text(admin.locator('#editors-status')),
+      (message) => expect(message).toBe('Bob is an editor now: they can propose places.'),
+    );
+    await bob.reload();
+    await bob.locator('#proposal').waitFor();
+
+    // The admin on a narrow phone: the rejected list, with the reason.
+    await phoneAdmin.getByRole('tab', { name: /^Places/ }).click();
     await phoneAdmin.getByLabel('Show', { exact: true }).selectOption('rejected');
     await soon(
       async () => {
@@ -495,7 +750,85 @@ describe('the pages in a browser', () => {
       (names) => expect(names).toContain('Castlefield Play Barn'),
     );
     expect(await text(cardNamed(parent, 'Castlefield Play Barn').locator('.tags'))).toContain('Ages 1–8');
-  }, 120_000);
+  }, 180_000);
+
+  it('a signed-in person who is not an administrator is told /moderation is not for them, and nothing else is asked for', async () => {
+    const page = await open(PHONE);
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/')) asked.push(new URL(request.url()).pathname);
+    });
+    await page.goto(`${devhost.url}/.auth/login/aad?post_login_redirect_uri=%2Fmoderation`);
+    await signInHere(page, { userId: 'dee', name: 'Dee', roles: '' }, '/moderation');
+    await page.getByRole('heading', { name: 'This page is for administrators' }).waitFor();
+    expect(await page.getByRole('tablist').count()).toBe(0);
+    expect(asked).toEqual(['/api/me']);
+    // A suspended editor is told so, and is not shown the form.
+    await page.request.post(`${devhost.url}/api/editor-access`, { data: {} });
+    expect((await api('POST', '/api/editors/dee/suspend', devhost.keys.masterKey, { reason: 'Testing.' })).status).toBe(200);
+    await page.goto(`${devhost.url}/editor`);
+    await page.getByRole('heading', { name: 'Your editor access is suspended' }).waitFor();
+    expect(await page.locator('#proposal').isHidden()).toBe(true);
+    // Signing out comes back to the page, signed out.
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to propose places' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/editor');
+  }, 30_000);
+
+  it('no page asks for, or shows, a key: no password field, no "key" in a label or in the text, signed out or in', async () => {
+    const signedOut = await open(PHONE);
+    const editor = await open(NARROW);
+    await approvedEditor(editor, { userId: 'erin', name: 'Erin', roles: '' });
+    const admin = await open(NARROW);
+    await admin.goto(`${devhost.url}/.auth/login/aad?post_login_redirect_uri=%2Fmoderation`);
+    await signInHere(admin, { userId: 'root-2', name: 'Rita', roles: 'admin' }, '/moderation');
+    await admin.locator('#tabs').waitFor();
+    await shoot(admin, 'admin-phone-editors');
+    const adminDesktop = await open(DESKTOP);
+    await adminDesktop.goto(`${devhost.url}/.auth/login/aad?post_login_redirect_uri=%2Fmoderation`);
+    await signInHere(adminDesktop, { userId: 'root-2', name: 'Rita', roles: 'admin' }, '/moderation');
+    await adminDesktop.locator('#tabs').waitFor();
+    await adminDesktop.locator('#editors-status').filter({ hasNotText: 'Loading…' }).waitFor();
+    await shoot(adminDesktop, 'admin-desktop-signed-in');
+    // The tabs work from the keyboard: arrows move between them (and wrap), Home and End go to the ends.
+    const tab = (name: RegExp) => adminDesktop.getByRole('tab', { name });
+    await tab(/^Editors waiting/).focus();
+    await adminDesktop.keyboard.press('ArrowRight');
+    expect(await tab(/^Places/).getAttribute('aria-selected')).toBe('true');
+    expect(await adminDesktop.locator(':focus').getAttribute('id')).toBe('tab-places');
+    expect(await adminDesktop.locator('#panel-places').isVisible()).toBe(true);
+    expect(await adminDesktop.locator('#panel-editors').isHidden()).toBe(true);
+    await adminDesktop.keyboard.press('End');
+    expect(await adminDesktop.locator(':focus').getAttribute('id')).toBe('tab-changes');
+    await adminDesktop.keyboard.press('ArrowRight');
+    expect(await adminDesktop.locator(':focus').getAttribute('id')).toBe('tab-editors');
+    expect(await adminDesktop.locator('#panel-editors').isVisible()).toBe(true);
+    const editorDesktop = await open(DESKTOP);
+    await approvedEditor(editorDesktop, { userId: 'erin', name: 'Erin', roles: '' });
+    await shoot(editorDesktop, 'editor-desktop-signed-in');
+    await shoot(editor, 'editor-phone-signed-in');
+
+    const pages: [Page, string][] = [
+      [signedOut, '/'],
+      [signedOut, '/editor'],
+      [signedOut, '/moderation'],
+      [editor, '/editor'],
+      [editor, '/'],
+      [admin, '/moderation'],
+      [admin, '/editor'],
+    ];
+    for (const [page, path] of pages) {
+      if (new URL(page.url()).pathname !== path) await page.goto(`${devhost.url}${path}`);
+      // The editors' and admins' pages say who is signed in once they know.
+      if (path !== '/') await page.locator('#account').waitFor();
+      expect(await page.locator('input[type="password"]').count()).toBe(0);
+      const labels = await page.locator('label, legend').allTextContents();
+      expect(labels.filter((label) => /key/i.test(label))).toEqual([]);
+      const shown = String(await page.evaluate('document.body.innerText'));
+      expect(shown.match(/\bkeys?\b/gi) ?? []).toEqual([]);
+      expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
+    }
+  }, 60_000);
 
   it('the search can be done with the keyboard alone, with the focus visible', async () => {
     const page = await open(DESKTOP);
@@ -665,6 +998,8 @@ describe('the pages in a browser', () => {
     const editor = await open(PHONE);
     // Christmas week, on the editor's clock: the week read back has public holidays in it.
     await editor.clock.setFixedTime(new Date('2026-12-21T09:00:00Z'));
+    const carol: Person = { userId: 'carol', name: 'Carol', roles: '' };
+    await approvedEditor(editor, carol);
     const weeks: string[] = [];
     editor.on('request', (request) => {
       if (request.url().includes('/api/opening-hours/week')) weeks.push(request.url());
@@ -728,13 +1063,12 @@ describe('the pages in a browser', () => {
     expect(await hours.getAttribute('aria-invalid')).toBeNull();
     const desktop = await open(DESKTOP);
     await desktop.clock.setFixedTime(new Date('2026-12-21T09:00:00Z'));
-    await desktop.goto(`${devhost.url}/editor`);
+    await approvedEditor(desktop, carol);
     await desktop.getByLabel('Opening hours', { exact: true }).fill('Mo-Fr 10:00-17:00; Sa,Su 09:30-18:00; PH off');
     await desktop.locator('#opening-preview tbody tr').nth(6).waitFor();
     await desktop.locator('#opening-preview').scrollIntoViewIfNeeded();
     await shoot(desktop, 'editor-desktop-hours-preview');
 
-    await field('Editor key').fill(devhost.keys.functionKey);
     await field('Name').fill('Ancoats Play Loft');
     const proposed = editor.waitForResponse((response) => response.url().endsWith('/api/places') && response.request().method() === 'POST');
     await editor.getByRole('button', { name: 'Propose this place' }).click();

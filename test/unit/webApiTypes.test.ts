@@ -12,6 +12,7 @@ import type { locatedSearchSchema } from '../../shared/places/application/geocod
 import type { openingWeekAnswerSchema } from '../../shared/places/application/openingHoursWeek';
 import type {
   listedPlaceSchema,
+  managedPlaceAnswerSchema,
   nearbyAnswerSchema,
   nearbyResultSchema,
   newestAnswerSchema,
@@ -20,6 +21,7 @@ import type {
 } from '../../shared/places/application/placeQueries';
 import type { commandAnswerSchema } from '../../shared/places/http/placeResponses';
 import type { fieldErrorSchema } from '../../shared/platform/http/problem';
+import type { editorAccessAnswerSchema, editorListAnswerSchema, meAnswerSchema } from '../../shared/editors/http/editorRequests';
 import type * as web from '../../web/src/api';
 import { type hourlyForecastSchema } from '../../shared/kernel/forecast';
 
@@ -38,13 +40,17 @@ interface Pairs {
   NewestAnswer: Same<web.NewestAnswer, z.output<typeof newestAnswerSchema>>;
   Located: Same<web.Located, z.output<typeof locatedSearchSchema>>;
   ManagedPlaceList: Same<web.ManagedPlaceList, z.output<typeof placeListAnswerSchema>>;
-  ManagedPlace: Same<web.ManagedPlace, z.output<typeof listedPlaceSchema>>;
+  ListedPlace: Same<web.ListedPlace, z.output<typeof listedPlaceSchema>>;
+  ManagedPlace: Same<web.ManagedPlace, z.output<typeof managedPlaceAnswerSchema>>;
   PlaceWithForecast: Same<web.PlaceWithForecast, z.output<typeof placeAnswerSchema>>;
   HourlyForecast: Same<web.HourlyForecast, z.output<typeof hourlyForecastSchema>>;
   CommandAnswer: Same<web.CommandAnswer, z.output<typeof commandAnswerSchema>>;
   BestTimesAnswer: Same<web.BestTimesAnswer, z.output<typeof bestTimesAnswerSchema>>;
   OpeningWeek: Same<web.OpeningWeek, z.output<typeof openingWeekAnswerSchema>>;
   FieldError: Same<web.FieldError, z.output<typeof fieldErrorSchema>>;
+  Me: Same<web.Me, z.output<typeof meAnswerSchema>>;
+  EditorAccessAnswer: Same<web.EditorAccessAnswer, z.output<typeof editorAccessAnswerSchema>>;
+  EditorList: Same<web.EditorList, z.output<typeof editorListAnswerSchema>>;
 }
 
 // A pair that differs is `false`, and the compiler refuses `true` for it on its own line.
@@ -54,6 +60,7 @@ const agreed: Pairs = {
   NewestAnswer: true,
   Located: true,
   ManagedPlaceList: true,
+  ListedPlace: true,
   ManagedPlace: true,
   PlaceWithForecast: true,
   HourlyForecast: true,
@@ -61,6 +68,9 @@ const agreed: Pairs = {
   BestTimesAnswer: true,
   OpeningWeek: true,
   FieldError: true,
+  Me: true,
+  EditorAccessAnswer: true,
+  EditorList: true,
 };
 
 /** Shows that a difference is caught: each of these differs from the type by one field. */
@@ -69,7 +79,8 @@ const told: [
   Same<web.Located, web.Located & { readonly extra?: string }>,
   Same<web.NearbyResult, Omit<web.NearbyResult, 'region'> & { readonly region: string | null }>,
   Same<web.CommandAnswer, Omit<web.CommandAnswer, 'version'> & { readonly version?: number }>,
-] = [false, false, false, false];
+  Same<web.ManagedPlace, Omit<web.ManagedPlace, 'history'>>,
+] = [false, false, false, false, false];
 
 describe("the pages' answer types", () => {
   it('are the server’s answer schemas (a compile-time check: this file does not compile otherwise)', () => {

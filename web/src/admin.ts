@@ -1,20 +1,351 @@
 /**
- * The admins' moderation list: with the master key, the places in one status (by default those
- * whose location is confirmed and that wait for approval), each to approve or to reject with a reason.
+ * The administrators' page. Who is signed in decides what it shows: a way to sign in, word that the
+ * page is for administrators, or, to an administrator, three tabs: editors waiting for access (and
+ * approved or suspended ones), places in one status (by default those whose location is confirmed
+ * and that wait for approval), and changes to approved places that wait for approval. Each place
+ * can show its history: who did what, when.
  */
-import { ApiProblem, callApi, type ManagedPlace, type ManagedPlaceList, type PlaceStatus } from './api.js';
+import {
+  ApiProblem,
+  callApi,
+  type Editor,
+  type EditorAccessAnswer,
+  type EditorList,
+  type EditorStatus,
+  type Facility,
+  type ListedPlace,
+  type ManagedPlaceList,
+  type Me,
+  type PlaceKind,
+  type PlaceStatus,
+} from './api.js';
 import { byId, h, say } from './dom.js';
-import { agesText, agoText, FACILITY_LABELS, KIND_LABELS, priceText } from './format.js';
-import { keyField } from './keys.js';
+import { actorText, agesText, agoText, FACILITY_LABELS, KIND_LABELS, momentText, priceText } from './format.js';
+import { historyToggle } from './history.js';
+import { showAccount, whoIsSignedIn } from './session.js';
+
+const account = byId('account', HTMLElement);
+const accessStatus = byId('access-status', HTMLDivElement);
+const signedOut = byId('signed-out', HTMLDivElement);
+const notAdmin = byId('not-admin', HTMLDivElement);
+const tabList = byId('tabs', HTMLDivElement);
 
 const loadForm = byId('load', HTMLFormElement);
-const key = keyField('key', 'forget-key', 'visitplannr.adminKey');
-const keyError = byId('key-error', HTMLParagraphElement);
-const keyInput = byId('key', HTMLInputElement);
 const statusSelect = byId('status', HTMLSelectElement);
 const listHeading = byId('list-heading', HTMLHeadingElement);
-const banner = byId('admin-status', HTMLDivElement);
-const list = byId('moderation-list', HTMLUListElement);
+const placesBanner = byId('admin-status', HTMLDivElement);
+const placeList = byId('moderation-list', HTMLUListElement);
+
+const editorsHeading = byId('editors-heading', HTMLHeadingElement);
+const editorsBanner = byId('editors-status', HTMLDivElement);
+const editorList = byId('editor-list', HTMLUListElement);
+
+const changesBanner = byId('changes-status', HTMLDivElement);
+const changeList = byId('change-list', HTMLUListElement);
+
+// --- Tabs ---------------------------------------------------------------------------------------
+
+type Tab = 'editors' | 'places' | 'changes';
+const TABS: readonly Tab[] = ['editors', 'places', 'changes'];
+const tabButton = (tab: Tab) => byId(`tab-${tab}`, HTMLButtonElement);
+const tabPanel = (tab: Tab) => byId(`panel-${tab}`, HTMLElement);
+
+/** Shows one tab's panel (the ARIA tabs pattern: the chosen tab alone is in the Tab order). */
+function choose(tab: Tab, focus = false): void {
+  for (const other of TABS) {
+    const selected = other === tab;
+    tabButton(other).setAttribute('aria-selected', String(selected));
+    tabButton(other).tabIndex = selected ? 0 : -1;
+    tabPanel(other).hidden = !selected;
+  }
+  if (focus) tabButton(tab).focus();
+}
+
+for (const [index, tab] of TABS.entries()) {
+  const button = tabButton(tab);
+  button.addEventListener('click', () => choose(tab));
+  button.addEventListener('keydown', (event) => {
+    const next =
+      event.key === 'ArrowRight'
+        ? TABS[(index + 1) % TABS.length]
+        : event.key === 'ArrowLeft'
+          ? TABS[(index + TABS.length - 1) % TABS.length]
+          : event.key === 'Home'
+            ? TABS[0]
+            : event.key === 'End'
+              ? TABS[TABS.length - 1]
+              : undefined;
+    if (next === undefined) return;
+    event.preventDefault();
+    choose(next, true);
+  });
+}
+
+/** How many wait in each tab (editors asking, places awaiting approval, changes), shown on the tabs. */
+const waiting: Record<Tab, number | undefined> = { editors: undefined, places: undefined, changes: undefined };
+
+function setWaiting(tab: Tab, count: number | undefined): void {
+  waiting[tab] = count;
+  const badge = byId(`count-${tab}`, HTMLSpanElement);
+  badge.textContent = count === undefined || count === 0 ? '' : `(${count})`;
+  badge.hidden = count === undefined || count === 0;
+}
+
+function oneFewerWaiting(tab: Tab): void {
+  const count = waiting[tab];
+  if (count !== undefined) setWaiting(tab, Math.max(0, count - 1));
+}
+
+// --- Shared pieces of every list ------------------------------------------------------------------
+
+/** Facts as a description list, leaving out those with no value. */
+function facts(entries: readonly [string, Node | string | undefined][]): HTMLDListElement {
+  return h(
+    'dl',
+    { class: 'facts' },
+    ...entries.flatMap(([term, value]) => (value === undefined || value === '' ? [] : [h('dt', { text: term }), h('dd', {}, value)])),
+  );
+}
+
+/**
+ * After an item is dealt with: it leaves the list, the banner says what happened, and the focus
+ * goes to the next item's heading (or the banner when the list is now empty), not to the top.
+ */
+function done(li: HTMLLIElement, banner: HTMLElement, message: string): void {
+  const next = li.nextElementSibling ?? li.previousElementSibling;
+  li.remove();
+  say(banner, message, 'success');
+  const heading = next?.querySelector('h3');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  } else banner.focus();
+}
+
+/** An action that did not work: the API's own words (its problem's detail), never its raw answer. */
+function failed(banner: HTMLElement, error: unknown, conflict: (detail: string) => string): void {
+  if (error instanceof ApiProblem && error.status === 401) {
+    say(banner, error.message, 'error');
+    void refreshAccess();
+  } else if (error instanceof ApiProblem && error.status === 409) say(banner, conflict(error.message), 'error');
+  else say(banner, error instanceof Error ? error.message : 'That did not work.', 'error');
+  banner.focus();
+}
+
+interface ReasonFormOptions {
+  readonly id: string;
+  /** Opens and closes the form. */
+  readonly toggle: HTMLButtonElement;
+  readonly label: string;
+  readonly hint?: string;
+  readonly confirm: string;
+  /** The message when the reason is left empty; undefined when it may be. */
+  readonly required?: string;
+  /** Sends the reason ('' for none); rejects with the API's problem. */
+  readonly send: (reason: string) => Promise<void>;
+  readonly failed: (error: unknown) => void;
+}
+
+/** A form that asks for a reason (to reject, or to suspend), opened by its toggle and closed by Cancel. */
+function reasonForm(options: ReasonFormOptions): HTMLFormElement {
+  const { id, toggle } = options;
+  const described = [options.hint !== undefined && `${id}-hint`, `${id}-error`].filter(Boolean).join(' ');
+  const reason = h('textarea', { id, attrs: { name: 'reason', maxlength: '500', 'aria-describedby': described } });
+  const error = h('p', { class: 'field-error', id: `${id}-error` });
+  error.hidden = true;
+  const confirm = h('button', { class: 'button danger small', text: options.confirm, attrs: { type: 'submit' } });
+  const cancel = h('button', { class: 'button secondary small', text: 'Cancel', attrs: { type: 'button' } });
+  const form = h(
+    'form',
+    { class: 'reject-form', id: `${id}-form`, attrs: { novalidate: '' } },
+    h(
+      'div',
+      {},
+      h('label', { text: options.label, attrs: { for: id } }),
+      reason,
+      options.hint !== undefined && h('p', { class: 'hint', id: `${id}-hint`, text: options.hint }),
+      error,
+    ),
+    h('div', { class: 'actions' }, confirm, cancel),
+  );
+  form.hidden = true;
+  toggle.setAttribute('aria-expanded', 'false');
+  toggle.setAttribute('aria-controls', form.id);
+
+  const showError = (message: string) => {
+    error.textContent = message;
+    error.hidden = message === '';
+    if (message === '') reason.removeAttribute('aria-invalid');
+    else {
+      reason.setAttribute('aria-invalid', 'true');
+      reason.focus();
+    }
+  };
+  toggle.addEventListener('click', () => {
+    form.hidden = !form.hidden;
+    toggle.setAttribute('aria-expanded', String(!form.hidden));
+    if (!form.hidden) reason.focus();
+  });
+  cancel.addEventListener('click', () => {
+    form.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.focus();
+  });
+  reason.addEventListener('input', () => {
+    if (!error.hidden && reason.value.trim() !== '') showError('');
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = reason.value.trim();
+    if (text === '' && options.required !== undefined) {
+      showError(options.required);
+      return;
+    }
+    showError('');
+    confirm.disabled = true;
+    options.send(text).then(
+      () => undefined,
+      (problem: unknown) => {
+        confirm.disabled = false;
+        if (problem instanceof ApiProblem && problem.status === 400 && problem.errors.length > 0)
+          showError(capitalise(problem.errors.map((e) => e.message).join('; ')));
+        else options.failed(problem);
+      },
+    );
+  });
+  return form;
+}
+
+function capitalise(sentence: string): string {
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
+}
+
+function button(text: string, tone: 'primary' | 'danger', describedBy: string): HTMLButtonElement {
+  return h('button', { class: `button ${tone} small`, text, attrs: { type: 'button', 'aria-describedby': describedBy } });
+}
+
+/** Runs an action from a button: disabled while it runs, enabled again if it fails. */
+function act(control: HTMLButtonElement, action: () => Promise<void>, onError: (error: unknown) => void): void {
+  control.disabled = true;
+  action().then(
+    () => undefined,
+    (error: unknown) => {
+      control.disabled = false;
+      onError(error);
+    },
+  );
+}
+
+const path = (...segments: string[]) => segments.map(encodeURIComponent).join('/');
+
+// --- Editors --------------------------------------------------------------------------------------
+
+const EDITOR_HEADINGS: Readonly<Record<EditorStatus, string>> = {
+  pending: 'Editors waiting for access',
+  approved: 'Approved editors',
+  suspended: 'Suspended editors',
+};
+
+function chosenEditorStatus(): EditorStatus {
+  const checked = document.querySelector<HTMLInputElement>('input[name="editor-status"]:checked')?.value;
+  return checked === 'approved' || checked === 'suspended' ? checked : 'pending';
+}
+
+let editorsLoading = 0;
+
+async function loadEditors(): Promise<void> {
+  const status = chosenEditorStatus();
+  const mine = ++editorsLoading;
+  editorsHeading.textContent = EDITOR_HEADINGS[status];
+  editorList.setAttribute('aria-busy', 'true');
+  say(editorsBanner, 'Loading…');
+  try {
+    const answer = await callApi<EditorList>(`/api/manage/editors?status=${status}&limit=100`);
+    if (mine !== editorsLoading) return;
+    editorList.replaceChildren(...answer.editors.map(editorItem));
+    const count = answer.editors.length;
+    if (status === 'pending') setWaiting('editors', count);
+    say(
+      editorsBanner,
+      count === 0
+        ? { pending: 'Nobody is waiting for editor access.', approved: 'No approved editors.', suspended: 'No suspended editors.' }[status]
+        : `${count} ${count === 1 ? 'person' : 'people'}.`,
+    );
+  } catch (error) {
+    if (mine !== editorsLoading) return;
+    say(editorsBanner, error instanceof Error ? error.message : 'The editors could not be loaded.', 'error');
+  } finally {
+    if (mine === editorsLoading) editorList.removeAttribute('aria-busy');
+  }
+}
+
+function editorItem(editor: Editor): HTMLLIElement {
+  const headingId = `e-${editor.userId}`;
+  const decided =
+    editor.decidedAt === undefined
+      ? undefined
+      : `${momentText(editor.decidedAt)}${editor.decidedBy ? ` by ${actorText(editor.decidedBy)}` : ''}`;
+  const article = h(
+    'article',
+    { attrs: { 'aria-labelledby': headingId } },
+    h('h3', { id: headingId, text: editor.name }),
+    facts([
+      ['User id', editor.userId],
+      ['Why', editor.reason],
+      ['Asked', agoText(editor.requestedAt)],
+      [editor.status === 'suspended' ? 'Suspended' : 'Approved', editor.status === 'pending' ? undefined : decided],
+      ['Reason', editor.suspendedReason],
+    ]),
+  );
+  const li = h('li', { class: 'card moderation-item' }, article);
+  const onError = (error: unknown) => failed(editorsBanner, error, (detail) => `${editor.name}: ${detail}`);
+  const approve = (label: string) => {
+    const control = button(label, 'primary', headingId);
+    control.addEventListener('click', () =>
+      act(
+        control,
+        async () => {
+          await callApi<EditorAccessAnswer>(`/api/editors/${path(editor.userId)}/approve`, { method: 'POST', body: {} });
+          if (editor.status === 'pending') oneFewerWaiting('editors');
+          done(li, editorsBanner, `${editor.name} is an editor now: they can propose places.`);
+        },
+        onError,
+      ),
+    );
+    return control;
+  };
+  const suspendForm = () => {
+    const toggle = button('Suspend…', 'danger', headingId);
+    const form = reasonForm({
+      id: `suspend-${editor.userId}`,
+      toggle,
+      label: `Why suspend ${editor.name}? (optional)`,
+      hint: 'They can no longer propose or change places; their places stay.',
+      confirm: editor.status === 'pending' ? 'Refuse and suspend' : 'Suspend this editor',
+      send: async (reason) => {
+        await callApi<EditorAccessAnswer>(`/api/editors/${path(editor.userId)}/suspend`, {
+          method: 'POST',
+          body: reason === '' ? {} : { reason },
+        });
+        if (editor.status === 'pending') oneFewerWaiting('editors');
+        done(li, editorsBanner, `${editor.name} is suspended.`);
+      },
+      failed: onError,
+    });
+    return { toggle, form };
+  };
+  if (editor.status === 'suspended') article.append(h('div', { class: 'actions' }, approve('Approve again')));
+  else {
+    const suspend = suspendForm();
+    article.append(h('div', { class: 'actions' }, editor.status === 'pending' && approve('Approve'), suspend.toggle), suspend.form);
+  }
+  return li;
+}
+
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="editor-status"]'))
+  radio.addEventListener('change', () => void loadEditors());
+
+// --- Places ---------------------------------------------------------------------------------------
 
 const HEADINGS: Readonly<Record<PlaceStatus, string>> = {
   locationValidated: 'Awaiting approval',
@@ -25,37 +356,27 @@ const HEADINGS: Readonly<Record<PlaceStatus, string>> = {
   withdrawn: 'Withdrawn',
 };
 
-function showKeyError(message: string): void {
-  keyError.textContent = message;
-  keyError.hidden = message === '';
-  if (message === '') keyInput.removeAttribute('aria-invalid');
-  else {
-    keyInput.setAttribute('aria-invalid', 'true');
-    keyInput.focus();
-  }
-}
-
 function chosenStatus(): PlaceStatus {
   const value = statusSelect.value;
   return Object.hasOwn(HEADINGS, value) ? (value as PlaceStatus) : 'locationValidated';
 }
 
-async function load(): Promise<void> {
-  showKeyError('');
-  const masterKey = key.value();
-  if (masterKey === '') {
-    showKeyError('Type the admin key.');
-    return;
-  }
+let placesLoading = 0;
+
+async function loadPlaces(): Promise<void> {
   const status = chosenStatus();
+  const mine = ++placesLoading;
   listHeading.textContent = HEADINGS[status];
-  say(banner, 'Loading…');
+  placeList.setAttribute('aria-busy', 'true');
+  say(placesBanner, 'Loading…');
   try {
-    const answer = await callApi<ManagedPlaceList>(`/api/manage/places?status=${status}&limit=100`, { key: masterKey });
-    list.replaceChildren(...answer.results.map((place) => item(place, masterKey)));
+    const answer = await callApi<ManagedPlaceList>(`/api/manage/places?status=${status}&limit=100`);
+    if (mine !== placesLoading) return;
+    placeList.replaceChildren(...answer.results.map(placeItem));
     const count = answer.results.length;
+    if (status === 'locationValidated') setWaiting('places', count);
     say(
-      banner,
+      placesBanner,
       count === 0
         ? status === 'locationValidated'
           ? 'Nothing waits for approval.'
@@ -63,158 +384,286 @@ async function load(): Promise<void> {
         : `${count} ${count === 1 ? 'place' : 'places'}.`,
     );
   } catch (error) {
-    if (error instanceof ApiProblem && error.status === 401) {
-      say(banner, '');
-      showKeyError('That key was not accepted.');
-      return;
-    }
-    say(banner, error instanceof Error ? error.message : 'The list could not be loaded.', 'error');
+    if (mine !== placesLoading) return;
+    say(placesBanner, error instanceof Error ? error.message : 'The list could not be loaded.', 'error');
+  } finally {
+    if (mine === placesLoading) placeList.removeAttribute('aria-busy');
   }
 }
 
-function item(place: ManagedPlace, masterKey: string): HTMLLIElement {
+function where(place: ListedPlace): string | undefined {
+  const coordinates = place.geolocation && `${place.geolocation.latitude.toFixed(4)}, ${place.geolocation.longitude.toFixed(4)}`;
+  return [place.address, coordinates].filter(Boolean).join(' · ') || undefined;
+}
+
+function placeItem(place: ListedPlace): HTMLLIElement {
   const headingId = `m-${place.placeId}`;
-  const where = [place.address, place.geolocation && `${place.geolocation.latitude.toFixed(4)}, ${place.geolocation.longitude.toFixed(4)}`]
-    .filter(Boolean)
-    .join(' · ');
-  const facts: [string, Node | string | undefined][] = [
-    ['Where', where || undefined],
-    ['Kind', place.kind && KIND_LABELS[place.kind]],
-    ['Ages', place.ageRange && agesText(place.ageRange)],
-    ['Price', place.price && priceText(place.price)],
-    [
-      'Facilities',
-      place.facilities && place.facilities.length > 0
-        ? place.facilities.map((facility) => FACILITY_LABELS[facility] ?? facility).join(', ')
-        : undefined,
-    ],
-    ['Opening hours', place.openingHours && h('code', { text: place.openingHours })],
-    [
-      'Website',
-      place.website && h('a', { text: place.website, attrs: { href: place.website, rel: 'noopener noreferrer', target: '_blank' } }),
-    ],
-    ['About', place.description],
-    ['Proposed', agoText(place.proposedAt)],
-    ['Reason', place.statusReason],
-  ];
+  const article = h(
+    'article',
+    { attrs: { 'aria-labelledby': headingId } },
+    h('h3', { id: headingId, text: place.name }),
+    facts([
+      ['Where', where(place)],
+      ['Kind', place.kind && KIND_LABELS[place.kind]],
+      ['Ages', place.ageRange && agesText(place.ageRange)],
+      ['Price', place.price && priceText(place.price)],
+      ['Facilities', place.facilities && place.facilities.length > 0 ? facilitiesText(place.facilities) : undefined],
+      ['Opening hours', place.openingHours && h('code', { text: place.openingHours })],
+      [
+        'Website',
+        place.website && h('a', { text: place.website, attrs: { href: place.website, rel: 'noopener noreferrer', target: '_blank' } }),
+      ],
+      ['About', place.description],
+      ['Proposed', `${agoText(place.proposedAt)}${place.owner ? ` by ${actorText(place.owner)}` : ''}`],
+      ['Reason', place.statusReason],
+      ['Change waiting', place.pendingRevision && `Revision ${place.pendingRevision.revision}: see “Changes waiting”`],
+    ]),
+  );
+  const li = h('li', { class: 'card moderation-item' }, article);
+  if (place.status === 'locationValidated') article.append(...placeActions(place, li));
+  article.append(historyToggle(place.placeId, 'm'));
+  return li;
+}
+
+function placeActions(place: ListedPlace, li: HTMLLIElement): HTMLElement[] {
+  const headingId = `m-${place.placeId}`;
+  const onError = (error: unknown) =>
+    failed(
+      placesBanner,
+      error,
+      (detail) => `“${place.name}” cannot be changed any more: ${detail} Show the list again to see where it is now.`,
+    );
+  const approve = button('Approve', 'primary', headingId);
+  approve.addEventListener('click', () =>
+    act(
+      approve,
+      async () => {
+        await callApi(`/api/places/${path(place.placeId)}/approve`, { method: 'POST', body: {} });
+        oneFewerWaiting('places');
+        done(li, placesBanner, `“${place.name}” is approved: parents can find it now.`);
+      },
+      onError,
+    ),
+  );
+  const reject = button('Reject…', 'danger', headingId);
+  const form = reasonForm({
+    id: `reason-${place.placeId}`,
+    toggle: reject,
+    label: `Why reject “${place.name}”?`,
+    confirm: 'Reject this place',
+    required: 'Give a reason: the editor reads it.',
+    send: async (reason) => {
+      await callApi(`/api/places/${path(place.placeId)}/reject`, { method: 'POST', body: { reason } });
+      oneFewerWaiting('places');
+      done(li, placesBanner, `“${place.name}” is rejected.`);
+    },
+    failed: onError,
+  });
+  return [h('div', { class: 'actions' }, approve, reject), form];
+}
+
+function facilitiesText(facilities: readonly string[]): string {
+  return facilities.map((facility) => FACILITY_LABELS[facility] ?? facility).join(', ');
+}
+
+loadForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void loadPlaces();
+});
+statusSelect.addEventListener('change', () => void loadPlaces());
+
+// --- Changes waiting ------------------------------------------------------------------------------
+
+/** The fields a change may hold, in the order the editors' form asks for them. */
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  name: 'Name',
+  address: 'Address',
+  geolocation: 'Coordinates',
+  kind: 'Indoors or out',
+  ageRange: 'Ages',
+  price: 'Price',
+  facilities: 'Facilities',
+  openingHours: 'Opening hours',
+  website: 'Website',
+  description: 'Description',
+};
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+
+/** A field's value as people read it: "Indoor", "Ages 1–8", "Free", "Removed" for null, "Not given" when absent. */
+function valueText(field: string, value: unknown): Node | string {
+  if (value === undefined) return h('span', { class: 'muted', text: 'Not given' });
+  if (value === null) return h('span', { class: 'muted', text: 'Removed' });
+  if (field === 'kind' && typeof value === 'string' && Object.hasOwn(KIND_LABELS, value)) return KIND_LABELS[value as PlaceKind];
+  if (field === 'ageRange' && isRecord(value) && typeof value.min === 'number' && typeof value.max === 'number')
+    return agesText({ min: value.min, max: value.max });
+  if (field === 'price' && isRecord(value) && typeof value.free === 'boolean') {
+    const adultGBP = optionalNumber(value.adultGBP);
+    const childGBP = optionalNumber(value.childGBP);
+    return priceText({ free: value.free, ...(adultGBP !== undefined && { adultGBP }), ...(childGBP !== undefined && { childGBP }) });
+  }
+  if (field === 'facilities' && Array.isArray(value))
+    return value.length === 0 ? 'None' : facilitiesText(value.filter((item): item is Facility => typeof item === 'string'));
+  if (field === 'geolocation' && isRecord(value) && typeof value.latitude === 'number' && typeof value.longitude === 'number')
+    return `${value.latitude.toFixed(4)}, ${value.longitude.toFixed(4)}`;
+  if (field === 'openingHours' && typeof value === 'string') return h('code', { text: value });
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/** The place's approved value of a field (what parents see now). */
+function currentValue(place: ListedPlace, field: string): unknown {
+  const fields: Readonly<Record<string, unknown>> = { ...place };
+  return Object.hasOwn(fields, field) ? fields[field] : undefined;
+}
+
+let changesLoading = 0;
+
+async function loadChanges(): Promise<void> {
+  const mine = ++changesLoading;
+  changeList.setAttribute('aria-busy', 'true');
+  say(changesBanner, 'Loading…');
+  try {
+    const answer = await callApi<ManagedPlaceList>('/api/manage/places?status=revisionPending&limit=100');
+    if (mine !== changesLoading) return;
+    const waitingChanges = answer.results.filter((place) => place.pendingRevision !== undefined);
+    changeList.replaceChildren(...waitingChanges.map(changeItem));
+    setWaiting('changes', waitingChanges.length);
+    const count = waitingChanges.length;
+    say(changesBanner, count === 0 ? 'No changes wait for approval.' : `${count} ${count === 1 ? 'change' : 'changes'}.`);
+  } catch (error) {
+    if (mine !== changesLoading) return;
+    say(changesBanner, error instanceof Error ? error.message : 'The changes could not be loaded.', 'error');
+  } finally {
+    if (mine === changesLoading) changeList.removeAttribute('aria-busy');
+  }
+}
+
+function changeItem(place: ListedPlace): HTMLLIElement {
+  const revision = place.pendingRevision;
+  if (!revision) throw new Error(`${place.placeId} has no change waiting.`);
+  const headingId = `c-${place.placeId}`;
+  const ordered = Object.keys(FIELD_NAMES);
+  const fields = Object.keys(revision.changes).sort((a, b) => {
+    const [i, j] = [ordered.indexOf(a), ordered.indexOf(b)];
+    return (i < 0 ? ordered.length : i) - (j < 0 ? ordered.length : j);
+  });
+  const table = h(
+    'table',
+    { class: 'changes' },
+    h('caption', { class: 'visually-hidden', text: `What the change to “${place.name}” does` }),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { text: 'Field', attrs: { scope: 'col' } }),
+        h('th', { text: 'Now', attrs: { scope: 'col' } }),
+        h('th', { text: 'Proposed', attrs: { scope: 'col' } }),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...fields.map((field) =>
+        h(
+          'tr',
+          {},
+          h('th', { text: FIELD_NAMES[field] ?? field, attrs: { scope: 'row' } }),
+          h('td', { attrs: { 'data-label': 'Now' } }, valueText(field, currentValue(place, field))),
+          h('td', { class: 'proposed', attrs: { 'data-label': 'Proposed' } }, valueText(field, revision.changes[field])),
+        ),
+      ),
+    ),
+  );
   const article = h(
     'article',
     { attrs: { 'aria-labelledby': headingId } },
     h('h3', { id: headingId, text: place.name }),
     h(
-      'dl',
-      { class: 'facts' },
-      ...facts.flatMap(([term, value]) => (value === undefined || value === '' ? [] : [h('dt', { text: term }), h('dd', {}, value)])),
+      'p',
+      { class: 'hint' },
+      `Revision ${revision.revision}, proposed by ${actorText(revision.proposedBy)}, `,
+      h('time', { text: momentText(revision.proposedAt), attrs: { datetime: revision.proposedAt } }),
     ),
+    table,
   );
   const li = h('li', { class: 'card moderation-item' }, article);
-  if (place.status === 'locationValidated') article.append(actions(place, masterKey, li));
+  const base = `/api/places/${path(place.placeId)}/revisions/${revision.revision}`;
+  const onError = (error: unknown) =>
+    failed(
+      changesBanner,
+      error,
+      (detail) => `The change to “${place.name}” cannot be decided any more: ${detail} Show the list again to see where it is now.`,
+    );
+  const approve = button('Approve change', 'primary', headingId);
+  approve.addEventListener('click', () =>
+    act(
+      approve,
+      async () => {
+        await callApi(`${base}/approve`, { method: 'POST', body: {} });
+        oneFewerWaiting('changes');
+        done(li, changesBanner, `The change to “${place.name}” is approved: parents see it now.`);
+      },
+      onError,
+    ),
+  );
+  const reject = button('Reject change…', 'danger', headingId);
+  const form = reasonForm({
+    id: `change-reason-${place.placeId}`,
+    toggle: reject,
+    label: `Why reject the change to “${place.name}”?`,
+    confirm: 'Reject this change',
+    required: 'Give a reason: the editor reads it.',
+    send: async (reason) => {
+      await callApi(`${base}/reject`, { method: 'POST', body: { reason } });
+      oneFewerWaiting('changes');
+      done(li, changesBanner, `The change to “${place.name}” is rejected: parents keep seeing the approved details.`);
+    },
+    failed: onError,
+  });
+  article.append(h('div', { class: 'actions' }, approve, reject), form, historyToggle(place.placeId, 'c'));
   return li;
 }
 
-function actions(place: ManagedPlace, masterKey: string, li: HTMLLIElement): HTMLElement {
-  const approve = h('button', {
-    class: 'button primary small',
-    text: 'Approve',
-    attrs: { type: 'button', 'aria-describedby': `m-${place.placeId}` },
-  });
-  const reject = h('button', {
-    class: 'button danger small',
-    text: 'Reject…',
-    attrs: { type: 'button', 'aria-describedby': `m-${place.placeId}`, 'aria-expanded': 'false' },
-  });
-  const reasonId = `reason-${place.placeId}`;
-  const reason = h('textarea', { id: reasonId, attrs: { name: 'reason', maxlength: '500', 'aria-describedby': `${reasonId}-error` } });
-  const reasonError = h('p', { class: 'field-error', id: `${reasonId}-error` });
-  reasonError.hidden = true;
-  const confirm = h('button', { class: 'button danger small', text: 'Reject this place', attrs: { type: 'submit' } });
-  const cancel = h('button', { class: 'button secondary small', text: 'Cancel', attrs: { type: 'button' } });
-  const rejectForm = h(
-    'form',
-    { class: 'reject-form', attrs: { novalidate: '' } },
-    h('label', { text: `Why reject “${place.name}”?`, attrs: { for: reasonId } }),
-    reason,
-    reasonError,
-    h('div', { class: 'actions' }, confirm, cancel),
-  );
-  rejectForm.hidden = true;
+// --- Who is signed in -----------------------------------------------------------------------------
 
-  const done = (message: string) => {
-    const next = li.nextElementSibling ?? li.previousElementSibling;
-    li.remove();
-    say(banner, message, 'success');
-    const heading = next?.querySelector('h3');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus();
-    } else banner.focus();
-  };
-  const failed = (error: unknown) => {
-    if (error instanceof ApiProblem && error.status === 401) showKeyError('That key was not accepted.');
-    else if (error instanceof ApiProblem && error.status === 409)
-      say(banner, `“${place.name}” cannot be changed any more: ${error.message} Show the list again to see where it is now.`, 'error');
-    else say(banner, error instanceof Error ? error.message : 'That did not work.', 'error');
-  };
+let loaded = false;
 
-  approve.addEventListener('click', () => {
-    approve.disabled = true;
-    callApi(`/api/places/${encodeURIComponent(place.placeId)}/approve`, { method: 'POST', key: masterKey, body: {} }).then(
-      () => done(`“${place.name}” is approved: parents can find it now.`),
-      (error: unknown) => {
-        approve.disabled = false;
-        failed(error);
-      },
+async function refreshAccess(): Promise<void> {
+  let me: Me | undefined;
+  try {
+    me = await whoIsSignedIn();
+  } catch (error) {
+    say(
+      accessStatus,
+      error instanceof Error ? error.message : 'Who is signed in could not be told. Reload the page to try again.',
+      'error',
     );
-  });
-  reject.addEventListener('click', () => {
-    rejectForm.hidden = !rejectForm.hidden;
-    reject.setAttribute('aria-expanded', String(!rejectForm.hidden));
-    if (!rejectForm.hidden) reason.focus();
-  });
-  cancel.addEventListener('click', () => {
-    rejectForm.hidden = true;
-    reject.setAttribute('aria-expanded', 'false');
-    reject.focus();
-  });
-  const showReasonError = (message: string) => {
-    reasonError.textContent = message;
-    reasonError.hidden = message === '';
-    if (message === '') reason.removeAttribute('aria-invalid');
-    else {
-      reason.setAttribute('aria-invalid', 'true');
-      reason.focus();
-    }
-  };
-  reason.addEventListener('input', () => {
-    if (!reasonError.hidden && reason.value.trim() !== '') showReasonError('');
-  });
-  rejectForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const text = reason.value.trim();
-    if (text === '') {
-      showReasonError('Give a reason: the editor reads it.');
-      return;
-    }
-    showReasonError('');
-    confirm.disabled = true;
-    callApi(`/api/places/${encodeURIComponent(place.placeId)}/reject`, { method: 'POST', key: masterKey, body: { reason: text } }).then(
-      () => done(`“${place.name}” is rejected.`),
-      (error: unknown) => {
-        confirm.disabled = false;
-        if (error instanceof ApiProblem && error.status === 400 && error.errors.length > 0)
-          showReasonError(error.errors.map((e) => e.message).join('; '));
-        else failed(error);
-      },
-    );
-  });
-  return h('div', {}, h('div', { class: 'actions' }, approve, reject), rejectForm);
+    return;
+  }
+  showAccount(account, me, 'Sign in to moderate');
+  const admin = me?.isAdmin === true;
+  signedOut.hidden = me !== undefined;
+  notAdmin.hidden = me === undefined || admin;
+  tabList.hidden = !admin;
+  say(accessStatus, '');
+  if (!admin) {
+    for (const tab of TABS) tabPanel(tab).hidden = true;
+    return;
+  }
+  if (loaded) return;
+  loaded = true;
+  choose('editors');
+  void loadEditors();
+  void loadPlaces();
+  void loadChanges();
 }
 
-loadForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  void load();
-});
-statusSelect.addEventListener('change', () => {
-  if (keyInput.value.trim() !== '') void load();
-});
-if (keyInput.value.trim() !== '') void load();
+void refreshAccess();

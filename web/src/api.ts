@@ -134,8 +134,14 @@ export interface OpeningWeek {
   readonly days: readonly OpeningDay[];
 }
 
-/** A place as editors and admins list it (`GET /api/manage/places`). */
-export interface ManagedPlace {
+/** Who did something: a person (their user id and name), or a script with one of the host's keys. */
+export interface Actor {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A place's own fields, in any status. */
+export interface PlaceDetails {
   readonly placeId: string;
   readonly name: string;
   readonly status: PlaceStatus;
@@ -157,9 +163,30 @@ export interface ManagedPlace {
   readonly statusReason?: string;
 }
 
+/** A change to an approved place that waits for an admin; parents see the approved details until then. */
+export interface PendingRevision {
+  readonly revision: number;
+  /** The fields it changes, as sent (null removes one). */
+  readonly changes: Readonly<Record<string, unknown>>;
+  readonly proposedBy: Actor;
+  readonly proposedAt: string;
+}
+
+/** A place as editors and admins list it (`GET /api/manage/places`). */
+export interface ListedPlace extends PlaceDetails {
+  /** Who proposed it and may change it (absent for places from before sign-in). */
+  readonly owner?: Actor;
+  readonly pendingRevision?: PendingRevision;
+}
+
+/** What `GET /api/manage/places` lists: places in one status, or a change waiting (`revisionPending`). */
+export type ManagedList = PlaceStatus | 'revisionPending';
+
 export interface ManagedPlaceList {
-  readonly status: PlaceStatus;
-  readonly results: readonly ManagedPlace[];
+  /** The list asked for (absent for all of one's own places). */
+  readonly status?: ManagedList;
+  readonly mine?: boolean;
+  readonly results: readonly ListedPlace[];
 }
 
 export interface HourlyForecast {
@@ -173,11 +200,27 @@ export interface HourlyForecast {
   readonly uvIndex: number | null;
 }
 
-/** One place with its region's forecast (`GET /api/manage/places/{id}`, and `GET /api/places/{id}` once approved). */
-export interface PlaceWithForecast extends ManagedPlace {
+interface ForecastFields {
   readonly forecast: readonly HourlyForecast[];
   readonly forecastIssuedAt?: string;
   readonly forecastAgeMinutes?: number | null;
+}
+
+/** An approved place with its region's forecast, as parents see it (`GET /api/places/{id}`). */
+export interface PlaceWithForecast extends PlaceDetails, ForecastFields {}
+
+/** One event in a place's life: what happened, when, and who did it (null: the app itself, or from before sign-in). */
+export interface HistoryEntry {
+  readonly version: number;
+  /** PlaceProposed, PlaceApproved, PlaceRevisionProposed, … */
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly actor: Actor | null;
+}
+
+/** One place as its owner and admins see it (`GET /api/manage/places/{id}`): every event, oldest first. */
+export interface ManagedPlace extends ListedPlace, ForecastFields {
+  readonly history: readonly HistoryEntry[];
 }
 
 export interface CommandAnswer {
@@ -185,6 +228,44 @@ export interface CommandAnswer {
   readonly status: PlaceStatus;
   readonly version: number;
   readonly links: { readonly self: string };
+  /** A change to an approved place that waits for an admin (answered 202). */
+  readonly pendingRevision?: number;
+}
+
+export type EditorStatus = 'pending' | 'approved' | 'suspended';
+
+/** Who is signed in (`GET /api/me`; 401 when nobody is). */
+export interface Me {
+  readonly userId: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly isAdmin: boolean;
+  /** 'none' until they ask for editor access. */
+  readonly editorStatus: 'none' | EditorStatus;
+}
+
+/** The answer to asking for editor access, and to an admin's approval or suspension. */
+export interface EditorAccessAnswer {
+  readonly userId: string;
+  readonly status: EditorStatus;
+}
+
+export interface Editor {
+  readonly userId: string;
+  readonly name: string;
+  readonly status: EditorStatus;
+  /** What they wrote when asking for access. */
+  readonly reason?: string;
+  readonly requestedAt: string;
+  readonly decidedAt?: string;
+  readonly decidedBy?: Actor;
+  readonly suspendedReason?: string;
+}
+
+/** Editors in one status (`GET /api/manage/editors`). */
+export interface EditorList {
+  readonly status: EditorStatus;
+  readonly editors: readonly Editor[];
 }
 
 export interface FieldError {
@@ -206,16 +287,17 @@ export class ApiProblem extends Error {
 
 interface RequestOptions {
   readonly method?: 'GET' | 'POST';
-  readonly key?: string;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
 }
 
-/** Calls the API on this origin; resolves with the JSON body of a 2xx answer, rejects with an {@link ApiProblem} otherwise. */
+/**
+ * Calls the API on this origin; resolves with the JSON body of a 2xx answer, rejects with an {@link ApiProblem} otherwise.
+ * The sign-in session is an HttpOnly cookie the page never sees: same-origin requests carry it.
+ */
 export async function callApi<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  if (options.key !== undefined) headers['x-functions-key'] = options.key;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
@@ -224,7 +306,7 @@ export async function callApi<T>(path: string, options: RequestOptions = {}): Pr
       headers,
       ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
       ...(options.signal && { signal: options.signal }),
-      credentials: 'omit',
+      credentials: 'same-origin',
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
@@ -235,7 +317,11 @@ export async function callApi<T>(path: string, options: RequestOptions = {}): Pr
 }
 
 async function problemOf(response: Response): Promise<ApiProblem> {
-  if (response.status === 401) return new ApiProblem(401, 'That key was not accepted.');
+  // The problem's own words name the machinery (the sign-in path, keys for scripts): people are told what to do.
+  if (response.status === 401) {
+    await response.body?.cancel();
+    return new ApiProblem(401, 'You are not signed in, or your sign-in has ended. Sign in again to carry on.');
+  }
   const text = await response.text();
   try {
     const problem = JSON.parse(text) as { detail?: unknown; title?: unknown; errors?: unknown };

@@ -1,23 +1,44 @@
 /**
- * The editors' form: proposes a place with the editor's function key. Field errors from the API's
- * problem+json are shown next to their fields; every submission carries an Idempotency-Key, reused
- * only when the very same proposal is sent again (a retry after a lost answer adds nothing).
+ * The editors' page. Who is signed in decides what it shows: a way to sign in; a request for editor
+ * access; word that the request waits for an administrator, or that access is suspended; or, for an
+ * approved editor (and an admin), the form to propose a place and the list of their own places.
+ *
+ * The form: field errors from the API's problem+json are shown next to their fields; every
+ * submission carries an Idempotency-Key, reused only when the very same proposal is sent again (a
+ * retry after a lost answer adds nothing).
  */
 import {
   ApiProblem,
   callApi,
   type CommandAnswer,
+  type EditorAccessAnswer,
   type FieldError,
+  type ListedPlace,
+  type ManagedPlace,
+  type ManagedPlaceList,
+  type Me,
   type OpeningDay,
   type OpeningWeek,
-  type PlaceWithForecast,
+  type PlaceStatus,
 } from './api.js';
 import { byId, h, say } from './dom.js';
-import { dayText, FACILITY_LABELS } from './format.js';
-import { keyField } from './keys.js';
+import { agoText, dayText, FACILITY_LABELS } from './format.js';
+import { historyToggle } from './history.js';
+import { showAccount, whoIsSignedIn } from './session.js';
 
 const form = byId('proposal', HTMLFormElement);
-const key = keyField('key', 'forget-key', 'visitplannr.editorKey');
+const account = byId('account', HTMLElement);
+const accessStatus = byId('access-status', HTMLDivElement);
+const signedOut = byId('signed-out', HTMLDivElement);
+const askForm = byId('ask-access', HTMLFormElement);
+const askReason = byId('access-reason', HTMLTextAreaElement);
+const askReasonError = byId('access-reason-error', HTMLParagraphElement);
+const askSubmit = byId('ask-submit', HTMLButtonElement);
+const pendingStep = byId('access-pending', HTMLDivElement);
+const suspendedStep = byId('access-suspended', HTMLDivElement);
+const myPlaces = byId('my-places', HTMLElement);
+const mineStatus = byId('mine-status', HTMLDivElement);
+const mineList = byId('mine-list', HTMLUListElement);
 const outcome = byId('outcome', HTMLDivElement);
 const summary = byId('error-summary', HTMLDivElement);
 const errorList = byId('error-list', HTMLUListElement);
@@ -35,7 +56,6 @@ const hoursPreview = byId('opening-preview', HTMLDivElement);
 
 /** The field an API error names (its first path segment) → where its message goes and what to focus. */
 const FIELDS: Readonly<Record<string, { readonly error: string; readonly inputs: readonly string[] }>> = {
-  key: { error: 'key-error', inputs: ['key'] },
   name: { error: 'name-error', inputs: ['name'] },
   address: { error: 'address-error', inputs: ['address'] },
   geolocation: { error: 'geolocation-error', inputs: ['latitude', 'longitude'] },
@@ -49,7 +69,6 @@ const FIELDS: Readonly<Record<string, { readonly error: string; readonly inputs:
 };
 
 const FIELD_NAMES: Readonly<Record<string, string>> = {
-  key: 'Editor key',
   name: 'Name',
   address: 'Postcode or place name',
   geolocation: 'Coordinates',
@@ -183,11 +202,6 @@ function newIdempotencyKey(): string {
 async function propose(): Promise<void> {
   clearErrors();
   say(outcome, '');
-  const editorKey = key.value();
-  if (editorKey === '') {
-    showErrors([{ field: 'key', message: 'type your editor key' }], '');
-    return;
-  }
   const body = proposal();
   const serialised = JSON.stringify(body);
   if (pending?.body !== serialised) pending = { body: serialised, idempotencyKey: newIdempotencyKey() };
@@ -195,7 +209,6 @@ async function propose(): Promise<void> {
   try {
     const answer = await callApi<CommandAnswer>('/api/places', {
       method: 'POST',
-      key: editorKey,
       body,
       headers: { 'idempotency-key': pending.idempotencyKey },
     });
@@ -204,11 +217,15 @@ async function propose(): Promise<void> {
     resetPlaceFields();
     say(outcome, `Thank you: “${name}” was proposed. Its location is being checked; an admin will then review it.`, 'success');
     outcome.focus();
-    void followStatus(answer.placeId, name, editorKey);
+    void loadMine();
+    void followStatus(answer.placeId, name);
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;
-    if (error.status === 401) showErrors([{ field: 'key', message: 'that key was not accepted' }], '');
-    else if (error.status === 400) showErrors(error.errors, error.message);
+    if (error.status === 401 || error.status === 403) {
+      // Signed out meanwhile, or no longer an editor: the page shows where they stand now.
+      say(outcome, error.message, 'error');
+      void refreshAccess(outcome);
+    } else if (error.status === 400) showErrors(error.errors, error.message);
     else if (error.status === 422) {
       pending = undefined;
       showErrors([], 'This proposal could not be told apart from an earlier one; send it again.');
@@ -222,9 +239,7 @@ async function propose(): Promise<void> {
 }
 
 function resetPlaceFields(): void {
-  const keep = byId('key', HTMLInputElement).value;
   form.reset();
-  byId('key', HTMLInputElement).value = keep;
   syncPrices();
   previewHours(0);
 }
@@ -345,24 +360,22 @@ function hoursText(day: OpeningDay): string {
 }
 
 /** Follows the new place until its location is checked, so the editor learns whether it was accepted. */
-async function followStatus(placeId: string, name: string, editorKey: string): Promise<void> {
+async function followStatus(placeId: string, name: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    let place: PlaceWithForecast;
+    let place: ManagedPlace;
     try {
-      place = await callApi<PlaceWithForecast>(`/api/manage/places/${encodeURIComponent(placeId)}`, { key: editorKey });
+      place = await callApi<ManagedPlace>(`/api/manage/places/${encodeURIComponent(placeId)}`);
     } catch {
       continue;
     }
-    if (place.status === 'locationValidated') {
+    if (place.status === 'proposed') continue;
+    if (place.status === 'locationValidated')
       say(outcome, `“${name}”: its location is confirmed. It now waits for an admin to approve it.`, 'success');
-      return;
-    }
-    if (place.status === 'locationRejected') {
+    else if (place.status === 'locationRejected')
       say(outcome, `“${name}”: the location was not accepted. ${place.statusReason ?? ''}`.trim(), 'error');
-      return;
-    }
-    if (place.status !== 'proposed') return;
+    void loadMine();
+    return;
   }
 }
 
@@ -394,3 +407,158 @@ form.addEventListener('submit', (event) => {
   void propose();
 });
 syncPrices();
+
+// --- Who is signed in, and what they may do -----------------------------------------------------
+
+type Step = 'signedOut' | 'ask' | 'pending' | 'suspended' | 'editor' | 'unknown';
+
+/** Shows the part of the page for where the person stands, and hides the rest. */
+function show(step: Step): void {
+  signedOut.hidden = step !== 'signedOut';
+  askForm.hidden = step !== 'ask';
+  pendingStep.hidden = step !== 'pending';
+  suspendedStep.hidden = step !== 'suspended';
+  form.hidden = step !== 'editor';
+  myPlaces.hidden = step !== 'editor';
+  if (step !== 'editor') {
+    say(outcome, '');
+    clearErrors();
+  }
+}
+
+function stepOf(me: Me | undefined): Step {
+  if (!me) return 'signedOut';
+  if (me.isAdmin || me.editorStatus === 'approved') return 'editor';
+  if (me.editorStatus === 'none') return 'ask';
+  return me.editorStatus;
+}
+
+const HEADINGS: Readonly<Partial<Record<Step, string>>> = {
+  signedOut: 'signed-out-heading',
+  ask: 'ask-heading',
+  pending: 'pending-heading',
+  suspended: 'suspended-heading',
+};
+
+/**
+ * Reads who is signed in and shows their part of the page. `focusAfter`: where the focus was (a
+ * button that is now hidden, say), so it moves to the new part's heading rather than being lost.
+ */
+async function refreshAccess(focusAfter?: HTMLElement): Promise<void> {
+  let me: Me | undefined;
+  try {
+    me = await whoIsSignedIn();
+  } catch (error) {
+    show('unknown');
+    say(
+      accessStatus,
+      error instanceof Error ? error.message : 'Who is signed in could not be told. Reload the page to try again.',
+      'error',
+    );
+    return;
+  }
+  showAccount(account, me, 'Sign in to propose places');
+  const step = stepOf(me);
+  show(step);
+  say(
+    accessStatus,
+    step === 'editor' && me?.isAdmin && me.editorStatus !== 'approved' ? 'You are an administrator: you may propose places too.' : '',
+  );
+  if (step === 'editor') void loadMine();
+  const heading = HEADINGS[step];
+  if (focusAfter && heading !== undefined) document.getElementById(heading)?.focus();
+}
+
+async function askForAccess(): Promise<void> {
+  const reason = askReason.value.trim();
+  askReasonError.hidden = true;
+  askReason.removeAttribute('aria-invalid');
+  askSubmit.disabled = true;
+  try {
+    await callApi<EditorAccessAnswer>('/api/editor-access', { method: 'POST', body: reason === '' ? {} : { reason } });
+    await refreshAccess(askSubmit);
+  } catch (error) {
+    if (error instanceof ApiProblem && error.status === 400 && error.errors.length > 0) {
+      askReasonError.textContent = capitalise(error.errors.map((e) => e.message).join('; '));
+      askReasonError.hidden = false;
+      askReason.setAttribute('aria-invalid', 'true');
+      askReason.focus();
+    } else if (error instanceof ApiProblem && (error.status === 401 || error.status === 409)) {
+      await refreshAccess(askSubmit);
+      say(accessStatus, error.message, 'error');
+    } else {
+      say(accessStatus, error instanceof Error ? error.message : 'Your request could not be sent. Try again.', 'error');
+      accessStatus.focus();
+    }
+  } finally {
+    askSubmit.disabled = false;
+  }
+}
+
+askForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void askForAccess();
+});
+byId('check-again', HTMLButtonElement).addEventListener('click', () => {
+  say(accessStatus, 'Checking…');
+  void refreshAccess().then(() => {
+    if (!pendingStep.hidden) say(accessStatus, 'Still waiting for an administrator.');
+  });
+});
+
+// --- My places --------------------------------------------------------------------------------
+
+/** A place's status as its editor reads it. */
+const STATUS_WORDS: Readonly<Record<PlaceStatus, string>> = {
+  proposed: 'Location being checked',
+  locationValidated: 'Waiting for approval',
+  locationRejected: 'Location not accepted',
+  approved: 'Approved: parents can find it',
+  rejected: 'Rejected',
+  withdrawn: 'Withdrawn',
+};
+
+let mineLoading: AbortController | undefined;
+
+async function loadMine(): Promise<void> {
+  mineLoading?.abort();
+  const controller = new AbortController();
+  mineLoading = controller;
+  mineList.setAttribute('aria-busy', 'true');
+  try {
+    const answer = await callApi<ManagedPlaceList>('/api/manage/places?mine=true&limit=100', { signal: controller.signal });
+    if (controller !== mineLoading) return;
+    mineList.replaceChildren(...answer.results.map(minePlace));
+    say(mineStatus, answer.results.length === 0 ? 'You have not proposed any places yet.' : '');
+  } catch (error) {
+    if (controller !== mineLoading || (error instanceof DOMException && error.name === 'AbortError')) return;
+    say(mineStatus, error instanceof Error ? error.message : 'Your places could not be loaded.', 'error');
+  } finally {
+    if (controller === mineLoading) mineList.removeAttribute('aria-busy');
+  }
+}
+
+function minePlace(place: ListedPlace): HTMLLIElement {
+  const headingId = `mine-${place.placeId}`;
+  const pending = place.pendingRevision;
+  return h(
+    'li',
+    { class: 'card moderation-item' },
+    h(
+      'article',
+      { attrs: { 'aria-labelledby': headingId } },
+      h('h3', { id: headingId, text: place.name }),
+      h('p', { class: `status-line status-${place.status}` }, h('span', { class: 'status-tag', text: STATUS_WORDS[place.status] })),
+      pending &&
+        h('p', {
+          class: 'revision-note',
+          text: `Change waiting for approval (revision ${pending.revision}): parents see the approved details until an administrator approves it.`,
+        }),
+      place.statusReason !== undefined && h('p', { class: 'hint', text: `Reason: ${place.statusReason}` }),
+      h('p', { class: 'hint', text: `Proposed ${agoText(place.proposedAt)}` }),
+      historyToggle(place.placeId, 'mine'),
+    ),
+  );
+}
+
+void refreshAccess();

@@ -148,3 +148,15 @@ export function dayText(date: string, weekday: string): string {
 export function outOfTen(score: number): number {
   return Math.round(score * 10);
 }
+
+const moment = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** "3 Jan 2026, 10:00", on the reader's own clock: when someone did something. */
+export function momentText(iso: string): string {
+  return moment.format(new Date(iso));
+}
+
+/** Who did something, as people read it: a person's name, or "a script" for one of the host's keys. */
+export function actorText(actor: { readonly id: string; readonly name: string }): string {
+  return actor.id.startsWith('key:') ? 'a script' : actor.name;
+}

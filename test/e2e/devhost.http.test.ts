@@ -51,13 +51,18 @@ describe('npm start: the devhost serves the app over HTTP', () => {
     await expect(place.json()).resolves.toMatchObject({ placeId, name: 'Chester Zoo' });
   });
 
-  it('refuses a function key on admin routes; the master key gets through to the domain', async () => {
+  it('refuses a function key on admin routes (403: the app knows the key, it is not an admin); the master key gets through to the domain', async () => {
     // Outside the service area, so the location validator can only reject it: approving is always 409.
     const abroad = { name: 'Mont Saint-Michel', geolocation: { latitude: 48.636, longitude: -1.5115 } };
     const { placeId } = (await (await post('/api/places', abroad, { 'x-functions-key': devhost.keys.functionKey })).json()) as {
       placeId: string;
     };
-    expect((await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.functionKey })).status).toBe(401);
+    const refused = await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.functionKey });
+    expect({ status: refused.status, type: refused.headers.get('content-type') }).toEqual({
+      status: 403,
+      type: 'application/problem+json',
+    });
+    expect((await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': 'wrong' })).status).toBe(401);
     const answer = await post(`/api/places/${placeId}/approve`, {}, { 'x-functions-key': devhost.keys.masterKey });
     expect(answer.status).toBe(409);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');

@@ -151,6 +151,25 @@ describe('people sign in; editors are approved by admins; places have owners and
     ]);
   });
 
+  it('scopes an Idempotency-Key to its caller and refuses one key with different bodies sent at the same moment', async () => {
+    const root = session(await signIn('root-oid', 'Root', 'admin'));
+    const key = `e2e-${Date.now()}`;
+    const place = (name: string) => ({ name, geolocation: { latitude: 53.4808, longitude: -2.2426 } });
+    const together = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => api('POST', '/api/places', root, place(`Piccadilly Gardens ${i}`), { 'idempotency-key': key })),
+    );
+    expect(together.map((answer) => answer.status).sort()).toEqual([202, 422, 422, 422, 422, 422]);
+    const again = await api('POST', '/api/places', root, place(`Piccadilly Gardens ${together.findIndex((a) => a.status === 202)}`), {
+      'idempotency-key': key,
+    });
+    expect(again).toMatchObject({ status: 202, body: { placeId: together.find((answer) => answer.status === 202)?.body.placeId } });
+    const byScript = await api('POST', '/api/places', { 'x-functions-key': devhost.keys.functionKey }, place('Piccadilly Gardens 0'), {
+      'idempotency-key': key,
+    });
+    expect(byScript.status).toBe(202);
+    expect(byScript.body.placeId).not.toBe(again.body.placeId);
+  });
+
   it('ignores an x-ms-client-principal a client sends itself: the devhost strips it, as the platform does', async () => {
     const forged = { 'x-ms-client-principal': principalHeader(person('mallory', 'Mallory', ['admin'])) };
     const me = await api('GET', '/api/me', forged);

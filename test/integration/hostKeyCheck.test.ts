@@ -4,11 +4,14 @@ import { HostKeyCheck, KEY_CHECK_ROUTES, KeyCheckUnavailableError } from '../../
 import { isDependencyUnavailable } from '../../shared/platform/http/unavailable';
 
 /** A stand-in for the Functions host's key check: 204 at a key's level, 401 otherwise (or whatever `answer` says). */
+const revoked = new Set<string>();
+
 function fakeHost(answer?: () => number): Promise<{ url: string; calls: string[]; server: Server }> {
   const calls: string[] = [];
   const server = createServer((request, response) => {
-    const key = request.headers['x-functions-key'];
-    calls.push(`${request.url} ${String(key)}`);
+    const given = request.headers['x-functions-key'];
+    const key = typeof given === 'string' && revoked.has(given) ? undefined : given;
+    calls.push(`${request.url} ${String(given)}`);
     const status =
       answer?.() ??
       (request.url === `/${KEY_CHECK_ROUTES.admin}` ? (key === 'master' ? 204 : 401) : key === 'master' || key === 'fn' ? 204 : 401);
@@ -35,10 +38,14 @@ describe('HostKeyCheck: the host says which level a key has', () => {
         'admin',
       ]);
       expect(host.calls).toHaveLength(asked);
-      now += 61_000;
+      // Revoked in the host: still remembered within the minute, refused once it is asked again.
+      revoked.add('fn');
       expect(await check.levelOf('fn')).toBe('function');
+      now += 61_000;
+      expect(await check.levelOf('fn')).toBeUndefined();
       expect(host.calls.length).toBeGreaterThan(asked);
     } finally {
+      revoked.clear();
       host.server.close();
     }
   });
@@ -54,15 +61,21 @@ describe('HostKeyCheck: the host says which level a key has', () => {
     }
   });
 
-  it('a host that cannot answer (429, 5xx, unreachable) makes the request unavailable (503), not refused', async () => {
-    const busy = await fakeHost(() => 429);
-    try {
-      const error = await new HostKeyCheck(busy.url).levelOf('fn').catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(KeyCheckUnavailableError);
-      expect(isDependencyUnavailable(error)).toBe(true);
-    } finally {
-      busy.server.close();
-    }
+  it.each([429, 500, 403])(
+    'a host that answers %i says nothing about the key: the request is unavailable (503), not refused',
+    async (status) => {
+      const busy = await fakeHost(() => status);
+      try {
+        const error = await new HostKeyCheck(busy.url).levelOf('fn').catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(KeyCheckUnavailableError);
+        expect(isDependencyUnavailable(error)).toBe(true);
+      } finally {
+        busy.server.close();
+      }
+    },
+  );
+
+  it('an unreachable host makes the request unavailable (503), not refused', async () => {
     const error = await new HostKeyCheck('http://127.0.0.1:9').levelOf('fn').catch((caught: unknown) => caught);
     expect(isDependencyUnavailable(error)).toBe(true);
   });

@@ -26,6 +26,7 @@ import { triggerOf } from 'functions-devhost/invoke';
 import { readLocalSettings } from 'functions-devhost/settings';
 import { DEV_ACCOUNT_KEY } from 'functions-devhost/storage/azurite';
 import { CONTENT_TYPES, PAGES } from '../../shared/platform/http/staticSite';
+import { API_OPERATIONS, type Access } from '../../shared/platform/composition/openApi';
 import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
 import {
   answerOf,
@@ -47,43 +48,88 @@ const eventGridFunctions = registeredFunctions()
 const settings = readLocalSettings(root);
 
 /**
- * The contract: the original design's HTTP API table (who: anyone → anonymous, editor → function key,
- * admin → master key), and the routes added since (withdraw, rebuild-views, the editors' read route);
- * docs/architecture.md and docs/api.md list them all. Keyed by method and route, parameter names left out.
+ * Who may call what: the host's auth level, or, on the routes people use, the app's own check on an
+ * anonymous route (`app:editor`: a signed-in approved editor, or a function key; `app:admin`: the admin
+ * role, or the master key; `app:person`: a signed-in person only). The original design's table (anyone,
+ * editor, admin), as people-not-keys changed it, and the routes added since; docs/architecture.md
+ * lists them all. Keyed by method and route, parameter names left out.
  */
-const CONTRACT: Readonly<Record<string, AuthLevel>> = {
-  // the original design
-  'POST api/places': 'function',
+type Who = AuthLevel | `app:${Access}`;
+const CONTRACT: Readonly<Record<string, Who>> = {
+  // the original design (editors and admins sign in now; keys still serve machines)
+  'POST api/places': 'app:editor',
   'GET api/places/{}': 'anonymous',
-  'PATCH api/places/{}': 'function',
-  'POST api/places/{}/approve': 'admin',
-  'POST api/places/{}/reject': 'admin',
+  'PATCH api/places/{}': 'app:editor',
+  'POST api/places/{}/approve': 'app:admin',
+  'POST api/places/{}/reject': 'app:admin',
   'GET api/places/nearby': 'anonymous',
   'GET api/places/newest': 'anonymous',
   'GET api/regions/{}/forecast': 'anonymous',
   'GET api/health': 'anonymous',
   'GET api/ops/forecast-refresh': 'admin',
   // added since (docs/architecture.md, "Changes from the original contract")
-  'POST api/places/{}/withdraw': 'admin',
+  'POST api/places/{}/withdraw': 'app:editor',
   'POST api/ops/rebuild-views': 'admin',
-  'GET api/manage/places/{}': 'function',
+  'GET api/manage/places/{}': 'app:editor',
+  'GET api/manage/places': 'app:editor',
   // the parents' questions: anyone may ask when to go, and editors' forms read opening hours back
   'GET api/places/{}/best-times': 'anonymous',
   'GET api/opening-hours/week': 'anonymous',
   // the API's description, generated from its schemas: anyone may read it
   'GET api/openapi.json': 'anonymous',
+  // people: who is signed in, editor access, revisions
+  'GET api/me': 'app:person',
+  'POST api/editor-access': 'app:person',
+  'GET api/manage/editors': 'app:admin',
+  'POST api/editors/{}/approve': 'app:admin',
+  'POST api/editors/{}/suspend': 'app:admin',
+  'POST api/places/{}/revisions/{}/approve': 'app:admin',
+  'POST api/places/{}/revisions/{}/reject': 'app:admin',
+  // the host says which level a machine's key has: each guarded at its level
+  'GET api/keys/function': 'function',
+  'GET api/keys/admin': 'admin',
 };
 
 const contractKey = (method: string, route: string) => `${method} ${route.replace(/\{[^}]*\}/g, '{}').toLowerCase()}`;
 
-/** The contract's rules for a route it does not list: operations are for admins, editors' reads and every change need a key. */
+/** Who may call an endpoint as the app registers and documents it: the app's own check if it has one, else the host's level. */
+function whoOf(endpoint: HttpEndpoint): Who {
+  const access = API_OPERATIONS.find((operation) => operation.functionName === endpoint.name)?.access;
+  return access ? `app:${access}` : endpoint.authLevel;
+}
+
+/** The contract's rules for a route it does not list: operations are for admins, editors' reads and every change need a caller. */
 function leastLevelFor(method: string, route: string): AuthLevel {
   if (/^api\/ops(\/|$)/i.test(route)) return 'admin';
   if (/^api\/manage(\/|$)/i.test(route) || method !== 'GET') return 'function';
   return 'anonymous';
 }
 
-const STRENGTH: Readonly<Record<AuthLevel, number>> = { anonymous: 0, function: 1, admin: 2 };
+const STRENGTH: Readonly<Record<Who, number>> = {
+  anonymous: 0,
+  function: 1,
+  'app:editor': 1,
+  'app:person': 1,
+  admin: 2,
+  'app:admin': 2,
+};
+
+/** What a request with this key gets: handled, refused (401) or forbidden (403, a caller the app knows but will not serve here). */
+function outcomeFor(who: Who, key: KeyChoice): 'handled' | 'refused' | 'forbidden' {
+  if (who === 'anonymous' || who === 'function' || who === 'admin') return keyAuthorises(who, key) ? 'handled' : 'refused';
+  if (key === 'none' || key === 'wrong') return 'refused';
+  if (who === 'app:editor') return 'handled';
+  if (who === 'app:admin') return key === 'master' ? 'handled' : 'forbidden';
+  return 'forbidden';
+}
+
+/** The key a crawl sends to reach an endpoint's handler (people-only routes get none: they answer 401). */
+function keyFor(endpoint: HttpEndpoint): KeyChoice {
+  const who = whoOf(endpoint);
+  if (who === 'function' || who === 'app:editor') return 'function';
+  if (who === 'admin' || who === 'app:admin') return 'master';
+  return 'none';
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -174,16 +220,21 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       const registered = new Map(
         endpoints.flatMap((endpoint) => endpoint.methods.map((method) => [contractKey(method, endpoint.route), endpoint] as const)),
       );
-      // Every route of the contract is served, with exactly its auth level.
-      for (const [route, level] of Object.entries(CONTRACT)) {
-        expect({ route, authLevel: registered.get(route)?.authLevel }).toEqual({ route, authLevel: level });
+      // Every route of the contract is served, with exactly its auth level (anonymous where the app decides) and access.
+      for (const [route, who] of Object.entries(CONTRACT)) {
+        const endpoint = registered.get(route);
+        expect({ route, authLevel: endpoint?.authLevel, who: endpoint && whoOf(endpoint) }).toEqual({
+          route,
+          authLevel: who.startsWith('app:') ? 'anonymous' : who,
+          who,
+        });
       }
       // Routes the contract does not list are at least as guarded as its rules say.
       const unlisted = [...registered].filter(([route]) => !(route in CONTRACT));
       for (const [route, endpoint] of unlisted) {
         const [method = 'GET'] = route.split(' ');
         const least = leastLevelFor(method, endpoint.route);
-        expect({ route, atLeast: least, ok: STRENGTH[endpoint.authLevel] >= STRENGTH[least] }).toEqual({ route, atLeast: least, ok: true });
+        expect({ route, atLeast: least, ok: STRENGTH[whoOf(endpoint)] >= STRENGTH[least] }).toEqual({ route, atLeast: least, ok: true });
       }
       console.log(
         `Routes not in the contract table, checked by its rules: ${unlisted.map(([route, endpoint]) => `${route} (${endpoint.authLevel})`).join(', ')}`,
@@ -191,7 +242,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
     });
 
     it.each(endpoints.map((endpoint) => [`${endpoint.methods.join(',')} /${endpoint.route}`, endpoint] as const))(
-      '%s: the host enforces its auth level',
+      '%s: the host enforces its auth level, or the app its access',
       async (_label, endpoint) => {
         for (const method of endpoint.methods) {
           const path = pathOf(endpoint, plainValues(endpoint));
@@ -207,7 +258,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
           ];
           for (const { key, keyVia } of cases) {
             const answer = await call(endpoint.name, path, { ...init(), key, keyVia });
-            const expected = keyAuthorises(endpoint.authLevel, key) ? 'handled' : 'refused';
+            const expected = outcomeFor(whoOf(endpoint), key);
             expect({
               method,
               path,
@@ -215,11 +266,15 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
               keyVia,
               outcome: answer.status === 401 ? 'refused' : answer.status === 403 ? 'forbidden' : 'handled',
             }).toEqual({ method, path, key, keyVia, outcome: expected });
-            if (expected === 'refused') expect(answer.text).toBe('');
+            // The host refuses with no body; the app with a problem document.
+            if (expected === 'refused' && endpoint.authLevel !== 'anonymous') expect(answer.text).toBe('');
+            if (expected !== 'handled' && endpoint.authLevel === 'anonymous') {
+              expect({ path, key, type: answer.headers.get('content-type') }).toEqual({ path, key, type: 'application/problem+json' });
+            }
           }
-          if (endpoint.authLevel !== 'anonymous') {
+          if (keyFor(endpoint) !== 'none') {
             // Near misses of a right key are wrong keys; a wrong header is not rescued by a right ?code=.
-            const right = endpoint.authLevel === 'admin' ? devhost.keys.masterKey : devhost.keys.functionKey;
+            const right = keyFor(endpoint) === 'master' ? devhost.keys.masterKey : devhost.keys.functionKey;
             for (const near of [right.toUpperCase(), `${right}x`, right.slice(0, -1), ` ${right}x`, '', 'null', 'undefined']) {
               expect({
                 near,
@@ -444,7 +499,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
         for (const method of endpoint.methods) {
           const answer = await call(endpoint.name, pathOf(endpoint, plainValues(endpoint, placeId)), {
             ...(method === 'GET' ? { method } : json(method, {})),
-            key: endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master',
+            key: keyFor(endpoint),
           });
           expect({ endpoint: endpoint.name, status: answer.status < 500 }).toEqual({ endpoint: endpoint.name, status: true });
         }
@@ -484,7 +539,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       ];
       for (const endpoint of endpoints) {
         for (const method of endpoint.methods) {
-          const key: KeyChoice = endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master';
+          const key = keyFor(endpoint);
           const path = pathOf(endpoint, plainValues(endpoint));
           if (method === 'GET') {
             for (const query of [
@@ -611,7 +666,7 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       '%s: allowed origins get the CORS headers, any other origin none',
       async (_label, endpoint) => {
         const path = pathOf(endpoint, plainValues(endpoint));
-        const key: KeyChoice = endpoint.authLevel === 'anonymous' ? 'none' : endpoint.authLevel === 'function' ? 'function' : 'master';
+        const key = keyFor(endpoint);
         for (const method of endpoint.methods) {
           const requestHeaders = 'content-type,x-functions-key,if-match,idempotency-key,x-correlation-id';
           const preflight = (origin: string) =>

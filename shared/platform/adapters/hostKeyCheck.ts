@@ -14,7 +14,8 @@ type Level = 'function' | 'admin' | undefined;
  * Asks the Functions host itself whether it knows a key, by presenting it to two functions it guards
  * at `function` and `admin` level (the host keeps its keys to itself; a Node worker is not told which
  * key a request used). Answers are remembered for a minute per key (by hash), so a machine's requests
- * cost one check a minute; a key revoked in the host stops working within that minute.
+ * cost one check a minute (requests that arrive while it is asked wait for that one answer); a key
+ * revoked in the host stops working within that minute.
  */
 export class HostKeyCheck implements MachineKeyCheck {
   private readonly remembered = new Map<string, { level: Level; until: number }>();
@@ -61,8 +62,9 @@ export class HostKeyCheck implements MachineKeyCheck {
       throw new KeyCheckUnavailableError(undefined, error);
     }
     if (answer.status === 204) return true;
-    if (answer.status === 401 || answer.status === 403) return false;
-    // Anything else (429, 5xx) says nothing about the key: the request fails as unavailable, not as refused.
+    if (answer.status === 401) return false;
+    // Anything else (429, 5xx, or a 403 from access restrictions in front of the host) says nothing about
+    // the key: the request fails as unavailable (503), not as refused.
     throw new KeyCheckUnavailableError(answer.status);
   }
 }

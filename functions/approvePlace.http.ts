@@ -4,7 +4,7 @@ import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/app
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { requireAdmin, type AccessDeps } from '../shared/platform/http/authenticate';
-import { originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
+import { optionalIfMatchVersion, originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
 
 /** POST /api/places/{id}/approve: an admin (signed in, or the master key) approves a place whose location was validated. */
 export function approvePlaceHandler(deps: PlaceCommandDeps & AccessDeps): HttpHandler {
@@ -14,7 +14,12 @@ export function approvePlaceHandler(deps: PlaceCommandDeps & AccessDeps): HttpHa
     await readJsonBody(request, { allowEmpty: true });
     const now = deps.clock().toISOString();
     const origin = originOf(request, context, admin);
-    const outcome = await executePlaceCommand(deps, { type: 'ApprovePlace', data: { placeId, now } }, origin);
+    const outcome = await executePlaceCommand(
+      deps,
+      { type: 'ApprovePlace', data: { placeId, now } },
+      origin,
+      optionalIfMatchVersion(request),
+    );
     logCommand(context, origin, 'ApprovePlace', outcome);
     return commandResponse(outcome, 200);
   });

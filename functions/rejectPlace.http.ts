@@ -4,7 +4,7 @@ import { executePlaceCommand, type PlaceCommandDeps } from '../shared/places/app
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { requireAdmin, type AccessDeps } from '../shared/platform/http/authenticate';
-import { originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
+import { optionalIfMatchVersion, originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
 import { parseReason } from '../shared/places/http/placeRequests';
 
 /** POST /api/places/{id}/reject: an admin (signed in, or the master key) rejects a place whose location was validated, with a reason. */
@@ -15,7 +15,12 @@ export function rejectPlaceHandler(deps: PlaceCommandDeps & AccessDeps): HttpHan
     const reason = parseReason(await readJsonBody(request));
     const now = deps.clock().toISOString();
     const origin = originOf(request, context, admin);
-    const outcome = await executePlaceCommand(deps, { type: 'RejectPlace', data: { placeId, reason, now } }, origin);
+    const outcome = await executePlaceCommand(
+      deps,
+      { type: 'RejectPlace', data: { placeId, reason, now } },
+      origin,
+      optionalIfMatchVersion(request),
+    );
     logCommand(context, origin, 'RejectPlace', outcome);
     return commandResponse(outcome, 200);
   });

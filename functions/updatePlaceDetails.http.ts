@@ -15,15 +15,19 @@ import { isAdmin } from '../shared/kernel/caller';
 export function updatePlaceDetailsHandler(deps: EditingDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request, context) => {
     const caller = await requireCaller(request, deps);
+    await assertMayEdit(deps, caller);
     const placeId = placeIdParam(request);
     const expectedVersion = requiredIfMatchVersion(request);
     const changes = parseDetailsChanges(await readJsonBody(request));
-    await assertMayEdit(deps, caller);
     const origin = originOf(request, context, caller);
     const command = { type: 'UpdatePlaceDetails' as const, data: { placeId, changes, ...actingAs(caller, deps.clock()) } };
     const outcome = await executePlaceCommand(deps, command, origin, expectedVersion);
     logCommand(context, origin, 'UpdatePlaceDetails', outcome);
-    return commandResponse(outcome, outcome.status === 'approved' && outcome.pendingRevision !== undefined && !isAdmin(caller) ? 202 : 200);
+    // 202 when this change became a revision waiting for an admin (the version moved, and only a revision can move an
+    // approved place for its owner); a change that changed nothing is a 200, even while an older revision waits.
+    const revised =
+      !isAdmin(caller) && outcome.status === 'approved' && outcome.pendingRevision !== undefined && outcome.version > expectedVersion;
+    return commandResponse(outcome, revised ? 202 : 200);
   });
 }
 

@@ -11,9 +11,9 @@ import { requireCaller, type AccessDeps } from '../shared/platform/http/authenti
 export function withdrawPlaceHandler(deps: EditingDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request, context) => {
     const caller = await requireCaller(request, deps);
+    await assertMayEdit(deps, caller);
     const placeId = placeIdParam(request);
     const reason = parseReason(await readJsonBody(request));
-    await assertMayEdit(deps, caller);
     const origin = originOf(request, context, caller);
     const outcome = await executePlaceCommand(
       deps,

@@ -339,6 +339,9 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(entra
     globalValidation: {
       requireAuthentication: false
       unauthenticatedClientAction: 'AllowAnonymous'
+      // The app asks its host about machine keys here (functions/keyCheck.http.ts): whatever the setting above
+      // becomes, the platform's own 401 or sign-in redirect must never stand in for the host's answer.
+      excludedPaths: [ '/api/keys/function', '/api/keys/admin' ]
     }
     identityProviders: {
       azureActiveDirectory: {
@@ -351,6 +354,10 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(entra
         }
         validation: {
           allowedAudiences: [ 'api://${entraClientId}' ]
+          // Tokens issued to this app registration only: another app in the tenant cannot call in as a "person".
+          defaultAuthorizationPolicy: {
+            allowedApplications: [ entraClientId ]
+          }
         }
       }
     }

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Who acts, as events record it: a person's id (the Entra object id, or the local sign-in's user id)
  * and name, or a machine as `key:<name>`. Names are kept as they were when the event happened.
@@ -33,10 +35,26 @@ export function isAdmin(caller: Caller): boolean {
 }
 
 export function actorOf(caller: Caller): Actor {
-  return caller.kind === 'person'
-    ? { id: caller.userId, name: caller.name }
-    : { id: `key:${caller.keyName}`, name: `key:${caller.keyName}` };
+  if (caller.kind === 'person') return { id: caller.userId, name: caller.name };
+  const machine = `${MACHINE_ID_PREFIX}${caller.keyName}`;
+  return { id: machine, name: machine };
 }
 
 /** A user id as it may appear in a stream id and a URL: Entra object ids are UUIDs; local ones are typed in. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9._@:-]{1,128}$/;
+
+/** Machines are `key:…` in events: a person's id may never look like one (people and machines share one id space). */
+export const MACHINE_ID_PREFIX = 'key:';
+
+export function isPersonId(userId: string): boolean {
+  return USER_ID_PATTERN.test(userId) && !userId.toLowerCase().startsWith(MACHINE_ID_PREFIX);
+}
+
+export function isMachineId(actorId: string): boolean {
+  return actorId.startsWith(MACHINE_ID_PREFIX);
+}
+
+/** The stored shape of an actor, for every event and answer that carries one. */
+export const actorSchema = z
+  .strictObject({ id: z.string().min(1), name: z.string() })
+  .meta({ description: 'A person (their user id and name) or a machine (key:<name>)' });

@@ -108,7 +108,7 @@ const settingsSchema = z.object({
   WEBSITE_HOSTNAME: z
     .string()
     .trim()
-    .regex(/^[\w.-]+(:\d{1,5})?$/, { error: 'must be a host name, with a port if any' })
+    .regex(/^([\w.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, { error: 'must be a host name, with a port if any' })
     .optional(),
   WEBSITE_AUTH_ENABLED: z
     .string()

@@ -175,8 +175,13 @@ describe('the pages in a browser', () => {
       headers: { 'content-type': 'application/json', ...(key && { 'x-functions-key': key }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-  const statusOf = async (placeId: string) =>
-    ((await (await api('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as { status?: string }).status;
+  const placeAsScript = async (placeId: string) =>
+    (await (await api('GET', `/api/manage/places/${placeId}`, devhost.keys.functionKey)).json()) as {
+      status?: string;
+      version?: number;
+      description?: string;
+    };
+  const statusOf = async (placeId: string) => (await placeAsScript(placeId)).status;
 
   async function propose(place: Seed | { name: string; address: string }): Promise<string> {
     const answer = await api('POST', '/api/places', devhost.keys.functionKey, place);
@@ -546,12 +551,47 @@ describe('the pages in a browser', () => {
     await admin.getByLabel('Why reject “Car Park Fun Zone”?', { exact: true }).fill('Not a place for families: it is a car park.');
     expect(await item('Car Park Fun Zone').locator('.field-error').isHidden()).toBe(true);
     await shoot(admin, 'admin-desktop-reject');
+
+    // Meanwhile the place changes (an administrator's script adds a description): the admin decides
+    // at the version they read (If-Match), so the rejection is refused and the place shown again.
+    const seen = (await placeAsScript(doubtful)).version ?? 0;
+    const changedMeanwhile = await fetch(`${devhost.url}/api/places/${doubtful}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'x-functions-key': devhost.keys.masterKey, 'if-match': `"${seen}"` },
+      body: JSON.stringify({ description: 'Now with a bouncy castle in bay 3.' }),
+    });
+    expect(changedMeanwhile.status).toBe(200);
+    const refusal = admin.waitForResponse((response) => response.url().endsWith(`/api/places/${doubtful}/reject`));
     await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
+    expect((await refusal).status()).toBe(412);
+    expect((await refusal).request().headers()['if-match']).toBe(`"${seen}"`);
+    await soon(
+      () => text(admin.locator('#admin-status')),
+      (message) => expect(message).toBe('This place, “Car Park Fun Zone”, was changed since you opened it: check it again.'),
+    );
+    expect(await admin.locator(':focus').getAttribute('id')).toBe('admin-status');
+    // Read again: the change shows, the reason typed is kept, and the place still waits.
+    await soon(
+      () => text(item('Car Park Fun Zone')),
+      (shown) => expect(shown).toContain('Now with a bouncy castle in bay 3.'),
+    );
+    expect(await admin.getByLabel('Why reject “Car Park Fun Zone”?', { exact: true }).inputValue()).toBe(
+      'Not a place for families: it is a car park.',
+    );
+    expect(await statusOf(doubtful)).toBe('locationValidated');
+    await shoot(admin, 'admin-desktop-changed-meanwhile');
+
+    const rejection = admin.waitForRequest((request) => request.url().endsWith(`/api/places/${doubtful}/reject`));
+    await item('Car Park Fun Zone').getByRole('button', { name: 'Reject this place' }).click();
+    expect((await rejection).headers()['if-match']).toBe(`"${(await placeAsScript(doubtful)).version ?? 0}"`);
     await soon(
       () => text(admin.locator('#admin-status')),
       (message) => expect(message).toBe('“Car Park Fun Zone” is rejected.'),
     );
+    const approval = admin.waitForRequest((request) => request.url().endsWith(`/api/places/${barnId}/approve`));
+    const barnVersion = (await placeAsScript(barnId)).version ?? 0;
     await item('Castlefield Play Barn').getByRole('button', { name: 'Approve' }).click();
+    expect((await approval).headers()['if-match']).toBe(`"${barnVersion}"`);
     await soon(
       () => text(admin.locator('#admin-status')),
       (message) => expect(message).toBe('“Castlefield Play Barn” is approved: parents can find it now.'),
@@ -688,6 +728,47 @@ describe('the pages in a browser', () => {
     await item('Castlefield Play Barn').locator('.history').scrollIntoViewIfNeeded();
     await shoot(admin, 'admin-desktop-history');
 
+    // Ann reads in "My places" that her change was approved; a second one the admin rejects, with a
+    // reason, and she reads that reason there.
+    const mineNow = async () => {
+      await ann.reload();
+      await ann.locator('#mine-list > li').first().waitFor();
+      return text(mine('Castlefield Play Barn'));
+    };
+    await soon(mineNow, (shown) => expect(shown).toContain('Your change (revision 1) was approved: parents see it.'));
+    expect(await text(mine('Castlefield Play Barn'))).not.toContain('Change waiting for approval');
+    const current = await eventually(asOwner, (place) => place.description === newDescription);
+    const second = await ann.request.patch(`${devhost.url}/api/places/${barnId}`, {
+      headers: { 'if-match': `"${current.version}"` },
+      data: { description: 'Soft play, a sand pit, a toddler corner and a bar for the grown-ups.' },
+    });
+    expect(second.status()).toBe(202);
+    expect(((await second.json()) as { pendingRevision?: number }).pendingRevision).toBe(2);
+    await soon(
+      async () => {
+        await admin.reload();
+        await admin.getByRole('tab', { name: /^Changes waiting/ }).click();
+        await admin.locator('#changes-status').filter({ hasNotText: 'Loading…' }).waitFor();
+        return admin.locator('#change-list h3').allTextContents();
+      },
+      (names) => expect(names).toContain('Castlefield Play Barn'),
+    );
+    expect(await text(change('Castlefield Play Barn'))).toContain('Revision 2, proposed by Ann');
+    const refusedBecause = 'The description must be about what children can do there, not the bar.';
+    await change('Castlefield Play Barn').getByRole('button', { name: 'Reject change…' }).click();
+    await admin.getByLabel('Why reject the change to “Castlefield Play Barn”?', { exact: true }).fill(refusedBecause);
+    await change('Castlefield Play Barn').getByRole('button', { name: 'Reject this change' }).click();
+    await soon(
+      () => text(admin.locator('#changes-status')),
+      (message) => expect(message).toBe('The change to “Castlefield Play Barn” is rejected: parents keep seeing the approved details.'),
+    );
+    await soon(mineNow, (shown) => expect(shown).toContain(`Your change (revision 2) was not approved: ${refusedBecause}`));
+    expect(await text(mine('Castlefield Play Barn').locator('.status-tag'))).toBe('Approved: parents can find it');
+    expect(await mine('Castlefield Play Barn').locator('.revision-rejected').count()).toBe(1);
+    await mine('Castlefield Play Barn').scrollIntoViewIfNeeded();
+    await shoot(ann, 'editor-phone-change-rejected');
+    expect(await parentsSee()).toBe(newDescription);
+
     // Approved editors can be suspended (Bob, with a reason), and suspended ones approved again.
     await admin.getByRole('tab', { name: /^Editors waiting/ }).click();
     await admin.locator('label[for="editors-approved"]').click();
@@ -736,6 +817,30 @@ describe('the pages in a browser', () => {
       (list) => expect(list).toContain('Not a place for families: it is a car park.'),
     );
     await shoot(phoneAdmin, 'admin-phone-rejected');
+
+    // Signed out in the middle of an action (the sign-in ended): each page says so where the person
+    // now is, above "Sign in", and the focus goes there, not lost with the hidden tabs or form.
+    await phoneAdmin.getByRole('tab', { name: /^Editors waiting/ }).click();
+    await phoneAdmin.locator('label[for="editors-approved"]').click();
+    const annItem = phoneAdmin.locator('#editor-list > li').filter({ has: phoneAdmin.getByRole('heading', { name: 'Ann', exact: true }) });
+    await annItem.getByRole('button', { name: 'Suspend…' }).click();
+    await phoneAdmin.context().clearCookies();
+    await annItem.getByRole('button', { name: 'Suspend this editor' }).click();
+    await phoneAdmin.getByRole('heading', { name: 'Sign in to moderate' }).waitFor();
+    expect(await text(phoneAdmin.locator('#access-status'))).toBe(
+      'You are not signed in, or your sign-in has ended. Sign in again to carry on.',
+    );
+    expect(await phoneAdmin.locator(':focus').getAttribute('id')).toBe('signed-out-heading');
+    expect(await phoneAdmin.locator('#tabs').isHidden()).toBe(true);
+    expect(await phoneAdmin.locator('#panel-editors').isHidden()).toBe(true);
+    await shoot(phoneAdmin, 'admin-phone-signed-out-midway');
+    await ann.context().clearCookies();
+    await ann.getByLabel('Name', { exact: true }).fill('Ancoats Sand Pit');
+    await ann.getByRole('button', { name: 'Propose this place' }).click();
+    await ann.getByRole('heading', { name: 'Sign in to propose places' }).waitFor();
+    expect(await text(ann.locator('#access-status'))).toBe('You are not signed in, or your sign-in has ended. Sign in again to carry on.');
+    expect(await ann.locator(':focus').getAttribute('id')).toBe('signed-out-heading');
+    expect(await ann.locator('#proposal').isHidden()).toBe(true);
 
     const parent = await open(PHONE);
     await parent.goto(`${devhost.url}/`);

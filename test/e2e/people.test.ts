@@ -163,6 +163,13 @@ describe('people sign in; editors are approved by admins; places have owners and
       'idempotency-key': key,
     });
     expect(again).toMatchObject({ status: 202, body: { placeId: together.find((answer) => answer.status === 202)?.body.placeId } });
+    // Another person with the same key proposes a place of their own.
+    const other = session(await signIn('root2-oid', 'Second admin', 'admin'));
+    const byOther = await api('POST', '/api/places', other, place(`Piccadilly Gardens ${together.findIndex((a) => a.status === 202)}`), {
+      'idempotency-key': key,
+    });
+    expect(byOther.status).toBe(202);
+    expect(byOther.body.placeId).not.toBe(again.body.placeId);
     const byScript = await api('POST', '/api/places', { 'x-functions-key': devhost.keys.functionKey }, place('Piccadilly Gardens 0'), {
       'idempotency-key': key,
     });

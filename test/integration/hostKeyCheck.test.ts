@@ -75,6 +75,45 @@ describe('HostKeyCheck: the host says which level a key has', () => {
     },
   );
 
+  it('never follows a redirect with the key (a sign-in page or a front door): unavailable, not refused', async () => {
+    let followed = 0;
+    const elsewhere = createServer((_request, response) => {
+      followed++;
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/`;
+    const redirecting = createServer((_request, response) => response.writeHead(302, { location: target }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const error = await new HostKeyCheck(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`)
+        .levelOf('master')
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(KeyCheckUnavailableError);
+      expect(followed).toBe(0);
+    } finally {
+      redirecting.close();
+      elsewhere.close();
+    }
+  });
+
+  it('keeps the keys it accepted however many made-up keys it refuses, and checks only so many new keys at once', async () => {
+    const host = await fakeHost();
+    try {
+      const check = new HostKeyCheck(host.url);
+      expect(await check.levelOf('fn')).toBe('function');
+      for (let i = 0; i < 1_100; i += 50) await Promise.all(Array.from({ length: 10 }, (_, j) => check.levelOf(`made-up-${i + j}`)));
+      const asked = host.calls.length;
+      expect(await check.levelOf('fn')).toBe('function');
+      expect(host.calls).toHaveLength(asked);
+      const burst = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => check.levelOf(`burst-${i}`)));
+      expect(burst.filter((outcome) => outcome.status === 'rejected').length).toBeGreaterThan(0);
+      for (const outcome of burst) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(KeyCheckUnavailableError);
+    } finally {
+      host.server.close();
+    }
+  });
+
   it('an unreachable host makes the request unavailable (503), not refused', async () => {
     const error = await new HostKeyCheck('http://127.0.0.1:9').levelOf('fn').catch((caught: unknown) => caught);
     expect(isDependencyUnavailable(error)).toBe(true);

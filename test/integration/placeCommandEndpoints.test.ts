@@ -5,7 +5,7 @@ import { proposePlaceHandler } from '../../functions/proposePlace.http';
 import { rejectPlaceHandler } from '../../functions/rejectPlace.http';
 import { updatePlaceDetailsHandler } from '../../functions/updatePlaceDetails.http';
 import { withdrawPlaceHandler } from '../../functions/withdrawPlace.http';
-import { executePlaceCommand, type EditingDeps } from '../../shared/places/application/placeCommands';
+import { executePlaceCommand, placeIdForIdempotencyKey, type EditingDeps } from '../../shared/places/application/placeCommands';
 import type { AccessDeps } from '../../shared/platform/http/authenticate';
 import { as, everyoneApproved, functionKeyCaller, masterKeyCaller, person, testAccess } from '../support/callers';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
@@ -194,6 +194,15 @@ describe('POST /api/places', () => {
     ).toEqual(['Ann', 'Bob']);
   });
 
+  it('machines share one Idempotency-Key scope, the one from before people signed in: another key finds the same place', async () => {
+    const key = randomUUID();
+    const byFunctionKey = await propose(museum, { 'idempotency-key': key });
+    const byMasterKey = await propose(museum, { ...admin, 'idempotency-key': key });
+    expect(placeIdOf(byMasterKey)).toBe(placeIdOf(byFunctionKey));
+    expect(placeIdOf(byFunctionKey)).toBe(placeIdForIdempotencyKey(key));
+    expect(store.allEvents()).toHaveLength(1);
+  });
+
   it('refuses a malformed Idempotency-Key', async () => {
     expectProblem(await propose(museum, { 'idempotency-key': 'x'.repeat(300) }), 400);
   });
@@ -277,6 +286,36 @@ describe('moderation: approve, reject, withdraw', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ placeId, status: 'approved', version: 3 });
     expect((await approve(placeId)).body).toMatchObject({ status: 'approved', version: 3 });
+  });
+
+  it('approves or rejects only the version the admin read when If-Match names it: a change since is 412, nothing decided', async () => {
+    const placeId = placeIdOf(await propose(museum));
+    await validate(placeId);
+    // The owner changes the place while the admin reads version 2.
+    expect((await patch(placeId, { description: 'Changed meanwhile' }, { ...editor, 'if-match': '"2"' })).status).toBe(200);
+    const stale = await call(approvePlaceHandler(deps), {
+      method: 'POST',
+      params: { id: placeId },
+      json: {},
+      headers: { ...admin, 'if-match': '"2"' },
+    });
+    expectProblem(stale, 412);
+    expect(stale.headers.get('etag')).toBe('"3"');
+    const staleReject = await call(rejectPlaceHandler(deps), {
+      method: 'POST',
+      params: { id: placeId },
+      json: { reason: 'Spam' },
+      headers: { ...admin, 'if-match': '"2"' },
+    });
+    expectProblem(staleReject, 412);
+    expect(store.allEvents().filter((event) => event.type === 'PlaceApproved' || event.type === 'PlaceRejected')).toHaveLength(0);
+    const current = await call(approvePlaceHandler(deps), {
+      method: 'POST',
+      params: { id: placeId },
+      json: {},
+      headers: { ...admin, 'if-match': '"3"' },
+    });
+    expect(current.body).toMatchObject({ status: 'approved', version: 4 });
   });
 
   it('rejects with a reason, and needs one', async () => {

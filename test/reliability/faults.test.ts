@@ -1,4 +1,3 @@
-import { machineKeyName } from '../../shared/platform/http/authenticate';
 /**
  * Faults under load, through the compiled devhost:
  *   a) the devhost SIGKILLed during a burst of proposals and approvals, restarted on the same data;
@@ -38,9 +37,6 @@ import {
   waitForConvergence,
   waitForExit,
 } from '../support/placeChecks';
-
-/** The caller the devhost's function key makes (an Idempotency-Key is scoped to it). */
-const functionKeyCallerId = (functionKey: string) => `key:${machineKeyName('function', functionKey)}`;
 
 const regionProbeModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'regionEventsProbe.js');
 const artifacts = join(__dirname, '..', '..', 'test-artifacts', 'reliability');
@@ -260,7 +256,7 @@ describe('a) the devhost SIGKILLed during a burst of commands', () => {
         const existedBefore: Record<string, number> = {};
         const retried: string[] = [];
         for (const request of unanswered('propose')) {
-          const placeId = placeIdForIdempotencyKey(functionKeyCallerId(devhost.keys.functionKey), String(request.tag));
+          const placeId = placeIdForIdempotencyKey(String(request.tag));
           const proposed = typeCounts(await placeEvents(client, placeId)).PlaceProposed ?? 0;
           existedBefore[placeId] = proposed;
           expect({ placeId, proposed: Math.min(proposed, 2) }).toEqual({ placeId, proposed: Math.min(proposed, 1) });
@@ -599,7 +595,7 @@ describe('c) the local Cosmos endpoint restarted under load', () => {
         const refused = failed.filter((result) => result.request.kind === 'propose');
         const retried: string[] = [];
         for (const result of refused) {
-          const placeId = placeIdForIdempotencyKey(functionKeyCallerId(devhost.keys.functionKey), String(result.request.tag));
+          const placeId = placeIdForIdempotencyKey(String(result.request.tag));
           const again = await client.send(result.request);
           expect({ placeId, status: again.status }).toEqual({ placeId, status: 202 });
           expect(placeIdOf(again)).toBe(placeId);

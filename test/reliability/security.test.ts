@@ -297,6 +297,46 @@ describe('security: keys, webhooks, leaks and CORS through the devhost', () => {
       },
     );
 
+    it('people signed in through the sign-in page get what their role allows on every route the app guards, and no more', async () => {
+      const signIn = async (userId: string, roles: string): Promise<Record<string, string>> => {
+        const answer = await fetch(`${devhost.url}/.auth/login/aad/callback`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ userId, userDetails: userId, roles, post_login_redirect_uri: '/' }).toString(),
+          redirect: 'manual',
+        });
+        return { cookie: (answer.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+      };
+      // Someone signed in who is neither an approved editor nor an admin, and an admin.
+      const stranger = await signIn('security-stranger', '');
+      const admin = await signIn('security-admin', 'admin');
+      for (const endpoint of endpoints) {
+        const who = whoOf(endpoint);
+        if (!who.startsWith('app:')) continue;
+        for (const method of endpoint.methods) {
+          const path = pathOf(endpoint, plainValues(endpoint));
+          const init = (headers: Record<string, string>): RequestInit =>
+            method === 'GET' ? { method, headers } : json(method, JSON.parse(HARMLESS_BODY), headers);
+          const asStranger = await call(endpoint.name, path, init(stranger));
+          const asAdmin = await call(endpoint.name, path, init(admin));
+          // A stranger is refused (403) wherever an editor or admin is needed; a read of an unknown place may say so first (404).
+          const allowed = who === 'app:person' ? 'not 401 or 403' : who === 'app:editor' && method === 'GET' ? '403 or 404' : '403';
+          const got = [401, 403].includes(asStranger.status)
+            ? String(asStranger.status)
+            : who === 'app:editor' && method === 'GET' && asStranger.status === 404
+              ? '404'
+              : 'handled';
+          const fits =
+            allowed === 'not 401 or 403' ? got === 'handled' : allowed === '403 or 404' ? got === '403' || got === '404' : got === '403';
+          expect({ route: `${method} ${path}`, allowed, got, fits }).toEqual({ route: `${method} ${path}`, allowed, got, fits: true });
+          expect({ route: `${method} ${path}`, admin: [401, 403].includes(asAdmin.status) }).toEqual({
+            route: `${method} ${path}`,
+            admin: false,
+          });
+        }
+      }
+    });
+
     it('the durable management webhooks refuse no key, a wrong key and the function key; only the master key gets in', async () => {
       const probes: [string, string][] = [
         ['GET', '/runtime/webhooks/durabletask/instances/forecast-refresh'],

@@ -728,6 +728,20 @@ function authProblems(main: string): string[] {
   if (at('properties', 'login', 'allowedExternalRedirectUrls')?.replace(/\s/g, '') !== '[]')
     problems.push('login.allowedExternalRedirectUrls is not empty');
   if (at('properties', 'httpSettings', 'requireHttps') !== 'true') problems.push('httpSettings.requireHttps is not true');
+  const excluded = path(body, ['properties', 'globalValidation', 'excludedPaths']);
+  for (const route of ['/api/keys/function', '/api/keys/admin'])
+    if (!(excluded?.kind === 'block' && stringsIn(excluded.text).includes(route)))
+      problems.push(`globalValidation.excludedPaths does not hold ${route}: the platform could answer the app's key check itself`);
+  const allowedApps = path(body, [
+    'properties',
+    'identityProviders',
+    'azureActiveDirectory',
+    'validation',
+    'defaultAuthorizationPolicy',
+    'allowedApplications',
+  ]);
+  if (clientIdParam !== undefined && !(allowedApps?.kind === 'block' && allowedApps.text.includes(clientIdParam)))
+    problems.push('validation.defaultAuthorizationPolicy.allowedApplications does not limit tokens to this app registration');
 
   const secretSetting = at('properties', 'identityProviders', 'azureActiveDirectory', 'registration', 'clientSecretSettingName');
   const setting = appSettingsOf(main).find(({ name }) => name === secretSetting);

@@ -13,11 +13,14 @@ import {
   type EditorList,
   type EditorStatus,
   type Facility,
+  ifMatch,
   type ListedPlace,
+  type ManagedPlace,
   type ManagedPlaceList,
   type Me,
   type PlaceKind,
   type PlaceStatus,
+  versionOf,
 } from './api.js';
 import { byId, h, say } from './dom.js';
 import { actorText, agesText, agoText, FACILITY_LABELS, KIND_LABELS, momentText, priceText } from './format.js';
@@ -27,7 +30,9 @@ import { showAccount, whoIsSignedIn } from './session.js';
 const account = byId('account', HTMLElement);
 const accessStatus = byId('access-status', HTMLDivElement);
 const signedOut = byId('signed-out', HTMLDivElement);
+const signedOutHeading = byId('signed-out-heading', HTMLHeadingElement);
 const notAdmin = byId('not-admin', HTMLDivElement);
+const notAdminHeading = byId('not-admin-heading', HTMLHeadingElement);
 const tabList = byId('tabs', HTMLDivElement);
 
 const loadForm = byId('load', HTMLFormElement);
@@ -49,9 +54,11 @@ type Tab = 'editors' | 'places' | 'changes';
 const TABS: readonly Tab[] = ['editors', 'places', 'changes'];
 const tabButton = (tab: Tab) => byId(`tab-${tab}`, HTMLButtonElement);
 const tabPanel = (tab: Tab) => byId(`panel-${tab}`, HTMLElement);
+let chosenTab: Tab = 'editors';
 
 /** Shows one tab's panel (the ARIA tabs pattern: the chosen tab alone is in the Tab order). */
 function choose(tab: Tab, focus = false): void {
+  chosenTab = tab;
   for (const other of TABS) {
     const selected = other === tab;
     tabButton(other).setAttribute('aria-selected', String(selected));
@@ -122,12 +129,20 @@ function done(li: HTMLLIElement, banner: HTMLElement, message: string): void {
   } else banner.focus();
 }
 
+/**
+ * A 401 (signed out meanwhile) or 403 (no longer an administrator): the page shows where the person
+ * stands now, with the message where they are taken to. True when it was one of those.
+ */
+function lostAccess(error: unknown, banner: HTMLElement): boolean {
+  if (!(error instanceof ApiProblem) || (error.status !== 401 && error.status !== 403)) return false;
+  void refreshAccess({ message: error.message, banner });
+  return true;
+}
+
 /** An action that did not work: the API's own words (its problem's detail), never its raw answer. */
 function failed(banner: HTMLElement, error: unknown, conflict: (detail: string) => string): void {
-  if (error instanceof ApiProblem && error.status === 401) {
-    say(banner, error.message, 'error');
-    void refreshAccess();
-  } else if (error instanceof ApiProblem && error.status === 409) say(banner, conflict(error.message), 'error');
+  if (lostAccess(error, banner)) return;
+  if (error instanceof ApiProblem && error.status === 409) say(banner, conflict(error.message), 'error');
   else say(banner, error instanceof Error ? error.message : 'That did not work.', 'error');
   banner.focus();
 }
@@ -272,7 +287,7 @@ async function loadEditors(): Promise<void> {
         : `${count} ${count === 1 ? 'person' : 'people'}.`,
     );
   } catch (error) {
-    if (mine !== editorsLoading) return;
+    if (mine !== editorsLoading || lostAccess(error, editorsBanner)) return;
     say(editorsBanner, error instanceof Error ? error.message : 'The editors could not be loaded.', 'error');
   } finally {
     if (mine === editorsLoading) editorList.removeAttribute('aria-busy');
@@ -384,7 +399,7 @@ async function loadPlaces(): Promise<void> {
         : `${count} ${count === 1 ? 'place' : 'places'}.`,
     );
   } catch (error) {
-    if (mine !== placesLoading) return;
+    if (mine !== placesLoading || lostAccess(error, placesBanner)) return;
     say(placesBanner, error instanceof Error ? error.message : 'The list could not be loaded.', 'error');
   } finally {
     if (mine === placesLoading) placeList.removeAttribute('aria-busy');
@@ -425,20 +440,28 @@ function placeItem(place: ListedPlace): HTMLLIElement {
   return li;
 }
 
+/**
+ * Approve and reject, each at the version of the place the admin read (If-Match): a place changed
+ * since is not decided unseen, but shown again.
+ */
 function placeActions(place: ListedPlace, li: HTMLLIElement): HTMLElement[] {
   const headingId = `m-${place.placeId}`;
-  const onError = (error: unknown) =>
-    failed(
-      placesBanner,
-      error,
-      (detail) => `“${place.name}” cannot be changed any more: ${detail} Show the list again to see where it is now.`,
-    );
+  const atVersion = ifMatch(place.version);
+  const onError = (error: unknown) => {
+    if (error instanceof ApiProblem && error.status === 412) void showChanged(place, li, versionOf(error.etag));
+    else
+      failed(
+        placesBanner,
+        error,
+        (detail) => `“${place.name}” cannot be changed any more: ${detail} Show the list again to see where it is now.`,
+      );
+  };
   const approve = button('Approve', 'primary', headingId);
   approve.addEventListener('click', () =>
     act(
       approve,
       async () => {
-        await callApi(`/api/places/${path(place.placeId)}/approve`, { method: 'POST', body: {} });
+        await callApi(`/api/places/${path(place.placeId)}/approve`, { method: 'POST', body: {}, headers: atVersion });
         oneFewerWaiting('places');
         done(li, placesBanner, `“${place.name}” is approved: parents can find it now.`);
       },
@@ -453,13 +476,61 @@ function placeActions(place: ListedPlace, li: HTMLLIElement): HTMLElement[] {
     confirm: 'Reject this place',
     required: 'Give a reason: the editor reads it.',
     send: async (reason) => {
-      await callApi(`/api/places/${path(place.placeId)}/reject`, { method: 'POST', body: { reason } });
+      await callApi(`/api/places/${path(place.placeId)}/reject`, { method: 'POST', body: { reason }, headers: atVersion });
       oneFewerWaiting('places');
       done(li, placesBanner, `“${place.name}” is rejected.`);
     },
     failed: onError,
   });
   return [h('div', { class: 'actions' }, approve, reject), form];
+}
+
+/** The place as it is now, once its view has caught up with `version` (the one a 412 named), or after a few tries. */
+async function placeNow(placeId: string, version: number | undefined): Promise<ManagedPlace> {
+  for (let attempt = 1; ; attempt++) {
+    const place = await callApi<ManagedPlace>(`/api/manage/places/${path(placeId)}`);
+    if (version === undefined || place.version >= version || attempt === 10) return place;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/**
+ * The place changed since the admin read it (412): they are told so, the focus goes to the message,
+ * and the item is read again: shown as it is now (a reason being typed is kept), or taken out when
+ * it no longer waits for approval.
+ */
+async function showChanged(place: ListedPlace, li: HTMLLIElement, version: number | undefined): Promise<void> {
+  const changed = `This place, “${place.name}”, was changed since you opened it: check it again.`;
+  say(placesBanner, changed, 'error');
+  placesBanner.focus();
+  li.setAttribute('aria-busy', 'true');
+  try {
+    const now = await placeNow(place.placeId, version);
+    if (now.status !== place.status) {
+      li.remove();
+      if (place.status === 'locationValidated') oneFewerWaiting('places');
+      say(
+        placesBanner,
+        `This place, “${place.name}”, was changed since you opened it: it is now in “${HEADINGS[now.status]}”, not in this list.`,
+        'error',
+      );
+      return;
+    }
+    const typed = li.querySelector('textarea')?.value ?? '';
+    const fresh = placeItem(now);
+    li.replaceWith(fresh);
+    const reason = fresh.querySelector('textarea');
+    const form = reason?.form;
+    if (typed !== '' && reason && form) {
+      reason.value = typed;
+      form.hidden = false;
+      fresh.querySelector(`[aria-controls="${form.id}"]`)?.setAttribute('aria-expanded', 'true');
+    }
+  } catch (error) {
+    li.removeAttribute('aria-busy');
+    if (lostAccess(error, placesBanner)) return;
+    say(placesBanner, `${changed} It could not be read again here: show the list again.`, 'error');
+  }
 }
 
 function facilitiesText(facilities: readonly string[]): string {
@@ -537,7 +608,7 @@ async function loadChanges(): Promise<void> {
     const count = waitingChanges.length;
     say(changesBanner, count === 0 ? 'No changes wait for approval.' : `${count} ${count === 1 ? 'change' : 'changes'}.`);
   } catch (error) {
-    if (mine !== changesLoading) return;
+    if (mine !== changesLoading || lostAccess(error, changesBanner)) return;
     say(changesBanner, error instanceof Error ? error.message : 'The changes could not be loaded.', 'error');
   } finally {
     if (mine === changesLoading) changeList.removeAttribute('aria-busy');
@@ -636,7 +707,18 @@ function changeItem(place: ListedPlace): HTMLLIElement {
 
 let loaded = false;
 
-async function refreshAccess(): Promise<void> {
+/** Why access was checked again: an action or a list answered 401 or 403; its message, and the banner it came from. */
+interface AccessLost {
+  readonly message: string;
+  readonly banner: HTMLElement;
+}
+
+/**
+ * Reads who is signed in and shows their part of the page. After `lost` (a 401 or 403 in the middle
+ * of something), its message goes where the person now is: above "Sign in" (the tabs being hidden),
+ * with the focus on that heading; or in the banner it came from when they are still an admin.
+ */
+async function refreshAccess(lost?: AccessLost): Promise<void> {
   let me: Me | undefined;
   try {
     me = await whoIsSignedIn();
@@ -646,6 +728,10 @@ async function refreshAccess(): Promise<void> {
       error instanceof Error ? error.message : 'Who is signed in could not be told. Reload the page to try again.',
       'error',
     );
+    if (lost) {
+      say(lost.banner, lost.message, 'error');
+      lost.banner.focus();
+    }
     return;
   }
   showAccount(account, me, 'Sign in to moderate');
@@ -656,9 +742,20 @@ async function refreshAccess(): Promise<void> {
   say(accessStatus, '');
   if (!admin) {
     for (const tab of TABS) tabPanel(tab).hidden = true;
+    if (lost) {
+      say(accessStatus, lost.message, 'error');
+      (me === undefined ? signedOutHeading : notAdminHeading).focus();
+    }
     return;
   }
-  if (loaded) return;
+  if (lost) {
+    say(lost.banner, lost.message, 'error');
+    lost.banner.focus();
+  }
+  if (loaded) {
+    choose(chosenTab);
+    return;
+  }
   loaded = true;
   choose('editors');
   void loadEditors();

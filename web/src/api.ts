@@ -172,11 +172,21 @@ export interface PendingRevision {
   readonly proposedAt: string;
 }
 
+/** The most recent change to an approved place that was decided: approved, rejected (with the admin's reason), or superseded. */
+export interface DecidedRevision {
+  readonly revision: number;
+  readonly outcome: 'approved' | 'rejected' | 'superseded';
+  /** Why an admin rejected it. */
+  readonly reason?: string;
+  readonly decidedAt: string;
+}
+
 /** A place as editors and admins list it (`GET /api/manage/places`). */
 export interface ListedPlace extends PlaceDetails {
   /** Who proposed it and may change it (absent for places from before sign-in). */
   readonly owner?: Actor;
   readonly pendingRevision?: PendingRevision;
+  readonly lastRevision?: DecidedRevision;
 }
 
 /** What `GET /api/manage/places` lists: places in one status, or a change waiting (`revisionPending`). */
@@ -273,12 +283,16 @@ export interface FieldError {
   readonly message: string;
 }
 
-/** An answer other than 2xx: the problem document's detail and field errors when it sent one. */
+/**
+ * An answer other than 2xx: the problem document's detail and field errors when it sent one, and
+ * its ETag (a 412 names the current version in it).
+ */
 export class ApiProblem extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly errors: readonly FieldError[] = [],
+    readonly etag?: string,
   ) {
     super(message);
     this.name = 'ApiProblem';
@@ -316,6 +330,17 @@ export async function callApi<T>(path: string, options: RequestOptions = {}): Pr
   throw await problemOf(response);
 }
 
+/** The `If-Match` header that names a version read earlier: the change is refused (412) if the place changed since. */
+export function ifMatch(version: number): Readonly<Record<string, string>> {
+  return { 'if-match': `"${version}"` };
+}
+
+/** The version an ETag names (`"3"` → 3); undefined when there is none or it is not one. */
+export function versionOf(etag: string | undefined): number | undefined {
+  const match = etag === undefined ? null : /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(etag);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
 async function problemOf(response: Response): Promise<ApiProblem> {
   // The problem's own words name the machinery (the sign-in path, keys for scripts): people are told what to do.
   if (response.status === 401) {
@@ -323,6 +348,7 @@ async function problemOf(response: Response): Promise<ApiProblem> {
     return new ApiProblem(401, 'You are not signed in, or your sign-in has ended. Sign in again to carry on.');
   }
   const text = await response.text();
+  const etag = response.headers.get('etag') ?? undefined;
   try {
     const problem = JSON.parse(text) as { detail?: unknown; title?: unknown; errors?: unknown };
     const errors = Array.isArray(problem.errors) ? problem.errors.filter(isFieldError) : [];
@@ -332,9 +358,9 @@ async function problemOf(response: Response): Promise<ApiProblem> {
         : typeof problem.title === 'string'
           ? problem.title
           : `The app answered ${response.status}.`;
-    return new ApiProblem(response.status, message, errors);
+    return new ApiProblem(response.status, message, errors, etag);
   } catch {
-    return new ApiProblem(response.status, `The app answered ${response.status}.`);
+    return new ApiProblem(response.status, `The app answered ${response.status}.`, [], etag);
   }
 }
 

@@ -222,9 +222,8 @@ async function propose(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;
     if (error.status === 401 || error.status === 403) {
-      // Signed out meanwhile, or no longer an editor: the page shows where they stand now.
-      say(outcome, error.message, 'error');
-      void refreshAccess(outcome);
+      // Signed out meanwhile, or no longer an editor: the page shows where they stand now, and says why.
+      void refreshAccess(submit, error.message);
     } else if (error.status === 400) showErrors(error.errors, error.message);
     else if (error.status === 422) {
       pending = undefined;
@@ -443,18 +442,18 @@ const HEADINGS: Readonly<Partial<Record<Step, string>>> = {
 /**
  * Reads who is signed in and shows their part of the page. `focusAfter`: where the focus was (a
  * button that is now hidden, say), so it moves to the new part's heading rather than being lost.
+ * `notice`: why access was checked again (a 401 or 403 in the middle of something), said above the
+ * part now shown (the form's own messages being hidden with it), or beside the form if that stays.
  */
-async function refreshAccess(focusAfter?: HTMLElement): Promise<void> {
+async function refreshAccess(focusAfter?: HTMLElement, notice?: string): Promise<void> {
   let me: Me | undefined;
   try {
     me = await whoIsSignedIn();
   } catch (error) {
     show('unknown');
-    say(
-      accessStatus,
-      error instanceof Error ? error.message : 'Who is signed in could not be told. Reload the page to try again.',
-      'error',
-    );
+    const unknown = error instanceof Error ? error.message : 'Who is signed in could not be told. Reload the page to try again.';
+    say(accessStatus, notice === undefined ? unknown : `${notice} ${unknown}`, 'error');
+    if (focusAfter) accessStatus.focus();
     return;
   }
   showAccount(account, me, 'Sign in to propose places');
@@ -465,6 +464,14 @@ async function refreshAccess(focusAfter?: HTMLElement): Promise<void> {
     step === 'editor' && me?.isAdmin && me.editorStatus !== 'approved' ? 'You are an administrator: you may propose places too.' : '',
   );
   if (step === 'editor') void loadMine();
+  if (notice !== undefined) {
+    if (step === 'editor') {
+      say(outcome, notice, 'error');
+      outcome.focus();
+      return;
+    }
+    say(accessStatus, notice, 'error');
+  }
   const heading = HEADINGS[step];
   if (focusAfter && heading !== undefined) document.getElementById(heading)?.focus();
 }
@@ -484,8 +491,7 @@ async function askForAccess(): Promise<void> {
       askReason.setAttribute('aria-invalid', 'true');
       askReason.focus();
     } else if (error instanceof ApiProblem && (error.status === 401 || error.status === 409)) {
-      await refreshAccess(askSubmit);
-      say(accessStatus, error.message, 'error');
+      await refreshAccess(askSubmit, error.message);
     } else {
       say(accessStatus, error instanceof Error ? error.message : 'Your request could not be sent. Try again.', 'error');
       accessStatus.focus();
@@ -554,10 +560,33 @@ function minePlace(place: ListedPlace): HTMLLIElement {
           class: 'revision-note',
           text: `Change waiting for approval (revision ${pending.revision}): parents see the approved details until an administrator approves it.`,
         }),
+      lastRevisionNote(place),
       place.statusReason !== undefined && h('p', { class: 'hint', text: `Reason: ${place.statusReason}` }),
       h('p', { class: 'hint', text: `Proposed ${agoText(place.proposedAt)}` }),
       historyToggle(place.placeId, 'mine'),
     ),
+  );
+}
+
+/**
+ * What became of the owner's latest decided change: approved, or not (with the admin's reason). An
+ * approved or superseded one is not repeated once a newer change waits; a rejected one is, for its reason.
+ */
+function lastRevisionNote(place: ListedPlace): HTMLParagraphElement | false {
+  const last = place.lastRevision;
+  if (!last || (last.outcome !== 'rejected' && place.pendingRevision)) return false;
+  const change = `Your change (revision ${last.revision})`;
+  const said =
+    last.outcome === 'approved'
+      ? `${change} was approved: parents see it.`
+      : last.outcome === 'rejected'
+        ? `${change} was not approved${last.reason === undefined || last.reason === '' ? '.' : `: ${last.reason}`}`
+        : `${change} was replaced by a later change.`;
+  return h(
+    'p',
+    { class: `revision-note revision-${last.outcome}` },
+    h('span', { class: 'revision-said', text: said }),
+    h('span', { class: 'revision-when' }, 'Decided ', h('time', { text: agoText(last.decidedAt), attrs: { datetime: last.decidedAt } })),
   );
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USER_ID_PATTERN } from '../../kernel/caller';
+import { actorSchema, isPersonId } from '../../kernel/caller';
 import { intParam, parseBody, parseQuery } from '../../platform/http/parseInput';
 import { HttpProblem } from '../../platform/http/problem';
 import { EDITOR_STATUSES, type EditorStatus } from '../domain/editor';
@@ -42,13 +42,10 @@ export function parseEditorListQuery(params: URLSearchParams): { status: EditorS
 /** The `{userId}` route parameter: anything that cannot be a user id names nobody. */
 export function userIdParam(params: Record<string, string>): string {
   const userId = params.userId ?? '';
-  if (!USER_ID_PATTERN.test(userId)) throw new HttpProblem(404, `There is no editor ${JSON.stringify(userId.slice(0, 64))}.`);
+  if (!isPersonId(userId)) throw new HttpProblem(404, `There is no editor ${JSON.stringify(userId.slice(0, 64))}.`);
   return userId;
 }
 
-const actorSchema = z
-  .strictObject({ id: z.string(), name: z.string() })
-  .meta({ description: 'A person (their user id) or a machine (key:<name>)' });
 const timestamp = z.iso.datetime({ offset: true });
 
 export const editorAccessAnswerSchema = z.strictObject({ userId: z.string(), status: editorStatusSchema });
@@ -78,5 +75,3 @@ export const meAnswerSchema = z.strictObject({
   editorStatus: z.enum(['none', ...EDITOR_STATUSES]).meta({ description: 'none until they ask for editor access' }),
 });
 export type MeAnswer = z.output<typeof meAnswerSchema>;
-
-export { actorSchema };

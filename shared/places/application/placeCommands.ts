@@ -54,9 +54,14 @@ export function actingAs(caller: Caller, now: Date): Acting {
 /** Namespace for ids derived from names (UUID v5), so that one Idempotency-Key always names one place. */
 const VISIT_PLANNR_NAMESPACE = '6f1b3f0e-2f6d-5a43-9c1e-7a2d0c9b8e41';
 
-/** An Idempotency-Key is the caller's own: the same key from two callers names two places. */
-export function placeIdForIdempotencyKey(callerId: string, idempotencyKey: string): string {
-  return uuidV5(`idempotency-key:${callerId}\n${idempotencyKey}`, VISIT_PLANNR_NAMESPACE);
+/**
+ * An Idempotency-Key is the caller's own: the same key from two people names two places. Machines
+ * share one scope, the one every key had before people signed in, so a script re-run with another
+ * (or a rotated) key still finds the places it proposed.
+ */
+export function placeIdForIdempotencyKey(idempotencyKey: string, personId?: string): string {
+  const scoped = personId === undefined ? idempotencyKey : `${personId}\n${idempotencyKey}`;
+  return uuidV5(`idempotency-key:${scoped}`, VISIT_PLANNR_NAMESPACE);
 }
 
 /**
@@ -74,7 +79,10 @@ export async function proposePlace(
 ): Promise<PlaceCommandOutcome> {
   await assertMayEdit(deps, caller);
   const owner = actorOf(caller);
-  const placeId = idempotencyKey === undefined ? deps.newId() : placeIdForIdempotencyKey(owner.id, idempotencyKey);
+  const placeId =
+    idempotencyKey === undefined
+      ? deps.newId()
+      : placeIdForIdempotencyKey(idempotencyKey, caller.kind === 'person' ? caller.userId : undefined);
   // One reading of the clock per command: the decision and the events' occurredAt agree.
   const now = deps.clock();
   const command: PlaceCommand = { type: 'ProposePlace', data: { placeId, proposal, owner, now: now.toISOString() } };

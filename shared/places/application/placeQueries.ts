@@ -13,7 +13,7 @@ import type { PlaceViews } from './placeViews';
 import { attributionSchema, forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
 import { placeViewKey, REVISION_PENDING, type ManagedList, type PlaceView } from '../projection/placeDocuments';
-import { actorOf, isAdmin, type Caller } from '../../kernel/caller';
+import { actorOf, actorSchema, isAdmin, type Caller } from '../../kernel/caller';
 import { ForbiddenError } from '../../kernel/errors';
 import type { EventStore } from '../../platform/eventSourcing/eventStore';
 import { toPlaceStreamId } from '../domain/place';
@@ -113,10 +113,6 @@ const placeFields = {
   statusReason: z.string().optional().meta({ description: 'Why the location or the place was rejected, or the place withdrawn' }),
 };
 
-const actorSchema = z
-  .strictObject({ id: z.string(), name: z.string() })
-  .meta({ description: 'A person (their user id and name) or a machine (key:<name>)' });
-
 /** What only editors and admins see of a place: its owner and a change waiting for moderation. */
 const managedFields = {
   ...placeFields,
@@ -130,6 +126,15 @@ const managedFields = {
     })
     .optional()
     .meta({ description: 'A change to the approved place that parents will see once an admin approves it' }),
+  lastRevision: z
+    .strictObject({
+      revision: z.int().min(1),
+      outcome: z.enum(['approved', 'rejected', 'superseded']),
+      reason: z.string().optional().meta({ description: "The admin's reason, when rejected" }),
+      decidedAt: timestamp,
+    })
+    .optional()
+    .meta({ description: 'How the latest decided change ended (superseded: a newer change replaced it before a decision)' }),
 };
 
 /** A place in the editors' list. */
@@ -251,7 +256,7 @@ export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery):
       : { mine: true, ...(query.status && { status: query.status }) }),
     results: entries
       .slice(0, query.limit)
-      .map(({ id: _id, partitionKey: _pk, type: _type, lastRevision: _last, ...place }) => withHoursAsSyntax(place)),
+      .map(({ id: _id, partitionKey: _pk, type: _type, revisionsProposed: _count, ...place }) => withHoursAsSyntax(place)),
   };
 }
 
@@ -324,7 +329,7 @@ export async function placeForParents(deps: QueryDeps, placeId: string): Promise
   const view = (await deps.views.read<PlaceView>(placeViewKey(placeId)))?.document;
   if (view?.status !== 'approved') throw new NotFoundError(`There is no place ${placeId}.`);
   // Who owns a place, and a change not yet approved, are for editors and admins only.
-  const { owner: _owner, pendingRevision: _pending, lastRevision: _last, ...shown } = view;
+  const { owner: _owner, pendingRevision: _pending, revisionsProposed: _count, lastRevision: _last, ...shown } = view;
   return withForecast(deps, shown);
 }
 
@@ -343,7 +348,7 @@ export async function placeForEditors(
   if (caller.kind === 'person' && !isAdmin(caller) && view.owner?.id !== actor.id) {
     throw new ForbiddenError("Only the place's owner or an administrator may see it here.");
   }
-  const { lastRevision: _last, ...fields } = view;
+  const { revisionsProposed: _count, ...fields } = view;
   const events = await deps.eventStore.read(toPlaceStreamId(placeId));
   return {
     ...(await withForecast(deps, fields)),
@@ -361,7 +366,7 @@ export async function newestPlaces(deps: QueryDeps, limit: number): Promise<Newe
   return { results: entries.map(({ id: _id, partitionKey: _pk, type: _type, sourceVersion: _v, ...entry }) => entry) };
 }
 
-async function withForecast<V extends Omit<PlaceView, 'lastRevision'>>(
+async function withForecast<V extends Omit<PlaceView, 'revisionsProposed' | 'lastRevision'>>(
   deps: QueryDeps,
   view: V,
 ): Promise<Omit<V, 'id' | 'partitionKey' | 'type'> & Pick<PlaceAnswer, 'forecast' | 'forecastIssuedAt' | 'forecastAgeMinutes'>> {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import type { PlaceDetails } from './placeDetails';
 import type { DetailsChanges } from './proposal';
-import type { Actor } from '../../kernel/caller';
+import { isMachineId, type Actor } from '../../kernel/caller';
 import { type Geolocation } from '../../kernel/geolocation';
 
 /** Events of a place stream (`place-<placeId>`); their names and fields are the public contract. */
@@ -92,7 +92,7 @@ export interface PendingRevision {
   readonly proposedAt: string;
 }
 
-export type RevisionOutcome = 'approved' | 'rejected' | 'superseded' | 'dropped';
+export type RevisionOutcome = 'approved' | 'rejected' | 'superseded';
 
 /** An approved place's revisions: the one pending, if any, and how each earlier one ended. */
 export interface Revisions {
@@ -193,12 +193,14 @@ export function evolvePlace(state: PlaceState, event: PlaceEvent): PlaceState {
 }
 
 /**
- * Who may change a place: an admin; its owner; and, for a place proposed before places had owners,
- * any machine key (as before).
+ * Who may change a place: an admin; the person who owns it; and, for a place a machine proposed (or
+ * one from before places had owners), any machine key: scripts act as one automation account, told
+ * apart in the history but not in what they may do, so a rotated key keeps its places.
  */
 export function mayChange(place: PlaceFacts, by: Actor, byAdmin: boolean): boolean {
   if (byAdmin) return true;
-  return place.owner ? place.owner.id === by.id : by.id.startsWith('key:');
+  if (!place.owner || isMachineId(place.owner.id)) return isMachineId(by.id);
+  return place.owner.id === by.id;
 }
 
 /** Applies changes to a place's name and details; `null` removes a detail. */

@@ -1,3 +1,4 @@
+import { actorSchema } from '../../kernel/caller';
 import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import { nameSchema, optionalDetailsShape } from './placeDetails';
@@ -15,7 +16,6 @@ const storedGeolocation = z.object({ latitude: z.number().min(-90).max(90), long
 // Stored details are read as recorded: the opening hours in the old object shape are upcast, not refused.
 const details = z.object({ ...optionalDetailsShape, openingHours: storedOpeningHoursSchema.optional() });
 const instant = z.iso.datetime({ offset: true });
-const actor = z.object({ id: z.string().min(1), name: z.string() });
 
 const schemas = {
   PlaceProposed: z.object({
@@ -25,7 +25,7 @@ const schemas = {
     address: z.string().optional(),
     details,
     proposedAt: instant,
-    owner: actor.optional(),
+    owner: actorSchema.optional(),
   }),
   PlaceLocationValidated: z.object({ geolocation: geolocationSchema, region: z.string().regex(/^[0-9b-hjkmnp-z]{1,12}$/) }),
   PlaceLocationRejected: z.object({ reason: z.string() }),
@@ -36,7 +36,7 @@ const schemas = {
   PlaceRevisionProposed: z.object({
     revision: z.int().min(1),
     changes: z.strictObject({ ...detailsChangesShape, openingHours: storedOpeningHoursSchema.nullable().optional() }),
-    proposedBy: actor,
+    proposedBy: actorSchema,
     proposedAt: instant,
   }),
   PlaceRevisionApproved: z.object({ revision: z.int().min(1), approvedAt: instant }),

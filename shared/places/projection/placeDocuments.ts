@@ -1,6 +1,6 @@
 import type { Geolocation } from '../../kernel/geolocation';
 import type { ViewDocumentBase } from '../../kernel/viewDocument';
-import type { PendingRevision, PlaceStatus } from '../domain/place';
+import type { PendingRevision, PlaceStatus, RevisionOutcome } from '../domain/place';
 import type { Actor } from '../../kernel/caller';
 import type { AgeRange, PlaceDetails, PlaceKind } from '../domain/placeDetails';
 
@@ -24,7 +24,16 @@ export interface PlaceView extends ViewDocumentBase, PlaceDetails {
   /** A change to the approved place awaiting an admin: not yet in the details above, nor shown to parents. */
   readonly pendingRevision?: PendingRevision;
   /** The number of the latest revision ever proposed (so its listing's removal is written only for places that had one). */
-  readonly lastRevision?: number;
+  readonly revisionsProposed?: number;
+  /** How the latest decided revision ended, with the admin's reason when rejected: what its owner is told. */
+  readonly lastRevision?: DecidedRevision;
+}
+
+export interface DecidedRevision {
+  readonly revision: number;
+  readonly outcome: RevisionOutcome;
+  readonly reason?: string;
+  readonly decidedAt: string;
 }
 
 /** One approved place in the spatial index, partitioned by a coarse geohash cell (precision 3). */
@@ -98,7 +107,8 @@ export const REVISION_PENDING = 'revisionPending';
 export type ManagedList = PlaceStatus | typeof REVISION_PENDING;
 export const statusPartition = (status: ManagedList) => `status-${status}`;
 /** A place in its owner's list ("my places"), whatever its status. */
-export const ownedEntryKey = (placeId: string, ownerId: string) => ({ id: `owned-${placeId}`, partitionKey: `owner-${ownerId}` });
+export const ownerPartition = (ownerId: string) => `owner-${ownerId}`;
+export const ownedEntryKey = (placeId: string, ownerId: string) => ({ id: `owned-${placeId}`, partitionKey: ownerPartition(ownerId) });
 export const revisionPendingEntryKey = (placeId: string) => ({
   id: `revision-${placeId}`,
   partitionKey: statusPartition(REVISION_PENDING),

@@ -63,14 +63,24 @@ export function evolvePlaceView(view: PlaceView | null, event: RecordedEvent<Pla
     }
     case 'PlaceDetailsUpdated':
       return withChanges(next, event.data);
-    case 'PlaceRevisionProposed':
+    case 'PlaceRevisionProposed': {
       if (next.status !== 'approved') return next;
-      return { ...next, pendingRevision: event.data, lastRevision: event.data.revision };
+      // A revision still waiting is superseded by the newer one.
+      const superseded = next.pendingRevision && {
+        lastRevision: { revision: next.pendingRevision.revision, outcome: 'superseded' as const, decidedAt: event.data.proposedAt },
+      };
+      return { ...next, ...superseded, pendingRevision: event.data, revisionsProposed: event.data.revision };
+    }
     case 'PlaceRevisionApproved':
     case 'PlaceRevisionRejected': {
       if (next.pendingRevision?.revision !== event.data.revision) return next;
       const { pendingRevision, ...rest } = next;
-      return event.type === 'PlaceRevisionApproved' ? withChanges(rest, pendingRevision.changes) : rest;
+      if (event.type === 'PlaceRevisionRejected') {
+        const { revision, reason, rejectedAt } = event.data;
+        return { ...rest, lastRevision: { revision, outcome: 'rejected', reason, decidedAt: rejectedAt } };
+      }
+      const decided = { revision: event.data.revision, outcome: 'approved' as const, decidedAt: event.data.approvedAt };
+      return { ...withChanges(rest, pendingRevision.changes), lastRevision: decided };
     }
     default:
       return assertNever(event);
@@ -96,6 +106,7 @@ function withChanges(view: PlaceView, changes: DetailsChanges): PlaceView {
     statusReason,
     owner,
     pendingRevision,
+    revisionsProposed,
     lastRevision,
     ...details
   } = view;
@@ -118,6 +129,7 @@ function withChanges(view: PlaceView, changes: DetailsChanges): PlaceView {
     ...(statusReason !== undefined && { statusReason }),
     ...(owner !== undefined && { owner }),
     ...(pendingRevision !== undefined && { pendingRevision }),
+    ...(revisionsProposed !== undefined && { revisionsProposed }),
     ...(lastRevision !== undefined && { lastRevision }),
   };
 }
@@ -201,7 +213,7 @@ export function listingsOf(view: PlaceView, geohash: Geohasher): Listing[] {
   }
   if (view.owner) listings.push({ ...view, ...ownedEntryKey(view.placeId, view.owner.id), type: 'status' });
   if (view.pendingRevision) listings.push({ ...view, ...revisionPendingEntryKey(view.placeId), type: 'status' });
-  else if (view.lastRevision !== undefined)
+  else if (view.revisionsProposed !== undefined)
     listings.push(removedListing(revisionPendingEntryKey(view.placeId), view.placeId, view.version));
   const newest = newestEntryOf(view);
   if (newest) listings.push(newest);

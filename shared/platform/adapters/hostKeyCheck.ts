@@ -6,44 +6,58 @@ export const KEY_CHECK_ROUTES = { function: 'api/keys/function', admin: 'api/key
 
 const REMEMBER_MS = 60_000;
 const MAX_REMEMBERED = 1_000;
+/** Checks of new keys in flight at once per instance: random keys cannot make the app call itself without bound. */
+const MAX_CHECKS_IN_FLIGHT = 16;
 const CHECK_TIMEOUT_MS = 5_000;
 
-type Level = 'function' | 'admin' | undefined;
+type Level = 'function' | 'admin';
 
 /**
  * Asks the Functions host itself whether it knows a key, by presenting it to two functions it guards
  * at `function` and `admin` level (the host keeps its keys to itself; a Node worker is not told which
  * key a request used). Answers are remembered for a minute per key (by hash), so a machine's requests
  * cost one check a minute (requests that arrive while it is asked wait for that one answer); a key
- * revoked in the host stops working within that minute.
+ * revoked in the host stops working within that minute. Keys the host accepted and keys it refused
+ * are remembered apart, least recently used first out, so a stream of made-up keys cannot push the
+ * real ones out; and only so many checks run at once (beyond that the request is a 503).
  */
 export class HostKeyCheck implements MachineKeyCheck {
-  private readonly remembered = new Map<string, { level: Level; until: number }>();
-  private readonly inFlight = new Map<string, Promise<Level>>();
+  private readonly accepted = new Map<string, { level: Level; until: number }>();
+  private readonly refused = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<Level | undefined>>();
 
   constructor(
     private readonly hostBaseUrl: string,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async levelOf(key: string): Promise<Level> {
+  async levelOf(key: string): Promise<Level | undefined> {
     const id = createHash('sha256').update(key).digest('hex');
-    const known = this.remembered.get(id);
-    if (known && known.until > this.clock()) return known.level;
-    const pending = this.inFlight.get(id) ?? this.ask(id, key);
-    this.inFlight.set(id, pending);
-    return pending;
+    const now = this.clock();
+    const known = this.accepted.get(id);
+    if (known && known.until > now) return touch(this.accepted, id, known).level;
+    if ((this.refused.get(id) ?? 0) > now) return undefined;
+    const pending = this.inFlight.get(id);
+    if (pending) return pending;
+    if (this.inFlight.size >= MAX_CHECKS_IN_FLIGHT) throw new KeyCheckUnavailableError(undefined, new Error('too many key checks at once'));
+    const asking = this.ask(id, key);
+    this.inFlight.set(id, asking);
+    return asking;
   }
 
-  private async ask(id: string, key: string): Promise<Level> {
+  private async ask(id: string, key: string): Promise<Level | undefined> {
     try {
-      const level: Level = (await this.accepts(KEY_CHECK_ROUTES.function, key))
+      const level = (await this.accepts(KEY_CHECK_ROUTES.function, key))
         ? (await this.accepts(KEY_CHECK_ROUTES.admin, key))
           ? 'admin'
           : 'function'
         : undefined;
-      if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value ?? '');
-      this.remembered.set(id, { level, until: this.clock() + REMEMBER_MS });
+      const until = this.clock() + REMEMBER_MS;
+      if (level === undefined) remember(this.refused, id, until);
+      else {
+        this.refused.delete(id);
+        remember(this.accepted, id, { level, until });
+      }
       return level;
     } finally {
       this.inFlight.delete(id);
@@ -53,8 +67,10 @@ export class HostKeyCheck implements MachineKeyCheck {
   private async accepts(route: string, key: string): Promise<boolean> {
     let answer: Response;
     try {
+      // Never followed: a redirect (a sign-in page, a front door) must not carry the key anywhere else.
       answer = await fetch(`${this.hostBaseUrl}/${route}`, {
         headers: { 'x-functions-key': key },
+        redirect: 'manual',
         signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
       });
       await answer.body?.cancel();
@@ -63,10 +79,23 @@ export class HostKeyCheck implements MachineKeyCheck {
     }
     if (answer.status === 204) return true;
     if (answer.status === 401) return false;
-    // Anything else (429, 5xx, or a 403 from access restrictions in front of the host) says nothing about
-    // the key: the request fails as unavailable (503), not as refused.
+    // Anything else (3xx, 429, 5xx, or a 403 from access restrictions in front of the host) says nothing
+    // about the key: the request fails as unavailable (503), not as refused.
     throw new KeyCheckUnavailableError(answer.status);
   }
+}
+
+/** Marks an entry as just used (a Map iterates in insertion order: the first entry is the least recently used). */
+function touch<V>(map: Map<string, V>, id: string, value: V): V {
+  map.delete(id);
+  map.set(id, value);
+  return value;
+}
+
+function remember<V>(map: Map<string, V>, id: string, value: V): void {
+  map.delete(id);
+  if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value ?? '');
+  map.set(id, value);
 }
 
 /** The host could not say whether it knows the key just now: answered as 503 with Retry-After (http/unavailable.ts). */

@@ -181,7 +181,16 @@ function moderation(command: {
   done: string;
   refused: string;
   access?: Access;
+  /** Takes the version the admin read (If-Match, optional): a place changed since is not decided unseen. */
+  ifMatch?: boolean;
 }): ApiOperation {
+  const stale: Record<number, Answer> = command.ifMatch
+    ? {
+        412: problem('If-Match names an older version: the place changed since it was read (the ETag header names the current one)', [
+          'ETag',
+        ]),
+      }
+    : {};
   return {
     functionName: command.functionName,
     method: 'POST',
@@ -191,8 +200,10 @@ function moderation(command: {
     tag: 'admins',
     summary: command.summary,
     body: { schema: command.body, required: command.body !== 'IgnoredBody' },
+    ...(command.ifMatch && { headers: [{ name: 'If-Match', schema: ifMatchSchema, required: false }] }),
     answers: {
       200: { description: command.done, body: 'CommandAnswer', headers: ['ETag'] },
+      ...stale,
       400: problem(command.body === 'IgnoredBody' ? 'The body is not JSON' : 'The body is not valid'),
       404: command.route.includes('{revision}') ? problem('No place has this id, or it has no such revision') : UNKNOWN_PLACE,
       409: problem(`${command.refused}, ${CHANGED_CONCURRENTLY}`),
@@ -271,6 +282,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     body: 'IgnoredBody',
     done: 'Approved (or already approved)',
     refused: "The place's status is not locationValidated",
+    ifMatch: true,
   }),
   moderation({
     functionName: 'rejectPlace',
@@ -279,6 +291,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     body: 'Reason',
     done: 'Rejected (or already rejected)',
     refused: "The place's status is not locationValidated",
+    ifMatch: true,
   }),
   moderation({
     functionName: 'withdrawPlace',

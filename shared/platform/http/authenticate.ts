@@ -27,12 +27,30 @@ export const SIGN_IN_PATH = '/.auth/login/aad';
  */
 export async function callerOf(request: HttpRequest, deps: AccessDeps): Promise<Caller | undefined> {
   const principal = deps.signInEnabled ? request.headers.get(CLIENT_PRINCIPAL_HEADER) : null;
-  if (principal !== null && principal !== '') return parseClientPrincipal(principal);
+  if (principal !== null && principal !== '') return refuseCrossSiteForms(request, parseClientPrincipal(principal));
   const key = request.headers.get('x-functions-key') ?? request.query.get('code');
   if (key === null || key === '') return undefined;
+  // Host keys are short printable ASCII: anything else is no key, and is not worth asking the host about.
+  if (!KEY_SHAPE.test(key)) throw new HttpProblem(401, 'That key was not accepted.', undefined, 'key-not-accepted');
   const level = await deps.machineKeys.levelOf(key);
   if (level === undefined) throw new HttpProblem(401, 'That key was not accepted.', undefined, 'key-not-accepted');
   return { kind: 'machine', level, keyName: machineKeyName(level, key) };
+}
+
+const KEY_SHAPE = /^[\x21-\x7e]{1,256}$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json$/i;
+
+/**
+ * A signed-in person's browser sends the session cookie with any form another site submits; a form
+ * cannot send JSON, so a change from a person must say it is JSON (an empty body as `{}`), which
+ * keeps such forms out (the pages always send JSON).
+ */
+function refuseCrossSiteForms(request: HttpRequest, person: Person): Person {
+  if (SAFE_METHODS.has(request.method.toUpperCase())) return person;
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  if (!JSON_MEDIA_TYPE.test(mediaType)) throw new HttpProblem(415, 'Send changes as application/json (an empty body as {}).');
+  return person;
 }
 
 /** The caller, or 401 saying how to become one. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USER_ID_PATTERN, type Person } from '../../kernel/caller';
+import { isPersonId, type Person } from '../../kernel/caller';
 import { HttpProblem } from './problem';
 
 /** The header App Service Authentication sets on every request it has authenticated (and strips from what clients send). */
@@ -36,7 +36,7 @@ export function parseClientPrincipal(header: string): Person {
   const first = (types: readonly string[]) => types.map((typ) => claims.find((claim) => claim.typ === typ)?.val).find((val) => val);
   const userId = first(OBJECT_ID_CLAIMS);
   if (userId === undefined) throw unreadable('it has no object id claim');
-  if (!USER_ID_PATTERN.test(userId)) throw unreadable('its object id is not one this app accepts');
+  if (!isPersonId(userId)) throw unreadable('its object id is not one this app accepts');
   const name = first([...(name_typ ? [name_typ] : []), ...NAME_CLAIMS]) ?? userId;
   const roleTypes = new Set([...ROLE_CLAIMS, ...(role_typ ? [role_typ] : [])]);
   const roles = [...new Set(claims.filter((claim) => roleTypes.has(claim.typ)).map((claim) => claim.val))];

@@ -88,6 +88,21 @@ export function requiredIfMatchVersion(request: HttpRequest): number {
   return Number(header.trim().replaceAll('"', ''));
 }
 
+/**
+ * An optional `If-Match` (moderation names the version the admin read, so a place changed meanwhile is
+ * not approved unseen): the version it names, or undefined when absent or `*`.
+ */
+export function optionalIfMatchVersion(request: HttpRequest): number | undefined {
+  const header = request.headers.get('if-match');
+  if (header === null || header.trim() === '*') return undefined;
+  if (!ifMatchSchema.safeParse(header).success) {
+    throw new HttpProblem(400, 'If-Match must be the ETag of the version you last read, such as "3".', [
+      { field: 'If-Match', message: 'must be an ETag such as "3"' },
+    ]);
+  }
+  return Number(header.trim().replaceAll('"', ''));
+}
+
 /** A correlation id a caller may send (`x-correlation-id`); any other value is ignored. */
 export const correlationIdSchema = z
   .string()

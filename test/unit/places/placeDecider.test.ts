@@ -227,6 +227,27 @@ describe('place decider: owners and revisions', () => {
       .thenThrows(ForbiddenError);
   });
 
+  it('a place a machine proposed may be changed by any machine key (a rotated key keeps its places), not by a person', () => {
+    const byScript = {
+      ...(proposed as Extract<PlaceEvent, { type: 'PlaceProposed' }>).data,
+      owner: { id: 'key:function-1a2b3c4d', name: 'key:function-1a2b3c4d' },
+    };
+    const scripted: PlaceEvent = { type: 'PlaceProposed', data: byScript };
+    spec
+      .given([scripted])
+      .when(
+        change(
+          { description: 'By the new key' },
+          { by: { id: 'key:function-9f8e7d6c', name: 'key:function-9f8e7d6c' }, byAdmin: false, now },
+        ),
+      )
+      .then([{ type: 'PlaceDetailsUpdated', data: { description: 'By the new key' } }]);
+    spec
+      .given([scripted])
+      .when(change({ description: 'By Ann' }))
+      .thenThrows(ForbiddenError);
+  });
+
   it("an admin's change to an approved place applies at once", () => {
     spec
       .given(approvedPlace)

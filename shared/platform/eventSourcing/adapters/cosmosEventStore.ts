@@ -1,3 +1,4 @@
+import { actorSchema } from '../../../kernel/caller';
 import { ChangeFeedStartFrom, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
 import type { NewEvent, RecordedEvent } from '../../../kernel/event';
@@ -130,7 +131,7 @@ export const eventDocumentSchema = z.object({
     correlationId: z.string(),
     causationId: z.string(),
     occurredAt: z.string(),
-    actor: z.object({ id: z.string(), name: z.string() }).optional(),
+    actor: actorSchema.optional(),
   }),
   ttl: z.number().int().positive().optional(),
 });

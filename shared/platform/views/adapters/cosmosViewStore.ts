@@ -5,7 +5,7 @@ import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, 
 import { type Geolocation } from '../../../kernel/geolocation';
 import {
   NEWEST_PARTITION,
-  ownedEntryKey,
+  ownerPartition,
   statusPartition,
   type ManagedList,
   type NearbyEntry,
@@ -104,7 +104,7 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
   }
 
   ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
-    return this.statusEntries(ownedEntryKey('', ownerId).partitionKey, 'DESC', limit);
+    return this.statusEntries(ownerPartition(ownerId), 'DESC', limit);
   }
 
   private statusEntries(partitionKey: string, order: 'ASC' | 'DESC', limit: number): Promise<StatusEntry[]> {

@@ -3,7 +3,7 @@ import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
 import {
   NEWEST_PARTITION,
-  ownedEntryKey,
+  ownerPartition,
   statusPartition,
   type ManagedList,
   type NearbyEntry,
@@ -92,7 +92,7 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, Ed
   }
 
   ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
-    return Promise.resolve(structuredClone(this.statusEntries(ownedEntryKey('', ownerId).partitionKey).reverse().slice(0, limit)));
+    return Promise.resolve(structuredClone(this.statusEntries(ownerPartition(ownerId)).reverse().slice(0, limit)));
   }
 
   private statusEntries(partitionKey: string): StatusEntry[] {

@@ -61,6 +61,7 @@ describe('x-ms-client-principal', () => {
     ['no object id', base64({ claims: [{ typ: 'name', val: 'Ann' }] })],
     ['an object id with a slash', base64({ claims: [{ typ: 'oid', val: 'a/b' }] })],
     ['a JSON string', base64('"hello"')],
+    ['an id that names a machine', base64({ claims: [{ typ: 'oid', val: 'key:master' }] })],
   ])('is 401 with a plain reason when it is %s, never a 5xx', (_what, header) => {
     expect(() => parseClientPrincipal(header)).toThrow(HttpProblem);
     try {
@@ -89,6 +90,29 @@ describe('who is calling', () => {
     expect(await callerOf(request({}, `?code=${TEST_KEYS.master}`), on)).toEqual({ kind: 'machine', level: 'admin', keyName: 'master' });
     await expect(callerOf(request({ 'x-functions-key': 'guess' }), on)).rejects.toMatchObject({ status: 401 });
     expect(await callerOf(request({}), on)).toBeUndefined();
+  });
+
+  it('refuses a change from a person that is not sent as JSON (a form another site submits carries the cookie too)', async () => {
+    const signedIn = { 'x-ms-client-principal': base64(entraPrincipal) };
+    const post = (headers: Record<string, string>) =>
+      new HttpRequest({ method: 'POST', url: 'http://localhost/api/editors/x/approve', headers });
+    await expect(callerOf(post(signedIn), on)).rejects.toMatchObject({ status: 415 });
+    await expect(callerOf(post({ ...signedIn, 'content-type': 'application/x-www-form-urlencoded' }), on)).rejects.toMatchObject({
+      status: 415,
+    });
+    await expect(callerOf(post({ ...signedIn, 'content-type': 'application/json; charset=utf-8' }), on)).resolves.toMatchObject({
+      kind: 'person',
+    });
+    // Machines send no cookie: their keys are not sent by browsers on their own.
+    await expect(callerOf(post({ 'x-functions-key': TEST_KEYS.master }), on)).resolves.toMatchObject({ kind: 'machine' });
+  });
+
+  it('does not ask the host about a key that cannot be one (not printable ASCII, or too long): 401 at once', async () => {
+    const asked: string[] = [];
+    const spy = { signInEnabled: true, machineKeys: { levelOf: (key: string) => (asked.push(key), Promise.resolve(undefined)) } };
+    for (const query of ['?code=%E2%82%AC', '?code=a%0Ab', `?code=${'k'.repeat(300)}`])
+      await expect(callerOf(request({}, query), spy)).rejects.toMatchObject({ status: 401 });
+    expect(asked).toEqual([]);
   });
 
   it('admins are people with the admin role or the master key; a person is needed where a key will not do', async () => {

@@ -284,7 +284,10 @@ describe('the answers the handlers give are the ones the document describes', ()
       'approvePlace',
       await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, headers: admin }),
     );
-    expectDocumented('approvePlace', await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, headers: ann }));
+    expectDocumented(
+      'approvePlace',
+      await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: {}, headers: ann }),
+    );
     await executePlaceCommand(
       commands,
       { type: 'RecordLocationValidated', data: { placeId: museumId, geolocation: museum.geolocation, region } },
@@ -301,7 +304,7 @@ describe('the answers the handlers give are the ones the document describes', ()
     await regionWithForecast(store, region, now.toISOString());
     expectDocumented(
       'approvePlace',
-      await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, headers: root }),
+      await call(approvePlaceHandler(commands), { method: 'POST', params: { id: museumId }, json: {}, headers: root }),
     );
     expectDocumented(
       'approvePlace',

@@ -229,7 +229,7 @@ describe('place decider: owners and revisions', () => {
 
   it('a place a machine proposed may be changed by any machine key (a rotated key keeps its places), not by a person', () => {
     const byScript = {
-      ...(proposed as Extract<PlaceEvent, { type: 'PlaceProposed' }>).data,
+      ...proposed.data,
       owner: { id: 'key:function-1a2b3c4d', name: 'key:function-1a2b3c4d' },
     };
     const scripted: PlaceEvent = { type: 'PlaceProposed', data: byScript };

@@ -105,6 +105,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const keys = loadOrCreateKeys(keysFile, env);
   const easyAuth = options.easyAuth === false ? undefined : { secret: loadOrCreateAuthSecret(authSecretFile) };
   const settings = readLocalSettings(options.appRoot);
+  if (!easyAuth) refuseAuthEnabledWithoutEasyAuth(settings.values, env, 'local.settings.json');
   const hostJson = JSON.parse(readFileSync(join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
   const logger: Logger = consoleLogger({ quiet: options.quiet ?? false, enabled: readLogFilter(hostJson.logging?.logLevel) });
   const functionTimeoutMs = readFunctionTimeout(hostJson.functionTimeout);
@@ -176,6 +177,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     if (options.port !== 0) setWebsiteHostname(options.port);
     // App Service sets WEBSITE_AUTH_ENABLED=True when its authentication is on: apps read it to know whether
     // x-ms-client-principal comes from the platform (stripped from clients) and can be believed.
+    if (!easyAuth) refuseAuthEnabledWithoutEasyAuth(setUp.settings ?? {}, {}, "the app's set-up hook");
     const authEnabledSet = easyAuth && settingsSoFar.WEBSITE_AUTH_ENABLED === undefined ? 'True' : undefined;
     if (authEnabledSet) {
       process.env.WEBSITE_AUTH_ENABLED = authEnabledSet;
@@ -326,6 +328,24 @@ function refuseUnservedTriggers(registrations: readonly Registration[]): void {
       throw new Error(`The devhost cannot serve the ${binding.type} of function "${registration.metadata.name}".`);
     }
   }
+}
+
+/**
+ * Refuses WEBSITE_AUTH_ENABLED=True with the emulation off: the app would take it that a platform strips the
+ * x-ms-client-principal headers clients send, and believe whatever principal a client claims, since nothing strips them.
+ */
+function refuseAuthEnabledWithoutEasyAuth(
+  values: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+  valuesFrom: string,
+): void {
+  const fromEnv = env.WEBSITE_AUTH_ENABLED;
+  const value = fromEnv ?? values.WEBSITE_AUTH_ENABLED;
+  if (value?.trim().toLowerCase() !== 'true') return;
+  throw new Error(
+    `WEBSITE_AUTH_ENABLED=${value} (set in ${fromEnv === undefined ? valuesFrom : 'the environment'}) tells the app a platform ` +
+      'strips client-sent x-ms-client-principal headers, but with --no-easy-auth nothing does; remove the setting or drop --no-easy-auth.',
+  );
 }
 
 function clearLocalData(dataDir: string, keep: readonly string[]): void {

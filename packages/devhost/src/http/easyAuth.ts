@@ -10,10 +10,14 @@ import { readBody } from './readBody';
  * function app, emulated the way the Static Web Apps CLI emulates its own: a local sign-in form stands in for Entra ID,
  * and whoever is typed there is the signed-in user. What the app sees is what App Service gives it:
  *
- * - Every request loses the principal and token headers the client sent (the platform's own; a client cannot forge them)
- *   and, with a session, gets the signed-in user's `x-ms-client-principal` (base64 JSON), `-id`, `-name` and `-idp`.
+ * - Every request loses the principal and token headers the client sent (every `x-ms-client-principal*` and
+ *   `x-ms-token-*`: the platform's own; a client cannot forge them) and, with a session, gets the signed-in user's
+ *   `x-ms-client-principal` (base64 JSON), `-id`, `-name` and `-idp`.
  * - `/.auth/login/aad`, `/.auth/login/aad/callback`, `/.auth/me` and `/.auth/logout` are the platform's, whatever the
  *   app's route prefix; they never reach the app.
+ * - Unlike the platform, which has a real identity provider behind it, anyone who reaches the form signs in as anyone:
+ *   so `/.auth/*` answers only at a loopback host name (not to a DNS-rebinding page), and signing in or out by POST
+ *   only from the devhost's own origin (not from another site the developer's browser has open).
  *
  * The principal's shape, checked against:
  * - Microsoft's "Work with user identities in Azure App Service authentication" (MicrosoftDocs/azure-docs,
@@ -81,12 +85,8 @@ export const SIGN_IN_CALLBACK_PATH = '/.auth/login/aad/callback';
 const OBJECT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 const EMAIL_CLAIM = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress';
 const ROLE_CLAIM_TYPE = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
-const PRINCIPAL_HEADERS = new Set([
-  'x-ms-client-principal',
-  'x-ms-client-principal-id',
-  'x-ms-client-principal-name',
-  'x-ms-client-principal-idp',
-]);
+/** `X-MS-CLIENT-PRINCIPAL`, `-ID`, `-NAME`, `-IDP` and any other the platform may add: every one is the platform's. */
+const PRINCIPAL_HEADER_PREFIX = 'x-ms-client-principal';
 const TOKEN_HEADER_PREFIX = 'x-ms-token-';
 
 const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
@@ -184,12 +184,14 @@ function isValidUser(user: SignedInUser): boolean {
 }
 
 /**
- * Where to send the browser after signing in or out: a path on this host only (one '/', not '//' or '/\', which
- * browsers take for another host), else '/'. The URL parser has the last word, since browsers drop tabs and line
- * breaks ('/\t/evil.example' is '//evil.example' to them); the answer is its serialisation, safe in a Location header.
+ * Where to send the browser after signing in or out: a path on this host only, else '/'. The URL parser has the last
+ * word, since browsers drop tabs and line breaks ('/\t/evil.example' is '//evil.example' to them) and resolve dot
+ * segments ('/.//evil.example', '/a/..//evil.example', '/%2e//evil.example' are '//evil.example' too). So the answer,
+ * its serialisation (safe in a Location header), is what is checked: one leading '/', not '//' or '/\', which
+ * browsers take for another host.
  */
 export function safeRedirectPath(value: string | null | undefined): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  if (typeof value !== 'string' || !value.startsWith('/')) return '/';
   const base = 'http://devhost.invalid';
   let url: URL;
   try {
@@ -197,7 +199,13 @@ export function safeRedirectPath(value: string | null | undefined): string {
   } catch {
     return '/';
   }
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
+  if (url.origin !== base) return '/';
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return isLocalPath(path) ? path : '/';
+}
+
+function isLocalPath(path: string): boolean {
+  return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\');
 }
 
 // --- The session cookie ---------------------------------------------------------------------------------------------
@@ -303,10 +311,13 @@ export function principalHeaders(user: SignedInUser): Record<string, string> {
   };
 }
 
-/** Headers only the platform sets: the principal's, and the identity provider's tokens (`X-MS-TOKEN-AAD-*`, …). */
+/**
+ * Headers only the platform sets, by prefix: the principal's (`X-MS-CLIENT-PRINCIPAL*`) and the identity provider's
+ * tokens (`X-MS-TOKEN-AAD-*`, …). A client's own are never passed on, whatever follows the prefix.
+ */
 export function isPlatformIdentityHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return PRINCIPAL_HEADERS.has(lower) || lower.startsWith(TOKEN_HEADER_PREFIX);
+  return lower.startsWith(PRINCIPAL_HEADER_PREFIX) || lower.startsWith(TOKEN_HEADER_PREFIX);
 }
 
 /**
@@ -378,8 +389,21 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
     serve: async (request, response, url) => {
       const path = url.pathname.toLowerCase().replace(/\/+$/, '');
       if (path !== '/.auth' && !path.startsWith('/.auth/')) return false;
+      if (!namesLoopback(request.headers.host)) {
+        request.resume();
+        return refused(
+          response,
+          'The devhost answers /.auth/* only at localhost, 127.0.0.1 or [::1] (any port): this request named another host, ' +
+            'as a page on a name of its own that resolves here (DNS rebinding) would.',
+        );
+      }
       const method = (request.method ?? 'GET').toUpperCase();
       const reads = method === 'GET' || method === 'HEAD';
+      // What changes the session (signing in, signing out by POST) must come from the devhost's own pages, not another site's.
+      if ((path === SIGN_IN_CALLBACK_PATH || (path === '/.auth/logout' && method === 'POST')) && !sameOrigin(request)) {
+        request.resume();
+        return refused(response, 'The devhost signs in and out only on a request from its own pages: this one came from another site.');
+      }
       switch (path) {
         case SIGN_IN_PATH:
           if (!reads) return notAllowed(response, 'GET, HEAD');
@@ -422,6 +446,33 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
   };
 }
 
+/**
+ * Whether the Host header names this machine by a loopback name: `localhost`, `127.0.0.1` or `[::1]`, any port. A page
+ * that rebinds a name of its own to 127.0.0.1 sends that name, so it cannot reach the sign-in (nor read /.auth/me).
+ */
+export function namesLoopback(host: string | undefined): boolean {
+  return host !== undefined && LOOPBACK_HOST.test(host);
+}
+
+const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Whether a request that changes the session comes from the devhost's own origin: refused when the browser says it
+ * came from another site (`Sec-Fetch-Site` `cross-site` or `same-site`: another port of localhost is same-site), or its
+ * `Origin` is not `http://<Host>`. Clients that send neither (curl, tests, older browsers' same-origin posts) pass.
+ */
+export function sameOrigin(request: IncomingMessage): boolean {
+  const site = headerText(request.headers['sec-fetch-site'])?.trim().toLowerCase();
+  if (site === 'cross-site' || site === 'same-site') return false;
+  const origin = headerText(request.headers.origin);
+  if (origin === undefined) return true;
+  return origin.trim().toLowerCase() === `http://${request.headers.host ?? ''}`.toLowerCase();
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
 /** The pages take nothing from elsewhere and post only here; no one frames them. */
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -436,6 +487,13 @@ function html(response: ServerResponse, status: number, page: string): void {
 
 function json(response: ServerResponse, body: unknown): void {
   response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
+
+function refused(response: ServerResponse, why: string): true {
+  response
+    .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+    .end(`${why}\n`);
+  return true;
 }
 
 function notAllowed(response: ServerResponse, allow: string): true {

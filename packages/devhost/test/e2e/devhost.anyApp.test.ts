@@ -1,9 +1,9 @@
 import { CosmosClient } from '@azure/cosmos';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { startDevhostProcess, type DevhostProcess } from '../support/devhostProcess';
-import { startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps';
+import { startDevhostProcess, type DevhostProcess, type DevhostProcessOptions } from '../support/devhostProcess';
+import { fixtureAppCopy, startFixtureApp, type RunningFixtureApp } from '../support/fixtureApps';
 
 /**
  * `devhost --app DIR` runs a Functions app that is not Visit Plannr: one written for Core Tools, with
@@ -76,6 +76,43 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
       expect(bare.output()).toMatch(/Sign-in: off \(--no-easy-auth\)/);
     } finally {
       await bare.stop();
+    }
+  });
+
+  it('refuses --no-easy-auth while the settings say WEBSITE_AUTH_ENABLED=True: nothing would strip a forged principal', async () => {
+    const refusal = (where: string) =>
+      `WEBSITE_AUTH_ENABLED=True (set in ${where}) tells the app a platform strips client-sent x-ms-client-principal headers, ` +
+      'but with --no-easy-auth nothing does; remove the setting or drop --no-easy-auth.';
+    const bare = ['--no-easy-auth', '--quiet'];
+    /** What start-up failed with; a devhost that starts after all is stopped, so that nothing is left running. */
+    const failure = (options: DevhostProcessOptions) =>
+      startDevhostProcess(options).then(
+        async (started) => {
+          await started.stop();
+          return 'started';
+        },
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+    expect(await failure({ args: ['--app', appDir, ...bare], env: { WEBSITE_AUTH_ENABLED: 'True' } })).toContain(
+      refusal('the environment'),
+    );
+
+    const claimed = fixtureAppCopy('plain', 'plain-auth-enabled');
+    cpSync(join(__dirname, '..', 'fixtures', 'apps', 'plain'), claimed, { recursive: true });
+    try {
+      const settingsFile = join(claimed, 'local.settings.json');
+      const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as { Values: Record<string, string> };
+      writeFileSync(settingsFile, JSON.stringify({ ...settings, Values: { ...settings.Values, WEBSITE_AUTH_ENABLED: 'True' } }));
+      expect(await failure({ args: ['--app', claimed, ...bare] })).toContain(refusal('local.settings.json'));
+      // The environment wins over local.settings.json, as for every setting: False there is a bare host the app knows for one.
+      const told = await startDevhostProcess({ args: ['--app', claimed, ...bare], env: { WEBSITE_AUTH_ENABLED: 'False' } });
+      try {
+        expect(((await (await fetch(`${told.url}/api/settings`)).json()) as Record<string, string>).authEnabled).toBe('False');
+      } finally {
+        await told.stop();
+      }
+    } finally {
+      rmSync(claimed, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,8 @@ const FORGED = {
   'x-ms-client-principal-name': 'forged@example.com',
   'x-ms-client-principal-idp': 'aad',
   'x-ms-token-aad-id-token': 'forged-token',
+  // Any other x-ms-client-principal* header is the platform's as well.
+  'x-ms-client-principal-roles': 'admin',
 };
 
 const logger = consoleLogger({ quiet: true });
@@ -90,6 +92,27 @@ function decodePrincipal(header: string | undefined): ClientPrincipal {
 function signIn(url: string, fields: Record<string, string>): Promise<Response> {
   return fetch(`${url}/.auth/login/aad/callback`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
 }
+
+interface RawAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** A request with headers fetch will not send as given (Host), or as a browser sends them (Origin, Sec-Fetch-Site). */
+function rawRequest(url: string, options: { method?: string; headers?: OutgoingHttpHeaders; body?: string }): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const call = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
+    });
+    call.on('error', reject);
+    call.end(options.body);
+  });
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 const ADA = { userId: 'a9c2b1f0-5e7d-4b1a-9c3e-6f2d8e4a7b10', userDetails: 'ada@example.com', roles: 'admin, editor' };
 
@@ -151,9 +174,11 @@ describe('the devhost emulates App Service Authentication (Entra ID)', () => {
     expect(setCookie).toHaveLength(1);
     expect(setCookie[0]).toMatch(/^AppServiceAuthSession=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/; HttpOnly; SameSite=Lax$/);
 
-    // Anywhere but a path on this host goes home.
-    const elsewhere = await signIn(host.url, { ...ADA, post_login_redirect_uri: '//evil.example/' });
-    expect(elsewhere.headers.get('location')).toBe('/');
+    // Anywhere but a path on this host goes home, however the path spells it.
+    for (const redirect of ['//evil.example/', '/.//evil.example', '/a/..//evil.example', '/%2e//evil.example', '/./\\evil.example']) {
+      const elsewhere = await signIn(host.url, { ...ADA, post_login_redirect_uri: redirect });
+      expect([redirect, elsewhere.headers.get('location')]).toEqual([redirect, '/']);
+    }
   });
 
   it("with the cookie, the app gets App Service's principal headers for the user, and none the client forged", async () => {
@@ -232,8 +257,66 @@ describe('the devhost emulates App Service Authentication (Entra ID)', () => {
     expect(answer.headers.getSetCookie()).toEqual([
       'AppServiceAuthSession=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; SameSite=Lax',
     ]);
-    const home = await fetch(`${host.url}/.auth/logout?post_logout_redirect_uri=https://evil.example/`, { redirect: 'manual' });
-    expect(home.headers.get('location')).toBe('/');
+    for (const redirect of ['https://evil.example/', '/.//evil.example', '/%2e//evil.example']) {
+      const home = await fetch(`${host.url}/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+      expect([redirect, home.headers.get('location')]).toEqual([redirect, '/']);
+    }
+  });
+
+  it('answers /.auth/* only at localhost, 127.0.0.1 or [::1]: a page on a rebound name of its own gets 403, saying why', async () => {
+    const port = new URL(host.url).port;
+    for (const name of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LocalHost', '127.0.0.1']) {
+      const me = await rawRequest(`${host.url}/.auth/me`, { headers: { host: name } });
+      expect([name, me.status]).toEqual([name, 200]);
+    }
+    const before = caughtByCatchAll;
+    for (const name of [`evil.example:${port}`, `localhost.evil.example:${port}`, `192.168.1.10:${port}`, `0.0.0.0:${port}`]) {
+      for (const [method, path, body] of [
+        ['GET', '/.auth/login/aad', undefined],
+        ['GET', '/.auth/me', undefined],
+        ['POST', '/.auth/login/aad/callback', new URLSearchParams({ ...ADA, roles: 'admin' }).toString()],
+        ['GET', '/.auth/logout', undefined],
+        ['GET', '/.auth/unknown', undefined],
+      ] as const) {
+        const answer = await rawRequest(`${host.url}${path}`, { method, headers: { ...FORM, host: name }, body });
+        expect([name, path, answer.status]).toEqual([name, path, 403]);
+        expect(answer.headers['set-cookie']).toBeUndefined();
+        expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8');
+        expect(answer.text).toMatch(/answers \/\.auth\/\* only at localhost, 127\.0\.0\.1 or \[::1\]/);
+      }
+    }
+    expect(caughtByCatchAll).toBe(before);
+  });
+
+  it("refuses a sign-in, or a sign-out by POST, that another site's page sends (403, no cookie set or cleared)", async () => {
+    const own = `http://${new URL(host.url).host}`;
+    const body = new URLSearchParams({ ...ADA, roles: 'admin' }).toString();
+    const from = (headers: OutgoingHttpHeaders) => ({ method: 'POST', headers: { ...FORM, ...headers }, body });
+    for (const headers of [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'http://localhost:3000' },
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'same-origin', origin: 'http://evil.example' },
+    ]) {
+      for (const path of ['/.auth/login/aad/callback', '/.auth/logout']) {
+        const answer = await rawRequest(`${host.url}${path}`, from(headers));
+        expect([headers, path, answer.status]).toEqual([headers, path, 403]);
+        expect(answer.headers['set-cookie']).toBeUndefined();
+        expect(answer.text).toMatch(/only on a request from its own pages/);
+      }
+    }
+    // The devhost's own form, as a browser posts it; and clients that name no site (curl, tests).
+    for (const headers of [{ 'sec-fetch-site': 'same-origin', origin: own }, { 'sec-fetch-site': 'none' }, {}]) {
+      const signedIn = await rawRequest(`${host.url}/.auth/login/aad/callback`, from(headers));
+      expect([headers, signedIn.status]).toEqual([headers, 302]);
+      expect(signedIn.headers['set-cookie']?.[0]).toMatch(/^AppServiceAuthSession=/);
+      const signedOut = await rawRequest(`${host.url}/.auth/logout`, { method: 'POST', headers });
+      expect([headers, signedOut.status]).toEqual([headers, 302]);
+    }
+    // A link to sign out is followed as App Service follows it.
+    const link = await rawRequest(`${host.url}/.auth/logout`, { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(link.status).toBe(302);
   });
 
   it('takes a tampered or expired cookie for no session', async () => {

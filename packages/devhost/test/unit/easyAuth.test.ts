@@ -7,11 +7,13 @@ import {
   authMe,
   clientPrincipal,
   loadOrCreateAuthSecret,
+  namesLoopback,
   parseSignInForm,
   principalHeaders,
   readSession,
   replaceIdentityHeaders,
   safeRedirectPath,
+  sameOrigin,
   sessionCookie,
   sessionFromCookies,
   signSession,
@@ -120,6 +122,8 @@ describe('the redirect after sign-in or sign-out', () => {
     ['/editor', '/editor'],
     ['/plan?day=sat&kids=2#map', '/plan?day=sat&kids=2#map'],
     ['/a b', '/a%20b'],
+    ['/a/../plan', '/plan'],
+    ['/./plan/./x', '/plan/x'],
   ])('keeps a path on this host: %j → %j', (given, expected) => {
     expect(safeRedirectPath(given)).toBe(expected);
   });
@@ -132,11 +136,69 @@ describe('the redirect after sign-in or sign-out', () => {
     ['javascript:alert(1)'],
     ['/\t/evil.example'],
     ['/\n/evil.example'],
+    // Dot segments and encoded dots resolve to '//': what the URL parser serialises is what is checked.
+    ['/.//evil.example'],
+    ['/a/..//evil.example'],
+    ['/%2e//evil.example'],
+    ['/%2E//evil.example'],
+    ['/./\\evil.example'],
+    ['/a/../\\evil.example'],
+    ['/.//evil.example/x?y=1#z'],
     [''],
     [null],
     [undefined],
   ])('sends anything else to "/": %j', (given) => {
     expect(safeRedirectPath(given)).toBe('/');
+  });
+});
+
+describe('who may reach /.auth/*', () => {
+  it.each([['localhost'], ['localhost:7071'], ['LOCALHOST:7071'], ['127.0.0.1'], ['127.0.0.1:80'], ['[::1]'], ['[::1]:7071']])(
+    'a Host that names a loopback name: %j',
+    (host) => {
+      expect(namesLoopback(host)).toBe(true);
+    },
+  );
+
+  it.each([
+    [undefined],
+    [''],
+    ['evil.example'],
+    ['evil.example:7071'],
+    ['localhost.evil.example:7071'],
+    ['127.0.0.1.nip.io:7071'],
+    ['evil.localhost:7071'],
+    ['127.0.0.2:7071'],
+    ['0.0.0.0:7071'],
+    ['192.168.1.10:7071'],
+    ['[::ffff:127.0.0.1]:7071'],
+    ['localhost:7071:1'],
+    ['localhost:'],
+  ])('no other Host: %j', (host) => {
+    expect(namesLoopback(host)).toBe(false);
+  });
+
+  const request = (headers: Record<string, string>) => ({ headers: { host: 'localhost:7071', ...headers } }) as unknown as IncomingMessage;
+
+  it.each([
+    [{}],
+    [{ 'sec-fetch-site': 'same-origin', origin: 'http://localhost:7071' }],
+    [{ 'sec-fetch-site': 'none' }],
+    [{ origin: 'http://LOCALHOST:7071' }],
+  ])('a session change from the devhost itself, or a client that names no site: %j', (headers) => {
+    expect(sameOrigin(request(headers))).toBe(true);
+  });
+
+  it.each([
+    [{ 'sec-fetch-site': 'cross-site' }],
+    [{ 'sec-fetch-site': 'same-site' }],
+    [{ 'sec-fetch-site': 'Cross-Site', origin: 'http://localhost:7071' }],
+    [{ origin: 'http://evil.example' }],
+    [{ origin: 'http://localhost:3000' }],
+    [{ origin: 'https://localhost:7071' }],
+    [{ origin: 'null' }],
+  ])('none from another site: %j', (headers) => {
+    expect(sameOrigin(request(headers))).toBe(false);
   });
 });
 
@@ -265,17 +327,34 @@ describe('the principal, as App Service sends it for Entra ID', () => {
         'x-ms-client-principal-name': 'forged',
         'x-ms-client-principal-idp': 'forged',
         'x-ms-token-aad-id-token': 'forged',
-        'x-ms-client-principal-other': 'kept',
+        'x-ms-client-principal-other': 'forged',
+        'x-ms-client-principal-roles': 'forged',
+        'x-ms-client-principalx': 'forged',
+        'x-ms-client-princip': 'kept',
+        'x-ms-tokens': 'kept',
         cookie: 'a=1',
       },
-      rawHeaders: ['Host', 'localhost', 'X-MS-CLIENT-PRINCIPAL', 'forged', 'X-MS-TOKEN-AAD-ACCESS-TOKEN', 'forged', 'Cookie', 'a=1'],
+      rawHeaders: [
+        'Host',
+        'localhost',
+        'X-MS-CLIENT-PRINCIPAL',
+        'forged',
+        'X-MS-TOKEN-AAD-ACCESS-TOKEN',
+        'forged',
+        'X-MS-Client-Principal-Other',
+        'forged',
+        'X-MS-Client-Princip',
+        'kept',
+        'Cookie',
+        'a=1',
+      ],
     } as unknown as IncomingMessage;
     replaceIdentityHeaders(request, undefined);
-    expect(request.headers).toEqual({ host: 'localhost', 'x-ms-client-principal-other': 'kept', cookie: 'a=1' });
-    expect(request.rawHeaders).toEqual(['Host', 'localhost', 'Cookie', 'a=1']);
+    expect(request.headers).toEqual({ host: 'localhost', 'x-ms-client-princip': 'kept', 'x-ms-tokens': 'kept', cookie: 'a=1' });
+    expect(request.rawHeaders).toEqual(['Host', 'localhost', 'X-MS-Client-Princip', 'kept', 'Cookie', 'a=1']);
 
     replaceIdentityHeaders(request, SESSION);
     expect(request.headers).toMatchObject(principalHeaders(SESSION));
-    expect(request.rawHeaders.slice(4)).toEqual(Object.entries(principalHeaders(SESSION)).flat());
+    expect(request.rawHeaders.slice(6)).toEqual(Object.entries(principalHeaders(SESSION)).flat());
   });
 });

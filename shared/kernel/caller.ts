@@ -54,7 +54,10 @@ export function isMachineId(actorId: string): boolean {
   return actorId.startsWith(MACHINE_ID_PREFIX);
 }
 
-/** The stored shape of an actor, for every event and answer that carries one. */
+/** An actor as stored in events: read leniently (a field a newer version adds must not make an event unreadable). */
+export const storedActorSchema = z.object({ id: z.string().min(1), name: z.string() });
+
+/** An actor in an answer: exactly these fields. */
 export const actorSchema = z
   .strictObject({ id: z.string().min(1), name: z.string() })
   .meta({ description: 'A person (their user id and name) or a machine (key:<name>)' });

@@ -6,7 +6,7 @@ import { isDependencyUnavailable } from '../../shared/platform/http/unavailable'
 /** A stand-in for the Functions host's key check: 204 at a key's level, 401 otherwise (or whatever `answer` says). */
 const revoked = new Set<string>();
 
-function fakeHost(answer?: () => number): Promise<{ url: string; calls: string[]; server: Server }> {
+function fakeHost(answer?: () => number | undefined): Promise<{ url: string; calls: string[]; server: Server }> {
   const calls: string[] = [];
   const server = createServer((request, response) => {
     const given = request.headers['x-functions-key'];
@@ -38,12 +38,22 @@ describe('HostKeyCheck: the host says which level a key has', () => {
         'admin',
       ]);
       expect(host.calls).toHaveLength(asked);
-      // Revoked in the host: still remembered within the minute, refused once it is asked again.
+      // Revoked in the host: still remembered within the minute; after it, the last answer stands while the
+      // host is asked again in the background, and the key is refused once the host has answered.
       revoked.add('fn');
       expect(await check.levelOf('fn')).toBe('function');
       now += 61_000;
-      expect(await check.levelOf('fn')).toBeUndefined();
+      expect(await check.levelOf('fn')).toBe('function');
+      await new Promise((resolve) => setTimeout(resolve, 100));
       expect(host.calls.length).toBeGreaterThan(asked);
+      expect(await check.levelOf('fn')).toBeUndefined();
+      // Five minutes past its minute a key is not taken on trust any more: its request waits for the host.
+      revoked.clear();
+      now += 61_000;
+      expect(await check.levelOf('fn')).toBe('function');
+      now += 61_000 + 5 * 60_000;
+      revoked.add('fn');
+      expect(await check.levelOf('fn')).toBeUndefined();
     } finally {
       revoked.clear();
       host.server.close();
@@ -94,6 +104,28 @@ describe('HostKeyCheck: the host says which level a key has', () => {
     } finally {
       redirecting.close();
       elsewhere.close();
+    }
+  });
+
+  it('a key accepted a minute ago still opens the app while the host cannot answer its re-check, or while made-up keys fill every check', async () => {
+    let failing = false;
+    const host = await fakeHost(() => (failing ? 503 : undefined));
+    let now = 0;
+    try {
+      const check = new HostKeyCheck(host.url, () => now);
+      expect(await check.levelOf('fn')).toBe('function');
+      now += 61_000;
+      failing = true;
+      expect(await check.levelOf('fn')).toBe('function');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await check.levelOf('fn')).toBe('function');
+      failing = false;
+      // Sixteen made-up keys hold every check slot: the known key does not need one.
+      const flood = Array.from({ length: 16 }, (_, i) => check.levelOf(`flood-${i}`).catch(() => undefined));
+      expect(await check.levelOf('fn')).toBe('function');
+      await Promise.all(flood);
+    } finally {
+      host.server.close();
     }
   });
 

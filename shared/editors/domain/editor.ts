@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Decider } from '../../kernel/decider';
-import { actorSchema, type Actor } from '../../kernel/caller';
+import { storedActorSchema, type Actor } from '../../kernel/caller';
 import { IllegalStateError, NotFoundError, PoisonEventError } from '../../kernel/errors';
 import type { Event } from '../../kernel/event';
 
@@ -85,8 +85,13 @@ export const editorDecider: Decider<EditorCommand, EditorState, EditorEvent> = {
 const instant = z.iso.datetime({ offset: true });
 const schemas = {
   EditorAccessRequested: z.object({ userId: z.string().min(1), name: z.string(), reason: z.string().optional(), requestedAt: instant }),
-  EditorApproved: z.object({ userId: z.string().min(1), approvedBy: actorSchema, approvedAt: instant }),
-  EditorSuspended: z.object({ userId: z.string().min(1), suspendedBy: actorSchema, reason: z.string().optional(), suspendedAt: instant }),
+  EditorApproved: z.object({ userId: z.string().min(1), approvedBy: storedActorSchema, approvedAt: instant }),
+  EditorSuspended: z.object({
+    userId: z.string().min(1),
+    suspendedBy: storedActorSchema,
+    reason: z.string().optional(),
+    suspendedAt: instant,
+  }),
 } satisfies Record<EditorEvent['type'], z.ZodType>;
 
 /** Checks a stored editor event against the contract: a malformed one is poison to the projection, not a crash. */

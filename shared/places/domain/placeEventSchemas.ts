@@ -1,4 +1,4 @@
-import { actorSchema } from '../../kernel/caller';
+import { storedActorSchema } from '../../kernel/caller';
 import { z } from 'zod';
 import type { Event } from '../../kernel/event';
 import { nameSchema, optionalDetailsShape } from './placeDetails';
@@ -25,7 +25,7 @@ const schemas = {
     address: z.string().optional(),
     details,
     proposedAt: instant,
-    owner: actorSchema.optional(),
+    owner: storedActorSchema.optional(),
   }),
   PlaceLocationValidated: z.object({ geolocation: geolocationSchema, region: z.string().regex(/^[0-9b-hjkmnp-z]{1,12}$/) }),
   PlaceLocationRejected: z.object({ reason: z.string() }),
@@ -36,7 +36,7 @@ const schemas = {
   PlaceRevisionProposed: z.object({
     revision: z.int().min(1),
     changes: z.strictObject({ ...detailsChangesShape, openingHours: storedOpeningHoursSchema.nullable().optional() }),
-    proposedBy: actorSchema,
+    proposedBy: storedActorSchema,
     proposedAt: instant,
   }),
   PlaceRevisionApproved: z.object({ revision: z.int().min(1), approvedAt: instant }),

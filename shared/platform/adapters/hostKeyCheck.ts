@@ -5,6 +5,12 @@ import type { MachineKeyCheck } from '../http/machineKeys';
 export const KEY_CHECK_ROUTES = { function: 'api/keys/function', admin: 'api/keys/admin' } as const;
 
 const REMEMBER_MS = 60_000;
+/**
+ * How long after its minute a key the host accepted still opens the app while it is asked again in
+ * the background: a busy script never waits on its own re-check (which needs one of the host's HTTP
+ * slots its own requests may be holding), nor fails when the host cannot answer for a moment.
+ */
+const STALE_MS = 5 * 60_000;
 const MAX_REMEMBERED = 1_000;
 /** Checks of new keys in flight at once per instance: random keys cannot make the app call itself without bound. */
 const MAX_CHECKS_IN_FLIGHT = 16;
@@ -16,10 +22,13 @@ type Level = 'function' | 'admin';
  * Asks the Functions host itself whether it knows a key, by presenting it to two functions it guards
  * at `function` and `admin` level (the host keeps its keys to itself; a Node worker is not told which
  * key a request used). Answers are remembered for a minute per key (by hash), so a machine's requests
- * cost one check a minute (requests that arrive while it is asked wait for that one answer); a key
- * revoked in the host stops working within that minute. Keys the host accepted and keys it refused
- * are remembered apart, least recently used first out, so a stream of made-up keys cannot push the
- * real ones out; and only so many checks run at once (beyond that the request is a 503).
+ * cost one check a minute. A new key's requests wait for its one answer; an accepted key's re-check
+ * runs in the background while its last answer stands (for up to five minutes more), so a key revoked
+ * in the host stops working a minute or so after it was last confirmed, once the re-check has answered.
+ * Keys the host accepted and keys it refused are remembered apart (accepted ones least recently used
+ * out, refused ones oldest out), so a stream of made-up keys cannot push the real ones out; and only
+ * so many checks of new keys run at once (beyond that the request is a 503), which made-up keys can
+ * fill but which never stands between a recently accepted key and the app.
  */
 export class HostKeyCheck implements MachineKeyCheck {
   private readonly accepted = new Map<string, { level: Level; until: number }>();
@@ -36,10 +45,19 @@ export class HostKeyCheck implements MachineKeyCheck {
     const now = this.clock();
     const known = this.accepted.get(id);
     if (known && known.until > now) return touch(this.accepted, id, known).level;
+    if (known && known.until + STALE_MS > now) {
+      // Asked again in the background, its failure only logged by the next request that needs it.
+      if (!this.inFlight.has(id)) this.start(id, key).catch(() => undefined);
+      return touch(this.accepted, id, known).level;
+    }
     if ((this.refused.get(id) ?? 0) > now) return undefined;
     const pending = this.inFlight.get(id);
     if (pending) return pending;
     if (this.inFlight.size >= MAX_CHECKS_IN_FLIGHT) throw new KeyCheckUnavailableError(undefined, new Error('too many key checks at once'));
+    return this.start(id, key);
+  }
+
+  private start(id: string, key: string): Promise<Level | undefined> {
     const asking = this.ask(id, key);
     this.inFlight.set(id, asking);
     return asking;
@@ -53,8 +71,10 @@ export class HostKeyCheck implements MachineKeyCheck {
           : 'function'
         : undefined;
       const until = this.clock() + REMEMBER_MS;
-      if (level === undefined) remember(this.refused, id, until);
-      else {
+      if (level === undefined) {
+        this.accepted.delete(id);
+        remember(this.refused, id, until);
+      } else {
         this.refused.delete(id);
         remember(this.accepted, id, { level, until });
       }

@@ -1,4 +1,4 @@
-import { actorSchema } from '../../../kernel/caller';
+import { storedActorSchema } from '../../../kernel/caller';
 import { ChangeFeedStartFrom, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
 import type { NewEvent, RecordedEvent } from '../../../kernel/event';
@@ -131,7 +131,7 @@ export const eventDocumentSchema = z.object({
     correlationId: z.string(),
     causationId: z.string(),
     occurredAt: z.string(),
-    actor: actorSchema.optional(),
+    actor: storedActorSchema.optional(),
   }),
   ttl: z.number().int().positive().optional(),
 });

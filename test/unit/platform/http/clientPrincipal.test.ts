@@ -3,7 +3,11 @@ import { parseClientPrincipal } from '../../../../shared/platform/http/clientPri
 import { callerOf, requireAdmin, requirePerson } from '../../../../shared/platform/http/authenticate';
 import { HttpProblem } from '../../../../shared/platform/http/problem';
 import { ForbiddenError } from '../../../../shared/kernel/errors';
-import { fixedMachineKeys, TEST_KEYS } from '../../../support/callers';
+import { fixedMachineKeys, TEST_KEYS, testAccess } from '../../../support/callers';
+import { randomUUID } from 'node:crypto';
+import { meHandler } from '../../../../functions/me.http';
+import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
+import { call } from '../../../support/http';
 
 const base64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
 
@@ -70,6 +74,22 @@ describe('x-ms-client-principal', () => {
       expect((error as HttpProblem).status).toBe(401);
       expect((error as HttpProblem).message).toMatch(/^The sign-in could not be read/);
     }
+  });
+});
+
+describe('a malformed principal from the platform, through a handler', () => {
+  it('is 401 problem+json naming no internals, never a 5xx, and writes nothing', async () => {
+    const store = new InMemoryEventStore();
+    const handler = meHandler({ eventStore: store, clock: () => new Date(), newId: randomUUID, ...testAccess });
+    for (const header of ['%%%', base64({ claims: 'none' }), base64({ claims: [{ typ: 'name', val: 'No id' }] })]) {
+      const answer = await call(handler, { path: '/api/me', headers: { 'x-ms-client-principal': header } });
+      expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({
+        status: 401,
+        type: 'application/problem+json',
+      });
+      expect(answer.text).not.toMatch(/at .*\.(js|ts):\d+|SyntaxError|ZodError/);
+    }
+    expect(store.allEvents()).toEqual([]);
   });
 });
 

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
       `The Functions app is running at ${devhost.url}`,
       '',
       `Functions: ${devhost.functions.join(', ')}`,
-      `Keys (also in ${devhost.keysFile}): function key ${devhost.keys.functionKey}, master key ${devhost.keys.masterKey}`,
+      // The master key opens the host's admin API and the durable webhooks: it stays in its file, never on screen.
+      `Keys for scripts: function key ${devhost.keys.functionKey}; the master key is in ${devhost.keysFile}`,
       devhost.signInUrl === undefined
         ? 'Sign-in: off (--no-easy-auth): no /.auth routes, x-ms-client-principal headers passed through as sent'
         : `Sign-in: ${devhost.signInUrl} (the local stand-in for App Service Authentication with Entra ID)`,

@@ -57,6 +57,11 @@ describe('the devhost runs any Functions app (--app DIR)', () => {
     expect(seen.real).toBe(REAL);
   });
 
+  it('prints the function key for scripts but never the master key (it opens the admin API and the durable webhooks)', () => {
+    expect(devhost.output()).toContain(devhost.keys.functionKey);
+    expect(devhost.output()).not.toContain(devhost.keys.masterKey);
+  });
+
   it('gives the app WEBSITE_HOSTNAME, its own localhost:<port>, as Core Tools does', async () => {
     const seen = (await (await fetch(`${devhost.url}/api/settings`)).json()) as Record<string, string>;
     expect(seen.hostname).toBe(`localhost:${new URL(devhost.url).port}`);

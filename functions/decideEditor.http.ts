@@ -12,7 +12,7 @@ export function approveEditorHandler(deps: EditorAccessDeps & AccessDeps): HttpH
     const admin = await requireAdmin(request, deps);
     const userId = userIdParam(request.params);
     await readJsonBody(request, { allowEmpty: true });
-    return { status: 200, jsonBody: await approveEditor(deps, admin, userId, originOf(request, context, admin)) };
+    return { status: 200, jsonBody: await approveEditor(deps, admin, userId, originOf(request, context)) };
   });
 }
 
@@ -22,7 +22,7 @@ export function suspendEditorHandler(deps: EditorAccessDeps & AccessDeps): HttpH
     const admin = await requireAdmin(request, deps);
     const userId = userIdParam(request.params);
     const reason = parseOptionalReason(await readJsonBody(request, { allowEmpty: true }));
-    return { status: 200, jsonBody: await suspendEditor(deps, admin, userId, reason, originOf(request, context, admin)) };
+    return { status: 200, jsonBody: await suspendEditor(deps, admin, userId, reason, originOf(request, context)) };
   });
 }
 

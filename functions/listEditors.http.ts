@@ -11,20 +11,7 @@ export function listEditorsHandler(deps: { views: EditorViews } & AccessDeps): H
   return withProblemDetails(async (request) => {
     await requireAdmin(request, deps);
     const { status, limit } = parseEditorListQuery(request.query);
-    const editors = await editorsWithStatus(deps.views, status, limit);
-    const answer: EditorListAnswer = {
-      status,
-      editors: editors.map(({ userId, name, status: editorStatus, reason, requestedAt, decidedAt, decidedBy, suspendedReason }) => ({
-        userId,
-        name,
-        status: editorStatus,
-        ...(reason !== undefined && { reason }),
-        requestedAt,
-        ...(decidedAt !== undefined && { decidedAt }),
-        ...(decidedBy !== undefined && { decidedBy }),
-        ...(suspendedReason !== undefined && { suspendedReason }),
-      })),
-    };
+    const answer: EditorListAnswer = { status, editors: await editorsWithStatus(deps.views, status, limit) };
     return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: answer };
   });
 }

@@ -1,11 +1,9 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
-import { placesWithStatus, type QueryDeps } from '../shared/places/application/placeQueries';
+import { managedPlaces, type QueryDeps } from '../shared/places/application/placeQueries';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { parseStatusListQuery } from '../shared/places/http/placeRequests';
 import { requireCaller, type AccessDeps } from '../shared/platform/http/authenticate';
-import { actorOf, isAdmin } from '../shared/kernel/caller';
-import { ForbiddenError } from '../shared/kernel/errors';
 
 /**
  * GET /api/manage/places?status&mine&limit: with `mine=true`, the caller's own places (any status,
@@ -16,15 +14,7 @@ import { ForbiddenError } from '../shared/kernel/errors';
 export function listManagedPlacesHandler(deps: QueryDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request) => {
     const caller = await requireCaller(request, deps);
-    const query = parseStatusListQuery(request.query);
-    if (!query.mine && caller.kind === 'person' && !isAdmin(caller)) {
-      throw new ForbiddenError('Only administrators list every place: add mine=true for your own.');
-    }
-    const answer = await placesWithStatus(deps, {
-      limit: query.limit,
-      ...(query.status && { status: query.status }),
-      ...(query.mine && { ownerId: actorOf(caller).id }),
-    });
+    const answer = await managedPlaces(deps, caller, parseStatusListQuery(request.query));
     return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: answer };
   });
 }

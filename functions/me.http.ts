@@ -1,7 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
-import { isAdmin } from '../shared/kernel/caller';
-import { editorStatusOf, type EditorAccessDeps } from '../shared/editors/application/editorAccess';
+import { whoIs, type EditorAccessDeps } from '../shared/editors/application/editorAccess';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { requirePerson, type AccessDeps } from '../shared/platform/http/authenticate';
 import type { MeAnswer } from '../shared/editors/http/editorRequests';
@@ -9,14 +8,7 @@ import type { MeAnswer } from '../shared/editors/http/editorRequests';
 /** GET /api/me: who is signed in, their roles and their editor access; 401 when nobody is. */
 export function meHandler(deps: EditorAccessDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request) => {
-    const person = await requirePerson(request, deps);
-    const answer: MeAnswer = {
-      userId: person.userId,
-      name: person.name,
-      roles: [...person.roles],
-      isAdmin: isAdmin(person),
-      editorStatus: await editorStatusOf(deps.eventStore, person.userId),
-    };
+    const answer: MeAnswer = await whoIs(deps.eventStore, await requirePerson(request, deps));
     return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: answer };
   });
 }

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
-import { assertMayEdit, proposePlace, type EditingDeps } from '../shared/places/application/placeCommands';
+import { asEditor, proposePlace, type EditingDeps } from '../shared/places/application/placeCommands';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { idempotencyKeyHeader, originOf, readJsonBody } from '../shared/platform/http/request';
@@ -13,13 +13,12 @@ import { requireCaller, type AccessDeps } from '../shared/platform/http/authenti
  */
 export function proposePlaceHandler(deps: EditingDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request, context) => {
-    const caller = await requireCaller(request, deps);
     // Who may propose at all is said before what is wrong with the proposal.
-    await assertMayEdit(deps, caller);
+    const editor = await asEditor(deps, await requireCaller(request, deps));
     const idempotencyKey = idempotencyKeyHeader(request);
     const proposal = parseProposal(await readJsonBody(request));
-    const origin = originOf(request, context, caller);
-    const outcome = await proposePlace(deps, proposal, caller, origin, idempotencyKey);
+    const origin = originOf(request, context, editor);
+    const outcome = await proposePlace(deps, proposal, editor, origin, idempotencyKey);
     logCommand(context, origin, 'ProposePlace', outcome);
     return commandResponse(outcome, 202);
   });

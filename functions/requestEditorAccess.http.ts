@@ -11,7 +11,7 @@ export function requestEditorAccessHandler(deps: EditorAccessDeps & AccessDeps):
   return withProblemDetails(async (request, context) => {
     const person = await requirePerson(request, deps);
     const reason = parseOptionalReason(await readJsonBody(request, { allowEmpty: true }));
-    const outcome = await requestEditorAccess(deps, person, reason, originOf(request, context, person));
+    const outcome = await requestEditorAccess(deps, person, reason, originOf(request, context));
     return { status: outcome.status === 'pending' ? 202 : 200, headers: { 'cache-control': 'no-store' }, jsonBody: outcome };
   });
 }

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../shared/platform/composition/appServices';
-import { actingAs, assertMayEdit, executePlaceCommand, type EditingDeps } from '../shared/places/application/placeCommands';
+import { asEditor, withdrawPlace, type EditingDeps } from '../shared/places/application/placeCommands';
 import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
 import { commandResponse, logCommand } from '../shared/places/http/placeResponses';
 import { originOf, placeIdParam, readJsonBody } from '../shared/platform/http/request';
@@ -10,16 +10,11 @@ import { requireCaller, type AccessDeps } from '../shared/platform/http/authenti
 /** POST /api/places/{id}/withdraw: the owner or an admin takes an approved place off the map, with a reason. */
 export function withdrawPlaceHandler(deps: EditingDeps & AccessDeps): HttpHandler {
   return withProblemDetails(async (request, context) => {
-    const caller = await requireCaller(request, deps);
-    await assertMayEdit(deps, caller);
+    const editor = await asEditor(deps, await requireCaller(request, deps));
     const placeId = placeIdParam(request);
     const reason = parseReason(await readJsonBody(request));
-    const origin = originOf(request, context, caller);
-    const outcome = await executePlaceCommand(
-      deps,
-      { type: 'WithdrawPlace', data: { placeId, reason, ...actingAs(caller, deps.clock()) } },
-      origin,
-    );
+    const origin = originOf(request, context, editor);
+    const outcome = await withdrawPlace(deps, editor, placeId, reason, origin);
     logCommand(context, origin, 'WithdrawPlace', outcome);
     return commandResponse(outcome, 200);
   });

@@ -1,7 +1,7 @@
 import type { Caller, Machine, Person } from '../../shared/kernel/caller';
 import type { AccessDeps } from '../../shared/platform/http/authenticate';
 import type { MachineKeyCheck } from '../../shared/platform/http/machineKeys';
-import type { EditorAccess } from '../../shared/places/application/placeCommands';
+import type { Editor, EditorAccess } from '../../shared/places/application/placeCommands';
 
 /** The keys the handlers' tests present, as the host would know them. */
 export const TEST_KEYS = { function: 'function-key-for-tests', master: 'master-key-for-tests' } as const;
@@ -16,8 +16,10 @@ export const testAccess: AccessDeps = { machineKeys: fixedMachineKeys, signInEna
 /** Every person asking is an approved editor (the editors' own tests cover approval). */
 export const everyoneApproved: EditorAccess = { isApprovedEditor: () => Promise.resolve(true) };
 
-export const functionKeyCaller: Machine = { kind: 'machine', keyName: 'function-test', level: 'function' };
-export const masterKeyCaller: Machine = { kind: 'machine', keyName: 'master', level: 'admin' };
+// Machines with a key may always propose and change places (asEditor lets them through unasked), so
+// the use cases' tests take them as editors directly.
+export const functionKeyCaller = { kind: 'machine', keyName: 'function-test', level: 'function' } as Machine & Editor;
+export const masterKeyCaller = { kind: 'machine', keyName: 'master', level: 'admin' } as Machine & Editor;
 
 export function person(userId: string, name = userId, roles: readonly string[] = []): Person {
   return { kind: 'person', userId, name, roles };

@@ -1,5 +1,5 @@
 import { v5 as uuidV5 } from 'uuid';
-import { actorOf, type Caller, type Person } from '../../kernel/caller';
+import { actorOf, isAdmin, type Actor, type Caller, type Person } from '../../kernel/caller';
 import type { RequestOrigin } from '../../kernel/event';
 import { readTyped, type EventStore } from '../../platform/eventSourcing/eventStore';
 import { handleCommand } from '../../platform/eventSourcing/handleCommand';
@@ -62,15 +62,31 @@ export async function editorStatusOf(eventStore: EventStore, userId: string): Pr
   return events.reduce(editorDecider.evolve, editorDecider.initialState()).status;
 }
 
-export function editorsWithStatus(views: EditorViews, status: EditorStatus, limit: number): Promise<EditorView[]> {
-  return views.editorsWithStatus(status, limit);
+/** Editors in one status, earliest request first, as admins see them (without the storage keys). */
+export async function editorsWithStatus(
+  views: EditorViews,
+  status: EditorStatus,
+  limit: number,
+): Promise<Omit<EditorView, 'id' | 'partitionKey' | 'type' | 'version'>[]> {
+  return (await views.editorsWithStatus(status, limit)).map(
+    ({ id: _id, partitionKey: _pk, type: _type, version: _version, ...editor }) => editor,
+  );
+}
+
+/** Who a signed-in person is to this app: their name and roles, whether they administer it, and their editor access. */
+export async function whoIs(
+  eventStore: EventStore,
+  person: Person,
+): Promise<{ userId: string; name: string; roles: string[]; isAdmin: boolean; editorStatus: EditorState['status'] }> {
+  const { userId, name, roles } = person;
+  return { userId, name, roles: [...roles], isAdmin: isAdmin(person), editorStatus: await editorStatusOf(eventStore, userId) };
 }
 
 async function run(
   deps: EditorAccessDeps,
   command: EditorCommand,
   now: Date,
-  actor: ReturnType<typeof actorOf>,
+  actor: Actor,
   origin: RequestOrigin,
 ): Promise<EditorAccessOutcome> {
   const commandId = origin.commandId ?? deps.newId();

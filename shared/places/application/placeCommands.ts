@@ -1,14 +1,12 @@
 import { v5 as uuidV5 } from 'uuid';
-import { IllegalStateError } from '../../kernel/errors';
 import type { EventStore } from '../../platform/eventSourcing/eventStore';
 import { placeDecider, sameValue, type Acting, type PlaceCommand } from '../domain/decide';
 import { actorOf, isAdmin, type Caller } from '../../kernel/caller';
-import { ForbiddenError } from '../../kernel/errors';
 import { isPlaceEvent, toPlaceStreamId, type PlaceStatus } from '../domain/place';
-import type { PlaceProposal } from '../domain/proposal';
+import type { DetailsChanges, PlaceProposal } from '../domain/proposal';
 import { handleCommand, type CommandContext } from '../../platform/eventSourcing/handleCommand';
 import type { RequestOrigin } from '../../kernel/event';
-import { IdempotencyKeyReuseError } from '../../kernel/errors';
+import { ForbiddenError, IdempotencyKeyReuseError, IllegalStateError } from '../../kernel/errors';
 
 /** Whether a person is an approved editor just now (the editors' feature answers: adapters/editorAccessCheck.ts). */
 export interface EditorAccess {
@@ -35,20 +33,56 @@ export interface PlaceCommandOutcome {
   readonly pendingRevision?: number;
 }
 
+declare const mayEdit: unique symbol;
+/** A caller who may propose and change places: only {@link asEditor} makes one, so the check is made once per request. */
+export type Editor = Caller & { readonly [mayEdit]: true };
+
 /**
  * Proposing and changing places is for approved editors, admins and machines with a key; a
  * suspended editor can do neither. Which place a caller may change is the decider's rule (mayChange).
  */
-export async function assertMayEdit(deps: EditingDeps, caller: Caller): Promise<void> {
-  if (caller.kind === 'machine' || isAdmin(caller)) return;
-  if (!(await deps.editorAccess.isApprovedEditor(caller.userId))) {
+export async function asEditor(deps: EditingDeps, caller: Caller): Promise<Editor> {
+  if (caller.kind === 'person' && !isAdmin(caller) && !(await deps.editorAccess.isApprovedEditor(caller.userId))) {
     throw new ForbiddenError('Only approved editors may propose or change places: ask for editor access first.');
   }
+  return caller as Editor;
 }
 
 /** Who a change comes from, as the decider needs it. */
-export function actingAs(caller: Caller, now: Date): Acting {
-  return { by: actorOf(caller), byAdmin: isAdmin(caller), now: now.toISOString() };
+function actingAs(editor: Editor, now: Date): Acting {
+  return { by: actorOf(editor), byAdmin: isAdmin(editor), now: now.toISOString() };
+}
+
+/**
+ * Changes a place's details at the version the editor read. An owner's change to an approved place
+ * becomes a revision that waits for an admin (`waitsForAdmin`); a change that changes nothing does
+ * not, even while an older revision waits.
+ */
+export async function changePlaceDetails(
+  deps: PlaceCommandDeps,
+  editor: Editor,
+  placeId: string,
+  changes: DetailsChanges,
+  expectedVersion: number,
+  origin: RequestOrigin,
+): Promise<{ outcome: PlaceCommandOutcome; waitsForAdmin: boolean }> {
+  const command: PlaceCommand = { type: 'UpdatePlaceDetails', data: { placeId, changes, ...actingAs(editor, deps.clock()) } };
+  const outcome = await executePlaceCommand(deps, command, origin, expectedVersion);
+  // For its owner, only a revision moves an approved place's version.
+  const waitsForAdmin =
+    !isAdmin(editor) && outcome.status === 'approved' && outcome.pendingRevision !== undefined && outcome.version > expectedVersion;
+  return { outcome, waitsForAdmin };
+}
+
+/** Takes an approved place off the map, for its owner or an admin. */
+export function withdrawPlace(
+  deps: PlaceCommandDeps,
+  editor: Editor,
+  placeId: string,
+  reason: string,
+  origin: RequestOrigin,
+): Promise<PlaceCommandOutcome> {
+  return executePlaceCommand(deps, { type: 'WithdrawPlace', data: { placeId, reason, ...actingAs(editor, deps.clock()) } }, origin);
 }
 
 /** Namespace for ids derived from names (UUID v5), so that one Idempotency-Key always names one place. */
@@ -71,13 +105,12 @@ export function placeIdForIdempotencyKey(idempotencyKey: string, personId?: stri
  * same moment, append different events at one place, so one wins and the other is refused (422).
  */
 export async function proposePlace(
-  deps: EditingDeps,
+  deps: PlaceCommandDeps,
   proposal: PlaceProposal,
-  caller: Caller,
+  caller: Editor,
   origin: RequestOrigin,
   idempotencyKey?: string,
 ): Promise<PlaceCommandOutcome> {
-  await assertMayEdit(deps, caller);
   const owner = actorOf(caller);
   const placeId =
     idempotencyKey === undefined

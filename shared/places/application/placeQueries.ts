@@ -12,7 +12,7 @@ import { coveringCells, rankNearby, type RankedEntry } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
 import { attributionSchema, forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
-import { placeViewKey, REVISION_PENDING, type ManagedList, type PlaceView } from '../projection/placeDocuments';
+import { placeViewKey, REVISION_PENDING, type ManagedList, type PlaceView, type StatusEntry } from '../projection/placeDocuments';
 import { actorOf, actorSchema, isAdmin, type Caller } from '../../kernel/caller';
 import { ForbiddenError } from '../../kernel/errors';
 import type { EventStore } from '../../platform/eventSourcing/eventStore';
@@ -61,11 +61,11 @@ export const placeStatusSchema = z.enum(PLACE_STATUSES, { error: `must be one of
   description: 'proposed → locationValidated | locationRejected; locationValidated → approved | rejected; approved → withdrawn',
 });
 
-export interface StatusListQuery {
+export interface ManagedListQuery {
   /** A status, or `revisionPending`; absent with `mine` for all of one's own places. */
   readonly status?: ManagedList;
-  /** Only the caller's own places (the id of the owner to list). */
-  readonly ownerId?: string;
+  /** Only the caller's own places. */
+  readonly mine: boolean;
   readonly limit: number;
 }
 
@@ -238,30 +238,33 @@ export type NewestAnswer = z.output<typeof newestAnswerSchema>;
 
 // ---------------------------------------------------------------------------------------------
 
-/** Places in one status, for editors and admins: earliest proposed first, as a moderation queue. */
-export async function placesWithStatus(deps: QueryDeps, query: StatusListQuery): Promise<PlaceListAnswer> {
-  const entries =
-    query.ownerId !== undefined
-      ? (await deps.views.ownedBy(query.ownerId, query.status === undefined ? query.limit : OWN_PLACES_MAX)).filter((entry) =>
-          query.status === undefined
-            ? true
-            : query.status === REVISION_PENDING
-              ? entry.pendingRevision !== undefined
-              : entry.status === query.status,
-        )
-      : await deps.views.withStatus(query.status ?? 'locationValidated', query.limit);
-  return {
-    ...(query.ownerId === undefined
-      ? { status: query.status ?? 'locationValidated' }
-      : { mine: true, ...(query.status && { status: query.status }) }),
-    results: entries
-      .slice(0, query.limit)
-      .map(({ id: _id, partitionKey: _pk, type: _type, revisionsProposed: _count, ...place }) => withHoursAsSyntax(place)),
-  };
+/**
+ * The places editors and admins manage: with `mine`, the caller's own (latest first, in every status
+ * or one); otherwise one status, earliest proposed first, as a moderation queue, which is for admins
+ * and machines only.
+ */
+export async function managedPlaces(deps: QueryDeps, caller: Caller, query: ManagedListQuery): Promise<PlaceListAnswer> {
+  if (query.mine) return ownPlaces(deps, actorOf(caller).id, query.status, query.limit);
+  if (caller.kind === 'person' && !isAdmin(caller)) {
+    throw new ForbiddenError('Only administrators list every place: add mine=true for your own.');
+  }
+  const status = query.status ?? 'locationValidated';
+  return { status, results: listed(await deps.views.withStatus(status, query.limit)) };
 }
 
 /** One person's own places are read whole (one partition) and filtered, up to this many. */
 const OWN_PLACES_MAX = 500;
+
+async function ownPlaces(deps: QueryDeps, ownerId: string, status: ManagedList | undefined, limit: number): Promise<PlaceListAnswer> {
+  if (status === undefined) return { mine: true, results: listed(await deps.views.ownedBy(ownerId, limit)) };
+  const inList = (entry: StatusEntry) => (status === REVISION_PENDING ? entry.pendingRevision !== undefined : entry.status === status);
+  const entries = (await deps.views.ownedBy(ownerId, OWN_PLACES_MAX)).filter(inList);
+  return { mine: true, status, results: listed(entries.slice(0, limit)) };
+}
+
+function listed(entries: readonly StatusEntry[]): ListedPlace[] {
+  return entries.map(({ id: _id, partitionKey: _pk, type: _type, revisionsProposed: _count, ...place }) => withHoursAsSyntax(place));
+}
 
 /**
  * Approved places within the radius that pass the filters, nearest first (or best suited first),

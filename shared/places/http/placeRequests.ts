@@ -2,11 +2,10 @@ import { z } from 'zod';
 import { ValidationError } from '../../kernel/errors';
 import { intParam, parseBody, parseQuery } from '../../platform/http/parseInput';
 import { geolocationSchema } from '../../kernel/geolocation';
-import type { NearbyQuery } from '../application/placeQueries';
+import type { ManagedListQuery, NearbyQuery } from '../application/placeQueries';
 import type { BestTimesQuery } from '../application/bestTimesQuery';
 import type { OpeningWeekQuery } from '../application/openingHoursWeek';
 import { managedListSchema, NEARBY_SORTS, SUITABILITY_CANDIDATES } from '../application/placeQueries';
-import type { ManagedList } from '../projection/placeDocuments';
 import { HttpProblem } from '../../platform/http/problem';
 import { addressSchema, nameSchema, optionalDetailsShape, PLACE_KINDS } from '../domain/placeDetails';
 import { detailsChangesShape, REASON_MAX, type DetailsChanges, type PlaceProposal } from '../domain/proposal';
@@ -204,7 +203,7 @@ export const statusListQuerySchema = z.strictObject({
 });
 
 /** Parses the query string of `GET /api/manage/places?status&mine&limit` (default: awaiting moderation, 50). */
-export function parseStatusListQuery(params: URLSearchParams): { status?: ManagedList; mine: boolean; limit: number } {
+export function parseStatusListQuery(params: URLSearchParams): ManagedListQuery {
   const query = parseQuery(statusListQuerySchema, params);
   const mine = query.mine === 'true';
   const status = query.status ?? (mine ? undefined : 'locationValidated');

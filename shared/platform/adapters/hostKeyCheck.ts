@@ -46,7 +46,7 @@ export class HostKeyCheck implements MachineKeyCheck {
     const known = this.accepted.get(id);
     if (known && known.until > now) return touch(this.accepted, id, known).level;
     if (known && known.until + STALE_MS > now) {
-      // Asked again in the background, its failure only logged by the next request that needs it.
+      // Asked again in the background; if the host cannot answer, the last answer stands until the next request asks again.
       if (!this.inFlight.has(id)) this.start(id, key).catch(() => undefined);
       return touch(this.accepted, id, known).level;
     }

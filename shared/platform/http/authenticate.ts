@@ -5,6 +5,7 @@ import { ForbiddenError } from '../../kernel/errors';
 import { CLIENT_PRINCIPAL_HEADER, parseClientPrincipal } from './clientPrincipal';
 import type { MachineKeyCheck } from './machineKeys';
 import { HttpProblem } from './problem';
+import { saysJson } from './request';
 
 /** What authenticating a request needs: the host's word on a presented key, and whether sign-in is on. */
 export interface AccessDeps {
@@ -39,7 +40,6 @@ export async function callerOf(request: HttpRequest, deps: AccessDeps): Promise<
 
 const KEY_SHAPE = /^[\x21-\x7e]{1,256}$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json$/i;
 
 /**
  * A signed-in person's browser sends the session cookie with any form another site submits; a form
@@ -48,8 +48,7 @@ const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json$/i;
  */
 function refuseCrossSiteForms(request: HttpRequest, person: Person): Person {
   if (SAFE_METHODS.has(request.method.toUpperCase())) return person;
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
-  if (!JSON_MEDIA_TYPE.test(mediaType)) throw new HttpProblem(415, 'Send changes as application/json (an empty body as {}).');
+  if (!saysJson(request)) throw new HttpProblem(415, 'Send changes as application/json (an empty body as {}).');
   return person;
 }
 
@@ -82,6 +81,6 @@ function notSignedIn(): HttpProblem {
  * How events name a machine: `master`, or `function-` and a short, non-reversible fingerprint of the
  * key, so they can tell keys apart without holding them (the host tells the app a key's level, not its name).
  */
-export function machineKeyName(level: 'function' | 'admin', key: string): string {
+function machineKeyName(level: 'function' | 'admin', key: string): string {
   return level === 'admin' ? 'master' : `function-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }

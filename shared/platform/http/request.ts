@@ -23,7 +23,7 @@ export async function readJsonBody(request: HttpRequest, options: { allowEmpty?:
     if (options.allowEmpty) return {};
     throw new HttpProblem(400, 'The request needs a JSON body.', [{ field: '', message: 'the body is empty' }]);
   }
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  const mediaType = mediaTypeOf(request);
   if (!JSON_MEDIA_TYPE.test(mediaType)) {
     throw new HttpProblem(415, `Send the body as application/json${mediaType ? `, not ${mediaType}` : ''}.`);
   }
@@ -32,6 +32,16 @@ export async function readJsonBody(request: HttpRequest, options: { allowEmpty?:
   } catch (error) {
     throw new HttpProblem(400, `The body is not valid JSON: ${(error as Error).message}`, [{ field: '', message: 'is not valid JSON' }]);
   }
+}
+
+/** The request's media type, without parameters (`application/json` of `application/json; charset=utf-8`). */
+function mediaTypeOf(request: HttpRequest): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+}
+
+/** Whether the request says its body is JSON (`application/json` or `…+json`). */
+export function saysJson(request: HttpRequest): boolean {
+  return JSON_MEDIA_TYPE.test(mediaTypeOf(request));
 }
 
 function tooLarge(): HttpProblem {

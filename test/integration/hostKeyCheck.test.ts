@@ -129,6 +129,30 @@ describe('HostKeyCheck: the host says which level a key has', () => {
     }
   });
 
+  it('does not ask a host that could not answer again for every request of a busy script: once, then after a few seconds', async () => {
+    let failing = false;
+    const host = await fakeHost(() => (failing ? 429 : undefined));
+    let now = 0;
+    try {
+      const check = new HostKeyCheck(host.url, () => now);
+      expect(await check.levelOf('fn')).toBe('function');
+      const asked = host.calls.length;
+      now += 61_000;
+      failing = true;
+      for (let i = 0; i < 20; i++) {
+        expect(await check.levelOf('fn')).toBe('function');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(host.calls.length - asked).toBe(1);
+      now += 6_000;
+      expect(await check.levelOf('fn')).toBe('function');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(host.calls.length - asked).toBe(2);
+    } finally {
+      host.server.close();
+    }
+  });
+
   it('keeps the keys it accepted however many made-up keys it refuses, and checks only so many new keys at once', async () => {
     const host = await fakeHost();
     try {

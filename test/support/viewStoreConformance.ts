@@ -9,13 +9,7 @@ import { editorViewKey, type EditorView } from '../../shared/editors/projection/
 
 /** An adapter of the views container serves the projections' store and each feature's query port. */
 type Views = ViewStore & PlaceViews & RegionViews & EditorViews;
-import {
-  ownedEntryKey,
-  statusEntryKey,
-  type NewestEntry,
-  type PlaceView,
-  type StatusEntry,
-} from '../../shared/places/projection/placeDocuments';
+import { statusEntryKey, type NewestEntry, type PlaceView, type StatusEntry } from '../../shared/places/projection/placeDocuments';
 
 /** The contract of every adapter of the views container: ViewStore, PlaceViews and RegionViews. */
 export function describeViewStoreConformance(adapterName: string, storeFor: () => Views): void {
@@ -131,7 +125,7 @@ export function describeViewStoreConformance(adapterName: string, storeFor: () =
         const placeId = randomUUID();
         return {
           ...placeView(placeId),
-          ...ownedEntryKey(placeId, ownerId),
+          ...statusEntryKey(placeId, status),
           type: 'status',
           status,
           proposedAt,

@@ -10,7 +10,7 @@ export interface PlaceViews extends ViewReader {
   newest(limit: number): Promise<NewestEntry[]>;
   /** Places in one status (or with a revision pending), earliest proposed first, up to `limit` (one partition per list). */
   withStatus(status: ManagedList, limit: number): Promise<StatusEntry[]>;
-  /** One owner's places in every status, latest proposed first, up to `limit` (one partition per owner). */
+  /** One owner's places in every status, latest proposed first, up to `limit` (one query per status list). */
   ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]>;
   /** The forecast views of these regions (missing ones are left out). */
   regionForecasts(regions: readonly string[]): Promise<RegionForecastView[]>;

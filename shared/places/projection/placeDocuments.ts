@@ -106,9 +106,18 @@ export const newestEntryKey = (placeId: string) => ({ id: `newest-${placeId}`, p
 export const REVISION_PENDING = 'revisionPending';
 export type ManagedList = PlaceStatus | typeof REVISION_PENDING;
 export const statusPartition = (status: ManagedList) => `status-${status}`;
-/** A place in its owner's list ("my places"), whatever its status. */
-export const ownerPartition = (ownerId: string) => `owner-${ownerId}`;
-export const ownedEntryKey = (placeId: string, ownerId: string) => ({ id: `owned-${placeId}`, partitionKey: ownerPartition(ownerId) });
+/**
+ * The lists of a place's statuses, one of which holds every place: an owner's places ("my places")
+ * are found there by owner, rather than kept in a list of their own that every event would rewrite.
+ */
+export const STATUS_LISTS: readonly PlaceStatus[] = [
+  'proposed',
+  'locationValidated',
+  'locationRejected',
+  'approved',
+  'rejected',
+  'withdrawn',
+];
 export const revisionPendingEntryKey = (placeId: string) => ({
   id: `revision-${placeId}`,
   partitionKey: statusPartition(REVISION_PENDING),

@@ -6,7 +6,6 @@ import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import {
   nearbyEntryKey,
   newestEntryKey,
-  ownedEntryKey,
   revisionPendingEntryKey,
   placeViewKey,
   statusEntryKey,
@@ -211,7 +210,6 @@ export function listingsOf(view: PlaceView, geohash: Geohasher): Listing[] {
     const cell3 = geohash(view.geolocation.latitude, view.geolocation.longitude, 3);
     listings.push(removedListing(nearbyEntryKey(view.placeId, cell3), view.placeId, view.version));
   }
-  if (view.owner) listings.push({ ...view, ...ownedEntryKey(view.placeId, view.owner.id), type: 'status' });
   if (view.pendingRevision) listings.push({ ...view, ...revisionPendingEntryKey(view.placeId), type: 'status' });
   else if (view.revisionsProposed !== undefined)
     listings.push(removedListing(revisionPendingEntryKey(view.placeId), view.placeId, view.version));

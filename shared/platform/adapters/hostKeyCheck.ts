@@ -15,6 +15,8 @@ const MAX_REMEMBERED = 1_000;
 /** Checks of new keys in flight at once per instance: random keys cannot make the app call itself without bound. */
 const MAX_CHECKS_IN_FLIGHT = 16;
 const CHECK_TIMEOUT_MS = 5_000;
+/** How long a background re-check that failed waits before the host is asked again. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
 
 type Level = 'function' | 'admin';
 
@@ -31,7 +33,7 @@ type Level = 'function' | 'admin';
  * fill but which never stands between a recently accepted key and the app.
  */
 export class HostKeyCheck implements MachineKeyCheck {
-  private readonly accepted = new Map<string, { level: Level; until: number }>();
+  private readonly accepted = new Map<string, { level: Level; until: number; askAgainAt?: number }>();
   private readonly refused = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<Level | undefined>>();
 
@@ -46,8 +48,14 @@ export class HostKeyCheck implements MachineKeyCheck {
     const known = this.accepted.get(id);
     if (known && known.until > now) return touch(this.accepted, id, known).level;
     if (known && known.until + STALE_MS > now) {
-      // Asked again in the background; if the host cannot answer, the last answer stands until the next request asks again.
-      if (!this.inFlight.has(id)) this.start(id, key).catch(() => undefined);
+      // Asked again in the background; if the host cannot answer, the last answer stands and the host is
+      // not asked again for a few seconds (else every request of a busy script would ask, and add load
+      // to a host that is already refusing it).
+      if (!this.inFlight.has(id) && (known.askAgainAt ?? 0) <= now) {
+        this.start(id, key).catch(() => {
+          known.askAgainAt = this.clock() + RETRY_AFTER_FAILURE_MS;
+        });
+      }
       return touch(this.accepted, id, known).level;
     }
     if ((this.refused.get(id) ?? 0) > now) return undefined;

@@ -5,7 +5,7 @@ import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, 
 import { type Geolocation } from '../../../kernel/geolocation';
 import {
   NEWEST_PARTITION,
-  ownerPartition,
+  STATUS_LISTS,
   statusPartition,
   type ManagedList,
   type NearbyEntry,
@@ -103,17 +103,23 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
     return this.statusEntries(statusPartition(status), 'ASC', limit);
   }
 
-  ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
-    return this.statusEntries(ownerPartition(ownerId), 'DESC', limit);
+  /** One query per status list (each partition-scoped), merged: an editor's own list is read rarely, written never. */
+  async ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
+    const lists = await Promise.all(STATUS_LISTS.map((status) => this.statusEntries(statusPartition(status), 'DESC', limit, ownerId)));
+    return lists
+      .flat()
+      .sort((a, b) => b.proposedAt.localeCompare(a.proposedAt) || b.placeId.localeCompare(a.placeId))
+      .slice(0, limit);
   }
 
-  private statusEntries(partitionKey: string, order: 'ASC' | 'DESC', limit: number): Promise<StatusEntry[]> {
+  private statusEntries(partitionKey: string, order: 'ASC' | 'DESC', limit: number, ownerId?: string): Promise<StatusEntry[]> {
     return this.query<StatusEntry>(
       {
-        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status' ORDER BY c.proposedAt ${order}`,
+        query: `SELECT TOP @limit * FROM c WHERE c.partitionKey = @partitionKey AND c.type = 'status'${ownerId === undefined ? '' : ' AND c.owner.id = @ownerId'} ORDER BY c.proposedAt ${order}`,
         parameters: [
           { name: '@limit', value: limit },
           { name: '@partitionKey', value: partitionKey },
+          ...(ownerId === undefined ? [] : [{ name: '@ownerId', value: ownerId }]),
         ],
       },
       partitionKey,

@@ -3,7 +3,7 @@ import { type ViewDocument } from '../documents';
 import { ViewWriteConflictError, type StoredView, type ViewKey, type ViewStore, type WriteCondition } from '../viewStore';
 import {
   NEWEST_PARTITION,
-  ownerPartition,
+  STATUS_LISTS,
   statusPartition,
   type ManagedList,
   type NearbyEntry,
@@ -92,7 +92,11 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, Ed
   }
 
   ownedBy(ownerId: string, limit: number): Promise<StatusEntry[]> {
-    return Promise.resolve(structuredClone(this.statusEntries(ownerPartition(ownerId)).reverse().slice(0, limit)));
+    const owned = STATUS_LISTS.flatMap((status) => this.statusEntries(statusPartition(status))).filter(
+      (entry) => entry.owner?.id === ownerId,
+    );
+    owned.sort((a, b) => b.proposedAt.localeCompare(a.proposedAt) || b.placeId.localeCompare(a.placeId));
+    return Promise.resolve(structuredClone(owned.slice(0, limit)));
   }
 
   private statusEntries(partitionKey: string): StatusEntry[] {

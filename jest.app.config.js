@@ -4,11 +4,18 @@
  * so one copy of its modules, the '@azure/functions-core' stand-in included, serves every test.
  * @type {import('jest').Config}
  */
+const ESM_ONLY = ['kdbush', 'geokdbush', 'tinyqueue'];
+
 module.exports = {
   displayName: 'app',
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+    // The spatial index ships as ES modules only; Node 20.19+ requires them natively, jest (before Node 24.9) does not.
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Load, fault and fuzz suites take longer than the rest together: `npm run test:reliability` (jest.reliability.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
@@ -22,5 +29,7 @@ module.exports = {
   },
   // End-to-end tests drive the compiled app through the devhost: build it once first.
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  // A file's changes to process.env end with it (packages/devhost/test/support/isolateEnv.ts).
+  setupFilesAfterEnv: ['<rootDir>/packages/devhost/test/support/isolateEnv.ts'],
   testTimeout: 30000,
 };

@@ -10,5 +10,7 @@ module.exports = {
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/src/functionsCore.ts' },
   // End-to-end tests run the compiled CLI (dist/main.js): build it once first.
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  // A file's changes to process.env end with it (see isolateEnv.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/isolateEnv.ts'],
   testTimeout: 30000,
 };

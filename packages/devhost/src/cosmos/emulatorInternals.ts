@@ -106,6 +106,8 @@ export type QueryScope = { readonly kind: 'partition'; readonly partitionKey: un
 
 /** Work done, as cost proxies for tests and diagnostics. Mutated in place by the instrumentation. */
 export interface WorkCounters {
+  /** Requests on a container's documents or metadata (what Azure bills per request: reads, writes, queries, feed reads). */
+  containerRequests: number;
   /** Queries the emulator evaluated (SDK query-plan requests included). */
   queries: number;
   /** Documents handed to the emulator's query engine, summed over those queries. */
@@ -119,7 +121,7 @@ export interface WorkCounters {
 }
 
 export function newWorkCounters(): WorkCounters {
-  return { queries: 0, queryDocumentsScanned: 0, documentStoreScans: 0, batches: 0, batchJournalEntries: 0 };
+  return { containerRequests: 0, queries: 0, queryDocumentsScanned: 0, documentStoreScans: 0, batches: 0, batchJournalEntries: 0 };
 }
 
 interface InstrumentedStore {

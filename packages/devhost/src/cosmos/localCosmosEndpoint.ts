@@ -109,8 +109,12 @@ export async function startLocalCosmosEndpoint(options: LocalCosmosOptions = {})
   // Read the files before taking a port, so unusable ones fail the start cleanly.
   const persisted = options.persistDir === undefined ? undefined : loadPersistedState(options.persistDir);
   // keepAlive: the emulator answers `connection: keep-alive` so the SDK reuses its sockets; close()
-  // must then end those sockets itself.
-  const server = createHttpServer({ keepAlive: true });
+  // must then end those sockets itself. No idle time-out (Node's closes a socket idle for 5 s, and
+  // the emulator's own Connection header leaves out the Keep-Alive hint that would tell the client):
+  // the SDK would write its next request on such a socket just as the server closes it, and that
+  // request fails with "socket hang up"; the SDK does not retry writes (the load test saw proposals
+  // fail so). The SDK's client ends its sockets when disposed, or when its process exits.
+  const server = createHttpServer({ keepAlive: true, keepAliveTimeout: 0 });
   const accountCreated = captureEmulatorAccount(server);
   let persistence: Persistence | undefined;
   const changeLog = new ChangeLog((container, rid) => persistence?.noteWrite(container, rid));
@@ -191,6 +195,7 @@ class RequestLayer {
     if (request.method !== 'GET' && request.method !== 'HEAD') this.journalBeforeResponding(response);
     const target = containerTarget(request.url);
     const container = target && findContainer(this.account, target.databaseId, target.containerId);
+    if (container) this.counters.containerRequests++;
     // Hook the container's store and writes before anything (including the emulator) can use it.
     if (container) {
       instrumentContainer(container, () => queryScope.getStore(), this.counters);

@@ -43,11 +43,34 @@
  * On start the snapshot is loaded, the journal replayed, and then compacted (fresh snapshot, empty
  * journal); while running, compaction runs once the journal outgrows both `compactAfterBytes` and
  * the last snapshot, which keeps its cost amortised O(1) per byte written and restarts fast.
- * Compaction is synchronous (it blocks the endpoint for the time it takes to serialise everything).
+ *
+ * While running, compaction must not stall the endpoint (serialising a large store takes seconds,
+ * and every request would wait for it), so it runs in the background: it flushes, captures the
+ * state (the stored documents are replaced, never changed, on every write, so keeping references
+ * is a consistent picture) and the journal's length, then writes the snapshot a line at a time,
+ * letting requests in between lines while their records go on being appended to the journal. Once
+ * the snapshot is in place, the journal is replaced by its tail: the records written since the
+ * capture, copied to journal.ndjson.tmp and renamed over it. A crash before that rename leaves the
+ * new snapshot and the whole journal (the records it holds are skipped), after it the new snapshot
+ * and the tail; either restores the same state. Compaction at start-up, before any request, runs
+ * in one go.
  *
  * One process at a time may use a directory; nothing here checks that.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { lsnOf, type ChangeLog } from './changeLog';
 import {
@@ -72,8 +95,8 @@ const SNAPSHOT_FILE = 'snapshot.ndjson';
 const JOURNAL_FILE = 'journal.ndjson';
 const FORMAT = 'local-cosmos-endpoint';
 const VERSION = 1;
-/** Documents per snapshot line. */
-const SNAPSHOT_CHUNK = 1000;
+/** Documents per snapshot line; a background compaction lets requests in after each line. */
+const SNAPSHOT_CHUNK = 200;
 /** Default journal size above which the endpoint compacts (if it also exceeds the last snapshot). */
 export const DEFAULT_COMPACT_AFTER_BYTES = 16 * 1024 * 1024;
 
@@ -179,7 +202,7 @@ export interface RestoreSummary {
 /** Keeps an endpoint's state durable in a directory: see the file comment. */
 export class Persistence {
   private readonly compactAfterBytes: number;
-  private readonly journal: number;
+  private journal: number;
   private journalBytes = 0;
   private snapshotBytes = 0;
   private seq: number;
@@ -188,7 +211,10 @@ export class Persistence {
   private flushedCatalog: string;
   /** Documents written since the last flush, per container, with whether each was stored at the last flush. */
   private readonly dirty = new Map<EmulatorDocuments, { readonly container: EmulatorContainer; readonly rids: Map<string, boolean> }>();
-  private compaction: NodeJS.Immediate | undefined;
+  /** The background compaction under way, if any. */
+  private compaction: Promise<void> | undefined;
+  /** A compaction is due to start after the current response. */
+  private compactionScheduled = false;
   private closed = false;
   /** Set when a failed append could not be cut back: records after it would follow a partial line. */
   private unusable: Error | undefined;
@@ -205,7 +231,7 @@ export class Persistence {
   ): { persistence: Persistence; summary: RestoreSummary } {
     for (const change of state.changes) applyStateChange(account, changeLog, change);
     const persistence = new Persistence(state.dir, state.seq, account, changeLog, options);
-    persistence.compact();
+    persistence.compactNow();
     let documents = 0;
     for (const { container } of liveContainers(account).values()) documents += documentCount(container);
     return {
@@ -266,24 +292,45 @@ export class Persistence {
     if (this.journalBytes > Math.max(this.compactAfterBytes, this.snapshotBytes)) this.compactSoon();
   }
 
-  /** Flush, then replace the snapshot with the current state and empty the journal. Synchronous. */
-  compact(): void {
-    if (this.closed) return;
-    this.flush();
-    this.snapshotBytes = writeSnapshot(this.dir, this.seq, this.account, this.changeLog);
-    ftruncateSync(this.journal, 0);
-    this.journalBytes = 0;
+  /**
+   * Flush, capture the state, write it as the new snapshot a line at a time (requests are served
+   * between lines), then keep only the journal records written since the capture. Resolves once
+   * done, or abandoned because the journal was closed meanwhile; rejects if a file could not be
+   * written (the old snapshot and the whole journal then stay as they were).
+   */
+  compact(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.compaction ??= this.compactInSlices().finally(() => {
+      this.compaction = undefined;
+    });
+    return this.compaction;
   }
 
-  /** Flush and close the journal. Idempotent. */
-  close(): void {
+  private async compactInSlices(): Promise<void> {
+    this.flush();
+    const capture = captureState(this.seq, this.account, this.changeLog);
+    const journalAtCapture = this.journalBytes;
+    const snapshotBytes = await writeSnapshotInSlices(this.dir, capture, this.changeLog, () => this.closed);
+    if (snapshotBytes === undefined) return;
+    await syncDirectory(this.dir);
     if (this.closed) return;
-    if (this.compaction) clearImmediate(this.compaction);
+    this.snapshotBytes = snapshotBytes;
+    await this.keepJournalFrom(journalAtCapture);
+  }
+
+  /**
+   * Flush and close the journal; resolves once a compaction under way has been abandoned (its
+   * temporary files removed). Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
     try {
       this.flush();
     } finally {
       this.closed = true;
       closeSync(this.journal);
+      // Its failure was already reported, and the files it leaves are consistent.
+      await this.compaction?.catch(() => undefined);
     }
   }
 
@@ -336,19 +383,86 @@ export class Persistence {
     this.journalBytes += bytes.length;
   }
 
-  private compactSoon(): void {
-    if (this.compaction) return;
-    // After the current response has gone out; compact() flushes whatever was written meanwhile.
-    this.compaction = setImmediate(() => {
-      this.compaction = undefined;
-      try {
-        this.compact();
-      } catch (error) {
-        console.error(`local Cosmos endpoint: compacting ${this.dir} failed; the journal keeps growing:`, error);
-      }
-    });
-    this.compaction.unref();
+  /** In one go: for start-up, before any request is served. */
+  private compactNow(): void {
+    this.flush();
+    this.snapshotBytes = writeSnapshotNow(this.dir, captureState(this.seq, this.account, this.changeLog), this.changeLog);
+    syncDirectoryNow(this.dir);
+    ftruncateSync(this.journal, 0);
+    this.journalBytes = 0;
   }
+
+  private compactSoon(): void {
+    if (this.compaction || this.compactionScheduled) return;
+    this.compactionScheduled = true;
+    // After the current response has gone out: flush() runs just before it is sent.
+    setImmediate(() => {
+      this.compactionScheduled = false;
+      this.compact().catch((error: unknown) => {
+        console.error(`local Cosmos endpoint: compacting ${this.dir} failed; the journal keeps growing:`, error);
+      });
+    });
+  }
+
+  /**
+   * Replace the journal by its records from byte `offset` on (those the new snapshot does not hold).
+   * The copy is fsync'ed before it is renamed over the journal; what was appended during that
+   * fsync is copied after it, in the same synchronous stretch as the rename, so no record is lost.
+   */
+  private async keepJournalFrom(offset: number): Promise<void> {
+    const path = join(this.dir, JOURNAL_FILE);
+    const temporary = `${path}.tmp`;
+    const reader = openSync(path, 'r');
+    let writer: number | undefined;
+    let renamed = false;
+    try {
+      writer = openSync(temporary, 'w');
+      let copied = copyRange(reader, writer, offset, this.journalBytes);
+      await fsyncAsync(writer);
+      if (this.closed) return;
+      copied = copyRange(reader, writer, copied, this.journalBytes);
+      renameSync(temporary, path);
+      renamed = true;
+      let reopened: number;
+      try {
+        reopened = openSync(path, 'a');
+      } catch (error) {
+        // The journal on disk is whole, but this process can no longer append to it (the old
+        // descriptor, kept for close(), is the replaced file's).
+        this.unusable = new Error(`The journal in ${this.dir} could not be reopened after compaction; restart the endpoint`, {
+          cause: error,
+        });
+        throw error;
+      }
+      closeSync(this.journal);
+      this.journal = reopened;
+      this.journalBytes = copied - offset;
+    } finally {
+      closeSync(reader);
+      if (writer !== undefined) closeSync(writer);
+      if (!renamed) rmSync(temporary, { force: true });
+    }
+  }
+}
+
+/** Copies bytes [from, to) of `source` to the end of `target`; returns `to`. */
+function copyRange(source: number, target: number, from: number, to: number): number {
+  const buffer = Buffer.allocUnsafe(Math.min(Math.max(to - from, 0), 1024 * 1024));
+  for (let position = from; position < to;) {
+    const read = readSync(source, buffer, 0, Math.min(buffer.length, to - position), position);
+    if (read === 0) throw new Error(`The journal ended at byte ${position}, before ${to}`);
+    writeFully(target, buffer.subarray(0, read));
+    position += read;
+  }
+  return to;
+}
+
+function fsyncAsync(file: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(file, (error) => (error ? reject(error) : resolve())));
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Apply one change (a snapshot line or a journal record) to the emulator and the change log. */
@@ -364,38 +478,103 @@ function applyStateChange(account: EmulatorAccount, changeLog: ChangeLog, change
   changeLog.resumeFrom(change.lsn);
 }
 
-/** Write the current state as the snapshot, atomically. Returns its size in bytes. */
-function writeSnapshot(dir: string, seq: number, account: EmulatorAccount, changeLog: ChangeLog): number {
+/** The state to snapshot, as it is at one moment: documents are replaced on write, never changed. */
+interface StateCapture {
+  readonly seq: number;
+  readonly lsn: number;
+  readonly catalog: CatalogImage;
+  readonly containers: readonly {
+    readonly databaseRid: string;
+    readonly containerRid: string;
+    readonly container: EmulatorContainer;
+    readonly ridCount: number;
+    readonly documents: readonly StoredDocument[];
+  }[];
+}
+
+function captureState(seq: number, account: EmulatorAccount, changeLog: ChangeLog): StateCapture {
+  return {
+    seq,
+    lsn: changeLog.currentLsn,
+    catalog: catalogImage(account),
+    containers: [...liveContainers(account).values()].map(({ databaseRid, containerRid, container }) => ({
+      databaseRid,
+      containerRid,
+      container,
+      ridCount: documentRidCount(container),
+      documents: storedDocuments(container).sort((a, b) => lsnOf(a) - lsnOf(b)),
+    })),
+  };
+}
+
+/** The snapshot file's lines: header, catalog, then each container's documents in chunks. */
+function* snapshotLines(capture: StateCapture, changeLog: ChangeLog): Generator {
+  const { lsn } = capture;
+  yield { format: FORMAT, version: VERSION, seq: capture.seq } satisfies SnapshotHeader;
+  yield { lsn, catalog: capture.catalog } satisfies StateChange;
+  for (const { databaseRid, containerRid, container, ridCount, documents } of capture.containers) {
+    // One line per chunk, and one (empty) line for an empty container, to carry its _rid counter.
+    for (let start = 0; start === 0 || start < documents.length; start += SNAPSHOT_CHUNK) {
+      // A document replaced since the capture has lost its feed record; the journal's tail has its new version.
+      const chunk = documents
+        .slice(start, start + SNAPSHOT_CHUNK)
+        .map((doc) => ({ at: changeLog.recordedAtMs(container, doc) ?? timestampMs(doc), doc }));
+      const containerChange: ContainerChange = { database: databaseRid, container: containerRid, ridCount, documents: chunk };
+      yield { lsn, containers: [containerChange] } satisfies StateChange;
+    }
+  }
+}
+
+/** Write the snapshot in one go, atomically. Returns its size in bytes. */
+function writeSnapshotNow(dir: string, capture: StateCapture, changeLog: ChangeLog): number {
   const path = join(dir, SNAPSHOT_FILE);
   const temporary = `${path}.tmp`;
   const file = openSync(temporary, 'w');
   let bytes = 0;
   try {
     const writer = new LineWriter(file);
-    const header: SnapshotHeader = { format: FORMAT, version: VERSION, seq };
-    writer.line(header);
-    const lsn = changeLog.currentLsn;
-    writer.line({ lsn, catalog: catalogImage(account) } satisfies StateChange);
-    for (const { databaseRid, containerRid, container } of liveContainers(account).values()) {
-      const ridCount = documentRidCount(container);
-      const documents = storedDocuments(container).sort((a, b) => lsnOf(a) - lsnOf(b));
-      // One line per chunk, and one (empty) line for an empty container, to carry its _rid counter.
-      for (let start = 0; start === 0 || start < documents.length; start += SNAPSHOT_CHUNK) {
-        const chunk = documents
-          .slice(start, start + SNAPSHOT_CHUNK)
-          .map((doc) => ({ at: changeLog.recordedAtMs(container, doc) ?? timestampMs(doc), doc }));
-        const containerChange: ContainerChange = { database: databaseRid, container: containerRid, ridCount, documents: chunk };
-        writer.line({ lsn, containers: [containerChange] } satisfies StateChange);
-      }
-    }
+    for (const line of snapshotLines(capture, changeLog)) writer.line(line);
     bytes = writer.end();
     fsyncSync(file);
   } finally {
     closeSync(file);
   }
   renameSync(temporary, path);
-  syncDirectory(dir);
   return bytes;
+}
+
+/**
+ * Write the snapshot a line at a time, letting other work in between, then fsync and rename it into
+ * place. Returns its size in bytes, or undefined if `abandoned()` turned true on the way (the
+ * temporary file is then removed and the old snapshot stays).
+ */
+async function writeSnapshotInSlices(
+  dir: string,
+  capture: StateCapture,
+  changeLog: ChangeLog,
+  abandoned: () => boolean,
+): Promise<number | undefined> {
+  const path = join(dir, SNAPSHOT_FILE);
+  const temporary = `${path}.tmp`;
+  const file = openSync(temporary, 'w');
+  let renamed = false;
+  try {
+    const writer = new LineWriter(file);
+    for (const line of snapshotLines(capture, changeLog)) {
+      writer.line(line);
+      await nextTurn();
+      if (abandoned()) return undefined;
+    }
+    const bytes = writer.end();
+    await fsyncAsync(file);
+    if (abandoned()) return undefined;
+    renameSync(temporary, path);
+    renamed = true;
+    return bytes;
+  } finally {
+    closeSync(file);
+    if (!renamed) rmSync(temporary, { force: true });
+  }
 }
 
 /** The feed time of a document without a record (none should exist): its _ts. */
@@ -439,7 +618,7 @@ function writeFully(file: number, bytes: Buffer): void {
 }
 
 /** Make a rename in `dir` durable. Not possible everywhere (Windows): best effort. */
-function syncDirectory(dir: string): void {
+function syncDirectoryNow(dir: string): void {
   let handle: number | undefined;
   try {
     handle = openSync(dir, 'r');
@@ -452,6 +631,19 @@ function syncDirectory(dir: string): void {
 }
 
 /** The file's complete lines, and whether it ended in an unterminated (torn) one, which is left out. */
+/** {@link syncDirectoryNow} off the event loop. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: number | undefined;
+  try {
+    handle = openSync(dir, 'r');
+    await fsyncAsync(handle);
+  } catch {
+    // As syncDirectoryNow.
+  } finally {
+    if (handle !== undefined) closeSync(handle);
+  }
+}
+
 function readLines(path: string): { lines: string[]; tornTail: boolean } {
   if (!existsSync(path)) return { lines: [], tornTail: false };
   const lines = readFileSync(path, 'utf8').split('\n');

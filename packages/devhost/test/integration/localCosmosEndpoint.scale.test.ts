@@ -69,6 +69,7 @@ async function costOf(action: () => Promise<unknown>): Promise<LocalCosmosCounte
   await action();
   const after = endpoint.counters();
   return {
+    containerRequests: after.containerRequests - before.containerRequests,
     queries: after.queries - before.queries,
     queryDocumentsScanned: after.queryDocumentsScanned - before.queryDocumentsScanned,
     documentStoreScans: after.documentStoreScans - before.documentStoreScans,
@@ -117,6 +118,7 @@ describe('at 2,000 and at 20,000 documents', () => {
     // The query-plan request and the query; only the query sees documents, and only the stream's.
     for (const cost of [small, large]) {
       expect(cost).toEqual({
+        containerRequests: 2,
         queries: 2,
         queryDocumentsScanned: DOCS_PER_PARTITION,
         documentStoreScans: 0,
@@ -188,7 +190,14 @@ describe('at 20,000 documents', () => {
       await container.item(`${pk(partition)}:extra`, pk(partition)).delete();
       expect((await container.item(`${pk(partition)}:extra`, pk(partition)).read()).resource).toBeUndefined();
     });
-    expect(cost).toEqual({ queries: 0, queryDocumentsScanned: 0, documentStoreScans: 0, batches: 0, batchJournalEntries: 0 });
+    expect(cost).toEqual({
+      containerRequests: 7,
+      queries: 0,
+      queryDocumentsScanned: 0,
+      documentStoreScans: 0,
+      batches: 0,
+      batchJournalEntries: 0,
+    });
   });
 
   it('a failed batch rolls back in O(operations) and leaves its partition exactly as it was', async () => {
@@ -233,7 +242,14 @@ describe('at 20,000 documents', () => {
       );
       expect(response.code).toBe(200);
     });
-    expect(cost).toEqual({ queries: 0, queryDocumentsScanned: 0, documentStoreScans: 0, batches: 1, batchJournalEntries: 3 });
+    expect(cost).toEqual({
+      containerRequests: 1,
+      queries: 0,
+      queryDocumentsScanned: 0,
+      documentStoreScans: 0,
+      batches: 1,
+      batchJournalEntries: 3,
+    });
     expect((await readStream(partition, 10)).map((d) => d.version)).toEqual([10, 11]);
   });
 });

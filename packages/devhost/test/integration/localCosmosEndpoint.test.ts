@@ -4,6 +4,7 @@
  * transactional maps the emulator's store runs on.
  */
 import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import {
   BulkOperationType,
   ChangeFeedStartFrom,
@@ -131,6 +132,27 @@ describe('the endpoint', () => {
     ];
     expect(lsns).toEqual([endpoint.currentLsn(), endpoint.currentLsn() - 1]);
   });
+
+  it('keeps an idle keep-alive connection open for the client to reuse (a server time-out races the next request)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ reused: boolean; status: number | undefined }>((resolve, reject) => {
+        const request = httpRequest(endpoint.endpoint, { agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ reused: request.reusedSocket, status: response.statusCode }));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    try {
+      expect(await get()).toMatchObject({ reused: false });
+      // Longer than Node's default keep-alive time-out (5 s, checked about every second), after which the server used to close it.
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      expect(await get()).toMatchObject({ reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
 
   it('closes promptly, keep-alive connections included, and only once', async () => {
     const other = await startLocalCosmosEndpoint();

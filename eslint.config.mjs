@@ -3,6 +3,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/** Entry files and handlers: the app runs under any host. */
+const HOST_INDEPENDENT = {
+  group: ['**/devhost', '**/devhost/**', 'functions-devhost', 'functions-devhost/**', '**/local', '**/local/**'],
+  message: 'The app runs under any host: it may not import the devhost or the local stand-ins.',
+};
+
 /** The pure domain (kernel, features' domains and projections) has no settings, no clock, no randomness. */
 const impureSyntax = [
   {
@@ -142,17 +148,36 @@ function architectureBoundaries() {
       },
     },
     {
+      // The worker loads every entry file at start: what one imports is every instance's cold start.
+      // So an entry registers, and its code (handlers/) loads with its first invocation. The
+      // orchestrator is its own code (replayed, small), and the site and key-check entries load little.
       files: ['functions/**/*.ts'],
+      ignores: ['functions/**/*.orchestration.ts', 'functions/web.http.ts', 'functions/keyCheck.http.ts'],
       rules: {
         'no-restricted-imports': [
           'error',
           {
             patterns: [
+              HOST_INDEPENDENT,
               {
-                group: ['**/devhost', '**/devhost/**', 'functions-devhost', 'functions-devhost/**', '**/local', '**/local/**'],
-                message: 'The app runs under any host: it may not import the devhost or the local stand-ins.',
+                regex: String.raw`^(\.\./shared/(?!platform/composition/(lazyHandler|durableRegistration)$).*|zod|durable-functions)$`,
+                allowTypeImports: true,
+                message:
+                  'An entry file only registers: load the code with lazyHandler (handlers/) or durableRegistration, so that the worker starts fast.',
               },
             ],
+          },
+        ],
+      },
+    },
+    {
+      // handlers/ holds what functions/ registers, loaded on first invocation: the same layer.
+      files: ['functions/**/*.orchestration.ts', 'functions/web.http.ts', 'functions/keyCheck.http.ts', 'handlers/**/*.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [HOST_INDEPENDENT],
           },
         ],
       },

@@ -1,57 +1,6 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from '@azure/functions';
-import * as df from 'durable-functions';
-import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
-import type { ForecastRefreshStatusAnswer } from '../shared/regions/application/forecastRefreshStatus';
-import { forecastFreshness, freshnessForStatus, type ForecastFreshness } from '../shared/regions/application/forecastFreshness';
-import { appServices } from '../shared/platform/composition/appServices';
-import { problemResponse } from '../shared/platform/http/problem';
-import { withProblemDetails } from '../shared/platform/http/httpHandler';
-import { withCorrelation } from '../shared/platform/logging';
-import {
-  FORECAST_REFRESH_INSTANCE_ID,
-  FORECAST_REFRESH_ORCHESTRATION,
-  type CycleInput,
-  type ForecastRefreshStatus,
-} from './forecastRefresh.orchestration';
-
-/** States in which the singleton is alive (or deliberately paused): ensuring it then does nothing. */
-const ALIVE = new Set<string>(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
-
-export type EnsureOutcome = 'running' | 'started' | 'restarted';
-
-/**
- * Makes sure the one forecast refresh orchestration exists and runs: starts it when it never ran,
- * starts it again when it completed, failed or was terminated, and leaves it alone otherwise. Two
- * ensures at once cannot make two instances: the id is fixed, and host.json's
- * `overridableExistingInstanceStates: NonRunningStates` makes the later start fail instead of
- * replacing the running instance — which is then read back as "running".
- */
-export async function ensureForecastRefresh(client: DurableClient): Promise<EnsureOutcome> {
-  const before = await statusOf(client);
-  if (before && ALIVE.has(before.runtimeStatus)) return 'running';
-  try {
-    await client.startNew(FORECAST_REFRESH_ORCHESTRATION, {
-      instanceId: FORECAST_REFRESH_INSTANCE_ID,
-      input: { cycle: 1 } satisfies CycleInput,
-    });
-  } catch (error) {
-    const now = await statusOf(client);
-    if (now && ALIVE.has(now.runtimeStatus)) return 'running';
-    throw error;
-  }
-  return before ? 'restarted' : 'started';
-}
-
-/** The instance's status without history or input; undefined when it never ran. */
-export async function statusOf(client: DurableClient): Promise<DurableOrchestrationStatus | undefined> {
-  try {
-    return await client.getStatus(FORECAST_REFRESH_INSTANCE_ID, { showHistory: false, showHistoryOutput: false, showInput: false });
-  } catch (error) {
-    // durable-functions v3 reports an unknown instance only as an Error naming the 404.
-    if (error instanceof Error && /HTTP 404/.test(error.message)) return undefined;
-    throw error;
-  }
-}
+import { app } from '@azure/functions';
+import { durableClientInput } from '../shared/platform/composition/durableRegistration';
+import { lazyHandler } from '../shared/platform/composition/lazyHandler';
 
 /**
  * Every ten minutes, and once at start-up: Azure runs a timer on one instance at a time, and an
@@ -61,13 +10,8 @@ export async function statusOf(client: DurableClient): Promise<DurableOrchestrat
 app.timer('ensureForecastRefresh', {
   schedule: '0 */10 * * * *',
   runOnStartup: true,
-  extraInputs: [df.input.durableClient()],
-  handler: async (_timer: Timer, context: InvocationContext) => {
-    // A timer run has no cause but itself: its invocation id is its correlation id.
-    const outcome = await ensureForecastRefresh(df.getClient(context));
-    if (outcome !== 'running')
-      withCorrelation(context, context.invocationId).info('ForecastRefreshEnsured', { outcome, instanceId: FORECAST_REFRESH_INSTANCE_ID });
-  },
+  extraInputs: [durableClientInput()],
+  handler: lazyHandler(async () => (await import('../handlers/forecastRefresh.client')).ensureForecastRefreshFunction),
 });
 
 /**
@@ -75,42 +19,10 @@ app.timer('ensureForecastRefresh', {
  * fresh the forecasts are by demand. Built field by field, so the durable management URLs and their
  * keys never reach the answer.
  */
-export async function forecastRefreshStatusHandler(
-  client: DurableClient,
-  freshness: () => Promise<ForecastFreshness>,
-): Promise<HttpResponseInit> {
-  const status = await statusOf(client);
-  if (!status)
-    return problemResponse(404, 'The forecast refresh has not started yet: it starts with the app and is checked every 10 minutes.', {
-      type: 'forecast-refresh-not-started',
-    });
-  const fresh = await freshnessForStatus(freshness);
-  const answer: ForecastRefreshStatusAnswer = {
-    instanceId: FORECAST_REFRESH_INSTANCE_ID,
-    runtimeStatus: status.runtimeStatus,
-    createdTime: iso(status.createdTime),
-    lastUpdatedTime: iso(status.lastUpdatedTime),
-    // Only the orchestrator sets customStatus, always to a ForecastRefreshStatus.
-    cycle: (status.customStatus as ForecastRefreshStatus | undefined) ?? null,
-    ...fresh,
-  };
-  return { status: 200, jsonBody: answer };
-}
-
-function iso(value: unknown): string | null {
-  if (value instanceof Date) return value.toISOString();
-  return typeof value === 'string' ? value : null;
-}
-
 app.http('forecastRefreshStatus', {
   methods: ['GET'],
   route: 'api/ops/forecast-refresh',
   authLevel: 'admin',
-  extraInputs: [df.input.durableClient()],
-  handler: withProblemDetails((_request: HttpRequest, context: InvocationContext) => {
-    const services = appServices();
-    return forecastRefreshStatusHandler(df.getClient(context), () =>
-      forecastFreshness({ ...services, forecast: services.config.forecast }),
-    );
-  }),
+  extraInputs: [durableClientInput()],
+  handler: lazyHandler(async () => (await import('../handlers/forecastRefresh.client')).forecastRefreshStatusFunction),
 });

@@ -1,4 +1,4 @@
-import * as df from 'durable-functions';
+import { registerOrchestration, RetryOptions } from '../shared/platform/composition/durableRegistration';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { z } from 'zod';
 import { CYCLE_METRIC, cycleMetricFields, type CycleMetricInput } from '../shared/regions/application/forecastRefreshMetrics';
@@ -35,15 +35,18 @@ export interface ActivityInput {
   readonly cycleId: string;
 }
 
-export interface BatchActivityInput extends ActivityInput {
-  readonly regions: readonly PlannedRegion[];
+/** One batch (`regions`), or several fetched in turn (`batches`) when the plan says batchesPerActivity. */
+export type BatchActivityInput = BatchActivityCommon &
+  ({ readonly regions: readonly PlannedRegion[] } | { readonly batches: readonly (readonly PlannedRegion[])[] });
+
+interface BatchActivityCommon extends ActivityInput {
   /** The UTC day the plan counted the batch's fetches on (absent in plans recorded before the call ledger). */
   readonly callsDay?: string;
 }
 
 /** Activities retry a few times on a crash (their own HTTP retries are inside); no retryTimeout (durable-js #629). */
-function activityRetry(): df.RetryOptions {
-  const retry = new df.RetryOptions(5_000, 3);
+function activityRetry(): RetryOptions {
+  const retry = new RetryOptions(5_000, 3);
   retry.backoffCoefficient = 2;
   return retry;
 }
@@ -136,14 +139,21 @@ export const forecastRefreshOrchestrator: OrchestrationHandler = function* (cont
   context.df.setCustomStatus(status);
 
   const parallelism = Math.max(1, plan.parallelism);
-  for (let first = 0; first < plan.batches.length; first += parallelism) {
-    const wave = plan.batches.slice(first, first + parallelism);
-    const tasks: Task[] = wave.map((regions) =>
-      context.df.callActivityWithRetry(BATCH_ACTIVITY, activityRetry(), {
-        cycleId,
-        regions,
-        callsDay: plan.callsDay,
-      } satisfies BatchActivityInput),
+  // Plans recorded before batchesPerActivity: one batch per activity, as they were run.
+  const perActivity = Math.max(1, plan.batchesPerActivity ?? 1);
+  const units: (readonly (readonly PlannedRegion[])[])[] = [];
+  for (let first = 0; first < plan.batches.length; first += perActivity) units.push(plan.batches.slice(first, first + perActivity));
+  for (let first = 0; first < units.length; first += parallelism) {
+    const unitsOfWave = units.slice(first, first + parallelism);
+    const wave = unitsOfWave.map((batches) => batches.flat());
+    const tasks: Task[] = unitsOfWave.map((batches) =>
+      context.df.callActivityWithRetry(
+        BATCH_ACTIVITY,
+        activityRetry(),
+        (plan.batchesPerActivity === undefined
+          ? { cycleId, regions: batches[0] ?? [], callsDay: plan.callsDay }
+          : { cycleId, batches, callsDay: plan.callsDay }) satisfies BatchActivityInput,
+      ),
     );
     let outcomes: BatchOutcome[];
     try {
@@ -226,4 +236,4 @@ function readCycleInput(input: unknown): CycleInput {
   return { cycle: 1 };
 }
 
-df.app.orchestration(FORECAST_REFRESH_ORCHESTRATION, forecastRefreshOrchestrator);
+registerOrchestration(FORECAST_REFRESH_ORCHESTRATION, forecastRefreshOrchestrator);

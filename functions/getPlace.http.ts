@@ -1,20 +1,9 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/platform/composition/appServices';
-import { placeForParents, type QueryDeps } from '../shared/places/application/placeQueries';
-import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
-import { etagOf, placeIdParam } from '../shared/platform/http/request';
-
-/** GET /api/places/{id}: an approved place with its forecast for the coming days; anything else is 404. */
-export function getPlaceHandler(deps: QueryDeps): HttpHandler {
-  return withProblemDetails(async (request) => {
-    const place = await placeForParents(deps, placeIdParam(request));
-    return { status: 200, headers: { etag: etagOf(place.version), 'cache-control': 'public, max-age=60' }, jsonBody: place };
-  });
-}
+import { lazyHandler } from '../shared/platform/composition/lazyHandler';
 
 app.http('getPlace', {
   methods: ['GET'],
   route: 'api/places/{id}',
   authLevel: 'anonymous',
-  handler: (request, context) => getPlaceHandler(appServices())(request, context),
+  handler: lazyHandler(async () => (await import('../handlers/getPlace.http')).getPlaceFunction),
 });

@@ -1,21 +1,9 @@
 import { app } from '@azure/functions';
-import { appServices } from '../shared/platform/composition/appServices';
-import { whoIs, type EditorAccessDeps } from '../shared/editors/application/editorAccess';
-import { withProblemDetails, type HttpHandler } from '../shared/platform/http/httpHandler';
-import { requirePerson, type AccessDeps } from '../shared/platform/http/authenticate';
-import type { MeAnswer } from '../shared/editors/http/editorRequests';
-
-/** GET /api/me: who is signed in, their roles and their editor access; 401 when nobody is. */
-export function meHandler(deps: EditorAccessDeps & AccessDeps): HttpHandler {
-  return withProblemDetails(async (request) => {
-    const answer: MeAnswer = await whoIs(deps.eventStore, await requirePerson(request, deps));
-    return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: answer };
-  });
-}
+import { lazyHandler } from '../shared/platform/composition/lazyHandler';
 
 app.http('me', {
   methods: ['GET'],
   route: 'api/me',
   authLevel: 'anonymous',
-  handler: (request, context) => meHandler(appServices())(request, context),
+  handler: lazyHandler(async () => (await import('../handlers/me.http')).meFunction),
 });

@@ -130,9 +130,21 @@ function remember<V>(map: Map<string, V>, id: string, value: V): void {
 export class KeyCheckUnavailableError extends Error {
   readonly statusCode = 503;
   constructor(hostStatus: number | undefined, cause?: unknown) {
-    super(`The host could not check the key just now (${hostStatus === undefined ? 'no answer' : `HTTP ${hostStatus}`}).`, { cause });
+    const why = hostStatus === undefined ? `no answer${reasonOf(cause)}` : `HTTP ${hostStatus}`;
+    super(`The host could not check the key just now (${why}).`, { cause });
     this.name = 'KeyCheckUnavailableError';
   }
+}
+
+/** For the log: the socket error's code in the cause chain (ECONNREFUSED…), else the error's name (TimeoutError…); never its text. */
+function reasonOf(cause: unknown): string {
+  let name: string | undefined;
+  for (let error = cause, depth = 0; error instanceof Error && depth < 5; error = error.cause, depth++) {
+    const { code } = error as { code?: unknown };
+    if (typeof code === 'string') return `: ${code}`;
+    name ??= error.name;
+  }
+  return name === undefined ? '' : `: ${name}`;
 }
 
 /** The host's own base URL: WEBSITE_HOSTNAME, which App Service, Core Tools and the devhost set. */

@@ -16,9 +16,9 @@ import { HttpGeocoder } from '../../places/adapters/httpGeocoder';
 import type { EventPublisher } from '../publishing/eventPublisher';
 import { createEventGridPublisherClient, EventGridEventPublisher } from '../publishing/adapters/eventGridPublisher';
 import { FORECAST_REFRESH_QUEUE, type ForecastRefreshQueue } from '../../regions/application/forecastRefreshRequests';
-import { StorageForecastRefreshQueue, storageQueueClient } from '../../regions/adapters/storageQueue';
+import { lazyStorageQueue, StorageForecastRefreshQueue } from '../../regions/adapters/storageQueue';
 import { CosmosEventStore } from '../eventSourcing/adapters/cosmosEventStore';
-import { CONTAINERS, cosmosDatabase, createCosmosClient } from '../adapters/cosmosClient';
+import { CONTAINERS, lazyCosmosContainers } from '../adapters/cosmosClient';
 import { createWeatherProvider } from '../../regions/adapters/weather/createWeatherProvider';
 import type { WeatherProvider } from '../../regions/application/weatherProvider';
 import { SearchDemandRecorder } from '../../regions/application/searchDemandRecorder';
@@ -28,6 +28,10 @@ import type { MachineKeyCheck } from '../http/machineKeys';
 import type { EditorViews } from '../../editors/application/editorViews';
 import { HostKeyCheck, hostBaseUrlOf, KeyCheckUnavailableError } from '../adapters/hostKeyCheck';
 import { EditorAccessCheck } from '../../places/adapters/editorAccessCheck';
+import { PlaceSearchIndex } from '../../places/adapters/placeSearchIndex';
+import { searchPartitions } from '../../places/adapters/searchPartitions';
+import { CosmosViewFeed } from '../views/adapters/cosmosViewFeed';
+import { errorSummary, logLine } from '../logging';
 
 /** Everything the function adapters need, built once per process from the settings. */
 export interface AppServices extends EditingDeps, Omit<QueryDeps, 'views'>, Omit<ProjectionDeps, 'views'>, AccessDeps {
@@ -44,6 +48,8 @@ export interface AppServices extends EditingDeps, Omit<QueryDeps, 'views'>, Omit
   readonly weather: WeatherProvider;
   /** Notes the regions parents search, buffered per process (one instance, so every search counts in one buffer). */
   readonly searchDemand: SearchDemandRecorder;
+  /** The parents' searches (nearby, newest, their forecasts) from memory, kept current from the views' change feed; one per process. */
+  readonly placeSearch: PlaceViews;
 }
 
 let services: AppServices | undefined;
@@ -59,32 +65,41 @@ export function builtAppServices(): AppServices | undefined {
   return services;
 }
 
+/**
+ * Builds every service without loading an SDK: each adapter loads its own (Cosmos, Event Grid, storage
+ * queues, identity, axios) at its first request, so a function loads only the SDKs it uses.
+ */
 export function createAppServices(config: AppConfig): AppServices {
-  const database = cosmosDatabase(createCosmosClient(config.cosmos), config.cosmos);
+  const container = lazyCosmosContainers(config.cosmos);
   const eventPublisher = new EventGridEventPublisher(createEventGridPublisherClient(config.eventGrid));
   const weather = createWeatherProvider(config.weather, { batchSize: config.forecast.batchSize });
   // The health check's own queue clients try once: a storage account that is down should say so at
   // once, with its reason, rather than after the SDK's retries outlast the check's time-out.
   const healthQueue = (name: string) =>
-    storageQueueClient(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
-  const views = new CosmosViewStore(database.container(CONTAINERS.views));
-  const forecastRefreshQueue = new StorageForecastRefreshQueue(storageQueueClient(config.storage, FORECAST_REFRESH_QUEUE));
+    lazyStorageQueue(config.storage, name, { retryOptions: { maxTries: 1, tryTimeoutInMs: DEFAULT_CHECK_TIMEOUT_MS } });
+  const viewsContainer = container(CONTAINERS.views);
+  const views = new CosmosViewStore(viewsContainer);
+  const forecastRefreshQueue = new StorageForecastRefreshQueue(lazyStorageQueue(config.storage, FORECAST_REFRESH_QUEUE));
   const clock = () => new Date();
-  const eventStore = new CosmosEventStore(database.container(CONTAINERS.events));
+  const events = container(CONTAINERS.events);
+  const eventStore = new CosmosEventStore(events);
   return {
     config,
     healthChecks: [
-      cosmosHealthCheck(database.container(CONTAINERS.events)),
-      storageHealthCheck(
-        { requests: healthQueue(FORECAST_REFRESH_QUEUE), poison: healthQueue(`${FORECAST_REFRESH_QUEUE}-poison`) },
-        FORECAST_REFRESH_QUEUE,
-      ),
+      { ...cosmosHealthCheck({ read: async (options) => (await events()).read(options) }), prepare: events },
+      {
+        ...storageHealthCheck(
+          { requests: healthQueue(FORECAST_REFRESH_QUEUE), poison: healthQueue(`${FORECAST_REFRESH_QUEUE}-poison`) },
+          FORECAST_REFRESH_QUEUE,
+        ),
+        prepare: () => import('@azure/storage-queue'),
+      },
       eventGridHealthCheck(config.eventGrid.topicEndpoint, { lastPublish: () => eventPublisher.lastPublish() }),
       weatherHealthCheck(weather),
     ],
     eventStore,
     views,
-    deadLetters: new CosmosDeadLetterStore(database.container(CONTAINERS.deadletters)),
+    deadLetters: new CosmosDeadLetterStore(container(CONTAINERS.deadletters)),
     geohash: (latitude, longitude, precision) => ngeohash.encode(latitude, longitude, precision),
     clock,
     newId: randomUUID,
@@ -95,6 +110,11 @@ export function createAppServices(config: AppConfig): AppServices {
     machineKeys: machineKeyCheck(config.websiteHostname),
     signInEnabled: config.signInEnabled,
     editorAccess: new EditorAccessCheck(eventStore),
+    placeSearch: new PlaceSearchIndex(views, new CosmosViewFeed(viewsContainer, searchPartitions()), {
+      // No invocation owns these lines: the worker sends console output to the host's log as well.
+      onLoaded: (loaded) => console.info(logLine('SearchIndexLoaded', loaded)),
+      onFeedFailed: (error) => console.warn(logLine('SearchIndexFeedFailed', { error: errorSummary(error) })),
+    }),
     searchDemand: new SearchDemandRecorder({
       demand: views,
       forecastRefreshQueue,

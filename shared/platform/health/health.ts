@@ -14,6 +14,11 @@ export interface HealthCheck {
    */
   readonly critical: boolean;
   readonly check: (signal: AbortSignal) => Promise<string | undefined>;
+  /**
+   * Local work before the timed check (loading the dependency's SDK, which a new instance does on its
+   * first call): not the dependency's time, so not counted against it. Its failure is the check's to report.
+   */
+  readonly prepare?: () => Promise<unknown>;
 }
 
 export const checkResultSchema = z.strictObject({
@@ -47,6 +52,7 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 2000;
 
 /** Runs every check in parallel, each bounded by `timeoutMs`, so a hung dependency cannot hang the report. */
 export async function checkHealth(checks: readonly HealthCheck[], timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<HealthReport> {
+  await Promise.allSettled(checks.map((check) => check.prepare?.() ?? Promise.resolve()));
   const results = await Promise.all(
     checks.map(async ({ name, critical, check }) => {
       const started = Date.now();

@@ -1,5 +1,5 @@
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { healthHandler } from '../../../functions/health.http';
+import { healthHandler } from '../../../handlers/health.http';
 import { checkHealth, describeFailure, HealthCheckFailure, redact, type HealthCheck } from '../../../shared/platform/health/health';
 
 const ok = (name: string, critical: boolean, detail?: string): HealthCheck => ({ name, critical, check: () => Promise.resolve(detail) });
@@ -150,5 +150,19 @@ describe('GET /api/health', () => {
     expect(unhealthy.logs).toEqual([
       'warning: HealthReport status=unhealthy failed=storage errors="storage: no answer within 100 ms" correlationId=inv-1',
     ]);
+  });
+});
+
+describe('checks with local work to prepare', () => {
+  it('does not count preparing (an SDK loading on a new instance) against the check', async () => {
+    let prepared = false;
+    const slowToLoad = {
+      name: 'cosmos',
+      critical: true,
+      prepare: () => new Promise<void>((resolve) => setTimeout(() => ((prepared = true), resolve()), 150)),
+      check: () => (prepared ? Promise.resolve(undefined) : Promise.reject(new HealthCheckFailure('not prepared'))),
+    };
+    const report = await checkHealth([slowToLoad], 100);
+    expect(report.status).toBe('healthy');
   });
 });

@@ -1,11 +1,7 @@
-import {
-  AzureKeyCredential,
-  EventGridPublisherClient,
-  type EventGridPublisherClientOptions,
-  type SendCloudEventInput,
-} from '@azure/eventgrid';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { EventGridPublisherClient, EventGridPublisherClientOptions, SendCloudEventInput } from '@azure/eventgrid';
 import type { AppConfig } from '../../config';
+import { loadOnce } from '../../loadOnce';
+import { appCredential } from '../../adapters/azureCredential';
 import { cloudEventBytes, type OutgoingCloudEvent } from '../cloudEvents';
 import type { EventPublisher } from '../eventPublisher';
 
@@ -21,7 +17,7 @@ const MAX_REQUEST_BYTES = 1_000_000;
 export class EventGridEventPublisher implements EventPublisher {
   private last: PublishEvidence | undefined;
 
-  constructor(private readonly client: EventGridPublisherClient<'CloudEvent'>) {}
+  constructor(private readonly client: CloudEventSender) {}
 
   async publish(events: readonly OutgoingCloudEvent[]): Promise<void> {
     try {
@@ -43,21 +39,29 @@ export class EventGridEventPublisher implements EventPublisher {
 export type PublishEvidence =
   { readonly ok: true; readonly at: number } | { readonly ok: false; readonly at: number; readonly error: unknown };
 
+/** What the publisher sends with: the SDK's client, or {@link createEventGridPublisherClient}'s. */
+export type CloudEventSender = Pick<EventGridPublisherClient<'CloudEvent'>, 'send'>;
+
 /**
  * A client for the topic in the settings: the topic key when EVENTGRID_TOPIC_KEY is set, otherwise
  * the app's managed identity (EventGrid Data Sender role). Plain http is allowed only for an http
- * endpoint (the devhost's local topic); the client refuses http otherwise.
+ * endpoint (the devhost's local topic); the client refuses http otherwise. The SDK loads and the
+ * client is built at the first send: only the change feed's publisher sends.
  */
 export function createEventGridPublisherClient(
   eventGrid: AppConfig['eventGrid'],
   options: EventGridPublisherClientOptions = {},
-): EventGridPublisherClient<'CloudEvent'> {
-  const credential = eventGrid.topicKey === undefined ? new DefaultAzureCredential() : new AzureKeyCredential(eventGrid.topicKey);
+): CloudEventSender {
   const insecure = new URL(eventGrid.topicEndpoint).protocol === 'http:';
-  return new EventGridPublisherClient(eventGrid.topicEndpoint, 'CloudEvent', credential, {
-    ...options,
-    ...(insecure && { allowInsecureConnection: true }),
+  const client = loadOnce(async () => {
+    const { AzureKeyCredential, EventGridPublisherClient } = await import('@azure/eventgrid');
+    const credential = eventGrid.topicKey === undefined ? appCredential : new AzureKeyCredential(eventGrid.topicKey);
+    return new EventGridPublisherClient(eventGrid.topicEndpoint, 'CloudEvent', credential, {
+      ...options,
+      ...(insecure && { allowInsecureConnection: true }),
+    });
   });
+  return { send: async (events, sendOptions) => (await client()).send(events, sendOptions) };
 }
 
 function toSendInput(event: OutgoingCloudEvent): SendCloudEventInput<unknown> {

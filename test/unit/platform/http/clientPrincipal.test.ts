@@ -5,7 +5,7 @@ import { HttpProblem } from '../../../../shared/platform/http/problem';
 import { ForbiddenError } from '../../../../shared/kernel/errors';
 import { fixedMachineKeys, TEST_KEYS, testAccess } from '../../../support/callers';
 import { randomUUID } from 'node:crypto';
-import { meHandler } from '../../../../functions/me.http';
+import { meHandler } from '../../../../handlers/me.http';
 import { InMemoryEventStore } from '../../../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { call } from '../../../support/http';
 

@@ -101,6 +101,59 @@ describe('parents find approved places through the devhost', () => {
     expect((await send('GET', `/api/places/${placeId}`, undefined)).status).toBe(404);
   }, 60_000);
 
+  it('from the search index: an approved place is found within 2 s of its view being written, and a withdrawn one gone within 2 s', async () => {
+    // The first search of an instance loads the index (the store answers meanwhile).
+    await nearbyIds();
+    expect(
+      (
+        await within(
+          10_000,
+          () => Promise.resolve(devhost.output()),
+          (output) => output.includes('SearchIndexLoaded'),
+        )
+      ).value,
+    ).toContain('SearchIndexLoaded');
+    const proposed = await send('POST', '/api/places', devhost.keys.functionKey, {
+      name: 'Museum of Transport',
+      geolocation: { latitude: 53.4781, longitude: -2.2411 },
+      kind: 'indoor',
+    });
+    const { placeId } = (await proposed.json()) as { placeId: string };
+    await within(
+      10_000,
+      () => statusOf(placeId),
+      (status) => status === 'locationValidated',
+    );
+    expect((await send('POST', `/api/places/${placeId}/approve`, devhost.keys.masterKey, {})).status).toBe(200);
+    // From the moment the place's own view (a point read of the store) says approved.
+    expect(
+      (
+        await within(
+          10_000,
+          () => statusOf(placeId),
+          (status) => status === 'approved',
+        )
+      ).value,
+    ).toBe('approved');
+    const found = await within(5_000, nearbyIds, (ids) => ids.includes(placeId));
+    expect(found.value).toContain(placeId);
+    expect(found.elapsedMs).toBeLessThanOrEqual(2_000);
+
+    expect((await send('POST', `/api/places/${placeId}/withdraw`, devhost.keys.masterKey, { reason: 'Moved' })).status).toBe(200);
+    expect(
+      (
+        await within(
+          10_000,
+          () => statusOf(placeId),
+          (status) => status === 'withdrawn',
+        )
+      ).value,
+    ).toBe('withdrawn');
+    const gone = await within(5_000, nearbyIds, (ids) => !ids.includes(placeId));
+    expect(gone.value).not.toContain(placeId);
+    expect(gone.elapsedMs).toBeLessThanOrEqual(2_000);
+  }, 60_000);
+
   it("answers parents' questions over HTTP: closed on arrival and when it opens, open=true, unknown hours, best times", async () => {
     // A weekday-only farm and a park whose hours nobody gave, a few hundred metres apart in Manchester.
     const propose = async (body: Record<string, unknown>) => {

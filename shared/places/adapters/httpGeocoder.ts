@@ -1,8 +1,8 @@
-import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import {
   DEFAULT_RETRY_POLICY,
   getWithRetry,
+  LazyAxios,
   TransientHttpError,
   type RetryHooks,
   type RetryPolicy,
@@ -60,16 +60,16 @@ const placeNameAnswer = z.object({
  * "Upton", "Chester") until something matches: the first, most specific part that matches wins.
  */
 export class HttpGeocoder implements Geocoder {
-  private readonly postcodes: AxiosInstance;
-  private readonly placeNames: AxiosInstance;
+  private readonly postcodes: LazyAxios;
+  private readonly placeNames: LazyAxios;
   private readonly retry: RetryPolicy;
   private readonly hooks: RetryHooks;
   private readonly maxCandidates: number;
 
   constructor(options: HttpGeocoderOptions) {
     const headers = { accept: 'application/json' };
-    this.postcodes = axios.create({ baseURL: options.postcodesBaseUrl, headers });
-    this.placeNames = axios.create({ baseURL: options.placeNamesBaseUrl, headers });
+    this.postcodes = new LazyAxios({ baseURL: options.postcodesBaseUrl, headers });
+    this.placeNames = new LazyAxios({ baseURL: options.placeNamesBaseUrl, headers });
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.hooks = options.hooks ?? {};
     this.maxCandidates = options.maxCandidates ?? 10;
@@ -130,7 +130,7 @@ export class HttpGeocoder implements Geocoder {
     return { kind: 'notFound', reason: `no place matches "${address}"` };
   }
 
-  private async get(client: AxiosInstance, url: string, params: Record<string, string | number>) {
+  private async get(client: LazyAxios, url: string, params: Record<string, string | number>) {
     try {
       return await getWithRetry(client, url, params, this.retry, this.hooks);
     } catch (error) {

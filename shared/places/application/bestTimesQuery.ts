@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../kernel/errors';
 import { attributionSchema, WEATHER_ATTRIBUTION } from '../../kernel/forecast';
-import { regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
+import { hourlyOf, regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
 import { bestTimes } from '../domain/bestTimes';
 import { jurisdictionOf } from '../domain/jurisdiction';
 import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
@@ -53,7 +53,7 @@ export async function bestTimesFor(deps: QueryDeps, query: BestTimesQuery): Prom
   const region = (await deps.views.read<RegionForecastView>(regionForecastKey(view.region)))?.document;
   const hours = openingHoursAsSyntax(view.openingHours);
   const schedule = hours === undefined ? undefined : OpeningSchedule.of(hours, jurisdiction);
-  const hourly = region?.hourly ?? [];
+  const hourly = region ? hourlyOf(region) : [];
   const windows = bestTimes({
     kind: view.kind,
     ...(view.ageRange && { ageRange: view.ageRange }),

@@ -102,6 +102,21 @@ export interface RankedEntry {
   readonly distanceKm: number;
 }
 
+/** A store's spatial partitions, read by geohash cell: `nearby-<precision-3 cell>`, matched on `cell4` or `cell5`. */
+export type ReadCells = (partitionKey: string, field: CellCover['field'], cells: readonly string[]) => Promise<readonly NearbyEntry[]>;
+
+/** A nearby search over a store that keeps entries by geohash cell: one read per partition the circle's cells fall in. */
+export async function nearbyFromCells(
+  readCells: ReadCells,
+  centre: Geolocation,
+  radiusKm: number,
+  filter: NearbyFilter,
+): Promise<RankedEntry[]> {
+  const cover = coveringCells(centre, radiusKm);
+  const perPartition = await Promise.all([...cover.byPartition].map(([cell3, cells]) => readCells(`nearby-${cell3}`, cover.field, cells)));
+  return rankNearby(perPartition.flat(), centre, radiusKm, filter);
+}
+
 /** The entries within the radius that pass the filters, nearest first (ties by name, then id). */
 export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation, radiusKm: number, filter: NearbyFilter): RankedEntry[] {
   // A cheap box test first: most candidates from the covering cells lie outside the circle.
@@ -113,15 +128,23 @@ export function rankNearby(entries: readonly NearbyEntry[], centre: Geolocation,
     const { latitude, longitude } = entry.geolocation;
     if (Math.abs(latitude - centre.latitude) > dLat) continue;
     if (Math.abs(longitude - centre.longitude) > dLon && Math.abs(longitude - centre.longitude) < 360 - dLon) continue;
-    if (filter.kind !== undefined && entry.kind !== filter.kind) continue;
-    if (filter.free !== undefined && (entry.free ?? false) !== filter.free) continue;
-    if (filter.age !== undefined && entry.ageRange && (filter.age < entry.ageRange.min || filter.age > entry.ageRange.max)) continue;
+    if (!passesFilter(entry, filter)) continue;
     const d = distanceKm(centre, entry.geolocation);
     if (d <= radiusKm) ranked.push({ entry, distanceKm: d });
   }
-  return ranked.sort(
-    (a, b) => a.distanceKm - b.distanceKm || compareText(a.entry.name, b.entry.name) || compareText(a.entry.placeId, b.entry.placeId),
-  );
+  return ranked.sort(byDistance);
+}
+
+/** Nearest first; places equally far by name, then id, so answers never depend on storage order. */
+export function byDistance(a: RankedEntry, b: RankedEntry): number {
+  return a.distanceKm - b.distanceKm || compareText(a.entry.name, b.entry.name) || compareText(a.entry.placeId, b.entry.placeId);
+}
+
+/** Whether an entry passes a search's filters (the circle aside). */
+export function passesFilter(entry: NearbyEntry, filter: NearbyFilter): boolean {
+  if (filter.kind !== undefined && entry.kind !== filter.kind) return false;
+  if (filter.free !== undefined && (entry.free ?? false) !== filter.free) return false;
+  return !(filter.age !== undefined && entry.ageRange && (filter.age < entry.ageRange.min || filter.age > entry.ageRange.max));
 }
 
 function compareText(a: string, b: string): number {

@@ -163,7 +163,8 @@ async function run(
     isPlaceEvent,
     command,
     context,
-    expectedVersion === undefined ? {} : { expectedVersion },
+    // A proposal starts its place's stream: it is appended without reading it first.
+    expectedVersion === undefined ? { newStream: command.type === 'ProposePlace' } : { expectedVersion },
   );
   if (state.status === 'absent') throw new Error(`Place ${command.data.placeId} is absent after ${command.type}.`);
   const pending = state.status === 'approved' ? state.revisions.pending?.revision : undefined;

@@ -8,16 +8,23 @@ import type { OpeningSchedule } from '../domain/openingHours';
 import { isDark } from '../domain/daylight';
 import { openingHoursAsSyntax } from '../domain/legacyOpeningHours';
 import { regionSchema } from '../../regions/domain/region';
-import { coveringCells, rankNearby, type RankedEntry } from './nearbySearch';
+import { type RankedEntry } from './nearbySearch';
 import type { PlaceViews } from './placeViews';
-import { attributionSchema, forecastAt, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
+import { attributionSchema, hourlyForecastSchema, WEATHER_ATTRIBUTION, type HourlyForecast } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
 import { placeViewKey, REVISION_PENDING, type ManagedList, type PlaceView, type StatusEntry } from '../projection/placeDocuments';
 import { actorOf, actorSchema, isAdmin, type Caller } from '../../kernel/caller';
 import { ForbiddenError } from '../../kernel/errors';
 import type { EventStore } from '../../platform/eventSourcing/eventStore';
 import { toPlaceStreamId } from '../domain/place';
-import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../../regions/projection/regionForecastDocument';
+import {
+  forecastAgeMinutes,
+  hasForecast,
+  hoursFrom,
+  regionForecastAt,
+  regionForecastKey,
+  type RegionForecastView,
+} from '../../regions/projection/regionForecastDocument';
 
 export interface QueryDeps {
   readonly views: PlaceViews;
@@ -272,15 +279,12 @@ function listed(entries: readonly StatusEntry[]): ListedPlace[] {
  */
 export async function findNearby(deps: QueryDeps, query: NearbyQuery): Promise<NearbyAnswer> {
   const centre = { latitude: query.lat, longitude: query.lon };
-  const cover = coveringCells(centre, query.radiusKm);
-  const perPartition = await Promise.all(
-    [...cover.byPartition].map(([cell3, cells]) => deps.views.nearbyInCells(`nearby-${cell3}`, cover.field, cells)),
-  );
+  const nearest = await deps.views.nearby(centre, query.radiusKm, query);
   // Opening hours are evaluated nearest first and only until enough places are found: a wide circle
   // in a city may hold thousands of places, and each evaluation costs tens of microseconds.
   const wanted = query.sort === 'suitability' ? SUITABILITY_CANDIDATES : query.limit;
   const candidates: (RankedEntry & { schedule: OpeningSchedule | undefined; openAt: boolean | null })[] = [];
-  for (const ranked of rankNearby(perPartition.flat(), centre, query.radiusKm, query)) {
+  for (const ranked of nearest) {
     if (candidates.length >= wanted) break;
     const schedule = scheduleOf(ranked.entry.openingHours, ranked.entry.geolocation);
     const openAt = openStateAt(schedule, query.at);
@@ -379,7 +383,7 @@ async function withForecast<V extends Omit<PlaceView, 'revisionsProposed' | 'las
   const now = deps.clock().getTime();
   return {
     ...place,
-    forecast: region ? region.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000) : [],
+    forecast: region ? hoursFrom(region, now - 60 * 60 * 1000) : [],
     ...(region?.issuedAt && { forecastIssuedAt: region.issuedAt, forecastAgeMinutes: forecastAgeMinutes(region, now) }),
   };
 }
@@ -398,12 +402,12 @@ async function forecastsByRegion(deps: QueryDeps, regions: readonly string[]): P
 }
 
 function hourFrom(view: RegionForecastView | undefined, at: Date): HourlyForecast | null {
-  return (view && forecastAt(view.hourly, at)) ?? null;
+  return (view && regionForecastAt(view, at)) ?? null;
 }
 
 function forecastFor(view: RegionForecastView | undefined, at: Date, now: Date): { forecast: ForecastSummary | null; note?: string } {
-  if (!view || view.hourly.length === 0) return { forecast: null, note: 'No forecast for this area yet' };
-  const hour = forecastAt(view.hourly, at);
+  if (!view || !hasForecast(view)) return { forecast: null, note: 'No forecast for this area yet' };
+  const hour = regionForecastAt(view, at);
   if (!hour) return { forecast: null, note: 'The forecast does not reach that time yet' };
   return {
     forecast: {

@@ -1,11 +1,16 @@
 import type { ViewReader } from '../../platform/views/viewStore';
 import type { RegionForecastView } from '../../regions/projection/regionForecastDocument';
-import type { ManagedList, NearbyEntry, NewestEntry, StatusEntry } from '../projection/placeDocuments';
+import type { ManagedList, NewestEntry, StatusEntry } from '../projection/placeDocuments';
+import type { Geolocation } from '../../kernel/geolocation';
+import type { NearbyFilter, RankedEntry } from './nearbySearch';
 
 /** What the parents' and editors' queries read: the place views, and the forecasts of the places' regions. */
 export interface PlaceViews extends ViewReader {
-  /** Entries of one spatial partition whose cell (at the given precision) is one of `cells`. */
-  nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]>;
+  /**
+   * Approved places within `radiusKm` of `centre` that pass the filter, nearest first (ties by name,
+   * then id). Read lazily, without awaiting between places: a search stops taking them once it has enough.
+   */
+  nearby(centre: Geolocation, radiusKm: number, filter: NearbyFilter): Promise<Iterable<RankedEntry>>;
   /** The most recently approved places, newest first. */
   newest(limit: number): Promise<NewestEntry[]>;
   /** Places in one status (or with a revision pending), earliest proposed first, up to `limit` (one partition per list). */

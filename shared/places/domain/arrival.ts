@@ -1,5 +1,5 @@
 import { type Geolocation } from '../../kernel/geolocation';
-import { jurisdictionOf } from './jurisdiction';
+import { jurisdictionOf, type Jurisdiction } from './jurisdiction';
 import { isoInZone, OpeningSchedule } from './openingHours';
 
 /** Whether a place is open when the family arrives, and if not, when it next opens. */
@@ -14,7 +14,19 @@ const NEXT_OPENING_WITHIN_DAYS = 14;
 
 /** A place's hours as a schedule in its own jurisdiction; undefined when it has none (or they do not parse). */
 export function scheduleOf(openingHours: string | undefined, place: Geolocation): OpeningSchedule | undefined {
-  return openingHours === undefined ? undefined : OpeningSchedule.of(openingHours, jurisdictionOf(place));
+  return openingHours === undefined ? undefined : OpeningSchedule.of(openingHours, jurisdictionAt(place));
+}
+
+/** Jurisdictions by location object: the search index hands out the same places search after search, and finding one walks outlines. */
+const jurisdictions = new WeakMap<Geolocation, Jurisdiction>();
+
+function jurisdictionAt(place: Geolocation): Jurisdiction {
+  let found = jurisdictions.get(place);
+  if (!found) {
+    found = jurisdictionOf(place);
+    jurisdictions.set(place, found);
+  }
+  return found;
 }
 
 /** Whether the schedule is open at `at`: null when unknown. */
@@ -28,9 +40,17 @@ export function openStateAt(schedule: OpeningSchedule | undefined, at: Date): bo
  * walks up to 14 days of the schedule, and a search needs it only for the closed places it answers with.
  */
 export function nextOpeningAfter(schedule: OpeningSchedule, at: Date): string | undefined {
+  // Asked only when closed at `at`, so the answer holds for the whole minute (hours have no seconds).
+  const minute = Math.floor(at.getTime() / 60_000);
+  const known = nextOpenings.get(schedule);
+  if (known?.minute === minute) return known.opensAt;
   const next = schedule.nextOpening(at, NEXT_OPENING_WITHIN_DAYS * 24 * 60 * 60 * 1000);
-  return next && isoInZone(next, schedule.timeZone);
+  const opensAt = next && isoInZone(next, schedule.timeZone);
+  nextOpenings.set(schedule, { minute, opensAt });
+  return opensAt;
 }
+
+const nextOpenings = new WeakMap<OpeningSchedule, { readonly minute: number; readonly opensAt: string | undefined }>();
 
 export function openAtArrival(openingHours: string | undefined, place: Geolocation, at: Date): OpenAtArrival {
   const schedule = scheduleOf(openingHours, place);

@@ -75,6 +75,9 @@ export type OpeningState = 'open' | 'closed' | 'unknown';
  * unless WEBSITE_TIME_ZONE says otherwise.
  */
 export class OpeningSchedule {
+  /** States by the minute they were asked for, the latest few: the library reads no seconds, and searches ask about the same times. */
+  private readonly statesByMinute = new Map<number, OpeningState>();
+
   private constructor(
     private readonly parsed: OpeningHoursParser,
     readonly timeZone: string,
@@ -128,6 +131,16 @@ export class OpeningSchedule {
 
   /** Open, closed or unknown at the instant; unknown too when the library cannot evaluate it (a holiday calendar it lacks). */
   stateAt(at: Date): OpeningState {
+    const minute = Math.floor(at.getTime() / 60_000);
+    const known = this.statesByMinute.get(minute);
+    if (known !== undefined) return known;
+    const state = this.evaluate(at);
+    this.statesByMinute.set(minute, state);
+    if (this.statesByMinute.size > STATES_KEPT) this.statesByMinute.delete(this.statesByMinute.keys().next().value ?? minute);
+    return state;
+  }
+
+  private evaluate(at: Date): OpeningState {
     try {
       const wall = this.toWall(at);
       if (this.parsed.getUnknown(wall)) return 'unknown';
@@ -203,6 +216,7 @@ export class OpeningSchedule {
 }
 
 const SCHEDULE_CACHE_SIZE = 2000;
+const STATES_KEPT = 8;
 /** Parsed schedules by jurisdiction and value; null remembers a value that does not parse. */
 const schedules = new Map<string, OpeningSchedule | null>();
 

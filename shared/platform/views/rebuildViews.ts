@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { projectEvents, type ProjectionDeps } from './projectEvents';
+import { rebuildMarkerKey } from './documents';
 
 /** The answer of `POST /api/ops/rebuild-views`. */
 export const viewsRebuiltSchema = z.strictObject({
@@ -16,6 +18,10 @@ export type ViewsRebuilt = z.output<typeof viewsRebuiltSchema>;
  */
 export async function rebuildViews(deps: ProjectionDeps): Promise<Omit<ViewsRebuilt, 'durationMs'>> {
   await deps.views.clear();
+  await deps.views.write(
+    { ...rebuildMarkerKey, type: 'rebuildMarker', rebuildId: randomUUID(), rebuiltAt: deps.clock().toISOString() },
+    'any',
+  );
   let events = 0;
   let deadLettered = 0;
   for await (const page of deps.eventStore.readAll(1000)) {

@@ -1,4 +1,4 @@
-import { geocodeHandler } from '../../../functions/geocode.http';
+import { geocodeHandler } from '../../../handlers/geocode.http';
 import { GeocoderUnavailableError, type Geocoder, type GeocodeResult } from '../../../shared/places/application/geocoder';
 import { call } from '../../support/http';
 

@@ -1,13 +1,17 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
+import { setTimeout as delay } from 'node:timers/promises';
 import { forEachBounded } from '../../forEachBounded';
 import { forecastCallsKey, type ForecastCallsDocument } from '../../../regions/application/forecastCallLedger';
 import { regionDemandKey, type RegionDemandDocument, type RegionSearchCounts } from '../../../regions/application/searchDemand';
 import { expiredHourKeys } from '../../../regions/domain/searchDemand';
+import { containerOf, type ContainerSource } from '../../adapters/cosmosClient';
 
 /** Cosmos DB takes at most 10 operations in one patch. */
 const MAX_PATCH_OPERATIONS = 10;
 /** Tries at the day's count before giving up: each lost race means another writer counted meanwhile. */
 const MAX_LEDGER_ATTEMPTS = 20;
+/** Cap of the random wait after a lost race (ms): it grows 10, 20, 40… up to this. */
+const MAX_LEDGER_BACKOFF_MS = 200;
 /** Demand documents written at once by one flush. */
 const WRITES_IN_PARALLEL = 8;
 
@@ -18,11 +22,15 @@ const WRITES_IN_PARALLEL = 8;
  * count; the ledger's reservations are ETag-checked replacements, so they are atomic.
  */
 export class CosmosRegionState {
+  private readonly container: () => Promise<Container>;
+
   constructor(
-    private readonly container: Container,
+    container: ContainerSource,
     /** Told of every request sent, for the view store's request count. */
     private readonly onRequest: () => void,
-  ) {}
+  ) {
+    this.container = containerOf(container);
+  }
 
   async addSearches(counts: readonly RegionSearchCounts[], now: Date): Promise<void> {
     await forEachBounded(counts, WRITES_IN_PARALLEL, (regionCounts) => this.addRegionSearches(regionCounts, now));
@@ -31,7 +39,7 @@ export class CosmosRegionState {
   async callsOn(day: string): Promise<number> {
     const key = forecastCallsKey(day);
     this.onRequest();
-    const { resource } = await this.container.item(key.id, key.partitionKey).read<ForecastCallsDocument>();
+    const { resource } = await (await this.container()).item(key.id, key.partitionKey).read<ForecastCallsDocument>();
     return resource?.calls ?? 0;
   }
 
@@ -50,7 +58,9 @@ export class CosmosRegionState {
    * Reads the day's count and writes the new one only if nobody wrote in between (the ETag), again
    * until it holds: the check and the count are one step, as with a conditional patch, but every
    * request is a point operation (a conditional patch is a query, which the local emulator runs over
-   * the whole container). Contention is a few writers a second at most: the cycles and fetch-nows.
+   * the whole container). Writers are the cycles and the fetch-nows, which a burst of new regions
+   * makes dozens at once: only one of them wins each round, so a loser waits a random while (full
+   * jitter, growing) before it reads again, instead of all of them retrying in lockstep.
    * `next` answers the new count, or undefined to leave it (and answer false).
    */
   private async updateCalls(
@@ -59,7 +69,7 @@ export class CosmosRegionState {
     { createIfAbsent = true }: { createIfAbsent?: boolean } = {},
   ): Promise<boolean> {
     const key = forecastCallsKey(day);
-    const item = this.container.item(key.id, key.partitionKey);
+    const item = (await this.container()).item(key.id, key.partitionKey);
     for (let attempt = 1; ; attempt++) {
       this.onRequest();
       const { resource, etag } = await item.read<ForecastCallsDocument>();
@@ -77,6 +87,7 @@ export class CosmosRegionState {
       } catch (error) {
         if (statusOf(error) !== 412 || attempt >= MAX_LEDGER_ATTEMPTS) throw error;
       }
+      await delay(Math.random() * Math.min(MAX_LEDGER_BACKOFF_MS, 5 * 2 ** attempt));
     }
   }
 
@@ -118,7 +129,7 @@ export class CosmosRegionState {
 
   private async patch(key: { id: string; partitionKey: string }, operations: PatchOperation[]): Promise<RegionDemandDocument | undefined> {
     this.onRequest();
-    const { resource } = await this.container.item(key.id, key.partitionKey).patch<RegionDemandDocument>(operations);
+    const { resource } = await (await this.container()).item(key.id, key.partitionKey).patch<RegionDemandDocument>(operations);
     return resource;
   }
 
@@ -126,7 +137,7 @@ export class CosmosRegionState {
   private async createUnlessPresent(document: ForecastCallsDocument | RegionDemandDocument): Promise<boolean> {
     try {
       this.onRequest();
-      await this.container.items.create(document);
+      await (await this.container()).items.create(document);
       return true;
     } catch (error) {
       if (statusOf(error) === 409) return false;

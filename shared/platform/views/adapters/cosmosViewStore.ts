@@ -14,6 +14,7 @@ import {
 } from '../../../places/projection/placeDocuments';
 import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
 import type { PlaceViews } from '../../../places/application/placeViews';
+import { nearbyFromCells, type NearbyFilter, type RankedEntry } from '../../../places/application/nearbySearch';
 import type { RegionViews } from '../../../regions/application/regionViews';
 import type { EditorViews } from '../../../editors/application/editorViews';
 import { EDITORS_PARTITION, type EditorView } from '../../../editors/projection/editorView';
@@ -22,6 +23,7 @@ import { REGION_STATE_TYPES, type RegionSearchCounts, type SearchDemandStore } f
 import type { ForecastCallLedger } from '../../../regions/application/forecastCallLedger';
 import type { RegionDemand } from '../../../regions/domain/searchDemand';
 import { CosmosRegionState } from './cosmosRegionState';
+import { containerOf, type ContainerSource } from '../../adapters/cosmosClient';
 
 /** Cosmos system properties stripped from documents read back. */
 const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
@@ -37,24 +39,28 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
   /** The regions' search demand and call ledger: beside the views, but no views (a rebuild keeps them). */
   private readonly regionState: CosmosRegionState;
 
-  constructor(private readonly container: Container) {
-    this.regionState = new CosmosRegionState(container, () => this.requestCount++);
+  private readonly container: () => Promise<Container>;
+
+  constructor(container: ContainerSource) {
+    this.container = containerOf(container);
+    this.regionState = new CosmosRegionState(this.container, () => this.requestCount++);
   }
 
   async read<T extends ViewDocument>(key: ViewKey): Promise<StoredView<T> | undefined> {
     this.requestCount++;
-    const { resource, etag } = await this.container.item(key.id, key.partitionKey).read<ItemDefinition>();
+    const { resource, etag } = await (await this.container()).item(key.id, key.partitionKey).read<ItemDefinition>();
     if (!resource) return undefined;
-    return { document: strip(resource) as T, etag: etag };
+    return { document: stripSystemProperties(resource) as T, etag: etag };
   }
 
   async write(document: ViewDocument, condition: WriteCondition): Promise<void> {
     this.requestCount++;
+    const container = await this.container();
     try {
-      if (condition === 'any') await this.container.items.upsert(document);
-      else if (condition === 'ifAbsent') await this.container.items.create(document);
+      if (condition === 'any') await container.items.upsert(document);
+      else if (condition === 'ifAbsent') await container.items.create(document);
       else
-        await this.container
+        await container
           .item(document.id, document.partitionKey)
           .replace(document, { accessCondition: { type: 'IfMatch', condition: condition.ifMatch } });
     } catch (error) {
@@ -67,10 +73,14 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
   async remove(key: ViewKey): Promise<void> {
     this.requestCount++;
     try {
-      await this.container.item(key.id, key.partitionKey).delete();
+      await (await this.container()).item(key.id, key.partitionKey).delete();
     } catch (error) {
       if ((error as { code?: unknown }).code !== 404) throw error;
     }
+  }
+
+  nearby(centre: Geolocation, radiusKm: number, filter: NearbyFilter): Promise<RankedEntry[]> {
+    return nearbyFromCells((partitionKey, field, cells) => this.nearbyInCells(partitionKey, field, cells), centre, radiusKm, filter);
   }
 
   nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
@@ -157,10 +167,10 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
   async regionRefreshStates(): Promise<RegionRefreshState[]> {
     // Only the fields the plan needs (a region's hourly forecast is tens of kilobytes), and the
     // regions' demand documents from the same partition in the same query.
-    const iterator = this.container.items.query<RefreshStateRow>(
+    const iterator = (await this.container()).items.query<RefreshStateRow>(
       {
         query:
-          'SELECT c.type, c.region, c.centre, c.updatedAt, c.lastFailure.at AS lastFailedAt, c.lastSearchedAt, c.hours FROM c ' +
+          'SELECT c.type, c.region, c.centre, c.updatedAt, c.latestEvent, c.lastFailure.at AS lastFailedAt, c.lastSearchedAt, c.hours FROM c ' +
           "WHERE c.partitionKey = @partitionKey AND (c.type = 'regionForecast' OR c.type = 'regionDemand')",
         parameters: [{ name: '@partitionKey', value: REGION_FORECASTS_PARTITION }],
       },
@@ -176,11 +186,18 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
         else if (row.lastSearchedAt) demand.set(row.region, { lastSearchedAt: row.lastSearchedAt, hours: row.hours ?? {} });
       }
     }
-    return forecasts.flatMap(({ region, centre, updatedAt, lastFailedAt }): RegionRefreshState[] => {
+    return forecasts.flatMap(({ region, centre, updatedAt, latestEvent, lastFailedAt }): RegionRefreshState[] => {
       if (!centre) return [];
       const searches = demand.get(region);
       return [
-        { region, centre, updatedAt: updatedAt ?? null, ...(lastFailedAt && { lastFailedAt }), ...(searches && { demand: searches }) },
+        {
+          region,
+          centre,
+          updatedAt: updatedAt ?? null,
+          ...(latestEvent && { latestEvent }),
+          ...(lastFailedAt && { lastFailedAt }),
+          ...(searches && { demand: searches }),
+        },
       ];
     });
   }
@@ -203,7 +220,7 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
 
   /** Removes every view; the regions' search demand and call ledger stay (they are not derived from events). */
   async clear(): Promise<void> {
-    const iterator = this.container.items.query<{ id: string; partitionKey: string }>(
+    const iterator = (await this.container()).items.query<{ id: string; partitionKey: string }>(
       {
         query: 'SELECT c.id, c.partitionKey FROM c WHERE NOT IS_DEFINED(c.type) OR NOT ARRAY_CONTAINS(@kept, c.type)',
         parameters: [{ name: '@kept', value: [...REGION_STATE_TYPES] }],
@@ -217,12 +234,12 @@ export class CosmosViewStore implements ViewStore, PlaceViews, RegionViews, Edit
   }
 
   private async query<T extends ViewDocument>(spec: SqlQuerySpec, partitionKey: string): Promise<T[]> {
-    const iterator = this.container.items.query<ItemDefinition>(spec, { partitionKey, maxItemCount: 1000 });
+    const iterator = (await this.container()).items.query<ItemDefinition>(spec, { partitionKey, maxItemCount: 1000 });
     const found: T[] = [];
     while (iterator.hasMoreResults()) {
       this.requestCount++;
       const { resources } = await iterator.fetchNext();
-      found.push(...resources.map((resource) => strip(resource) as T));
+      found.push(...resources.map((resource) => stripSystemProperties(resource) as T));
     }
     return found;
   }
@@ -234,11 +251,13 @@ interface RefreshStateRow {
   readonly region: string;
   readonly centre?: Geolocation | null;
   readonly updatedAt?: string | null;
+  readonly latestEvent?: RegionForecastView['latestEvent'];
   readonly lastFailedAt?: string;
   readonly lastSearchedAt?: string;
   readonly hours?: Record<string, number>;
 }
 
-function strip(resource: ItemDefinition): ItemDefinition {
+/** A document as the app wrote it, without the properties Cosmos adds. */
+export function stripSystemProperties(resource: ItemDefinition): ItemDefinition {
   return Object.fromEntries(Object.entries(resource).filter(([property]) => !SYSTEM_PROPERTIES.includes(property)));
 }

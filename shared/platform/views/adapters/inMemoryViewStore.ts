@@ -11,7 +11,9 @@ import {
   type StatusEntry,
 } from '../../../places/projection/placeDocuments';
 import { REGION_FORECASTS_PARTITION, type RegionForecastView } from '../../../regions/projection/regionForecastDocument';
+import type { Geolocation } from '../../../kernel/geolocation';
 import type { PlaceViews } from '../../../places/application/placeViews';
+import { nearbyFromCells, type NearbyFilter, type RankedEntry } from '../../../places/application/nearbySearch';
 import type { RegionViews } from '../../../regions/application/regionViews';
 import type { EditorViews } from '../../../editors/application/editorViews';
 import { EDITORS_PARTITION, type EditorView } from '../../../editors/projection/editorView';
@@ -67,6 +69,10 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, Ed
   }
 
   /** Returns the stored entries themselves (no copies: this runs on every search); treat them as read-only. */
+  nearby(centre: Geolocation, radiusKm: number, filter: NearbyFilter): Promise<RankedEntry[]> {
+    return nearbyFromCells((partitionKey, field, cells) => this.nearbyInCells(partitionKey, field, cells), centre, radiusKm, filter);
+  }
+
   nearbyInCells(partitionKey: string, field: 'cell4' | 'cell5', cells: readonly string[]): Promise<NearbyEntry[]> {
     const index = this.cellIndex.get(`${partitionKey}|${field}`);
     const found: NearbyEntry[] = [];
@@ -133,6 +139,7 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, Ed
             region: document.region,
             centre: document.centre,
             updatedAt: document.updatedAt,
+            ...(document.latestEvent && { latestEvent: document.latestEvent }),
             ...(document.lastFailure && { lastFailedAt: document.lastFailure.at }),
             ...(demand && { demand: structuredClone<RegionDemand>(demand) }),
           },
@@ -177,9 +184,11 @@ export class InMemoryViewStore implements ViewStore, PlaceViews, RegionViews, Ed
     return Promise.resolve();
   }
 
-  /** Every stored document, for comparisons in tests. */
+  /** Every document the projections wrote (a rebuild's marker left out), for comparisons in tests. */
   all(): ViewDocument[] {
-    return [...this.partitions.values()].flatMap((partition) => [...partition.values()].map((stored) => stored.document));
+    return [...this.partitions.values()]
+      .flatMap((partition) => [...partition.values()].map((stored) => stored.document))
+      .filter((document) => document.type !== 'rebuildMarker');
   }
 
   private index(document: ViewDocument): void {

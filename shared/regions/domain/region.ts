@@ -4,6 +4,7 @@ import { IllegalStateError } from '../../kernel/errors';
 import type { Event } from '../../kernel/event';
 import type { HourlyForecast } from '../../kernel/forecast';
 import { type Geolocation } from '../../kernel/geolocation';
+import { toStoredHourly, type StoredHourly } from './forecastColumns';
 
 /**
  * A region is a geohash cell (`REGION_PRECISION` characters, default 5: about 4.9 km × 4.9 km) that
@@ -12,9 +13,10 @@ import { type Geolocation } from '../../kernel/geolocation';
  * `ForecastFetchFailed`.
  */
 export type RegionActivated = Event<'RegionActivated', { region: string; centre: Geolocation }>;
+/** `hourly` is stored as columns; events recorded before columns hold hourly objects. */
 export type ForecastUpdated = Event<
   'ForecastUpdated',
-  { region: string; source: string; issuedAt: string; cycleId: string; hourly: readonly HourlyForecast[] }
+  { region: string; source: string; issuedAt: string; cycleId: string; hourly: StoredHourly }
 >;
 export type ForecastFetchFailed = Event<'ForecastFetchFailed', { region: string; cycleId: string; reason: string }>;
 export type ForecastEvent = ForecastUpdated | ForecastFetchFailed;
@@ -30,11 +32,7 @@ export function isRegionEvent(event: Event): event is RegionEvent {
   return (REGION_EVENT_TYPES as readonly string[]).includes(event.type);
 }
 
-/**
- * Forecast events expire so the store does not grow without bound: two days keeps yesterday's
- * forecasts for support questions; today's is always re-fetched long before.
- */
-export const FORECAST_EVENT_TTL_SECONDS = 2 * 24 * 60 * 60;
+export { FORECAST_EVENT_TTL_SECONDS } from './forecastRetention';
 
 export const REGION_STREAM_PREFIX = 'region-';
 
@@ -89,7 +87,7 @@ export function decideRegion(command: RegionCommand, state: RegionState): Region
     case 'RecordForecast': {
       if (!recordable(command.data, state)) return [];
       const { region, source, issuedAt, cycleId, hourly } = command.data;
-      return [{ type: 'ForecastUpdated', data: { region, source, issuedAt, cycleId, hourly } }];
+      return [{ type: 'ForecastUpdated', data: { region, source, issuedAt, cycleId, hourly: toStoredHourly(hourly) } }];
     }
     case 'RecordForecastFailure': {
       if (!recordable(command.data, state)) return [];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hourlyForecastSchema } from '../../kernel/forecast';
+import { forecastColumnsSchema } from './forecastColumns';
 
 const centre = z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) });
 
@@ -11,7 +12,8 @@ export const regionEventSchemas = {
     source: z.string(),
     issuedAt: z.iso.datetime({ offset: true }),
     cycleId: z.string(),
-    hourly: z.array(hourlyForecastSchema),
+    // Hourly objects in events recorded before forecasts were stored as columns.
+    hourly: z.union([forecastColumnsSchema, z.array(hourlyForecastSchema)]),
   }),
   ForecastFetchFailed: z.object({ region: z.string(), cycleId: z.string(), reason: z.string() }),
 };

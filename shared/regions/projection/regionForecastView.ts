@@ -1,7 +1,9 @@
 import type { RecordedEvent } from '../../kernel/event';
 import { regionEventSchemas } from '../domain/regionEventSchemas';
+import { isRegionEvent } from '../domain/region';
 import { PoisonEventError } from '../../kernel/errors';
 import { regionForecastKey, type RegionForecastView } from './regionForecastDocument';
+import { hoursWorthKeeping, toStoredHourly, type StoredHourly } from '../domain/forecastColumns';
 
 /**
  * Folds one region event into the region's forecast view. Pure, idempotent and independent of the
@@ -12,10 +14,22 @@ import { regionForecastKey, type RegionForecastView } from './regionForecastDocu
  * event changes nothing, so a caller can tell whether to save. Unknown region events are ignored.
  */
 export function evolveRegionForecastView(view: RegionForecastView | null, event: RecordedEvent, region: string): RegionForecastView | null {
+  if (!isRegionEvent(event)) return view;
   const current: RegionForecastView = view ?? emptyRegionForecastView(region);
   const next = applyEvent(current, event);
-  if (next === current) return view;
-  return { ...next, version: Math.max(current.version, event.version) };
+  const latestEvent = latestOf(current.latestEvent, event);
+  if (next === current && latestEvent === current.latestEvent) return view;
+  return { ...next, version: Math.max(current.version, event.version), latestEvent };
+}
+
+/** The later of the two by occurredAt (then version): a redelivered or older event leaves it as it was. */
+function latestOf(latest: RegionForecastView['latestEvent'], event: RecordedEvent): RegionForecastView['latestEvent'] {
+  const at = event.metadata.occurredAt;
+  if (latest) {
+    const difference = Date.parse(at) - Date.parse(latest.at);
+    if (difference < 0 || (difference === 0 && event.version <= latest.version)) return latest;
+  }
+  return { version: event.version, at };
 }
 
 function applyEvent(view: RegionForecastView, event: RecordedEvent): RegionForecastView {
@@ -28,7 +42,7 @@ function applyEvent(view: RegionForecastView, event: RecordedEvent): RegionForec
       const { source, issuedAt, cycleId, hourly } = parse('ForecastUpdated', event.data);
       const updatedAt = event.metadata.occurredAt;
       if (view.issuedAt !== null && compare([issuedAt, updatedAt], [view.issuedAt, view.updatedAt ?? '']) <= 0) return view;
-      return { ...view, source, issuedAt, updatedAt, cycleId, hourly };
+      return { ...view, source, issuedAt, updatedAt, cycleId, hourly: compacted(hourly, updatedAt) };
     }
     case 'ForecastFetchFailed': {
       const { cycleId, reason } = parse('ForecastFetchFailed', event.data);
@@ -55,6 +69,11 @@ export function emptyRegionForecastView(region: string): RegionForecastView {
     hourly: [],
     lastFailure: null,
   };
+}
+
+/** An event recorded before columns holds hourly objects: its view is written as columns all the same. */
+function compacted(hourly: StoredHourly, recordedAt: string): StoredHourly {
+  return Array.isArray(hourly) ? toStoredHourly(hoursWorthKeeping(hourly, new Date(recordedAt))) : hourly;
 }
 
 /** Compares ISO 8601 instants pairwise (as times, so offsets and precision do not matter). */

@@ -2,6 +2,7 @@ import { IllegalStateError } from '../../../shared/kernel/errors';
 import { regionDecider, type RegionEvent } from '../../../shared/regions/domain/region';
 import { DeciderSpecification } from '../../support/deciderSpecification';
 import { type HourlyForecast } from '../../../shared/kernel/forecast';
+import { toStoredHourly } from '../../../shared/regions/domain/forecastColumns';
 
 const spec = DeciderSpecification.for(regionDecider);
 const hourly: HourlyForecast[] = [
@@ -19,7 +20,8 @@ const hourly: HourlyForecast[] = [
 const activated: RegionEvent = { type: 'RegionActivated', data: { region: 'gcw2h', centre: { latitude: 53.48, longitude: -2.24 } } };
 const updated = (cycleId: string): RegionEvent => ({
   type: 'ForecastUpdated',
-  data: { region: 'gcw2h', source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', cycleId, hourly },
+  // The event holds the forecast as columns (forecastColumns.test.ts reads them back).
+  data: { region: 'gcw2h', source: 'open-meteo', issuedAt: '2026-11-27T09:00:00.000Z', cycleId, hourly: toStoredHourly(hourly) },
 });
 const failed = (cycleId: string): RegionEvent => ({
   type: 'ForecastFetchFailed',

@@ -14,7 +14,7 @@ const DEFAULT_DATABASE = 'visitplannr';
 
 export const setup: AppSetup = async ({ settings, offline }): Promise<AppSetupResult> => {
   const database = settings.COSMOS_DATABASE ?? DEFAULT_DATABASE;
-  const client = createCosmosClient({
+  const client = await createCosmosClient({
     database,
     ...(settings.COSMOS_CONNECTION !== undefined && { connectionString: settings.COSMOS_CONNECTION }),
     ...(settings.COSMOS__accountEndpoint !== undefined && { accountEndpoint: settings.COSMOS__accountEndpoint }),

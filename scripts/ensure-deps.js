@@ -13,9 +13,9 @@ const root = join(__dirname, '..');
 /** Node versions the app and its tools run on (package.json engines says the same). */
 function checkNodeVersion() {
   const [major, minor] = process.versions.node.split('.').map(Number);
-  const supported = (major === 20 && minor >= 11) || major >= 22;
+  const supported = (major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major >= 23;
   if (!supported) {
-    console.error(`Visit Plannr needs Node.js 20.11 or later 20.x, or 22 and later; this is ${process.version}.`);
+    console.error(`Visit Plannr needs Node.js 20.19 or later 20.x, or 22.12 and later; this is ${process.version}.`);
     process.exit(1);
   }
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { seededRandom } from '../seededRandom';
 
 /** The faults a local weather server can inject, whatever API it speaks. */
@@ -57,6 +58,8 @@ export interface FaultyServer {
   readonly requests: readonly RequestEntry[];
   /** The most requests that were open at once. */
   readonly peakInFlight: number;
+  /** Time spent making answers (the dialect's work and the JSON), so a benchmark can tell it from its client's. */
+  readonly busyMs: number;
   /** Replaces the faults; a `rateLimit` given here starts a new burst. */
   readonly setFaults: (faults: WeatherFaults) => void;
   readonly stop: () => Promise<void>;
@@ -77,6 +80,7 @@ export async function startFaultyServer(dialect: ProviderDialect, options: Fault
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let peakInFlight = 0;
+  let busyMs = 0;
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -110,7 +114,12 @@ export async function startFaultyServer(dialect: ProviderDialect, options: Fault
       const status = faults.errorStatus ?? 503;
       answer = () => dialect.injectedError(reply, status);
     }
-    const respond = answer ?? (() => dialect.answer(request, url, reply));
+    const answerOf = answer ?? (() => dialect.answer(request, url, reply));
+    const respond = () => {
+      const started = performance.now();
+      answerOf();
+      busyMs += performance.now() - started;
+    };
 
     request.resume();
     const latency = faults.latencyMs ?? 0;
@@ -150,6 +159,9 @@ export async function startFaultyServer(dialect: ProviderDialect, options: Fault
     requests,
     get peakInFlight() {
       return peakInFlight;
+    },
+    get busyMs() {
+      return busyMs;
     },
     setFaults: (next) => {
       faults = { ...next };

@@ -8,12 +8,12 @@ import { as, everyoneApproved, functionKeyCaller, testAccess } from '../support/
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import ngeohash from 'ngeohash';
-import { activateRegionHandler } from '../../functions/activateRegion.eventGrid';
-import { fetchRegionForecastNowHandler } from '../../functions/fetchRegionForecastNow.queue';
-import { projectEventsHandler } from '../../functions/projectEvents.cosmos';
-import { proposePlaceHandler } from '../../functions/proposePlace.http';
-import { publishEventsHandler } from '../../functions/publishEvents.cosmos';
-import { validatePlaceLocationHandler } from '../../functions/validatePlaceLocation.eventGrid';
+import { activateRegionHandler } from '../../handlers/activateRegion.eventGrid';
+import { fetchRegionForecastNowHandler } from '../../handlers/fetchRegionForecastNow.queue';
+import { projectEventsHandler } from '../../handlers/projectEvents.cosmos';
+import { proposePlaceHandler } from '../../handlers/proposePlace.http';
+import { publishEventsHandler } from '../../handlers/publishEvents.cosmos';
+import { validatePlaceLocationHandler } from '../../handlers/validatePlaceLocation.eventGrid';
 import { toEventDocumentId } from '../../shared/platform/eventSourcing/adapters/cosmosEventStore';
 import type { RecordedEvent } from '../../shared/kernel/event';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';

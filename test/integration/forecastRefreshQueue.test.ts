@@ -49,7 +49,7 @@ app.storageQueue('readForecastRefreshRequests', {
 
 describe('forecast refresh requests on the storage queue', () => {
   it('are base64 on the queue, decode in a queue trigger with the app’s host.json, and are never poisoned', async () => {
-    const queue = storageQueueClient({ connectionString: azurite.connectionString }, queueName);
+    const queue = await storageQueueClient({ connectionString: azurite.connectionString }, queueName);
     const refreshQueue = new StorageForecastRefreshQueue(queue);
     const store = new InMemoryEventStore();
     const deps = { eventStore: store, clock: () => new Date('2026-11-27T09:00:00Z'), forecastRefreshQueue: refreshQueue };

@@ -9,8 +9,8 @@ import { functionKeyCaller } from '../support/callers';
  */
 import { randomUUID } from 'node:crypto';
 import { app, InvocationContext } from '@azure/functions';
-import { activateRegionHandler } from '../../functions/activateRegion.eventGrid';
-import { validatePlaceLocationHandler } from '../../functions/validatePlaceLocation.eventGrid';
+import { activateRegionHandler } from '../../handlers/activateRegion.eventGrid';
+import { validatePlaceLocationHandler } from '../../handlers/validatePlaceLocation.eventGrid';
 import { registeredFunctions } from 'functions-devhost/functionsCore';
 import { proposePlace } from '../../shared/places/application/placeCommands';
 import { fold } from '../../shared/kernel/decider';

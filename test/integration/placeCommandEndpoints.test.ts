@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { approvePlaceHandler } from '../../functions/approvePlace.http';
-import { getManagedPlaceHandler } from '../../functions/getManagedPlace.http';
-import { proposePlaceHandler } from '../../functions/proposePlace.http';
-import { rejectPlaceHandler } from '../../functions/rejectPlace.http';
-import { updatePlaceDetailsHandler } from '../../functions/updatePlaceDetails.http';
-import { withdrawPlaceHandler } from '../../functions/withdrawPlace.http';
+import { approvePlaceHandler } from '../../handlers/approvePlace.http';
+import { getManagedPlaceHandler } from '../../handlers/getManagedPlace.http';
+import { proposePlaceHandler } from '../../handlers/proposePlace.http';
+import { rejectPlaceHandler } from '../../handlers/rejectPlace.http';
+import { updatePlaceDetailsHandler } from '../../handlers/updatePlaceDetails.http';
+import { withdrawPlaceHandler } from '../../handlers/withdrawPlace.http';
 import { executePlaceCommand, placeIdForIdempotencyKey, type EditingDeps } from '../../shared/places/application/placeCommands';
 import type { AccessDeps } from '../../shared/platform/http/authenticate';
 import { as, everyoneApproved, functionKeyCaller, masterKeyCaller, person, testAccess } from '../support/callers';

@@ -1,7 +1,7 @@
 import { as, everyoneApproved, functionKeyCaller, testAccess } from '../support/callers';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { proposePlaceHandler } from '../../functions/proposePlace.http';
+import { proposePlaceHandler } from '../../handlers/proposePlace.http';
 import { InMemoryEventStore } from '../../shared/platform/eventSourcing/adapters/inMemoryEventStore';
 import { call, type RequestSpec } from '../support/http';
 

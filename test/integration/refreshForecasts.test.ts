@@ -5,6 +5,7 @@ import {
   forecastEventId,
   planForecastCycle,
   refreshForecastBatch,
+  refreshForecastBatches,
   refreshRegionNow,
   type ForecastRefreshDeps,
 } from '../../shared/regions/application/refreshForecasts';
@@ -25,6 +26,7 @@ import type { ForecastRefreshRequest } from '../../shared/regions/application/fo
 import { regionCentre } from '../../shared/regions/domain/geohash';
 import { type HourlyForecast } from '../../shared/kernel/forecast';
 import { regionForecast } from '../../shared/regions/application/regionQueries';
+import { regionForecastKey, type RegionForecastView } from '../../shared/regions/projection/regionForecastDocument';
 
 /** A provider whose answer per region the test decides; it counts what it was asked. */
 class ScriptedProvider implements WeatherProvider {
@@ -115,6 +117,37 @@ async function forecastEvents(store: EventStore, region: string) {
 }
 
 describe('forecast refresh (application, in memory)', () => {
+  it('several batches in one call: each fetched as soon as the one before is answered (one request in flight), all recorded, one outcome', async () => {
+    const { deps, weather, eventStore } = await setUp();
+    const plan = await planForecastCycle(deps, deps.clock());
+    expect(plan.batchesPerActivity).toBe(2);
+    let inFlight = 0;
+    let peak = 0;
+    const fetchForecasts = weather.fetchForecasts.bind(weather);
+    weather.fetchForecasts = async (locations, options) => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return fetchForecasts(locations, options);
+    };
+    weather.failing.add(regions[4]!);
+    const outcome = await refreshForecastBatches(deps, 'cycle-a', plan.batches);
+    expect(peak).toBe(1);
+    expect(weather.requests).toEqual(plan.batches.map((batch) => batch.map((planned) => planned.region)));
+    expect(outcome).toMatchObject({
+      updated: regions.slice(0, 4).toSorted(),
+      failed: [{ region: regions[4] }],
+      alreadyRecorded: [],
+      calls: 5,
+    });
+    expect(outcome.requestMs).toHaveLength(3);
+    for (const region of regions.slice(0, 4)) expect(await forecastEvents(eventStore, region)).toHaveLength(1);
+    expect(await refreshForecastBatches(deps, 'cycle-a', plan.batches)).toMatchObject({
+      updated: [],
+      alreadyRecorded: [...regions].toSorted(),
+    });
+  });
+
   it('plans every active region in provider-sized batches, records one ForecastUpdated per region with a TTL, and the views show it', async () => {
     const { deps, weather, eventStore, views, project } = await setUp();
     const plan = await planForecastCycle(deps, deps.clock());
@@ -144,7 +177,7 @@ describe('forecast refresh (application, in memory)', () => {
     expect((await planForecastCycle(deps, deps.clock())).due).toBe(0);
   });
 
-  it('a retried or replayed batch of the same cycle records nothing twice', async () => {
+  it('a retried or replayed batch of the same cycle records nothing twice, whether its event is at the planned version or after it', async () => {
     const { deps, eventStore } = await setUp();
     const [batch] = (await planForecastCycle(deps, deps.clock())).batches;
     await refreshForecastBatch(deps, 'cycle-a', batch!);
@@ -158,6 +191,64 @@ describe('forecast refresh (application, in memory)', () => {
         { cycleId: 'cycle-a' },
         { cycleId: 'cycle-b' },
       ]);
+    // Retried with the version planned before either: cycle-b's event is not right after it, but further on.
+    expect(await refreshForecastBatch(deps, 'cycle-b', batch!)).toMatchObject({
+      updated: [],
+      alreadyRecorded: batch!.map((planned) => planned.region),
+    });
+    expect(batch!.every((planned) => planned.version === 1)).toBe(true);
+  });
+
+  it('records at the version the plan read from the view, without a probe; a stale version costs a conflict and a probe, and records once', async () => {
+    const { deps, eventStore } = await setUp({ batchSize: 5 });
+    const calls = { probe: 0, append: 0 };
+    const counting: EventStore = {
+      read: eventStore.read.bind(eventStore),
+      readAll: eventStore.readAll.bind(eventStore),
+      probe: (...args) => (calls.probe++, eventStore.probe(...args)),
+      append: (...args) => (calls.append++, eventStore.append(...args)),
+    };
+    const [batch] = (await planForecastCycle(deps, deps.clock())).batches;
+    expect(batch!.map((planned) => planned.version)).toEqual(regions.map(() => 1));
+    expect((await refreshForecastBatch({ ...deps, eventStore: counting }, 'cycle-a', batch!)).updated).toHaveLength(regions.length);
+    expect(calls).toEqual({ probe: 0, append: regions.length });
+
+    // The same plan again (the views not projected since): every version is one behind the stream.
+    calls.probe = calls.append = 0;
+    expect((await refreshForecastBatch({ ...deps, eventStore: counting }, 'cycle-b', batch!)).updated).toHaveLength(regions.length);
+    expect(calls).toEqual({ probe: regions.length, append: 2 * regions.length });
+    for (const region of regions)
+      expect(
+        (await forecastEvents(eventStore, region)).map((event) => [event.version, (event.data as { cycleId: string }).cycleId]),
+      ).toEqual([
+        [2, 'cycle-a'],
+        [3, 'cycle-b'],
+      ]);
+
+    // A version ahead of the stream (a view that saw versions since expired) is refused by the append too.
+    const ahead = batch!.map((planned) => ({ ...planned, version: 9 }));
+    expect((await refreshForecastBatch(deps, 'cycle-c', ahead)).updated).toHaveLength(regions.length);
+    for (const region of regions) expect((await forecastEvents(eventStore, region)).map((event) => event.version)).toEqual([2, 3, 4]);
+  });
+
+  it('after every forecast expired and the versions came round, a retried batch still records its cycle once: the plan passes no version the stream may not have reached', async () => {
+    const { deps, eventStore, views } = await setUp({ batchSize: 5 });
+    // The views as a forecast recorded three days ago left them, since expired: the streams hold only
+    // their activation, one version behind what the views saw. An append at the views' version would
+    // be refused the first time (the probe then records at version 2), but taken on a retry — twice.
+    const longAgo = new Date(deps.clock().getTime() - 3 * 24 * 3_600_000).toISOString();
+    for (const region of regions) {
+      const { document } = (await views.read<RegionForecastView>(regionForecastKey(region)))!;
+      await views.write({ ...document, version: 2, latestEvent: { version: 2, at: longAgo } }, 'any');
+    }
+    const [batch] = (await planForecastCycle(deps, deps.clock())).batches;
+    expect(batch!.map((planned) => planned.version)).toEqual(regions.map(() => undefined));
+    expect((await refreshForecastBatch(deps, 'cycle-a', batch!)).updated).toHaveLength(regions.length);
+    expect(await refreshForecastBatch(deps, 'cycle-a', batch!)).toMatchObject({
+      updated: [],
+      alreadyRecorded: batch!.map((p) => p.region),
+    });
+    for (const region of regions) expect((await forecastEvents(eventStore, region)).map((event) => event.version)).toEqual([2]);
   });
 
   it('records failures as ForecastFetchFailed, keeps those regions due, and the next cycle recovers them', async () => {

@@ -39,7 +39,7 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
 
     it('appends to a new stream and reads the events back in order with versions and metadata', async () => {
       const events = [newEvent('A', { n: 1 }), newEvent('B', { n: 2, nested: { list: [1, 'two', null] } })];
-      await expect(store.append(streamId, events, NO_STREAM)).resolves.toEqual({ nextExpectedVersion: 2 });
+      await expect(store.append(streamId, events, NO_STREAM)).resolves.toEqual({ nextExpectedVersion: 2, alreadyStored: false });
       const read = await store.read(streamId);
       expect(read).toEqual(events.map((event, i) => ({ ...event, streamId, version: i + 1 })));
     });
@@ -61,7 +61,10 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
 
     it('appends at the current version and continues the numbering', async () => {
       await store.append(streamId, [newEvent('A')], NO_STREAM);
-      await expect(store.append(streamId, [newEvent('B'), newEvent('C')], 1)).resolves.toEqual({ nextExpectedVersion: 3 });
+      await expect(store.append(streamId, [newEvent('B'), newEvent('C')], 1)).resolves.toEqual({
+        nextExpectedVersion: 3,
+        alreadyStored: false,
+      });
       expect((await store.read(streamId)).map((event) => event.version)).toEqual([1, 2, 3]);
     });
 
@@ -82,7 +85,7 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
       const events = [newEvent('A'), newEvent('B')];
       await store.append(streamId, events, NO_STREAM);
       await store.append(streamId, [newEvent('C')], 2);
-      await expect(store.append(streamId, events, NO_STREAM)).resolves.toEqual({ nextExpectedVersion: 2 });
+      await expect(store.append(streamId, events, NO_STREAM)).resolves.toEqual({ nextExpectedVersion: 2, alreadyStored: true });
       expect((await store.read(streamId)).map((event) => event.type)).toEqual(['A', 'B', 'C']);
     });
 
@@ -120,7 +123,7 @@ export function describeEventStoreConformance(adapterName: string, subject: Conf
     });
 
     it('appending nothing writes nothing', async () => {
-      await expect(store.append(streamId, [], NO_STREAM)).resolves.toEqual({ nextExpectedVersion: 0 });
+      await expect(store.append(streamId, [], NO_STREAM)).resolves.toEqual({ nextExpectedVersion: 0, alreadyStored: false });
       await expect(store.read(streamId)).resolves.toEqual([]);
     });
 

@@ -108,6 +108,13 @@ export function describeSearchDemandConformance(adapterName: string, storeFor: (
       expect(await store.callsOn(day)).toBe(10);
     });
 
+    it('as many reservations at once as a burst of new regions sends (32 fetch-nows), all within the limit: every one is counted', async () => {
+      const day = `2096-03-${unique()}`;
+      const outcomes = await Promise.all(Array.from({ length: 32 }, () => store.reserveCalls(day, 1, 1000)));
+      expect(outcomes.filter(Boolean)).toHaveLength(32);
+      expect(await store.callsOn(day)).toBe(32);
+    });
+
     it('a rebuild (clear) removes the views but keeps the demand and the ledger, which no event could rebuild', async () => {
       const region = unique();
       const day = `2097-02-${unique().slice(1, 3)}`;

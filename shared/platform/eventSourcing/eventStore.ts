@@ -6,6 +6,8 @@ export const NO_STREAM = 0;
 export interface AppendResult {
   /** The stream's version after the append: pass it as the next expected version. */
   readonly nextExpectedVersion: number;
+  /** The events were already stored at those positions (a retried append), so nothing was written. */
+  readonly alreadyStored: boolean;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface AppendResult {
  * - `append` writes all events or none, at versions `expectedVersion + 1 …`, and fails with
  *   {@link StreamVersionConflictError} when the stream is not at `expectedVersion`;
  * - re-appending events whose `metadata.eventId`s are already stored at exactly those positions
- *   succeeds without writing (a retried request is not a conflict);
+ *   succeeds without writing, and says so (`alreadyStored`): a retried request is not a conflict;
  * - versions are gapless and start at 1.
  */
 export interface EventStore {

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { isAxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosError, AxiosInstance, AxiosResponse, CreateAxiosDefaults } from 'axios';
+import { loadOnce } from '../loadOnce';
 
 /**
  * How an outbound GET is bounded and retried. Every attempt is bounded twice: axios' `timeout`
@@ -60,18 +61,28 @@ export interface RetryHooks {
   readonly signal?: AbortSignal;
 }
 
+/** An axios instance built (and axios loaded) at its first request: most invocations send none. */
+export class LazyAxios {
+  readonly instance: () => Promise<AxiosInstance>;
+
+  constructor(defaults: CreateAxiosDefaults) {
+    this.instance = loadOnce(async () => (await import('axios')).default.create(defaults));
+  }
+}
+
 /**
  * GETs `url` (relative to the instance's baseURL) and returns the first response that is an answer:
  * any status except 429 and 5xx. Throws {@link TransientHttpError} when the attempts or the deadline
  * run out.
  */
 export async function getWithRetry(
-  client: AxiosInstance,
+  http: AxiosInstance | LazyAxios,
   url: string,
   params: Readonly<Record<string, string | number>>,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   hooks: RetryHooks = {},
 ): Promise<AxiosResponse<unknown>> {
+  const client = http instanceof LazyAxios ? await http.instance() : http;
   const random = hooks.random ?? Math.random;
   const callerSignal = hooks.signal;
   const started = Date.now();
@@ -141,4 +152,9 @@ function headerText(value: unknown): string | undefined {
 function describeTransportError(error: unknown): string {
   if (isAxiosError(error)) return error.code === undefined ? error.message : `${error.code}: ${error.message}`;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** axios' own test (the flag it sets on its errors), without loading axios for it. */
+function isAxiosError(error: unknown): error is AxiosError {
+  return typeof error === 'object' && error !== null && (error as { isAxiosError?: unknown }).isAxiosError === true;
 }

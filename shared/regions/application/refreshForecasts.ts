@@ -6,6 +6,7 @@ import { planRefresh, type PlannedRegion, type RefreshPlan, type RefreshPlanSett
 import { demandFetchCycleId, demandFetchStillWanted } from '../domain/searchDemand';
 import { callsPerMinuteOf, cycleMinutesOf, demandFetchRuleOf, freshnessTargetsOf, type ForecastSettings } from './forecastSettings';
 import type { ForecastRefreshRequest } from './forecastRefreshRequests';
+import { hoursWorthKeeping } from '../domain/forecastColumns';
 import { FORECAST_EVENT_TTL_SECONDS, regionDecider, toRegionStreamId, type RegionCommand } from '../domain/region';
 import type { RegionViews } from './regionViews';
 import type { LocationForecast, WeatherProvider } from './weatherProvider';
@@ -33,7 +34,19 @@ export interface CyclePlan extends RefreshPlan {
   readonly source: string;
   /** The UTC day the planned fetches were counted on, for the batches to give back the ones they did not make. */
   readonly callsDay: string;
+  /**
+   * Batches one batch activity fetches in turn, each fetch sent while the batch before is recorded, so
+   * recording overlaps the provider's latency instead of adding to it. Absent in plans recorded before
+   * it existed: one.
+   */
+  readonly batchesPerActivity?: number;
 }
+
+/**
+ * At most this many batches per activity: a crashed activity's retry then repeats a bounded amount of
+ * work, and the status moves on at least every parallelism × 10 batches.
+ */
+export const MAX_BATCHES_PER_ACTIVITY = 10;
 
 export interface BatchOutcome {
   /** Regions whose forecast this run recorded. */
@@ -81,6 +94,7 @@ export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Pr
     }
     plan = planRefresh(states, at, settings, await deps.views.callsOn(day));
   }
+  const parallelism = Math.max(1, deps.forecast.parallelism);
   return {
     ...plan,
     cycleMinutes: settings.cycleMinutes,
@@ -88,6 +102,8 @@ export async function planForecastCycle(deps: ForecastRefreshDeps, at: Date): Pr
     parallelism: deps.forecast.parallelism,
     source: deps.weather.name,
     callsDay: day,
+    // Every activity slot busy for the whole cycle: one wave when the batches allow.
+    batchesPerActivity: Math.min(MAX_BATCHES_PER_ACTIVITY, Math.max(1, Math.ceil(plan.batches.length / parallelism))),
   };
 }
 
@@ -102,6 +118,52 @@ export async function refreshForecastBatch(
   regions: readonly PlannedRegion[],
   callsDay?: string,
 ): Promise<BatchOutcome> {
+  return recordBatch(deps, cycleId, regions, await fetchBatch(deps, regions, callsDay));
+}
+
+/**
+ * Several batches in turn, as one outcome: each batch's fetch is sent as soon as the one before has
+ * its answer, so it is in flight while that batch is recorded, and there is never more than one
+ * request of this call in flight. Never throws for a region's failure, as {@link refreshForecastBatch}.
+ */
+export async function refreshForecastBatches(
+  deps: ForecastRefreshDeps,
+  cycleId: string,
+  batches: readonly (readonly PlannedRegion[])[],
+  callsDay?: string,
+): Promise<BatchOutcome> {
+  const outcomes: BatchOutcome[] = [];
+  let next = batches[0] && fetchBatch(deps, batches[0], callsDay);
+  for (let index = 0; next; index++) {
+    const fetched = await next;
+    const following = batches[index + 1];
+    next = following && fetchBatch(deps, following, callsDay);
+    // Should recording throw, the fetch in flight is abandoned: its failure must not go unhandled.
+    next?.catch(() => undefined);
+    outcomes.push(await recordBatch(deps, cycleId, batches[index] ?? [], fetched));
+  }
+  return {
+    updated: outcomes.flatMap((outcome) => outcome.updated),
+    failed: outcomes.flatMap((outcome) => outcome.failed),
+    alreadyRecorded: outcomes.flatMap((outcome) => outcome.alreadyRecorded),
+    providerMs: outcomes.reduce((sum, outcome) => sum + outcome.providerMs, 0),
+    requestMs: outcomes.flatMap((outcome) => outcome.requestMs ?? []),
+    calls: outcomes.reduce((sum, outcome) => sum + (outcome.calls ?? 0), 0),
+  };
+}
+
+interface FetchedBatch {
+  readonly outcomes: readonly LocationForecast[];
+  readonly providerMs: number;
+  readonly requestMs: readonly number[];
+  readonly calls: number;
+}
+
+async function fetchBatch(
+  deps: ForecastRefreshDeps,
+  regions: readonly PlannedRegion[],
+  callsDay: string | undefined,
+): Promise<FetchedBatch> {
   const started = Date.now();
   const requestMs: number[] = [];
   const outcomes = await deps.weather.fetchForecasts(regions, { onRequest: (ms) => requestMs.push(ms) });
@@ -109,17 +171,26 @@ export async function refreshForecastBatch(
   const calls = callsMade(deps.weather, regions.length, outcomes, requestMs.length);
   // Histories recorded before the ledger have no day: nothing was counted for them.
   if (callsDay !== undefined) await releaseUnmade(deps.views, callsDay, regions.length - calls);
+  return { outcomes, providerMs, requestMs, calls };
+}
+
+async function recordBatch(
+  deps: ForecastRefreshDeps,
+  cycleId: string,
+  regions: readonly PlannedRegion[],
+  { outcomes, providerMs, requestMs, calls }: FetchedBatch,
+): Promise<BatchOutcome> {
   const updated: string[] = [];
   const failed: { region: string; reason: string }[] = [];
   const alreadyRecorded: string[] = [];
-  await forEachBounded(regions, RECORDS_IN_PARALLEL, async ({ region }) => {
+  await forEachBounded(regions, RECORDS_IN_PARALLEL, async ({ region, version }) => {
     const outcome = outcomes.find((candidate) => candidate.region === region) ?? {
       region,
       ok: false as const,
       reason: 'The provider gave no forecast for this region.',
     };
     try {
-      const recorded = await recordForecastOutcome(deps, outcome, cycleId);
+      const recorded = await recordForecastOutcome(deps, outcome, cycleId, { knownVersion: version });
       if (!recorded) alreadyRecorded.push(region);
       else if (outcome.ok) updated.push(region);
       else failed.push({ region, reason: outcome.reason });
@@ -165,7 +236,7 @@ export type RefreshNowOutcome = 'updated' | 'failed' | 'alreadyFresh' | 'overBud
  */
 export async function refreshRegionNow(deps: ForecastRefreshDeps, request: ForecastRefreshRequest): Promise<RefreshNowOutcome> {
   const cycleId = request.reason === 'searched' ? demandFetchCycleId(request.requestedAt) : `request:${request.requestedAt}`;
-  const { hasEvent } = await deps.eventStore.probe(toRegionStreamId(request.region), forecastEventId(request.region, cycleId));
+  const { version, hasEvent } = await deps.eventStore.probe(toRegionStreamId(request.region), forecastEventId(request.region, cycleId));
   if (hasEvent) return 'alreadyFresh';
   // The view may lag the stream a little; a forecast it already shows as recent enough is enough.
   const updatedAt = (await deps.views.read<RegionForecastView>(regionForecastKey(request.region)))?.document.updatedAt ?? null;
@@ -183,7 +254,7 @@ export async function refreshRegionNow(deps: ForecastRefreshDeps, request: Forec
     deps,
     outcome ?? { region: request.region, ok: false, reason: 'The provider gave no forecast for this region.' },
     cycleId,
-    request.correlationId,
+    { correlationId: request.correlationId, knownVersion: version },
   );
   if (!recorded) return 'alreadyFresh';
   return outcome?.ok ? 'updated' : 'failed';
@@ -204,40 +275,68 @@ export function forecastEventId(region: string, cycleId: string): string {
 
 const MAX_RECORD_ATTEMPTS = 5;
 
+export interface RecordOptions {
+  /** Default: the cycle id. */
+  readonly correlationId?: string;
+  /**
+   * A version the stream has reached (the plan's, from the region's view; a probe just made): the
+   * first append is made at it without probing. One it has since moved on from costs a conflict and
+   * the probe that follows. Never one the stream may not have reached: an append there could land
+   * after this cycle's own event and record the cycle twice.
+   */
+  readonly knownVersion?: number;
+}
+
 /**
  * Appends the outcome to the region's stream once per (region, cycle); false when it was already
  * there. The stream holds up to two days of large forecasts, so instead of reading and folding it
  * (hundreds of kilobytes per region per cycle), the decider's state comes from a probe: the stream's
- * version and whether this cycle's event id is in it. A region stream exists only once
- * RegionActivated started it, so an existing stream is an active region.
+ * version and whether this cycle's event id is in it — or, first, from `knownVersion`, taken as a
+ * stream without this cycle's event: if the event is there after all (a retried activity), the
+ * append either meets it at that very position (the store says it was already stored) or conflicts
+ * and the probe finds it. A region stream exists only once RegionActivated started it, so an
+ * existing stream is an active region.
  */
 export async function recordForecastOutcome(
   deps: Pick<ForecastRefreshDeps, 'eventStore' | 'clock'>,
   outcome: LocationForecast,
   cycleId: string,
-  correlationId = cycleId,
+  { correlationId = cycleId, knownVersion }: RecordOptions = {},
 ): Promise<boolean> {
   const command: RegionCommand = outcome.ok
     ? {
         type: 'RecordForecast',
-        data: { region: outcome.region, cycleId, source: outcome.source, issuedAt: outcome.issuedAt, hourly: outcome.hourly },
+        data: {
+          region: outcome.region,
+          cycleId,
+          source: outcome.source,
+          issuedAt: outcome.issuedAt,
+          hourly: hoursWorthKeeping(outcome.hourly, deps.clock()),
+        },
       }
     : { type: 'RecordForecastFailure', data: { region: outcome.region, cycleId, reason: outcome.reason } };
   const streamId = toRegionStreamId(outcome.region);
   const eventId = forecastEventId(outcome.region, cycleId);
-  for (let attempt = 1; ; attempt++) {
-    const { version, hasEvent } = await deps.eventStore.probe(streamId, eventId);
+  // A stream at version 0 has no activation: only the probe may say so (and the decider refuse).
+  let known = knownVersion !== undefined && knownVersion > NO_STREAM ? knownVersion : undefined;
+  // The append at the known version comes on top of the probed attempts.
+  for (let attempt = known === undefined ? 1 : 0; ; attempt++) {
+    const { version, hasEvent } =
+      known === undefined ? await deps.eventStore.probe(streamId, eventId) : { version: known, hasEvent: false };
+    known = undefined;
     // The probe stands in for reading the stream: it starts with the activation, and the event id says whether this cycle is in.
     const decided = regionDecider.decide(command, { active: version > NO_STREAM, recordedCycles: new Set(hasEvent ? [cycleId] : []) });
     if (decided.length === 0) return false;
     const metadata = { eventId, correlationId, causationId: cycleId, occurredAt: deps.clock().toISOString() };
     try {
-      await deps.eventStore.append(
+      const { alreadyStored } = await deps.eventStore.append(
         streamId,
         decided.map((event) => ({ ...event, metadata, ttlSeconds: FORECAST_EVENT_TTL_SECONDS })),
         version,
       );
-      return true;
+      // Already stored: this very append was made before (a retried activity; rarely the SDK's own
+      // retry of a write that landed), so it counts as already recorded.
+      return !alreadyStored;
     } catch (error) {
       // Another cycle's outcome (or this one's, from a concurrent retry) got there first: probe again.
       if (!(error instanceof StreamVersionConflictError) || attempt >= MAX_RECORD_ATTEMPTS) throw error;

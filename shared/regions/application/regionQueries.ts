@@ -3,7 +3,7 @@ import { NotFoundError } from '../../kernel/errors';
 import { attributionSchema, hourlyForecastSchema, WEATHER_ATTRIBUTION } from '../../kernel/forecast';
 import { geolocationSchema } from '../../kernel/geolocation';
 import { regionSchema } from '../domain/region';
-import { forecastAgeMinutes, regionForecastKey, type RegionForecastView } from '../projection/regionForecastDocument';
+import { forecastAgeMinutes, hoursFrom, regionForecastKey, type RegionForecastView } from '../projection/regionForecastDocument';
 import type { RegionViews } from './regionViews';
 
 export interface RegionQueryDeps {
@@ -51,7 +51,7 @@ export async function regionForecast(deps: RegionQueryDeps, region: string): Pro
     issuedAt: view.issuedAt,
     updatedAt: view.updatedAt,
     ageMinutes: forecastAgeMinutes(view, now),
-    hourly: view.hourly.filter((hour) => Date.parse(hour.time) >= now - 60 * 60 * 1000),
+    hourly: hoursFrom(view, now - 60 * 60 * 1000),
     // A provider's error text can name hosts, keys' shapes or internals: anonymous callers get a generic reason.
     lastFailure: view.lastFailure && { cycleId: view.lastFailure.cycleId, reason: PUBLIC_FAILURE_REASON, at: view.lastFailure.at },
     attribution: WEATHER_ATTRIBUTION,

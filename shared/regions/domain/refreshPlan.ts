@@ -1,5 +1,12 @@
 import { dailyCallLimit } from './callBudget';
+import { FORECAST_EVENT_TTL_SECONDS } from './forecastRetention';
 import { DEMAND_FLUSH_SECONDS, searchedRecently, searchesSince, SEARCHED_WINDOW_HOURS, type RegionDemand } from './searchDemand';
+
+/** A stream's newest event as a view saw it: its version, and when it occurred. */
+export interface StreamPosition {
+  readonly version: number;
+  readonly at: string;
+}
 
 /** What the planner knows of one active region (its forecast view and its search demand). */
 export interface RegionRefreshState {
@@ -11,6 +18,8 @@ export interface RegionRefreshState {
   readonly lastFailedAt?: string | null;
   /** Its searches over the last day; absent when it had none. */
   readonly demand?: RegionDemand;
+  /** Its stream's newest event as its view saw it (version, occurredAt); absent when unknown. */
+  readonly latestEvent?: StreamPosition;
 }
 
 /** How old forecasts may get: the freshness the refresh keeps, budget permitting. */
@@ -39,6 +48,12 @@ export interface PlannedRegion {
   readonly region: string;
   readonly latitude: number;
   readonly longitude: number;
+  /**
+   * A version the region's stream has reached ({@link versionReached}): recording appends at it
+   * straight away and probes the stream only when it has moved on since. Absent when unknown, and
+   * in plans recorded before it existed.
+   */
+  readonly version?: number;
 }
 
 export interface RefreshPlan {
@@ -175,9 +190,12 @@ export function planRefresh(
   const callLimit = dailyCallLimit(now, settings.dailyCallBudget);
   // The provider's per-minute limit comes after the day's pacing: both must hold, whichever is smaller.
   const allowance = Math.max(0, Math.min(callLimit - callsToday, settings.callsPerMinute));
-  const selected = [...searchedDue, ...otherDue]
-    .slice(0, allowance)
-    .map(({ state }) => ({ region: state.region, latitude: state.centre.latitude, longitude: state.centre.longitude }));
+  const selected = [...searchedDue, ...otherDue].slice(0, allowance).map(({ state }): PlannedRegion => ({
+    region: state.region,
+    latitude: state.centre.latitude,
+    longitude: state.centre.longitude,
+    ...versionReached(state, at),
+  }));
   const batchSize = Math.max(1, settings.batchSize);
   const batches: PlannedRegion[][] = [];
   for (let i = 0; i < selected.length; i += batchSize) batches.push(selected.slice(i, i + batchSize));
@@ -193,6 +211,19 @@ export function planRefresh(
     callsToday,
     callLimit,
   };
+}
+
+/**
+ * The version of the newest event the region's view saw, while that event is certainly still stored
+ * (younger than half the forecast events' TTL: clocks differ, and TTL deletion is never early), so the
+ * stream is at that version or beyond. Never one it may not have reached: after every forecast has
+ * expired the versions come round again, and an append at a version ahead of the stream could land
+ * after an event of the same cycle — a retried activity would record its cycle twice.
+ */
+function versionReached({ latestEvent }: RegionRefreshState, at: number): { version?: number } {
+  if (!latestEvent) return {};
+  const age = at - Date.parse(latestEvent.at);
+  return age >= 0 && age < (FORECAST_EVENT_TTL_SECONDS * 1000) / 2 ? { version: latestEvent.version } : {};
 }
 
 function oldestFirst(a: { state: RegionRefreshState; fetchedAt: number }, b: { state: RegionRefreshState; fetchedAt: number }): number {

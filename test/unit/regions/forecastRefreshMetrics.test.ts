@@ -1,6 +1,6 @@
 import { InvocationContext } from '@azure/functions';
 import type { Logger } from 'functions-devhost/logger';
-import { refreshForecastBatchHandler } from '../../../functions/forecastRefresh.activities';
+import { refreshForecastBatchHandler } from '../../../handlers/forecastRefresh.activities';
 import { BATCH_ACTIVITY, FORECAST_REFRESH_ORCHESTRATION, PLAN_ACTIVITY } from '../../../functions/forecastRefresh.orchestration';
 import { activateRegion } from '../../../shared/regions/application/activateRegion';
 import { latencySummary } from '../../../shared/regions/application/forecastRefreshMetrics';

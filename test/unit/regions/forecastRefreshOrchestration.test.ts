@@ -127,6 +127,47 @@ const STACK = [
 describe('forecast refresh orchestration, replayed from its history', () => {
   const seven = batchesOf(7, 2);
 
+  describe('with batchesPerActivity (plans made since batch activities take several batches in turn)', () => {
+    const lanes = (input: BatchInput) => (input as unknown as { batches: PlannedRegion[][] }).batches;
+
+    it('each batch activity takes that many batches: 7 batches, 3 in flight, 3 per activity are one wave of 3, 3 and 1', async () => {
+      const result = await run(
+        { cycle: CYCLE },
+        fakes(cyclePlan(seven, { batchesPerActivity: 3 }), (input) => updatedAll(lanes(input).flat())),
+      );
+      expect(result.outcome).toEqual({ status: 'ContinuedAsNew', input: { cycle: CYCLE + 1 } });
+      expect(wavesOf(result).map(({ calls }) => calls.map(({ input }) => input))).toEqual([
+        [seven.slice(0, 3), seven.slice(3, 6), seven.slice(6)].map((batches) => ({ cycleId: CYCLE_ID, batches, callsDay: CALLS_DAY })),
+      ]);
+      expect(result.finalStatus).toEqual(expect.objectContaining({ phase: 'waiting', requests: 7, updated: 14, failed: 0 }));
+    });
+
+    it('an activity that fails through its retries fails the regions of all its batches; the others keep their outcome', async () => {
+      const crashing = (input: BatchInput) =>
+        lanes(input)[0]![0]!.region === seven[3]![0]!.region
+          ? { fail: 'Open-Meteo adapter crashed', details: STACK }
+          : updatedAll(lanes(input).flat());
+      const result = await run({ cycle: CYCLE }, fakes(cyclePlan(seven, { batchesPerActivity: 3 }), crashing));
+      expect(result.outcome).toEqual({ status: 'ContinuedAsNew', input: { cycle: CYCLE + 1 } });
+      expect(result.finalStatus).toEqual(expect.objectContaining({ phase: 'waiting', updated: 8, failed: 6 }));
+    });
+
+    it('four waves when the batches outnumber parallelism × batchesPerActivity', async () => {
+      const many = batchesOf(20, 1);
+      const result = await run(
+        { cycle: CYCLE },
+        fakes(cyclePlan(many, { batchesPerActivity: 2 }), (input) => updatedAll(lanes(input).flat())),
+      );
+      expect(wavesOf(result).map(({ calls }) => calls.map(({ input }) => lanes(input).length))).toEqual([
+        [2, 2, 2],
+        [2, 2, 2],
+        [2, 2, 2],
+        [2],
+      ]);
+      expect(result.finalStatus).toEqual(expect.objectContaining({ updated: 20, failed: 0 }));
+    });
+  });
+
   it('plans first, fetches in waves of 3, 3 and 1 (each after the previous completed), waits on one timer, then continues as new', async () => {
     const result = await run({ cycle: CYCLE }, fakes(cyclePlan(seven)));
 

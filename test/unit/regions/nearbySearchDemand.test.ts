@@ -1,4 +1,4 @@
-import { nearbyPlacesHandler } from '../../../functions/nearbyPlaces.http';
+import { nearbyPlacesHandler } from '../../../handlers/nearbyPlaces.http';
 import type { HourlyForecast } from '../../../shared/kernel/forecast';
 import { InMemoryViewStore } from '../../../shared/platform/views/adapters/inMemoryViewStore';
 import { InMemoryForecastRefreshQueue } from '../../../shared/regions/application/forecastRefreshRequests';

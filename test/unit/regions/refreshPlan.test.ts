@@ -11,6 +11,7 @@ import {
 import { dailyCallLimit } from '../../../shared/regions/domain/callBudget';
 import { hourKey } from '../../../shared/regions/domain/searchDemand';
 import { seededRandom } from '../../../local/seededRandom';
+import { FORECAST_EVENT_TTL_SECONDS } from '../../../shared/regions/domain/forecastRetention';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
@@ -48,6 +49,40 @@ describe('refresh plan', () => {
     expect(plan).toMatchObject({ due: 3, deferred: 0, searchedDue: 0 });
     expect(plannedRegions(plan)).toEqual(['gcw2k', 'gcw2h', 'gcw2j']);
     expect(plan.batches.map((batch) => batch.length)).toEqual([2, 1]);
+  });
+
+  it("given each view's newest event, then a region carries its version while that event is younger than half the TTL, and none otherwise", () => {
+    const halfTtlMinutes = FORECAST_EVENT_TTL_SECONDS / 60 / 2;
+    const latest = (version: number, at: string) => ({ latestEvent: { version, at } });
+    const plan = planRefresh(
+      [
+        region('a', null, latest(7, minutesAgo(30))),
+        region('b', null, latest(3, minutesAgo(halfTtlMinutes - 1))),
+        // Its forecasts may have expired and the versions come round: the stream may be behind 48.
+        region('c', null, latest(48, minutesAgo(halfTtlMinutes))),
+        // Written by a clock ahead of this one: not to be trusted either.
+        region('d', null, latest(5, minutesAgo(-10))),
+        region('e', null, latest(5, 'not a time')),
+        region('f', null),
+      ],
+      now,
+      { ...settings, batchSize: 10 },
+      0,
+    );
+    expect(plan.batches.flat().find((planned) => planned.region === 'a')).toEqual({
+      region: 'a',
+      latitude: 53.4,
+      longitude: -2.2,
+      version: 7,
+    });
+    expect(Object.fromEntries(plan.batches.flat().map((planned) => [planned.region, planned.version]))).toEqual({
+      a: 7,
+      b: 3,
+      c: undefined,
+      d: undefined,
+      e: undefined,
+      f: undefined,
+    });
   });
 
   it('given a region not searched, then it is due only once waiting a cycle would let it pass the 6 h cap', () => {

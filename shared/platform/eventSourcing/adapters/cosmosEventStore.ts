@@ -1,9 +1,10 @@
 import { storedActorSchema } from '../../../kernel/caller';
-import { ChangeFeedStartFrom, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
 import type { NewEvent, RecordedEvent } from '../../../kernel/event';
 import { isSameAppend, StreamVersionConflictError, type AppendResult, type EventStore } from '../eventStore';
 import { errorSummary } from '../../logging';
+import { containerOf, type ContainerSource } from '../../adapters/cosmosClient';
 
 /** Cosmos allows at most 100 operations in one transactional batch. */
 const MAX_EVENTS_PER_APPEND = 100;
@@ -14,10 +15,14 @@ const MAX_EVENTS_PER_APPEND = 100;
  * nothing, and a create at an existing id (409) is how a concurrent writer is detected.
  */
 export class CosmosEventStore implements EventStore {
-  constructor(private readonly container: Container) {}
+  private readonly container: () => Promise<Container>;
+
+  constructor(container: ContainerSource) {
+    this.container = containerOf(container);
+  }
 
   async append(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult> {
-    if (events.length === 0) return { nextExpectedVersion: expectedVersion };
+    if (events.length === 0) return { nextExpectedVersion: expectedVersion, alreadyStored: false };
     if (events.length > MAX_EVENTS_PER_APPEND) {
       throw new RangeError(`At most ${MAX_EVENTS_PER_APPEND} events can be appended at once (got ${events.length}).`);
     }
@@ -30,10 +35,10 @@ export class CosmosEventStore implements EventStore {
     // fail (404) instead of leaving a gap.
     const operations: OperationInput[] =
       expectedVersion > 0 ? [{ operationType: 'Read', id: toEventDocumentId(streamId, expectedVersion) }, ...creates] : creates;
-    const response = await this.container.items.batch(operations, streamId);
+    const response = await (await this.container()).items.batch(operations, streamId);
     const statuses = (response.result ?? []).map((result) => result.statusCode);
     if (statuses.length === operations.length && statuses.every((status) => status >= 200 && status < 300)) {
-      return { nextExpectedVersion: expectedVersion + events.length };
+      return { nextExpectedVersion: expectedVersion + events.length, alreadyStored: false };
     }
     if (statuses.includes(409) || (expectedVersion > 0 && statuses[0] === 404)) {
       return this.resolveConflict(streamId, events, expectedVersion);
@@ -44,7 +49,8 @@ export class CosmosEventStore implements EventStore {
   async read(streamId: string, fromVersion = 1, maxCount?: number): Promise<RecordedEvent[]> {
     // Versions are gapless, so "at most maxCount" is a version range: no OFFSET/LIMIT needed.
     const upTo = maxCount === undefined ? '' : ' AND c.version < @toVersion';
-    const { resources } = await this.container.items
+    const container = await this.container();
+    const { resources } = await container.items
       .query<unknown>(
         {
           query: `SELECT * FROM c WHERE c.streamId = @streamId AND c.version >= @fromVersion${upTo} ORDER BY c.version`,
@@ -60,30 +66,34 @@ export class CosmosEventStore implements EventStore {
     return resources.map(fromDocument);
   }
 
-  /** Two small partition-scoped queries (a number each), so the cost does not grow with the stream. */
+  /**
+   * One partition-scoped query for each event's version and id, no documents: the streams it serves
+   * (a region's forecasts, expiring after two days) hold a few dozen events. Two queries with
+   * aggregates cost each a query-plan request besides, which made them the refresh cycle's main cost.
+   */
   async probe(streamId: string, eventId: string): Promise<{ version: number; hasEvent: boolean }> {
-    const [version, matches] = await Promise.all([
-      this.lastVersion(streamId),
-      this.container.items
-        .query<number>(
-          {
-            query: 'SELECT VALUE COUNT(1) FROM c WHERE c.streamId = @streamId AND c.metadata.eventId = @eventId',
-            parameters: [
-              { name: '@streamId', value: streamId },
-              { name: '@eventId', value: eventId },
-            ],
-          },
-          { partitionKey: streamId },
-        )
-        .fetchAll(),
-    ]);
-    return { version, hasEvent: (matches.resources[0] ?? 0) > 0 };
+    const container = await this.container();
+    const { resources } = await container.items
+      .query<{ version: number; eventId?: string }>(
+        {
+          query: 'SELECT c.version, c.metadata.eventId FROM c WHERE c.streamId = @streamId',
+          parameters: [{ name: '@streamId', value: streamId }],
+        },
+        { partitionKey: streamId, maxItemCount: 1000 },
+      )
+      .fetchAll();
+    return {
+      version: resources.reduce((highest, event) => Math.max(highest, event.version), 0),
+      hasEvent: resources.some((event) => event.eventId === eventId),
+    };
   }
 
   /** The container's change feed from the beginning: every event, each stream (partition) in order. */
   async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {
+    // A value of the SDK, imported here so that loading this module (projections use its readers) loads no SDK.
+    const [container, { ChangeFeedStartFrom }] = await Promise.all([this.container(), import('@azure/cosmos')]);
     // The SDK's own factory returns a sibling class of the option's declared type (a typing quirk).
-    const iterator = this.container.items.getChangeFeedIterator<unknown>({
+    const iterator = container.items.getChangeFeedIterator<unknown>({
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
       changeFeedStartFrom: ChangeFeedStartFrom.Beginning(),
       maxItemCount: pageSize,
@@ -100,13 +110,14 @@ export class CosmosEventStore implements EventStore {
   private async resolveConflict(streamId: string, events: readonly NewEvent[], expectedVersion: number): Promise<AppendResult> {
     const stored = await this.read(streamId, expectedVersion + 1);
     if (isSameAppend(stored.slice(0, events.length), events)) {
-      return { nextExpectedVersion: expectedVersion + events.length };
+      return { nextExpectedVersion: expectedVersion + events.length, alreadyStored: true };
     }
     throw new StreamVersionConflictError(streamId, expectedVersion, stored.at(-1)?.version ?? (await this.lastVersion(streamId)));
   }
 
   private async lastVersion(streamId: string): Promise<number> {
-    const { resources } = await this.container.items
+    const container = await this.container();
+    const { resources } = await container.items
       .query<number>(
         {
           query: 'SELECT TOP 1 VALUE c.version FROM c WHERE c.streamId = @streamId ORDER BY c.version DESC',

@@ -34,7 +34,7 @@ export class InMemoryEventStore implements EventStore {
     if (stream.length !== expectedVersion) {
       const atThosePositions = stream.slice(expectedVersion, expectedVersion + events.length);
       if (expectedVersion < stream.length && isSameAppend(atThosePositions, events)) {
-        return { nextExpectedVersion: expectedVersion + events.length };
+        return { nextExpectedVersion: expectedVersion + events.length, alreadyStored: true };
       }
       throw new StreamVersionConflictError(streamId, expectedVersion, stream.length);
     }
@@ -43,7 +43,7 @@ export class InMemoryEventStore implements EventStore {
     stream.push(...recorded);
     this.streams.set(streamId, stream);
     this.log.push(...recorded);
-    return { nextExpectedVersion: stream.length };
+    return { nextExpectedVersion: stream.length, alreadyStored: false };
   }
 
   async *readAll(pageSize = 1000): AsyncIterable<RecordedEvent[]> {

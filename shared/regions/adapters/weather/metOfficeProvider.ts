@@ -1,7 +1,7 @@
-import axios from 'axios';
 import { z } from 'zod';
 import { conditionFromMetOfficeCode } from './weatherCodes';
 import { describeIssues, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
+import { LazyAxios } from '../../../platform/outbound/httpRetry';
 import type {
   CircuitStatus,
   FetchForecastsOptions,
@@ -103,7 +103,7 @@ export class MetOfficeProvider implements WeatherProvider, WeatherProviderHealth
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     this.client = new ProviderClient(
       this.name,
-      axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json', apikey: options.apiKey } }),
+      new LazyAxios({ baseURL: options.baseUrl, headers: { accept: 'application/json', apikey: options.apiKey } }),
       options,
     );
   }

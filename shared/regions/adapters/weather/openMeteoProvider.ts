@@ -1,7 +1,7 @@
-import axios from 'axios';
 import { z } from 'zod';
 import { conditionFromWmoCode } from './weatherCodes';
 import { describeIssues, failAll, PROBE_LOCATION, ProviderClient, roundCoordinate, type ProviderClientOptions } from './providerClient';
+import { LazyAxios } from '../../../platform/outbound/httpRetry';
 import type {
   CircuitStatus,
   FetchForecastsOptions,
@@ -32,7 +32,23 @@ export const OPEN_METEO_HOURLY = [
   'uv_index',
 ] as const;
 
-const series = <T extends z.ZodType>(item: T) => z.array(item.nullable());
+/** What each hourly series may hold besides null (as Open-Meteo documents them). */
+const SERIES_RULES: Record<(typeof OPEN_METEO_HOURLY)[number], { readonly min?: number; readonly max?: number; readonly int?: boolean }> = {
+  temperature_2m: {},
+  precipitation_probability: { min: 0, max: 100 },
+  precipitation: { min: 0 },
+  weather_code: { int: true },
+  wind_speed_10m: { min: 0 },
+  wind_gusts_10m: { min: 0 },
+  uv_index: { min: 0 },
+};
+const WHOLE_UTC_HOUR = /^\d{4}-\d{2}-\d{2}T\d{2}:00$/;
+
+/**
+ * Arrays here; their elements are checked in one loop by the location's refinement: a schema per
+ * element made checking a 50-location answer (60,000 values) most of what reading it cost.
+ */
+const series = z.custom<(number | null)[]>((value) => Array.isArray(value), { error: 'must be an array' });
 
 /** One location's answer. With `timezone=UTC` times carry no offset (`2025-11-17T00:00`) and mean UTC. */
 const openMeteoLocation = z
@@ -41,23 +57,41 @@ const openMeteoLocation = z
     longitude: z.number(),
     utc_offset_seconds: z.literal(0).optional(),
     hourly: z.object({
-      time: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:00$/, { error: 'must be a whole UTC hour like 2025-11-17T00:00' })),
-      temperature_2m: series(z.number()),
-      precipitation_probability: series(z.number().min(0).max(100)),
-      precipitation: series(z.number().min(0)),
-      weather_code: series(z.number().int()),
-      wind_speed_10m: series(z.number().min(0)),
-      wind_gusts_10m: series(z.number().min(0)),
-      uv_index: series(z.number().min(0)),
+      time: z.custom<string[]>((value) => Array.isArray(value), { error: 'must be an array' }),
+      temperature_2m: series,
+      precipitation_probability: series,
+      precipitation: series,
+      weather_code: series,
+      wind_speed_10m: series,
+      wind_gusts_10m: series,
+      uv_index: series,
     }),
   })
   .superRefine(({ hourly }, context) => {
+    const times: readonly unknown[] = hourly.time;
+    const badTime = times.findIndex((time) => typeof time !== 'string' || !WHOLE_UTC_HOUR.test(time));
+    if (badTime !== -1) {
+      context.addIssue({ code: 'custom', path: ['hourly', 'time', badTime], message: 'must be a whole UTC hour like 2025-11-17T00:00' });
+      return;
+    }
     for (const name of OPEN_METEO_HOURLY) {
-      if (hourly[name].length !== hourly.time.length) {
+      const values: readonly unknown[] = hourly[name];
+      if (values.length !== times.length) {
+        context.addIssue({ code: 'custom', path: ['hourly', name], message: `has ${values.length} values for ${times.length} times` });
+        continue;
+      }
+      const { min = -Infinity, max = Infinity, int = false } = SERIES_RULES[name];
+      const bad = values.findIndex(
+        (value) =>
+          value !== null &&
+          (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (int && !Number.isInteger(value))),
+      );
+      if (bad !== -1) {
+        const bounds = [min > -Infinity && `≥ ${min}`, max < Infinity && `≤ ${max}`].filter(Boolean).join(' and ');
         context.addIssue({
           code: 'custom',
-          path: ['hourly', name],
-          message: `has ${hourly[name].length} values for ${hourly.time.length} times`,
+          path: ['hourly', name, bad],
+          message: `must be null or ${int ? 'a whole number' : 'a number'}${bounds && ` ${bounds}`}`,
         });
       }
     }
@@ -125,7 +159,7 @@ export class OpenMeteoProvider implements WeatherProvider, WeatherProviderHealth
     this.clock = options.clock ?? (() => new Date());
     this.client = new ProviderClient(
       this.name,
-      axios.create({ baseURL: options.baseUrl, headers: { accept: 'application/json' } }),
+      new LazyAxios({ baseURL: options.baseUrl, headers: { accept: 'application/json' } }),
       options,
     );
   }

@@ -1,8 +1,7 @@
-import type { AxiosInstance } from 'axios';
 // cockatiel is pinned to 3.x: 4.0 declares `engines: node >=22` and this app still runs on Node 20.
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleType, type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
 import type { z } from 'zod';
-import { getWithRetry, TransientHttpError, type RetryHooks, type RetryPolicy } from '../../../platform/outbound/httpRetry';
+import { getWithRetry, TransientHttpError, type LazyAxios, type RetryHooks, type RetryPolicy } from '../../../platform/outbound/httpRetry';
 import type { CircuitStatus, ForecastLocation, LocationForecast, ProviderEvidence } from '../../application/weatherProvider';
 
 /**
@@ -80,7 +79,7 @@ export class ProviderClient {
 
   constructor(
     private readonly provider: string,
-    private readonly http: AxiosInstance,
+    private readonly http: LazyAxios,
     options: ProviderClientOptions = {},
   ) {
     this.retry = options.retry ?? WEATHER_RETRY_POLICY;

@@ -93,7 +93,12 @@ async function projectionThroughput(
   return { store, events: events.length, eventsPerSecond: round(events.length / ((performance.now() - t0) / 1000), 0) };
 }
 
-export async function benchmarkReadSide(): Promise<{ nearby: NearbyBenchmark[]; projection: ProjectionBenchmark[] }> {
+export interface ReadSideBenchmark {
+  readonly nearby: readonly NearbyBenchmark[];
+  readonly projection: readonly ProjectionBenchmark[];
+}
+
+export async function benchmarkReadSide(): Promise<ReadSideBenchmark> {
   const nearby = [await nearbyAt(1000, false), await nearbyAt(100_000, false), await nearbyAt(1000, true), await nearbyAt(100_000, true)];
 
   const eventStore = new InMemoryEventStore();

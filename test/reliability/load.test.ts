@@ -65,6 +65,16 @@ interface PhaseReport {
   readonly seconds: number;
   readonly summary: RunSummary;
   readonly readModel: ReadModelReport;
+  /** Second by second (by when each request was due): p99 of each kind and what was not served, to find a bad second by. */
+  readonly timeline: readonly TimelineSecond[];
+}
+
+interface TimelineSecond {
+  readonly second: number;
+  readonly at: string;
+  readonly nearbyP99: number;
+  readonly proposeP99: number;
+  readonly notServed: number;
 }
 
 interface ReadModelReport {
@@ -100,6 +110,28 @@ function sustained(summary: RunSummary, results: readonly RequestResult[]): bool
 }
 
 const roundRate = (rate: number) => Math.max(10, Math.round(rate / 10) * 10);
+const watchModule = join(__dirname, '..', '..', 'dist', 'test', 'fixtures', 'eventLoopWatch.js');
+
+function timelineOf(run: OpenLoopRun): TimelineSecond[] {
+  const bySecond = new Map<number, RequestResult[]>();
+  for (const result of run.results) {
+    const second = Math.floor((result.scheduledAt - run.startedAt) / 1000);
+    const list = bySecond.get(second);
+    if (list) list.push(result);
+    else bySecond.set(second, [result]);
+  }
+  const p99 = (list: readonly RequestResult[], kind: string) =>
+    latencyFigures(list.filter((result) => result.request.kind === kind).map((result) => result.endedAt - result.scheduledAt)).p99;
+  return [...bySecond]
+    .sort(([a], [b]) => a - b)
+    .map(([second, list]) => ({
+      second,
+      at: new Date(run.startedAt + second * 1000).toISOString(),
+      nearbyP99: p99(list, 'nearby'),
+      proposeP99: p99(list, 'propose'),
+      notServed: list.filter((result) => result.answer?.status !== expectedStatus(result)).length,
+    }));
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('load sized to this machine: sustainable rate, steady at 70 %, overload at 3 ×, recovery', () => {
@@ -117,7 +149,12 @@ describe('load sized to this machine: sustainable rate, steady at 70 %, overload
 
   beforeAll(async () => {
     // --quiet: at these rates the per-invocation log lines would cost the devhost more than the requests.
-    devhost = await startDevhostProcess({ extraModules: [placeEventsProbeModule], args: ['--quiet'] });
+    // The watch notes in the devhost's output when its event loop stalled, and for a collection, with the time.
+    devhost = await startDevhostProcess({
+      extraModules: [placeEventsProbeModule],
+      args: ['--quiet'],
+      env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(watchModule)}`.trim() },
+    });
     // A large pool of kept-alive connections, opened before each load and used in turn (FIFO), as
     // Azure's front ends hold pooled connections to an instance: the host sees requests, not a storm
     // of new connections (which a busy Node process accepts one per event-loop turn, docs/devhost.md).
@@ -149,6 +186,8 @@ describe('load sized to this machine: sustainable rate, steady at 70 %, overload
       devhostExited: devhost.child.exitCode ?? devhost.child.signalCode,
     };
     writeFileSync(join(artifacts, 'load.json'), `${JSON.stringify(report, null, 2)}\n`);
+    // What the devhost said (--quiet: warnings, errors, metric lines and the event-loop watch), to read a failed phase by.
+    writeFileSync(join(artifacts, 'load-devhost.log'), devhost.output());
   }
 
   const propose = (body: unknown, key: string): PlannedRequest => ({
@@ -211,7 +250,7 @@ describe('load sized to this machine: sustainable rate, steady at 70 %, overload
       `${name}: ${readModel.acknowledged} acknowledged proposals, all checked in the read model within ${readModel.visibleWithinMs} ms; ` +
         `missing ${readModel.missing.length}, doubled ${Object.keys(readModel.doubled).length}`,
     );
-    const report = { name, ratePerS, seconds: durationS, summary, readModel };
+    const report = { name, ratePerS, seconds: durationS, summary, readModel, timeline: timelineOf(done) };
     phases.push(report);
     return { report, results: done.results };
   }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAppSetup } from './appSetup';
-import { startRestartableCosmos } from './cosmos/restartableCosmos';
+import { startCosmosThread } from './cosmos/cosmosThread';
 import { controlRoute, testControlsEnabled } from './control';
 import { EMULATORS_DATA_FOLDER } from './emulators';
 import {
@@ -131,8 +131,9 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
         ? `Azurite: blob ${azurite.blobPort}, queue ${azurite.queuePort}, table ${azurite.tablePort}`
         : `none started: AzureWebJobsStorage names ${storageAccountOf(named.AzureWebJobsStorage ?? '')}`,
     );
-    // Restartable in place (same port, same data) for the test control route.
-    const cosmos = needsLocalCosmos(named) ? await startRestartableCosmos({ persistDir: join(dataDir, 'cosmos') }) : undefined;
+    // Restartable in place (same port, same data) for the test control route; on a thread of its own,
+    // as Cosmos DB is a service apart from the Functions worker in Azure (cosmosThread.ts).
+    const cosmos = needsLocalCosmos(named) ? await startCosmosThread({ persistDir: join(dataDir, 'cosmos') }) : undefined;
     if (cosmos) running.push({ stop: () => cosmos.close() });
     const emulatorPort =
       cosmos && (await portsFree([COSMOS_EMULATOR_PORT])) ? await startEmulatorPort(cosmos.endpoint).catch(() => undefined) : undefined;

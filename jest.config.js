@@ -5,4 +5,7 @@
  */
 module.exports = {
   projects: ['<rootDir>/jest.app.config.js', '<rootDir>/packages/devhost/jest.config.js'],
+  // A global option: jest reads no project's testTimeout when it runs several projects, so both
+  // projects' 30 s applied only when each ran alone, and here every test had jest's default 5 s.
+  testTimeout: 30000,
 };

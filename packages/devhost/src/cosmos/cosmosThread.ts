@@ -9,6 +9,7 @@
  * Clients reach it over HTTP as before; only start, restart and close cross the thread, as messages.
  * If the thread dies, the devhost dies with it, as it would with the endpoint in its own loop.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LocalCosmosOptions } from './localCosmosEndpoint';
@@ -26,6 +27,8 @@ export type CosmosThreadRequest =
 export interface ThreadError {
   readonly name: string;
   readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -34,11 +37,13 @@ export type CosmosThreadOptions = LocalCosmosOptions & { readonly persistDir: st
 
 /**
  * The compiled entry, from the built package whether this module runs compiled (dist/cosmos) or
- * from its sources under ts-jest (src/cosmos): a thread cannot load TypeScript.
+ * from its sources under ts-jest (src/cosmos): a thread cannot load TypeScript, so tests of the
+ * sources run the thread's code as last built (the test set-up builds it first).
  */
 const THREAD_ENTRY = join(resolve(__dirname, '..', '..'), 'dist', 'cosmos', 'cosmosThreadMain.js');
 
 export async function startCosmosThread(options: CosmosThreadOptions): Promise<RestartableCosmos> {
+  if (!existsSync(THREAD_ENTRY)) throw new Error(`${THREAD_ENTRY} is missing: build the devhost first (npm run build -w functions-devhost).`);
   const worker = new Worker(THREAD_ENTRY, { workerData: options });
   const replies = new Map<
     number,
@@ -47,6 +52,8 @@ export async function startCosmosThread(options: CosmosThreadOptions): Promise<R
   let nextId = 1;
   let exited: Error | undefined;
   let closing = false;
+  // As restartableCosmos.ts's `up`: false from a restart's start until it has reopened, and for good after a failed one.
+  let listening = true;
 
   const started = new Promise<CosmosThreadMessage & { type: 'started' }>((resolveStart, rejectStart) => {
     worker.on('message', (message: CosmosThreadMessage) => {
@@ -61,17 +68,26 @@ export async function startCosmosThread(options: CosmosThreadOptions): Promise<R
   const first = await started;
   worker.removeAllListeners('error');
   worker.removeAllListeners('exit');
-  worker.on('error', (error) => {
+  // The thread failing or ending unasked is as fatal to the devhost as the endpoint failing on its loop was.
+  const fatal = (error: Error) => {
     exited = error;
-    // Uncaught in the endpoint: as fatal to the devhost as it was when the endpoint ran on its loop.
     process.nextTick(() => {
       throw error;
     });
-  });
-  worker.on('exit', (code) => {
-    exited ??= new Error(`The local Cosmos endpoint's thread exited (${code}).`);
-    for (const waiting of replies.values()) waiting.reject(exited);
+  };
+  const rejectAll = (error: Error) => {
+    for (const waiting of replies.values()) waiting.reject(error);
     replies.clear();
+  };
+  worker.on('error', fatal);
+  worker.on('messageerror', (error) => rejectAll(error));
+  worker.on('exit', (code) => {
+    if (exited === undefined) {
+      const error = new Error(`The local Cosmos endpoint's thread exited (${code}).`);
+      if (closing) exited = error;
+      else fatal(error);
+    }
+    rejectAll(exited ?? new Error('The local Cosmos endpoint has stopped.'));
   });
 
   const ask = (request: DistributiveOmit<CosmosThreadRequest, 'id'>): Promise<CosmosThreadMessage & { type: 'reply' }> => {
@@ -90,14 +106,17 @@ export async function startCosmosThread(options: CosmosThreadOptions): Promise<R
     key: first.key,
     connectionString: first.connectionString,
     get up() {
-      return restarting === undefined && !closing && exited === undefined;
+      return listening && !closing && exited === undefined;
     },
     restart: (downMs = 0) => {
       if (restarting) return Promise.reject(new CosmosRestartInProgressError());
+      if (closing) return Promise.reject(new Error('The local Cosmos endpoint is closed.'));
+      listening = false;
       restarting = ask({ type: 'restart', downMs })
         .then((reply) => {
           if (reply.error) throw threadError(reply.error);
           if (!reply.restart) throw new Error('The local Cosmos endpoint did not say how its restart went.');
+          listening = true;
           return reply.restart;
         })
         .finally(() => {
@@ -108,11 +127,15 @@ export async function startCosmosThread(options: CosmosThreadOptions): Promise<R
     close: () => {
       closing = true;
       closed ??= (async () => {
-        if (!exited) {
-          const reply = await ask({ type: 'close' });
-          if (reply.error) throw threadError(reply.error);
+        try {
+          if (!exited) {
+            const reply = await ask({ type: 'close' });
+            if (reply.error) throw threadError(reply.error);
+          }
+        } finally {
+          // Even when the endpoint's own close failed: a thread left running would keep the devhost's process alive.
+          await worker.terminate();
         }
-        await worker.terminate();
       })();
       return closed;
     },
@@ -122,7 +145,9 @@ export async function startCosmosThread(options: CosmosThreadOptions): Promise<R
 /** The thread's error as the in-loop endpoint would have thrown it (the restart-in-progress refusal keeps its class). */
 function threadError(error: ThreadError): Error {
   if (error.name === 'CosmosRestartInProgressError') return new CosmosRestartInProgressError();
-  const rebuilt = new Error(error.message);
+  const rebuilt: Error & { code?: string } = new Error(error.message);
   rebuilt.name = error.name;
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  if (error.code !== undefined) rebuilt.code = error.code;
   return rebuilt;
 }

@@ -27,7 +27,14 @@ async function main(): Promise<void> {
 }
 
 function asThreadError(error: unknown): ThreadError {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.stack !== undefined && { stack: error.stack }),
+    ...(typeof code === 'string' && { code }),
+  };
 }
 
 void main().catch((error: unknown) => {

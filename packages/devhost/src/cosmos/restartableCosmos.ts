@@ -90,7 +90,9 @@ export async function startRestartableCosmos(options: LocalCosmosOptions & { rea
     close: async () => {
       closed = true;
       await restarting?.catch(() => undefined);
-      await current?.close();
+      const running = current;
+      current = undefined;
+      await running?.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -229,18 +229,23 @@ function send(
       call.destroy();
       reject(new Error(`No answer from ${method} ${url} within 30 s`));
     }, 30_000);
-    // A connection of its own: one that declared more body than it sent is not fit to reuse.
-    const call = request(url, { method, headers, agent: false }, (response) => {
+    // A connection of its own (one that declared more body than it sent is not fit to reuse), but kept
+    // alive: with 'Connection: close' (agent: false) a server that answers before the body is in closes
+    // the socket under the upload, and the client may see EPIPE before it reads the answer. Kept alive,
+    // the devhost reads what is left of the body and the answer always arrives.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = request(url, { method, headers, agent }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         clearTimeout(timer);
+        agent.destroy();
         resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) });
       });
     });
-    // A refusal may come while the body is still being sent: the answer is what counts.
     call.on('error', (error) => {
       clearTimeout(timer);
+      agent.destroy();
       reject(error);
     });
     body.pipe(call);

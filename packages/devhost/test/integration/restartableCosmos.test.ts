@@ -58,8 +58,20 @@ describe.each([
     const otherFolder = mkdtempSync(join(tmpdir(), 'cosmos-restartable-'));
     const other = await start({ persistDir: otherFolder });
     await other.close();
-    await expect(other.restart()).rejects.toThrow();
+    expect(other.up).toBe(false);
+    await expect(other.restart()).rejects.toThrow(/closed/);
     await expect(other.close()).resolves.toBeUndefined();
+    rmSync(otherFolder, { recursive: true, force: true });
+  });
+
+  it('closed during a restart: the restart fails as closed, and nothing is left listening', async () => {
+    const otherFolder = mkdtempSync(join(tmpdir(), 'cosmos-restartable-'));
+    const other = await start({ persistDir: otherFolder });
+    const restarting = other.restart(1000);
+    await other.close();
+    await expect(restarting).rejects.toThrow(/closed/);
+    expect(other.up).toBe(false);
+    await expect(fetch(other.endpoint)).rejects.toThrow();
     rmSync(otherFolder, { recursive: true, force: true });
   });
 });

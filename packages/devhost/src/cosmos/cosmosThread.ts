@@ -43,7 +43,8 @@ export type CosmosThreadOptions = LocalCosmosOptions & { readonly persistDir: st
 const THREAD_ENTRY = join(resolve(__dirname, '..', '..'), 'dist', 'cosmos', 'cosmosThreadMain.js');
 
 export async function startCosmosThread(options: CosmosThreadOptions): Promise<RestartableCosmos> {
-  if (!existsSync(THREAD_ENTRY)) throw new Error(`${THREAD_ENTRY} is missing: build the devhost first (npm run build -w functions-devhost).`);
+  if (!existsSync(THREAD_ENTRY))
+    throw new Error(`${THREAD_ENTRY} is missing: build the devhost first (npm run build -w functions-devhost).`);
   const worker = new Worker(THREAD_ENTRY, { workerData: options });
   const replies = new Map<
     number,

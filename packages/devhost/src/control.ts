@@ -9,7 +9,7 @@
  *                                                   listens again, 409 while another restart runs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CosmosRestartInProgressError, type CosmosRestart } from './cosmos/restartableCosmos';
+import { CosmosRestartInProgressError, type CosmosRestart } from './cosmos/cosmosRestart';
 import type { ExtraRoute } from './http/httpHost';
 import { isAuthorised, type HostKeys } from './http/keys';
 import type { Logger } from './logger';

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { runAppSetup } from './appSetup';
 import { startCosmosThread } from './cosmos/cosmosThread';
 import { controlRoute, testControlsEnabled } from './control';
-import { EMULATORS_DATA_FOLDER } from './emulators';
 import {
   DURABLE_TRIGGER_TYPES,
   readDurableTaskOptions,
@@ -35,6 +34,7 @@ import type { HostJson, TriggerHostContext } from './triggers/triggerHost';
 import { connectionStringPart } from './cosmos/cosmosConnection';
 import {
   COSMOS_EMULATOR_PORT,
+  EMULATORS_DATA_FOLDER,
   devhostTopicStandsInFor,
   needsLocalCosmos,
   needsLocalStorage,
@@ -115,15 +115,25 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     // Cosmos DB start only when something names them (the usual case); settings that name them elsewhere
     // (`devhost emulators` on other ports, real accounts) are used as written, as under Core Tools.
     const named = mergedAppSettings(settings.values, env);
+    // The Cosmos endpoint's thread loads and restores while Azurite's child starts: both take their
+    // time outside this loop. Closed if starting storage fails, so no thread outlives a failed start.
+    const cosmosStarting = needsLocalCosmos(named) ? startCosmosThread({ persistDir: join(dataDir, 'cosmos') }) : undefined;
+    // Awaited below; until then its failure must not count as unhandled.
+    cosmosStarting?.catch(() => undefined);
     // Azurite is a child process that ends with the devhost, even when the devhost is killed; if it
     // ends on its own, it is started again on the same ports (azuriteSupervisor.ts).
     // On Azurite's well-known ports when they are free (wellKnownPorts.ts), else on free ones.
     const azuriteOptions = { location: join(dataDir, 'azurite'), logger, pidFile: join(dataDir, 'azurite.pid') };
-    const azurite = !needsLocalStorage(named)
-      ? undefined
-      : (await portsFree(Object.values(AZURITE_PORTS)))
+    const startAzurite = async () =>
+      (await portsFree(Object.values(AZURITE_PORTS)))
         ? await superviseAzurite({ ...azuriteOptions, ports: AZURITE_PORTS }).catch(() => superviseAzurite(azuriteOptions))
         : await superviseAzurite(azuriteOptions);
+    const azurite = !needsLocalStorage(named)
+      ? undefined
+      : await startAzurite().catch(async (error: unknown) => {
+          await cosmosStarting?.then((cosmos) => cosmos.close()).catch(() => undefined);
+          throw error;
+        });
     if (azurite) running.push(azurite);
     stage(
       'storage',
@@ -133,7 +143,7 @@ export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
     );
     // Restartable in place (same port, same data) for the test control route; on a thread of its own,
     // as Cosmos DB is a service apart from the Functions worker in Azure (cosmosThread.ts).
-    const cosmos = needsLocalCosmos(named) ? await startCosmosThread({ persistDir: join(dataDir, 'cosmos') }) : undefined;
+    const cosmos = await cosmosStarting;
     if (cosmos) running.push({ stop: () => cosmos.close() });
     const emulatorPort =
       cosmos && (await portsFree([COSMOS_EMULATOR_PORT])) ? await startEmulatorPort(cosmos.endpoint).catch(() => undefined) : undefined;

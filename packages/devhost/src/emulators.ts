@@ -24,7 +24,13 @@ import { enabledRegistrations, installFunctionsCore, loadFunctionApp } from './f
 import type { ExtraRoute } from './http/httpHost';
 import { triggerOf } from './invoke';
 import { listen } from './listen';
-import { COSMOS_EMULATOR_PORT, EVENT_GRID_TOPIC_PATH, EVENT_GRID_TOPIC_PORT, isDevelopmentStorage } from './localConnections';
+import {
+  COSMOS_EMULATOR_PORT,
+  EMULATORS_DATA_FOLDER,
+  EVENT_GRID_TOPIC_PATH,
+  EVENT_GRID_TOPIC_PORT,
+  isDevelopmentStorage,
+} from './localConnections';
 import { consoleLogger, type Logger } from './logger';
 import { mergedAppSettings, readLocalSettings } from './settings';
 import { startInOrder, type StartStage } from './startUp';
@@ -50,8 +56,7 @@ export const WELL_KNOWN_EMULATOR_PORTS: EmulatorPorts = {
 /** func start's default address. */
 export const DEFAULT_DELIVER_TO = 'http://127.0.0.1:7071';
 
-/** `devhost emulators`' data, under the devhost's data folder but not the devhost's: --fresh leaves it. */
-export const EMULATORS_DATA_FOLDER = 'emulators';
+export { EMULATORS_DATA_FOLDER } from './localConnections';
 
 export interface EmulatorsOptions {
   /** The Functions app (package.json, host.json, local.settings.json, the compiled functions). */

@@ -98,3 +98,6 @@ export function withLocalConnections(
   if (!resolved.AzureWebJobsStorage && local.storage !== undefined) resolved.AzureWebJobsStorage = local.storage;
   return resolved;
 }
+
+/** `devhost emulators`' data, under the devhost's data folder but not the devhost's: --fresh leaves it. */
+export const EMULATORS_DATA_FOLDER = 'emulators';

@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDevhost } from './devhost';
-import { emulatorsMain } from './emulatorsCli';
 import { printStage } from './startLog';
 import { stopOnSignals } from './stopOnSignals';
 
@@ -71,7 +70,8 @@ async function main(): Promise<void> {
 
 // `devhost emulators …`: the app's local dependencies without the host (emulatorsCli.ts).
 const [command, ...rest] = process.argv.slice(2);
-(command === 'emulators' ? emulatorsMain(rest) : main()).catch((error: unknown) => {
+// Loaded only for that command: the devhost's own start does not load the emulators' modules.
+(command === 'emulators' ? import('./emulatorsCli').then(({ emulatorsMain }) => emulatorsMain(rest)) : main()).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LocalCosmosOptions } from './localCosmosEndpoint';
-import { CosmosRestartInProgressError, type CosmosRestart, type RestartableCosmos } from './restartableCosmos';
+import { CosmosRestartInProgressError, type CosmosRestart, type RestartableCosmos } from './cosmosRestart';
 
 /** What the thread sends: its endpoint once started, then one reply per request. */
 export type CosmosThreadMessage =

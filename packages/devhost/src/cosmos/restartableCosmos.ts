@@ -7,33 +7,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCosmosEndpoint, type LocalCosmosEndpoint, type LocalCosmosOptions } from './localCosmosEndpoint';
-import type { RestoreSummary } from './persistence';
+import { CosmosRestartInProgressError, type CosmosRestart, type RestartableCosmos } from './cosmosRestart';
 
-export interface CosmosRestart {
-  /** How long the endpoint refused connections, from close to listening again. */
-  readonly downMs: number;
-  /** What the new endpoint restored from the directory. */
-  readonly restored?: RestoreSummary;
-}
-
-export interface RestartableCosmos {
-  readonly endpoint: string;
-  readonly key: string;
-  readonly connectionString: string;
-  /** Whether the endpoint is listening (false during a restart). */
-  readonly up: boolean;
-  /** Closes and reopens the endpoint on the same port, after `downMs` (default 0) of refusing connections. One at a time. */
-  restart(downMs?: number): Promise<CosmosRestart>;
-  close(): Promise<void>;
-}
-
-/** restart() while another restart runs. */
-export class CosmosRestartInProgressError extends Error {
-  constructor() {
-    super('The local Cosmos endpoint is already restarting.');
-    this.name = 'CosmosRestartInProgressError';
-  }
-}
+export { CosmosRestartInProgressError, type CosmosRestart, type RestartableCosmos } from './cosmosRestart';
 
 /** How long a restart keeps trying to take its port back (another process may hold it briefly). */
 const REBIND_ATTEMPTS = 50;
